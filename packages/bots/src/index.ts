@@ -1,0 +1,1 @@
+export * from './cds/types.js';
