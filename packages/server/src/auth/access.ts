@@ -1,0 +1,16 @@
+/**
+ * What a caller may do. Built from the caller's token (SMART scopes) by `auth/`; consulted by the repository on
+ * every read and write, so no route can forget it.
+ */
+export type Interaction = 'c' | 'r' | 'u' | 'd' | 's';
+
+export interface AccessPolicy {
+  /** The tenant: every read and write is confined to it. */
+  readonly projectId: string;
+  allows(resourceType: string, interaction: Interaction): boolean;
+}
+
+/** Full access inside one project: for the server's own work (seeding, audit writes, bot deploys). */
+export function projectSystemAccess(projectId: string): AccessPolicy {
+  return { projectId, allows: () => true };
+}
