@@ -1,1 +1,4 @@
 export * from './cds/types.js';
+export * from './cds/issues.js';
+export * from './cds/hooks.js';
+export * from './cds/request.js';

@@ -1,0 +1,65 @@
+/** Small JSON helpers shared by the CDS functions. Pure: safe to bundle into a bot running in the sandbox. */
+
+export type JsonObject = Record<string, unknown>;
+
+export function isRecord(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function isNonEmptyString(value: unknown): value is string {
+  return typeof value === 'string' && value.trim().length > 0;
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && UUID_RE.test(value);
+}
+
+interface MaybeCrypto {
+  crypto?: { randomUUID?: () => string };
+}
+
+/**
+ * A random v4 UUID. Uses Web Crypto where the host has it; isolated-vm contexts have no `crypto`, so bot code
+ * bundled with this package falls back to Math.random (these ids are correlation ids, not secrets).
+ */
+export function randomUuid(): string {
+  const native = (globalThis as MaybeCrypto).crypto?.randomUUID;
+  if (native) return native.call((globalThis as MaybeCrypto).crypto);
+  const hex = Array.from({ length: 32 }, () => Math.floor(Math.random() * 16).toString(16));
+  hex[12] = '4';
+  hex[16] = ((parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
+  const s = hex.join('');
+  return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
+}
+
+/** `Type/id`, optionally absolute and with `/_history/v`; ids are not length-checked (Epic's are ~194 chars). */
+const REFERENCE_RE =
+  /^(?:[a-z][a-z0-9+.-]*:\/\/.*\/)?([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]+)(?:\/_history\/[A-Za-z0-9\-.]+)?$/;
+
+export interface ParsedReference {
+  type: string;
+  id: string;
+}
+
+export function parseReference(value: string): ParsedReference | undefined {
+  const match = REFERENCE_RE.exec(value.trim());
+  if (!match?.[1] || !match[2]) return undefined;
+  return { type: match[1], id: match[2] };
+}
+
+/** A FHIR id, loosely: no length limit, the FHIR character set. */
+export function isLooseFhirId(value: unknown): value is string {
+  return typeof value === 'string' && /^[A-Za-z0-9\-.]+$/.test(value);
+}
+
+export function isAbsoluteHttpUrl(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.host.length > 0;
+  } catch {
+    return false;
+  }
+}
