@@ -1,0 +1,57 @@
+/**
+ * The FHIR repository: one caller's view of the store. Every operation checks the caller's scopes
+ * (`AccessPolicy.allows`, 403) and is confined to the caller's project (`AccessPolicy.projectId`): another
+ * tenant's resources behave exactly like missing ones.
+ */
+import type { Bundle, Resource } from '@medplum/fhirtypes';
+import type { AccessPolicy } from '../auth/access.js';
+import type { Database } from '../infra/database.js';
+import { searchResources } from './search/execute.js';
+import type { SearchQuery } from './search/parse.js';
+import { fhirBaseUrl, type StoreContext } from './store/context.js';
+import { readResource, resourceHistory, vreadResource } from './store/read.js';
+import { createResource, deleteResource, updateResource, type UpdateOptions } from './store/write.js';
+
+export interface Repository {
+  readonly access: AccessPolicy;
+  /** Absolute FHIR base URL used in `fullUrl`, `Location` and paging links. */
+  readonly fhirBase: string;
+  /** Assigns a new id, `meta.versionId` "1" and `meta.lastUpdated`. */
+  create<T extends Resource>(resource: T): Promise<T>;
+  /** 404 when missing or in another project, 410 when deleted. */
+  read<T extends Resource>(resourceType: string, id: string): Promise<T>;
+  vread<T extends Resource>(resourceType: string, id: string, versionId: string): Promise<T>;
+  /** Creates the resource with the given id when it does not exist (the result then has `versionId` "1"). */
+  update<T extends Resource>(resource: T, options?: UpdateOptions): Promise<T>;
+  delete(resourceType: string, id: string): Promise<void>;
+  history(resourceType: string, id: string): Promise<Bundle>;
+  search(resourceType: string, query: SearchQuery): Promise<Bundle>;
+  searchResources<T extends Resource>(resourceType: string, query: SearchQuery): Promise<T[]>;
+}
+
+export interface RepositoryOptions {
+  /** The server's base URL (`BASE_URL`) or the FHIR base; `/fhir/R4` is appended when missing. */
+  baseUrl?: string;
+}
+
+export function createRepository(db: Database, access: AccessPolicy, options: RepositoryOptions = {}): Repository {
+  const ctx: StoreContext = { db, access, fhirBase: fhirBaseUrl(options.baseUrl ?? 'http://localhost:8103') };
+  return {
+    access,
+    fhirBase: ctx.fhirBase,
+    create: (resource) => createResource(ctx, resource),
+    read: (resourceType, id) => readResource(ctx, resourceType, id),
+    vread: (resourceType, id, versionId) => vreadResource(ctx, resourceType, id, versionId),
+    update: (resource, opts) => updateResource(ctx, resource, opts),
+    delete: (resourceType, id) => deleteResource(ctx, resourceType, id),
+    history: (resourceType, id) => resourceHistory(ctx, resourceType, id),
+    search: (resourceType, query) => searchResources(ctx, resourceType, query),
+    searchResources: async <T extends Resource>(resourceType: string, query: SearchQuery) => {
+      const bundle = await searchResources(ctx, resourceType, query);
+      return (bundle.entry ?? []).filter((e) => e.search?.mode === 'match').map((e) => e.resource as T);
+    },
+  };
+}
+
+export type { UpdateOptions } from './store/write.js';
+export type { SearchQuery } from './search/parse.js';

@@ -1,0 +1,33 @@
+/** The resource types a payer platform stores (issue 2, item 7). Anything else answers 400. */
+export const RESOURCE_TYPES = [
+  'Bot',
+  'Patient',
+  'Coverage',
+  'Organization',
+  'Practitioner',
+  'PractitionerRole',
+  'ServiceRequest',
+  'MedicationRequest',
+  'DeviceRequest',
+  'Appointment',
+  'Encounter',
+  'Claim',
+  'ClaimResponse',
+  'ExplanationOfBenefit',
+  'Questionnaire',
+  'QuestionnaireResponse',
+  'Subscription',
+  'AuditEvent',
+  'Binary',
+] as const;
+
+export type SupportedResourceType = (typeof RESOURCE_TYPES)[number];
+
+const SUPPORTED: ReadonlySet<string> = new Set(RESOURCE_TYPES);
+
+export function isSupportedResourceType(type: string): type is SupportedResourceType {
+  return SUPPORTED.has(type);
+}
+
+/** FHIR R4 `id` datatype. */
+export const ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;

@@ -1,0 +1,51 @@
+/**
+ * The FHIR REST route table, mounted by the app at `/fhir/R4`. Handlers read the caller's repository from
+ * `ctx.state.repo`; errors are thrown as HookbotError and rendered by the error middleware.
+ */
+import Router, { type RouterContext } from '@koa/router';
+import { HookbotError } from '../infra/errors.js';
+import { createHandler } from './rest/create.js';
+import { deleteHandler } from './rest/delete.js';
+import { historyHandler } from './rest/history.js';
+import { metadataHandler } from './rest/metadata.js';
+import { readHandler, vreadHandler } from './rest/read.js';
+import { searchHandler, searchPostHandler } from './rest/search.js';
+import { updateHandler } from './rest/update.js';
+
+export function fhirRouter(): Router {
+  const router = new Router();
+  router.get('/metadata', metadataHandler);
+  allowOnly(router, '/metadata', ['GET']);
+
+  router.get('/:type', searchHandler);
+  router.post('/:type', createHandler);
+  allowOnly(router, '/:type', ['GET', 'POST']);
+
+  router.post('/:type/_search', searchPostHandler);
+  allowOnly(router, '/:type/_search', ['POST']);
+
+  router.get('/:type/:id/_history/:vid', vreadHandler);
+  allowOnly(router, '/:type/:id/_history/:vid', ['GET']);
+
+  router.get('/:type/:id/_history', historyHandler);
+  allowOnly(router, '/:type/:id/_history', ['GET']);
+
+  router.get('/:type/:id', readHandler);
+  router.put('/:type/:id', updateHandler);
+  router.delete('/:type/:id', deleteHandler);
+  allowOnly(router, '/:type/:id', ['GET', 'PUT', 'DELETE']);
+  return router;
+}
+
+/** 405 with `Allow` for any other method on a path the store serves. */
+function allowOnly(router: Router, path: string, methods: string[]): void {
+  const allow = [...methods, ...(methods.includes('GET') ? ['HEAD'] : [])];
+  router.all(path, (ctx: RouterContext, next) => {
+    if (allow.includes(ctx.method) || ctx.method === 'OPTIONS') {
+      return next();
+    }
+    throw new HookbotError(405, 'not-supported', `${ctx.method} is not supported on this path`, {
+      headers: { Allow: allow.join(', ') },
+    });
+  });
+}

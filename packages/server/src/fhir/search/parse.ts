@@ -1,0 +1,217 @@
+/**
+ * Turns a FHIR search query string into a typed `SearchRequest`, rejecting unknown parameters, modifiers and
+ * malformed values with 400 and the parameter named.
+ */
+import type { SearchParameter } from '@medplum/fhirtypes';
+import { badRequest } from '../../infra/errors.js';
+import { searchParameter } from '../definitions.js';
+import { isSupportedResourceType } from '../resource-types.js';
+
+export type SearchQuery = URLSearchParams | Record<string, string | string[] | undefined>;
+
+export interface Filter {
+  code: string;
+  param: SearchParameter;
+  modifier?: string;
+  /** Comma-separated alternatives (OR). Repeated parameters become separate filters (AND). */
+  values: string[];
+}
+
+export interface SortRule {
+  code: string;
+  param: SearchParameter;
+  descending: boolean;
+}
+
+export interface IncludeRule {
+  /** For `_include` the searched type, for `_revinclude` the type that holds the reference. */
+  sourceType: string;
+  /** Reference parameter codes; all reference parameters of `sourceType` for `*`. */
+  codes: string[];
+  targetType?: string;
+}
+
+export interface SearchRequest {
+  resourceType: string;
+  filters: Filter[];
+  sort: SortRule[];
+  count: number;
+  offset: number;
+  total: 'none' | 'estimate' | 'accurate';
+  summaryCount: boolean;
+  include: IncludeRule[];
+  revinclude: IncludeRule[];
+  /** The query as received, minus paging, to rebuild `self`/`next`/`previous` links. */
+  entries: [string, string][];
+}
+
+export const DEFAULT_COUNT = 20;
+export const MAX_COUNT = 1000;
+
+const MODIFIERS: Record<string, string[]> = {
+  string: ['exact', 'contains', 'missing', 'present'],
+  token: ['not', 'text', 'missing', 'present'],
+  reference: ['missing', 'present'],
+  date: ['missing', 'present'],
+  number: ['missing', 'present'],
+  quantity: ['missing', 'present'],
+  uri: ['missing', 'present'],
+};
+
+/** Accepted and ignored: they do not change what matches. */
+const IGNORED = new Set(['_format', '_pretty']);
+
+export function queryEntries(query: SearchQuery): [string, string][] {
+  if (query instanceof URLSearchParams) {
+    return [...query.entries()];
+  }
+  const out: [string, string][] = [];
+  for (const [key, value] of Object.entries(query)) {
+    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
+      out.push([key, v]);
+    }
+  }
+  return out;
+}
+
+export function assertResourceType(resourceType: string): void {
+  if (!isSupportedResourceType(resourceType)) {
+    throw badRequest(`Unsupported resource type "${resourceType}"`);
+  }
+}
+
+export function parseSearchRequest(resourceType: string, query: SearchQuery): SearchRequest {
+  assertResourceType(resourceType);
+  const request: SearchRequest = {
+    resourceType,
+    filters: [],
+    sort: [],
+    count: DEFAULT_COUNT,
+    offset: 0,
+    total: 'none',
+    summaryCount: false,
+    include: [],
+    revinclude: [],
+    entries: [],
+  };
+  for (const [key, value] of queryEntries(query)) {
+    if (key !== '_count' && key !== '_offset') {
+      request.entries.push([key, value]);
+    }
+    applyEntry(request, key, value);
+  }
+  return request;
+}
+
+function applyEntry(request: SearchRequest, key: string, value: string): void {
+  const type = request.resourceType;
+  switch (key) {
+    case '_count':
+      request.count = Math.min(parseNonNegative(key, value), MAX_COUNT);
+      return;
+    case '_offset':
+      request.offset = parseNonNegative(key, value);
+      return;
+    case '_total':
+      if (value !== 'none' && value !== 'estimate' && value !== 'accurate') {
+        throw badRequest(`Invalid _total "${value}": expected none, estimate or accurate`, '_total');
+      }
+      request.total = value;
+      return;
+    case '_summary':
+      if (value === 'count') {
+        request.summaryCount = true;
+      } else if (value !== 'false') {
+        throw badRequest(`Unsupported _summary "${value}"`, '_summary');
+      }
+      return;
+    case '_sort':
+      for (const part of value.split(',').filter(Boolean)) {
+        const descending = part.startsWith('-');
+        const code = descending ? part.slice(1) : part;
+        request.sort.push({ code, descending, param: requireParam(type, code, '_sort') });
+      }
+      return;
+    case '_include':
+    case '_include:iterate':
+      request.include.push(parseInclude(value, key, (source) => source === type));
+      return;
+    case '_revinclude':
+    case '_revinclude:iterate':
+      request.revinclude.push(parseInclude(value, key, () => true));
+      return;
+  }
+  if (IGNORED.has(key)) {
+    return;
+  }
+  const [code = '', modifier] = splitModifier(key);
+  const param = requireParam(type, code);
+  let mod = modifier;
+  if (mod !== undefined && param.type === 'reference' && isSupportedResourceType(mod)) {
+    mod = `type:${mod}`;
+  } else if (mod !== undefined && !(MODIFIERS[param.type ?? ''] ?? []).includes(mod)) {
+    throw badRequest(`Unsupported modifier ":${mod}" on search parameter "${code}"`, key);
+  }
+  if ((mod === 'missing' || mod === 'present') && value !== 'true' && value !== 'false') {
+    throw badRequest(`Search parameter "${key}" expects true or false`, key);
+  }
+  request.filters.push({ code, param, modifier: mod, values: splitValues(value) });
+}
+
+function splitModifier(key: string): [string, string | undefined] {
+  const i = key.indexOf(':');
+  return i < 0 ? [key, undefined] : [key.slice(0, i), key.slice(i + 1)];
+}
+
+function requireParam(type: string, code: string, where?: string): SearchParameter {
+  const param = searchParameter(type, code);
+  if (!param || param.type === 'composite' || param.type === 'special' || code === '_compartment') {
+    throw badRequest(`Unknown search parameter "${code}" for ${type}`, where ?? code);
+  }
+  return param;
+}
+
+function parseNonNegative(key: string, value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) {
+    throw badRequest(`Invalid ${key} "${value}": expected a non-negative integer`, key);
+  }
+  return n;
+}
+
+/** `a,b\,c` → ['a', 'b,c'] (FHIR R4 search §3.1.1.5 escaping). */
+function splitValues(value: string): string[] {
+  const out: string[] = [];
+  let current = '';
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (c === '\\' && i + 1 < value.length) {
+      current += value[++i];
+    } else if (c === ',') {
+      out.push(current);
+      current = '';
+    } else {
+      current += c;
+    }
+  }
+  out.push(current);
+  return out;
+}
+
+function parseInclude(value: string, key: string, sourceAllowed: (source: string) => boolean): IncludeRule {
+  const [sourceType = '', code = '', targetType] = value.split(':');
+  if (!isSupportedResourceType(sourceType) || !sourceAllowed(sourceType)) {
+    throw badRequest(`Invalid ${key} "${value}": unsupported source type "${sourceType}"`, key);
+  }
+  if (targetType !== undefined && !isSupportedResourceType(targetType)) {
+    throw badRequest(`Invalid ${key} "${value}": unsupported target type "${targetType}"`, key);
+  }
+  if (code === '*') {
+    return { sourceType, codes: ['*'], targetType };
+  }
+  const param = searchParameter(sourceType, code);
+  if (param?.type !== 'reference') {
+    throw badRequest(`Invalid ${key} "${value}": "${code}" is not a reference parameter of ${sourceType}`, key);
+  }
+  return { sourceType, codes: [code], targetType };
+}

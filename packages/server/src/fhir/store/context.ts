@@ -1,0 +1,41 @@
+import type { AccessPolicy, Interaction } from '../../auth/access.js';
+import { forbidden } from '../../infra/errors.js';
+import type { Database } from '../../infra/database.js';
+import { assertResourceType } from '../search/parse.js';
+
+/** What every store operation works with: the database, the caller's policy, and the FHIR base URL. */
+export interface StoreContext {
+  db: Database;
+  access: AccessPolicy;
+  /** Absolute FHIR base, e.g. `http://localhost:8103/fhir/R4`. */
+  fhirBase: string;
+}
+
+const INTERACTION_NAMES: Record<Interaction, string> = {
+  c: 'create',
+  r: 'read',
+  u: 'update',
+  d: 'delete',
+  s: 'search',
+};
+
+/** 400 for an unsupported type, 403 when the caller's scopes do not allow the interaction. */
+export function authorize(ctx: StoreContext, resourceType: string, interaction: Interaction): void {
+  assertResourceType(resourceType);
+  if (!ctx.access.allows(resourceType, interaction)) {
+    throw forbidden(`Not allowed to ${INTERACTION_NAMES[interaction]} ${resourceType}`);
+  }
+}
+
+/** `http://host` or `http://host/fhir/R4` → `http://host/fhir/R4`. */
+export function fhirBaseUrl(baseUrl = ''): string {
+  const trimmed = baseUrl.replace(/\/+$/, '');
+  return trimmed.endsWith('/fhir/R4') ? trimmed : `${trimmed}/fhir/R4`;
+}
+
+export interface ResourceRow {
+  version_id: number;
+  last_updated: Date | string;
+  deleted: boolean;
+  content: Record<string, unknown> | null;
+}

@@ -1,0 +1,88 @@
+/** read, vread and history: always confined to the caller's project, so another tenant's id reads as missing. */
+import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import { HookbotError, notFound } from '../../infra/errors.js';
+import { authorize, type StoreContext } from './context.js';
+
+const gone = (what: string): HookbotError => new HookbotError(410, 'not-found', `${what} has been deleted`);
+
+export async function readResource<T extends Resource>(
+  ctx: StoreContext,
+  resourceType: string,
+  id: string,
+): Promise<T> {
+  authorize(ctx, resourceType, 'r');
+  const { rows } = await ctx.db.query<{ deleted: boolean; content: T | null }>(
+    'SELECT deleted, content FROM fhir_resources WHERE project_id = $1 AND resource_type = $2 AND id = $3',
+    [ctx.access.projectId, resourceType, id],
+  );
+  const row = rows[0];
+  if (!row) {
+    throw notFound(`${resourceType}/${id} not found`);
+  }
+  if (row.deleted || !row.content) {
+    throw gone(`${resourceType}/${id}`);
+  }
+  return row.content;
+}
+
+export async function vreadResource<T extends Resource>(
+  ctx: StoreContext,
+  resourceType: string,
+  id: string,
+  versionId: string,
+): Promise<T> {
+  authorize(ctx, resourceType, 'r');
+  if (!/^\d{1,9}$/.test(versionId)) {
+    throw notFound(`${resourceType}/${id}/_history/${versionId} not found`);
+  }
+  const { rows } = await ctx.db.query<{ deleted: boolean; content: T | null }>(
+    `SELECT deleted, content FROM fhir_history
+     WHERE project_id = $1 AND resource_type = $2 AND id = $3 AND version_id = $4`,
+    [ctx.access.projectId, resourceType, id, Number(versionId)],
+  );
+  const row = rows[0];
+  if (!row) {
+    throw notFound(`${resourceType}/${id}/_history/${versionId} not found`);
+  }
+  if (row.deleted || !row.content) {
+    throw gone(`${resourceType}/${id}/_history/${versionId}`);
+  }
+  return row.content;
+}
+
+/** Every version of one resource, newest first, deletions included (FHIR R4 http §3.1.0.9 "history"). */
+export async function resourceHistory(ctx: StoreContext, resourceType: string, id: string): Promise<Bundle> {
+  authorize(ctx, resourceType, 'r');
+  const { rows } = await ctx.db.query<{
+    version_id: number;
+    last_updated: Date | string;
+    deleted: boolean;
+    content: Resource | null;
+  }>(
+    `SELECT version_id, last_updated, deleted, content FROM fhir_history
+     WHERE project_id = $1 AND resource_type = $2 AND id = $3 ORDER BY version_id DESC`,
+    [ctx.access.projectId, resourceType, id],
+  );
+  if (rows.length === 0) {
+    throw notFound(`${resourceType}/${id} not found`);
+  }
+  const fullUrl = `${ctx.fhirBase}/${resourceType}/${id}`;
+  const entry: BundleEntry[] = rows.map((row) => {
+    const version = Number(row.version_id);
+    const lastModified = new Date(row.last_updated).toISOString();
+    if (row.deleted || !row.content) {
+      return {
+        fullUrl,
+        request: { method: 'DELETE', url: `${resourceType}/${id}` },
+        response: { status: '204 No Content', etag: `W/"${version}"`, lastModified },
+      };
+    }
+    return {
+      fullUrl,
+      resource: row.content,
+      request: version === 1 ? { method: 'POST', url: resourceType } : { method: 'PUT', url: `${resourceType}/${id}` },
+      response: { status: version === 1 ? '201 Created' : '200 OK', etag: `W/"${version}"`, lastModified },
+    };
+  });
+  return { resourceType: 'Bundle', type: 'history', total: entry.length, entry };
+}

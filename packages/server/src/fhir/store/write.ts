@@ -1,0 +1,177 @@
+/**
+ * create, update and delete: each one transaction writing the current version, the history row and the search
+ * index, so a failure leaves nothing behind.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Resource } from '@medplum/fhirtypes';
+import { conflict, HookbotError, notFound, preconditionFailed } from '../../infra/errors.js';
+import type { Database } from '../../infra/database.js';
+import { extractIndexRows } from '../search/extract.js';
+import { validateForWrite } from '../validation.js';
+import { authorize, type StoreContext } from './context.js';
+
+export interface UpdateOptions {
+  /** `W/"3"` or `3`: the update fails with 412 unless the current version is this one. */
+  ifMatch?: string;
+}
+
+export async function createResource<T extends Resource>(ctx: StoreContext, input: T): Promise<T> {
+  const type = typeof input?.resourceType === 'string' ? input.resourceType : '';
+  if (type) {
+    authorize(ctx, type, 'c');
+  }
+  const validated = validateForWrite(input);
+  authorize(ctx, validated.resourceType, 'c');
+  const resource = stamp(validated, randomUUID(), 1);
+  await ctx.db.transaction(async (tx) => {
+    await insertCurrent(tx, ctx.access.projectId, resource);
+    await writeVersion(tx, ctx.access.projectId, resource);
+  });
+  return resource as T;
+}
+
+export async function updateResource<T extends Resource>(
+  ctx: StoreContext,
+  input: T,
+  options: UpdateOptions = {},
+): Promise<T> {
+  const type = typeof input?.resourceType === 'string' ? input.resourceType : '';
+  if (type) {
+    authorize(ctx, type, 'u');
+  }
+  const validated = validateForWrite(input);
+  const id = validated.id;
+  if (!id) {
+    throw new HookbotError(400, 'required', 'Resource id is required for update', {
+      issues: [{ severity: 'error', code: 'required', diagnostics: 'Missing id', expression: [`${type}.id`] }],
+    });
+  }
+  const projectId = ctx.access.projectId;
+  const expected = options.ifMatch === undefined ? undefined : parseETag(options.ifMatch);
+  return ctx.db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ version_id: number }>(
+      'SELECT version_id FROM fhir_resources WHERE project_id = $1 AND resource_type = $2 AND id = $3 FOR UPDATE',
+      [projectId, validated.resourceType, id],
+    );
+    const current = rows[0];
+    if (!current) {
+      if (expected !== undefined) {
+        throw preconditionFailed(`If-Match ${options.ifMatch} does not match: resource does not exist`);
+      }
+      authorize(ctx, validated.resourceType, 'c');
+      const resource = stamp(validated, id, 1);
+      await insertCurrent(tx, projectId, resource);
+      await writeVersion(tx, projectId, resource);
+      return resource as T;
+    }
+    const version = Number(current.version_id);
+    if (expected !== undefined && expected !== String(version)) {
+      throw preconditionFailed(`If-Match ${options.ifMatch} does not match the current version ${version}`);
+    }
+    const resource = stamp(validated, id, version + 1);
+    await tx.query(
+      `UPDATE fhir_resources SET version_id = $4, last_updated = $5, deleted = false, content = $6::jsonb
+       WHERE project_id = $1 AND resource_type = $2 AND id = $3`,
+      [projectId, resource.resourceType, id, version + 1, resource.meta?.lastUpdated, JSON.stringify(resource)],
+    );
+    await writeVersion(tx, projectId, resource);
+    return resource as T;
+  });
+}
+
+export async function deleteResource(ctx: StoreContext, resourceType: string, id: string): Promise<void> {
+  authorize(ctx, resourceType, 'd');
+  const projectId = ctx.access.projectId;
+  await ctx.db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ version_id: number; deleted: boolean }>(
+      `SELECT version_id, deleted FROM fhir_resources
+       WHERE project_id = $1 AND resource_type = $2 AND id = $3 FOR UPDATE`,
+      [projectId, resourceType, id],
+    );
+    const current = rows[0];
+    if (!current) {
+      throw notFound(`${resourceType}/${id} not found`);
+    }
+    if (current.deleted) {
+      return;
+    }
+    const version = Number(current.version_id) + 1;
+    const now = new Date().toISOString();
+    await tx.query(
+      `UPDATE fhir_resources SET version_id = $4, last_updated = $5, deleted = true, content = NULL
+       WHERE project_id = $1 AND resource_type = $2 AND id = $3`,
+      [projectId, resourceType, id, version, now],
+    );
+    await tx.query(
+      `INSERT INTO fhir_history (project_id, resource_type, id, version_id, last_updated, deleted, content)
+       VALUES ($1, $2, $3, $4, $5, true, NULL)`,
+      [projectId, resourceType, id, version, now],
+    );
+    await tx.query('DELETE FROM fhir_index WHERE project_id = $1 AND resource_type = $2 AND resource_id = $3', [
+      projectId,
+      resourceType,
+      id,
+    ]);
+  });
+}
+
+/** `W/"3"`, `"3"` or `3` → `3`. */
+export function parseETag(etag: string): string {
+  return etag
+    .trim()
+    .replace(/^W\//, '')
+    .replace(/^"(.*)"$/, '$1');
+}
+
+function stamp(resource: Resource, id: string, version: number): Resource {
+  return {
+    ...resource,
+    id,
+    meta: { ...resource.meta, versionId: String(version), lastUpdated: new Date().toISOString() },
+  } as Resource;
+}
+
+async function insertCurrent(tx: Database, projectId: string, resource: Resource): Promise<void> {
+  const { rows } = await tx.query<{ id: string }>(
+    `INSERT INTO fhir_resources (project_id, resource_type, id, version_id, last_updated, deleted, content)
+     VALUES ($1, $2, $3, 1, $4, false, $5::jsonb) ON CONFLICT DO NOTHING RETURNING id`,
+    [projectId, resource.resourceType, resource.id, resource.meta?.lastUpdated, JSON.stringify(resource)],
+  );
+  if (rows.length === 0) {
+    throw conflict(`${resource.resourceType}/${resource.id} was created concurrently`);
+  }
+}
+
+/** The history row and a fresh set of search index rows for the version just written. */
+async function writeVersion(tx: Database, projectId: string, resource: Resource): Promise<void> {
+  const { resourceType, id } = resource;
+  await tx.query(
+    `INSERT INTO fhir_history (project_id, resource_type, id, version_id, last_updated, deleted, content)
+     VALUES ($1, $2, $3, $4, $5, false, $6::jsonb)`,
+    [
+      projectId,
+      resourceType,
+      id,
+      Number(resource.meta?.versionId),
+      resource.meta?.lastUpdated,
+      JSON.stringify(resource),
+    ],
+  );
+  await tx.query('DELETE FROM fhir_index WHERE project_id = $1 AND resource_type = $2 AND resource_id = $3', [
+    projectId,
+    resourceType,
+    id,
+  ]);
+  const rows = extractIndexRows(resource);
+  if (rows.length > 0) {
+    await tx.query(
+      `INSERT INTO fhir_index
+         (project_id, resource_type, resource_id, code, system, value, norm, low, high, num, ref_type, ref_id)
+       SELECT $1, $2, $3, x.code, x.system, x.value, x.norm, x.low::timestamptz, x.high::timestamptz, x.num::numeric,
+              x.ref_type, x.ref_id
+       FROM jsonb_to_recordset($4::jsonb) AS x(code text, system text, value text, norm text, low text, high text,
+                                               num text, ref_type text, ref_id text)`,
+      [projectId, resourceType, id, JSON.stringify(rows)],
+    );
+  }
+}

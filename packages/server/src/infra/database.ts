@@ -1,0 +1,87 @@
+/**
+ * One SQL interface over PostgreSQL (`pg` Pool, when `DATABASE_URL` is set) and PGlite (embedded, persisted in
+ * `<data dir>/pglite`). Both speak the same dialect: callers use `$1` placeholders and plain PostgreSQL.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import pg from 'pg';
+
+export interface Database {
+  query<R>(sql: string, params?: unknown[]): Promise<{ rows: R[] }>;
+  /** Runs `fn` in one transaction; a nested call joins the enclosing transaction. */
+  transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+  readonly kind: 'postgres' | 'pglite';
+}
+
+export interface OpenDatabaseOptions {
+  databaseUrl?: string;
+  dataDir: string;
+}
+
+export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
+  if (options.databaseUrl) {
+    return openPostgres(options.databaseUrl);
+  }
+  const dir = join(options.dataDir, 'pglite');
+  await mkdir(dir, { recursive: true });
+  return openPglite(dir);
+}
+
+/** PGlite in memory when `dir` is omitted (tests, benchmarks). */
+export async function openPglite(dir?: string): Promise<Database> {
+  const db = await PGlite.create(dir);
+  return {
+    kind: 'pglite',
+    query: async <R>(sql: string, params?: unknown[]) => ({ rows: (await db.query<R>(sql, params)).rows }),
+    transaction: (fn) => db.transaction((tx) => fn(pgliteTx(tx))),
+    close: () => db.close(),
+  };
+}
+
+function pgliteTx(tx: Transaction): Database {
+  const self: Database = {
+    kind: 'pglite',
+    query: async <R>(sql: string, params?: unknown[]) => ({ rows: (await tx.query<R>(sql, params)).rows }),
+    transaction: (fn) => fn(self),
+    close: () => Promise.resolve(),
+  };
+  return self;
+}
+
+export function openPostgres(connectionString: string): Promise<Database> {
+  const pool = new pg.Pool({ connectionString, max: Number(process.env.HOOKBOT_PG_POOL_SIZE ?? 10) });
+  // An idle client losing its connection must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  const db: Database = {
+    kind: 'postgres',
+    query: async <R>(sql: string, params?: unknown[]) => ({ rows: (await pool.query(sql, params)).rows as R[] }),
+    transaction: async (fn) => {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(clientTx(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+  return Promise.resolve(db);
+}
+
+function clientTx(client: pg.PoolClient): Database {
+  const self: Database = {
+    kind: 'postgres',
+    query: async <R>(sql: string, params?: unknown[]) => ({ rows: (await client.query(sql, params)).rows as R[] }),
+    transaction: (fn) => fn(self),
+    close: () => Promise.resolve(),
+  };
+  return self;
+}

@@ -1,0 +1,45 @@
+/**
+ * Versioned migrations, run at start-up on PostgreSQL and PGlite alike. All pending migrations run in one
+ * transaction holding a PostgreSQL advisory lock, so two instances starting together apply each version once.
+ */
+import type { Database } from '../database.js';
+import { statements as initial } from './001_initial.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  statements: string[];
+}
+
+export const migrations: Migration[] = [{ version: 1, name: 'initial', statements: initial }];
+
+/** Arbitrary constant naming Hookbot's migration lock among the database's advisory locks. */
+const MIGRATION_LOCK_KEY = 72_617_001;
+
+export async function runMigrations(db: Database, list: Migration[] = migrations): Promise<number[]> {
+  return db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY,
+      name text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`);
+    const { rows } = await tx.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const done = new Set(rows.map((r) => Number(r.version)));
+    const applied: number[] = [];
+    for (const migration of [...list].sort((a, b) => a.version - b.version)) {
+      if (done.has(migration.version)) {
+        continue;
+      }
+      for (const sql of migration.statements) {
+        await tx.query(sql);
+      }
+      await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
+        migration.version,
+        migration.name,
+      ]);
+      applied.push(migration.version);
+    }
+    return applied;
+  });
+}
