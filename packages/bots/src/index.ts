@@ -4,3 +4,4 @@ export * from './cds/hooks.js';
 export * from './cds/request.js';
 export * from './cds/prefetch.js';
 export * from './cds/service-config.js';
+export * from './cds/validate-response.js';

@@ -75,6 +75,7 @@ export interface CdsAction {
   description: string;
   resource?: Resource;
   resourceId?: string;
+  extension?: Record<string, unknown>;
 }
 
 export interface CdsSuggestion {
@@ -82,6 +83,7 @@ export interface CdsSuggestion {
   uuid?: string;
   isRecommended?: boolean;
   actions?: CdsAction[];
+  extension?: Record<string, unknown>;
 }
 
 export interface CdsLink {
@@ -89,6 +91,9 @@ export interface CdsLink {
   url: string;
   type: 'absolute' | 'smart';
   appContext?: string;
+  /** Post-2.0 (CDS Hooks CI, Epic since Aug 2023). */
+  autolaunchable?: boolean;
+  extension?: Record<string, unknown>;
 }
 
 export interface CdsCard {
@@ -101,11 +106,13 @@ export interface CdsCard {
   selectionBehavior?: 'at-most-one' | 'any';
   overrideReasons?: Coding[];
   links?: CdsLink[];
+  extension?: Record<string, unknown>;
 }
 
 export interface CdsResponse {
   cards: CdsCard[];
   systemActions?: CdsAction[];
+  extension?: Record<string, unknown>;
 }
 
 export interface CdsFeedbackItem {
