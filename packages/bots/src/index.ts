@@ -5,3 +5,5 @@ export * from './cds/request.js';
 export * from './cds/prefetch.js';
 export * from './cds/service-config.js';
 export * from './cds/validate-response.js';
+export * from './rules/index.js';
+export * from './cds/crd.js';
