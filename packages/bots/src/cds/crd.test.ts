@@ -2,11 +2,11 @@ import type { Extension, ServiceRequest } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import {
   checkCoverageInformation,
-  COVERAGE_INFORMATION_URL,
   coverageInformation,
   coverageInformationAction,
   type CoverageInformationInput,
 } from './crd.js';
+import { COVERAGE_INFORMATION_URL } from './response-rules.js';
 import { validateCdsResponse } from './validate-response.js';
 
 const base: CoverageInformationInput = {
