@@ -1,0 +1,81 @@
+/**
+ * `buildRuleBotCode`: turns a rule set into a CommonJS bot for the sandbox (`exports.handler = async (medplum,
+ * event) => CdsResponse`). json-rules-engine, the FHIRPath engine and the evaluator are bundled with esbuild once
+ * per process into the runner; the analyst's rule set is embedded as a JSON string literal and parsed with
+ * JSON.parse, so it is data and never code. jsonpath-plus is replaced by a stub that throws: rule paths go through
+ * our own resolver (runtime-notes §3.2).
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+import { prepareRuleSet } from './run.js';
+
+const RUNNER_GLOBAL = '__hookbotRuleRunner';
+
+const stubJsonPath: Plugin = {
+  name: 'stub-jsonpath-plus',
+  setup(b) {
+    b.onResolve({ filter: /^jsonpath-plus$/ }, () => ({ path: 'jsonpath-plus', namespace: 'hookbot-stub' }));
+    b.onLoad({ filter: /.*/, namespace: 'hookbot-stub' }, () => ({
+      contents: 'export function JSONPath() { throw new Error("JSONPath is disabled in Hookbot rule sets"); }',
+      loader: 'js',
+    }));
+  },
+};
+
+let runnerSource: Promise<string> | undefined;
+
+/** The bundled runner (an IIFE defining `__hookbotRuleRunner`), built on first use and cached. */
+export function getRuleRunnerSource(): Promise<string> {
+  runnerSource ??= bundleRunner().catch((err: unknown) => {
+    runnerSource = undefined;
+    throw err;
+  });
+  return runnerSource;
+}
+
+async function bundleRunner(): Promise<string> {
+  const js = fileURLToPath(new URL('./runner-entry.js', import.meta.url));
+  const entry = existsSync(js) ? js : js.replace(/\.js$/, '.ts');
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    format: 'iife',
+    globalName: RUNNER_GLOBAL,
+    platform: 'neutral',
+    mainFields: ['module', 'main'],
+    target: 'es2022',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'silent',
+    plugins: [stubJsonPath],
+  });
+  const file = result.outputFiles[0];
+  if (!file) throw new Error('esbuild produced no output for the rule runner');
+  return file.text;
+}
+
+/** Validates the rule set (throws InvalidRuleSetError) and returns the bot's CommonJS source. */
+export async function buildRuleBotCode(doc: unknown): Promise<string> {
+  const compiled = prepareRuleSet(doc);
+  const runner = await getRuleRunnerSource();
+  // A JSON string inside a JS string literal: the rule set can only ever be read as data.
+  const data = JSON.stringify(JSON.stringify(compiled.doc));
+  return [
+    '"use strict";',
+    '(function () {',
+    // eventemitter2 (inside json-rules-engine) reads setTimeout when it loads; the sandbox has no timers.
+    'var setTimeout = function (fn) { Promise.resolve().then(fn); return 0; };',
+    'var clearTimeout = function () {};',
+    runner,
+    `var ruleSetJson = ${data};`,
+    'var compiled;',
+    'exports.handler = async function (medplum, event) {',
+    `  if (!compiled) compiled = ${RUNNER_GLOBAL}.compileRuleSet(JSON.parse(ruleSetJson));`,
+    `  return ${RUNNER_GLOBAL}.evaluateCompiled(compiled, event);`,
+    '};',
+    '})();',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,15 @@
+/** Public API of the rule-set layer (re-exported from @hookbot/bots). */
+export type * from './types.js';
+export { RULE_SET_LIMITS, PRIMARY_CRD_HOOKS } from './limits.js';
+export { ruleSetSchema } from './schema.js';
+export { parseRuleSetText, RuleSetParseError } from './parse.js';
+export { validateRuleSet, type RuleSetIssue, type RuleSetValidation } from './validate.js';
+export { compileRuleSet, isCompiledRuleSet, RuleSetCompileError, type CompiledRuleSet } from './compile.js';
+export { evaluateRuleSet, prepareRuleSet, InvalidRuleSetError } from './run.js';
+export { evaluateCompiled, type EvaluateOptions } from './evaluate.js';
+export { runRuleSetTests, DEFAULT_TEST_NOW, type RuleSetTestResult } from './test-cases.js';
+export { buildRuleBotCode, getRuleRunnerSource } from './bot-code.js';
+export { resolvePath, parsePath } from './path-resolver.js';
+export { createOperators, CUSTOM_OPERATORS, BUILT_IN_OPERATORS } from './operators.js';
+export { CODE_SYSTEMS } from './codes.js';
+export { COVERAGE_INFORMATION_URL, readCoverageInformation } from './coverage.js';

@@ -1,0 +1,3 @@
+/** Entry point of the sandbox rule runner bundle (see bot-code.ts): only pure code is reachable from here. */
+export { compileRuleSet } from './compile.js';
+export { evaluateCompiled } from './evaluate.js';

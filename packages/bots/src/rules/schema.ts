@@ -1,0 +1,365 @@
+/**
+ * JSON Schema (2020-12) of the rule-set document. Published as `packages/bots/schema/rule-set.schema.json`;
+ * `schema.test.ts` fails when the two differ.
+ */
+import { KNOWN_HOOKS } from '../cds/types.js';
+import { RULE_SET_LIMITS } from './limits.js';
+
+const str = (maxLength: number): Record<string, unknown> => ({ type: 'string', minLength: 1, maxLength });
+const name = { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$' };
+const codes = {
+  type: 'array',
+  maxItems: RULE_SET_LIMITS.maxCodesPerList,
+  items: { type: 'string', minLength: 1, maxLength: 64 },
+};
+const coding = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['system', 'code'],
+  properties: { system: str(256), code: str(64), display: str(256) },
+};
+const source = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['label'],
+  properties: {
+    label: str(120),
+    url: { type: 'string', pattern: '^https://', maxLength: 512 },
+    topic: { oneOf: [str(64), coding] },
+  },
+};
+const action = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['type', 'description'],
+  properties: {
+    type: { enum: ['create', 'update', 'delete'] },
+    description: str(500),
+    resource: { type: 'object', required: ['resourceType'] },
+    resourceId: str(200),
+  },
+};
+const suggestionBody = {
+  label: str(200),
+  isRecommended: { type: 'boolean' },
+  actions: { type: 'array', maxItems: 10, items: action },
+};
+const coverageBody = {
+  covered: { enum: ['covered', 'not-covered', 'conditional', 'indeterminate'] },
+  paNeeded: { enum: ['no-auth', 'auth-needed', 'satisfied', 'performpa', 'conditional', 'indeterminate'] },
+  docNeeded: { type: 'array', items: { enum: ['clinical', 'admin', 'patient', 'conditional', 'indeterminate'] } },
+  docPurpose: { type: 'array', items: { enum: ['withpa', 'withclaim', 'withorder', 'retain-doc', 'OTH'] } },
+  infoNeeded: {
+    type: 'array',
+    items: { enum: ['performer', 'location', 'timeframe', 'contract-window', 'detail-code', 'OTH'] },
+  },
+  billingCode: {
+    oneOf: [
+      { type: 'array', maxItems: 50, items: coding },
+      {
+        type: 'object',
+        additionalProperties: false,
+        required: ['fact', 'system'],
+        properties: { fact: name, system: str(256) },
+      },
+    ],
+  },
+  reason: {
+    type: 'array',
+    maxItems: 10,
+    items: { type: 'object', additionalProperties: false, properties: { code: str(64), text: str(500) } },
+  },
+  detail: {
+    type: 'array',
+    maxItems: 20,
+    items: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['code', 'value'],
+      properties: {
+        category: { enum: ['cat-limitation', 'cat-decisional', 'cat-other'] },
+        code: str(64),
+        value: { type: ['string', 'number', 'boolean'] },
+        qualification: str(500),
+      },
+    },
+  },
+  questionnaire: { type: 'array', maxItems: 10, items: str(512) },
+  expiryDate: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
+};
+
+/** `if (has key) then ref else ...` for each [key, ref] pair in turn. */
+function dispatch(cases: [string, string][], otherwise: Record<string, unknown>): Record<string, unknown> {
+  const [first, ...rest] = cases;
+  if (!first) return otherwise;
+  return { if: { required: [first[0]] }, then: { $ref: first[1] }, else: dispatch(rest, otherwise) };
+}
+
+function dispatchOnType(branches: Record<string, unknown>[]): Record<string, unknown> {
+  return {
+    allOf: branches.map((branch) => {
+      const type = ((branch['properties'] as Record<string, unknown>)['type'] as { const: string }).const;
+      return { if: { properties: { type: { const: type } } }, then: branch };
+    }),
+  };
+}
+
+export const ruleSetSchema: Record<string, unknown> = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://hookbot.dev/schema/rule-set.schema.json',
+  title: 'Hookbot rule set',
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'hook', 'title', 'description', 'source', 'facts', 'rules'],
+  properties: {
+    $schema: { type: 'string' },
+    id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{1,63}$' },
+    version: { type: ['string', 'integer'] },
+    hook: { enum: [...KNOWN_HOOKS] },
+    title: str(200),
+    description: str(2000),
+    usageRequirements: str(2000),
+    prefetch: {
+      type: 'array',
+      maxItems: 20,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['key', 'query'],
+        properties: { key: name, query: str(1000) },
+      },
+    },
+    crd: { type: 'boolean' },
+    timeZone: { type: 'string', pattern: '^[A-Za-z_+\\-/0-9]{1,64}$' },
+    source,
+    facts: {
+      type: 'object',
+      maxProperties: RULE_SET_LIMITS.maxFacts,
+      propertyNames: name,
+      additionalProperties: {
+        oneOf: [
+          { type: 'string', minLength: 1 },
+          {
+            type: 'object',
+            additionalProperties: false,
+            required: ['fhirpath'],
+            properties: {
+              fhirpath: { type: 'string', minLength: 1 },
+              many: { type: 'boolean' },
+              maxLength: { type: 'integer', minimum: 1, maximum: 139 },
+            },
+          },
+        ],
+      },
+    },
+    valueSets: {
+      type: 'object',
+      maxProperties: 200,
+      propertyNames: name,
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['codes'],
+        properties: { system: str(256), codes },
+      },
+    },
+    conditions: {
+      type: 'object',
+      maxProperties: 500,
+      propertyNames: name,
+      additionalProperties: { $ref: '#/$defs/topLevelCondition' },
+    },
+    rules: {
+      type: 'array',
+      minItems: 1,
+      maxItems: RULE_SET_LIMITS.maxRules,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'conditions', 'events'],
+        properties: {
+          name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$' },
+          priority: { type: 'integer', minimum: 1, maximum: 1000 },
+          conditions: { $ref: '#/$defs/topLevelCondition' },
+          events: { type: 'array', minItems: 1, maxItems: 10, items: { $ref: '#/$defs/event' } },
+        },
+      },
+    },
+    defaultCoverage: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['covered'],
+      properties: coverageBody,
+    },
+    tests: {
+      type: 'array',
+      maxItems: RULE_SET_LIMITS.maxTestCases,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'expect'],
+        properties: {
+          name: str(200),
+          request: { type: 'object', required: ['hook', 'hookInstance', 'context'] },
+          requestFile: { type: 'string', pattern: '^[A-Za-z0-9_./-]{1,300}$' },
+          now: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T' },
+          expect: {
+            type: 'object',
+            additionalProperties: false,
+            properties: {
+              cards: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  additionalProperties: false,
+                  properties: {
+                    summary: { type: 'string' },
+                    indicator: { type: 'string' },
+                    detail: { type: 'string' },
+                    suggestions: { type: 'integer', minimum: 0 },
+                    links: { type: 'integer', minimum: 0 },
+                  },
+                },
+              },
+              coverage: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  additionalProperties: false,
+                  properties: {
+                    order: { type: 'string' },
+                    covered: { type: 'string' },
+                    paNeeded: { type: 'string' },
+                    docNeeded: { type: 'array', items: { type: 'string' } },
+                    infoNeeded: { type: 'array', items: { type: 'string' } },
+                    billingCode: { type: 'array', items: { type: 'string' } },
+                  },
+                },
+              },
+            },
+          },
+        },
+        oneOf: [{ required: ['request'] }, { required: ['requestFile'] }],
+      },
+    },
+  },
+  $defs: {
+    // if/then chains instead of oneOf so that a bad condition reports the branch the author meant.
+    topLevelCondition: {
+      type: 'object',
+      ...dispatch(
+        [
+          ['all', '#/$defs/all'],
+          ['any', '#/$defs/any'],
+          ['not', '#/$defs/not'],
+        ],
+        { $ref: '#/$defs/conditionReference' },
+      ),
+    },
+    nestedCondition: {
+      type: 'object',
+      ...dispatch([['fact', '#/$defs/factCondition']], { $ref: '#/$defs/topLevelCondition' }),
+    },
+    all: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['all'],
+      properties: {
+        all: { type: 'array', maxItems: 100, items: { $ref: '#/$defs/nestedCondition' } },
+        priority: { type: 'integer', minimum: 1 },
+        name: str(100),
+      },
+    },
+    any: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['any'],
+      properties: {
+        any: { type: 'array', maxItems: 100, items: { $ref: '#/$defs/nestedCondition' } },
+        priority: { type: 'integer', minimum: 1 },
+        name: str(100),
+      },
+    },
+    not: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['not'],
+      properties: {
+        not: { $ref: '#/$defs/nestedCondition' },
+        priority: { type: 'integer', minimum: 1 },
+        name: str(100),
+      },
+    },
+    conditionReference: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['condition'],
+      properties: { condition: name, priority: { type: 'integer', minimum: 1 } },
+    },
+    factCondition: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['fact', 'operator', 'value'],
+      properties: {
+        fact: name,
+        operator: { type: 'string', pattern: '^[A-Za-z:]{1,64}$' },
+        value: {},
+        path: { type: 'string', maxLength: 200 },
+        params: { type: 'object' },
+        priority: { type: 'integer', minimum: 1 },
+        name: str(100),
+      },
+    },
+    event: {
+      type: 'object',
+      required: ['type'],
+      properties: { type: { enum: ['card', 'coverage-information', 'suggestion'] } },
+      ...dispatchOnType([
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['type', 'summary', 'indicator'],
+          properties: {
+            type: { const: 'card' },
+            summary: str(500),
+            detail: str(10_000),
+            indicator: { enum: ['info', 'warning', 'critical'] },
+            source,
+            links: {
+              type: 'array',
+              maxItems: 10,
+              items: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['label', 'url'],
+                properties: {
+                  label: str(200),
+                  url: { type: 'string', pattern: '^https://', maxLength: 1000 },
+                  type: { enum: ['absolute', 'smart'] },
+                },
+              },
+            },
+            suggestions: {
+              type: 'array',
+              maxItems: 10,
+              items: { type: 'object', additionalProperties: false, required: ['label'], properties: suggestionBody },
+            },
+            selectionBehavior: { enum: ['at-most-one', 'any'] },
+          },
+        },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['type', 'covered'],
+          properties: { type: { const: 'coverage-information' }, ...coverageBody },
+        },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['type', 'label'],
+          properties: { type: { const: 'suggestion' }, ...suggestionBody },
+        },
+      ]),
+    },
+  },
+};

@@ -1,0 +1,176 @@
+/**
+ * The rule-set document analysts write (JSON or YAML). `schema.ts` is the normative JSON Schema; these types mirror
+ * it for TypeScript callers. Conditions use json-rules-engine's own syntax.
+ */
+import type { CdsRequest } from '../cds/types.js';
+
+export interface RuleSetFactDefinition {
+  /** FHIRPath over the hook request (`context`, `prefetch`, `hook`); `%order` is the order being judged. */
+  fhirpath: string;
+  /** Always an array (possibly empty) instead of unwrapping a single value. */
+  many?: boolean;
+  /** Longest rendering of this fact in a template (default 40); longer values are cut. */
+  maxLength?: number;
+}
+
+export type FactDefinition = string | RuleSetFactDefinition;
+
+export interface ConditionReference {
+  condition: string;
+  priority?: number;
+}
+
+export interface FactCondition {
+  fact: string;
+  operator: string;
+  value: unknown;
+  path?: string;
+  params?: Record<string, unknown>;
+  priority?: number;
+  name?: string;
+}
+
+export interface AllConditions {
+  all: NestedCondition[];
+  priority?: number;
+  name?: string;
+}
+export interface AnyConditions {
+  any: NestedCondition[];
+  priority?: number;
+  name?: string;
+}
+export interface NotConditions {
+  not: NestedCondition;
+  priority?: number;
+  name?: string;
+}
+
+export type TopLevelCondition = AllConditions | AnyConditions | NotConditions | ConditionReference;
+export type NestedCondition = FactCondition | TopLevelCondition;
+
+export interface CodeList {
+  /** `cpt`, `hcpcs`, `icd10cm`, `ndc` or a code-system URI. */
+  system?: string;
+  /** Codes; a trailing `*` matches by prefix (ICD-10-CM `E11*`). */
+  codes: string[];
+}
+
+export interface RuleSetLink {
+  label: string;
+  url: string;
+  type?: 'absolute' | 'smart';
+}
+
+export interface RuleSetSource {
+  label: string;
+  url?: string;
+  /** A code from the CRD card types (`coverage-info`, `therapy-alternatives-req`, ...) or a full Coding. */
+  topic?: string | { system: string; code: string; display?: string };
+}
+
+export interface RuleSetAction {
+  type: 'create' | 'update' | 'delete';
+  description: string;
+  resource?: Record<string, unknown>;
+  resourceId?: string;
+}
+
+export interface SuggestionEvent {
+  type: 'suggestion';
+  label: string;
+  isRecommended?: boolean;
+  actions?: RuleSetAction[];
+}
+
+export interface CardEvent {
+  type: 'card';
+  summary: string;
+  detail?: string;
+  indicator: 'info' | 'warning' | 'critical';
+  source?: RuleSetSource;
+  links?: RuleSetLink[];
+  suggestions?: Omit<SuggestionEvent, 'type'>[];
+  selectionBehavior?: 'at-most-one' | 'any';
+}
+
+export interface CoverageDetail {
+  category?: 'cat-limitation' | 'cat-decisional' | 'cat-other';
+  code: string;
+  value: string | number | boolean;
+  qualification?: string;
+}
+
+export interface CoverageEvent {
+  type: 'coverage-information';
+  covered: 'covered' | 'not-covered' | 'conditional' | 'indeterminate';
+  paNeeded?: 'no-auth' | 'auth-needed' | 'satisfied' | 'performpa' | 'conditional' | 'indeterminate';
+  docNeeded?: ('clinical' | 'admin' | 'patient' | 'conditional' | 'indeterminate')[];
+  docPurpose?: ('withpa' | 'withclaim' | 'withorder' | 'retain-doc' | 'OTH')[];
+  infoNeeded?: ('performer' | 'location' | 'timeframe' | 'contract-window' | 'detail-code' | 'OTH')[];
+  /** Billing codes: literal Codings, or the values of a fact tagged with a code system. */
+  billingCode?: { system: string; code: string; display?: string }[] | { fact: string; system: string };
+  reason?: { code?: string; text?: string }[];
+  detail?: CoverageDetail[];
+  questionnaire?: string[];
+  expiryDate?: string;
+}
+
+export type RuleEvent = CardEvent | CoverageEvent | SuggestionEvent;
+
+export interface RuleDefinition {
+  name: string;
+  priority?: number;
+  conditions: TopLevelCondition;
+  events: RuleEvent[];
+}
+
+export interface ExpectedCard {
+  summary?: string;
+  indicator?: string;
+  detail?: string;
+  /** Number of suggestions, when given. */
+  suggestions?: number;
+  links?: number;
+}
+
+export interface ExpectedCoverage {
+  /** `ResourceType/id` of the order; optional when there is one. */
+  order?: string;
+  covered?: string;
+  paNeeded?: string;
+  docNeeded?: string[];
+  infoNeeded?: string[];
+  billingCode?: string[];
+}
+
+export interface RuleSetTestCase {
+  name: string;
+  request?: CdsRequest;
+  /** Path relative to the `baseDir` given to `runRuleSetTests`. */
+  requestFile?: string;
+  /** Clock for the case (ISO date-time), default 2026-01-15T12:00:00Z. */
+  now?: string;
+  expect: { cards?: ExpectedCard[]; coverage?: ExpectedCoverage[] };
+}
+
+export interface RuleSetDocument {
+  id: string;
+  version?: string | number;
+  hook: string;
+  title: string;
+  description: string;
+  usageRequirements?: string;
+  prefetch?: { key: string; query: string }[];
+  crd?: boolean;
+  /** IANA zone (or `UTC`) for `today` in date operators. */
+  timeZone?: string;
+  source: RuleSetSource;
+  facts: Record<string, FactDefinition>;
+  valueSets?: Record<string, CodeList>;
+  conditions?: Record<string, TopLevelCondition>;
+  rules: RuleDefinition[];
+  /** Coverage outcome for orders no coverage rule decided (required for CRD primary hooks). */
+  defaultCoverage?: Omit<CoverageEvent, 'type'>;
+  tests?: RuleSetTestCase[];
+}

@@ -1,0 +1,221 @@
+/**
+ * Checks the JSON Schema cannot express: names that must resolve (facts, operators, shared conditions, value
+ * sets, template placeholders), FHIRPath and `path` syntax, the longest possible card summary, condition depth,
+ * and the CRD rule that primary hooks always answer with coverage information (CRD hook-16).
+ */
+import { compileFhirPath } from './fhirpath.js';
+import { PRIMARY_CRD_HOOKS, RULE_SET_LIMITS } from './limits.js';
+import { BUILT_IN_OPERATORS, CUSTOM_OPERATOR_CHECKS, OPERATOR_DECORATORS, splitOperator } from './operators.js';
+import { parsePath } from './path-resolver.js';
+import { BUILT_IN_PLACEHOLDERS, maxRenderedLength, placeholders } from './template.js';
+import type { NestedCondition, RuleSetDocument, TopLevelCondition } from './types.js';
+import type { RuleSetIssue } from './validate.js';
+
+const esc = (key: string): string => key.replaceAll('~', '~0').replaceAll('/', '~1');
+
+export function checkSemantics(doc: RuleSetDocument, errors: RuleSetIssue[], warnings: RuleSetIssue[]): void {
+  const factNames = new Set(Object.keys(doc.facts));
+  const maxLengths = new Map<string, number>();
+  for (const [name, def] of Object.entries(doc.facts)) {
+    const spec = typeof def === 'string' ? { fhirpath: def } : def;
+    maxLengths.set(name, spec.maxLength ?? RULE_SET_LIMITS.defaultFactMaxLength);
+    const pointer = typeof def === 'string' ? `/facts/${esc(name)}` : `/facts/${esc(name)}/fhirpath`;
+    const parsed = compileFhirPath(spec.fhirpath);
+    if ('error' in parsed) errors.push({ pointer, message: `The FHIRPath of fact '${name}' ${parsed.error}.` });
+  }
+  const shared = doc.conditions ?? {};
+  const known = [...factNames].join(', ') || '(none)';
+  const ctx = { doc, factNames, known, shared, errors };
+
+  for (const [name, condition] of Object.entries(shared)) {
+    checkCondition(ctx, condition, `/conditions/${esc(name)}`, 1);
+    if (reachesItself(name, shared)) {
+      errors.push({
+        pointer: `/conditions/${esc(name)}`,
+        message: `Shared condition '${name}' refers back to itself.`,
+      });
+    }
+  }
+
+  const ruleNames = new Set<string>();
+  let unindexed = 0;
+  doc.rules.forEach((rule, i) => {
+    const base = `/rules/${i}`;
+    if (ruleNames.has(rule.name))
+      errors.push({ pointer: `${base}/name`, message: `Rule name '${rule.name}' is used twice.` });
+    ruleNames.add(rule.name);
+    checkCondition(ctx, rule.conditions, `${base}/conditions`, 1);
+    if (!('all' in rule.conditions) && !('condition' in rule.conditions)) unindexed++;
+    let sawCard = false;
+    rule.events.forEach((event, j) => {
+      const at = `${base}/events/${j}`;
+      const checkTemplate = (text: string, pointer: string): void => {
+        for (const name of placeholders(text)) {
+          if (!factNames.has(name) && BUILT_IN_PLACEHOLDERS[name] === undefined) {
+            errors.push({ pointer, message: `The placeholder {{${name}}} names no fact (known facts: ${known}).` });
+          }
+        }
+      };
+      if (event.type === 'card') {
+        sawCard = true;
+        checkTemplate(event.summary, `${at}/summary`);
+        const longest = maxRenderedLength(event.summary, (n) => maxLengths.get(n) ?? BUILT_IN_PLACEHOLDERS[n] ?? 0);
+        if (longest > RULE_SET_LIMITS.maxSummaryLength) {
+          errors.push({
+            pointer: `${at}/summary`,
+            message: `The card summary can reach ${longest} characters; CDS Hooks allows fewer than 140. Shorten the text or lower the facts' maxLength.`,
+          });
+        }
+        if (event.detail) checkTemplate(event.detail, `${at}/detail`);
+        event.links?.forEach((l, k) => checkTemplate(l.label, `${at}/links/${k}/label`));
+        event.suggestions?.forEach((s, k) => checkTemplate(JSON.stringify(s), `${at}/suggestions/${k}`));
+      } else if (event.type === 'suggestion') {
+        if (!sawCard) {
+          errors.push({ pointer: at, message: 'A suggestion event must follow a card event in the same rule.' });
+        }
+        checkTemplate(JSON.stringify(event), at);
+      } else {
+        if (!doc.crd)
+          warnings.push({
+            pointer: at,
+            message: 'Coverage information is returned only by CRD services (set "crd": true).',
+          });
+        if (event.billingCode && !Array.isArray(event.billingCode) && !factNames.has(event.billingCode.fact)) {
+          errors.push({
+            pointer: `${at}/billingCode/fact`,
+            message: `Unknown fact '${event.billingCode.fact}' (known facts: ${known}).`,
+          });
+        }
+        if (
+          doc.crd &&
+          !PRIMARY_CRD_HOOKS.includes(doc.hook) &&
+          ((event.docNeeded?.length ?? 0) > 0 || (event.infoNeeded?.length ?? 0) > 0)
+        ) {
+          warnings.push({
+            pointer: at,
+            message: `CRD hook-19: coverage information on ${doc.hook} should not ask for clinical or administrative information.`,
+          });
+        }
+      }
+    });
+  });
+
+  if (doc.crd && PRIMARY_CRD_HOOKS.includes(doc.hook) && !doc.defaultCoverage) {
+    errors.push({
+      pointer: '/defaultCoverage',
+      message: `A CRD service for ${doc.hook} (a primary hook) must return coverage information for every order (CRD hook-16): add defaultCoverage for orders no rule decides.`,
+    });
+  }
+  if (
+    doc.defaultCoverage?.billingCode &&
+    !Array.isArray(doc.defaultCoverage.billingCode) &&
+    !factNames.has(doc.defaultCoverage.billingCode.fact)
+  ) {
+    errors.push({
+      pointer: '/defaultCoverage/billingCode/fact',
+      message: `Unknown fact '${doc.defaultCoverage.billingCode.fact}' (known facts: ${known}).`,
+    });
+  }
+  if (unindexed > 100) {
+    warnings.push({
+      pointer: '/rules',
+      message: `${unindexed} rules have no top-level 'all' and run on every request; expect slower answers.`,
+    });
+  }
+  if (!doc.tests || doc.tests.length === 0)
+    warnings.push({ pointer: '/tests', message: 'The rule set has no test cases.' });
+}
+
+interface Ctx {
+  doc: RuleSetDocument;
+  factNames: Set<string>;
+  known: string;
+  shared: Record<string, TopLevelCondition>;
+  errors: RuleSetIssue[];
+}
+
+function checkCondition(ctx: Ctx, condition: NestedCondition, pointer: string, depth: number): void {
+  if (depth > RULE_SET_LIMITS.maxConditionDepth) {
+    ctx.errors.push({
+      pointer,
+      message: `Conditions are nested more than ${RULE_SET_LIMITS.maxConditionDepth} levels deep.`,
+    });
+    return;
+  }
+  if ('all' in condition) condition.all.forEach((c, i) => checkCondition(ctx, c, `${pointer}/all/${i}`, depth + 1));
+  else if ('any' in condition)
+    condition.any.forEach((c, i) => checkCondition(ctx, c, `${pointer}/any/${i}`, depth + 1));
+  else if ('not' in condition) checkCondition(ctx, condition.not, `${pointer}/not`, depth + 1);
+  else if ('condition' in condition) {
+    if (!ctx.shared[condition.condition]) {
+      const names = Object.keys(ctx.shared).join(', ') || '(none)';
+      ctx.errors.push({
+        pointer: `${pointer}/condition`,
+        message: `Unknown shared condition '${condition.condition}' (defined: ${names}).`,
+      });
+    }
+  } else {
+    if (!ctx.factNames.has(condition.fact)) {
+      ctx.errors.push({
+        pointer: `${pointer}/fact`,
+        message: `Unknown fact '${condition.fact}' (known facts: ${ctx.known}).`,
+      });
+    }
+    const { decorators, operator } = splitOperator(condition.operator);
+    const badDecorator = decorators.find((d) => !OPERATOR_DECORATORS.includes(d));
+    const custom = CUSTOM_OPERATOR_CHECKS[operator];
+    if (badDecorator !== undefined) {
+      ctx.errors.push({
+        pointer: `${pointer}/operator`,
+        message: `Unknown operator decorator '${badDecorator}' (allowed: ${OPERATOR_DECORATORS.join(', ')}).`,
+      });
+    } else if (!custom && !BUILT_IN_OPERATORS.includes(operator)) {
+      ctx.errors.push({
+        pointer: `${pointer}/operator`,
+        message: `Unknown operator '${operator}' (allowed: ${[...BUILT_IN_OPERATORS, ...Object.keys(CUSTOM_OPERATOR_CHECKS)].join(', ')}).`,
+      });
+    } else if (custom && !isFactReference(condition.value) && decorators.every((d) => d === 'not')) {
+      const problem = custom(condition.value, ctx.doc.valueSets ?? {});
+      if (problem) ctx.errors.push({ pointer: `${pointer}/value`, message: `Operator ${operator}: ${problem}.` });
+    }
+    if (isFactReference(condition.value)) {
+      const ref = condition.value.fact;
+      if (typeof ref !== 'string' || !ctx.factNames.has(ref)) {
+        ctx.errors.push({
+          pointer: `${pointer}/value/fact`,
+          message: `Unknown fact '${String(ref)}' (known facts: ${ctx.known}).`,
+        });
+      }
+    }
+    if (condition.path !== undefined) {
+      const parsed = parsePath(condition.path);
+      if (typeof parsed === 'string')
+        ctx.errors.push({
+          pointer: `${pointer}/path`,
+          message: `The path '${condition.path}' is not allowed: ${parsed}.`,
+        });
+    }
+  }
+}
+
+function reachesItself(start: string, shared: Record<string, TopLevelCondition>): boolean {
+  const seen = new Set<string>();
+  const stack: NestedCondition[] = shared[start] ? [shared[start]] : [];
+  while (stack.length > 0) {
+    const c = stack.pop() as NestedCondition;
+    if ('condition' in c) {
+      if (c.condition === start) return true;
+      if (!seen.has(c.condition) && shared[c.condition]) {
+        seen.add(c.condition);
+        stack.push(shared[c.condition] as TopLevelCondition);
+      }
+    } else if ('all' in c) stack.push(...c.all);
+    else if ('any' in c) stack.push(...c.any);
+    else if ('not' in c) stack.push(c.not);
+  }
+  return false;
+}
+
+function isFactReference(value: unknown): value is { fact: unknown } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && 'fact' in value;
+}

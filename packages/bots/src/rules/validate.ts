@@ -1,0 +1,157 @@
+/**
+ * `validateRuleSet`: the save-time check (CLI `hookbot rules validate`, and deploy). Errors carry a JSON pointer
+ * (RFC 6901) and a sentence an analyst can act on. The document's nesting is measured before the JSON Schema runs
+ * so that hostile documents are refused before any recursive code sees them; the semantic checks run only on
+ * documents that pass the schema.
+ */
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { compileFhirPath } from './fhirpath.js';
+import { PRIMARY_CRD_HOOKS, RULE_SET_LIMITS } from './limits.js';
+import { ruleSetSchema } from './schema.js';
+import { checkSemantics } from './validate-semantics.js';
+import type { RuleSetDocument } from './types.js';
+
+export interface RuleSetIssue {
+  pointer: string;
+  message: string;
+}
+
+export interface RuleSetValidation {
+  valid: boolean;
+  errors: RuleSetIssue[];
+  warnings: RuleSetIssue[];
+}
+
+let schemaValidator: ValidateFunction | undefined;
+
+function getSchemaValidator(): ValidateFunction {
+  schemaValidator ??= new Ajv2020({ allErrors: true, strict: false }).compile(ruleSetSchema);
+  return schemaValidator;
+}
+
+export function validateRuleSet(doc: unknown): RuleSetValidation {
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    return invalid([{ pointer: '', message: 'A rule set must be a JSON (or YAML) object.' }]);
+  }
+  const shape = measure(doc);
+  if (shape.depth > RULE_SET_LIMITS.maxDocumentDepth) {
+    return invalid([
+      {
+        pointer: shape.deepest,
+        message: `The document is nested more than ${RULE_SET_LIMITS.maxDocumentDepth} levels deep.`,
+      },
+    ]);
+  }
+  if (shape.nodes > 2_000_000) {
+    return invalid([{ pointer: '', message: 'The document has more than 2,000,000 values; split the rule set.' }]);
+  }
+  const validate = getSchemaValidator();
+  if (!validate(doc)) return invalid(schemaIssues(validate.errors ?? []));
+  const errors: RuleSetIssue[] = [];
+  const warnings: RuleSetIssue[] = [];
+  checkSemantics(doc as RuleSetDocument, errors, warnings);
+  return { valid: errors.length === 0, errors, warnings };
+}
+
+export { compileFhirPath, PRIMARY_CRD_HOOKS };
+
+function invalid(errors: RuleSetIssue[]): RuleSetValidation {
+  return { valid: false, errors, warnings: [] };
+}
+
+/** Depth and node count without recursion (a hostile document may be nested 100,000 deep). */
+function measure(doc: object): { depth: number; nodes: number; deepest: string } {
+  const stack: [unknown, number, string][] = [[doc, 1, '']];
+  let depth = 0;
+  let nodes = 0;
+  let deepest = '';
+  while (stack.length > 0) {
+    const [value, d, pointer] = stack.pop() as [unknown, number, string];
+    nodes++;
+    if (d > depth) {
+      depth = d;
+      deepest = pointer;
+      if (depth > RULE_SET_LIMITS.maxDocumentDepth) break;
+    }
+    if (typeof value === 'object' && value !== null) {
+      for (const [k, v] of Object.entries(value)) {
+        if (typeof v === 'object' && v !== null) stack.push([v, d + 1, `${pointer}/${escapePointer(k)}`]);
+        else nodes++;
+      }
+    }
+    if (nodes > 2_000_000) break;
+  }
+  return { depth, nodes, deepest };
+}
+
+export function escapePointer(key: string): string {
+  return key.replaceAll('~', '~0').replaceAll('/', '~1');
+}
+
+function schemaIssues(errors: ErrorObject[]): RuleSetIssue[] {
+  // A failed oneOf also reports every branch's errors; keep only the oneOf's own sentence.
+  const oneOfPaths = errors.filter((e) => e.keyword === 'oneOf').map((e) => e.schemaPath + '/');
+  const kept = errors.filter((e) => e.keyword !== 'if' && !oneOfPaths.some((p) => e.schemaPath.startsWith(p)));
+  const seen = new Set<string>();
+  const issues: RuleSetIssue[] = [];
+  for (const e of kept) {
+    const issue = toIssue(e);
+    const id = `${issue.pointer}\u0000${issue.message}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    issues.push(issue);
+  }
+  return issues;
+}
+
+function toIssue(e: ErrorObject): RuleSetIssue {
+  const at = e.instancePath;
+  const where = at === '' ? 'The rule set' : `${describe(at)}`;
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'required':
+      return {
+        pointer: `${at}/${escapePointer(String(p['missingProperty']))}`,
+        message: `${where} is missing the required property '${String(p['missingProperty'])}'.`,
+      };
+    case 'additionalProperties':
+      return {
+        pointer: `${at}/${escapePointer(String(p['additionalProperty']))}`,
+        message: `${where} has an unknown property '${String(p['additionalProperty'])}'.`,
+      };
+    case 'enum':
+      return {
+        pointer: at,
+        message: `${where} must be one of: ${(p['allowedValues'] as unknown[]).map(String).join(', ')}.`,
+      };
+    case 'const':
+      return { pointer: at, message: `${where} must be '${String(p['allowedValue'])}'.` };
+    case 'type':
+      return { pointer: at, message: `${where} must be of type ${String(p['type'])}.` };
+    case 'pattern':
+      return { pointer: at, message: `${where} does not have the expected form (${String(p['pattern'])}).` };
+    case 'oneOf':
+      return {
+        pointer: at,
+        message: at.startsWith('/tests/')
+          ? `${where} must give either 'request' or 'requestFile'.`
+          : `${where} does not match any of the allowed forms.`,
+      };
+    case 'propertyNames':
+      return {
+        pointer: at,
+        message: `${where} has a name that is not allowed (letters, digits and _, starting with a letter).`,
+      };
+    default:
+      return { pointer: at, message: `${where} ${e.message ?? 'is invalid'}.` };
+  }
+}
+
+/** `/rules/3/events/0/summary` → `rules[3].events[0].summary` */
+export function describe(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .reduce((acc, s) => (/^\d+$/.test(s) ? `${acc}[${s}]` : acc ? `${acc}.${s}` : s), '');
+}
