@@ -135,25 +135,26 @@ function dateCondition(code: string, value: string, params: Params, low: string,
   if (!range) {
     throw badRequest(`Invalid date "${value}" for search parameter "${code}"`, code);
   }
-  const pLow = `${params.add(range.low.toISOString())}::timestamptz`;
-  const pHigh = `${params.add(range.high.toISOString())}::timestamptz`;
+  // Added on use: PostgreSQL cannot type a parameter the statement never mentions.
+  const pLow = () => `${params.add(range.low.toISOString())}::timestamptz`;
+  const pHigh = () => `${params.add(range.high.toISOString())}::timestamptz`;
   switch (prefix) {
     case 'eq':
-      return `(${low} >= ${pLow} AND ${high} <= ${pHigh})`;
+      return `(${low} >= ${pLow()} AND ${high} <= ${pHigh()})`;
     case 'ne':
-      return `NOT (${low} >= ${pLow} AND ${high} <= ${pHigh})`;
+      return `NOT (${low} >= ${pLow()} AND ${high} <= ${pHigh()})`;
     case 'gt':
-      return `${high} > ${pHigh}`;
+      return `${high} > ${pHigh()}`;
     case 'lt':
-      return `${low} < ${pLow}`;
+      return `${low} < ${pLow()}`;
     case 'ge':
-      return `${high} > ${pLow}`;
+      return `${high} > ${pLow()}`;
     case 'le':
-      return `${low} < ${pHigh}`;
+      return `${low} < ${pHigh()}`;
     case 'sa':
-      return `${low} >= ${pHigh}`;
+      return `${low} >= ${pHigh()}`;
     case 'eb':
-      return `${high} <= ${pLow}`;
+      return `${high} <= ${pLow()}`;
     case 'ap': {
       // Approximately: within 10% of the distance between the value and now, at least a day either side.
       const margin = Math.max(Math.abs(Date.now() - range.low.getTime()) * 0.1, 86_400_000);
@@ -175,7 +176,7 @@ function numericCondition(code: string, value: string, params: Params, column: s
   // The precision of the value sets the range that "equals" it: 100 means [99.5, 100.5) (FHIR R4 §3.1.1.4.1).
   const decimals = /\.(\d+)/.exec(text.replace(/[eE].*$/, ''))?.[1]?.length ?? 0;
   const half = 0.5 * 10 ** -decimals;
-  const v = `${params.add(text)}::numeric`;
+  const v = () => `${params.add(text)}::numeric`;
   const lo = () => `${params.add(String(n - half))}::numeric`;
   const hi = () => `${params.add(String(n + half))}::numeric`;
   switch (prefix) {
@@ -185,14 +186,14 @@ function numericCondition(code: string, value: string, params: Params, column: s
       return `NOT (${column} >= ${lo()} AND ${column} < ${hi()})`;
     case 'gt':
     case 'sa':
-      return `${column} > ${v}`;
+      return `${column} > ${v()}`;
     case 'lt':
     case 'eb':
-      return `${column} < ${v}`;
+      return `${column} < ${v()}`;
     case 'ge':
-      return `${column} >= ${v}`;
+      return `${column} >= ${v()}`;
     case 'le':
-      return `${column} <= ${v}`;
+      return `${column} <= ${v()}`;
     case 'ap': {
       const margin = Math.abs(n) * 0.1;
       return `(${column} >= ${params.add(String(n - margin))}::numeric AND ${column} <= ${params.add(String(n + margin))}::numeric)`;
