@@ -7,3 +7,4 @@ export * from './cds/service-config.js';
 export * from './cds/validate-response.js';
 export * from './rules/index.js';
 export * from './cds/crd.js';
+export * from './cds/feedback.js';
