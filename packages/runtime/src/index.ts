@@ -1,1 +1,13 @@
-export {};
+export { BotRuntime } from './runtime.js';
+export type {
+  BotCode,
+  CompileCheck,
+  HostCall,
+  LogLine,
+  RunFailureKind,
+  RunLimits,
+  RunOptions,
+  RunResult,
+  RuntimeOptions,
+  RuntimeStats,
+} from './types.js';

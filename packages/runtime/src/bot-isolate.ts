@@ -1,0 +1,277 @@
+/**
+ * One isolate per bot version: the compiled bot (wrapped with the prelude) is cached here, and every invocation
+ * gets a fresh context (or, for trusted code, a warm one). Disposing the isolate kills every context in it.
+ */
+import ivm from 'isolated-vm';
+import { remaining, type ActiveCall } from './call.js';
+import { ESM_PRELUDE } from './prelude.js';
+import { truncate } from './output.js';
+import {
+  compileFailure,
+  detectFormat,
+  filenameOf,
+  firstLine,
+  MAX_CODE_LENGTH,
+  wrapCommonJs,
+  type BotFormat,
+} from './source.js';
+import type { BotCode, CompileCheck } from './types.js';
+
+export interface IsolateHooks {
+  /** A bot asked for a client call (fire and forget: the answer comes back through `deliver`). */
+  send(owner: BotIsolate, callId: unknown, reqId: unknown, client: unknown, method: unknown, argsJson: unknown): void;
+  log(callId: unknown, level: unknown, message: unknown): void;
+  catastrophic(message: string): void;
+}
+
+export interface InvokeArgs {
+  eventJson: string;
+  clientsJson: string;
+  maxOutput: number;
+  maxLog: number;
+  maxHostCalls: number;
+}
+
+export type DeathReason = 'timeout' | 'memory' | 'evicted' | 'retired' | 'crashed';
+
+interface WarmContext {
+  context: ivm.Context;
+  hb: ivm.Reference;
+}
+
+type Releasable = { release(): void };
+
+/** An ES-module bot's top level threw; carries only the bot's message (never a host stack) and its line. */
+export class BotThrew extends Error {
+  constructor(
+    message: string,
+    readonly line?: number,
+  ) {
+    super(message);
+  }
+
+  /** Passes isolate failures (timeout, memory, disposal) through unchanged. */
+  static from(err: unknown, filename: string): unknown {
+    if (!(err instanceof Error) || /timed out|memory limit|disposed|abandoned/i.test(err.message)) return err;
+    const stack = typeof err.stack === 'string' ? err.stack : '';
+    const at = stack.indexOf(`${filename}:`);
+    const line = at < 0 ? NaN : parseInt(stack.slice(at + filename.length + 1), 10);
+    return new BotThrew(truncate(firstLine(err.message)), line > 0 ? line : undefined);
+  }
+}
+
+export class BotIsolate {
+  readonly isolate: ivm.Isolate;
+  readonly botId: string;
+  readonly version: string;
+  readonly memoryMb: number;
+  readonly format: BotFormat;
+  readonly filename: string;
+  inFlight = 0;
+  /** Replaced by a newer version or invalidated: disposed once idle. */
+  retired = false;
+  /** A bot touched its clients after its invocation ended; recycle the isolate once idle. */
+  late = false;
+  dead?: DeathReason;
+  private script?: ivm.Script;
+  private readonly code: string;
+  private readonly sendCb: ivm.Callback;
+  private readonly logCb: ivm.Callback;
+  private readonly warmFree: WarmContext[] = [];
+  private warmCount = 0;
+
+  constructor(
+    code: BotCode,
+    memoryMb: number,
+    hooks: IsolateHooks,
+    private readonly maxWarm: number,
+  ) {
+    this.botId = code.botId;
+    this.version = code.version;
+    this.memoryMb = memoryMb;
+    this.code = code.code;
+    this.format = detectFormat(code);
+    this.filename = filenameOf(code);
+    this.isolate = new ivm.Isolate({ memoryLimit: memoryMb, onCatastrophicError: (m) => hooks.catastrophic(m) });
+    this.sendCb = new ivm.Callback(
+      (callId: unknown, reqId: unknown, client: unknown, method: unknown, argsJson: unknown) =>
+        hooks.send(this, callId, reqId, client, method, argsJson),
+      { ignored: true },
+    );
+    this.logCb = new ivm.Callback(
+      (callId: unknown, level: unknown, message: unknown) => hooks.log(callId, level, message),
+      { ignored: true },
+    );
+  }
+
+  async compile(): Promise<CompileCheck> {
+    if (this.code.length > MAX_CODE_LENGTH) return { ok: false, message: 'The bot code is too large' };
+    try {
+      if (this.format === 'commonjs') {
+        this.script = await this.isolate.compileScript(wrapCommonJs(this.code), { filename: this.filename });
+      } else {
+        const probe = await this.isolate.compileModule(this.code, { filename: this.filename });
+        const deps = probe.dependencySpecifiers;
+        probe.release();
+        if (deps.length > 0) {
+          return { ok: false, message: `Bots cannot import modules (found '${deps[0]}'); bundle dependencies` };
+        }
+        this.script = await this.isolate.compileScript(ESM_PRELUDE, { filename: 'hookbot-prelude.js' });
+      }
+      return { ok: true };
+    } catch (err) {
+      return compileFailure(err, this.format === 'commonjs');
+    }
+  }
+
+  get idle(): boolean {
+    return this.inFlight === 0;
+  }
+
+  kill(reason: DeathReason): void {
+    this.dead ??= reason;
+    if (!this.isolate.isDisposed) this.isolate.dispose();
+  }
+
+  /** Starts an invocation; `close` must be called once it has settled (or been given up on). */
+  open(call: ActiveCall, args: InvokeArgs, reuseContext: boolean): Session {
+    return new Session(this, call, args, reuseContext);
+  }
+
+  /** @internal used by Session */
+  async boot(call: ActiveCall, track: (r: Releasable) => void): Promise<{ context: ivm.Context; hb: ivm.Reference }> {
+    const script = this.script;
+    if (script === undefined) throw new Error('Bot is not compiled');
+    const context = await this.isolate.createContext();
+    track(context);
+    const hb = (await script.run(context, { reference: true, timeout: remaining(call.deadline) })) as ivm.Reference;
+    track(hb);
+    return { context, hb };
+  }
+
+  /** @internal ES modules are instantiated per context; returns the namespace to pass to `run`. */
+  async loadModule(context: ivm.Context, call: ActiveCall, track: (r: Releasable) => void): Promise<ivm.Reference> {
+    const mod = await this.isolate.compileModule(this.code, { filename: this.filename });
+    track(mod);
+    await mod.instantiate(context, () => {
+      throw new Error('Bots cannot import modules');
+    });
+    try {
+      await mod.evaluate({ timeout: remaining(call.deadline) });
+    } catch (err) {
+      throw BotThrew.from(err, this.filename);
+    }
+    const ns = mod.namespace;
+    track(ns);
+    return ns;
+  }
+
+  /** @internal */
+  callRun(call: ActiveCall, hb: ivm.Reference, ns: ivm.Reference | undefined, args: InvokeArgs): Promise<unknown> {
+    return hb.apply(
+      undefined,
+      [
+        'run',
+        this.sendCb,
+        this.logCb,
+        ns?.derefInto(),
+        call.callId,
+        args.eventJson,
+        args.clientsJson,
+        this.filename,
+        args.maxOutput,
+        args.maxLog,
+        args.maxHostCalls,
+      ],
+      { result: { promise: true, copy: true }, timeout: remaining(call.deadline) },
+    );
+  }
+
+  /** @internal */
+  takeWarm(): WarmContext | 'new' | undefined {
+    const free = this.warmFree.pop();
+    if (free) return free;
+    if (this.warmCount >= this.maxWarm) return undefined;
+    this.warmCount++;
+    return 'new';
+  }
+
+  /** @internal */
+  returnWarm(warm: WarmContext | undefined, keep: boolean, created: boolean): void {
+    if (warm && keep && !this.isolate.isDisposed) {
+      this.warmFree.push(warm);
+      return;
+    }
+    if (warm || created) this.warmCount--;
+    if (warm && !this.isolate.isDisposed) {
+      warm.hb.release();
+      warm.context.release();
+    }
+  }
+}
+
+/** One invocation inside a BotIsolate. */
+export class Session {
+  private readonly owned: Releasable[] = [];
+  private closed = false;
+  private warm?: WarmContext;
+  private createdWarm = false;
+
+  constructor(
+    private readonly bot: BotIsolate,
+    private readonly call: ActiveCall,
+    private readonly args: InvokeArgs,
+    private readonly reuseContext: boolean,
+  ) {}
+
+  async start(): Promise<unknown> {
+    const bot = this.bot;
+    const warm = this.reuseContext ? bot.takeWarm() : undefined;
+    if (warm !== undefined && warm !== 'new') {
+      this.warm = warm;
+      this.call.hb = warm.hb;
+      return bot.callRun(this.call, warm.hb, undefined, this.args);
+    }
+    // Warm contexts own their context and dispatcher until discarded; fresh ones are released after the call.
+    const keep: Releasable[] = [];
+    const track = warm === 'new' ? (r: Releasable) => keep.push(r) : (r: Releasable) => this.own(r);
+    this.createdWarm = warm === 'new';
+    const { context, hb } = await bot.boot(this.call, track);
+    if (this.closed) {
+      if (!bot.isolate.isDisposed) for (const r of keep.reverse()) r.release();
+      throw new Error('Invocation ended');
+    }
+    if (warm === 'new') this.warm = { context, hb };
+    const ns = bot.format === 'module' ? await bot.loadModule(context, this.call, (r) => this.own(r)) : undefined;
+    if (this.closed) throw new Error('Invocation ended');
+    this.call.hb = hb;
+    return bot.callRun(this.call, hb, ns, this.args);
+  }
+
+  /** Releases what this invocation holds; `keepWarm` returns a warm context to the free list. */
+  close(keepWarm: boolean): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.reuseContext) this.bot.returnWarm(this.warm, keepWarm, this.createdWarm);
+    this.releaseOwned();
+  }
+
+  private own(r: Releasable): void {
+    this.owned.push(r);
+    if (this.closed) this.releaseOwned();
+  }
+
+  private releaseOwned(): void {
+    if (this.bot.isolate.isDisposed) {
+      this.owned.length = 0;
+      return;
+    }
+    for (const r of this.owned.splice(0).reverse()) {
+      try {
+        r.release();
+      } catch {
+        // already released or the isolate went away meanwhile
+      }
+    }
+  }
+}

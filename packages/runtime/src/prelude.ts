@@ -1,0 +1,218 @@
+/**
+ * The trusted code that runs first in every context, before any bot code. It removes the globals a bot must not
+ * have, captures the intrinsics it needs (a bot may tamper with globals and prototypes afterwards), installs
+ * `console`, and evaluates to the `hookbot(op, ...)` dispatcher the host calls through a Reference it keeps:
+ *
+ *   hookbot('run', send, log, ns, callId, eventJson, clientsJson, filename, maxOutput, maxLog, maxHostCalls)
+ *     → Promise<string>  one tagged string, never an object (nothing is copied through getters):
+ *       'R' + json result | 'L' + length (too large) | 'B' + json {message} (not serialisable)
+ *       'T' + json {message, line?} (thrown) | 'X' + same, thrown by the top level | 'C' + json {message}
+ *   hookbot('reply', reqId, tagged)  delivers a host answer: 'U' undefined | 'O' + json | 'E' + json {message,…}
+ *
+ * Only plain functions (isolated-vm Callbacks whose arguments are copied) are handed in; no Reference,
+ * ExternalCopy or the ivm module is ever visible in the context. If a bot subverts this code it only breaks its
+ * own answers, which the host treats as untrusted anyway.
+ */
+
+const SOURCE = String.raw`(function hookbotPrelude(factory) {
+  'use strict';
+  const g = globalThis;
+  const removed = ['WebAssembly', 'SharedArrayBuffer', 'Atomics', 'FinalizationRegistry', 'WeakRef'];
+  for (let i = 0; i < removed.length; i++) delete g[removed[i]];
+  const freeze = Object.freeze, defineProperty = Object.defineProperty, objectToString = Object.prototype.toString;
+  const apply = Reflect.apply, stringify = JSON.stringify, parse = JSON.parse, toStr = String, toInt = parseInt;
+  const NativePromise = Promise, NativeError = Error;
+  const strSlice = String.prototype.slice, strIndexOf = String.prototype.indexOf;
+  const slice = (s, a, b) => apply(strSlice, s, [a, b]);
+  const indexOf = (s, t, from) => apply(strIndexOf, s, [t, from]);
+  const MAX_MESSAGE = 2000;
+
+  let send = null, log = null, exportsOf = null, loaded = false, current = null, seq = 0;
+  const pending = { __proto__: null };
+
+  const read = (o, k) => { try { return o[k]; } catch (_) { return undefined; } };
+  const tagOf = (v) => { try { return apply(objectToString, v, []); } catch (_) { return ''; } };
+
+  function format(v) {
+    if (typeof v === 'string') return v;
+    if (typeof v !== 'object' || v === null) return toStr(v);
+    if (tagOf(v) === '[object Error]') {
+      const stack = read(v, 'stack');
+      if (typeof stack === 'string') return stack;
+    }
+    try { const s = stringify(v); if (typeof s === 'string') return s; } catch (_) {}
+    try { return toStr(v); } catch (_) { return '[unprintable]'; }
+  }
+
+  function logger(level) {
+    return function () {
+      const call = current;
+      if (call === null) return;
+      if (call.logSent >= call.logBudget) {
+        if (!call.logCut) { call.logCut = true; log(call.callId, 'warn', '[hookbot] log output truncated'); }
+        return;
+      }
+      let line = '';
+      for (let i = 0; i < arguments.length && line.length < call.lineMax; i++) {
+        line = i === 0 ? format(arguments[i]) : line + ' ' + format(arguments[i]);
+      }
+      line = slice(line, 0, call.lineMax);
+      call.logSent += line.length;
+      log(call.callId, level, line);
+    };
+  }
+  const con = freeze({ log: logger('log'), info: logger('info'), warn: logger('warn'), error: logger('error'),
+    debug: logger('log'), trace: logger('log') });
+  defineProperty(g, 'console', { value: con, writable: true, configurable: true, enumerable: false });
+
+  function hostCall(call, client, method, args) {
+    return new NativePromise((resolve, reject) => {
+      if (current !== call) throw new NativeError('This bot invocation has already ended');
+      if (call.hostCalls >= call.maxHostCalls) throw new NativeError('Too many client calls in one invocation');
+      call.hostCalls++;
+      const argsJson = stringify(args);
+      const id = ++seq;
+      pending[id] = { __proto__: null, resolve, reject };
+      send(call.callId, id, client, method, argsJson);
+    });
+  }
+
+  function makeClient(call, name) {
+    const c = (method, args) => hostCall(call, name, method, args);
+    return freeze({
+      readResource: (resourceType, id) => c('readResource', [resourceType, id]),
+      readReference: (reference) => c('readReference', [reference]),
+      searchResources: (resourceType, query) => c('searchResources', [resourceType, query]),
+      searchOne: (resourceType, query) => c('searchOne', [resourceType, query]),
+      createResource: (resource) => c('createResource', [resource]),
+      updateResource: (resource) => c('updateResource', [resource]),
+      deleteResource: (resourceType, id) => c('deleteResource', [resourceType, id]),
+      executeBot: (idOrReference, input, contentType) => c('executeBot', [idOrReference, input, contentType]),
+    });
+  }
+
+  function reply(id, tagged) {
+    const p = pending[id];
+    if (p === undefined) return;
+    delete pending[id];
+    const tag = tagged[0], body = slice(tagged, 1);
+    if (tag === 'U') { p.resolve(undefined); return; }
+    if (tag === 'O') { p.resolve(parse(body)); return; }
+    const info = parse(body);
+    const err = new NativeError(typeof info.message === 'string' ? info.message : 'Client call failed');
+    if (typeof info.status === 'number') defineProperty(err, 'status', { value: info.status, enumerable: true });
+    if (typeof info.code === 'string') defineProperty(err, 'code', { value: info.code, enumerable: true });
+    p.reject(err);
+  }
+
+  function lineOf(stack, filename) {
+    if (typeof stack !== 'string') return undefined;
+    const needle = filename + ':';
+    const firstFrame = indexOf(stack, '\n    at ', 0);
+    const at = indexOf(stack, needle, firstFrame < 0 ? 0 : firstFrame);
+    if (at < 0) return undefined;
+    const n = toInt(slice(stack, at + needle.length, at + needle.length + 12), 10);
+    return n > 0 ? n : undefined;
+  }
+
+  function describe(e, filename) {
+    try {
+      if (typeof e === 'string') return { __proto__: null, message: slice(e, 0, MAX_MESSAGE) };
+      if (typeof e !== 'object' && typeof e !== 'function') {
+        return { __proto__: null, message: 'A non-Error value was thrown: ' + slice(toStr(e), 0, 200) };
+      }
+      if (e === null) return { __proto__: null, message: 'A non-Error value was thrown: null' };
+      const isError = tagOf(e) === '[object Error]';
+      const message = read(e, 'message');
+      const d = { __proto__: null, message: '' };
+      if (typeof message === 'string') d.message = slice(message, 0, MAX_MESSAGE);
+      else if (!isError) d.message = 'A non-Error value was thrown';
+      if (isError) {
+        const name = read(e, 'name');
+        if (typeof name === 'string' && name !== 'Error' && name.length > 0) d.message = slice(name, 0, 64) + ': ' + d.message;
+        const line = lineOf(read(e, 'stack'), filename);
+        if (line !== undefined) d.line = line;
+      }
+      return d;
+    } catch (_) {
+      return { __proto__: null, message: 'An error was thrown that could not be described' };
+    }
+  }
+
+  function findHandler(m) {
+    if (typeof m === 'function') return m;
+    if ((typeof m !== 'object' && typeof m !== 'function') || m === null) return undefined;
+    const h = m.handler;
+    if (typeof h === 'function') return h;
+    const d = m.default;
+    if (typeof d === 'function') return d;
+    if (typeof d === 'object' && d !== null && typeof d.handler === 'function') return d.handler;
+    return undefined;
+  }
+
+  async function run(sendFn, logFn, ns, callId, eventJson, clientsJson, filename, maxOutput, maxLog, maxHostCalls) {
+    if (send === null) { send = sendFn; log = logFn; }
+    const call = { __proto__: null, callId, hostCalls: 0, maxHostCalls, logSent: 0, logBudget: maxLog * 8,
+      lineMax: maxLog, logCut: false };
+    current = call;
+    try {
+      if (!loaded) {
+        try {
+          if (typeof factory === 'function') {
+            const module = { exports: {} };
+            apply(factory, module.exports, [module.exports, module]);
+            exportsOf = module.exports;
+          } else {
+            exportsOf = ns;
+          }
+          loaded = true;
+        } catch (e) {
+          return 'X' + stringify(describe(e, filename));
+        }
+      }
+      const handler = findHandler(exportsOf);
+      if (typeof handler !== 'function') {
+        return 'C' + stringify({ __proto__: null, message: 'The bot does not export a handler function' });
+      }
+      const names = parse(clientsJson);
+      const clients = {};
+      let first;
+      for (let i = 0; i < names.length; i++) {
+        const client = makeClient(call, names[i]);
+        defineProperty(clients, names[i], { value: client, enumerable: true });
+        if (i === 0) first = client;
+      }
+      freeze(clients);
+      const result = await apply(handler, undefined, [first, parse(eventJson), clients]);
+      let out = 'null';
+      if (result !== undefined) {
+        try { out = stringify(result); } catch (e) { return 'B' + stringify(describe(e, filename)); }
+        if (typeof out !== 'string') {
+          return 'B' + stringify({ __proto__: null, message: 'The result is not JSON-serialisable (' + typeof result + ')' });
+        }
+      }
+      if (out.length > maxOutput) return 'L' + out.length;
+      return 'R' + out;
+    } catch (e) {
+      return 'T' + stringify(describe(e, filename));
+    } finally {
+      if (current === call) current = null;
+    }
+  }
+
+  return function hookbot(op, a, b, c, d, e, f, h, i, j, k) {
+    if (op === 'reply') return reply(a, b);
+    if (op === 'run') return run(a, b, c, d, e, f, h, i, j, k);
+    return undefined;
+  };
+})`;
+
+/** The prelude as a function expression taking the CommonJS factory (or `undefined` for ES modules). */
+export const PRELUDE = SOURCE;
+
+/** Head and tail around CommonJS bot code; the head has no newline so bot line numbers are unchanged. */
+export const CJS_HEAD = 'const __hookbotFactory = (function (exports, module) {';
+export const CJS_TAIL = `\n});\n${PRELUDE}(__hookbotFactory);\n`;
+
+/** Script evaluated before an ES-module bot, whose namespace the host passes to `run`. */
+export const ESM_PRELUDE = `${PRELUDE}(undefined);\n`;

@@ -1,0 +1,312 @@
+/**
+ * BotRuntime: runs untrusted bot code in isolated-vm with memory, CPU and wall-clock limits.
+ * `run` never rejects; every failure is a typed `RunResult`. See README.md for the design and its trade-offs.
+ */
+import { randomUUID } from 'node:crypto';
+import { BotIsolate, BotThrew, type IsolateHooks } from './bot-isolate.js';
+import { answer, deliver, remaining, type ActiveCall, type Settled } from './call.js';
+import { decodeOutput, LogTail, truncate, type Decoded } from './output.js';
+import { IsolatePool } from './pool.js';
+import { firstLine } from './source.js';
+import type {
+  CompileCheck,
+  RunFailureKind,
+  RunLimits,
+  RunOptions,
+  RunResult,
+  RuntimeOptions,
+  RuntimeStats,
+} from './types.js';
+
+type Limits = Required<RunLimits>;
+
+const DEFAULT_LIMITS: Limits = {
+  memoryMb: 128,
+  timeoutMs: 10_000,
+  maxOutputBytes: 1024 * 1024,
+  maxLogBytes: 10 * 1024,
+  maxHostCalls: 1000,
+};
+const MAX_TIMEOUT_MS = 10 * 60 * 1000;
+const CLIENT_NAME = /^[A-Za-z_$][\w$]{0,63}$/;
+
+interface CallRecord extends ActiveCall {
+  readonly owner: BotIsolate;
+}
+
+export class BotRuntime {
+  private readonly pool: IsolatePool;
+  private readonly calls = new Map<string, CallRecord>();
+  private readonly defaults: Limits;
+  private readonly maxMemoryMb: number;
+  private readonly hooks: IsolateHooks;
+  private closed = false;
+  private healthy = true;
+  private runs = 0;
+  private readonly disposedCounts: RuntimeStats['disposed'] = {
+    timeout: 0,
+    memory: 0,
+    evicted: 0,
+    retired: 0,
+    crashed: 0,
+  };
+
+  constructor(private readonly options: RuntimeOptions = {}) {
+    this.maxMemoryMb = Math.max(8, options.maxMemoryMb ?? 512);
+    this.defaults = { ...DEFAULT_LIMITS, ...definedOnly(options.defaultLimits) };
+    this.hooks = {
+      send: (owner, callId, reqId, client, method, argsJson) =>
+        this.onSend(owner, callId, reqId, client, method, argsJson),
+      log: (callId, level, message) => {
+        if (typeof callId === 'string') this.calls.get(callId)?.logs.push(level, message);
+      },
+      catastrophic: (message) => {
+        this.healthy = false;
+        if (options.onCatastrophicError) options.onCatastrophicError(message);
+        else process.stderr.write(`hookbot runtime: catastrophic isolate error: ${message}\n`);
+      },
+    };
+    const maxWarm = Math.max(1, options.maxWarmContexts ?? 4);
+    this.pool = new IsolatePool(
+      Math.max(1, options.maxIsolates ?? 64),
+      (code, memoryMb) => new BotIsolate(code, memoryMb, this.hooks, maxWarm),
+      (reason) => this.disposedCounts[reason]++,
+    );
+  }
+
+  /** Compiles the code without running it. */
+  async check(code: string, filename?: string): Promise<CompileCheck> {
+    const bot = new BotIsolate(
+      { botId: 'check', version: '0', code, ...(filename ? { filename } : {}) },
+      64,
+      this.hooks,
+      0,
+    );
+    try {
+      return await bot.compile();
+    } finally {
+      bot.kill('retired');
+    }
+  }
+
+  async run(options: RunOptions): Promise<RunResult> {
+    const started = performance.now();
+    const limits = this.limitsFor(options.limits);
+    const logs = new LogTail(limits.maxLogBytes);
+    const fail = (kind: RunFailureKind, message: string, line?: number): RunResult => ({
+      ok: false,
+      kind,
+      message,
+      ...(line !== undefined ? { line } : {}),
+      logs: logs.toArray(),
+      durationMs: performance.now() - started,
+    });
+    try {
+      this.runs++;
+      if (this.closed) return fail('crashed', 'The bot runtime is closed');
+      const clients = options.clients ?? ['medplum'];
+      if (!validClients(clients)) return fail('crashed', 'Invalid client names');
+      let eventJson: string;
+      try {
+        eventJson = JSON.stringify(options.event ?? null) ?? 'null';
+      } catch {
+        return fail('crashed', 'The event is not JSON-serialisable');
+      }
+      const acquired = await this.pool.acquire(options.code, limits.memoryMb);
+      if (acquired === 'overloaded') return fail('overloaded', 'Too many bots are running; try again later');
+      if ('compile' in acquired) {
+        return fail('compile', acquired.compile.message ?? 'The bot does not compile', acquired.compile.line);
+      }
+      const bot = acquired.bot;
+      try {
+        const decoded = await this.execute(bot, options, clients, eventJson, limits, logs, started);
+        const durationMs = performance.now() - started;
+        if (decoded.ok)
+          return { ok: true, result: decoded.result, logs: logs.toArray(), durationMs, cpuMs: decoded.cpuMs };
+        return fail(decoded.kind, decoded.message, decoded.line);
+      } finally {
+        this.pool.release(bot);
+      }
+    } catch (err) {
+      return fail('crashed', `The bot runtime failed: ${truncate(firstLine(errorMessage(err)), 200)}`);
+    }
+  }
+
+  /** Drops the bot's isolate and compiled code; calls in flight finish on the old code. */
+  invalidate(botId: string): void {
+    this.pool.invalidate(botId);
+  }
+
+  stats(): RuntimeStats {
+    return {
+      isolates: this.pool.size,
+      inFlight: this.calls.size,
+      healthy: this.healthy,
+      runs: this.runs,
+      disposed: { ...this.disposedCounts },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.pool.disposeAll();
+    for (const call of this.calls.values()) call.settle({ error: new Error('The bot runtime is closed') });
+  }
+
+  private async execute(
+    bot: BotIsolate,
+    options: RunOptions,
+    clients: string[],
+    eventJson: string,
+    limits: Limits,
+    logs: LogTail,
+    started: number,
+  ): Promise<(Decoded & { ok: false }) | { ok: true; result: unknown; cpuMs: number }> {
+    let settle: (s: Settled) => void = () => undefined;
+    const outcome = new Promise<Settled>((resolve) => (settle = resolve));
+    const call: CallRecord = {
+      callId: randomUUID(),
+      owner: bot,
+      host: options.host,
+      clients: new Set(clients),
+      logs,
+      deadline: started + limits.timeoutMs,
+      maxHostCalls: limits.maxHostCalls,
+      hostCalls: 0,
+      active: true,
+      settle: (s) => settle(s),
+    };
+    this.calls.set(call.callId, call);
+    const cpuBefore = cpuTimeOf(bot);
+    const session = bot.open(
+      call,
+      {
+        eventJson,
+        clientsJson: JSON.stringify(clients),
+        maxOutput: limits.maxOutputBytes,
+        maxLog: limits.maxLogBytes,
+        maxHostCalls: limits.maxHostCalls,
+      },
+      options.reuseContext === true,
+    );
+    // The isolate's own `timeout` does not cover time spent awaiting promises: this watchdog does.
+    const watchdog = setTimeout(() => {
+      call.settle({ wallClock: true });
+      this.pool.died(bot, 'timeout');
+    }, remaining(call.deadline));
+    session.start().then(
+      (value) => call.settle({ value }),
+      (error: unknown) => call.settle({ error }),
+    );
+    let keepWarm = false;
+    try {
+      const settled = await outcome;
+      const cpuMs = Number(cpuTimeOf(bot) - cpuBefore) / 1e6;
+      const decoded = this.classify(bot, settled, limits);
+      // A warm context is reused only after a clean return from the handler, never after an interruption.
+      keepWarm = 'value' in settled && (decoded.ok || (decoded.kind !== 'compile' && !decoded.fromTopLevel));
+      return decoded.ok ? { ...decoded, cpuMs: Math.max(0, cpuMs) } : decoded;
+    } finally {
+      clearTimeout(watchdog);
+      call.active = false;
+      this.calls.delete(call.callId);
+      session.close(keepWarm);
+    }
+  }
+
+  private classify(bot: BotIsolate, settled: Settled, limits: Limits): Decoded {
+    if ('wallClock' in settled) {
+      return { ok: false, kind: 'timeout', message: `The bot did not finish within ${limits.timeoutMs} ms` };
+    }
+    if ('value' in settled) return decodeOutput(settled.value, limits.maxOutputBytes);
+    const message = errorMessage(settled.error);
+    if (/memory limit/i.test(message)) {
+      this.pool.died(bot, 'memory');
+      return { ok: false, kind: 'memory', message: `The bot exceeded its memory limit of ${bot.memoryMb} MB` };
+    }
+    if (/Script execution timed out/.test(message)) {
+      return { ok: false, kind: 'timeout', message: `The bot did not finish within ${limits.timeoutMs} ms` };
+    }
+    if (bot.dead || bot.isolate.isDisposed) {
+      const reason = bot.dead ?? 'crashed';
+      this.pool.died(bot, reason);
+      if (reason === 'memory' || reason === 'timeout') {
+        return {
+          ok: false,
+          kind: 'crashed',
+          message: `The bot's sandbox was reset while this call ran (another call of this bot hit its ${reason} limit)`,
+        };
+      }
+      return { ok: false, kind: 'crashed', message: "The bot's sandbox was reset while this call ran" };
+    }
+    if (settled.error instanceof BotThrew) {
+      const { line } = settled.error;
+      return { ok: false, kind: 'thrown', message: settled.error.message, ...(line ? { line } : {}) };
+    }
+    return { ok: false, kind: 'crashed', message: `The sandbox failed: ${truncate(firstLine(message), 200)}` };
+  }
+
+  private onSend(
+    owner: BotIsolate,
+    callId: unknown,
+    reqId: unknown,
+    client: unknown,
+    method: unknown,
+    argsJson: unknown,
+  ): void {
+    const call = typeof callId === 'string' ? this.calls.get(callId) : undefined;
+    if (call === undefined || call.owner !== owner || !call.active) {
+      owner.late = true;
+      return;
+    }
+    if (typeof reqId !== 'number' || typeof client !== 'string' || typeof method !== 'string') return;
+    if (typeof argsJson !== 'string') return;
+    void answer(call, client, method, argsJson).then((tagged) => {
+      if (call.active) deliver(call, reqId, tagged);
+      else owner.late = true;
+    });
+  }
+
+  private limitsFor(limits: RunLimits | undefined): Limits {
+    const l = { ...this.defaults, ...definedOnly(limits) };
+    const int = (n: number, min: number, max: number): number => Math.min(max, Math.max(min, Math.floor(n) || min));
+    return {
+      memoryMb: int(l.memoryMb, 8, this.maxMemoryMb),
+      timeoutMs: int(l.timeoutMs, 1, MAX_TIMEOUT_MS),
+      maxOutputBytes: int(l.maxOutputBytes, 2, 64 * 1024 * 1024),
+      maxLogBytes: int(l.maxLogBytes, 0, 1024 * 1024),
+      maxHostCalls: int(l.maxHostCalls, 0, 1_000_000),
+    };
+  }
+}
+
+function cpuTimeOf(bot: BotIsolate): bigint {
+  try {
+    return bot.isolate.isDisposed ? 0n : bot.isolate.cpuTime;
+  } catch {
+    return 0n;
+  }
+}
+
+function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  if (typeof err === 'string') return err;
+  return 'Unknown error';
+}
+
+function validClients(clients: string[]): boolean {
+  if (clients.length === 0 || clients.length > 16) return false;
+  const seen = new Set<string>();
+  for (const name of clients) {
+    if (!CLIENT_NAME.test(name) || name === '__proto__' || seen.has(name)) return false;
+    seen.add(name);
+  }
+  return true;
+}
+
+function definedOnly(limits: RunLimits | undefined): RunLimits {
+  const out: RunLimits = {};
+  if (!limits) return out;
+  for (const [k, v] of Object.entries(limits)) if (typeof v === 'number') (out as Record<string, number>)[k] = v;
+  return out;
+}

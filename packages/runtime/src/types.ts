@@ -1,0 +1,88 @@
+/** Public types of the bot runtime. The runtime knows nothing of HTTP, SQL, tenants or FHIR servers. */
+
+export interface BotCode {
+  botId: string;
+  /** Anything that changes when the code changes (a version id or a hash). */
+  version: string;
+  code: string;
+  filename?: string;
+  /** Overrides detection: `module` compiles the code as an ES module, `commonjs` as a CommonJS function body. */
+  format?: 'commonjs' | 'module';
+}
+
+export interface RunLimits {
+  /** Heap limit of the bot's isolate, clamped to [8, RuntimeOptions.maxMemoryMb]. Default 128. */
+  memoryMb?: number;
+  /** Wall-clock limit of the whole invocation, async waits included. Default 10,000. */
+  timeoutMs?: number;
+  /** Largest JSON result in UTF-8 bytes. Default 1 MB. */
+  maxOutputBytes?: number;
+  /** Size of the log tail kept, in UTF-8 bytes. Default 10 KB. */
+  maxLogBytes?: number;
+  /** Most client calls (`medplum.readResource` …) one invocation may make. Default 1,000. */
+  maxHostCalls?: number;
+}
+
+/**
+ * A call a bot made on one of its clients. May resolve with any JSON value or throw (Error or HookbotError-like);
+ * the runtime never lets a rejection reach isolated-vm (issue #314): it answers the bot with an error instead.
+ */
+export type HostCall = (client: string, method: string, args: unknown[]) => Promise<unknown>;
+
+export interface RunOptions {
+  code: BotCode;
+  /** JSON-serialisable; becomes the handler's second argument. */
+  event: unknown;
+  host: HostCall;
+  /** Names of the client objects built in the sandbox; the first is also the handler's first argument. */
+  clients?: string[];
+  limits?: RunLimits;
+  /**
+   * Trusted, platform-authored code only: keep a warm context whose top level has already run, so globals and
+   * prototype changes made by one call are visible to the next. See the README for the trade-off.
+   */
+  reuseContext?: boolean;
+}
+
+export interface LogLine {
+  level: 'log' | 'info' | 'warn' | 'error';
+  message: string;
+  time: string;
+}
+
+export type RunFailureKind =
+  'compile' | 'thrown' | 'timeout' | 'memory' | 'bad-output' | 'output-too-large' | 'crashed' | 'overloaded';
+
+export type RunResult =
+  | { ok: true; result: unknown; logs: LogLine[]; durationMs: number; cpuMs: number }
+  | { ok: false; kind: RunFailureKind; message: string; line?: number; logs: LogLine[]; durationMs: number };
+
+export interface CompileCheck {
+  ok: boolean;
+  message?: string;
+  line?: number;
+  column?: number;
+}
+
+export interface RuntimeOptions {
+  /** Most isolates held at once (one per bot version); idle ones are evicted least recently used first. */
+  maxIsolates?: number;
+  defaultLimits?: RunLimits;
+  /** Server maximum for `RunLimits.memoryMb`. Default 512. */
+  maxMemoryMb?: number;
+  /** Warm contexts kept per isolate for `reuseContext` runs. Default 4. */
+  maxWarmContexts?: number;
+  /**
+   * isolated-vm reports that V8 lost control of an isolate. The runtime marks itself unhealthy (see `stats()`);
+   * the embedding process should drain and restart.
+   */
+  onCatastrophicError?: (message: string) => void;
+}
+
+export interface RuntimeStats {
+  isolates: number;
+  inFlight: number;
+  healthy: boolean;
+  runs: number;
+  disposed: { timeout: number; memory: number; evicted: number; retired: number; crashed: number };
+}
