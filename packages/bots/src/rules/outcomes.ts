@@ -7,7 +7,8 @@ import type { Coverage, Resource } from '@medplum/fhirtypes';
 import type { CdsAction, CdsCard, CdsLink, CdsRequest, CdsResponse, CdsSource, CdsSuggestion } from '../cds/types.js';
 import { codesOf } from './codes.js';
 import type { CompiledRuleSet } from './compile.js';
-import { coverageInformationExtension, coverageSystemAction } from './coverage.js';
+import { coverageInformation, coverageInformationAction } from '../cds/crd.js';
+import { toCoverageInput } from './coverage.js';
 import { todayIn } from './dates.js';
 import { stableUuid } from './hash.js';
 import { RULE_SET_LIMITS } from './limits.js';
@@ -78,14 +79,15 @@ export function renderOutcomes(
     coverageEvent ??= doc.defaultCoverage;
     if (subject.order && coverageEvent && coverageReference) {
       const { billingCode, ...outcome } = coverageEvent;
-      const extension = coverageInformationExtension({
-        outcome,
-        billingCodes: billingCodesOf(billingCode, subject.facts),
-        coverageReference,
-        assertionId: stableUuid(request.hookInstance, 'coverage', coverageReference),
-        date: new Date(todayIn(now, doc.timeZone) * 86_400_000).toISOString().slice(0, 10),
-      });
-      systemActions.push(coverageSystemAction(subject.order, [extension]));
+      const extension = coverageInformation(
+        toCoverageInput(outcome, {
+          coverage: coverageReference,
+          billingCode: billingCodesOf(billingCode, subject.facts),
+          coverageAssertionId: stableUuid(request.hookInstance, 'coverage', coverageReference),
+          date: new Date(todayIn(now, doc.timeZone) * 86_400_000).toISOString().slice(0, 10),
+        }),
+      );
+      systemActions.push(coverageInformationAction(subject.order, extension));
     }
   }
   const response: CdsResponse = { cards: [...cards.values()] };
@@ -108,6 +110,8 @@ function builtInValue(
       return order ? referenceOf(order) : '';
     case 'hook':
       return request.hook;
+    case 'patientId':
+      return typeof request.context['patientId'] === 'string' ? request.context['patientId'] : '';
     case 'rule':
       return rule;
     default:

@@ -8,6 +8,7 @@ export const BUILT_IN_PLACEHOLDERS: Record<string, number> = {
   'order.resourceType': 32,
   'order.reference': 97,
   hook: 20,
+  patientId: 64,
   rule: 100,
 };
 

@@ -3,12 +3,14 @@
  * sets, template placeholders), FHIRPath and `path` syntax, the longest possible card summary, condition depth,
  * and the CRD rule that primary hooks always answer with coverage information (CRD hook-16).
  */
+import { checkCoverageInformation } from '../cds/crd.js';
+import { toCoverageInput } from './coverage.js';
 import { compileFhirPath } from './fhirpath.js';
 import { PRIMARY_CRD_HOOKS, RULE_SET_LIMITS } from './limits.js';
 import { BUILT_IN_OPERATORS, CUSTOM_OPERATOR_CHECKS, OPERATOR_DECORATORS, splitOperator } from './operators.js';
 import { parsePath } from './path-resolver.js';
 import { BUILT_IN_PLACEHOLDERS, maxRenderedLength, placeholders } from './template.js';
-import type { NestedCondition, RuleSetDocument, TopLevelCondition } from './types.js';
+import type { CoverageEvent, NestedCondition, RuleSetDocument, TopLevelCondition } from './types.js';
 import type { RuleSetIssue } from './validate.js';
 
 const esc = (key: string): string => key.replaceAll('~', '~0').replaceAll('/', '~1');
@@ -218,4 +220,16 @@ function reachesItself(start: string, shared: Record<string, TopLevelCondition>)
 
 function isFactReference(value: unknown): value is { fact: unknown } {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && 'fact' in value;
+}
+
+/** The CRD invariants (crd-ci-q1..q9) checked at save time with the builder's own checker. */
+function checkCoverageOutcome(outcome: Omit<CoverageEvent, 'type'>, pointer: string, errors: RuleSetIssue[]): void {
+  const { billingCode: _billingCode, ...rest } = outcome as CoverageEvent;
+  const input = toCoverageInput(rest, { coverage: 'Coverage/check', date: '2026-01-01', coverageAssertionId: 'check' });
+  for (const issue of checkCoverageInformation(input)) {
+    errors.push({
+      pointer: `${pointer}/${issue.path.replace(/\[(\d+)\]/g, '/$1')}`,
+      message: `Coverage outcome: ${issue.message}.`,
+    });
+  }
 }
