@@ -1,7 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  resolve: { conditions: ['hookbot-source', 'module', 'node', 'import', 'default'] },
+  // Workspace packages resolve to their TypeScript sources in tests (the `hookbot-source` export condition).
+  resolve: { conditions: ['hookbot-source', 'module', 'node', 'development|production'] },
+  ssr: { resolve: { conditions: ['hookbot-source', 'module', 'node', 'development|production'] } },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
     pool: 'forks',

@@ -1,0 +1,65 @@
+/**
+ * First-start set-up: the super-admin client (from `HOOKBOT_ADMIN_CLIENT_ID`/`_SECRET`, or generated, printed
+ * once and written to `<data dir>/admin-credentials.json`) and the `demo` project with its credentials in
+ * `<data dir>/demo-credentials.json`, both files mode 0600.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../infra/config.js';
+import type { Database } from '../infra/database.js';
+import type { Logger } from '../infra/logger.js';
+import { generateSecret } from '../auth/secrets.js';
+import { createClient, createProject, findClient, setClientSecret, type Project } from './projects.js';
+
+export const DEMO_PROJECT_NAME = 'demo';
+
+async function writeCredentials(dataDir: string, file: string, content: object): Promise<string> {
+  await mkdir(dataDir, { recursive: true });
+  const target = path.join(dataDir, file);
+  await writeFile(target, JSON.stringify(content, null, 2) + '\n', { mode: 0o600 });
+  return target;
+}
+
+export async function ensureAdminClient(db: Database, config: Config, log: Logger): Promise<void> {
+  if (config.adminClientId && config.adminClientSecret) {
+    const existing = await findClient(db, config.adminClientId);
+    if (!existing) {
+      await createClient(db, null, { name: 'super-admin', scope: '' }, {
+        id: config.adminClientId,
+        secret: config.adminClientSecret,
+        isAdmin: true,
+      });
+    } else if (existing.isAdmin) {
+      await setClientSecret(db, existing.id, config.adminClientSecret);
+    } else {
+      throw new Error(`HOOKBOT_ADMIN_CLIENT_ID names an existing non-admin client`);
+    }
+    return;
+  }
+  const { rows } = await db.query('SELECT 1 FROM clients WHERE is_admin LIMIT 1');
+  if (rows.length) return;
+  const clientSecret = generateSecret();
+  const { clientId } = await createClient(db, null, { name: 'super-admin', scope: '' }, { secret: clientSecret, isAdmin: true });
+  const file = await writeCredentials(config.dataDir, 'admin-credentials.json', { clientId, clientSecret });
+  // Printed once, on purpose: this is the only time the secret exists in clear outside the file.
+  process.stdout.write(
+    `\nHookbot super-admin credentials (also in ${file}):\n  client id:     ${clientId}\n  client secret: ${clientSecret}\n\n`,
+  );
+  log.info({ clientId, file }, 'created super-admin client');
+}
+
+export interface DemoProject {
+  project: Project;
+  created: boolean;
+}
+
+/** Creates the demo project on first start; returns it (created or found). */
+export async function ensureDemoProject(db: Database, config: Config, log: Logger): Promise<DemoProject> {
+  const existing = (await db.query<Project>('SELECT id, name FROM projects WHERE name = $1', [DEMO_PROJECT_NAME])).rows[0];
+  if (existing) return { project: existing, created: false };
+  const project = await createProject(db, DEMO_PROJECT_NAME);
+  const { clientId, clientSecret } = await createClient(db, project.id, { name: 'demo client' });
+  const file = await writeCredentials(config.dataDir, 'demo-credentials.json', { projectId: project.id, clientId, clientSecret });
+  log.info({ projectId: project.id, clientId, file }, 'created demo project');
+  return { project, created: true };
+}

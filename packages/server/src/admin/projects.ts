@@ -1,0 +1,159 @@
+/** Tenants (projects) and their OAuth clients, stored in the `projects` and `clients` tables. */
+import { randomUUID } from 'node:crypto';
+import type { JSONWebKeySet } from 'jose';
+import { parseScopes } from '../auth/scopes.js';
+import { generateSecret, hashSecret } from '../auth/secrets.js';
+import { badRequest, notFound } from '../infra/errors.js';
+import type { Database } from '../infra/database.js';
+
+export interface Project {
+  id: string;
+  name: string;
+}
+
+export interface ClientRecord {
+  id: string;
+  projectId: string | null;
+  name: string;
+  secretHash: string | null;
+  scope: string;
+  isAdmin: boolean;
+  issuer: string | null;
+  jwks: JSONWebKeySet | null;
+  jwksUri: string | null;
+}
+
+interface ClientRow {
+  id: string;
+  project_id: string | null;
+  name: string;
+  secret_hash: string | null;
+  scope: string;
+  is_admin: boolean;
+  issuer: string | null;
+  jwks: JSONWebKeySet | null;
+  jwks_uri: string | null;
+}
+
+const toClient = (r: ClientRow): ClientRecord => ({
+  id: r.id,
+  projectId: r.project_id,
+  name: r.name,
+  secretHash: r.secret_hash,
+  scope: r.scope,
+  isAdmin: r.is_admin,
+  issuer: r.issuer,
+  jwks: r.jwks,
+  jwksUri: r.jwks_uri,
+});
+
+export const DEFAULT_CLIENT_SCOPE = 'system/*.cruds';
+
+export interface NewClientInput {
+  name: string;
+  scope?: string;
+  /** CDS Hooks / private_key_jwt clients: the JWT `iss` and where its keys are. */
+  issuer?: string;
+  jwks?: JSONWebKeySet;
+  jwksUri?: string;
+}
+
+export interface NewClient {
+  clientId: string;
+  /** Present for secret clients; shown once, never stored in clear. */
+  clientSecret?: string;
+}
+
+export function checkNewClient(input: unknown): NewClientInput {
+  const body = (typeof input === 'object' && input !== null && !Array.isArray(input) ? input : {}) as Record<
+    string,
+    unknown
+  >;
+  const { name, scope, issuer, jwks, jwksUri } = body;
+  if (typeof name !== 'string' || !name.trim()) throw badRequest('"name" is required', 'name');
+  if (scope !== undefined) {
+    if (typeof scope !== 'string') throw badRequest('"scope" must be a string', 'scope');
+    const parsed = parseScopes(scope);
+    if (parsed.other.length) throw badRequest(`Unknown scope "${parsed.other[0]}": use SMART syntax such as system/*.read`, 'scope');
+  }
+  if (issuer !== undefined && (typeof issuer !== 'string' || !issuer)) throw badRequest('"issuer" must be a string', 'issuer');
+  if (jwks !== undefined && (typeof jwks !== 'object' || jwks === null || !Array.isArray((jwks as JSONWebKeySet).keys))) {
+    throw badRequest('"jwks" must be a JSON Web Key Set ({"keys": [...]})', 'jwks');
+  }
+  if (jwksUri !== undefined) {
+    if (typeof jwksUri !== 'string' || !URL.canParse(jwksUri)) throw badRequest('"jwksUri" must be an absolute URL', 'jwksUri');
+  }
+  if ((jwks !== undefined || jwksUri !== undefined) && issuer === undefined) {
+    throw badRequest('"issuer" is required with "jwks" or "jwksUri"', 'issuer');
+  }
+  if (jwks !== undefined && jwksUri !== undefined) throw badRequest('Send "jwks" or "jwksUri", not both', 'jwksUri');
+  return {
+    name: name.trim(),
+    ...(scope !== undefined ? { scope: scope as string } : {}),
+    ...(issuer !== undefined ? { issuer: issuer as string } : {}),
+    ...(jwks !== undefined ? { jwks: jwks as JSONWebKeySet } : {}),
+    ...(jwksUri !== undefined ? { jwksUri: jwksUri as string } : {}),
+  };
+}
+
+export async function createProject(db: Database, name: string, id: string = randomUUID()): Promise<Project> {
+  await db.query('INSERT INTO projects (id, name) VALUES ($1, $2)', [id, name]);
+  return { id, name };
+}
+
+export async function getProject(db: Database, id: string): Promise<Project | undefined> {
+  return (await db.query<Project>('SELECT id, name FROM projects WHERE id = $1', [id])).rows[0];
+}
+
+export async function requireProject(db: Database, id: string): Promise<Project> {
+  const project = await getProject(db, id);
+  if (!project) throw notFound(`Project ${id} not found`);
+  return project;
+}
+
+export async function listProjects(db: Database): Promise<Project[]> {
+  return (await db.query<Project>('SELECT id, name FROM projects ORDER BY created_at, id')).rows;
+}
+
+export async function createClient(
+  db: Database,
+  projectId: string | null,
+  input: NewClientInput,
+  options: { id?: string; secret?: string; isAdmin?: boolean } = {},
+): Promise<NewClient> {
+  const id = options.id ?? randomUUID();
+  const keyClient = input.jwks !== undefined || input.jwksUri !== undefined;
+  const secret = keyClient ? undefined : (options.secret ?? generateSecret());
+  await db.query(
+    `INSERT INTO clients (id, project_id, name, secret_hash, scope, is_admin, issuer, jwks, jwks_uri)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [
+      id,
+      projectId,
+      input.name,
+      secret ? await hashSecret(secret) : null,
+      input.scope ?? DEFAULT_CLIENT_SCOPE,
+      options.isAdmin ?? false,
+      input.issuer ?? null,
+      input.jwks ? JSON.stringify(input.jwks) : null,
+      input.jwksUri ?? null,
+    ],
+  );
+  return { clientId: id, ...(secret ? { clientSecret: secret } : {}) };
+}
+
+export async function findClient(db: Database, id: string): Promise<ClientRecord | undefined> {
+  const row = (await db.query<ClientRow>('SELECT * FROM clients WHERE id = $1', [id])).rows[0];
+  return row && toClient(row);
+}
+
+export async function findClientsByIssuer(db: Database, issuer: string): Promise<ClientRecord[]> {
+  return (await db.query<ClientRow>('SELECT * FROM clients WHERE issuer = $1 ORDER BY created_at, id', [issuer])).rows.map(
+    toClient,
+  );
+}
+
+/** Replaces a client's secret hash (admin credentials from the environment). */
+export async function setClientSecret(db: Database, id: string, secret: string): Promise<void> {
+  await db.query('UPDATE clients SET secret_hash = $2 WHERE id = $1', [id, await hashSecret(secret)]);
+}

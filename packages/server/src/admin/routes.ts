@@ -1,0 +1,49 @@
+/** `/admin`: tenants and their clients, for the super-admin. */
+import Router from '@koa/router';
+import { requireAdmin, requireCaller } from '../auth/middleware.js';
+import { badRequest, conflict } from '../infra/errors.js';
+import type { Services } from '../services.js';
+import { checkNewClient, createClient, createProject, listProjects, requireProject } from './projects.js';
+import { setProjectSettings, type ProjectSettings, checkProjectSettings } from './settings.js';
+
+export function adminRouter(services: Services): Router {
+  const { db } = services;
+  const router = new Router({ prefix: '/admin' });
+  router.use(requireCaller(services), requireAdmin());
+
+  router.get('/projects', async (ctx) => {
+    ctx.body = { projects: await listProjects(db) };
+  });
+
+  router.post('/projects', async (ctx) => {
+    const body = ctx.request.body as { name?: unknown } | undefined;
+    const name = typeof body?.name === 'string' ? body.name.trim() : '';
+    if (!name) throw badRequest('"name" is required', 'name');
+    const result = await db.transaction(async (tx) => {
+      const existing = await tx.query('SELECT 1 FROM projects WHERE name = $1', [name]);
+      if (existing.rows.length) throw conflict(`A project named "${name}" already exists`);
+      const project = await createProject(tx, name);
+      const client = await createClient(tx, project.id, { name: `${name} default client` });
+      return { project, client };
+    });
+    ctx.status = 201;
+    ctx.body = result;
+  });
+
+  router.post('/projects/:id/clients', async (ctx) => {
+    const input = checkNewClient(ctx.request.body);
+    await requireProject(db, ctx.params.id as string);
+    ctx.status = 201;
+    ctx.body = await createClient(db, ctx.params.id as string, input);
+  });
+
+  router.put('/projects/:id/settings', async (ctx) => {
+    await requireProject(db, ctx.params.id as string);
+    const settings: ProjectSettings = checkProjectSettings(ctx.request.body);
+    await setProjectSettings(db, ctx.params.id as string, settings);
+    await services.settings.changed(ctx.params.id as string);
+    ctx.body = settings;
+  });
+
+  return router;
+}

@@ -1,0 +1,68 @@
+/**
+ * Per-project settings: the base URLs the project's services may call although they are http or private
+ * (the SSRF guard's allow-list), and the secrets its bots read as `event.secrets`.
+ */
+import { badRequest } from '../infra/errors.js';
+import type { Database } from '../infra/database.js';
+
+export interface ProjectSecret {
+  name: string;
+  value: string;
+}
+
+export interface ProjectSettings {
+  allowedBaseUrls?: string[];
+  secrets?: ProjectSecret[];
+}
+
+export function checkProjectSettings(input: unknown): ProjectSettings {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw badRequest('Settings must be a JSON object');
+  const { allowedBaseUrls, secrets } = input as Record<string, unknown>;
+  const out: ProjectSettings = {};
+  if (allowedBaseUrls !== undefined) {
+    if (!Array.isArray(allowedBaseUrls)) throw badRequest('"allowedBaseUrls" must be an array of URLs', 'allowedBaseUrls');
+    allowedBaseUrls.forEach((u, i) => {
+      if (typeof u !== 'string' || !URL.canParse(u) || !/^https?:$/.test(new URL(u).protocol)) {
+        throw badRequest(`allowedBaseUrls[${i}] must be an absolute http(s) URL`, `allowedBaseUrls[${i}]`);
+      }
+    });
+    out.allowedBaseUrls = (allowedBaseUrls as string[]).map((u) => u.replace(/\/+$/, ''));
+  }
+  if (secrets !== undefined) {
+    if (!Array.isArray(secrets)) throw badRequest('"secrets" must be an array of {name, value}', 'secrets');
+    const names = new Set<string>();
+    out.secrets = secrets.map((s: unknown, i) => {
+      const { name, value } = (typeof s === 'object' && s !== null ? s : {}) as Record<string, unknown>;
+      if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(name)) {
+        throw badRequest(`secrets[${i}].name must be an identifier`, `secrets[${i}].name`);
+      }
+      if (typeof value !== 'string') throw badRequest(`secrets[${i}].value must be a string`, `secrets[${i}].value`);
+      if (names.has(name)) throw badRequest(`secrets[${i}].name "${name}" is repeated`, `secrets[${i}].name`);
+      names.add(name);
+      return { name, value };
+    });
+  }
+  return out;
+}
+
+export async function setProjectSettings(db: Database, projectId: string, settings: ProjectSettings): Promise<void> {
+  if (settings.allowedBaseUrls) {
+    await db.query(`UPDATE projects SET settings = jsonb_set(settings, '{allowedBaseUrls}', $2::jsonb) WHERE id = $1`, [
+      projectId,
+      JSON.stringify(settings.allowedBaseUrls),
+    ]);
+  }
+  if (settings.secrets) {
+    await db.query('UPDATE projects SET secrets = $2::jsonb WHERE id = $1', [projectId, JSON.stringify(settings.secrets)]);
+  }
+}
+
+export async function getProjectSettings(db: Database, projectId: string): Promise<Required<ProjectSettings>> {
+  const row = (
+    await db.query<{ settings: { allowedBaseUrls?: string[] } | null; secrets: ProjectSecret[] | null }>(
+      'SELECT settings, secrets FROM projects WHERE id = $1',
+      [projectId],
+    )
+  ).rows[0];
+  return { allowedBaseUrls: row?.settings?.allowedBaseUrls ?? [], secrets: row?.secrets ?? [] };
+}

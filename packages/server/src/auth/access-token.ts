@@ -1,0 +1,83 @@
+/** Hookbot access tokens: ES256 JWTs carrying the tenant (project), the client and the granted scopes. */
+import { randomUUID } from 'node:crypto';
+import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
+import { unauthorized } from '../infra/errors.js';
+import type { AccessPolicy } from './access.js';
+import { grantingScopes, parseScopes, type ScopeSet } from './scopes.js';
+import { TOKEN_ALG, type SigningKey } from './signing-keys.js';
+
+export interface Caller {
+  clientId: string;
+  /** The tenant; absent for the super-admin. */
+  projectId?: string;
+  admin: boolean;
+  scope: string;
+  scopes: ScopeSet;
+}
+
+export interface TokenClaims {
+  clientId: string;
+  projectId?: string;
+  admin: boolean;
+  scope: string;
+}
+
+export async function signAccessToken(
+  key: SigningKey,
+  issuer: string,
+  claims: TokenClaims,
+  ttlSeconds: number,
+): Promise<string> {
+  return new SignJWT({
+    client_id: claims.clientId,
+    scope: claims.scope,
+    ...(claims.projectId ? { project: claims.projectId } : {}),
+    ...(claims.admin ? { admin: true } : {}),
+  })
+    .setProtectedHeader({ alg: TOKEN_ALG, kid: key.kid, typ: 'at+jwt' })
+    .setIssuer(issuer)
+    .setAudience(issuer)
+    .setSubject(claims.clientId)
+    .setJti(randomUUID())
+    .setIssuedAt()
+    .setExpirationTime(`${ttlSeconds}s`)
+    .sign(key.privateKey);
+}
+
+export async function verifyAccessToken(key: SigningKey, issuer: string, token: string): Promise<Caller> {
+  try {
+    const { payload } = await jwtVerify(token, key.publicKey, {
+      issuer,
+      audience: issuer,
+      algorithms: [TOKEN_ALG],
+      typ: 'at+jwt',
+      clockTolerance: 60,
+    });
+    const clientId = typeof payload.client_id === 'string' ? payload.client_id : undefined;
+    const scope = typeof payload.scope === 'string' ? payload.scope : '';
+    const projectId = typeof payload.project === 'string' ? payload.project : undefined;
+    if (!clientId) throw unauthorized('Access token has no client_id');
+    return { clientId, projectId, admin: payload.admin === true, scope, scopes: parseScopes(scope) };
+  } catch (err) {
+    if (err instanceof joseErrors.JWTExpired) throw unauthorized('Access token expired', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+    if (err instanceof joseErrors.JOSEError) throw unauthorized('Invalid access token', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+    throw err;
+  }
+}
+
+/** The access a caller's token grants inside its project: SMART `system/` and `user/` scopes. */
+export function accessFor(caller: Caller & { projectId: string }): AccessPolicy {
+  const cache = new Map<string, boolean>();
+  return {
+    projectId: caller.projectId,
+    allows(resourceType, interaction) {
+      const key = `${resourceType}.${interaction}`;
+      let allowed = cache.get(key);
+      if (allowed === undefined) {
+        allowed = grantingScopes(caller.scopes, resourceType, interaction, ['system', 'user']).length > 0;
+        cache.set(key, allowed);
+      }
+      return allowed;
+    },
+  };
+}

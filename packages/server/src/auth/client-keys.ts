@@ -1,0 +1,33 @@
+/**
+ * Public keys of clients that authenticate with signed JWTs (SMART private_key_jwt and CDS Hooks client JWTs):
+ * an inline JWKS, or a JWKS URL fetched through the SSRF guard and cached by jose (which refetches on an
+ * unknown `kid`, so key rotation works without a restart).
+ */
+import { createLocalJWKSet, createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
+import type { OutboundPolicy } from '../infra/outbound-url.js';
+import { checkOutboundUrl } from '../infra/outbound-url.js';
+import type { ClientRecord } from '../admin/projects.js';
+
+type KeyResolver = JWTVerifyGetKey;
+
+export class ClientKeyCache {
+  private readonly remote = new Map<string, KeyResolver>();
+
+  /** The verification-key resolver for a client, or undefined when it has no keys registered. */
+  async resolverFor(client: ClientRecord, policy: OutboundPolicy, jku?: string): Promise<KeyResolver | undefined> {
+    if (client.jwks) return createLocalJWKSet(client.jwks);
+    const uri = jku ?? client.jwksUri;
+    if (!uri) return undefined;
+    const url = await checkOutboundUrl(uri, policy, 'jwksUri');
+    let resolver = this.remote.get(url.href);
+    if (!resolver) {
+      resolver = createRemoteJWKSet(url, { timeoutDuration: 3000, cooldownDuration: 10_000, cacheMaxAge: 600_000 });
+      this.remote.set(url.href, resolver);
+    }
+    return resolver;
+  }
+
+  forget(url: string): void {
+    this.remote.delete(url);
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * OAuth 2.0 token endpoint logic (RFC 6749 §4.4 client credentials; client authentication by secret in the body
+ * or HTTP Basic (§2.3.1), or by a signed JWT assertion, RFC 7523 / SMART Backend Services "private_key_jwt").
+ * Takes the parsed form and Authorization header; returns the token response or throws a HookbotError carrying the
+ * RFC 6749 §5.2 error code.
+ */
+import { errors as joseErrors, jwtVerify, decodeJwt } from 'jose';
+import { HookbotError, type OAuthErrorCode } from '../infra/errors.js';
+import type { Database } from '../infra/database.js';
+import type { OutboundPolicy } from '../infra/outbound-url.js';
+import type { SharedState } from '../infra/shared-state.js';
+import { findClient, type ClientRecord } from '../admin/projects.js';
+import { signAccessToken } from './access-token.js';
+import type { ClientKeyCache } from './client-keys.js';
+import { parseScopes, scopeCovers } from './scopes.js';
+import { verifySecret } from './secrets.js';
+import type { SigningKey } from './signing-keys.js';
+
+export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+const ASSERTION_ALGS = ['RS384', 'ES384', 'RS256', 'ES256', 'PS384', 'EdDSA'];
+
+export interface TokenRequest {
+  form: Record<string, unknown>;
+  authorization?: string;
+}
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+}
+
+export interface TokenDeps {
+  db: Database;
+  key: SigningKey;
+  issuer: string;
+  tokenUrl: string;
+  ttlSeconds: number;
+  clientKeys: ClientKeyCache;
+  shared: SharedState;
+  outbound: OutboundPolicy;
+}
+
+const oauthError = (status: number, code: OAuthErrorCode, description: string, headers?: Record<string, string>) =>
+  new HookbotError(status, status === 401 ? 'login' : 'invalid', description, { oauthError: code, headers });
+
+const param = (form: Record<string, unknown>, name: string): string | undefined => {
+  const value = form[name];
+  if (Array.isArray(value)) throw oauthError(400, 'invalid_request', `Parameter "${name}" is repeated`);
+  return typeof value === 'string' && value !== '' ? value : undefined;
+};
+
+interface Presented {
+  clientId: string;
+  secret?: string;
+  assertion?: string;
+  basic: boolean;
+}
+
+function presentedCredentials(req: TokenRequest): Presented {
+  const form = req.form;
+  const bodyId = param(form, 'client_id');
+  const bodySecret = param(form, 'client_secret');
+  const assertion = param(form, 'client_assertion');
+  const assertionType = param(form, 'client_assertion_type');
+  const auth = req.authorization ?? '';
+  if (/^basic /i.test(auth)) {
+    if (bodySecret || assertion) throw oauthError(400, 'invalid_request', 'Use one client authentication method only');
+    const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) throw oauthError(401, 'invalid_client', 'Malformed HTTP Basic credentials', { 'WWW-Authenticate': 'Basic realm="hookbot"' });
+    const id = decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' '));
+    const secret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' '));
+    return { clientId: id, secret, basic: true };
+  }
+  if (assertion || assertionType) {
+    if (assertionType !== JWT_BEARER_ASSERTION) {
+      throw oauthError(400, 'invalid_request', `client_assertion_type must be ${JWT_BEARER_ASSERTION}`);
+    }
+    if (!assertion) throw oauthError(400, 'invalid_request', 'client_assertion is required');
+    let sub: unknown;
+    try {
+      sub = decodeJwt(assertion).sub;
+    } catch {
+      throw oauthError(401, 'invalid_client', 'client_assertion is not a JWT');
+    }
+    if (typeof sub !== 'string' || (bodyId && bodyId !== sub)) {
+      throw oauthError(401, 'invalid_client', 'client_assertion "sub" must be the client_id');
+    }
+    return { clientId: sub, assertion, basic: false };
+  }
+  if (!bodyId) throw oauthError(401, 'invalid_client', 'Client authentication is required', { 'WWW-Authenticate': 'Basic realm="hookbot"' });
+  return { clientId: bodyId, ...(bodySecret ? { secret: bodySecret } : {}), basic: false };
+}
+
+async function authenticate(presented: Presented, deps: TokenDeps): Promise<ClientRecord> {
+  const failed = () =>
+    oauthError(401, 'invalid_client', 'Client authentication failed', presented.basic ? { 'WWW-Authenticate': 'Basic realm="hookbot"' } : {});
+  const client = await findClient(deps.db, presented.clientId);
+  if (!client) throw failed();
+  if (presented.assertion) {
+    const resolver = await deps.clientKeys.resolverFor(client, deps.outbound);
+    if (!resolver) throw failed();
+    try {
+      const { payload } = await jwtVerify(presented.assertion, resolver, {
+        issuer: client.id,
+        subject: client.id,
+        audience: [deps.tokenUrl, deps.issuer],
+        algorithms: ASSERTION_ALGS,
+        clockTolerance: 60,
+        maxTokenAge: '5m',
+        requiredClaims: ['exp', 'jti'],
+      });
+      // SMART Backend Services: the jti must not be reused while the assertion is valid.
+      const ttl = Math.max(60, (payload.exp ?? 0) - Math.floor(Date.now() / 1000) + 60);
+      if (!(await deps.shared.setOnce(`assertion-jti:${client.id}:${payload.jti}`, ttl))) {
+        throw oauthError(401, 'invalid_client', 'client_assertion jti was already used');
+      }
+    } catch (err) {
+      if (err instanceof HookbotError) throw err;
+      if (err instanceof joseErrors.JOSEError) throw oauthError(401, 'invalid_client', `client_assertion rejected: ${err.message}`);
+      throw err;
+    }
+    return client;
+  }
+  if (!presented.secret || !(await verifySecret(presented.secret, client.secretHash))) throw failed();
+  return client;
+}
+
+function grantedScope(client: ClientRecord, requested: string | undefined): string {
+  if (!requested) return client.scope;
+  const allowed = parseScopes(client.scope);
+  const wanted = parseScopes(requested);
+  if (wanted.other.length) throw oauthError(400, 'invalid_scope', `Unknown scope "${wanted.other[0]}"`);
+  for (const scope of wanted.scopes) {
+    if (!allowed.scopes.some((g) => scopeCovers(g, scope))) {
+      throw oauthError(400, 'invalid_scope', `Scope "${scope.raw}" is not granted to this client`);
+    }
+  }
+  return wanted.scopes.map((s) => s.raw).join(' ');
+}
+
+export async function issueToken(req: TokenRequest, deps: TokenDeps): Promise<TokenResponse> {
+  const grantType = param(req.form, 'grant_type');
+  if (!grantType) throw oauthError(400, 'invalid_request', 'grant_type is required');
+  if (grantType === 'authorization_code' || grantType === 'refresh_token') {
+    // Hookbot issues neither codes nor refresh tokens, so any presented is not a grant it issued.
+    throw oauthError(400, 'invalid_grant', `This server issued no ${grantType.replace('_', ' ')}; use client_credentials`);
+  }
+  if (grantType !== 'client_credentials') {
+    throw oauthError(400, 'unsupported_grant_type', `grant_type "${grantType}" is not supported; use client_credentials`);
+  }
+  const client = await authenticate(presentedCredentials(req), deps);
+  const scope = grantedScope(client, param(req.form, 'scope'));
+  const accessToken = await signAccessToken(
+    deps.key,
+    deps.issuer,
+    { clientId: client.id, ...(client.projectId ? { projectId: client.projectId } : {}), admin: client.isAdmin, scope },
+    deps.ttlSeconds,
+  );
+  return { access_token: accessToken, token_type: 'Bearer', expires_in: deps.ttlSeconds, scope };
+}

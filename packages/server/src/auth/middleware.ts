@@ -1,0 +1,45 @@
+/** Bearer-token authentication for Hookbot's own API (FHIR, admin): puts the caller on `ctx.state.caller`. */
+import type { Context, Middleware } from 'koa';
+import { forbidden, unauthorized } from '../infra/errors.js';
+import type { Services } from '../services.js';
+import { verifyAccessToken, type Caller } from './access-token.js';
+
+/** Headers a caller might use to pick a tenant. The tenant always comes from the token, so they are dropped. */
+const TENANT_HEADERS = ['x-tenant-id', 'x-project-id', 'x-hookbot-project', 'x-medplum-project', 'x-optum-tenant-id'];
+
+export const stripTenantHeaders: Middleware = async (ctx, next) => {
+  for (const name of TENANT_HEADERS) delete ctx.request.headers[name];
+  await next();
+};
+
+export function bearerToken(ctx: Context): string | undefined {
+  const header = ctx.get('authorization');
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+export async function callerFromRequest(ctx: Context, services: Services): Promise<Caller> {
+  const token = bearerToken(ctx);
+  if (!token) throw unauthorized('Missing bearer token: get one from POST /oauth2/token');
+  return verifyAccessToken(services.key, services.config.baseUrl, token);
+}
+
+export function requireCaller(services: Services): Middleware {
+  return async (ctx, next) => {
+    ctx.state.caller = await callerFromRequest(ctx, services);
+    await next();
+  };
+}
+
+export function requireAdmin(): Middleware {
+  return async (ctx, next) => {
+    if (!ctx.state.caller?.admin) throw forbidden('This operation needs a super-admin token');
+    await next();
+  };
+}
+
+/** The caller's project, or 403 for tokens that carry none (the super-admin's). */
+export function callerProject(caller: Caller): string {
+  if (!caller.projectId) throw forbidden('This token belongs to no project: use a project client to call the API');
+  return caller.projectId;
+}

@@ -1,0 +1,55 @@
+/** `/oauth2/token` and the public key set at `/.well-known/jwks.json`. */
+import Router from '@koa/router';
+import { rateLimit } from '../infra/rate-limit.js';
+import type { Services } from '../services.js';
+import { issueToken } from './issue-token.js';
+import { requireCaller } from './middleware.js';
+import { jwks } from './signing-keys.js';
+
+export function authRouter(services: Services): Router {
+  const { config } = services;
+  const router = new Router();
+
+  router.post('/oauth2/token', rateLimit(services.shared, config.tokenRateLimitPerMinute, (ctx) => `token:${ctx.ip}`), async (ctx) => {
+    ctx.body = await issueToken(
+      { form: (ctx.request.body ?? {}) as Record<string, unknown>, authorization: ctx.get('authorization') || undefined },
+      {
+        db: services.db,
+        key: services.key,
+        issuer: config.baseUrl,
+        tokenUrl: `${config.baseUrl}/oauth2/token`,
+        ttlSeconds: config.accessTokenTtlSeconds,
+        clientKeys: services.clientKeys,
+        shared: services.shared,
+        outbound: { development: config.development },
+      },
+    );
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('Pragma', 'no-cache');
+  });
+
+  router.get('/auth/me', requireCaller(services), (ctx) => {
+    const { clientId, projectId, scope, admin } = ctx.state.caller;
+    ctx.body = { clientId, ...(projectId ? { projectId } : {}), scope, admin };
+  });
+
+  router.get('/.well-known/jwks.json', (ctx) => {
+    ctx.body = jwks(services.key);
+    ctx.set('Cache-Control', 'public, max-age=300');
+  });
+
+  router.get('/.well-known/smart-configuration', (ctx) => {
+    ctx.body = {
+      issuer: config.baseUrl,
+      jwks_uri: `${config.baseUrl}/.well-known/jwks.json`,
+      token_endpoint: `${config.baseUrl}/oauth2/token`,
+      grant_types_supported: ['client_credentials'],
+      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384'],
+      scopes_supported: ['system/*.cruds', 'system/*.rs', 'system/*.read', 'system/*.write'],
+      capabilities: ['client-confidential-asymmetric', 'permission-v1', 'permission-v2'],
+    };
+  });
+
+  return router;
+}

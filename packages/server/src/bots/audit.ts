@@ -1,0 +1,100 @@
+/**
+ * AuditEvents for bot executions and CDS invocations, written off the response's critical path: events queue
+ * in memory and a background flush writes them in batches; `close()` drains the queue, so a graceful shutdown
+ * loses none. Each event is written into its own project with the server's system access.
+ */
+import type { AuditEvent, AuditEventEntityDetail } from '@medplum/fhirtypes';
+import { projectSystemAccess } from '../auth/access.js';
+import { createRepository } from '../fhir/repository.js';
+import type { Database } from '../infra/database.js';
+import type { Logger } from '../infra/logger.js';
+
+export const MAX_LOG_TAIL = 10 * 1024;
+
+export interface AuditRecord {
+  projectId: string;
+  /** e.g. `execute`, `cds-hooks`. */
+  subtype: string;
+  botId: string;
+  botVersion?: string;
+  clientId?: string;
+  outcome: 'success' | 'failure' | 'error';
+  outcomeDesc?: string;
+  durationMs: number;
+  details?: Record<string, string | undefined>;
+  logs?: string;
+}
+
+const OUTCOME_CODE = { success: '0', failure: '4', error: '8' } as const;
+
+export function toAuditEvent(record: AuditRecord, recorded = new Date()): AuditEvent {
+  const detail: AuditEventEntityDetail[] = [];
+  const add = (type: string, value: string | undefined) => {
+    if (value !== undefined && value !== '') detail.push({ type, valueString: value });
+  };
+  add('version', record.botVersion);
+  add('durationMs', record.durationMs.toFixed(1));
+  for (const [k, v] of Object.entries(record.details ?? {})) add(k, v);
+  if (record.logs) add('log', record.logs.length > MAX_LOG_TAIL ? record.logs.slice(-MAX_LOG_TAIL) : record.logs);
+  return {
+    resourceType: 'AuditEvent',
+    type: { system: 'https://hookbot.dev/fhir/CodeSystem/audit-event-type', code: record.subtype, display: record.subtype },
+    subtype: [{ system: 'https://hookbot.dev/fhir/CodeSystem/audit-event-type', code: record.subtype }],
+    action: 'E',
+    recorded: recorded.toISOString(),
+    outcome: OUTCOME_CODE[record.outcome],
+    ...(record.outcomeDesc ? { outcomeDesc: record.outcomeDesc.slice(0, 2000) } : {}),
+    agent: [
+      {
+        requestor: true,
+        who: { display: record.clientId ?? 'system' },
+      },
+    ],
+    source: { observer: { display: 'hookbot' } },
+    entity: [{ what: { reference: `Bot/${record.botId}` }, ...(detail.length ? { detail } : {}) }],
+  };
+}
+
+export class AuditWriter {
+  private queue: { record: AuditRecord; at: Date }[] = [];
+  private timer?: NodeJS.Timeout;
+  private flushing?: Promise<void>;
+
+  constructor(
+    private readonly db: Database,
+    private readonly log: Logger,
+    private readonly options: { intervalMs?: number; batchSize?: number } = {},
+  ) {}
+
+  add(record: AuditRecord): void {
+    this.queue.push({ record, at: new Date() });
+    if (this.queue.length >= (this.options.batchSize ?? 100)) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), this.options.intervalMs ?? 250);
+  }
+
+  /** Writes everything queued so far. */
+  async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.flushing;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    this.flushing = (async () => {
+      for (const { record, at } of batch) {
+        try {
+          await createRepository(this.db, projectSystemAccess(record.projectId)).create(toAuditEvent(record, at));
+        } catch (err) {
+          this.log.error({ err, botId: record.botId }, 'audit write failed');
+        }
+      }
+    })();
+    await this.flushing;
+    this.flushing = undefined;
+    if (this.queue.length) await this.flush();
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+  }
+}

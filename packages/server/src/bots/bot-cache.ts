@@ -1,0 +1,92 @@
+/**
+ * Bots and their code, cached so a warm invocation reads nothing from the database. Any write to a Bot (FHIR
+ * REST, $deploy, rule deploys, rollbacks) publishes `bot-changed`; every instance drops its entry (Redis pub/sub
+ * when configured) and the runtime drops the bot's isolate.
+ */
+import type { Bot, Resource } from '@medplum/fhirtypes';
+import type { BotRuntime } from '@hookbot/runtime';
+import { projectSystemAccess } from '../auth/access.js';
+import { createRepository, type Repository } from '../fhir/repository.js';
+import type { Database } from '../infra/database.js';
+import type { SharedState } from '../infra/shared-state.js';
+import { loadBotCode, type LoadedCode } from './code.js';
+
+export const BOT_CHANGED = 'bot-changed';
+
+export interface CachedBot {
+  bot: Bot;
+  /** Loaded lazily: discovery needs the Bot only. */
+  code?: LoadedCode;
+}
+
+export class BotCache {
+  private readonly entries = new Map<string, Promise<CachedBot>>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly shared: SharedState,
+    private readonly runtime: BotRuntime,
+    private readonly baseUrl: string,
+    private readonly maxEntries = 1000,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.shared.subscribe(BOT_CHANGED, (message) => {
+      const [projectId, botId] = message.split('/');
+      if (projectId && botId) this.drop(projectId, botId);
+    });
+  }
+
+  systemRepo(projectId: string): Repository {
+    return createRepository(this.db, projectSystemAccess(projectId), { baseUrl: this.baseUrl });
+  }
+
+  private drop(projectId: string, botId: string): void {
+    this.entries.delete(`${projectId}/${botId}`);
+    this.runtime.invalidate(botId);
+  }
+
+  /** The Bot (404 when missing or in another project). */
+  async get(projectId: string, botId: string): Promise<CachedBot> {
+    const key = `${projectId}/${botId}`;
+    let entry = this.entries.get(key);
+    if (!entry) {
+      entry = this.systemRepo(projectId)
+        .read<Bot>('Bot', botId)
+        .then((bot) => ({ bot }));
+      if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+      this.entries.set(key, entry);
+      entry.catch(() => this.entries.delete(key));
+    }
+    return entry;
+  }
+
+  async getWithCode(projectId: string, botId: string): Promise<Required<CachedBot>> {
+    const entry = await this.get(projectId, botId);
+    entry.code ??= await loadBotCode(this.systemRepo(projectId), entry.bot);
+    return entry as Required<CachedBot>;
+  }
+
+  /** Tells every instance that a bot changed. */
+  async changed(projectId: string, botId: string): Promise<void> {
+    this.drop(projectId, botId);
+    await this.shared.publish(BOT_CHANGED, `${projectId}/${botId}`);
+  }
+}
+
+/** Wraps a repository so that every Bot write announces itself to the cache. */
+export function notifyingRepository(repo: Repository, cache: BotCache): Repository {
+  const announce = async <T extends Resource>(resource: T): Promise<T> => {
+    if (resource.resourceType === 'Bot' && resource.id) await cache.changed(repo.access.projectId, resource.id);
+    return resource;
+  };
+  return {
+    ...repo,
+    create: async (r) => announce(await repo.create(r)),
+    update: async (r, o) => announce(await repo.update(r, o)),
+    delete: async (type, id) => {
+      await repo.delete(type, id);
+      if (type === 'Bot') await cache.changed(repo.access.projectId, id);
+    },
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * Where a bot's code lives: a Binary referenced by `Bot.executableCode` (and the TypeScript source by
+ * `Bot.sourceCode`). Loaded code is cached by Binary id and version, which never change once written.
+ */
+import type { Attachment, Binary, Bot } from '@medplum/fhirtypes';
+import type { Repository } from '../fhir/repository.js';
+import { HookbotError } from '../infra/errors.js';
+
+export const JS_CONTENT_TYPE = 'application/javascript';
+export const TS_CONTENT_TYPE = 'text/typescript';
+
+export async function storeCodeBinary(repo: Repository, code: string, contentType: string, title?: string): Promise<Attachment> {
+  const binary = await repo.create<Binary>({
+    resourceType: 'Binary',
+    contentType,
+    data: Buffer.from(code, 'utf8').toString('base64'),
+  });
+  return {
+    contentType,
+    url: `Binary/${binary.id}`,
+    ...(title ? { title } : {}),
+    size: Buffer.byteLength(code),
+  };
+}
+
+export interface LoadedCode {
+  /** Binary id + version: changes on every deploy, so it keys compiled-script caches. */
+  version: string;
+  code: string;
+  filename?: string;
+}
+
+const MAX_CACHED = 500;
+const cache = new Map<string, LoadedCode>();
+
+function binaryId(attachment: Attachment | undefined): string | undefined {
+  const match = /^Binary\/([A-Za-z0-9\-.]{1,64})$/.exec(attachment?.url ?? '');
+  return match?.[1];
+}
+
+/** The bot's executable code; 422 when nothing is deployed. */
+export async function loadBotCode(repo: Repository, bot: Bot): Promise<LoadedCode> {
+  const id = binaryId(bot.executableCode);
+  if (!id) {
+    throw new HookbotError(422, 'business-rule', `Bot ${bot.id} has no deployed code: POST Bot/${bot.id}/$deploy first`);
+  }
+  const key = `${repo.access.projectId}/${id}`;
+  const cached = cache.get(key);
+  if (cached) return cached;
+  const binary = await repo.read<Binary>('Binary', id);
+  const loaded: LoadedCode = {
+    version: `${id}@${binary.meta?.versionId ?? '1'}`,
+    code: Buffer.from(binary.data ?? '', 'base64').toString('utf8'),
+    ...(bot.executableCode?.title ? { filename: bot.executableCode.title } : {}),
+  };
+  if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value as string);
+  cache.set(key, loaded);
+  return loaded;
+}

@@ -1,0 +1,81 @@
+/**
+ * `Bot/{id}/$execute`: runs a bot on an input with the caller's access to the bot's project, and audits it.
+ * The bot's `medplum` client is the caller's repository view (the token's scopes, the token's project);
+ * `executeBot` from inside a bot recurses through this same function with a depth limit.
+ */
+import type { Bot } from '@medplum/fhirtypes';
+import type { HostCall } from '@hookbot/runtime';
+import type { Caller } from '../auth/access-token.js';
+import type { Repository } from '../fhir/repository.js';
+import { HookbotError } from '../infra/errors.js';
+import type { Services } from '../services.js';
+import { dispatchClientCall, repositoryClient } from './fhir-client-bridge.js';
+import { formatLogs, runBot, runFailureError } from './run-bot.js';
+
+export const MAX_EXECUTE_DEPTH = 4;
+
+export interface ExecuteInput {
+  services: Services;
+  caller: Caller;
+  repo: Repository;
+  botId: string;
+  input: unknown;
+  contentType: string;
+  requestIds?: { requestId: string; traceId: string };
+  depth?: number;
+}
+
+export interface ExecuteOutput {
+  result: unknown;
+  logs: string;
+}
+
+export async function secretsFor(services: Services, projectId: string): Promise<Record<string, { name: string; valueString: string }>> {
+  const { secrets } = await services.settings.get(projectId);
+  return Object.fromEntries(secrets.map((s) => [s.name, { name: s.name, valueString: s.value }]));
+}
+
+export async function executeBot(req: ExecuteInput): Promise<ExecuteOutput> {
+  const { services, repo, caller } = req;
+  const depth = req.depth ?? 0;
+  if (depth >= MAX_EXECUTE_DEPTH) {
+    throw new HookbotError(400, 'too-costly', `executeBot nesting is limited to ${MAX_EXECUTE_DEPTH} levels`);
+  }
+  // The caller must be able to read the Bot: this applies its scopes and its project.
+  await repo.read<Bot>('Bot', req.botId);
+  const { bot, code } = await services.bots.getWithCode(repo.access.projectId, req.botId);
+
+  const client = repositoryClient(repo);
+  const host: HostCall = (_client, method, args) =>
+    dispatchClientCall(client, method, args, async (target, input, contentType) => {
+      const id = target.replace(/^Bot\//, '');
+      const nested = await executeBot({ ...req, botId: id, input, contentType: contentType ?? 'application/json', depth: depth + 1 });
+      return nested.result;
+    });
+
+  const event = {
+    bot: { reference: `Bot/${bot.id}` },
+    input: req.input,
+    contentType: req.contentType,
+    secrets: await secretsFor(services, repo.access.projectId),
+    traceId: req.requestIds?.traceId,
+    requester: { reference: `ClientApplication/${caller.clientId}` },
+  };
+  const started = performance.now();
+  const result = await runBot({ bot, code, event, host, runtime: services.runtime });
+  const durationMs = performance.now() - started;
+  services.audit.add({
+    projectId: repo.access.projectId,
+    subtype: 'execute',
+    botId: req.botId,
+    botVersion: bot.meta?.versionId,
+    clientId: caller.clientId,
+    outcome: result.ok ? 'success' : result.kind === 'thrown' ? 'failure' : 'error',
+    ...(result.ok ? {} : { outcomeDesc: `${result.kind}: ${result.message}` }),
+    durationMs,
+    details: { codeVersion: code.version, requestId: req.requestIds?.requestId, depth: depth ? String(depth) : undefined },
+    logs: formatLogs(result.logs),
+  });
+  if (!result.ok) throw runFailureError(result);
+  return { result: result.result, logs: formatLogs(result.logs) };
+}

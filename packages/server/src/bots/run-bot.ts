@@ -1,0 +1,56 @@
+/**
+ * Runs a bot in the sandbox and turns the runtime's typed failures into HTTP errors. Shared by `$execute`
+ * (the bot's own project, the caller's scopes) and CDS invocations (the EHR's scopes), which differ only in the
+ * clients handed to the bot.
+ */
+import type { Bot } from '@medplum/fhirtypes';
+import type { BotRuntime, HostCall, LogLine, RunResult } from '@hookbot/runtime';
+import { HookbotError } from '../infra/errors.js';
+import type { LoadedCode } from './code.js';
+
+export interface BotRun {
+  bot: Bot;
+  code: LoadedCode;
+  event: unknown;
+  host: HostCall;
+  clients?: string[];
+  runtime: BotRuntime;
+  reuseContext?: boolean;
+}
+
+export function formatLogs(logs: LogLine[]): string {
+  return logs.map((l) => `${l.time} ${l.level} ${l.message}`).join('\n');
+}
+
+export async function runBot(run: BotRun): Promise<RunResult> {
+  return run.runtime.run({
+    code: { botId: run.bot.id as string, version: run.code.version, code: run.code.code, ...(run.code.filename ? { filename: run.code.filename } : {}) },
+    event: run.event,
+    host: run.host,
+    ...(run.clients ? { clients: run.clients } : {}),
+    ...(run.reuseContext ? { reuseContext: true } : {}),
+  });
+}
+
+/** The HTTP error for a failed run; the bot's message is the bot author's, never a host stack trace. */
+export function runFailureError(result: Extract<RunResult, { ok: false }>): HookbotError {
+  const message = result.message.slice(0, 1000);
+  switch (result.kind) {
+    case 'timeout':
+      return new HookbotError(504, 'timeout', `Bot timed out: ${message}`);
+    case 'memory':
+      return new HookbotError(400, 'too-costly', `Bot exceeded its memory limit: ${message}`);
+    case 'output-too-large':
+      return new HookbotError(400, 'too-costly', `Bot result too large: ${message}`);
+    case 'bad-output':
+      return new HookbotError(400, 'invalid', `Bot returned an invalid result: ${message}`);
+    case 'compile':
+      return new HookbotError(400, 'invalid', `Bot code does not compile: ${message}`);
+    case 'thrown':
+      return new HookbotError(400, 'processing', `Bot failed: ${message}`);
+    case 'overloaded':
+      return new HookbotError(503, 'throttled', 'Bot runtime is busy; retry shortly', { headers: { 'Retry-After': '1' } });
+    default:
+      return new HookbotError(500, 'exception', 'Bot runtime failure');
+  }
+}

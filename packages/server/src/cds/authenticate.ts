@@ -1,0 +1,115 @@
+/**
+ * Who is calling a `/cds-services` route: a Hookbot access token, or a CDS Hooks client JWT (CDS Hooks 2.0
+ * "Trusting CDS Clients"): header `alg` (asymmetric only), `kid`, `typ`, optional `jku`; claims `iss`, `aud` (the
+ * exact URL called), `exp`, `iat`, `jti`, optional `tenant`. The EHR is a registered client of one project with
+ * its `iss` and a JWKS or JWKS URL; a `jku` is honoured only when it is that registered URL. A `jti` is accepted
+ * once within its lifetime (at least 15 minutes, since Epic's tokens live that long).
+ */
+import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
+import { verifyAccessToken } from '../auth/access-token.js';
+import { findClientsByIssuer, type ClientRecord } from '../admin/projects.js';
+import { HookbotError } from '../infra/errors.js';
+import type { Services } from '../services.js';
+
+export const CDS_JWT_ALGS = ['ES384', 'RS384', 'ES256', 'RS256', 'PS384', 'ES512', 'RS512', 'EdDSA'];
+const CLOCK_SKEW_SECONDS = 60;
+const MIN_REPLAY_WINDOW_SECONDS = 15 * 60;
+
+export interface CdsCaller {
+  projectId: string;
+  clientId: string;
+  via: 'access-token' | 'client-jwt';
+}
+
+const refused = (message: string) =>
+  new HookbotError(401, 'login', message, {
+    headers: { 'WWW-Authenticate': `Bearer error="invalid_token", error_description="${message.replace(/"/g, "'")}"` },
+  });
+
+/** The audience check is exact up to a trailing slash (clients differ on it). */
+function audienceMatches(aud: unknown, url: string): boolean {
+  const norm = (u: string) => u.replace(/\/+$/, '');
+  const target = norm(url);
+  const list = Array.isArray(aud) ? aud : [aud];
+  return list.some((a) => typeof a === 'string' && norm(a) === target);
+}
+
+const issuerCache = new Map<string, { clients: ClientRecord[]; expires: number }>();
+
+async function clientsForIssuer(services: Services, iss: string): Promise<ClientRecord[]> {
+  const hit = issuerCache.get(iss);
+  if (hit && hit.expires > Date.now()) return hit.clients;
+  const clients = (await findClientsByIssuer(services.db, iss)).filter((c) => c.projectId && (c.jwks || c.jwksUri));
+  if (issuerCache.size > 1000) issuerCache.clear();
+  issuerCache.set(iss, { clients, expires: Date.now() + 30_000 });
+  return clients;
+}
+
+async function verifyClientJwt(services: Services, token: string, calledUrl: string): Promise<CdsCaller> {
+  let header: ReturnType<typeof decodeProtectedHeader>;
+  let claims: ReturnType<typeof decodeJwt>;
+  try {
+    header = decodeProtectedHeader(token);
+    claims = decodeJwt(token);
+  } catch {
+    throw refused('The bearer token is not a JWT');
+  }
+  if (!header.alg || !CDS_JWT_ALGS.includes(header.alg)) {
+    throw refused(`JWT alg "${header.alg ?? ''}" is not accepted: use an asymmetric algorithm such as ES384 or RS384`);
+  }
+  if (typeof claims.iss !== 'string') throw refused('JWT has no iss');
+  const clients = await clientsForIssuer(services, claims.iss);
+  if (clients.length === 0) throw refused(`No client is registered for issuer ${claims.iss}`);
+  if (clients.length > 1 && typeof claims.tenant !== 'string') throw refused('Issuer is registered with several projects: send a "tenant" claim');
+  const client = clients.find((c) => claims.tenant === undefined || claims.tenant === c.projectId) ?? undefined;
+  if (!client?.projectId) throw refused('The JWT "tenant" does not name a project of this issuer');
+  if (header.jku !== undefined && header.jku !== client.jwksUri) {
+    throw refused('JWT jku is not the JWKS URL registered for this client');
+  }
+  const { allowedBaseUrls } = await services.settings.get(client.projectId);
+  const resolver = await services.clientKeys.resolverFor(client, { development: services.config.development, allowedBaseUrls });
+  if (!resolver) throw refused('No keys are registered for this client');
+  try {
+    const { payload } = await jwtVerify(token, resolver, {
+      issuer: client.issuer as string,
+      algorithms: CDS_JWT_ALGS,
+      clockTolerance: CLOCK_SKEW_SECONDS,
+      requiredClaims: ['exp', 'iat', 'jti'],
+    });
+    if (!audienceMatches(payload.aud, calledUrl)) throw refused(`JWT aud must be ${calledUrl}`);
+    const now = Math.floor(Date.now() / 1000);
+    const ttl = Math.max(MIN_REPLAY_WINDOW_SECONDS, (payload.exp ?? now) - now + CLOCK_SKEW_SECONDS);
+    if (!(await services.shared.setOnce(`cds-jti:${client.issuer}:${payload.jti}`, ttl))) {
+      throw refused('JWT jti was already used');
+    }
+  } catch (err) {
+    if (err instanceof HookbotError) throw err;
+    if (err instanceof joseErrors.JWTExpired) throw refused('JWT expired');
+    if (err instanceof joseErrors.JWKSNoMatchingKey) throw refused(`No key matches kid "${header.kid ?? ''}"`);
+    if (err instanceof joseErrors.JOSEError) throw refused(`JWT rejected: ${err.message}`);
+    throw err;
+  }
+  return { projectId: client.projectId, clientId: client.id, via: 'client-jwt' };
+}
+
+export async function authenticateCdsCaller(
+  services: Services,
+  authorization: string,
+  calledUrl: string,
+): Promise<CdsCaller> {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+  if (!match) throw refused('Missing bearer token: send a Hookbot access token or a CDS Hooks client JWT');
+  const token = match[1] as string;
+  let claims: ReturnType<typeof decodeJwt> | undefined;
+  try {
+    claims = decodeJwt(token);
+  } catch {
+    throw refused('The bearer token is not a JWT');
+  }
+  if (claims.iss === services.config.baseUrl) {
+    const caller = await verifyAccessToken(services.key, services.config.baseUrl, token);
+    if (!caller.projectId) throw new HookbotError(403, 'forbidden', 'This token belongs to no project');
+    return { projectId: caller.projectId, clientId: caller.clientId, via: 'access-token' };
+  }
+  return verifyClientJwt(services, token, calledUrl);
+}

@@ -1,0 +1,145 @@
+/**
+ * `POST /cds-services/{id}`: load the service (cached) → validate the request → check `fhirServer` (SSRF) →
+ * complete prefetch → run the bot with the EHR-scoped and payer clients → validate the response (CDS Hooks, and
+ * CRD rules for CRD services) → audit (batched, off the critical path). Each step is a plain function; the route
+ * only calls this one.
+ */
+import type { HostCall } from '@hookbot/runtime';
+import { KNOWN_HOOKS, validateCdsRequest, validateCdsResponse, type CdsBot, type CdsResponse, type NormalizedCdsRequest } from '@hookbot/bots';
+import type { Issue } from '../infra/errors.js';
+import { HookbotError, invalidIssues } from '../infra/errors.js';
+import { checkOutboundUrl } from '../infra/outbound-url.js';
+import type { Services } from '../services.js';
+import { dispatchClientCall, readOnlyClient, type BotFhirClient } from '../bots/fhir-client-bridge.js';
+import { secretsFor } from '../bots/execute.js';
+import { formatLogs, runBot, runFailureError } from '../bots/run-bot.js';
+import type { CdsCaller } from './authenticate.js';
+import { completePrefetch } from './complete-prefetch.js';
+import { ehrClient, noEhrAccess } from './ehr-client.js';
+
+export const PREFETCH_DEADLINE_MS = 4000;
+
+export interface InvokeInput {
+  services: Services;
+  caller: CdsCaller;
+  serviceId: string;
+  body: unknown;
+  requestIds?: { requestId: string; traceId: string };
+}
+
+const notAService = (id: string) =>
+  new HookbotError(
+    404,
+    'not-found',
+    (KNOWN_HOOKS as readonly string[]).includes(id.toLowerCase())
+      ? `"${id}" is a hook name, not a service id: call GET /cds-services and POST to /cds-services/{id} with the id of the service for that hook`
+      : `No CDS service with id "${id}": call GET /cds-services for the list`,
+  );
+
+async function loadService(services: Services, projectId: string, id: string) {
+  if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id)) throw notAService(id);
+  try {
+    const entry = await services.bots.getWithCode(projectId, id);
+    const bot = entry.bot as CdsBot;
+    if (!bot.cdsService?.hook) throw notAService(id);
+    return { ...entry, bot, cdsService: bot.cdsService };
+  } catch (err) {
+    if (err instanceof HookbotError && (err.status === 404 || err.status === 410)) throw notAService(id);
+    throw err;
+  }
+}
+
+const pathIssues = (status: number, issues: { path: string; message: string }[], code: Issue['code'] = 'invalid') =>
+  invalidIssues(
+    status,
+    issues.map((i) => ({ severity: 'error', code, diagnostics: i.path ? `${i.path}: ${i.message}` : i.message, ...(i.path ? { expression: [i.path] } : {}) })),
+  );
+
+function patientOf(request: NormalizedCdsRequest): string | undefined {
+  const fromContext = request.context.patientId;
+  return request.fhirAuthorization?.patient ?? (typeof fromContext === 'string' ? fromContext : undefined);
+}
+
+export async function invokeService(input: InvokeInput): Promise<CdsResponse> {
+  const { services, caller } = input;
+  const started = performance.now();
+  const service = await loadService(services, caller.projectId, input.serviceId);
+  const validation = validateCdsRequest(input.body, service.cdsService);
+  if (!validation.ok) throw pathIssues(400, validation.issues);
+  const request = validation.request;
+
+  const settings = await services.settings.get(caller.projectId);
+  if (request.fhirServer) {
+    await checkOutboundUrl(request.fhirServer, { development: services.config.development, allowedBaseUrls: settings.allowedBaseUrls }, 'fhirServer');
+  }
+  const completion = await completePrefetch({ templates: service.cdsService.prefetch ?? [], request, deadlineMs: PREFETCH_DEADLINE_MS });
+  if (completion.failures.length) {
+    throw pathIssues(
+      412,
+      completion.failures.map((f) => ({ path: `prefetch.${f.key}`, message: f.reason })),
+      'incomplete',
+    );
+  }
+
+  const ehr: BotFhirClient = request.fhirServer && request.fhirAuthorization
+    ? ehrClient({
+        fhirServer: request.fhirServer,
+        accessToken: request.fhirAuthorization.access_token,
+        scope: request.fhirAuthorization.scope,
+        ...(patientOf(request) ? { patientId: patientOf(request) } : {}),
+      })
+    : noEhrAccess;
+  const payer = readOnlyClient(services.bots.systemRepo(caller.projectId));
+  const host: HostCall = (client, method, args) => dispatchClientCall(client === 'payer' ? payer : ehr, method, args);
+
+  const { fhirAuthorization: _token, auditHookInstance: _audit, ...visible } = request;
+  const event = {
+    bot: { reference: `Bot/${service.bot.id}` },
+    input: { ...visible, prefetch: completion.prefetch },
+    contentType: 'application/json',
+    secrets: await secretsFor(services, caller.projectId),
+    traceId: input.requestIds?.traceId,
+    requester: { reference: `ClientApplication/${caller.clientId}` },
+  };
+  const result = await runBot({ bot: service.bot, code: service.code, event, host, clients: ['medplum', 'payer'], runtime: services.runtime });
+
+  const audit = (outcome: 'success' | 'failure' | 'error', outcomeDesc?: string) =>
+    services.audit.add({
+      projectId: caller.projectId,
+      subtype: 'cds-hooks',
+      botId: service.bot.id as string,
+      botVersion: service.bot.meta?.versionId,
+      clientId: caller.clientId,
+      outcome,
+      ...(outcomeDesc ? { outcomeDesc } : {}),
+      durationMs: performance.now() - started,
+      details: {
+        hook: service.cdsService.hook,
+        hookInstance: request.auditHookInstance,
+        serviceId: service.bot.id,
+        requestId: input.requestIds?.requestId,
+        prefetchFetched: completion.fetched.join(',') || undefined,
+      },
+      logs: formatLogs(result.logs),
+    });
+
+  if (!result.ok) {
+    audit(result.kind === 'thrown' ? 'failure' : 'error', `${result.kind}: ${result.message}`);
+    throw runFailureError(result);
+  }
+  const checked = validateCdsResponse(result.result, { hook: service.cdsService.hook, crd: service.cdsService.crd === true });
+  if (!checked.valid || !checked.response) {
+    audit('error', `invalid response: ${checked.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`.slice(0, 2000));
+    throw invalidIssues(
+      500,
+      checked.errors.map((e) => ({
+        severity: 'error',
+        code: 'invariant',
+        diagnostics: `The service returned an invalid CDS Hooks response: ${e.path || '(root)'}: ${e.message}`,
+        ...(e.path ? { expression: [e.path] } : {}),
+      })),
+    );
+  }
+  audit('success');
+  return checked.response;
+}

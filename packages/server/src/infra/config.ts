@@ -1,0 +1,83 @@
+/** One typed configuration object, read from the environment once and checked at start. */
+import path from 'node:path';
+
+export interface Config {
+  port: number;
+  baseUrl: string;
+  databaseUrl?: string;
+  redisUrl?: string;
+  /** Key prefix for everything Hookbot writes to Redis (tests use one per run). */
+  redisPrefix: string;
+  dataDir: string;
+  maxBodyBytes: number;
+  logLevel: string;
+  development: boolean;
+  adminClientId?: string;
+  adminClientSecret?: string;
+  /** Seed a `demo` project with everything in `examples/` on first start. */
+  seedDemo: boolean;
+  examplesDir: string;
+  accessTokenTtlSeconds: number;
+  /** Requests per minute per client (0 disables). */
+  rateLimitPerMinute: number;
+  /** Token requests per minute per address (0 disables). */
+  tokenRateLimitPerMinute: number;
+  bot: { memoryMb: number; maxMemoryMb: number; timeoutMs: number; maxIsolates: number };
+}
+
+export class ConfigError extends Error {}
+
+function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new ConfigError(`${name} must be an integer >= ${min}, got "${raw}"`);
+  return value;
+}
+
+/** Sizes like `8mb`, `512kb` or a plain byte count. */
+function bytesFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  const match = /^(\d+)\s*(b|kb|mb|gb)?$/.exec(raw);
+  if (!match) throw new ConfigError(`${name} must be a size such as 8mb, got "${env[name]}"`);
+  const unit = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(match[2] ?? 'b') as 'b' | 'kb' | 'mb' | 'gb'];
+  return Number(match[1]) * unit;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = intFrom(env, 'PORT', 8103);
+  const baseUrl = (env.BASE_URL || `http://localhost:${port}`).replace(/\/+$/, '');
+  try {
+    new URL(baseUrl);
+  } catch {
+    throw new ConfigError(`BASE_URL must be an absolute URL, got "${baseUrl}"`);
+  }
+  const memoryMb = intFrom(env, 'HOOKBOT_BOT_MEMORY_MB', 128, 8);
+  const maxMemoryMb = intFrom(env, 'HOOKBOT_BOT_MAX_MEMORY_MB', 512, 8);
+  if (memoryMb > maxMemoryMb) throw new ConfigError('HOOKBOT_BOT_MEMORY_MB exceeds HOOKBOT_BOT_MAX_MEMORY_MB');
+  return {
+    port,
+    baseUrl,
+    databaseUrl: env.DATABASE_URL || undefined,
+    redisUrl: env.REDIS_URL || undefined,
+    redisPrefix: env.HOOKBOT_REDIS_PREFIX || 'hookbot:',
+    dataDir: path.resolve(env.HOOKBOT_DATA_DIR || './data'),
+    maxBodyBytes: bytesFrom(env, 'HOOKBOT_MAX_BODY', 8 * 1024 ** 2),
+    logLevel: env.LOG_LEVEL || 'info',
+    development: env.NODE_ENV === 'development',
+    adminClientId: env.HOOKBOT_ADMIN_CLIENT_ID || undefined,
+    adminClientSecret: env.HOOKBOT_ADMIN_CLIENT_SECRET || undefined,
+    seedDemo: env.HOOKBOT_SEED_DEMO !== 'false',
+    examplesDir: path.resolve(env.HOOKBOT_EXAMPLES_DIR || path.join(import.meta.dirname, '../../../../examples')),
+    accessTokenTtlSeconds: intFrom(env, 'HOOKBOT_TOKEN_TTL', 3600, 60),
+    rateLimitPerMinute: intFrom(env, 'HOOKBOT_RATE_LIMIT', 60_000),
+    tokenRateLimitPerMinute: intFrom(env, 'HOOKBOT_TOKEN_RATE_LIMIT', 1_200),
+    bot: {
+      memoryMb,
+      maxMemoryMb,
+      timeoutMs: intFrom(env, 'HOOKBOT_BOT_TIMEOUT_MS', 10_000, 10),
+      maxIsolates: intFrom(env, 'HOOKBOT_BOT_MAX_ISOLATES', 64, 1),
+    },
+  };
+}

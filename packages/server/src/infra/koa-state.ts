@@ -1,0 +1,15 @@
+/** Types of what Hookbot's middleware puts on `ctx.state`. */
+import type { Caller } from '../auth/access-token.js';
+import type { Repository } from '../fhir/repository.js';
+import type { Logger } from './logger.js';
+import type { RequestIds } from './request-context.js';
+
+declare module 'koa' {
+  interface DefaultState {
+    ids: RequestIds;
+    log: Logger;
+    caller: Caller;
+    repo: Repository;
+    baseUrl: string;
+  }
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { HookbotError } from './errors.js';
+import { checkOutboundUrl, isPrivateAddress } from './outbound-url.js';
+
+const publicDns = async () => ['93.184.216.34'];
+const privateDns = async () => ['10.1.2.3'];
+
+async function refusal(promise: Promise<unknown>): Promise<HookbotError> {
+  const err = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(HookbotError);
+  return err as HookbotError;
+}
+
+describe('isPrivateAddress', () => {
+  it.each(['127.0.0.1', '10.0.0.1', '172.16.5.4', '192.168.1.1', '169.254.169.254', '::1', 'fd00::1', '::ffff:10.0.0.1', '0.0.0.0'])(
+    '%s is private',
+    (ip) => expect(isPrivateAddress(ip)).toBe(true),
+  );
+  it.each(['8.8.8.8', '93.184.216.34', '2001:4860:4860::8888', '172.32.0.1'])('%s is public', (ip) =>
+    expect(isPrivateAddress(ip)).toBe(false),
+  );
+});
+
+describe('checkOutboundUrl', () => {
+  const prod = { development: false };
+  it('accepts https to a public host', async () => {
+    await expect(checkOutboundUrl('https://ehr.example.org/fhir', prod, 'fhirServer', publicDns)).resolves.toBeInstanceOf(URL);
+  });
+  it('refuses http', async () => {
+    const err = await refusal(checkOutboundUrl('http://ehr.example.org/fhir', prod, 'fhirServer', publicDns));
+    expect(err.status).toBe(400);
+    expect(err.issues[0]?.expression).toEqual(['fhirServer']);
+  });
+  it('refuses hosts resolving to private addresses (cloud metadata, intranet)', async () => {
+    await refusal(checkOutboundUrl('https://ehr.example.org/fhir', prod, undefined, privateDns));
+    await refusal(checkOutboundUrl('https://169.254.169.254/latest', prod));
+    await refusal(checkOutboundUrl('https://[::1]/x', prod));
+  });
+  it('refuses other schemes and embedded credentials', async () => {
+    await refusal(checkOutboundUrl('file:///etc/passwd', prod));
+    await refusal(checkOutboundUrl('https://u:p@ehr.example.org/', prod, undefined, publicDns));
+    await refusal(checkOutboundUrl('not a url', prod));
+  });
+  it('allows a listed base URL, loopback only in development', async () => {
+    const allowed = ['http://127.0.0.1:9999/fhir'];
+    await refusal(checkOutboundUrl('http://127.0.0.1:9999/fhir/Patient/1', { development: false, allowedBaseUrls: allowed }));
+    await expect(
+      checkOutboundUrl('http://127.0.0.1:9999/fhir/Patient/1', { development: true, allowedBaseUrls: allowed }),
+    ).resolves.toBeInstanceOf(URL);
+    await refusal(checkOutboundUrl('http://127.0.0.1:9999/fhirx', { development: true, allowedBaseUrls: allowed }));
+  });
+});

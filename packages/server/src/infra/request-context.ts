@@ -1,0 +1,48 @@
+/**
+ * Gives every request an id and a W3C trace context (https://www.w3.org/TR/trace-context/), echoed in the
+ * `X-Request-Id` and `traceparent` response headers and carried by every error body.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Middleware } from 'koa';
+import type { Logger } from './logger.js';
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export interface RequestIds {
+  requestId: string;
+  traceId: string;
+}
+
+export function parseTraceparent(header: string | undefined): string | undefined {
+  const match = header ? TRACEPARENT.exec(header.trim()) : null;
+  if (!match || /^0+$/.test(match[1] as string)) return undefined;
+  return match[1];
+}
+
+/** The route pattern, never the concrete path: paths can carry patient ids. */
+function matchedRoute(ctx: object): string {
+  return (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
+}
+
+export function requestContext(logger: Logger): Middleware {
+  return async (ctx, next) => {
+    const incoming = ctx.get('x-request-id');
+    const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    const traceId = parseTraceparent(ctx.get('traceparent')) ?? randomBytes(16).toString('hex');
+    const spanId = randomBytes(8).toString('hex');
+    ctx.state.ids = { requestId, traceId } satisfies RequestIds;
+    ctx.state.log = logger.child({ requestId, traceId });
+    ctx.set('X-Request-Id', requestId);
+    ctx.set('traceparent', `00-${traceId}-${spanId}-01`);
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      ctx.state.log.info(
+        { method: ctx.method, route: matchedRoute(ctx), status: ctx.status, ms: +(performance.now() - started).toFixed(2) },
+        'request',
+      );
+    }
+  };
+}

@@ -1,0 +1,151 @@
+/**
+ * What server instances must share: one-time markers (JWT `jti` replay), counters (rate limits) and pub/sub
+ * (cache invalidation). Redis when `REDIS_URL` is set; otherwise an in-process implementation of the same
+ * interface serves a single instance.
+ */
+import { Redis } from 'ioredis';
+
+export type Listener = (message: string) => void;
+
+export interface SharedState {
+  readonly kind: 'redis' | 'embedded';
+  /** Sets `key` for `ttlSeconds` unless it exists; true when this call set it (Redis `SET NX EX`). */
+  setOnce(key: string, ttlSeconds: number): Promise<boolean>;
+  /** Increments a counter that expires `ttlSeconds` after its first increment; returns the new value. */
+  increment(key: string, ttlSeconds: number): Promise<number>;
+  publish(channel: string, message: string): Promise<void>;
+  subscribe(channel: string, listener: Listener): Promise<void>;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export class MemorySharedState implements SharedState {
+  readonly kind = 'embedded' as const;
+  private readonly expiries = new Map<string, number>();
+  private readonly counters = new Map<string, number>();
+  private readonly listeners = new Map<string, Set<Listener>>();
+
+  private live(key: string, now: number): boolean {
+    const expiry = this.expiries.get(key);
+    if (expiry === undefined) return false;
+    if (expiry > now) return true;
+    this.expiries.delete(key);
+    this.counters.delete(key);
+    return false;
+  }
+
+  private sweep(now: number): void {
+    if (this.expiries.size < 10_000) return;
+    for (const [key, expiry] of this.expiries) if (expiry <= now) this.expiries.delete(key);
+  }
+
+  async setOnce(key: string, ttlSeconds: number): Promise<boolean> {
+    const now = Date.now();
+    if (this.live(key, now)) return false;
+    this.sweep(now);
+    this.expiries.set(key, now + ttlSeconds * 1000);
+    return true;
+  }
+
+  async increment(key: string, ttlSeconds: number): Promise<number> {
+    const now = Date.now();
+    if (!this.live(key, now)) this.expiries.set(key, now + ttlSeconds * 1000);
+    const value = (this.counters.get(key) ?? 0) + 1;
+    this.counters.set(key, value);
+    return value;
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    for (const listener of this.listeners.get(channel) ?? []) listener(message);
+  }
+
+  async subscribe(channel: string, listener: Listener): Promise<void> {
+    const set = this.listeners.get(channel) ?? new Set();
+    set.add(listener);
+    this.listeners.set(channel, set);
+  }
+
+  async ping(): Promise<boolean> {
+    return true;
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+  }
+}
+
+export class RedisSharedState implements SharedState {
+  readonly kind = 'redis' as const;
+  private readonly client: Redis;
+  private subscriber?: Redis;
+  private readonly listeners = new Map<string, Set<Listener>>();
+
+  constructor(
+    url: string,
+    private readonly prefix: string,
+  ) {
+    // Bounded retries: a Redis outage surfaces as an error to the caller instead of a hang.
+    this.client = new Redis(url, { enableOfflineQueue: true, maxRetriesPerRequest: 2, lazyConnect: false });
+    this.client.on('error', () => undefined);
+  }
+
+  async setOnce(key: string, ttlSeconds: number): Promise<boolean> {
+    const result = await this.client.set(this.prefix + key, '1', 'EX', Math.max(1, Math.ceil(ttlSeconds)), 'NX');
+    return result === 'OK';
+  }
+
+  async increment(key: string, ttlSeconds: number): Promise<number> {
+    const full = this.prefix + key;
+    const [[, value]] = (await this.client
+      .multi()
+      .incr(full)
+      .expire(full, Math.max(1, Math.ceil(ttlSeconds)), 'NX')
+      .exec()) as [[Error | null, number], [Error | null, number]];
+    return value;
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    await this.client.publish(this.prefix + channel, message);
+  }
+
+  async subscribe(channel: string, listener: Listener): Promise<void> {
+    if (!this.subscriber) {
+      // A subscribed connection cannot issue other commands, so pub/sub gets its own.
+      this.subscriber = this.client.duplicate();
+      this.subscriber.on('error', () => undefined);
+      this.subscriber.on('message', (full: string, message: string) => {
+        for (const l of this.listeners.get(full.slice(this.prefix.length)) ?? []) l(message);
+      });
+    }
+    const set = this.listeners.get(channel) ?? new Set();
+    if (set.size === 0) await this.subscriber.subscribe(this.prefix + channel);
+    set.add(listener);
+    this.listeners.set(channel, set);
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      return (await this.client.ping()) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  /** Deletes every key under this instance's prefix (tests). */
+  async clearPrefix(): Promise<void> {
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.client.scan(cursor, 'MATCH', `${this.prefix}*`, 'COUNT', 500);
+      if (keys.length) await this.client.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.subscriber?.quit(), this.client.quit()]);
+  }
+}
+
+export function createSharedState(redisUrl: string | undefined, prefix: string): SharedState {
+  return redisUrl ? new RedisSharedState(redisUrl, prefix) : new MemorySharedState();
+}

@@ -1,0 +1,75 @@
+/**
+ * Starting and stopping a whole server: configuration → database and migrations → shared state → keys →
+ * first-start set-up → bot runtime → HTTP. `startServer` is what `main.ts` and the end-to-end tests call.
+ */
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { BotRuntime } from '@hookbot/runtime';
+import { ensureAdminClient, ensureDemoProject } from './admin/bootstrap.js';
+import { ProjectSettingsCache } from './admin/settings-cache.js';
+import { AuditWriter } from './bots/audit.js';
+import { BotCache } from './bots/bot-cache.js';
+import { ClientKeyCache } from './auth/client-keys.js';
+import { loadSigningKey } from './auth/signing-keys.js';
+import { createApp } from './app.js';
+import type { Config } from './infra/config.js';
+import { openDatabase } from './infra/database.js';
+import { createLogger, type Logger } from './infra/logger.js';
+import { runMigrations } from './infra/migrations/index.js';
+import { createSharedState } from './infra/shared-state.js';
+import type { Services } from './services.js';
+
+export interface RunningServer {
+  services: Services;
+  http: Server;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function createServices(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Services> {
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    await runMigrations(db);
+    const shared = createSharedState(config.redisUrl, config.redisPrefix);
+    const key = await loadSigningKey(db);
+    const runtime = new BotRuntime({
+      maxIsolates: config.bot.maxIsolates,
+      maxMemoryMb: config.bot.maxMemoryMb,
+      defaultLimits: { memoryMb: config.bot.memoryMb, timeoutMs: config.bot.timeoutMs },
+    });
+    const bots = new BotCache(db, shared, runtime, config.baseUrl);
+    await bots.start();
+    const audit = new AuditWriter(db, log);
+    const settings = new ProjectSettingsCache(db, shared);
+    await settings.start();
+    return { config, db, shared, key, log, clientKeys: new ClientKeyCache(), runtime, bots, audit, settings };
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+}
+
+export async function startServer(config: Config, log?: Logger): Promise<RunningServer> {
+  const services = await createServices(config, log);
+  await ensureAdminClient(services.db, config, services.log);
+  if (config.seedDemo) await ensureDemoProject(services.db, config, services.log);
+  const app = createApp(services);
+  const http = app.listen(config.port);
+  await once(http, 'listening');
+  const { port } = http.address() as AddressInfo;
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeIdleConnections();
+      });
+      await services.audit.close();
+      await services.runtime.close();
+      await services.shared.close();
+      await services.db.close();
+    })());
+  services.log.info({ port }, 'hookbot listening');
+  return { services, http, url: `http://127.0.0.1:${port}`, stop };
+}

@@ -1,0 +1,24 @@
+/** The long-lived parts of a running server, created once in `main.ts` (or by tests) and handed to the app. */
+import type { BotRuntime } from '@hookbot/runtime';
+import type { ProjectSettingsCache } from './admin/settings-cache.js';
+import type { AuditWriter } from './bots/audit.js';
+import type { BotCache } from './bots/bot-cache.js';
+import type { ClientKeyCache } from './auth/client-keys.js';
+import type { SigningKey } from './auth/signing-keys.js';
+import type { Config } from './infra/config.js';
+import type { Database } from './infra/database.js';
+import type { Logger } from './infra/logger.js';
+import type { SharedState } from './infra/shared-state.js';
+
+export interface Services {
+  config: Config;
+  db: Database;
+  shared: SharedState;
+  key: SigningKey;
+  log: Logger;
+  clientKeys: ClientKeyCache;
+  runtime: BotRuntime;
+  bots: BotCache;
+  audit: AuditWriter;
+  settings: ProjectSettingsCache;
+}

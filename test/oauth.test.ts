@@ -1,0 +1,153 @@
+import { generateKeyPair, exportJWK, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getToken, request } from './support/http.js';
+import { startTestServer, type TestServer } from './support/server.js';
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer({ store: 'postgres', redis: true });
+});
+afterAll(async () => t?.stop());
+
+const form = (fields: Record<string, string>, headers: Record<string, string> = {}) => ({
+  method: 'POST',
+  headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
+  body: new URLSearchParams(fields),
+});
+
+describe('POST /oauth2/token', () => {
+  it('issues a bearer JWT for client credentials in the body, with the granted scope', async () => {
+    const res = await request<Record<string, unknown>>(
+      `${t.url}/oauth2/token`,
+      form({ grant_type: 'client_credentials', client_id: t.demo.clientId, client_secret: t.demo.clientSecret }),
+    );
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.body).toMatchObject({ token_type: 'Bearer', expires_in: 3600, scope: 'system/*.cruds' });
+    const [, payload] = String(res.body.access_token).split('.');
+    const claims = JSON.parse(Buffer.from(payload as string, 'base64url').toString());
+    expect(claims).toMatchObject({ project: t.demo.projectId, client_id: t.demo.clientId, scope: 'system/*.cruds' });
+  });
+
+  it('accepts HTTP Basic client authentication and down-scoping', async () => {
+    const basic = Buffer.from(`${t.demo.clientId}:${t.demo.clientSecret}`).toString('base64');
+    const res = await request(
+      `${t.url}/oauth2/token`,
+      form({ grant_type: 'client_credentials', scope: 'system/Patient.rs system/Bot.read' }, { Authorization: `Basic ${basic}` }),
+    );
+    expect(res.status).toBe(200);
+    expect(res.body.scope).toBe('system/Patient.rs system/Bot.read');
+  });
+
+  it('verifies tokens against the published JWKS', async () => {
+    const jwks = await request<{ keys: { kid: string; alg: string; d?: string }[] }>(`${t.url}/.well-known/jwks.json`);
+    expect(jwks.body.keys).toHaveLength(1);
+    expect(jwks.body.keys[0]?.alg).toBe('ES256');
+    expect(jwks.body.keys[0]?.d).toBeUndefined();
+  });
+
+  it.each([
+    ['invalid_request', 400, { client_id: 'x', client_secret: 'y' }],
+    ['unsupported_grant_type', 400, { grant_type: 'password', client_id: 'x', client_secret: 'y' }],
+    ['invalid_grant', 400, { grant_type: 'authorization_code', code: 'abc' }],
+    ['invalid_client', 401, { grant_type: 'client_credentials', client_id: 'nobody', client_secret: 'nothing' }],
+    ['invalid_client', 401, { grant_type: 'client_credentials' }],
+  ])('answers %s (%i)', async (error, status, fields) => {
+    const res = await request(`${t.url}/oauth2/token`, form(fields as Record<string, string>));
+    expect(res.status).toBe(status);
+    expect(res.body.error).toBe(error);
+    expect(typeof res.body.error_description).toBe('string');
+  });
+
+  it('answers invalid_client for a wrong secret', async () => {
+    const res = await request(
+      `${t.url}/oauth2/token`,
+      form({ grant_type: 'client_credentials', client_id: t.demo.clientId, client_secret: 'wrong' }),
+    );
+    expect(res.status).toBe(401);
+    expect(res.body.error).toBe('invalid_client');
+  });
+
+  it('answers invalid_scope for scopes the client does not hold or that are not SMART', async () => {
+    const admin = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
+    const created = await request<{ clientId: string; clientSecret: string }>(`${t.url}/admin/projects/${t.demo.projectId}/clients`, {
+      method: 'POST',
+      token: admin,
+      json: { name: 'reader', scope: 'system/*.read' },
+    });
+    expect(created.status).toBe(201);
+    for (const scope of ['system/Bot.write', 'launch/patient']) {
+      const res = await request(
+        `${t.url}/oauth2/token`,
+        form({ grant_type: 'client_credentials', client_id: created.body.clientId, client_secret: created.body.clientSecret, scope }),
+      );
+      expect(res.status).toBe(400);
+      expect(res.body.error).toBe('invalid_scope');
+    }
+  });
+
+  it('answers 400 invalid_request to a JSON body', async () => {
+    const res = await request(`${t.url}/oauth2/token`, { method: 'POST', json: { grant_type: 'client_credentials' } });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_request');
+  });
+
+  it('supports private_key_jwt client assertions, refusing a replayed jti', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES384');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES384' };
+    const admin = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
+    const created = await request<{ clientId: string; clientSecret?: string }>(`${t.url}/admin/projects/${t.demo.projectId}/clients`, {
+      method: 'POST',
+      token: admin,
+      json: { name: 'backend service', issuer: 'https://backend.example.org', jwks: { keys: [jwk] } },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.clientSecret).toBeUndefined();
+    const clientId = created.body.clientId;
+    const assertion = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES384', kid: 'k1', typ: 'JWT' })
+      .setIssuer(clientId)
+      .setSubject(clientId)
+      .setAudience(`${t.url}/oauth2/token`)
+      .setJti('once')
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(privateKey);
+    const fields = {
+      grant_type: 'client_credentials',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      client_assertion: assertion,
+    };
+    const first = await request(`${t.url}/oauth2/token`, form(fields));
+    expect(first.status).toBe(200);
+    const replay = await request(`${t.url}/oauth2/token`, form(fields));
+    expect(replay.status).toBe(401);
+    expect(replay.body.error).toBe('invalid_client');
+  });
+});
+
+describe('/admin', () => {
+  it('creates a project with a client, only for the super-admin', async () => {
+    const admin = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
+    const res = await request<{ project: { id: string; name: string }; client: { clientId: string; clientSecret: string } }>(
+      `${t.url}/admin/projects`,
+      { method: 'POST', token: admin, json: { name: 'acme-health' } },
+    );
+    expect(res.status).toBe(201);
+    expect(res.body.project.name).toBe('acme-health');
+    const token = await getToken(t.url, res.body.client.clientId, res.body.client.clientSecret);
+    const denied = await request(`${t.url}/admin/projects`, { method: 'POST', token, json: { name: 'x' } });
+    expect(denied.status).toBe(403);
+    expect(denied.body.resourceType).toBe('OperationOutcome');
+    const duplicate = await request(`${t.url}/admin/projects`, { method: 'POST', token: admin, json: { name: 'acme-health' } });
+    expect(duplicate.status).toBe(409);
+  });
+});
+
+describe('/healthcheck', () => {
+  it('reports the database and Redis', async () => {
+    const res = await request(`${t.url}/healthcheck`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ ok: true, db: 'ok', redis: 'ok' });
+  });
+});

@@ -1,0 +1,111 @@
+/**
+ * Starts a real Hookbot server for end-to-end tests: its own data folder, its own PostgreSQL database (when
+ * `store: 'postgres'`), its own Redis key prefix (when `redis: true`), all removed by `stop()`. PostgreSQL and
+ * Redis must be reachable: a missing service fails the test instead of skipping it.
+ */
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as net from 'node:net';
+import path from 'node:path';
+import pg from 'pg';
+import { loadConfig, startServer, type RunningServer } from '@hookbot/server';
+import { createLogger } from '../../packages/server/src/infra/logger.js';
+import { RedisSharedState } from '../../packages/server/src/infra/shared-state.js';
+
+export const TEST_PG_URL = process.env.HOOKBOT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const TEST_REDIS_URL = process.env.HOOKBOT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+export interface TestServerOptions {
+  store?: 'pglite' | 'postgres';
+  redis?: boolean;
+  env?: Record<string, string>;
+}
+
+export interface Credentials {
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface TestServer {
+  url: string;
+  server: RunningServer;
+  dataDir: string;
+  admin: Credentials;
+  demo: Credentials & { projectId: string };
+  stop(): Promise<void>;
+}
+
+export async function createTempDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `hookbot_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: TEST_PG_URL });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(TEST_PG_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.href,
+    async drop() {
+      const client = new pg.Client({ connectionString: TEST_PG_URL });
+      await client.connect();
+      try {
+        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+/** A port nobody listens on now; the server's base URL (token issuer, JWT audience) must name the real port. */
+async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  probe.listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'hookbot-e2e-'));
+  const database = options.store === 'postgres' ? await createTempDatabase() : undefined;
+  const prefix = `hookbot-test:${randomBytes(6).toString('hex')}:`;
+  const port = await freePort();
+  const env: Record<string, string> = {
+    PORT: String(port),
+    BASE_URL: `http://127.0.0.1:${port}`,
+    HOOKBOT_DATA_DIR: dataDir,
+    HOOKBOT_REDIS_PREFIX: prefix,
+    ...(database ? { DATABASE_URL: database.url } : {}),
+    ...(options.redis ? { REDIS_URL: TEST_REDIS_URL } : {}),
+    ...options.env,
+  };
+  const config = loadConfig(env);
+  const server = await startServer(config, createLogger(process.env.HOOKBOT_TEST_LOG ?? 'silent'));
+  const url = config.baseUrl;
+  const admin = JSON.parse(await readFile(path.join(dataDir, 'admin-credentials.json'), 'utf8')) as Credentials;
+  const demo = JSON.parse(await readFile(path.join(dataDir, 'demo-credentials.json'), 'utf8')) as TestServer['demo'];
+  return {
+    url,
+    server,
+    dataDir,
+    admin,
+    demo,
+    async stop() {
+      await server.stop();
+      if (options.redis) {
+        const redis = new RedisSharedState(TEST_REDIS_URL, prefix);
+        await redis.clearPrefix();
+        await redis.close();
+      }
+      await database?.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
