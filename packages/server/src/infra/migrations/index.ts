@@ -4,6 +4,7 @@
  */
 import type { Database } from '../database.js';
 import { statements as initial } from './001_initial.js';
+import { statements as projectSettings } from './002_project_settings.js';
 
 export interface Migration {
   version: number;
@@ -11,7 +12,10 @@ export interface Migration {
   statements: string[];
 }
 
-export const migrations: Migration[] = [{ version: 1, name: 'initial', statements: initial }];
+export const migrations: Migration[] = [
+  { version: 1, name: 'initial', statements: initial },
+  { version: 2, name: 'project settings', statements: projectSettings },
+];
 
 /** Arbitrary constant naming Hookbot's migration lock among the database's advisory locks. */
 const MIGRATION_LOCK_KEY = 72_617_001;
