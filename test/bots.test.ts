@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getToken, request } from './support/http.js';
+import { startTestServer, type TestServer } from './support/server.js';
+
+let t: TestServer;
+let token: string;
+const fhir = () => `${t.url}/fhir/R4`;
+
+beforeAll(async () => {
+  t = await startTestServer({ store: 'pglite' });
+  token = await getToken(t.url, t.demo.clientId, t.demo.clientSecret);
+});
+afterAll(async () => t?.stop());
+
+async function createBot(name: string): Promise<string> {
+  const res = await request<{ id: string }>(`${fhir()}/Bot`, { method: 'POST', token, json: { resourceType: 'Bot', name } });
+  expect(res.status).toBe(201);
+  return res.body.id;
+}
+
+const deploy = (id: string, code: string) =>
+  request<Record<string, unknown>>(`${fhir()}/Bot/${id}/$deploy`, { method: 'POST', token, json: { code, filename: 'bot.js' } });
+
+async function waitForAudit(botId: string, count: number): Promise<{ outcome: string; entity: { detail?: { type: string; valueString: string }[] }[]; outcomeDesc?: string }[]> {
+  for (let i = 0; i < 50; i++) {
+    const res = await request<{ entry?: { resource: never }[] }>(`${fhir()}/AuditEvent?entity=Bot/${botId}&_sort=-_lastUpdated`, { token });
+    const events = (res.body.entry ?? []).map((e) => e.resource);
+    if (events.length >= count) return events;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('AuditEvent not written');
+}
+
+describe('deploy and $execute over HTTP', () => {
+  it('deploys, executes, audits, redeploys and sees the new behaviour', async () => {
+    const id = await createBot('echo');
+    const first = await deploy(id, `exports.handler = async (medplum, event) => { console.log('hello from v1'); return { version: 1, got: event.input }; };`);
+    expect(first.status).toBe(200);
+    expect((first.body.executableCode as { url: string }).url).toMatch(/^Binary\//);
+
+    const run1 = await request(`${fhir()}/Bot/${id}/$execute`, { method: 'POST', token, json: { a: 1 } });
+    expect(run1.status).toBe(200);
+    expect(run1.body).toEqual({ version: 1, got: { a: 1 } });
+
+    const audits = await waitForAudit(id, 1);
+    expect(audits[0]?.outcome).toBe('0');
+    const log = audits[0]?.entity[0]?.detail?.find((d) => d.type === 'log')?.valueString;
+    expect(log).toContain('hello from v1');
+
+    expect((await deploy(id, `export async function handler(medplum, event) { return 'v2:' + event.input.a; }`)).status).toBe(200);
+    const run2 = await request(`${fhir()}/Bot/${id}/$execute`, { method: 'POST', token, json: { a: 2 } });
+    expect(run2.status).toBe(200);
+    expect(run2.body).toBe('v2:2');
+  });
+
+  it('refuses code that does not compile, naming the line', async () => {
+    const id = await createBot('broken');
+    const res = await deploy(id, 'exports.handler = async () => {\n  return {;\n};');
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body)).toMatch(/line 2/);
+  });
+
+  it('answers 422 when nothing is deployed', async () => {
+    const id = await createBot('empty');
+    const res = await request(`${fhir()}/Bot/${id}/$execute`, { method: 'POST', token, json: {} });
+    expect(res.status).toBe(422);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+  });
+
+  it('reports a bot that throws, times out or returns junk as an OperationOutcome, and keeps serving', async () => {
+    const id = await createBot('bad');
+    await deploy(id, `exports.handler = async () => { throw new Error('policy table missing'); };`);
+    const thrown = await request(`${fhir()}/Bot/${id}/$execute`, { method: 'POST', token, json: {} });
+    expect(thrown.status).toBe(400);
+    expect(JSON.stringify(thrown.body)).toContain('policy table missing');
+    expect(JSON.stringify(thrown.body)).not.toMatch(/at .*\.ts:\d+/);
+    const failure = await waitForAudit(id, 1);
+    expect(failure[0]?.outcome).toBe('4');
+    expect(failure[0]?.outcomeDesc).toContain('policy table missing');
+    const health = await request(`${t.url}/healthcheck`);
+    expect(health.status).toBe(200);
+  });
+
+  it('lets a bot use the medplum client within its project, and reads project secrets', async () => {
+    const admin = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
+    const settings = await request(`${t.url}/admin/projects/${t.demo.projectId}/settings`, {
+      method: 'PUT',
+      token: admin,
+      json: { secrets: [{ name: 'PAYER_ID', value: 'acme' }] },
+    });
+    expect(settings.status).toBe(200);
+    const id = await createBot('reader');
+    await deploy(
+      id,
+      `exports.handler = async (medplum, event) => {
+        const p = await medplum.createResource({ resourceType: 'Patient', name: [{ family: 'Bixby' }] });
+        const found = await medplum.searchResources('Patient', { _id: p.id });
+        return { found: found.length, family: (await medplum.readResource('Patient', p.id)).name[0].family, payer: event.secrets.PAYER_ID.valueString };
+      };`,
+    );
+    const res = await request(`${fhir()}/Bot/${id}/$execute`, { method: 'POST', token, json: {} });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ found: 1, family: 'Bixby', payer: 'acme' });
+  });
+});
