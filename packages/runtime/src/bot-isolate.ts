@@ -4,7 +4,7 @@
  */
 import ivm from 'isolated-vm';
 import { remaining, type ActiveCall } from './call.js';
-import { ESM_PRELUDE } from './prelude.js';
+import { CJS_LINE_OFFSET, ESM_PRELUDE } from './prelude.js';
 import { truncate } from './output.js';
 import {
   compileFailure,
@@ -108,7 +108,10 @@ export class BotIsolate {
     if (this.code.length > MAX_CODE_LENGTH) return { ok: false, message: 'The bot code is too large' };
     try {
       if (this.format === 'commonjs') {
-        this.script = await this.isolate.compileScript(wrapCommonJs(this.code), { filename: this.filename });
+        this.script = await this.isolate.compileScript(wrapCommonJs(this.code), {
+          filename: this.filename,
+          lineOffset: CJS_LINE_OFFSET,
+        });
       } else {
         const probe = await this.isolate.compileModule(this.code, { filename: this.filename });
         const deps = probe.dependencySpecifiers;

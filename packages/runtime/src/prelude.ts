@@ -14,8 +14,9 @@
  * own answers, which the host treats as untrusted anyway.
  */
 
-const SOURCE = String.raw`(function hookbotPrelude(factory) {
+const SOURCE = String.raw`(function hookbotPrelude() {
   'use strict';
+  let factory, bound = false;
   const g = globalThis;
   const removed = ['WebAssembly', 'SharedArrayBuffer', 'Atomics', 'FinalizationRegistry', 'WeakRef'];
   for (let i = 0; i < removed.length; i++) delete g[removed[i]];
@@ -200,19 +201,29 @@ const SOURCE = String.raw`(function hookbotPrelude(factory) {
     }
   }
 
-  return function hookbot(op, a, b, c, d, e, f, h, i, j, k) {
+  function hookbot(op, a, b, c, d, e, f, h, i, j, k) {
     if (op === 'reply') return reply(a, b);
     if (op === 'run') return run(a, b, c, d, e, f, h, i, j, k);
     return undefined;
+  }
+  return function bind(botFactory) {
+    if (bound) throw new NativeError('Already bound');
+    bound = true;
+    factory = botFactory;
+    return hookbot;
   };
 })`;
 
-/** The prelude as a function expression taking the CommonJS factory (or `undefined` for ES modules). */
-export const PRELUDE = SOURCE;
-
-/** Head and tail around CommonJS bot code; the head has no newline so bot line numbers are unchanged. */
-export const CJS_HEAD = 'const __hookbotFactory = (function (exports, module) {';
-export const CJS_TAIL = `\n});\n${PRELUDE}(__hookbotFactory);\n`;
+/**
+ * Head and tail around CommonJS bot code. `prelude()(factory)`: the callee (the prelude) is evaluated before the
+ * argument, so the prelude has run before any bot text is evaluated, even text that closes the wrapper early.
+ * Compile with `lineOffset: CJS_LINE_OFFSET` so bot line numbers are unchanged.
+ */
+export const CJS_HEAD = `${SOURCE}()((function (exports, module) {`;
+export const CJS_TAIL = '\n}));\n';
+export const CJS_LINE_OFFSET = -(CJS_HEAD.split('\n').length - 1);
+/** Columns taken by the head on the bot's first line. */
+export const CJS_FIRST_LINE_COLUMNS = CJS_HEAD.length - CJS_HEAD.lastIndexOf('\n') - 1;
 
 /** Script evaluated before an ES-module bot, whose namespace the host passes to `run`. */
-export const ESM_PRELUDE = `${PRELUDE}(undefined);\n`;
+export const ESM_PRELUDE = `${SOURCE}()(undefined);\n`;

@@ -1,5 +1,5 @@
 /** Bot source handling: module format detection, wrapping, and compiler messages. */
-import { CJS_HEAD, CJS_TAIL } from './prelude.js';
+import { CJS_FIRST_LINE_COLUMNS, CJS_HEAD, CJS_TAIL } from './prelude.js';
 import type { BotCode, CompileCheck } from './types.js';
 
 export type BotFormat = 'commonjs' | 'module';
@@ -30,7 +30,7 @@ export function compileFailure(err: unknown, wrapped: boolean): CompileCheck {
   if (!match) return { ok: false, message: firstLine(raw) };
   const line = Number(match[2]);
   let column = Number(match[3]);
-  if (wrapped && line === 1) column = Math.max(1, column - CJS_HEAD.length);
+  if (wrapped && line === 1) column = Math.max(1, column - CJS_FIRST_LINE_COLUMNS);
   return { ok: false, message: firstLine(match[1] ?? raw), line, column };
 }
 
