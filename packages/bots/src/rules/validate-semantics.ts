@@ -77,6 +77,7 @@ export function checkSemantics(doc: RuleSetDocument, errors: RuleSetIssue[], war
         }
         checkTemplate(JSON.stringify(event), at);
       } else {
+        checkCoverageOutcome(event, at, errors);
         if (!doc.crd)
           warnings.push({
             pointer: at,
@@ -102,6 +103,7 @@ export function checkSemantics(doc: RuleSetDocument, errors: RuleSetIssue[], war
     });
   });
 
+  if (doc.defaultCoverage) checkCoverageOutcome(doc.defaultCoverage, '/defaultCoverage', errors);
   if (doc.crd && PRIMARY_CRD_HOOKS.includes(doc.hook) && !doc.defaultCoverage) {
     errors.push({
       pointer: '/defaultCoverage',
