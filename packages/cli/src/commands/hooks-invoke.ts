@@ -1,0 +1,55 @@
+/**
+ * `hookbot hooks invoke HOOK|ID --request FILE`: discovery first, then `POST /cds-services/{id}` by the
+ * service's id (CDS Hooks addresses services by id; the hook name is not a route). A hook name that several
+ * services answer is refused with their ids. A missing `hookInstance` is generated, as an EHR would.
+ */
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import type { CdsResponse } from '@hookbot/bots';
+import { renderCdsResponse } from '../cards.js';
+import type { CommandContext } from '../context.js';
+import { CliError, usageError } from '../errors.js';
+import { readInput } from './bot-execute.js';
+import { HooksClient, type CdsServiceEntry, type HooksAuthOptions } from './hooks-client.js';
+
+export interface HooksInvokeOptions extends HooksAuthOptions {
+  target: string;
+  request: string;
+}
+
+export async function hooksInvoke(input: CommandContext & HooksInvokeOptions): Promise<void> {
+  const { out } = input;
+  const loaded = await readInput(path.resolve(input.cwd, input.request));
+  if (!('json' in loaded) || typeof loaded.json !== 'object' || loaded.json === null || Array.isArray(loaded.json)) {
+    throw usageError(`${input.request} must hold a JSON object (a CDS Hooks request)`);
+  }
+  const client = await HooksClient.open(input);
+  const services = await out.step('Discovering services', () => client.discover());
+  const service = pickService(services, input.target);
+  const request = { ...(loaded.json as Record<string, unknown>) };
+  request.hook ??= service.hook;
+  request.hookInstance ??= randomUUID();
+  const { body } = await out.step(`Calling ${service.id} (${service.hook})`, () =>
+    client.call<CdsResponse>('POST', `/cds-services/${encodeURIComponent(service.id)}`, { json: request }),
+  );
+  out.result(body, () => renderCdsResponse(body, out.style));
+}
+
+export function pickService(services: CdsServiceEntry[], target: string): CdsServiceEntry {
+  const byId = services.find((s) => s.id === target);
+  if (byId) return byId;
+  const byHook = services.filter((s) => s.hook.toLowerCase() === target.toLowerCase());
+  if (byHook.length === 1 && byHook[0]) return byHook[0];
+  if (byHook.length > 1) {
+    throw usageError(`${byHook.length} services answer ${target}; name one by id`, [
+      ...byHook.map((s) => `  ${s.id}  ${s.title ?? s.description ?? ''}`),
+    ]);
+  }
+  throw new CliError('failed', `No CDS service with id or hook "${target}"`, {
+    lines: [
+      services.length
+        ? `Available: ${services.map((s) => `${s.id} (${s.hook})`).join(', ')}`
+        : 'The server lists no services (hookbot hooks discover).',
+    ],
+  });
+}
