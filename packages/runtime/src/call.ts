@@ -16,7 +16,7 @@ export const CLIENT_METHODS: ReadonlySet<string> = new Set([
 ]);
 
 /** Largest argument list a bot may send to one client call. */
-const MAX_ARGS_LENGTH = 8 * 1024 * 1024;
+const MAX_ARGS_LENGTH = 4 * 1024 * 1024;
 
 export type Settled = { value: unknown } | { error: unknown } | { wallClock: true };
 

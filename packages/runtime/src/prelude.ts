@@ -26,7 +26,7 @@ const SOURCE = String.raw`(function hookbotPrelude() {
   const strSlice = String.prototype.slice, strIndexOf = String.prototype.indexOf;
   const slice = (s, a, b) => apply(strSlice, s, [a, b]);
   const indexOf = (s, t, from) => apply(strIndexOf, s, [t, from]);
-  const MAX_MESSAGE = 2000;
+  const MAX_MESSAGE = 2000, MAX_ARGS_CHARS = 4 * 1024 * 1024, MAX_ARGS_TOTAL = 16 * 1024 * 1024;
 
   let send = null, log = null, exportsOf = null, loaded = false, current = null, seq = 0;
   const pending = { __proto__: null };
@@ -72,6 +72,11 @@ const SOURCE = String.raw`(function hookbotPrelude() {
       if (call.hostCalls >= call.maxHostCalls) throw new NativeError('Too many client calls in one invocation');
       call.hostCalls++;
       const argsJson = stringify(args);
+      if (typeof argsJson !== 'string') throw new NativeError('Client call arguments are not JSON-serialisable');
+      // Calls are not awaited by the host before the next one is sent: bound what one invocation can push out.
+      if (argsJson.length > MAX_ARGS_CHARS) throw new NativeError('Client call arguments are too large');
+      call.argsSent += argsJson.length;
+      if (call.argsSent > MAX_ARGS_TOTAL) throw new NativeError('Too much data sent to clients in one invocation');
       const id = ++seq;
       pending[id] = { __proto__: null, resolve, reject };
       send(call.callId, id, client, method, argsJson);
@@ -110,10 +115,14 @@ const SOURCE = String.raw`(function hookbotPrelude() {
     if (typeof stack !== 'string') return undefined;
     const needle = filename + ':';
     const firstFrame = indexOf(stack, '\n    at ', 0);
-    const at = indexOf(stack, needle, firstFrame < 0 ? 0 : firstFrame);
-    if (at < 0) return undefined;
-    const n = toInt(slice(stack, at + needle.length, at + needle.length + 12), 10);
-    return n > 0 ? n : undefined;
+    let at = indexOf(stack, needle, firstFrame < 0 ? 0 : firstFrame);
+    // Prelude frames share the filename with negative line numbers: take the first bot frame.
+    for (let tries = 0; at >= 0 && tries < 50; tries++) {
+      const n = toInt(slice(stack, at + needle.length, at + needle.length + 12), 10);
+      if (n > 0) return n;
+      at = indexOf(stack, needle, at + needle.length);
+    }
+    return undefined;
   }
 
   function describe(e, filename) {
@@ -153,7 +162,7 @@ const SOURCE = String.raw`(function hookbotPrelude() {
 
   async function run(sendFn, logFn, ns, callId, eventJson, clientsJson, filename, maxOutput, maxLog, maxHostCalls) {
     if (send === null) { send = sendFn; log = logFn; }
-    const call = { __proto__: null, callId, hostCalls: 0, maxHostCalls, logSent: 0, logBudget: maxLog * 8,
+    const call = { __proto__: null, callId, hostCalls: 0, maxHostCalls, argsSent: 0, logSent: 0, logBudget: maxLog * 8,
       lineMax: maxLog, logCut: false };
     current = call;
     try {
