@@ -68,6 +68,7 @@ export function createApp(services: Services): Koa {
 
   const perClient = rateLimit(services.shared, config.rateLimitPerMinute, (ctx) => `client:${ctx.state.caller?.clientId}`);
   const fhirAuth: Koa.Middleware = async (ctx, next) => {
+    ctx.state.baseUrl = `${config.baseUrl}/fhir/R4`;
     if (ctx.path === '/fhir/R4/metadata') return next();
     await requireCaller(services)(ctx, async () => {
       await perClient(ctx, async () => {
@@ -76,7 +77,6 @@ export function createApp(services: Services): Koa {
           baseUrl: `${config.baseUrl}/fhir/R4`,
         });
         ctx.state.repo = notifyingRepository(repo, services.bots);
-        ctx.state.baseUrl = `${config.baseUrl}/fhir/R4`;
         await next();
       });
     });
