@@ -1,0 +1,140 @@
+/**
+ * Rule-set evaluation time for 10, 100 and 1,000 rules per request: in process (indexed, and with the index
+ * defeated so every rule runs in json-rules-engine), and in the isolated-vm sandbox with a fresh context per call
+ * and with a reused context. Run: `npm run bench -- rules` or
+ * `node --no-node-snapshot --conditions=hookbot-source --import tsx -e "import('./bench/rules.ts').then(m => m.benchRules())"`.
+ */
+import {
+  buildRuleBotCode,
+  evaluateRuleSet,
+  prepareRuleSet,
+  type CdsRequest,
+  type RuleSetDocument,
+} from '@hookbot/bots';
+import { BotRuntime } from '@hookbot/runtime';
+
+const CPT = 'http://www.ama-assn.org/go/cpt';
+
+function ruleSet(n: number, indexed: boolean): RuleSetDocument {
+  return {
+    id: `bench-${n}`,
+    hook: 'order-sign',
+    title: 'bench',
+    description: 'bench',
+    crd: true,
+    source: { label: 'Bench Payer' },
+    facts: {
+      plan: "prefetch.coverage.class.where(type.coding.code='group').value",
+      codes: { fhirpath: '%order.code.coding', many: true },
+      cpt: { fhirpath: `%order.code.coding.where(system='${CPT}').code`, many: true, maxLength: 10 },
+    },
+    rules: Array.from({ length: n }, (_, i) => {
+      const all = [
+        { fact: 'plan', operator: 'in', value: [`GRP${i % 10}`, 'GRP2245'] },
+        { fact: 'codes', operator: 'codeIn', value: { system: 'cpt', codes: [String(10000 + i)] } },
+      ];
+      return {
+        name: `r${i}`,
+        conditions: indexed ? { all } : { any: [{ all }] },
+        events: [
+          { type: 'coverage-information' as const, covered: 'covered' as const, paNeeded: 'auth-needed' as const },
+          {
+            type: 'card' as const,
+            summary: `Prior auth needed for CPT {{cpt}} (rule ${i})`,
+            indicator: 'info' as const,
+          },
+        ],
+      };
+    }),
+    defaultCoverage: { covered: 'covered', paNeeded: 'no-auth' },
+  };
+}
+
+function request(n: number): CdsRequest {
+  return {
+    hook: 'order-sign',
+    hookInstance: '0b8f3a52-5f7c-4a55-8b67-0d7c1b0e0c11',
+    context: {
+      patientId: 'p1',
+      userId: 'Practitioner/u1',
+      draftOrders: {
+        resourceType: 'Bundle',
+        type: 'collection',
+        entry: [
+          {
+            resource: {
+              resourceType: 'ServiceRequest',
+              id: 'sr1',
+              status: 'draft',
+              intent: 'order',
+              subject: { reference: 'Patient/p1' },
+              code: { coding: [{ system: CPT, code: String(10000 + Math.floor(n / 2)) }] },
+            },
+          },
+        ],
+      },
+    },
+    prefetch: {
+      coverage: {
+        resourceType: 'Coverage',
+        id: 'cov1',
+        status: 'active',
+        beneficiary: { reference: 'Patient/p1' },
+        payor: [{ reference: 'Organization/o1' }],
+        class: [{ type: { coding: [{ code: 'group' }] }, value: 'GRP2245' }],
+      },
+    },
+  };
+}
+
+async function time(iterations: number, fn: () => Promise<unknown>): Promise<{ median: number; p99: number }> {
+  for (let i = 0; i < Math.min(20, iterations); i++) await fn();
+  const samples: number[] = [];
+  for (let i = 0; i < iterations; i++) {
+    const start = process.hrtime.bigint();
+    await fn();
+    samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  samples.sort((a, b) => a - b);
+  const at = (q: number): number => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? NaN;
+  return { median: at(0.5), p99: at(0.99) };
+}
+
+export async function benchRules(): Promise<void> {
+  const runtime = new BotRuntime();
+  const rows: Record<string, string>[] = [];
+  const fmt = (t: { median: number; p99: number }): string => `${t.median.toFixed(3)} / ${t.p99.toFixed(3)}`;
+  try {
+    for (const n of [10, 100, 1000]) {
+      const req = request(n);
+      const doc = prepareRuleSet(ruleSet(n, true));
+      const flat = prepareRuleSet(ruleSet(n, false));
+      const check = await evaluateRuleSet(doc, req);
+      if (check.cards.length !== 1) throw new Error(`bench rule set for ${n} rules fired ${check.cards.length} cards`);
+      const inProcess = await time(500, () => evaluateRuleSet(doc, req));
+      const allRules = await time(n >= 1000 ? 50 : 200, () => evaluateRuleSet(flat, req));
+      const code = await buildRuleBotCode(ruleSet(n, true));
+      const botCode = { botId: `bench-${n}`, version: '1', code, format: 'commonjs' as const };
+      const host = async (): Promise<unknown> => null;
+      const sandbox = async (reuseContext: boolean): Promise<void> => {
+        const result = await runtime.run({ code: botCode, event: req, host, reuseContext });
+        if (!result.ok) throw new Error(`${result.kind}: ${result.message}`);
+      };
+      const fresh = await time(200, () => sandbox(false));
+      const reused = await time(500, () => sandbox(true));
+      rows.push({
+        rules: String(n),
+        'in process, indexed (ms median / p99)': fmt(inProcess),
+        'in process, every rule in the engine': fmt(allRules),
+        'sandbox, fresh context': fmt(fresh),
+        'sandbox, reused context': fmt(reused),
+      });
+    }
+  } finally {
+    await runtime.close();
+  }
+  console.log(`Rule-set evaluation, one order per request (Node ${process.version})`);
+  console.table(rows);
+}
+
+if (import.meta.url === `file://${process.argv[1] ?? ''}`) await benchRules();
