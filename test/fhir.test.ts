@@ -203,3 +203,26 @@ describe('FHIR REST', () => {
     expect(res.body.resourceType).toBe('CapabilityStatement');
   });
 });
+
+describe('unexpected failures', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({ store: 'pglite' });
+  });
+  afterAll(async () => t?.stop());
+
+  it('answers 500 with a generic OperationOutcome and both ids, never the cause', async () => {
+    const token = await getToken(t.url, t.demo.clientId, t.demo.clientSecret);
+    await t.server.services.db.query('ALTER TABLE fhir_resources RENAME TO fhir_resources_gone');
+    const res = await request(`${t.url}/fhir/R4/Patient/123`, { token });
+    expectOutcome(res, 500, /Internal server error/);
+    expect(JSON.stringify(res.body)).not.toMatch(/fhir_resources|relation|at \w+ \(/);
+    await t.server.services.db.query('ALTER TABLE fhir_resources_gone RENAME TO fhir_resources');
+    expect((await request(`${t.url}/healthcheck`)).status).toBe(200);
+  });
+
+  it('answers 409 for a conflicting project name', async () => {
+    const admin = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
+    expectOutcome(await request(`${t.url}/admin/projects`, { method: 'POST', token: admin, json: { name: 'demo' } }), 409, /already exists/);
+  });
+});
