@@ -60,14 +60,18 @@ async function verifyClientJwt(services: Services, token: string, calledUrl: str
   if (typeof claims.iss !== 'string') throw refused('JWT has no iss');
   const clients = await clientsForIssuer(services, claims.iss);
   if (clients.length === 0) throw refused(`No client is registered for issuer ${claims.iss}`);
-  if (clients.length > 1 && typeof claims.tenant !== 'string') throw refused('Issuer is registered with several projects: send a "tenant" claim');
+  if (clients.length > 1 && typeof claims.tenant !== 'string')
+    throw refused('Issuer is registered with several projects: send a "tenant" claim');
   const client = clients.find((c) => claims.tenant === undefined || claims.tenant === c.projectId) ?? undefined;
   if (!client?.projectId) throw refused('The JWT "tenant" does not name a project of this issuer');
   if (header.jku !== undefined && header.jku !== client.jwksUri) {
     throw refused('JWT jku is not the JWKS URL registered for this client');
   }
   const { allowedBaseUrls } = await services.settings.get(client.projectId);
-  const resolver = await services.clientKeys.resolverFor(client, { development: services.config.development, allowedBaseUrls });
+  const resolver = await services.clientKeys.resolverFor(client, {
+    development: services.config.development,
+    allowedBaseUrls,
+  });
   if (!resolver) throw refused('No keys are registered for this client');
   try {
     const { payload } = await jwtVerify(token, resolver, {

@@ -5,7 +5,12 @@
  * there is nothing to fetch. A key that cannot be fetched at all is reported, and the invocation answers 412.
  */
 import type { Resource } from '@medplum/fhirtypes';
-import { missingPrefetchKeys, renderPrefetchTemplate, type CdsPrefetchTemplate, type NormalizedCdsRequest } from '@hookbot/bots';
+import {
+  missingPrefetchKeys,
+  renderPrefetchTemplate,
+  type CdsPrefetchTemplate,
+  type NormalizedCdsRequest,
+} from '@hookbot/bots';
 import { HookbotError } from '../infra/errors.js';
 import { fetchFhirJson } from './fhir-fetch.js';
 
@@ -25,6 +30,8 @@ export interface CompletePrefetchInput {
   request: NormalizedCdsRequest;
   deadlineMs: number;
   fetch?: typeof fetch;
+  /** Runs before the first request to fhirServer (the SSRF guard); its error fails the invocation. */
+  beforeFetch?: () => Promise<void>;
 }
 
 export async function completePrefetch(input: CompletePrefetchInput): Promise<PrefetchCompletion> {
@@ -43,9 +50,19 @@ export async function completePrefetch(input: CompletePrefetchInput): Promise<Pr
         return;
       }
       if (!request.fhirServer || !request.fhirAuthorization) {
-        result.failures.push({ key, reason: 'not supplied, and the request has no fhirServer and fhirAuthorization to fetch it' });
+        // An explicit null is the client saying it has no data (CDS Hooks 2.0 "Prefetch"): with nothing to fetch
+        // it from, that is an answer, not a failure.
+        if (request.prefetch?.[key] === null) {
+          prefetch[key] = null;
+          return;
+        }
+        result.failures.push({
+          key,
+          reason: 'not supplied, and the request has no fhirServer and fhirAuthorization to fetch it',
+        });
         return;
       }
+      await input.beforeFetch?.();
       try {
         prefetch[key] = await fetchFhirJson(`${request.fhirServer}/${rendered.url}`, {
           accessToken: request.fhirAuthorization.access_token,

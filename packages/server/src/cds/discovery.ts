@@ -8,5 +8,7 @@ export async function discoverServices(services: Services, projectId: string): P
     _count: '1000',
     _sort: '_id',
   });
-  return bots.filter((b) => b.id && b.cdsService).map((b) => toServiceDescription(b.id as string, b.cdsService as NonNullable<CdsBot['cdsService']>));
+  return bots
+    .filter((b) => b.id && b.cdsService)
+    .map((b) => toServiceDescription(b.id as string, b.cdsService as NonNullable<CdsBot['cdsService']>));
 }

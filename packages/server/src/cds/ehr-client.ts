@@ -24,6 +24,8 @@ export interface EhrClientOptions {
   timeoutMs?: number;
   maxResponseBytes?: number;
   fetch?: typeof fetch;
+  /** Runs before every request to fhirServer (the SSRF guard, memoised by the caller). */
+  beforeFetch?: () => Promise<void>;
 }
 
 const TYPE = /^[A-Z][A-Za-z]{1,63}$/;
@@ -41,7 +43,8 @@ interface Grant {
 function grantFor(set: ScopeSet, type: string, interaction: Interaction, patientId: string | undefined): Grant {
   const noun = interaction === 'r' ? 'read' : 'search';
   if (set.scopes.length === 0) {
-    if (!patientId) throw denied(`The EHR's scopes are not SMART scopes and name no patient: no ${noun} of ${type} is allowed`);
+    if (!patientId)
+      throw denied(`The EHR's scopes are not SMART scopes and name no patient: no ${noun} of ${type} is allowed`);
     return { patientOnly: true, queries: [] };
   }
   const scopes: ResourceScope[] = grantingScopes(set, type, interaction);
@@ -71,13 +74,15 @@ export function ehrClient(options: EhrClientOptions): BotFhirClient {
   const scopes = parseScopes(options.scope);
   const base = options.fhirServer.replace(/\/+$/, '');
 
-  const get = (path: string): Promise<Resource> =>
-    fetchFhirJson(`${base}/${path}`, {
+  const get = async (path: string): Promise<Resource> => {
+    await options.beforeFetch?.();
+    return fetchFhirJson(`${base}/${path}`, {
       accessToken: options.accessToken,
       ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
       ...(options.maxResponseBytes ? { maxResponseBytes: options.maxResponseBytes } : {}),
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
+  };
 
   async function search(type: string, params: URLSearchParams, grant: Grant): Promise<Resource[]> {
     const query = new URLSearchParams(params);
@@ -107,7 +112,8 @@ export function ehrClient(options: EhrClientOptions): BotFhirClient {
         throw denied(`${type}/${id} is outside what the fhirAuthorization scope allows`);
       }
       const resource = await get(`${type}/${encodeURIComponent(id)}`);
-      if (resource.resourceType !== type) throw new HookbotError(502, 'exception', 'The EHR answered a different resource type');
+      if (resource.resourceType !== type)
+        throw new HookbotError(502, 'exception', 'The EHR answered a different resource type');
       if (grant.patientOnly && !inPatientCompartment(resource, options.patientId as string)) {
         throw denied(`${type}/${id} does not belong to the context patient`);
       }
@@ -117,7 +123,9 @@ export function ehrClient(options: EhrClientOptions): BotFhirClient {
       if (!TYPE.test(type)) throw new HookbotError(400, 'invalid', 'Invalid resource type');
       const grant = grantFor(scopes, type, 's', options.patientId);
       if (!satisfiesQuery(params, grant.queries)) {
-        throw denied(`fhirAuthorization scope allows ${type} searches only with ${grant.queries.map((q) => q.toString()).join(' or ')}`);
+        throw denied(
+          `fhirAuthorization scope allows ${type} searches only with ${grant.queries.map((q) => q.toString()).join(' or ')}`,
+        );
       }
       return search(type, params, grant);
     },

@@ -21,9 +21,11 @@ function toAuditEvent(serviceId: string, clientId: string, item: NormalizedFeedb
     ...item.acceptedSuggestions.map((id) => ({ type: 'acceptedSuggestion', valueString: id })),
   ];
   const reason = item.overrideReason?.reason;
-  if (reason?.code) detail.push({ type: 'overrideReason', valueString: [reason.system, reason.code].filter(Boolean).join('|') });
+  if (reason?.code)
+    detail.push({ type: 'overrideReason', valueString: [reason.system, reason.code].filter(Boolean).join('|') });
   if (reason?.display) detail.push({ type: 'overrideReasonDisplay', valueString: reason.display });
-  if (item.overrideReason?.userComment) detail.push({ type: 'userComment', valueString: item.overrideReason.userComment });
+  if (item.overrideReason?.userComment)
+    detail.push({ type: 'userComment', valueString: item.overrideReason.userComment });
   return {
     resourceType: 'AuditEvent',
     type: { system: SYSTEM, code: FEEDBACK_SUBTYPE },
@@ -37,13 +39,23 @@ function toAuditEvent(serviceId: string, clientId: string, item: NormalizedFeedb
   };
 }
 
-export async function recordFeedback(services: Services, caller: CdsCaller, serviceId: string, body: unknown): Promise<number> {
+export async function recordFeedback(
+  services: Services,
+  caller: CdsCaller,
+  serviceId: string,
+  body: unknown,
+): Promise<number> {
   await services.bots.get(caller.projectId, serviceId);
   const validation = validateFeedback(body);
   if (!validation.ok) {
     throw invalidIssues(
       400,
-      validation.issues.map((i) => ({ severity: 'error', code: 'invalid', diagnostics: `${i.path}: ${i.message}`, expression: [i.path] })),
+      validation.issues.map((i) => ({
+        severity: 'error',
+        code: 'invalid',
+        diagnostics: `${i.path}: ${i.message}`,
+        expression: [i.path],
+      })),
     );
   }
   await services.db.transaction(async (tx) => {

@@ -21,7 +21,10 @@ export async function fetchFhirJson(url: string, options: FhirFetchOptions): Pro
       signal: options.signal ? AbortSignal.any([timeout, options.signal]) : timeout,
     });
   } catch (err) {
-    const reason = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError') ? 'timed out' : 'could not be reached';
+    const reason =
+      err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')
+        ? 'timed out'
+        : 'could not be reached';
     throw new HookbotError(502, 'exception', `The EHR FHIR server ${reason} (${what})`);
   }
   const text = await response.text();
@@ -30,13 +33,22 @@ export async function fetchFhirJson(url: string, options: FhirFetchOptions): Pro
   }
   if (!response.ok) {
     const notFound = response.status === 404 || response.status === 410;
-    throw new HookbotError(notFound ? 404 : 502, notFound ? 'not-found' : 'exception', `The EHR FHIR server answered ${response.status} (${what})`);
+    throw new HookbotError(
+      notFound ? 404 : 502,
+      notFound ? 'not-found' : 'exception',
+      `The EHR FHIR server answered ${response.status} (${what})`,
+    );
   }
   try {
     const parsed = JSON.parse(text) as unknown;
-    if (typeof parsed !== 'object' || parsed === null || typeof (parsed as Resource).resourceType !== 'string') throw new Error();
+    if (typeof parsed !== 'object' || parsed === null || typeof (parsed as Resource).resourceType !== 'string')
+      throw new Error();
     return parsed as Resource;
   } catch {
-    throw new HookbotError(502, 'exception', `The EHR FHIR server answered something that is not a FHIR resource (${what})`);
+    throw new HookbotError(
+      502,
+      'exception',
+      `The EHR FHIR server answered something that is not a FHIR resource (${what})`,
+    );
   }
 }

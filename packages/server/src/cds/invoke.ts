@@ -5,7 +5,14 @@
  * only calls this one.
  */
 import type { HostCall } from '@hookbot/runtime';
-import { KNOWN_HOOKS, validateCdsRequest, validateCdsResponse, type CdsBot, type CdsResponse, type NormalizedCdsRequest } from '@hookbot/bots';
+import {
+  KNOWN_HOOKS,
+  validateCdsRequest,
+  validateCdsResponse,
+  type CdsBot,
+  type CdsResponse,
+  type NormalizedCdsRequest,
+} from '@hookbot/bots';
 import type { Issue } from '../infra/errors.js';
 import { HookbotError, invalidIssues } from '../infra/errors.js';
 import { checkOutboundUrl } from '../infra/outbound-url.js';
@@ -39,10 +46,11 @@ const notAService = (id: string) =>
 async function loadService(services: Services, projectId: string, id: string) {
   if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id)) throw notAService(id);
   try {
-    const entry = await services.bots.getWithCode(projectId, id);
-    const bot = entry.bot as CdsBot;
+    // The Bot first: a Bot that is not a CDS service is a 404 whether or not it has code.
+    const { bot } = (await services.bots.get(projectId, id)) as { bot: CdsBot };
     if (!bot.cdsService?.hook) throw notAService(id);
-    return { ...entry, bot, cdsService: bot.cdsService };
+    const entry = await services.bots.getWithCode(projectId, id);
+    return { ...entry, bot: entry.bot as CdsBot, cdsService: bot.cdsService };
   } catch (err) {
     if (err instanceof HookbotError && (err.status === 404 || err.status === 410)) throw notAService(id);
     throw err;
@@ -52,7 +60,12 @@ async function loadService(services: Services, projectId: string, id: string) {
 const pathIssues = (status: number, issues: { path: string; message: string }[], code: Issue['code'] = 'invalid') =>
   invalidIssues(
     status,
-    issues.map((i) => ({ severity: 'error', code, diagnostics: i.path ? `${i.path}: ${i.message}` : i.message, ...(i.path ? { expression: [i.path] } : {}) })),
+    issues.map((i) => ({
+      severity: 'error',
+      code,
+      diagnostics: i.path ? `${i.path}: ${i.message}` : i.message,
+      ...(i.path ? { expression: [i.path] } : {}),
+    })),
   );
 
 function patientOf(request: NormalizedCdsRequest): string | undefined {
@@ -60,19 +73,53 @@ function patientOf(request: NormalizedCdsRequest): string | undefined {
   return request.fhirAuthorization?.patient ?? (typeof fromContext === 'string' ? fromContext : undefined);
 }
 
+/** Far deeper than any FHIR resource; a deeper body could not be handed to the sandbox. */
+export const MAX_REQUEST_DEPTH = 200;
+
+/** Iterative, so a hostile body cannot overflow the stack here either. */
+export function nestingExceeds(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [item, depth] = stack.pop() as [unknown, number];
+    if (typeof item !== 'object' || item === null) continue;
+    if (depth >= max) return true;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
+function onceGuard(services: Services, projectId: string, fhirServer: string): () => Promise<void> {
+  let checked: Promise<void> | undefined;
+  return () =>
+    (checked ??= (async () => {
+      const { allowedBaseUrls } = await services.settings.get(projectId);
+      await checkOutboundUrl(fhirServer, { development: services.config.development, allowedBaseUrls }, 'fhirServer');
+    })());
+}
+
 export async function invokeService(input: InvokeInput): Promise<CdsResponse> {
   const { services, caller } = input;
   const started = performance.now();
   const service = await loadService(services, caller.projectId, input.serviceId);
+  if (nestingExceeds(input.body, MAX_REQUEST_DEPTH)) {
+    throw new HookbotError(400, 'too-costly', `The request nests deeper than ${MAX_REQUEST_DEPTH} levels`);
+  }
   const validation = validateCdsRequest(input.body, service.cdsService);
   if (!validation.ok) throw pathIssues(400, validation.issues);
   const request = validation.request;
 
-  const settings = await services.settings.get(caller.projectId);
-  if (request.fhirServer) {
-    await checkOutboundUrl(request.fhirServer, { development: services.config.development, allowedBaseUrls: settings.allowedBaseUrls }, 'fhirServer');
-  }
-  const completion = await completePrefetch({ templates: service.cdsService.prefetch ?? [], request, deadlineMs: PREFETCH_DEADLINE_MS });
+  // fhirServer is checked (SSRF) before the first request to it, not before: a request whose prefetch is complete
+  // and whose bot reads nothing must not fail on a host this server cannot resolve (CRD sample requests use
+  // `https://example/r4`), and a warm call does no DNS lookup.
+  const fhirServerGuard = request.fhirServer ? onceGuard(services, caller.projectId, request.fhirServer) : undefined;
+  const completion = await completePrefetch({
+    templates: service.cdsService.prefetch ?? [],
+    request,
+    deadlineMs: PREFETCH_DEADLINE_MS,
+    ...(fhirServerGuard ? { beforeFetch: fhirServerGuard } : {}),
+  });
   if (completion.failures.length) {
     throw pathIssues(
       412,
@@ -81,14 +128,16 @@ export async function invokeService(input: InvokeInput): Promise<CdsResponse> {
     );
   }
 
-  const ehr: BotFhirClient = request.fhirServer && request.fhirAuthorization
-    ? ehrClient({
-        fhirServer: request.fhirServer,
-        accessToken: request.fhirAuthorization.access_token,
-        scope: request.fhirAuthorization.scope,
-        ...(patientOf(request) ? { patientId: patientOf(request) } : {}),
-      })
-    : noEhrAccess;
+  const ehr: BotFhirClient =
+    request.fhirServer && request.fhirAuthorization
+      ? ehrClient({
+          fhirServer: request.fhirServer,
+          accessToken: request.fhirAuthorization.access_token,
+          scope: request.fhirAuthorization.scope,
+          ...(fhirServerGuard ? { beforeFetch: fhirServerGuard } : {}),
+          ...(patientOf(request) ? { patientId: patientOf(request) } : {}),
+        })
+      : noEhrAccess;
   const payer = readOnlyClient(services.bots.systemRepo(caller.projectId));
   const host: HostCall = (client, method, args) => dispatchClientCall(client === 'payer' ? payer : ehr, method, args);
 
@@ -101,7 +150,14 @@ export async function invokeService(input: InvokeInput): Promise<CdsResponse> {
     traceId: input.requestIds?.traceId,
     requester: { reference: `ClientApplication/${caller.clientId}` },
   };
-  const result = await runBot({ bot: service.bot, code: service.code, event, host, clients: ['medplum', 'payer'], runtime: services.runtime });
+  const result = await runBot({
+    bot: service.bot,
+    code: service.code,
+    event,
+    host,
+    clients: ['medplum', 'payer'],
+    runtime: services.runtime,
+  });
 
   const audit = (outcome: 'success' | 'failure' | 'error', outcomeDesc?: string) =>
     services.audit.add({
@@ -127,9 +183,15 @@ export async function invokeService(input: InvokeInput): Promise<CdsResponse> {
     audit(result.kind === 'thrown' ? 'failure' : 'error', `${result.kind}: ${result.message}`);
     throw runFailureError(result);
   }
-  const checked = validateCdsResponse(result.result, { hook: service.cdsService.hook, crd: service.cdsService.crd === true });
+  const checked = validateCdsResponse(result.result, {
+    hook: service.cdsService.hook,
+    crd: service.cdsService.crd === true,
+  });
   if (!checked.valid || !checked.response) {
-    audit('error', `invalid response: ${checked.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`.slice(0, 2000));
+    audit(
+      'error',
+      `invalid response: ${checked.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`.slice(0, 2000),
+    );
     throw invalidIssues(
       500,
       checked.errors.map((e) => ({
