@@ -2,7 +2,7 @@
  * Extracts the search values of a resource into index rows: one row per value, evaluated with FHIRPath over the
  * base search parameter expressions. Rows are what `fhir_index` stores (see ../README.md).
  */
-import { evalFhirPath } from '@medplum/core';
+import { evalFhirPath, getExpressionForResourceType, parseFhirPath, type FhirPathAtom } from '@medplum/core';
 import type { Resource, SearchParameter } from '@medplum/fhirtypes';
 import { indexedSearchParameters } from '../definitions.js';
 import { parseDateRange } from './dates.js';
@@ -30,7 +30,7 @@ export function extractIndexRows(resource: Resource): IndexRow[] {
     const code = param.code ?? '';
     let values: unknown[];
     try {
-      values = evalFhirPath(param.expression ?? '', resource);
+      values = evalFhirPath(compiled(resource.resourceType, param.expression ?? ''), resource);
     } catch {
       continue;
     }
@@ -46,6 +46,22 @@ export function extractIndexRows(resource: Resource): IndexRow[] {
     }
   }
   return rows;
+}
+
+const atoms = new Map<string, FhirPathAtom>();
+
+/**
+ * Shared parameters (`patient`, `date`, `identifier`) union one branch per resource type; only the branch for
+ * this type is kept, and each expression is parsed once.
+ */
+function compiled(resourceType: string, expression: string): FhirPathAtom {
+  const key = `${resourceType}\u0000${expression}`;
+  let atom = atoms.get(key);
+  if (!atom) {
+    atom = parseFhirPath(getExpressionForResourceType(resourceType, expression) ?? expression);
+    atoms.set(key, atom);
+  }
+  return atom;
 }
 
 function rowsFor(param: SearchParameter, value: unknown): Omit<IndexRow, 'code'>[] {

@@ -34,9 +34,19 @@ export function buildWhere(projectId: string, request: SearchRequest): WhereClau
   return { sql: parts.join(' AND '), params };
 }
 
-function indexExists(code: string, params: Params, condition?: string): string {
+/**
+ * Positive conditions are an uncorrelated `r.id IN (...)` over the index, which the planner can drive from the
+ * value indexes even before statistics exist; negative ones (`:not`, `:missing`) a correlated NOT EXISTS.
+ */
+function indexMatch(code: string, params: Params, condition?: string): string {
+  const where = `i.project_id = $1 AND i.resource_type = $2 AND i.code = ${params.add(code)}`;
+  const cond = condition ? ` AND (${condition})` : '';
+  return `r.id IN (SELECT i.resource_id FROM fhir_index i WHERE ${where}${cond})`;
+}
+
+function indexAbsent(code: string, params: Params, condition?: string): string {
   const where = `i.project_id = r.project_id AND i.resource_type = r.resource_type AND i.resource_id = r.id AND i.code = ${params.add(code)}`;
-  return `EXISTS (SELECT 1 FROM fhir_index i WHERE ${where}${condition ? ` AND (${condition})` : ''})`;
+  return `NOT EXISTS (SELECT 1 FROM fhir_index i WHERE ${where}${condition ? ` AND (${condition})` : ''})`;
 }
 
 function filterSql(filter: Filter, params: Params): string {
@@ -46,7 +56,7 @@ function filterSql(filter: Filter, params: Params): string {
     if (code === '_id' || code === '_lastUpdated') {
       return missing ? 'false' : 'true';
     }
-    return missing ? `NOT ${indexExists(code, params)}` : indexExists(code, params);
+    return missing ? indexAbsent(code, params) : indexMatch(code, params);
   }
   if (code === '_id') {
     const sql = `r.id = ANY(${params.add(filter.values)}::text[])`;
@@ -58,9 +68,9 @@ function filterSql(filter: Filter, params: Params): string {
   }
   const conditions = filter.values.map((v) => valueCondition(filter, v, params));
   if (modifier === 'not') {
-    return `NOT ${indexExists(code, params, or(conditions))}`;
+    return indexAbsent(code, params, or(conditions));
   }
-  return indexExists(code, params, or(conditions));
+  return indexMatch(code, params, or(conditions));
 }
 
 function or(conditions: string[]): string {

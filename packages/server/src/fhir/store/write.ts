@@ -9,6 +9,7 @@ import type { Database } from '../../infra/database.js';
 import { extractIndexRows } from '../search/extract.js';
 import { validateForWrite } from '../validation.js';
 import { authorize, type StoreContext } from './context.js';
+import { noteWrite } from './statistics.js';
 
 export interface UpdateOptions {
   /** `W/"3"` or `3`: the update fails with 412 unless the current version is this one. */
@@ -25,8 +26,9 @@ export async function createResource<T extends Resource>(ctx: StoreContext, inpu
   const resource = stamp(validated, randomUUID(), 1);
   await ctx.db.transaction(async (tx) => {
     await insertCurrent(tx, ctx.access.projectId, resource);
-    await writeVersion(tx, ctx.access.projectId, resource);
+    await writeVersion(tx, ctx.access.projectId, resource, true);
   });
+  noteWrite(ctx.db);
   return resource as T;
 }
 
@@ -48,7 +50,7 @@ export async function updateResource<T extends Resource>(
   }
   const projectId = ctx.access.projectId;
   const expected = options.ifMatch === undefined ? undefined : parseETag(options.ifMatch);
-  return ctx.db.transaction(async (tx) => {
+  const result = await ctx.db.transaction(async (tx) => {
     const { rows } = await tx.query<{ version_id: number }>(
       'SELECT version_id FROM fhir_resources WHERE project_id = $1 AND resource_type = $2 AND id = $3 FOR UPDATE',
       [projectId, validated.resourceType, id],
@@ -61,7 +63,7 @@ export async function updateResource<T extends Resource>(
       authorize(ctx, validated.resourceType, 'c');
       const resource = stamp(validated, id, 1);
       await insertCurrent(tx, projectId, resource);
-      await writeVersion(tx, projectId, resource);
+      await writeVersion(tx, projectId, resource, true);
       return resource as T;
     }
     const version = Number(current.version_id);
@@ -74,9 +76,11 @@ export async function updateResource<T extends Resource>(
        WHERE project_id = $1 AND resource_type = $2 AND id = $3`,
       [projectId, resource.resourceType, id, version + 1, resource.meta?.lastUpdated, JSON.stringify(resource)],
     );
-    await writeVersion(tx, projectId, resource);
+    await writeVersion(tx, projectId, resource, false);
     return resource as T;
   });
+  noteWrite(ctx.db);
+  return result;
 }
 
 export async function deleteResource(ctx: StoreContext, resourceType: string, id: string): Promise<void> {
@@ -113,6 +117,7 @@ export async function deleteResource(ctx: StoreContext, resourceType: string, id
       id,
     ]);
   });
+  noteWrite(ctx.db);
 }
 
 /** `W/"3"`, `"3"` or `3` → `3`. */
@@ -143,7 +148,7 @@ async function insertCurrent(tx: Database, projectId: string, resource: Resource
 }
 
 /** The history row and a fresh set of search index rows for the version just written. */
-async function writeVersion(tx: Database, projectId: string, resource: Resource): Promise<void> {
+async function writeVersion(tx: Database, projectId: string, resource: Resource, isNew: boolean): Promise<void> {
   const { resourceType, id } = resource;
   await tx.query(
     `INSERT INTO fhir_history (project_id, resource_type, id, version_id, last_updated, deleted, content)
@@ -157,11 +162,13 @@ async function writeVersion(tx: Database, projectId: string, resource: Resource)
       JSON.stringify(resource),
     ],
   );
-  await tx.query('DELETE FROM fhir_index WHERE project_id = $1 AND resource_type = $2 AND resource_id = $3', [
-    projectId,
-    resourceType,
-    id,
-  ]);
+  if (!isNew) {
+    await tx.query('DELETE FROM fhir_index WHERE project_id = $1 AND resource_type = $2 AND resource_id = $3', [
+      projectId,
+      resourceType,
+      id,
+    ]);
+  }
   const rows = extractIndexRows(resource);
   if (rows.length > 0) {
     await tx.query(

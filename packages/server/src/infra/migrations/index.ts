@@ -21,6 +21,13 @@ export const migrations: Migration[] = [
 const MIGRATION_LOCK_KEY = 72_617_001;
 
 export async function runMigrations(db: Database, list: Migration[] = migrations): Promise<number[]> {
+  const applied = await applyPending(db, list);
+  // Fresh planner statistics at start-up: PGlite has no autovacuum to gather them (see fhir/store/statistics.ts).
+  await db.query('ANALYZE');
+  return applied;
+}
+
+function applyPending(db: Database, list: Migration[]): Promise<number[]> {
   return db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
     await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
