@@ -14,6 +14,7 @@ import { notifyingRepository } from './bots/bot-cache.js';
 import { botOperationsRouter } from './bots/routes.js';
 import { registerBotValidator } from './bots/validate-bot.js';
 import { cdsRouter } from './cds/routes.js';
+import { ruleSetRouter } from './rules/routes.js';
 import { createRepository } from './fhir/repository.js';
 import { fhirRouter } from './fhir/routes.js';
 import { bodyParsing } from './infra/body.js';
@@ -84,7 +85,9 @@ export function createApp(services: Services): Koa {
   const fhir = new Router({ prefix: '/fhir/R4' });
   fhir.use(fhirAuth);
   const botRoutes = botOperationsRouter(services);
+  const ruleRoutes = ruleSetRouter(services);
   const fhirRoutes = fhirRouter();
+  fhir.use(ruleRoutes.routes());
   fhir.use(botRoutes.routes());
   fhir.use(fhirRoutes.routes(), fhirRoutes.allowedMethods({ throw: true }));
 

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { BotRuntime } from '@hookbot/runtime';
 import { ensureAdminClient, ensureDemoProject } from './admin/bootstrap.js';
+import { seedDemoProject } from './admin/seed-demo.js';
 import { ProjectSettingsCache } from './admin/settings-cache.js';
 import { AuditWriter } from './bots/audit.js';
 import { BotCache } from './bots/bot-cache.js';
@@ -53,7 +54,13 @@ export async function createServices(config: Config, log: Logger = createLogger(
 export async function startServer(config: Config, log?: Logger): Promise<RunningServer> {
   const services = await createServices(config, log);
   await ensureAdminClient(services.db, config, services.log);
-  if (config.seedDemo) await ensureDemoProject(services.db, config, services.log);
+  if (config.seedDemo) {
+    const demo = await ensureDemoProject(services.db, config, services.log);
+    if (demo.created) {
+      const report = await seedDemoProject(services, demo.project.id);
+      services.log.info(report, 'seeded demo project from examples/');
+    }
+  }
   const app = createApp(services);
   const http = app.listen(config.port);
   await once(http, 'listening');

@@ -73,7 +73,9 @@ export async function buildRuleBotCode(doc: unknown): Promise<string> {
     'var compiled;',
     'exports.handler = async function (medplum, event) {',
     `  if (!compiled) compiled = ${RUNNER_GLOBAL}.compileRuleSet(JSON.parse(ruleSetJson));`,
-    `  return ${RUNNER_GLOBAL}.evaluateCompiled(compiled, event);`,
+    // A Hookbot bot event carries the hook request as `input`; a bare request is accepted too (tests, tools).
+    "  var request = event && typeof event === 'object' && event.bot && 'input' in event ? event.input : event;",
+    `  return ${RUNNER_GLOBAL}.evaluateCompiled(compiled, request);`,
     '};',
     '})();',
     '',

@@ -2,12 +2,15 @@
  * Where a bot's code lives: a Binary referenced by `Bot.executableCode` (and the TypeScript source by
  * `Bot.sourceCode`). Loaded code is cached by Binary id and version, which never change once written.
  */
+import { buildRuleBotCode } from '@hookbot/bots';
 import type { Attachment, Binary, Bot } from '@medplum/fhirtypes';
 import type { Repository } from '../fhir/repository.js';
 import { HookbotError } from '../infra/errors.js';
 
 export const JS_CONTENT_TYPE = 'application/javascript';
 export const TS_CONTENT_TYPE = 'text/typescript';
+/** A rule set (JSON): the bot's code is built from it by the platform, so it runs as trusted code. */
+export const RULES_CONTENT_TYPE = 'application/vnd.hookbot.rules+json';
 
 export async function storeCodeBinary(repo: Repository, code: string, contentType: string, title?: string): Promise<Attachment> {
   const binary = await repo.create<Binary>({
@@ -28,6 +31,8 @@ export interface LoadedCode {
   version: string;
   code: string;
   filename?: string;
+  /** Platform-built code (rule sets): may keep a warm context between runs. */
+  trusted?: boolean;
 }
 
 const MAX_CACHED = 500;
@@ -36,6 +41,14 @@ const cache = new Map<string, LoadedCode>();
 function binaryId(attachment: Attachment | undefined): string | undefined {
   const match = /^Binary\/([A-Za-z0-9\-.]{1,64})$/.exec(attachment?.url ?? '');
   return match?.[1];
+}
+
+async function ruleSetCode(text: string): Promise<string> {
+  try {
+    return await buildRuleBotCode(JSON.parse(text));
+  } catch (err) {
+    throw new HookbotError(422, 'business-rule', `The stored rule set cannot be built: ${err instanceof Error ? err.message : 'invalid'}`);
+  }
 }
 
 /** The bot's executable code; 422 when nothing is deployed. */
@@ -48,10 +61,13 @@ export async function loadBotCode(repo: Repository, bot: Bot): Promise<LoadedCod
   const cached = cache.get(key);
   if (cached) return cached;
   const binary = await repo.read<Binary>('Binary', id);
+  const text = Buffer.from(binary.data ?? '', 'base64').toString('utf8');
+  const isRuleSet = bot.executableCode?.contentType === RULES_CONTENT_TYPE;
   const loaded: LoadedCode = {
     version: `${id}@${binary.meta?.versionId ?? '1'}`,
-    code: Buffer.from(binary.data ?? '', 'base64').toString('utf8'),
+    code: isRuleSet ? await ruleSetCode(text) : text,
     ...(bot.executableCode?.title ? { filename: bot.executableCode.title } : {}),
+    ...(isRuleSet ? { trusted: true } : {}),
   };
   if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value as string);
   cache.set(key, loaded);

@@ -7,7 +7,7 @@ import type { Bot } from '@medplum/fhirtypes';
 import { createRepository, type Repository } from '../fhir/repository.js';
 import { badRequest, HookbotError } from '../infra/errors.js';
 import type { Services } from '../services.js';
-import { JS_CONTENT_TYPE, storeCodeBinary, TS_CONTENT_TYPE } from './code.js';
+import { JS_CONTENT_TYPE, RULES_CONTENT_TYPE, storeCodeBinary, TS_CONTENT_TYPE } from './code.js';
 
 export const MAX_CODE_BYTES = 5 * 1024 * 1024;
 
@@ -39,8 +39,11 @@ export async function deployBot(services: Services, repo: Repository, botId: str
   const updated = await services.db.transaction(async (tx) => {
     const txRepo = createRepository(tx, repo.access, { baseUrl: repo.fhirBase });
     const executableCode = await storeCodeBinary(txRepo, input.code, JS_CONTENT_TYPE, input.filename);
-    const sourceCode = input.sourceCode ? await storeCodeBinary(txRepo, input.sourceCode, TS_CONTENT_TYPE) : bot.sourceCode;
-    return txRepo.update<Bot>({ ...bot, executableCode, ...(sourceCode ? { sourceCode } : {}) });
+    const { sourceCode: oldSource, ...rest } = bot;
+    // Uploaded code replaces a rule set entirely: its source would no longer describe what runs.
+    const keptSource = oldSource?.contentType === RULES_CONTENT_TYPE ? undefined : oldSource;
+    const sourceCode = input.sourceCode ? await storeCodeBinary(txRepo, input.sourceCode, TS_CONTENT_TYPE) : keptSource;
+    return txRepo.update<Bot>({ ...rest, executableCode, ...(sourceCode ? { sourceCode } : {}) });
   });
   await services.bots.changed(repo.access.projectId, botId);
   return updated;

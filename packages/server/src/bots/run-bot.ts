@@ -15,7 +15,6 @@ export interface BotRun {
   host: HostCall;
   clients?: string[];
   runtime: BotRuntime;
-  reuseContext?: boolean;
 }
 
 export function formatLogs(logs: LogLine[]): string {
@@ -28,7 +27,7 @@ export async function runBot(run: BotRun): Promise<RunResult> {
     event: run.event,
     host: run.host,
     ...(run.clients ? { clients: run.clients } : {}),
-    ...(run.reuseContext ? { reuseContext: true } : {}),
+    ...(run.code.trusted ? { reuseContext: true } : {}),
   });
 }
 

@@ -1,0 +1,74 @@
+/**
+ * Fills a freshly created `demo` project with everything in `examples/`: member data (`members/*.json`, Bundles
+ * whose resources keep their ids), coded CDS services (`services/<name>/bot.json` + `bot.js`) and analysts' rule
+ * sets (`rules/*.json|yaml`). A broken example is logged and skipped: it must not stop the server from starting.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Bot, Bundle, Resource } from '@medplum/fhirtypes';
+import { parseRuleSetText } from '@hookbot/bots';
+import { projectSystemAccess } from '../auth/access.js';
+import { deployBot } from '../bots/deploy.js';
+import { createRepository } from '../fhir/repository.js';
+import type { Services } from '../services.js';
+import { deployRuleSet } from '../rules/deploy-rule-set.js';
+
+export interface SeedReport {
+  members: number;
+  services: string[];
+  ruleSets: string[];
+  failures: string[];
+}
+
+async function list(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch {
+    return [];
+  }
+}
+
+export async function seedDemoProject(services: Services, projectId: string): Promise<SeedReport> {
+  const root = services.config.examplesDir;
+  const repo = createRepository(services.db, projectSystemAccess(projectId), { baseUrl: services.config.baseUrl });
+  const report: SeedReport = { members: 0, services: [], ruleSets: [], failures: [] };
+  const attempt = async (what: string, fn: () => Promise<void>) => {
+    try {
+      await fn();
+    } catch (err) {
+      report.failures.push(what);
+      services.log.warn({ example: what, err: err instanceof Error ? err.message : String(err) }, 'demo example skipped');
+    }
+  };
+
+  for (const file of (await list(path.join(root, 'members'))).filter((f) => f.endsWith('.json'))) {
+    await attempt(`members/${file}`, async () => {
+      const bundle = JSON.parse(await readFile(path.join(root, 'members', file), 'utf8')) as Bundle;
+      for (const entry of bundle.entry ?? []) {
+        if (!entry.resource) continue;
+        await repo.update<Resource>(entry.resource);
+        report.members++;
+      }
+    });
+  }
+
+  for (const name of await list(path.join(root, 'services'))) {
+    const dir = path.join(root, 'services', name);
+    await attempt(`services/${name}`, async () => {
+      const bot = JSON.parse(await readFile(path.join(dir, 'bot.json'), 'utf8')) as Bot;
+      const code = await readFile(path.join(dir, 'bot.js'), 'utf8');
+      const created = await repo.create<Bot>({ ...bot, resourceType: 'Bot' });
+      await deployBot(services, repo, created.id as string, { code, filename: `${name}.js` });
+      report.services.push(name);
+    });
+  }
+
+  for (const file of (await list(path.join(root, 'rules'))).filter((f) => /\.(json|ya?ml)$/.test(f))) {
+    await attempt(`rules/${file}`, async () => {
+      const doc = parseRuleSetText(await readFile(path.join(root, 'rules', file), 'utf8'), file);
+      await deployRuleSet(services, repo, { ruleSet: doc });
+      report.ruleSets.push(file);
+    });
+  }
+  return report;
+}

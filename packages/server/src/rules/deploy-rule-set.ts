@@ -1,0 +1,82 @@
+/**
+ * `Bot/$deploy-rules`: validates an analyst's rule set (never deploying an invalid one), stores it as a Binary and
+ * creates or updates the Bot that serves it (found by the identifier `RULE_SET_SYSTEM|<rule set id>`), with the
+ * `cdsService` taken from the rule set. Every deploy is a new Bot version, listed by `_history` and restored by
+ * `$rollback`. The Bot's code is built from the stored rule set when it is loaded (`bots/code.ts`), never uploaded.
+ */
+import type { Bot } from '@medplum/fhirtypes';
+import { validateRuleSet, type BotCdsService } from '@hookbot/bots';
+import { createRepository, type Repository } from '../fhir/repository.js';
+import { invalidIssues } from '../infra/errors.js';
+import type { Services } from '../services.js';
+import { RULES_CONTENT_TYPE, storeCodeBinary } from '../bots/code.js';
+
+export const RULE_SET_SYSTEM = 'https://hookbot.dev/fhir/rule-set';
+
+interface RuleSetMetadata {
+  id: string;
+  version?: number | string;
+  hook: string;
+  title: string;
+  description: string;
+  usageRequirements?: string;
+  prefetch?: { key: string; query: string }[];
+  crd?: boolean;
+}
+
+export function checkRuleSet(doc: unknown): RuleSetMetadata {
+  const validation = validateRuleSet(doc);
+  if (!validation.valid) {
+    throw invalidIssues(
+      400,
+      validation.errors.map((e) => ({
+        severity: 'error',
+        code: 'invalid',
+        diagnostics: `${e.pointer || '/'}: ${e.message}`,
+        expression: [e.pointer || '/'],
+      })),
+    );
+  }
+  return doc as RuleSetMetadata;
+}
+
+function cdsServiceOf(doc: RuleSetMetadata): BotCdsService {
+  return {
+    hook: doc.hook,
+    title: doc.title,
+    description: doc.description,
+    ...(doc.usageRequirements ? { usageRequirements: doc.usageRequirements } : {}),
+    ...(doc.prefetch?.length ? { prefetch: doc.prefetch } : {}),
+    ...(doc.crd ? { crd: true } : {}),
+  };
+}
+
+export interface DeployedRuleSet {
+  bot: Bot;
+  version: string;
+  created: boolean;
+}
+
+export async function deployRuleSet(services: Services, repo: Repository, body: unknown): Promise<DeployedRuleSet> {
+  const ruleSet = (typeof body === 'object' && body !== null && 'ruleSet' in body ? (body as { ruleSet: unknown }).ruleSet : body) as unknown;
+  const doc = checkRuleSet(ruleSet);
+  const result = await services.db.transaction(async (tx) => {
+    const txRepo = createRepository(tx, repo.access, { baseUrl: repo.fhirBase });
+    const existing = (await txRepo.searchResources<Bot>('Bot', { identifier: `${RULE_SET_SYSTEM}|${doc.id}` }))[0];
+    const attachment = await storeCodeBinary(txRepo, JSON.stringify(ruleSet), RULES_CONTENT_TYPE, `${doc.id}.rules.json`);
+    const bot = {
+      ...(existing ?? {}),
+      resourceType: 'Bot',
+      name: doc.title,
+      description: doc.description,
+      identifier: [{ system: RULE_SET_SYSTEM, value: doc.id }],
+      cdsService: cdsServiceOf(doc),
+      sourceCode: attachment,
+      executableCode: attachment,
+    } as Bot;
+    const saved = existing ? await txRepo.update<Bot>(bot) : await txRepo.create<Bot>(bot);
+    return { bot: saved, version: saved.meta?.versionId ?? '1', created: !existing };
+  });
+  await services.bots.changed(repo.access.projectId, result.bot.id as string);
+  return result;
+}
