@@ -1,6 +1,6 @@
 /** Small valid resources for tests and benchmarks. */
 import { randomUUID } from 'node:crypto';
-import type { Resource } from '@medplum/fhirtypes';
+import type { Bot, Coverage, Patient } from '@medplum/fhirtypes';
 import type { AccessPolicy, Interaction } from '../auth/access.js';
 
 /** A fresh tenant, so tests sharing a database never see each other's data. */
@@ -16,27 +16,28 @@ export function testAccess(projectId = newProjectId(), only?: Record<string, str
   };
 }
 
-export type JsonResource = Resource & Record<string, unknown>;
+/** Bot as Hookbot stores it: Medplum's Bot plus the `cdsService` extension element. */
+export type HookbotBot = Bot & { cdsService?: Record<string, unknown> };
 
-export function patient(fields: Record<string, unknown> = {}): JsonResource {
-  return { resourceType: 'Patient', name: [{ family: 'Smith', given: ['Jane'] }], ...fields } as JsonResource;
+export function patient(fields: Record<string, unknown> = {}): Patient {
+  return { resourceType: 'Patient', name: [{ family: 'Smith', given: ['Jane'] }], ...fields } as Patient;
 }
 
-export function coverage(beneficiaryId: string, fields: Record<string, unknown> = {}): JsonResource {
+export function coverage(beneficiaryId: string, fields: Record<string, unknown> = {}): Coverage {
   return {
     resourceType: 'Coverage',
     status: 'active',
     beneficiary: { reference: `Patient/${beneficiaryId}` },
     payor: [{ reference: 'Organization/payer-1' }],
     ...fields,
-  } as JsonResource;
+  } as Coverage;
 }
 
-export function bot(name: string, hook?: string, fields: Record<string, unknown> = {}): JsonResource {
+export function bot(name: string, hook?: string, fields: Record<string, unknown> = {}): HookbotBot {
   return {
     resourceType: 'Bot',
     name,
     ...(hook ? { cdsService: { hook, title: `${name} title`, description: `${name} description` } } : {}),
     ...fields,
-  } as JsonResource;
+  } as HookbotBot;
 }
