@@ -80,7 +80,12 @@ exports.handler = async (medplum, event, clients) => {
   for (const op of ext.ops || []) {
     const client = op.client === 'payer' ? clients.payer : medplum;
     try {
-      const r = op.kind === 'read' ? await client.readResource(op.type, op.id) : await client.searchResources(op.type, op.query);
+      const r =
+        op.kind === 'read'
+          ? await client.readResource(op.type, op.id)
+          : op.kind === 'create'
+            ? await client.createResource(op.resource)
+            : await client.searchResources(op.type, op.query);
       results.push(Array.isArray(r) ? { ok: true, ids: r.map((x) => x.id) } : { ok: true, id: r.id });
     } catch (e) {
       results.push({ ok: false, error: String((e && e.message) || e) });

@@ -31,6 +31,8 @@ export interface EhrClientOptions {
 const TYPE = /^[A-Z][A-Za-z]{1,63}$/;
 const ID = /^[A-Za-z0-9\-.]{1,256}$/;
 
+const SMART_NON_RESOURCE = /^(openid|fhirUser|profile|offline_access|online_access|launch(\/[A-Za-z]+)?)$/;
+
 const denied = (message: string) => new HookbotError(403, 'forbidden', message);
 
 interface Grant {
@@ -43,8 +45,14 @@ interface Grant {
 function grantFor(set: ScopeSet, type: string, interaction: Interaction, patientId: string | undefined): Grant {
   const noun = interaction === 'r' ? 'read' : 'search';
   if (set.scopes.length === 0) {
-    if (!patientId)
+    // No scope, or only SMART's non-resource scopes (openid, launch…), grants nothing; an EHR's own API names
+    // (Epic) grant reads inside the context patient's compartment.
+    if (!set.other.some((s) => !SMART_NON_RESOURCE.test(s))) {
+      throw denied(`fhirAuthorization scope grants no FHIR access: no ${noun} of ${type} is allowed`);
+    }
+    if (!patientId) {
       throw denied(`The EHR's scopes are not SMART scopes and name no patient: no ${noun} of ${type} is allowed`);
+    }
     return { patientOnly: true, queries: [] };
   }
   const scopes: ResourceScope[] = grantingScopes(set, type, interaction);
@@ -84,12 +92,24 @@ export function ehrClient(options: EhrClientOptions): BotFhirClient {
     });
   };
 
+  /** Refuses, before anything is sent, what cannot be inside the context patient's compartment. */
+  function checkCompartment(type: string, grant: Grant, id?: string): void {
+    if (!grant.patientOnly) return;
+    if (type === 'Patient' ? id !== undefined && id !== options.patientId : !compartmentSearchParam(type)) {
+      throw denied(`${type}${id ? `/${id}` : ''} is outside the context patient's compartment`);
+    }
+  }
+
   async function search(type: string, params: URLSearchParams, grant: Grant): Promise<Resource[]> {
     const query = new URLSearchParams(params);
     if (grant.patientOnly) {
       const param = compartmentSearchParam(type);
       if (!param) throw denied(`${type} is not in the patient compartment`);
-      query.set(param, param === '_id' ? (options.patientId as string) : `Patient/${options.patientId}`);
+      const value = param === '_id' ? (options.patientId as string) : `Patient/${options.patientId}`;
+      if (param !== '_id' && query.getAll(param).some((v) => v !== value && v !== options.patientId)) {
+        throw denied(`fhirAuthorization scope allows ${type} searches only for the context patient`);
+      }
+      query.set(param, value);
     }
     const bundle = (await get(`${type}?${query}`)) as Bundle;
     const found = (bundle.entry ?? [])
@@ -102,6 +122,7 @@ export function ehrClient(options: EhrClientOptions): BotFhirClient {
     async readResource(type, id) {
       if (!TYPE.test(type) || !ID.test(id)) throw new HookbotError(400, 'invalid', 'Invalid resource type or id');
       const grant = grantFor(scopes, type, 'r', options.patientId);
+      checkCompartment(type, grant, id);
       if (grant.queries.length) {
         for (const q of grant.queries) {
           const params = new URLSearchParams(q);
@@ -122,6 +143,7 @@ export function ehrClient(options: EhrClientOptions): BotFhirClient {
     async searchResources(type, params) {
       if (!TYPE.test(type)) throw new HookbotError(400, 'invalid', 'Invalid resource type');
       const grant = grantFor(scopes, type, 's', options.patientId);
+      checkCompartment(type, grant);
       if (!satisfiesQuery(params, grant.queries)) {
         throw denied(
           `fhirAuthorization scope allows ${type} searches only with ${grant.queries.map((q) => q.toString()).join(' or ')}`,

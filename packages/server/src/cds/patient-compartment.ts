@@ -21,7 +21,11 @@ export function compartmentParams(resourceType: string): string[] {
 export function compartmentSearchParam(resourceType: string): string | undefined {
   if (resourceType === 'Patient') return '_id';
   const list = compartmentParams(resourceType);
-  return list.includes('patient') ? 'patient' : list[0];
+  if (list.length === 0) return undefined;
+  // The type's own `patient` parameter where it has one (Coverage's is the beneficiary; its compartment list starts
+  // with policy-holder, which would find the wrong Coverages).
+  if (list.includes('patient') || searchParameter(resourceType, 'patient')) return 'patient';
+  return list.find((p) => p === 'subject' || p === 'beneficiary') ?? list[0];
 }
 
 function pointsAt(value: unknown, patientId: string): boolean {
