@@ -1,4 +1,5 @@
 /** Plain-text tables for terminals: left-aligned columns, two spaces apart, a header row. */
+// eslint-disable-next-line no-control-regex -- ANSI colour codes take no width on screen
 const ANSI = /\u001b\[[0-9;]*m/g;
 const width = (text: string) => text.replace(ANSI, '').length;
 

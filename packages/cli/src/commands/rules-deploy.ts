@@ -2,10 +2,11 @@
  * `hookbot rules deploy FILE`: validates locally, then `POST /fhir/R4/Bot/$deploy-rules {ruleSet}`; the server
  * compiles the rule set into a bot and publishes it as a CDS service.
  */
+import path from 'node:path';
 import { connect, type CommandContext } from '../context.js';
 import { versionOf } from './bot-deploy.js';
 import { checkRuleSet, type RulesFileOptions } from './rules-validate.js';
-import { readRuleSet } from './rules-file.js';
+import { inlineRequestFiles, readRuleSet } from './rules-file.js';
 
 interface DeployRulesResponse {
   bot?: { id?: string; name?: string };
@@ -14,14 +15,17 @@ interface DeployRulesResponse {
 
 export async function rulesDeploy(input: CommandContext & RulesFileOptions): Promise<void> {
   const { out } = input;
-  const { doc } = await readRuleSet(input.cwd, input.file);
+  const { file, doc } = await readRuleSet(input.cwd, input.file);
   await out.step('Validating', async () => checkRuleSet(out, input.file, doc), {
     report: () => `Validated ${input.file}`,
   });
   const api = await connect(input);
   const { body } = await out.step(
     'Deploying the rule set',
-    () => api.request<DeployRulesResponse>('POST', '/fhir/R4/Bot/$deploy-rules', { json: { ruleSet: doc } }),
+    async () =>
+      api.request<DeployRulesResponse>('POST', '/fhir/R4/Bot/$deploy-rules', {
+        json: { ruleSet: await inlineRequestFiles(doc, path.dirname(file)) },
+      }),
     { report: true },
   );
   const version = versionOf(body);

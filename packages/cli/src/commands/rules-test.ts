@@ -7,7 +7,7 @@ import { runRuleSetTests, type RuleSetTestResult } from '@hookbot/bots';
 import { connect, type CommandContext } from '../context.js';
 import { CliError } from '../errors.js';
 import { checkRuleSet, type RulesFileOptions } from './rules-validate.js';
-import { readRuleSet } from './rules-file.js';
+import { inlineRequestFiles, readRuleSet } from './rules-file.js';
 
 export interface RulesTestOptions extends RulesFileOptions {
   remote: boolean;
@@ -22,8 +22,10 @@ export async function rulesTest(input: CommandContext & RulesTestOptions): Promi
   let results: RuleTestResult[];
   if (input.remote) {
     const api = await connect(input);
-    const { body } = await out.step('Running the tests on the server', () =>
-      api.request<{ results: RuleTestResult[] }>('POST', '/fhir/R4/Bot/$test-rules', { json: { ruleSet: doc } }),
+    const { body } = await out.step('Running the tests on the server', async () =>
+      api.request<{ results: RuleTestResult[] }>('POST', '/fhir/R4/Bot/$test-rules', {
+        json: { ruleSet: await inlineRequestFiles(doc, path.dirname(file)) },
+      }),
     );
     results = body.results;
   } else {

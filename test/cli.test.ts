@@ -1,0 +1,495 @@
+/**
+ * End-to-end: the built `hookbot` CLI as a child process against a real server. The tests run in order and
+ * share state (profiles, the scaffolded bot), like a developer's session from login to rollback.
+ */
+import { once } from 'node:events';
+import * as net from 'node:net';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { exportJWK, generateKeyPair } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  assertCliBuilt,
+  collect,
+  REPO_ROOT,
+  runCli,
+  startCli,
+  type CliResult,
+} from '../packages/cli/test-support/cli-process.js';
+import { getToken, request } from './support/http.js';
+import { startTestServer, type TestServer } from './support/server.js';
+
+let t: TestServer;
+let work: string;
+let configDir: string;
+const env = () => ({ HOOKBOT_CONFIG_DIR: configDir, HOME: work });
+const hookbot = (...args: string[]) => runCli(args, { cwd: work, env: env() });
+
+/** Every failure must say what went wrong on stderr and exit with the documented code. */
+function expectFailure(result: CliResult, code: number, message: RegExp) {
+  expect(result.code, result.stderr).toBe(code);
+  expect(result.stderr).toMatch(message);
+}
+
+function expectOk(result: CliResult) {
+  expect(result.code, `stderr:\n${result.stderr}\nstdout:\n${result.stdout}`).toBe(0);
+}
+
+const rulesDir = path.join(REPO_ROOT, 'examples/rules');
+
+beforeAll(async () => {
+  assertCliBuilt();
+  t = await startTestServer();
+  // Inside the repository (tmp/ is git-ignored) so the scaffolded test finds tsx in node_modules.
+  await mkdir(path.join(REPO_ROOT, 'tmp'), { recursive: true });
+  work = await mkdtemp(path.join(REPO_ROOT, 'tmp', 'cli-e2e-'));
+  configDir = path.join(work, 'config');
+});
+
+afterAll(async () => {
+  await t?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe('hookbot CLI end to end', () => {
+  let project: { id: string; name: string };
+  let tenant: { clientId: string; clientSecret: string };
+  let botId: string;
+  let firstVersion: string;
+  let helloServiceId: string;
+
+  it('logs in as the super-admin and stores the profile with mode 0600', async () => {
+    const res = await hookbot(
+      'login',
+      '--base-url',
+      t.url,
+      '--client-id',
+      t.admin.clientId,
+      '--client-secret',
+      t.admin.clientSecret,
+      '--profile',
+      'admin',
+    );
+    expectOk(res);
+    expect(res.stdout).toMatch(/Logged in to .* \(super-admin\)/);
+    const file = path.join(configDir, 'config.json');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const saved = JSON.parse(await readFile(file, 'utf8'));
+    expect(saved.profiles.admin).toMatchObject({ baseUrl: t.url, clientId: t.admin.clientId });
+  });
+
+  it('whoami shows the super-admin', async () => {
+    const res = await hookbot('whoami', '--json');
+    expectOk(res);
+    expect(res.json()).toMatchObject({ clientId: t.admin.clientId, admin: true });
+  });
+
+  it('admin project create prints the new tenant credentials', async () => {
+    const res = await hookbot('admin', 'project', 'create', 'acme-health', '--json');
+    expectOk(res);
+    const body = res.json<{ project: typeof project; client: typeof tenant }>();
+    project = body.project;
+    tenant = body.client;
+    expect(project.name).toBe('acme-health');
+    expect(tenant.clientSecret).toEqual(expect.any(String));
+    const human = await hookbot('admin', 'project', 'create', 'beta-health');
+    expectOk(human);
+    expect(human.stdout).toMatch(/client secret {2}\S+/);
+  });
+
+  it('logs in as the tenant, which becomes the current profile', async () => {
+    expectOk(
+      await hookbot(
+        'login',
+        '--base-url',
+        t.url,
+        '--client-id',
+        tenant.clientId,
+        '--client-secret',
+        tenant.clientSecret,
+        '--profile',
+        'acme',
+      ),
+    );
+    const me = await hookbot('whoami', '--json');
+    expect(me.json()).toMatchObject({ clientId: tenant.clientId, projectId: project.id, admin: false });
+    const asAdmin = await hookbot('whoami', '--profile', 'admin', '--json');
+    expect(asAdmin.json()).toMatchObject({ admin: true });
+  });
+
+  it('bot create scaffolds a TypeScript bot whose own test passes', async () => {
+    const res = await hookbot('bot', 'create', 'hello', '--hook', 'order-sign');
+    expectOk(res);
+    expect(res.stdout).toContain('bots/hello/index.ts');
+    const config = JSON.parse(await readFile(path.join(work, 'hookbot.config.json'), 'utf8'));
+    expect(config.bots[0]).toMatchObject({ name: 'hello', cdsService: { hook: 'order-sign', title: 'hello' } });
+    const test = await collect(
+      (await import('node:child_process')).spawn('npx', ['tsx', '--test', 'bots/hello/index.test.ts'], {
+        cwd: work,
+        env: { ...process.env },
+      }),
+    );
+    expect(test.code, test.stdout + test.stderr).toBe(0);
+  });
+
+  it('bot build bundles the bot into one CommonJS file', async () => {
+    const res = await hookbot('bot', 'build', 'hello');
+    expectOk(res);
+    expect(res.stderr).toMatch(/Built hello → dist\/hello\.js/);
+    const code = await readFile(path.join(work, 'dist/hello.js'), 'utf8');
+    expect(code).toMatch(/module\.exports|exports\.handler|__export/);
+    expect(code).not.toMatch(/^import /m);
+  });
+
+  it('bot deploy builds, creates the Bot with its cdsService and deploys, reporting each step', async () => {
+    const res = await hookbot('bot', 'deploy', 'hel*', '--json');
+    expectOk(res);
+    expect(res.stderr).toMatch(/Built hello/);
+    expect(res.stderr).toMatch(/Created Bot\/\S+ \(hello\)/);
+    expect(res.stderr).toMatch(/Deployed hello/);
+    const { deployed } = res.json<{ deployed: { id: string; created: boolean; version?: string }[] }>();
+    expect(deployed).toHaveLength(1);
+    expect(deployed[0]?.created).toBe(true);
+    botId = deployed[0]!.id;
+    firstVersion = deployed[0]!.version!;
+    expect(firstVersion).toEqual(expect.any(String));
+  });
+
+  it('bot list shows the bot and its hook', async () => {
+    const res = await hookbot('bot', 'list');
+    expectOk(res);
+    expect(res.stdout).toMatch(new RegExp(`hello\\s+${botId}\\s+order-sign`));
+  });
+
+  it('bot execute runs it with the sample request', async () => {
+    const res = await hookbot('bot', 'execute', 'hello', '--input', 'bots/hello/request.json', '--json');
+    expectOk(res);
+    expect(res.json<{ cards: { summary: string }[] }>().cards[0]?.summary).toBe(
+      'hello reviewed 1 item(s) for patient example-patient',
+    );
+  });
+
+  it('bot logs shows the execution and its console output', async () => {
+    const res = await hookbot('bot', 'logs', 'hello');
+    expectOk(res);
+    expect(res.stdout).toMatch(/ok/);
+    expect(res.stdout).toContain('order-sign for patient example-patient');
+    const json = await hookbot('bot', 'logs', 'hello', '--json');
+    expect(json.json<{ ok: boolean }[]>()[0]).toMatchObject({ ok: true });
+  });
+
+  it('bot logs --follow prints new executions until interrupted', async () => {
+    const child = startCli(['bot', 'logs', 'hello', '--follow', '--interval', '1', '--count', '5'], {
+      cwd: work,
+      env: env(),
+    });
+    const done = collect(child);
+    let seen = '';
+    child.stdout?.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+    await waitFor(() => seen.includes('order-sign for patient'));
+    const before = (seen.match(/order-sign for patient/g) ?? []).length;
+    expectOk(await hookbot('bot', 'execute', 'hello', '--input', 'bots/hello/request.json'));
+    await waitFor(() => (seen.match(/order-sign for patient/g) ?? []).length > before);
+    child.kill('SIGINT');
+    expect((await done).code).toBe(0);
+  });
+
+  it('redeploys, lists versions and rolls back to the first code', async () => {
+    const source = path.join(work, 'bots/hello/index.ts');
+    await writeFile(source, (await readFile(source, 'utf8')).replace('reviewed', 'checked'));
+    const redeploy = await hookbot('bot', 'deploy', 'hello');
+    expectOk(redeploy);
+    expect(redeploy.stderr).toMatch(/Deployed hello/);
+    const after = await hookbot('bot', 'execute', 'hello', '--input', 'bots/hello/request.json', '--json');
+    expect(after.json<{ cards: { summary: string }[] }>().cards[0]?.summary).toMatch(/^hello checked/);
+
+    const versions = await hookbot('bot', 'versions', 'hello', '--json');
+    expectOk(versions);
+    const list = versions.json<{ versions: { version: string; current: boolean }[] }>().versions;
+    expect(list.map((v) => v.version)).toContain(firstVersion);
+    expect(list.length).toBeGreaterThanOrEqual(2);
+    const human = await hookbot('bot', 'versions', 'hello');
+    expect(human.stdout).toMatch(/VERSION\s+UPDATED/);
+
+    const rollback = await hookbot('bot', 'rollback', 'hello', '--to', firstVersion);
+    expectOk(rollback);
+    expect(rollback.stdout).toContain(`version ${firstVersion}`);
+    const rolled = await hookbot('bot', 'execute', 'hello', '--input', 'bots/hello/request.json', '--json');
+    expect(rolled.json<{ cards: { summary: string }[] }>().cards[0]?.summary).toMatch(/^hello reviewed/);
+  });
+
+  it('rules validate, test and deploy the example rule sets', async () => {
+    const file = path.join(rulesDir, 'crd-prior-auth.json');
+    const validate = await hookbot('rules', 'validate', file);
+    expectOk(validate);
+    expect(validate.stdout).toMatch(/is a valid rule set/);
+    for (const example of [
+      'crd-prior-auth.json',
+      'dme-sleep-study.yaml',
+      'not-covered-alternative.json',
+      'appointment-coverage.yaml',
+    ]) {
+      const res = await hookbot('rules', 'test', path.join(rulesDir, example));
+      expectOk(res);
+      expect(res.stdout).toMatch(/\d+ passed, 0 failed/);
+    }
+    const remote = await hookbot('rules', 'test', file, '--remote', '--json');
+    expectOk(remote);
+    expect(remote.json<{ results: { passed: boolean }[] }>().results.every((r) => r.passed)).toBe(true);
+    const deploy = await hookbot('rules', 'deploy', file, '--json');
+    expectOk(deploy);
+    expect(deploy.json<{ bot: { id: string } }>().bot.id).toEqual(expect.any(String));
+  });
+
+  it('rules validate and test reject a broken rule set with pointers', async () => {
+    const bad = path.join(work, 'bad-rules.json');
+    await writeFile(bad, JSON.stringify({ id: 'bad', hook: 'order-sign', rules: 'nope' }));
+    const res = await hookbot('rules', 'validate', bad);
+    expectFailure(res, 1, /not a valid rule set/);
+    expect(res.stderr).toMatch(/bad-rules\.json#\/\S*/);
+    expectFailure(await hookbot('rules', 'deploy', bad), 1, /not a valid rule set/);
+    expectFailure(await hookbot('rules', 'test', path.join(work, 'missing.yaml')), 2, /Cannot read/);
+  });
+
+  it('hooks discover lists the services', async () => {
+    const res = await hookbot('hooks', 'discover', '--json');
+    expectOk(res);
+    const { services } = res.json<{ services: { id: string; hook: string; title?: string }[] }>();
+    helloServiceId = services.find((s) => s.id === botId)!.id;
+    expect(helloServiceId).toBe(botId);
+    expect(services.length).toBeGreaterThanOrEqual(2);
+    const table = await hookbot('hooks', 'discover');
+    expect(table.stdout).toMatch(/ID\s+HOOK\s+TITLE/);
+    expect(table.stdout).toMatch(new RegExp(`${botId}\\s+order-sign\\s+hello`));
+  });
+
+  it('hooks invoke posts by service id and draws the cards', async () => {
+    const ambiguous = await hookbot('hooks', 'invoke', 'order-sign', '--request', 'bots/hello/request.json');
+    expectFailure(ambiguous, 2, /services answer order-sign; name one by id/);
+    expect(ambiguous.stderr).toContain(botId);
+
+    const res = await hookbot('hooks', 'invoke', botId, '--request', 'bots/hello/request.json');
+    expectOk(res);
+    expect(res.stdout).toMatch(/● INFO {2}hello reviewed 1 item\(s\) for patient example-patient/);
+    expect(res.stdout).toMatch(/source: hello/);
+    const json = await hookbot('hooks', 'invoke', botId, '--request', 'bots/hello/request.json', '--json');
+    expect(json.json<{ cards: unknown[] }>().cards).toHaveLength(1);
+  });
+
+  it('hooks invoke signs a CDS Hooks client JWT with a key file, without any login', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ES384', { extractable: true });
+    const kid = 'ehr-key-1';
+    const issuer = 'https://ehr.example.org';
+    const adminToken = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
+    const registered = await request(`${t.url}/admin/projects/${project.id}/clients`, {
+      method: 'POST',
+      token: adminToken,
+      json: { name: 'Example EHR', issuer, jwks: { keys: [{ ...(await exportJWK(publicKey)), kid, alg: 'ES384' }] } },
+    });
+    expect(registered.status).toBe(201);
+    const keyFile = path.join(work, 'ehr-key.json');
+    await writeFile(keyFile, JSON.stringify({ ...(await exportJWK(privateKey)), kid }));
+    await chmod(keyFile, 0o600);
+
+    const emptyConfig = { HOOKBOT_CONFIG_DIR: path.join(work, 'no-config'), HOME: work };
+    const args = ['--key', keyFile, '--issuer', issuer, '--base-url', t.url];
+    const discover = await runCli(['hooks', 'discover', ...args, '--json'], { cwd: work, env: emptyConfig });
+    expectOk(discover);
+    expect(discover.json<{ services: { id: string }[] }>().services.map((s) => s.id)).toContain(botId);
+    const invoke = await runCli(['hooks', 'invoke', botId, '--request', 'bots/hello/request.json', ...args], {
+      cwd: work,
+      env: emptyConfig,
+    });
+    expectOk(invoke);
+    expect(invoke.stdout).toMatch(/● INFO {2}hello reviewed/);
+
+    const wrongIssuer = await runCli(
+      [
+        'hooks',
+        'invoke',
+        botId,
+        '--request',
+        'bots/hello/request.json',
+        '--key',
+        keyFile,
+        '--issuer',
+        'https://nobody.example',
+        '--base-url',
+        t.url,
+      ],
+      { cwd: work, env: emptyConfig },
+    );
+    expectFailure(wrongIssuer, 3, /HTTP 401/);
+  });
+
+  it('logs in with private_key_jwt', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('RS384', { extractable: true });
+    const adminToken = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
+    const registered = await request<{ clientId: string }>(`${t.url}/admin/projects/${project.id}/clients`, {
+      method: 'POST',
+      token: adminToken,
+      json: {
+        name: 'CI',
+        issuer: 'ci',
+        jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'ci-1', alg: 'RS384' }] },
+      },
+    });
+    expect(registered.status).toBe(201);
+    const keyFile = path.join(work, 'ci-key.json');
+    await writeFile(keyFile, JSON.stringify({ ...(await exportJWK(privateKey)), kid: 'ci-1' }));
+    const res = await hookbot(
+      'login',
+      '--base-url',
+      t.url,
+      '--client-id',
+      registered.body.clientId,
+      '--private-key',
+      keyFile,
+      '--profile',
+      'ci',
+    );
+    expectOk(res);
+    const me = await hookbot('whoami', '--profile', 'ci', '--json');
+    expect(me.json()).toMatchObject({ clientId: registered.body.clientId, projectId: project.id });
+    // back to the tenant's profile for the rest of the session
+    expectOk(
+      await hookbot(
+        'login',
+        '--base-url',
+        t.url,
+        '--client-id',
+        tenant.clientId,
+        '--client-secret',
+        tenant.clientSecret,
+        '--profile',
+        'acme',
+      ),
+    );
+  });
+
+  it('feedback stats answers per service and card', async () => {
+    const res = await hookbot('feedback', 'stats', '--json');
+    expectOk(res);
+    expect(res.json()).toHaveProperty('services');
+  });
+
+  it('HOOKBOT_* variables replace a stored profile (CI)', async () => {
+    const res = await runCli(['whoami', '--json'], {
+      cwd: work,
+      env: {
+        HOOKBOT_CONFIG_DIR: path.join(work, 'ci-config'),
+        HOME: work,
+        HOOKBOT_BASE_URL: t.url,
+        HOOKBOT_CLIENT_ID: tenant.clientId,
+        HOOKBOT_CLIENT_SECRET: tenant.clientSecret,
+      },
+    });
+    expectOk(res);
+    expect(res.json()).toMatchObject({ clientId: tenant.clientId });
+  });
+});
+
+describe('hookbot CLI error paths', () => {
+  it('a wrong secret fails login with the OAuth error and exit 3, storing nothing', async () => {
+    const dir = path.join(work, 'wrong-secret');
+    const res = await runCli(
+      ['login', '--base-url', t.url, '--client-id', t.demo.clientId, '--client-secret', 'wrong', '--profile', 'x'],
+      { cwd: work, env: { HOOKBOT_CONFIG_DIR: dir, HOME: work } },
+    );
+    expectFailure(res, 3, /invalid_client/);
+    expect(res.stderr).toMatch(/request id: \S+/);
+    await expect(stat(path.join(dir, 'config.json'))).rejects.toThrow();
+  });
+
+  it('no profile: exit 3 and how to log in', async () => {
+    const res = await runCli(['bot', 'list'], {
+      cwd: work,
+      env: { HOOKBOT_CONFIG_DIR: path.join(work, 'none'), HOME: work },
+    });
+    expectFailure(res, 3, /Not logged in[\s\S]*hookbot login/);
+  });
+
+  it('an unknown profile: exit 3', async () => {
+    expectFailure(await hookbot('whoami', '--profile', 'nope'), 3, /No profile named "nope"/);
+  });
+
+  it('an unreachable server: exit 4', async () => {
+    const closed = await closedPortUrl();
+    const res = await runCli(['login', '--base-url', closed, '--client-id', 'a', '--client-secret', 'b'], {
+      cwd: work,
+      env: { HOOKBOT_CONFIG_DIR: path.join(work, 'unreachable'), HOME: work },
+    });
+    expectFailure(res, 4, /Cannot reach http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
+  });
+
+  it('usage errors: exit 2 with a pointer to --help', async () => {
+    expectFailure(
+      await hookbot('bot', 'deploy', 'hello', '--bogus'),
+      2,
+      /unknown option '--bogus'[\s\S]*hookbot bot deploy --help/,
+    );
+    expectFailure(await hookbot('bot', 'rollback', 'hello'), 2, /required option '--to <version>'/);
+    expectFailure(await hookbot('bot', 'logs', 'hello', '--count', 'zero'), 2, /positive whole number/);
+    expectFailure(
+      await hookbot('bot', 'create', 'x', '--hook', 'order-sing'),
+      2,
+      /Unknown hook "order-sing"[\s\S]*order-sign/,
+    );
+    expectFailure(await hookbot('bot', 'deploy', 'nothing-*'), 2, /No bot in hookbot.config.json matches "nothing-\*"/);
+    expectFailure(await hookbot('bot', 'execute', 'hello', '--input', 'nope.json'), 2, /Cannot read/);
+    expect((await hookbot('bot')).code).toBe(2);
+    const help = await hookbot('hooks', 'invoke', '--help');
+    expectOk(help);
+    expect(help.stdout).toMatch(/Example:\n {2}\$ hookbot hooks invoke/);
+  });
+
+  it('server refusals show the diagnostic and the request id, exit 1', async () => {
+    const res = await hookbot('bot', 'rollback', 'hello', '--to', '9999');
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/\$rollback failed: HTTP 4\d\d/);
+    expect(res.stderr).toMatch(/request id: \S+/);
+    const json = await hookbot('bot', 'rollback', 'hello', '--to', '9999', '--json');
+    expect(json.json<{ error: { code: string; requestId: string } }>().error).toMatchObject({
+      code: 'failed',
+      requestId: expect.any(String),
+    });
+  });
+
+  it('unknown bot and unknown service: exit 1 with what exists', async () => {
+    expectFailure(await hookbot('bot', 'execute', 'ghost'), 1, /No Bot named "ghost"/);
+    expectFailure(
+      await hookbot('hooks', 'invoke', 'ghost', '--request', 'bots/hello/request.json'),
+      1,
+      /No CDS service with id or hook "ghost"[\s\S]*Available:/,
+    );
+  });
+
+  it('a bot that does not compile fails the build with file and line', async () => {
+    expectOk(await hookbot('bot', 'create', 'broken'));
+    await writeFile(path.join(work, 'bots/broken/index.ts'), 'export const handler = async ( => 1;\n');
+    const res = await hookbot('bot', 'deploy', 'broken');
+    expectFailure(res, 1, /Cannot build broken[\s\S]*bots\/broken\/index\.ts:1:\d+/);
+  });
+
+  it('a tenant cannot use admin commands: exit 3 with the server diagnostic', async () => {
+    const res = await hookbot('admin', 'project', 'create', 'nope');
+    expectFailure(res, 3, /HTTP 403/);
+    expect(res.stderr).toMatch(/request id: \S+/);
+  });
+});
+
+async function closedPortUrl(): Promise<string> {
+  const probe = net.createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return `http://127.0.0.1:${port}`;
+}
+
+async function waitFor(check: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > timeoutMs) throw new Error('timed out waiting for CLI output');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
