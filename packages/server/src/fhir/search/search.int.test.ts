@@ -178,6 +178,10 @@ withStores('FHIR search', (getDb) => {
     const included = (withPatients.entry ?? []).filter((e) => e.search?.mode === 'include').map((e) => e.resource?.id);
     expect(ids(withPatients)).toHaveLength(2);
     expect(included.sort()).toEqual([p.smith?.id, p.jones?.id].sort());
+    const all = await repo.search('Coverage', { beneficiary: p.jones?.id ?? '', _include: 'Coverage:*' });
+    expect((all.entry ?? []).filter((e) => e.search?.mode === 'include').map((e) => e.resource?.id)).toEqual([
+      p.jones?.id,
+    ]);
     const typed = await repo.search('Coverage', { _include: 'Coverage:payor:Patient' });
     expect((typed.entry ?? []).filter((e) => e.search?.mode === 'include')).toEqual([]);
     const withCoverage = await repo.search('Patient', { _id: p.smith?.id ?? '', _revinclude: 'Coverage:beneficiary' });

@@ -1,0 +1,47 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { withStores } from '../testing/stores.js';
+import { openDatabase } from './database.js';
+
+withStores('database', (getDb) => {
+  it('rolls a failed transaction back, nested calls included', async () => {
+    const db = getDb();
+    await db.query('CREATE TABLE IF NOT EXISTS tx_probe (x int)');
+    await expect(
+      db.transaction(async (tx) => {
+        await tx.query('INSERT INTO tx_probe VALUES (1)');
+        await tx.transaction((inner) => inner.query('INSERT INTO tx_probe VALUES (2)'));
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    expect((await db.query('SELECT * FROM tx_probe')).rows).toEqual([]);
+    await db.transaction((tx) => tx.query('INSERT INTO tx_probe VALUES (3)'));
+    expect((await db.query<{ x: number }>('SELECT x FROM tx_probe')).rows).toEqual([{ x: 3 }]);
+  });
+
+  it('passes arrays and jsonb the same way on both stores', async () => {
+    const { rows } = await getDb().query<{ a: string[]; j: unknown }>('SELECT $1::text[] AS a, $2::jsonb AS j', [
+      ['x', 'y'],
+      JSON.stringify({ k: [1] }),
+    ]);
+    expect(rows).toEqual([{ a: ['x', 'y'], j: { k: [1] } }]);
+  });
+});
+
+it('PGlite persists in <dataDir>/pglite across restarts', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'hookbot-db-'));
+  try {
+    const first = await openDatabase({ dataDir: dir });
+    expect(first.kind).toBe('pglite');
+    await first.query('CREATE TABLE kept (v text)');
+    await first.query(`INSERT INTO kept VALUES ('yes')`);
+    await first.close();
+    const second = await openDatabase({ dataDir: dir });
+    expect((await second.query('SELECT v FROM kept')).rows).toEqual([{ v: 'yes' }]);
+    await second.close();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
