@@ -367,10 +367,24 @@ describe('hookbot CLI end to end', () => {
     );
   });
 
-  it('feedback stats answers per service and card', async () => {
+  it('feedback stats counts accepted and overridden cards per service and card', async () => {
+    const invoked = await hookbot('hooks', 'invoke', botId, '--request', 'bots/hello/request.json', '--json');
+    const uuid = invoked.json<{ cards: { uuid: string }[] }>().cards[0]!.uuid;
+    const token = await getToken(t.url, tenant.clientId, tenant.clientSecret);
+    const sent = await request(`${t.url}/cds-services/${botId}/feedback`, {
+      method: 'POST',
+      token,
+      json: { feedback: [{ card: uuid, outcome: 'accepted', outcomeTimestamp: new Date().toISOString() }] },
+    });
+    expect(sent.status).toBeLessThan(300);
     const res = await hookbot('feedback', 'stats', '--json');
     expectOk(res);
-    expect(res.json()).toHaveProperty('services');
+    const service = res
+      .json<{ services: { serviceId: string; cards: { accepted: number }[] }[] }>()
+      .services.find((s) => s.serviceId === botId);
+    expect(service?.cards[0]?.accepted).toBe(1);
+    const table = await hookbot('feedback', 'stats');
+    expect(table.stdout).toMatch(new RegExp(`${botId}\\s+\\S+\\s+1\\s+0\\s+100%`));
   });
 
   it('HOOKBOT_* variables replace a stored profile (CI)', async () => {

@@ -1,0 +1,25 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { EXIT_CODES_HELP } from './cli.js';
+import { CliError, EXIT_CODES } from './errors.js';
+
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+
+describe('exit codes', () => {
+  it('the README table lists exactly the codes in errors.ts', () => {
+    const rows = [...readme.matchAll(/^\| (\d) +\| `(\w+)` +\|/gm)].map((m) => [m[2], Number(m[1])]);
+    expect(Object.fromEntries(rows)).toEqual(EXIT_CODES);
+  });
+
+  it('--help lists every code', () => {
+    for (const [name, code] of Object.entries(EXIT_CODES)) {
+      expect(EXIT_CODES_HELP, name).toMatch(new RegExp(`^  ${code}  `, 'm'));
+    }
+  });
+
+  it('a CliError exits with the code of its name', () => {
+    for (const [name, code] of Object.entries(EXIT_CODES)) {
+      expect(new CliError(name as keyof typeof EXIT_CODES, 'x').exitCode).toBe(code);
+    }
+  });
+});
