@@ -145,7 +145,7 @@ describe('hookbot CLI end to end', () => {
     const res = await hookbot('bot', 'deploy', 'hel*', '--json');
     expectOk(res);
     expect(res.stderr).toMatch(/Built hello/);
-    expect(res.stderr).toMatch(/Created Bot\/\S+ \(hello\)/);
+    expect(res.stderr).toMatch(/Created Bot\/\S+ for hello/);
     expect(res.stderr).toMatch(/Deployed hello/);
     const { deployed } = res.json<{ deployed: { id: string; created: boolean; version?: string }[] }>();
     expect(deployed).toHaveLength(1);
@@ -199,6 +199,7 @@ describe('hookbot CLI end to end', () => {
     await writeFile(source, (await readFile(source, 'utf8')).replace('reviewed', 'checked'));
     const redeploy = await hookbot('bot', 'deploy', 'hello');
     expectOk(redeploy);
+    expect(redeploy.stderr).toMatch(/Found Bot\/\S+ for hello/);
     expect(redeploy.stderr).toMatch(/Deployed hello/);
     const after = await hookbot('bot', 'execute', 'hello', '--input', 'bots/hello/request.json', '--json');
     expect(after.json<{ cards: { summary: string }[] }>().cards[0]?.summary).toMatch(/^hello checked/);

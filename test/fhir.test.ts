@@ -153,7 +153,7 @@ describe('FHIR REST', () => {
       ((await request<{ entry?: { resource: { name: string } }[] }>(`${fhir}/Bot?${query}`, { token })).body.entry ?? []).map((e) => e.resource.name).sort();
     expect(await names('cds-hook:present=true&name=sign,view,plain')).toEqual(['sign', 'view']);
     expect(await names('cds-hook:present=false&name=sign,view,plain')).toEqual(['plain']);
-    expect(await names('cds-hook=order-sign')).toEqual(['sign']);
+    expect(await names('cds-hook=order-sign&name=sign,view,plain')).toEqual(['sign']);
   });
 
   it.each([

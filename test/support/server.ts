@@ -82,6 +82,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     BASE_URL: `http://127.0.0.1:${port}`,
     HOOKBOT_DATA_DIR: dataDir,
     HOOKBOT_REDIS_PREFIX: prefix,
+    HOOKBOT_ADMIN_CLIENT_ID: `admin-${randomBytes(4).toString('hex')}`,
+    HOOKBOT_ADMIN_CLIENT_SECRET: randomBytes(24).toString('base64url'),
     ...(database ? { DATABASE_URL: database.url } : {}),
     ...(options.redis ? { REDIS_URL: TEST_REDIS_URL } : {}),
     ...options.env,
@@ -89,7 +91,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const config = loadConfig(env);
   const server = await startServer(config, createLogger(process.env.HOOKBOT_TEST_LOG ?? 'silent'));
   const url = config.baseUrl;
-  const admin = JSON.parse(await readFile(path.join(dataDir, 'admin-credentials.json'), 'utf8')) as Credentials;
+  const admin: Credentials = { clientId: env.HOOKBOT_ADMIN_CLIENT_ID as string, clientSecret: env.HOOKBOT_ADMIN_CLIENT_SECRET as string };
   const demo = JSON.parse(await readFile(path.join(dataDir, 'demo-credentials.json'), 'utf8')) as TestServer['demo'];
   return {
     url,
