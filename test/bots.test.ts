@@ -13,17 +13,33 @@ beforeAll(async () => {
 afterAll(async () => t?.stop());
 
 async function createBot(name: string): Promise<string> {
-  const res = await request<{ id: string }>(`${fhir()}/Bot`, { method: 'POST', token, json: { resourceType: 'Bot', name } });
+  const res = await request<{ id: string }>(`${fhir()}/Bot`, {
+    method: 'POST',
+    token,
+    json: { resourceType: 'Bot', name },
+  });
   expect(res.status).toBe(201);
   return res.body.id;
 }
 
 const deploy = (id: string, code: string) =>
-  request<Record<string, unknown>>(`${fhir()}/Bot/${id}/$deploy`, { method: 'POST', token, json: { code, filename: 'bot.js' } });
+  request<Record<string, unknown>>(`${fhir()}/Bot/${id}/$deploy`, {
+    method: 'POST',
+    token,
+    json: { code, filename: 'bot.js' },
+  });
 
-async function waitForAudit(botId: string, count: number): Promise<{ outcome: string; entity: { detail?: { type: string; valueString: string }[] }[]; outcomeDesc?: string }[]> {
+async function waitForAudit(
+  botId: string,
+  count: number,
+): Promise<
+  { outcome: string; entity: { detail?: { type: string; valueString: string }[] }[]; outcomeDesc?: string }[]
+> {
   for (let i = 0; i < 50; i++) {
-    const res = await request<{ entry?: { resource: never }[] }>(`${fhir()}/AuditEvent?entity=Bot/${botId}&_sort=-_lastUpdated`, { token });
+    const res = await request<{ entry?: { resource: never }[] }>(
+      `${fhir()}/AuditEvent?entity=Bot/${botId}&_sort=-_lastUpdated`,
+      { token },
+    );
     const events = (res.body.entry ?? []).map((e) => e.resource);
     if (events.length >= count) return events;
     await new Promise((r) => setTimeout(r, 100));
@@ -34,7 +50,10 @@ async function waitForAudit(botId: string, count: number): Promise<{ outcome: st
 describe('deploy and $execute over HTTP', () => {
   it('deploys, executes, audits, redeploys and sees the new behaviour', async () => {
     const id = await createBot('echo');
-    const first = await deploy(id, `exports.handler = async (medplum, event) => { console.log('hello from v1'); return { version: 1, got: event.input }; };`);
+    const first = await deploy(
+      id,
+      `exports.handler = async (medplum, event) => { console.log('hello from v1'); return { version: 1, got: event.input }; };`,
+    );
     expect(first.status).toBe(200);
     expect((first.body.executableCode as { url: string }).url).toMatch(/^Binary\//);
 
@@ -47,7 +66,9 @@ describe('deploy and $execute over HTTP', () => {
     const log = audits[0]?.entity[0]?.detail?.find((d) => d.type === 'log')?.valueString;
     expect(log).toContain('hello from v1');
 
-    expect((await deploy(id, `export async function handler(medplum, event) { return 'v2:' + event.input.a; }`)).status).toBe(200);
+    expect(
+      (await deploy(id, `export async function handler(medplum, event) { return 'v2:' + event.input.a; }`)).status,
+    ).toBe(200);
     const run2 = await request(`${fhir()}/Bot/${id}/$execute`, { method: 'POST', token, json: { a: 2 } });
     expect(run2.status).toBe(200);
     expect(run2.body).toBe('v2:2');

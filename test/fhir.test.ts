@@ -7,13 +7,20 @@ interface Tenant {
   projectId: string;
 }
 
-async function newTenant(t: TestServer, name: string, scope?: string): Promise<Tenant & { clientId: string; clientSecret: string }> {
+async function newTenant(
+  t: TestServer,
+  name: string,
+  scope?: string,
+): Promise<Tenant & { clientId: string; clientSecret: string }> {
   const admin = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
-  const res = await request<{ project: { id: string }; client: { clientId: string; clientSecret: string } }>(`${t.url}/admin/projects`, {
-    method: 'POST',
-    token: admin,
-    json: { name },
-  });
+  const res = await request<{ project: { id: string }; client: { clientId: string; clientSecret: string } }>(
+    `${t.url}/admin/projects`,
+    {
+      method: 'POST',
+      token: admin,
+      json: { name },
+    },
+  );
   expect(res.status).toBe(201);
   const token = await getToken(t.url, res.body.client.clientId, res.body.client.clientSecret, scope);
   return { token, projectId: res.body.project.id, ...res.body.client };
@@ -41,47 +48,77 @@ describe.each(['pglite', 'postgres'] as const)('tenant isolation on %s', (store)
     fhir = `${t.url}/fhir/R4`;
     a = await newTenant(t, 'tenant-a');
     b = await newTenant(t, 'tenant-b');
-    const p = await request<{ id: string }>(`${fhir}/Patient`, { method: 'POST', token: a.token, json: { resourceType: 'Patient', name: [{ family: 'Alpha' }] } });
+    const p = await request<{ id: string }>(`${fhir}/Patient`, {
+      method: 'POST',
+      token: a.token,
+      json: { resourceType: 'Patient', name: [{ family: 'Alpha' }] },
+    });
     patientA = p.body.id;
     const c = await request<{ id: string }>(`${fhir}/Coverage`, {
       method: 'POST',
       token: a.token,
-      json: { resourceType: 'Coverage', status: 'active', beneficiary: { reference: `Patient/${patientA}` }, payor: [{ display: 'Acme' }] },
+      json: {
+        resourceType: 'Coverage',
+        status: 'active',
+        beneficiary: { reference: `Patient/${patientA}` },
+        payor: [{ display: 'Acme' }],
+      },
     });
     coverageA = c.body.id;
   });
   afterAll(async () => t?.stop());
 
-  it('reads another tenant\'s resource as 404, exactly like a missing one', async () => {
+  it("reads another tenant's resource as 404, exactly like a missing one", async () => {
     expectOutcome(await request(`${fhir}/Patient/${patientA}`, { token: b.token }), 404);
     expectOutcome(await request(`${fhir}/Patient/does-not-exist`, { token: b.token }), 404);
     expect((await request(`${fhir}/Patient/${patientA}`, { token: a.token })).status).toBe(200);
   });
 
   it('finds nothing of another tenant by search, _id or _include', async () => {
-    const search = await request<{ entry?: unknown[]; total?: number }>(`${fhir}/Patient?_id=${patientA}&_total=accurate`, { token: b.token });
+    const search = await request<{ entry?: unknown[]; total?: number }>(
+      `${fhir}/Patient?_id=${patientA}&_total=accurate`,
+      { token: b.token },
+    );
     expect(search.status).toBe(200);
     expect(search.body.entry ?? []).toHaveLength(0);
-    const included = await request<{ entry?: unknown[] }>(`${fhir}/Coverage?_include=Coverage:beneficiary`, { token: b.token });
+    const included = await request<{ entry?: unknown[] }>(`${fhir}/Coverage?_include=Coverage:beneficiary`, {
+      token: b.token,
+    });
     expect(included.body.entry ?? []).toHaveLength(0);
     // B's own Coverage pointing at A's patient must not drag A's patient in.
     await request(`${fhir}/Coverage`, {
       method: 'POST',
       token: b.token,
-      json: { resourceType: 'Coverage', status: 'active', beneficiary: { reference: `Patient/${patientA}` }, payor: [{ display: 'B' }] },
+      json: {
+        resourceType: 'Coverage',
+        status: 'active',
+        beneficiary: { reference: `Patient/${patientA}` },
+        payor: [{ display: 'B' }],
+      },
     });
-    const cross = await request<{ entry?: { resource: { resourceType: string } }[] }>(`${fhir}/Coverage?_include=Coverage:beneficiary`, { token: b.token });
+    const cross = await request<{ entry?: { resource: { resourceType: string } }[] }>(
+      `${fhir}/Coverage?_include=Coverage:beneficiary`,
+      { token: b.token },
+    );
     expect(cross.body.entry?.map((e) => e.resource.resourceType)).toEqual(['Coverage']);
-    const rev = await request<{ entry?: { resource: { resourceType: string } }[] }>(`${fhir}/Patient?_revinclude=Coverage:beneficiary`, { token: a.token });
+    const rev = await request<{ entry?: { resource: { resourceType: string } }[] }>(
+      `${fhir}/Patient?_revinclude=Coverage:beneficiary`,
+      { token: a.token },
+    );
     expect(rev.body.entry?.filter((e) => e.resource.resourceType === 'Coverage')).toHaveLength(1);
   });
 
-  it('refuses delete and history across tenants; an update creates in the caller\'s own project only', async () => {
+  it("refuses delete and history across tenants; an update creates in the caller's own project only", async () => {
     expectOutcome(await request(`${fhir}/Coverage/${coverageA}`, { method: 'DELETE', token: b.token }), 404);
     expectOutcome(await request(`${fhir}/Patient/${patientA}/_history`, { token: b.token }), 404);
     // A conditional update answers exactly as for an id that exists nowhere.
     const conditional = (id: string) =>
-      request(`${fhir}/Patient/${id}`, { method: 'PUT', token: b.token, headers: { 'If-Match': 'W/"1"' }, json: { resourceType: 'Patient', id } });
+      request(`${fhir}/Patient/${id}`, {
+        method: 'PUT',
+        token: b.token,
+        headers: { 'If-Match': 'W/"1"' },
+        json: { resourceType: 'Patient', id },
+      });
     const [cross, missing] = [await conditional(patientA), await conditional('no-such-patient')];
     expectOutcome(cross, missing.status);
     // Without If-Match, PUT is update-as-create: as if A's patient did not exist, B gets its own.
@@ -92,14 +129,20 @@ describe.each(['pglite', 'postgres'] as const)('tenant isolation on %s', (store)
     });
     expect(upsert.status).toBe(201);
     expect(upsert.body.meta.versionId).toBe('1');
-    const still = await request<{ name: { family: string }[]; meta: { versionId: string } }>(`${fhir}/Patient/${patientA}`, { token: a.token });
+    const still = await request<{ name: { family: string }[]; meta: { versionId: string } }>(
+      `${fhir}/Patient/${patientA}`,
+      { token: a.token },
+    );
     expect(still.body.name[0]?.family).toBe('Alpha');
     expect(still.body.meta.versionId).toBe('1');
     expect((await request(`${fhir}/Coverage/${coverageA}`, { token: a.token })).status).toBe(200);
   });
 
   it('ignores a tenant header sent by the caller', async () => {
-    const res = await request(`${fhir}/Coverage/${coverageA}`, { token: b.token, headers: { 'x-tenant-id': a.projectId } });
+    const res = await request(`${fhir}/Coverage/${coverageA}`, {
+      token: b.token,
+      headers: { 'x-tenant-id': a.projectId },
+    });
     expect(res.status).toBe(404);
   });
 });
@@ -133,7 +176,12 @@ describe('FHIR REST', () => {
     });
     expect(updated.status).toBe(200);
     expectOutcome(
-      await request(`${fhir}/Patient/${id}`, { method: 'PUT', token, headers: { 'If-Match': 'W/"1"' }, json: { resourceType: 'Patient', id } }),
+      await request(`${fhir}/Patient/${id}`, {
+        method: 'PUT',
+        token,
+        headers: { 'If-Match': 'W/"1"' },
+        json: { resourceType: 'Patient', id },
+      }),
       412,
     );
     const v1 = await request<{ name: { family: string }[] }>(`${fhir}/Patient/${id}/_history/1`, { token });
@@ -145,12 +193,22 @@ describe('FHIR REST', () => {
   });
 
   it('finds CDS-service Bots with cds-hook:present and by hook', async () => {
-    const mk = (json: object) => request(`${fhir}/Bot`, { method: 'POST', token, json: { resourceType: 'Bot', ...json } });
+    const mk = (json: object) =>
+      request(`${fhir}/Bot`, { method: 'POST', token, json: { resourceType: 'Bot', ...json } });
     expect((await mk({ name: 'plain' })).status).toBe(201);
-    expect((await mk({ name: 'sign', cdsService: { hook: 'order-sign', title: 'Sign', description: 'On sign' } })).status).toBe(201);
-    expect((await mk({ name: 'view', cdsService: { hook: 'patient-view', title: 'View', description: 'On view' } })).status).toBe(201);
+    expect(
+      (await mk({ name: 'sign', cdsService: { hook: 'order-sign', title: 'Sign', description: 'On sign' } })).status,
+    ).toBe(201);
+    expect(
+      (await mk({ name: 'view', cdsService: { hook: 'patient-view', title: 'View', description: 'On view' } })).status,
+    ).toBe(201);
     const names = async (query: string) =>
-      ((await request<{ entry?: { resource: { name: string } }[] }>(`${fhir}/Bot?${query}`, { token })).body.entry ?? []).map((e) => e.resource.name).sort();
+      (
+        (await request<{ entry?: { resource: { name: string } }[] }>(`${fhir}/Bot?${query}`, { token })).body.entry ??
+        []
+      )
+        .map((e) => e.resource.name)
+        .sort();
     expect(await names('cds-hook:present=true&name=sign,view,plain')).toEqual(['sign', 'view']);
     expect(await names('cds-hook:present=false&name=sign,view,plain')).toEqual(['plain']);
     expect(await names('cds-hook=order-sign&name=sign,view,plain')).toEqual(['sign']);
@@ -160,11 +218,41 @@ describe('FHIR REST', () => {
     [{ cdsService: { title: 'x', description: 'y' } }, 'Bot.cdsService.hook'],
     [{ cdsService: { hook: 'order-sign', description: 'y' } }, 'Bot.cdsService.title'],
     [{ cdsService: { hook: 'order-sign', title: 'x' } }, 'Bot.cdsService.description'],
-    [{ cdsService: { hook: 'order-sign', title: 'x', description: 'y', prefetch: [{ key: 'p', query: 'Patient/{{context.patientId}}' }, { key: 'p', query: 'Coverage?patient={{context.patientId}}' }] } }, 'Bot.cdsService.prefetch[1].key'],
-    [{ cdsService: { hook: 'order-sign', title: 'x', description: 'y', prefetch: [{ key: '', query: 'Patient/1' }] } }, 'Bot.cdsService.prefetch[0].key'],
-    [{ cdsService: { hook: 'order-sign', title: 'x', description: 'y', prefetch: [{ key: 'p', query: 'https://evil.example/Patient/1' }] } }, 'Bot.cdsService.prefetch[0].query'],
+    [
+      {
+        cdsService: {
+          hook: 'order-sign',
+          title: 'x',
+          description: 'y',
+          prefetch: [
+            { key: 'p', query: 'Patient/{{context.patientId}}' },
+            { key: 'p', query: 'Coverage?patient={{context.patientId}}' },
+          ],
+        },
+      },
+      'Bot.cdsService.prefetch[1].key',
+    ],
+    [
+      { cdsService: { hook: 'order-sign', title: 'x', description: 'y', prefetch: [{ key: '', query: 'Patient/1' }] } },
+      'Bot.cdsService.prefetch[0].key',
+    ],
+    [
+      {
+        cdsService: {
+          hook: 'order-sign',
+          title: 'x',
+          description: 'y',
+          prefetch: [{ key: 'p', query: 'https://evil.example/Patient/1' }],
+        },
+      },
+      'Bot.cdsService.prefetch[0].query',
+    ],
   ])('rejects an invalid cdsService naming the field (%#)', async (bot, expression) => {
-    const res = await request<{ issue: { expression?: string[] }[] }>(`${fhir}/Bot`, { method: 'POST', token, json: { resourceType: 'Bot', name: 'bad', ...bot } });
+    const res = await request<{ issue: { expression?: string[] }[] }>(`${fhir}/Bot`, {
+      method: 'POST',
+      token,
+      json: { resourceType: 'Bot', name: 'bad', ...bot },
+    });
     expectOutcome(res, 400);
     expect(res.body.issue.flatMap((i) => i.expression ?? [])).toContain(expression);
   });
@@ -172,27 +260,62 @@ describe('FHIR REST', () => {
   it('enforces scopes', async () => {
     const readOnly = await getToken(t.url, t.demo.clientId, t.demo.clientSecret, 'system/Patient.rs');
     expect((await request(`${fhir}/Patient`, { token: readOnly })).status).toBe(200);
-    expectOutcome(await request(`${fhir}/Patient`, { method: 'POST', token: readOnly, json: { resourceType: 'Patient' } }), 403);
+    expectOutcome(
+      await request(`${fhir}/Patient`, { method: 'POST', token: readOnly, json: { resourceType: 'Patient' } }),
+      403,
+    );
     expectOutcome(await request(`${fhir}/Coverage`, { token: readOnly }), 403);
   });
 
   it('answers every error as an OperationOutcome with both ids', async () => {
     expectOutcome(await request(`${fhir}/Patient`), 401);
     expectOutcome(await request(`${fhir}/Patient`, { token: 'not-a-token' }), 401);
-    expectOutcome(await request(`${fhir}/Patient`, { method: 'POST', token, headers: { 'Content-Type': 'application/json' }, body: '{"resourceType": "Patient",' }), 400, /Malformed|JSON/i);
-    expectOutcome(await request(`${fhir}/Patient`, { method: 'POST', token, headers: { 'Content-Type': 'application/xml' }, body: '<Patient/>' }), 415);
-    expectOutcome(await request(`${fhir}/Patient`, { method: 'POST', token, json: { resourceType: 'Patient', text: 'x'.repeat(70 * 1024) } }), 413);
+    expectOutcome(
+      await request(`${fhir}/Patient`, {
+        method: 'POST',
+        token,
+        headers: { 'Content-Type': 'application/json' },
+        body: '{"resourceType": "Patient",',
+      }),
+      400,
+      /Malformed|JSON/i,
+    );
+    expectOutcome(
+      await request(`${fhir}/Patient`, {
+        method: 'POST',
+        token,
+        headers: { 'Content-Type': 'application/xml' },
+        body: '<Patient/>',
+      }),
+      415,
+    );
+    expectOutcome(
+      await request(`${fhir}/Patient`, {
+        method: 'POST',
+        token,
+        json: { resourceType: 'Patient', text: 'x'.repeat(70 * 1024) },
+      }),
+      413,
+    );
     expectOutcome(await request(`${fhir}/NotAType`, { token }), 400, /NotAType/);
     expectOutcome(await request(`${fhir}/Patient?shoe-size=9`, { token }), 400, /shoe-size/);
     expectOutcome(await request(`${fhir}/Patient`, { method: 'PATCH', token, json: {} }), 405);
     expectOutcome(await request(`${fhir}/Patient`, { method: 'POST', token, json: { resourceType: 'Coverage' } }), 400);
-    expectOutcome(await request(`${fhir}/Patient`, { method: 'POST', token, json: JSON.parse('{"resourceType":"Patient","__proto__":{"x":1}}') }), 400);
+    expectOutcome(
+      await request(`${fhir}/Patient`, {
+        method: 'POST',
+        token,
+        json: JSON.parse('{"resourceType":"Patient","__proto__":{"x":1}}'),
+      }),
+      400,
+    );
   });
 
   it('answers 429 once a client exceeds its rate limit', async () => {
     const other = await getToken(t.url, t.demo.clientId, t.demo.clientSecret, 'system/Bot.rs');
     let last: JsonResponse | undefined;
-    for (let i = 0; i < 420 && last?.status !== 429; i++) last = await request(`${fhir}/Bot?_count=1`, { token: other });
+    for (let i = 0; i < 420 && last?.status !== 429; i++)
+      last = await request(`${fhir}/Bot?_count=1`, { token: other });
     expectOutcome(last as JsonResponse, 429);
     expect(last?.headers.get('retry-after')).toBeTruthy();
   });
@@ -223,6 +346,10 @@ describe('unexpected failures', () => {
 
   it('answers 409 for a conflicting project name', async () => {
     const admin = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
-    expectOutcome(await request(`${t.url}/admin/projects`, { method: 'POST', token: admin, json: { name: 'demo' } }), 409, /already exists/);
+    expectOutcome(
+      await request(`${t.url}/admin/projects`, { method: 'POST', token: admin, json: { name: 'demo' } }),
+      409,
+      /already exists/,
+    );
   });
 });

@@ -33,7 +33,10 @@ describe('POST /oauth2/token', () => {
     const basic = Buffer.from(`${t.demo.clientId}:${t.demo.clientSecret}`).toString('base64');
     const res = await request(
       `${t.url}/oauth2/token`,
-      form({ grant_type: 'client_credentials', scope: 'system/Patient.rs system/Bot.read' }, { Authorization: `Basic ${basic}` }),
+      form(
+        { grant_type: 'client_credentials', scope: 'system/Patient.rs system/Bot.read' },
+        { Authorization: `Basic ${basic}` },
+      ),
     );
     expect(res.status).toBe(200);
     expect(res.body.scope).toBe('system/Patient.rs system/Bot.read');
@@ -70,16 +73,24 @@ describe('POST /oauth2/token', () => {
 
   it('answers invalid_scope for scopes the client does not hold or that are not SMART', async () => {
     const admin = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
-    const created = await request<{ clientId: string; clientSecret: string }>(`${t.url}/admin/projects/${t.demo.projectId}/clients`, {
-      method: 'POST',
-      token: admin,
-      json: { name: 'reader', scope: 'system/*.read' },
-    });
+    const created = await request<{ clientId: string; clientSecret: string }>(
+      `${t.url}/admin/projects/${t.demo.projectId}/clients`,
+      {
+        method: 'POST',
+        token: admin,
+        json: { name: 'reader', scope: 'system/*.read' },
+      },
+    );
     expect(created.status).toBe(201);
     for (const scope of ['system/Bot.write', 'launch/patient']) {
       const res = await request(
         `${t.url}/oauth2/token`,
-        form({ grant_type: 'client_credentials', client_id: created.body.clientId, client_secret: created.body.clientSecret, scope }),
+        form({
+          grant_type: 'client_credentials',
+          client_id: created.body.clientId,
+          client_secret: created.body.clientSecret,
+          scope,
+        }),
       );
       expect(res.status).toBe(400);
       expect(res.body.error).toBe('invalid_scope');
@@ -96,11 +107,14 @@ describe('POST /oauth2/token', () => {
     const { privateKey, publicKey } = await generateKeyPair('ES384');
     const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES384' };
     const admin = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
-    const created = await request<{ clientId: string; clientSecret?: string }>(`${t.url}/admin/projects/${t.demo.projectId}/clients`, {
-      method: 'POST',
-      token: admin,
-      json: { name: 'backend service', issuer: 'https://backend.example.org', jwks: { keys: [jwk] } },
-    });
+    const created = await request<{ clientId: string; clientSecret?: string }>(
+      `${t.url}/admin/projects/${t.demo.projectId}/clients`,
+      {
+        method: 'POST',
+        token: admin,
+        json: { name: 'backend service', issuer: 'https://backend.example.org', jwks: { keys: [jwk] } },
+      },
+    );
     expect(created.status).toBe(201);
     expect(created.body.clientSecret).toBeUndefined();
     const clientId = created.body.clientId;
@@ -129,17 +143,21 @@ describe('POST /oauth2/token', () => {
 describe('/admin', () => {
   it('creates a project with a client, only for the super-admin', async () => {
     const admin = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
-    const res = await request<{ project: { id: string; name: string }; client: { clientId: string; clientSecret: string } }>(
-      `${t.url}/admin/projects`,
-      { method: 'POST', token: admin, json: { name: 'acme-health' } },
-    );
+    const res = await request<{
+      project: { id: string; name: string };
+      client: { clientId: string; clientSecret: string };
+    }>(`${t.url}/admin/projects`, { method: 'POST', token: admin, json: { name: 'acme-health' } });
     expect(res.status).toBe(201);
     expect(res.body.project.name).toBe('acme-health');
     const token = await getToken(t.url, res.body.client.clientId, res.body.client.clientSecret);
     const denied = await request(`${t.url}/admin/projects`, { method: 'POST', token, json: { name: 'x' } });
     expect(denied.status).toBe(403);
     expect(denied.body.resourceType).toBe('OperationOutcome');
-    const duplicate = await request(`${t.url}/admin/projects`, { method: 'POST', token: admin, json: { name: 'acme-health' } });
+    const duplicate = await request(`${t.url}/admin/projects`, {
+      method: 'POST',
+      token: admin,
+      json: { name: 'acme-health' },
+    });
     expect(duplicate.status).toBe(409);
   });
 });

@@ -6,8 +6,10 @@ import { getToken, request } from './support/http.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 const examples = path.join(import.meta.dirname, '../examples');
-const readJson = async (file: string) => JSON.parse(await readFile(path.join(examples, file), 'utf8')) as Record<string, unknown>;
-const readRuleSet = async (file: string) => parseRuleSetText(await readFile(path.join(examples, 'rules', file), 'utf8'), file) as Record<string, unknown>;
+const readJson = async (file: string) =>
+  JSON.parse(await readFile(path.join(examples, file), 'utf8')) as Record<string, unknown>;
+const readRuleSet = async (file: string) =>
+  parseRuleSetText(await readFile(path.join(examples, 'rules', file), 'utf8'), file) as Record<string, unknown>;
 
 let t: TestServer;
 let token: string;
@@ -35,7 +37,12 @@ async function serviceNamed(title: string): Promise<Service> {
 
 describe('rule sets as CDS services', () => {
   it('seeds the example rule sets into the demo project, listed by discovery', async () => {
-    for (const file of ['crd-prior-auth.json', 'dme-sleep-study.yaml', 'not-covered-alternative.json', 'appointment-coverage.yaml']) {
+    for (const file of [
+      'crd-prior-auth.json',
+      'dme-sleep-study.yaml',
+      'not-covered-alternative.json',
+      'appointment-coverage.yaml',
+    ]) {
       const doc = await readRuleSet(file);
       const service = await serviceNamed(doc.title as string);
       expect(service.hook).toBe(doc.hook);
@@ -43,12 +50,15 @@ describe('rule sets as CDS services', () => {
   });
 
   it('answers a real order-sign request with a validated prior-auth card and coverage-information action', async () => {
-    const service = await serviceNamed(((await readRuleSet('crd-prior-auth.json')).title) as string);
-    const res = await request<{ cards: { summary: string; uuid: string }[]; systemActions: { type: string }[] }>(`${t.url}/cds-services/${service.id}`, {
-      method: 'POST',
-      token,
-      json: await readJson('requests/order-sign-cpt-93456-grp2245.json'),
-    });
+    const service = await serviceNamed((await readRuleSet('crd-prior-auth.json')).title as string);
+    const res = await request<{ cards: { summary: string; uuid: string }[]; systemActions: { type: string }[] }>(
+      `${t.url}/cds-services/${service.id}`,
+      {
+        method: 'POST',
+        token,
+        json: await readJson('requests/order-sign-cpt-93456-grp2245.json'),
+      },
+    );
     expect(res.status).toBe(200);
     expect(res.body.cards.map((c) => c.summary)).toContain('Prior authorization needed for CPT 93456 on plan GRP2245');
     expect(res.body.systemActions.every((a) => a.type === 'update')).toBe(true);
@@ -57,42 +67,71 @@ describe('rule sets as CDS services', () => {
 
   it('deploys a rule set over HTTP as a new Bot version each time, and rolls back', async () => {
     const doc = { ...(await readRuleSet('crd-prior-auth.json')), id: 'pa-copy', title: 'PA copy' };
-    const first = await request<{ bot: { id: string }; version: string }>(`${fhir()}/Bot/$deploy-rules`, { method: 'POST', token, json: { ruleSet: doc } });
+    const first = await request<{ bot: { id: string }; version: string }>(`${fhir()}/Bot/$deploy-rules`, {
+      method: 'POST',
+      token,
+      json: { ruleSet: doc },
+    });
     expect(first.status).toBe(201);
     const changed = { ...doc, title: 'PA copy v2' };
-    const second = await request<{ bot: { id: string }; version: string }>(`${fhir()}/Bot/$deploy-rules`, { method: 'POST', token, json: { ruleSet: changed } });
+    const second = await request<{ bot: { id: string }; version: string }>(`${fhir()}/Bot/$deploy-rules`, {
+      method: 'POST',
+      token,
+      json: { ruleSet: changed },
+    });
     expect(second.status).toBe(200);
     expect(second.body.bot.id).toBe(first.body.bot.id);
     expect(second.body.version).not.toBe(first.body.version);
     await serviceNamed('PA copy v2');
     const history = await request<{ entry: unknown[] }>(`${fhir()}/Bot/${first.body.bot.id}/_history`, { token });
     expect(history.body.entry.length).toBeGreaterThanOrEqual(2);
-    const rolledBack = await request(`${fhir()}/Bot/${first.body.bot.id}/$rollback`, { method: 'POST', token, json: { version: first.body.version } });
+    const rolledBack = await request(`${fhir()}/Bot/${first.body.bot.id}/$rollback`, {
+      method: 'POST',
+      token,
+      json: { version: first.body.version },
+    });
     expect(rolledBack.status).toBe(200);
     await serviceNamed('PA copy');
   });
 
   it('never deploys an invalid rule set, naming the JSON pointer', async () => {
-    const doc = { ...(await readRuleSet('crd-prior-auth.json')), id: 'broken', rules: [{ conditions: { all: [{ fact: 'nope', operator: 'equal', value: 1 }] }, events: [] }] };
-    const res = await request<{ issue: { expression?: string[]; diagnostics: string }[] }>(`${fhir()}/Bot/$deploy-rules`, { method: 'POST', token, json: { ruleSet: doc } });
+    const doc = {
+      ...(await readRuleSet('crd-prior-auth.json')),
+      id: 'broken',
+      rules: [{ conditions: { all: [{ fact: 'nope', operator: 'equal', value: 1 }] }, events: [] }],
+    };
+    const res = await request<{ issue: { expression?: string[]; diagnostics: string }[] }>(
+      `${fhir()}/Bot/$deploy-rules`,
+      { method: 'POST', token, json: { ruleSet: doc } },
+    );
     expect(res.status).toBe(400);
     expect(res.body.issue.some((i) => (i.expression ?? [])[0]?.startsWith('/rules/0'))).toBe(true);
-    const bots = await request<{ entry?: unknown[] }>(`${fhir()}/Bot?identifier=https://hookbot.dev/fhir/rule-set|broken`, { token });
+    const bots = await request<{ entry?: unknown[] }>(
+      `${fhir()}/Bot?identifier=https://hookbot.dev/fhir/rule-set|broken`,
+      { token },
+    );
     expect(bots.body.entry ?? []).toHaveLength(0);
   });
 
-  it('runs a rule set\'s inline tests on the server', async () => {
+  it("runs a rule set's inline tests on the server", async () => {
     const doc = await readRuleSet('crd-prior-auth.json');
     const request0 = await readJson('requests/order-sign-cpt-93456-grp2245.json');
     const tests = [
-      { name: 'inline PA case', request: request0, expect: { cards: [{ summary: 'Prior authorization needed for CPT 93456 on plan GRP2245' }] } },
+      {
+        name: 'inline PA case',
+        request: request0,
+        expect: { cards: [{ summary: 'Prior authorization needed for CPT 93456 on plan GRP2245' }] },
+      },
       { name: 'deliberately wrong', request: request0, expect: { cards: [] } },
     ];
-    const res = await request<{ passed: boolean; results: { name: string; passed: boolean; diff?: string }[] }>(`${fhir()}/Bot/$test-rules`, {
-      method: 'POST',
-      token,
-      json: { ruleSet: { ...doc, tests } },
-    });
+    const res = await request<{ passed: boolean; results: { name: string; passed: boolean; diff?: string }[] }>(
+      `${fhir()}/Bot/$test-rules`,
+      {
+        method: 'POST',
+        token,
+        json: { ruleSet: { ...doc, tests } },
+      },
+    );
     expect(res.status).toBe(200);
     expect(res.body.passed).toBe(false);
     expect(res.body.results.map((r) => r.passed)).toEqual([true, false]);

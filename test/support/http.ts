@@ -27,8 +27,17 @@ export async function request<T = Record<string, unknown>>(
   return { status: response.status, headers: response.headers, body: parsed as T };
 }
 
-export async function getToken(baseUrl: string, clientId: string, clientSecret: string, scope?: string): Promise<string> {
-  const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret });
+export async function getToken(
+  baseUrl: string,
+  clientId: string,
+  clientSecret: string,
+  scope?: string,
+): Promise<string> {
+  const form = new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_id: clientId,
+    client_secret: clientSecret,
+  });
   if (scope) form.set('scope', scope);
   const res = await request<{ access_token: string }>(`${baseUrl}/oauth2/token`, {
     method: 'POST',

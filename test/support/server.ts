@@ -91,7 +91,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const config = loadConfig(env);
   const server = await startServer(config, createLogger(process.env.HOOKBOT_TEST_LOG ?? 'silent'));
   const url = config.baseUrl;
-  const admin: Credentials = { clientId: env.HOOKBOT_ADMIN_CLIENT_ID as string, clientSecret: env.HOOKBOT_ADMIN_CLIENT_SECRET as string };
+  const admin: Credentials = {
+    clientId: env.HOOKBOT_ADMIN_CLIENT_ID as string,
+    clientSecret: env.HOOKBOT_ADMIN_CLIENT_SECRET as string,
+  };
   const demo = JSON.parse(await readFile(path.join(dataDir, 'demo-credentials.json'), 'utf8')) as TestServer['demo'];
   return {
     url,

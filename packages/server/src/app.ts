@@ -43,8 +43,24 @@ export function createApp(services: Services): Koa {
     cors({
       origin: (ctx) => ctx.get('Origin') || '*',
       allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
-      allowHeaders: ['Authorization', 'Content-Type', 'If-Match', 'If-None-Exist', 'Prefer', 'X-Request-Id', 'traceparent'],
-      exposeHeaders: ['X-Request-Id', 'traceparent', 'Location', 'ETag', 'Last-Modified', 'WWW-Authenticate', 'Retry-After'],
+      allowHeaders: [
+        'Authorization',
+        'Content-Type',
+        'If-Match',
+        'If-None-Exist',
+        'Prefer',
+        'X-Request-Id',
+        'traceparent',
+      ],
+      exposeHeaders: [
+        'X-Request-Id',
+        'traceparent',
+        'Location',
+        'ETag',
+        'Last-Modified',
+        'WWW-Authenticate',
+        'Retry-After',
+      ],
       maxAge: 600,
     }),
   );
@@ -67,7 +83,11 @@ export function createApp(services: Services): Koa {
     ctx.body = { ok, db, redis };
   });
 
-  const perClient = rateLimit(services.shared, config.rateLimitPerMinute, (ctx) => `client:${ctx.state.caller?.clientId}`);
+  const perClient = rateLimit(
+    services.shared,
+    config.rateLimitPerMinute,
+    (ctx) => `client:${ctx.state.caller?.clientId}`,
+  );
   const fhirAuth: Koa.Middleware = async (ctx, next) => {
     ctx.state.baseUrl = `${config.baseUrl}/fhir/R4`;
     if (ctx.path === '/fhir/R4/metadata') return next();

@@ -16,7 +16,9 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel);
   const server = await startServer(config, log);
-  process.stdout.write(`Hookbot is listening on ${config.baseUrl} (store: ${server.services.db.kind}, shared state: ${server.services.shared.kind})\n`);
+  process.stdout.write(
+    `Hookbot is listening on ${config.baseUrl} (store: ${server.services.db.kind}, shared state: ${server.services.shared.kind})\n`,
+  );
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 15_000);

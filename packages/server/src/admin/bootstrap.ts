@@ -24,11 +24,16 @@ export async function ensureAdminClient(db: Database, config: Config, log: Logge
   if (config.adminClientId && config.adminClientSecret) {
     const existing = await findClient(db, config.adminClientId);
     if (!existing) {
-      await createClient(db, null, { name: 'super-admin', scope: '' }, {
-        id: config.adminClientId,
-        secret: config.adminClientSecret,
-        isAdmin: true,
-      });
+      await createClient(
+        db,
+        null,
+        { name: 'super-admin', scope: '' },
+        {
+          id: config.adminClientId,
+          secret: config.adminClientSecret,
+          isAdmin: true,
+        },
+      );
     } else if (existing.isAdmin) {
       await setClientSecret(db, existing.id, config.adminClientSecret);
     } else {
@@ -39,7 +44,12 @@ export async function ensureAdminClient(db: Database, config: Config, log: Logge
   const { rows } = await db.query('SELECT 1 FROM clients WHERE is_admin LIMIT 1');
   if (rows.length) return;
   const clientSecret = generateSecret();
-  const { clientId } = await createClient(db, null, { name: 'super-admin', scope: '' }, { secret: clientSecret, isAdmin: true });
+  const { clientId } = await createClient(
+    db,
+    null,
+    { name: 'super-admin', scope: '' },
+    { secret: clientSecret, isAdmin: true },
+  );
   const file = await writeCredentials(config.dataDir, 'admin-credentials.json', { clientId, clientSecret });
   // Printed once, on purpose: this is the only time the secret exists in clear outside the file.
   process.stdout.write(
@@ -55,11 +65,16 @@ export interface DemoProject {
 
 /** Creates the demo project on first start; returns it (created or found). */
 export async function ensureDemoProject(db: Database, config: Config, log: Logger): Promise<DemoProject> {
-  const existing = (await db.query<Project>('SELECT id, name FROM projects WHERE name = $1', [DEMO_PROJECT_NAME])).rows[0];
+  const existing = (await db.query<Project>('SELECT id, name FROM projects WHERE name = $1', [DEMO_PROJECT_NAME]))
+    .rows[0];
   if (existing) return { project: existing, created: false };
   const project = await createProject(db, DEMO_PROJECT_NAME);
   const { clientId, clientSecret } = await createClient(db, project.id, { name: 'demo client' });
-  const file = await writeCredentials(config.dataDir, 'demo-credentials.json', { projectId: project.id, clientId, clientSecret });
+  const file = await writeCredentials(config.dataDir, 'demo-credentials.json', {
+    projectId: project.id,
+    clientId,
+    clientSecret,
+  });
   log.info({ projectId: project.id, clientId, file }, 'created demo project');
   return { project, created: true };
 }

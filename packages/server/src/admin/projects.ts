@@ -74,14 +74,20 @@ export function checkNewClient(input: unknown): NewClientInput {
   if (scope !== undefined) {
     if (typeof scope !== 'string') throw badRequest('"scope" must be a string', 'scope');
     const parsed = parseScopes(scope);
-    if (parsed.other.length) throw badRequest(`Unknown scope "${parsed.other[0]}": use SMART syntax such as system/*.read`, 'scope');
+    if (parsed.other.length)
+      throw badRequest(`Unknown scope "${parsed.other[0]}": use SMART syntax such as system/*.read`, 'scope');
   }
-  if (issuer !== undefined && (typeof issuer !== 'string' || !issuer)) throw badRequest('"issuer" must be a string', 'issuer');
-  if (jwks !== undefined && (typeof jwks !== 'object' || jwks === null || !Array.isArray((jwks as JSONWebKeySet).keys))) {
+  if (issuer !== undefined && (typeof issuer !== 'string' || !issuer))
+    throw badRequest('"issuer" must be a string', 'issuer');
+  if (
+    jwks !== undefined &&
+    (typeof jwks !== 'object' || jwks === null || !Array.isArray((jwks as JSONWebKeySet).keys))
+  ) {
     throw badRequest('"jwks" must be a JSON Web Key Set ({"keys": [...]})', 'jwks');
   }
   if (jwksUri !== undefined) {
-    if (typeof jwksUri !== 'string' || !URL.canParse(jwksUri)) throw badRequest('"jwksUri" must be an absolute URL', 'jwksUri');
+    if (typeof jwksUri !== 'string' || !URL.canParse(jwksUri))
+      throw badRequest('"jwksUri" must be an absolute URL', 'jwksUri');
   }
   if ((jwks !== undefined || jwksUri !== undefined) && issuer === undefined) {
     throw badRequest('"issuer" is required with "jwks" or "jwksUri"', 'issuer');
@@ -148,9 +154,9 @@ export async function findClient(db: Database, id: string): Promise<ClientRecord
 }
 
 export async function findClientsByIssuer(db: Database, issuer: string): Promise<ClientRecord[]> {
-  return (await db.query<ClientRow>('SELECT * FROM clients WHERE issuer = $1 ORDER BY created_at, id', [issuer])).rows.map(
-    toClient,
-  );
+  return (
+    await db.query<ClientRow>('SELECT * FROM clients WHERE issuer = $1 ORDER BY created_at, id', [issuer])
+  ).rows.map(toClient);
 }
 
 /** Replaces a client's secret hash (admin credentials from the environment). */

@@ -37,7 +37,10 @@ export async function seedDemoProject(services: Services, projectId: string): Pr
       await fn();
     } catch (err) {
       report.failures.push(what);
-      services.log.warn({ example: what, err: err instanceof Error ? err.message : String(err) }, 'demo example skipped');
+      services.log.warn(
+        { example: what, err: err instanceof Error ? err.message : String(err) },
+        'demo example skipped',
+      );
     }
   };
 

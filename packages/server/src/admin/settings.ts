@@ -16,11 +16,13 @@ export interface ProjectSettings {
 }
 
 export function checkProjectSettings(input: unknown): ProjectSettings {
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw badRequest('Settings must be a JSON object');
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    throw badRequest('Settings must be a JSON object');
   const { allowedBaseUrls, secrets } = input as Record<string, unknown>;
   const out: ProjectSettings = {};
   if (allowedBaseUrls !== undefined) {
-    if (!Array.isArray(allowedBaseUrls)) throw badRequest('"allowedBaseUrls" must be an array of URLs', 'allowedBaseUrls');
+    if (!Array.isArray(allowedBaseUrls))
+      throw badRequest('"allowedBaseUrls" must be an array of URLs', 'allowedBaseUrls');
     allowedBaseUrls.forEach((u, i) => {
       if (typeof u !== 'string' || !URL.canParse(u) || !/^https?:$/.test(new URL(u).protocol)) {
         throw badRequest(`allowedBaseUrls[${i}] must be an absolute http(s) URL`, `allowedBaseUrls[${i}]`);
@@ -53,7 +55,10 @@ export async function setProjectSettings(db: Database, projectId: string, settin
     ]);
   }
   if (settings.secrets) {
-    await db.query('UPDATE projects SET secrets = $2::jsonb WHERE id = $1', [projectId, JSON.stringify(settings.secrets)]);
+    await db.query('UPDATE projects SET secrets = $2::jsonb WHERE id = $1', [
+      projectId,
+      JSON.stringify(settings.secrets),
+    ]);
   }
 }
 

@@ -59,8 +59,10 @@ export async function verifyAccessToken(key: SigningKey, issuer: string, token: 
     if (!clientId) throw unauthorized('Access token has no client_id');
     return { clientId, projectId, admin: payload.admin === true, scope, scopes: parseScopes(scope) };
   } catch (err) {
-    if (err instanceof joseErrors.JWTExpired) throw unauthorized('Access token expired', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
-    if (err instanceof joseErrors.JOSEError) throw unauthorized('Invalid access token', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+    if (err instanceof joseErrors.JWTExpired)
+      throw unauthorized('Access token expired', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+    if (err instanceof joseErrors.JOSEError)
+      throw unauthorized('Invalid access token', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
     throw err;
   }
 }

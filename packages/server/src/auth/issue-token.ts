@@ -69,7 +69,10 @@ function presentedCredentials(req: TokenRequest): Presented {
     if (bodySecret || assertion) throw oauthError(400, 'invalid_request', 'Use one client authentication method only');
     const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    if (colon < 0) throw oauthError(401, 'invalid_client', 'Malformed HTTP Basic credentials', { 'WWW-Authenticate': 'Basic realm="hookbot"' });
+    if (colon < 0)
+      throw oauthError(401, 'invalid_client', 'Malformed HTTP Basic credentials', {
+        'WWW-Authenticate': 'Basic realm="hookbot"',
+      });
     const id = decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' '));
     const secret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' '));
     return { clientId: id, secret, basic: true };
@@ -90,13 +93,21 @@ function presentedCredentials(req: TokenRequest): Presented {
     }
     return { clientId: sub, assertion, basic: false };
   }
-  if (!bodyId) throw oauthError(401, 'invalid_client', 'Client authentication is required', { 'WWW-Authenticate': 'Basic realm="hookbot"' });
+  if (!bodyId)
+    throw oauthError(401, 'invalid_client', 'Client authentication is required', {
+      'WWW-Authenticate': 'Basic realm="hookbot"',
+    });
   return { clientId: bodyId, ...(bodySecret ? { secret: bodySecret } : {}), basic: false };
 }
 
 async function authenticate(presented: Presented, deps: TokenDeps): Promise<ClientRecord> {
   const failed = () =>
-    oauthError(401, 'invalid_client', 'Client authentication failed', presented.basic ? { 'WWW-Authenticate': 'Basic realm="hookbot"' } : {});
+    oauthError(
+      401,
+      'invalid_client',
+      'Client authentication failed',
+      presented.basic ? { 'WWW-Authenticate': 'Basic realm="hookbot"' } : {},
+    );
   const client = await findClient(deps.db, presented.clientId);
   if (!client) throw failed();
   if (presented.assertion) {
@@ -119,7 +130,8 @@ async function authenticate(presented: Presented, deps: TokenDeps): Promise<Clie
       }
     } catch (err) {
       if (err instanceof HookbotError) throw err;
-      if (err instanceof joseErrors.JOSEError) throw oauthError(401, 'invalid_client', `client_assertion rejected: ${err.message}`);
+      if (err instanceof joseErrors.JOSEError)
+        throw oauthError(401, 'invalid_client', `client_assertion rejected: ${err.message}`);
       throw err;
     }
     return client;
@@ -146,10 +158,18 @@ export async function issueToken(req: TokenRequest, deps: TokenDeps): Promise<To
   if (!grantType) throw oauthError(400, 'invalid_request', 'grant_type is required');
   if (grantType === 'authorization_code' || grantType === 'refresh_token') {
     // Hookbot issues neither codes nor refresh tokens, so any presented is not a grant it issued.
-    throw oauthError(400, 'invalid_grant', `This server issued no ${grantType.replace('_', ' ')}; use client_credentials`);
+    throw oauthError(
+      400,
+      'invalid_grant',
+      `This server issued no ${grantType.replace('_', ' ')}; use client_credentials`,
+    );
   }
   if (grantType !== 'client_credentials') {
-    throw oauthError(400, 'unsupported_grant_type', `grant_type "${grantType}" is not supported; use client_credentials`);
+    throw oauthError(
+      400,
+      'unsupported_grant_type',
+      `grant_type "${grantType}" is not supported; use client_credentials`,
+    );
   }
   const client = await authenticate(presentedCredentials(req), deps);
   const scope = grantedScope(client, param(req.form, 'scope'));

@@ -10,23 +10,30 @@ export function authRouter(services: Services): Router {
   const { config } = services;
   const router = new Router();
 
-  router.post('/oauth2/token', rateLimit(services.shared, config.tokenRateLimitPerMinute, (ctx) => `token:${ctx.ip}`), async (ctx) => {
-    ctx.body = await issueToken(
-      { form: (ctx.request.body ?? {}) as Record<string, unknown>, authorization: ctx.get('authorization') || undefined },
-      {
-        db: services.db,
-        key: services.key,
-        issuer: config.baseUrl,
-        tokenUrl: `${config.baseUrl}/oauth2/token`,
-        ttlSeconds: config.accessTokenTtlSeconds,
-        clientKeys: services.clientKeys,
-        shared: services.shared,
-        outbound: { development: config.development },
-      },
-    );
-    ctx.set('Cache-Control', 'no-store');
-    ctx.set('Pragma', 'no-cache');
-  });
+  router.post(
+    '/oauth2/token',
+    rateLimit(services.shared, config.tokenRateLimitPerMinute, (ctx) => `token:${ctx.ip}`),
+    async (ctx) => {
+      ctx.body = await issueToken(
+        {
+          form: (ctx.request.body ?? {}) as Record<string, unknown>,
+          authorization: ctx.get('authorization') || undefined,
+        },
+        {
+          db: services.db,
+          key: services.key,
+          issuer: config.baseUrl,
+          tokenUrl: `${config.baseUrl}/oauth2/token`,
+          ttlSeconds: config.accessTokenTtlSeconds,
+          clientKeys: services.clientKeys,
+          shared: services.shared,
+          outbound: { development: config.development },
+        },
+      );
+      ctx.set('Cache-Control', 'no-store');
+      ctx.set('Pragma', 'no-cache');
+    },
+  );
 
   router.get('/auth/me', requireCaller(services), (ctx) => {
     const { clientId, projectId, scope, admin } = ctx.state.caller;

@@ -16,10 +16,15 @@ describe('parseScope', () => {
     expect([...(scope?.interactions ?? [])].sort()).toEqual([...interactions].sort());
   });
 
-  it.each(['openid', 'launch/patient', 'system/Patient.sr', 'system/Patient.', 'system/patient.read', 'Patient.read', 'system/Patient.read?x=1'])(
-    'rejects %s',
-    (raw) => expect(parseScope(raw)).toBeUndefined(),
-  );
+  it.each([
+    'openid',
+    'launch/patient',
+    'system/Patient.sr',
+    'system/Patient.',
+    'system/patient.read',
+    'Patient.read',
+    'system/Patient.read?x=1',
+  ])('rejects %s', (raw) => expect(parseScope(raw)).toBeUndefined());
 
   it('keeps a v2 query restriction', () => {
     expect(parseScope('patient/Observation.rs?category=laboratory')?.query?.get('category')).toBe('laboratory');

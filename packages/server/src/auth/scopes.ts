@@ -28,7 +28,13 @@ const SCOPE = /^(patient|user|system)\/(\*|[A-Z][A-Za-z]+)\.([a-z*]+)(\?.*)?$/;
 export function parseScope(raw: string): ResourceScope | undefined {
   const match = SCOPE.exec(raw);
   if (!match) return undefined;
-  const [, context, resourceType, permissions, query] = match as unknown as [string, ScopeContext, string, string, string?];
+  const [, context, resourceType, permissions, query] = match as unknown as [
+    string,
+    ScopeContext,
+    string,
+    string,
+    string?,
+  ];
   let interactions: Interaction[] | undefined = V1[permissions];
   if (!interactions) {
     // v2: a non-empty subsequence of c, r, u, d, s in that order.

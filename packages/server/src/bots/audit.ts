@@ -38,7 +38,11 @@ export function toAuditEvent(record: AuditRecord, recorded = new Date()): AuditE
   if (record.logs) add('log', record.logs.length > MAX_LOG_TAIL ? record.logs.slice(-MAX_LOG_TAIL) : record.logs);
   return {
     resourceType: 'AuditEvent',
-    type: { system: 'https://hookbot.dev/fhir/CodeSystem/audit-event-type', code: record.subtype, display: record.subtype },
+    type: {
+      system: 'https://hookbot.dev/fhir/CodeSystem/audit-event-type',
+      code: record.subtype,
+      display: record.subtype,
+    },
     subtype: [{ system: 'https://hookbot.dev/fhir/CodeSystem/audit-event-type', code: record.subtype }],
     action: 'E',
     recorded: recorded.toISOString(),

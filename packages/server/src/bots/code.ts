@@ -12,7 +12,12 @@ export const TS_CONTENT_TYPE = 'text/typescript';
 /** A rule set (JSON): the bot's code is built from it by the platform, so it runs as trusted code. */
 export const RULES_CONTENT_TYPE = 'application/vnd.hookbot.rules+json';
 
-export async function storeCodeBinary(repo: Repository, code: string, contentType: string, title?: string): Promise<Attachment> {
+export async function storeCodeBinary(
+  repo: Repository,
+  code: string,
+  contentType: string,
+  title?: string,
+): Promise<Attachment> {
   const binary = await repo.create<Binary>({
     resourceType: 'Binary',
     contentType,
@@ -47,7 +52,11 @@ async function ruleSetCode(text: string): Promise<string> {
   try {
     return await buildRuleBotCode(JSON.parse(text));
   } catch (err) {
-    throw new HookbotError(422, 'business-rule', `The stored rule set cannot be built: ${err instanceof Error ? err.message : 'invalid'}`);
+    throw new HookbotError(
+      422,
+      'business-rule',
+      `The stored rule set cannot be built: ${err instanceof Error ? err.message : 'invalid'}`,
+    );
   }
 }
 
@@ -55,7 +64,11 @@ async function ruleSetCode(text: string): Promise<string> {
 export async function loadBotCode(repo: Repository, bot: Bot): Promise<LoadedCode> {
   const id = binaryId(bot.executableCode);
   if (!id) {
-    throw new HookbotError(422, 'business-rule', `Bot ${bot.id} has no deployed code: POST Bot/${bot.id}/$deploy first`);
+    throw new HookbotError(
+      422,
+      'business-rule',
+      `Bot ${bot.id} has no deployed code: POST Bot/${bot.id}/$deploy first`,
+    );
   }
   const key = `${repo.access.projectId}/${id}`;
   const cached = cache.get(key);

@@ -18,13 +18,19 @@ export interface DeployInput {
 }
 
 export function checkDeployInput(body: unknown): DeployInput {
-  const { code, filename, sourceCode } = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-  if (typeof code !== 'string' || code.trim() === '') throw badRequest('"code" (the bot\'s compiled JavaScript) is required', 'code');
-  if (Buffer.byteLength(code) > MAX_CODE_BYTES) throw new HookbotError(413, 'too-costly', `Bot code exceeds ${MAX_CODE_BYTES} bytes`);
+  const { code, filename, sourceCode } = (typeof body === 'object' && body !== null ? body : {}) as Record<
+    string,
+    unknown
+  >;
+  if (typeof code !== 'string' || code.trim() === '')
+    throw badRequest('"code" (the bot\'s compiled JavaScript) is required', 'code');
+  if (Buffer.byteLength(code) > MAX_CODE_BYTES)
+    throw new HookbotError(413, 'too-costly', `Bot code exceeds ${MAX_CODE_BYTES} bytes`);
   if (filename !== undefined && (typeof filename !== 'string' || !/^[\w.\-/]{1,200}$/.test(filename))) {
     throw badRequest('"filename" must be a simple file name', 'filename');
   }
-  if (sourceCode !== undefined && typeof sourceCode !== 'string') throw badRequest('"sourceCode" must be a string', 'sourceCode');
+  if (sourceCode !== undefined && typeof sourceCode !== 'string')
+    throw badRequest('"sourceCode" must be a string', 'sourceCode');
   return { code, ...(filename ? { filename } : {}), ...(sourceCode ? { sourceCode } : {}) };
 }
 

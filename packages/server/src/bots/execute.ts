@@ -30,7 +30,10 @@ export interface ExecuteOutput {
   logs: string;
 }
 
-export async function secretsFor(services: Services, projectId: string): Promise<Record<string, { name: string; valueString: string }>> {
+export async function secretsFor(
+  services: Services,
+  projectId: string,
+): Promise<Record<string, { name: string; valueString: string }>> {
   const { secrets } = await services.settings.get(projectId);
   return Object.fromEntries(secrets.map((s) => [s.name, { name: s.name, valueString: s.value }]));
 }
@@ -49,7 +52,13 @@ export async function executeBot(req: ExecuteInput): Promise<ExecuteOutput> {
   const host: HostCall = (_client, method, args) =>
     dispatchClientCall(client, method, args, async (target, input, contentType) => {
       const id = target.replace(/^Bot\//, '');
-      const nested = await executeBot({ ...req, botId: id, input, contentType: contentType ?? 'application/json', depth: depth + 1 });
+      const nested = await executeBot({
+        ...req,
+        botId: id,
+        input,
+        contentType: contentType ?? 'application/json',
+        depth: depth + 1,
+      });
       return nested.result;
     });
 
@@ -73,7 +82,11 @@ export async function executeBot(req: ExecuteInput): Promise<ExecuteOutput> {
     outcome: result.ok ? 'success' : result.kind === 'thrown' ? 'failure' : 'error',
     ...(result.ok ? {} : { outcomeDesc: `${result.kind}: ${result.message}` }),
     durationMs,
-    details: { codeVersion: code.version, requestId: req.requestIds?.requestId, depth: depth ? String(depth) : undefined },
+    details: {
+      codeVersion: code.version,
+      requestId: req.requestIds?.requestId,
+      depth: depth ? String(depth) : undefined,
+    },
     logs: formatLogs(result.logs),
   });
   if (!result.ok) throw runFailureError(result);

@@ -19,7 +19,8 @@ export interface BotFhirClient {
 export type ExecuteBotFn = (idOrReference: string, input: unknown, contentType?: string) => Promise<unknown>;
 
 const str = (value: unknown, what: string): string => {
-  if (typeof value !== 'string' || value === '') throw new HookbotError(400, 'invalid', `${what} must be a non-empty string`);
+  if (typeof value !== 'string' || value === '')
+    throw new HookbotError(400, 'invalid', `${what} must be a non-empty string`);
   return value;
 };
 
@@ -34,11 +35,13 @@ const resourceArg = (value: unknown): Resource => {
 export function toSearchParams(query: unknown): URLSearchParams {
   if (query === undefined || query === null) return new URLSearchParams();
   if (typeof query === 'string') return new URLSearchParams(query.startsWith('?') ? query.slice(1) : query);
-  if (Array.isArray(query)) return new URLSearchParams(query.map((pair) => (Array.isArray(pair) ? pair.map(String) : []) as [string, string]));
+  if (Array.isArray(query))
+    return new URLSearchParams(query.map((pair) => (Array.isArray(pair) ? pair.map(String) : []) as [string, string]));
   if (typeof query === 'object') {
     const params = new URLSearchParams();
     for (const [key, value] of Object.entries(query as Record<string, unknown>)) {
-      for (const v of Array.isArray(value) ? value : [value]) if (v !== undefined && v !== null) params.append(key, String(v));
+      for (const v of Array.isArray(value) ? value : [value])
+        if (v !== undefined && v !== null) params.append(key, String(v));
     }
     return params;
   }
@@ -46,7 +49,8 @@ export function toSearchParams(query: unknown): URLSearchParams {
 }
 
 function splitReference(reference: unknown): [string, string] {
-  const ref = typeof reference === 'object' && reference !== null ? (reference as { reference?: unknown }).reference : reference;
+  const ref =
+    typeof reference === 'object' && reference !== null ? (reference as { reference?: unknown }).reference : reference;
   const match = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(typeof ref === 'string' ? ref : '');
   if (!match) throw new HookbotError(400, 'invalid', 'readReference needs a relative reference such as "Patient/123"');
   return [match[1] as string, match[2] as string];
@@ -85,7 +89,14 @@ export async function dispatchClientCall(
       return null;
     case 'executeBot':
       if (!executeBot) break;
-      return executeBot(str(typeof args[0] === 'object' && args[0] !== null ? (args[0] as { reference?: unknown }).reference : args[0], 'bot'), args[1], typeof args[2] === 'string' ? args[2] : undefined);
+      return executeBot(
+        str(
+          typeof args[0] === 'object' && args[0] !== null ? (args[0] as { reference?: unknown }).reference : args[0],
+          'bot',
+        ),
+        args[1],
+        typeof args[2] === 'string' ? args[2] : undefined,
+      );
     default:
       throw new HookbotError(400, 'not-supported', `Unknown client method ${method}`);
   }

@@ -8,14 +8,19 @@ import { badRequest } from '../infra/errors.js';
 import type { Services } from '../services.js';
 
 export async function rollbackBot(services: Services, repo: Repository, botId: string, body: unknown): Promise<Bot> {
-  const version = (typeof body === 'object' && body !== null ? (body as { version?: unknown }).version : undefined) ?? undefined;
+  const version =
+    (typeof body === 'object' && body !== null ? (body as { version?: unknown }).version : undefined) ?? undefined;
   if ((typeof version !== 'string' && typeof version !== 'number') || String(version) === '') {
     throw badRequest('"version" (a Bot versionId from its _history) is required', 'version');
   }
   const current = await repo.read<Bot>('Bot', botId);
   const target = await repo.vread<Bot>('Bot', botId, String(version));
   const { meta: _meta, ...content } = target;
-  const restored = await repo.update<Bot>({ ...content, id: botId, meta: { versionId: current.meta?.versionId } } as Bot);
+  const restored = await repo.update<Bot>({
+    ...content,
+    id: botId,
+    meta: { versionId: current.meta?.versionId },
+  } as Bot);
   await services.bots.changed(repo.access.projectId, botId);
   return restored;
 }

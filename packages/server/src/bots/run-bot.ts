@@ -23,7 +23,12 @@ export function formatLogs(logs: LogLine[]): string {
 
 export async function runBot(run: BotRun): Promise<RunResult> {
   return run.runtime.run({
-    code: { botId: run.bot.id as string, version: run.code.version, code: run.code.code, ...(run.code.filename ? { filename: run.code.filename } : {}) },
+    code: {
+      botId: run.bot.id as string,
+      version: run.code.version,
+      code: run.code.code,
+      ...(run.code.filename ? { filename: run.code.filename } : {}),
+    },
     event: run.event,
     host: run.host,
     ...(run.clients ? { clients: run.clients } : {}),
@@ -48,7 +53,9 @@ export function runFailureError(result: Extract<RunResult, { ok: false }>): Hook
     case 'thrown':
       return new HookbotError(400, 'processing', `Bot failed: ${message}`);
     case 'overloaded':
-      return new HookbotError(503, 'throttled', 'Bot runtime is busy; retry shortly', { headers: { 'Retry-After': '1' } });
+      return new HookbotError(503, 'throttled', 'Bot runtime is busy; retry shortly', {
+        headers: { 'Retry-After': '1' },
+      });
     default:
       return new HookbotError(500, 'exception', 'Bot runtime failure');
   }

@@ -15,10 +15,17 @@ async function refusal(promise: Promise<unknown>): Promise<HookbotError> {
 }
 
 describe('isPrivateAddress', () => {
-  it.each(['127.0.0.1', '10.0.0.1', '172.16.5.4', '192.168.1.1', '169.254.169.254', '::1', 'fd00::1', '::ffff:10.0.0.1', '0.0.0.0'])(
-    '%s is private',
-    (ip) => expect(isPrivateAddress(ip)).toBe(true),
-  );
+  it.each([
+    '127.0.0.1',
+    '10.0.0.1',
+    '172.16.5.4',
+    '192.168.1.1',
+    '169.254.169.254',
+    '::1',
+    'fd00::1',
+    '::ffff:10.0.0.1',
+    '0.0.0.0',
+  ])('%s is private', (ip) => expect(isPrivateAddress(ip)).toBe(true));
   it.each(['8.8.8.8', '93.184.216.34', '2001:4860:4860::8888', '172.32.0.1'])('%s is public', (ip) =>
     expect(isPrivateAddress(ip)).toBe(false),
   );
@@ -27,7 +34,9 @@ describe('isPrivateAddress', () => {
 describe('checkOutboundUrl', () => {
   const prod = { development: false };
   it('accepts https to a public host', async () => {
-    await expect(checkOutboundUrl('https://ehr.example.org/fhir', prod, 'fhirServer', publicDns)).resolves.toBeInstanceOf(URL);
+    await expect(
+      checkOutboundUrl('https://ehr.example.org/fhir', prod, 'fhirServer', publicDns),
+    ).resolves.toBeInstanceOf(URL);
   });
   it('refuses http', async () => {
     const err = await refusal(checkOutboundUrl('http://ehr.example.org/fhir', prod, 'fhirServer', publicDns));
@@ -46,7 +55,9 @@ describe('checkOutboundUrl', () => {
   });
   it('allows a listed base URL, loopback only in development', async () => {
     const allowed = ['http://127.0.0.1:9999/fhir'];
-    await refusal(checkOutboundUrl('http://127.0.0.1:9999/fhir/Patient/1', { development: false, allowedBaseUrls: allowed }));
+    await refusal(
+      checkOutboundUrl('http://127.0.0.1:9999/fhir/Patient/1', { development: false, allowedBaseUrls: allowed }),
+    );
     await expect(
       checkOutboundUrl('http://127.0.0.1:9999/fhir/Patient/1', { development: true, allowedBaseUrls: allowed }),
     ).resolves.toBeInstanceOf(URL);

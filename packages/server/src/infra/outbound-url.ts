@@ -65,7 +65,8 @@ export async function checkOutboundUrl(
   raw: string,
   policy: OutboundPolicy,
   field?: string,
-  resolve: (host: string) => Promise<string[]> = async (host) => (await lookup(host, { all: true })).map((a) => a.address),
+  resolve: (host: string) => Promise<string[]> = async (host) =>
+    (await lookup(host, { all: true })).map((a) => a.address),
 ): Promise<URL> {
   let url: URL;
   try {
@@ -74,19 +75,24 @@ export async function checkOutboundUrl(
     throw blocked(`"${raw}" is not an absolute URL`, field);
   }
   if (url.username || url.password) throw blocked('URLs with credentials are not allowed', field);
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw blocked(`Scheme ${url.protocol} is not allowed`, field);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw blocked(`Scheme ${url.protocol} is not allowed`, field);
   if (withinAllowed(url, policy.allowedBaseUrls ?? [])) {
     if (isLoopbackHost(url.hostname) && !policy.development) {
       throw blocked('Loopback URLs are allowed only in development mode (NODE_ENV=development)', field);
     }
     return url;
   }
-  if (url.protocol !== 'https:') throw blocked(`${url.origin} must use https (or be an allowed base URL of the project)`, field);
+  if (url.protocol !== 'https:')
+    throw blocked(`${url.origin} must use https (or be an allowed base URL of the project)`, field);
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const addresses = isIP(host) ? [host] : await resolve(host).catch(() => []);
   if (addresses.length === 0) throw blocked(`Cannot resolve host ${host}`, field);
   if (addresses.some(isPrivateAddress)) {
-    throw blocked(`${url.origin} resolves to a private or loopback address; allow it as a project base URL to call it`, field);
+    throw blocked(
+      `${url.origin} resolves to a private or loopback address; allow it as a project base URL to call it`,
+      field,
+    );
   }
   return url;
 }

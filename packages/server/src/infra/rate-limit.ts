@@ -3,7 +3,11 @@ import type { Middleware } from 'koa';
 import { HookbotError } from './errors.js';
 import type { SharedState } from './shared-state.js';
 
-export function rateLimit(shared: SharedState, perMinute: number, keyOf: (ctx: Parameters<Middleware>[0]) => string): Middleware {
+export function rateLimit(
+  shared: SharedState,
+  perMinute: number,
+  keyOf: (ctx: Parameters<Middleware>[0]) => string,
+): Middleware {
   return async (ctx, next) => {
     if (perMinute > 0) {
       const window = Math.floor(Date.now() / 60_000);

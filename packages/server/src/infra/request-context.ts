@@ -40,7 +40,12 @@ export function requestContext(logger: Logger): Middleware {
       await next();
     } finally {
       ctx.state.log.info(
-        { method: ctx.method, route: matchedRoute(ctx), status: ctx.status, ms: +(performance.now() - started).toFixed(2) },
+        {
+          method: ctx.method,
+          route: matchedRoute(ctx),
+          status: ctx.status,
+          ms: +(performance.now() - started).toFixed(2),
+        },
         'request',
       );
     }

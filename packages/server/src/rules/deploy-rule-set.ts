@@ -58,12 +58,19 @@ export interface DeployedRuleSet {
 }
 
 export async function deployRuleSet(services: Services, repo: Repository, body: unknown): Promise<DeployedRuleSet> {
-  const ruleSet = (typeof body === 'object' && body !== null && 'ruleSet' in body ? (body as { ruleSet: unknown }).ruleSet : body) as unknown;
+  const ruleSet = (
+    typeof body === 'object' && body !== null && 'ruleSet' in body ? (body as { ruleSet: unknown }).ruleSet : body
+  ) as unknown;
   const doc = checkRuleSet(ruleSet);
   const result = await services.db.transaction(async (tx) => {
     const txRepo = createRepository(tx, repo.access, { baseUrl: repo.fhirBase });
     const existing = (await txRepo.searchResources<Bot>('Bot', { identifier: `${RULE_SET_SYSTEM}|${doc.id}` }))[0];
-    const attachment = await storeCodeBinary(txRepo, JSON.stringify(ruleSet), RULES_CONTENT_TYPE, `${doc.id}.rules.json`);
+    const attachment = await storeCodeBinary(
+      txRepo,
+      JSON.stringify(ruleSet),
+      RULES_CONTENT_TYPE,
+      `${doc.id}.rules.json`,
+    );
     const bot = {
       ...(existing ?? {}),
       resourceType: 'Bot',

@@ -10,7 +10,9 @@ import path from 'node:path';
 import { checkRuleSet } from './deploy-rule-set.js';
 
 export async function testRuleSet(body: unknown): Promise<{ passed: boolean; results: RuleSetTestResult[] }> {
-  const ruleSet = (typeof body === 'object' && body !== null && 'ruleSet' in body ? (body as { ruleSet: unknown }).ruleSet : body) as unknown;
+  const ruleSet = (
+    typeof body === 'object' && body !== null && 'ruleSet' in body ? (body as { ruleSet: unknown }).ruleSet : body
+  ) as unknown;
   checkRuleSet(ruleSet);
   // An empty folder: `requestFile` references resolve to nothing instead of to the server's files.
   const baseDir = await mkdtemp(path.join(tmpdir(), 'hookbot-rules-'));
