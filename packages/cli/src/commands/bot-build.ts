@@ -26,7 +26,7 @@ export async function botBuild(input: CommandContext & BotBuildOptions): Promise
   for (const bot of selectBots(project, input.names)) {
     built.push(
       await input.out.step(`Building ${bot.name}`, () => bundleBot(project, bot), {
-        report: (b) => `Built ${b.name} → ${path.relative(input.cwd, b.outfile)} (${formatBytes(b.bytes)})`,
+        report: (b) => `Built ${b.name} → ${path.relative(input.cwd, b.outfile)}, ${formatBytes(b.bytes)}`,
       }),
     );
   }

@@ -67,7 +67,7 @@ describe('bot create + bot build', () => {
     await botBuild({ ...ctx(), names: [] });
     const { handler } = await loadBundle(path.join(cwd, 'dist/echo.js'));
     expect(await handler({}, { input: { a: 1 } })).toEqual({ bot: 'echo', received: { a: 1 } });
-    expect(stderr).toMatch(/✓ Built echo → dist\/echo\.js \(\d+(\.\d)? (B|kB)\)/);
+    expect(stderr).toMatch(/✓ Built echo → dist\/echo\.js, \d+(\.\d)? (B|kB) \(\d+ ms\)/);
   });
 
   it('adds to an existing hookbot.config.json and refuses duplicates and bad names', async () => {

@@ -30,10 +30,10 @@ export async function botDeploy(input: CommandContext & BotDeployOptions): Promi
   const deployed: DeployedBot[] = [];
   for (const entry of bots) {
     const built = await out.step(`Building ${entry.name}`, () => bundleBot(project, entry), {
-      report: (b) => `Built ${entry.name} (${formatBytes(b.bytes)})`,
+      report: (b) => `Built ${entry.name}, ${formatBytes(b.bytes)}`,
     });
-    const { bot, created } = await out.step(`Saving Bot ${entry.name}`, () => upsertBot(api, entry), {
-      report: (r) => `${r.created ? 'Created' : 'Updated'} Bot/${r.bot.id} (${entry.name})`,
+    const { bot, action } = await out.step(`Saving Bot ${entry.name}`, () => upsertBot(api, entry), {
+      report: (r) => `${SAVED[r.action]} Bot/${r.bot.id} for ${entry.name}`,
     });
     const { code, sourceCode } = await readBuilt(built);
     const response = await out.step(
@@ -47,14 +47,22 @@ export async function botDeploy(input: CommandContext & BotDeployOptions): Promi
       { report: (r) => `Deployed ${entry.name}${versionOf(r) ? ` version ${versionOf(r)}` : ''}` },
     );
     const version = versionOf(response);
-    deployed.push({ name: entry.name, id: bot.id, created, ...(version ? { version } : {}), response });
+    deployed.push({
+      name: entry.name,
+      id: bot.id,
+      created: action === 'created',
+      ...(version ? { version } : {}),
+      response,
+    });
   }
   out.result({ deployed }, () =>
     deployed.map((d) => `${out.style.green('✓')} ${d.name} is live as Bot/${d.id}`).join('\n'),
   );
 }
 
-async function upsertBot(api: HookbotApi, entry: BotEntry): Promise<{ bot: BotResource; created: boolean }> {
+const SAVED = { created: 'Created', updated: 'Updated', unchanged: 'Found' } as const;
+
+async function upsertBot(api: HookbotApi, entry: BotEntry): Promise<{ bot: BotResource; action: keyof typeof SAVED }> {
   const existing = await findBot(api, entry.name);
   const fields = {
     name: entry.name,
@@ -65,14 +73,14 @@ async function upsertBot(api: HookbotApi, entry: BotEntry): Promise<{ bot: BotRe
     const { body } = await api.request<BotResource>('POST', '/fhir/R4/Bot', {
       json: { resourceType: 'Bot', ...fields },
     });
-    return { bot: body, created: true };
+    return { bot: body, action: 'created' };
   }
   const next: BotResource = { ...existing, ...fields };
   if (!entry.cdsService) delete next.cdsService;
   const same = (a: BotResource) => JSON.stringify([a.name, a.description, a.cdsService]);
-  if (same(next) === same(existing)) return { bot: existing, created: false };
+  if (same(next) === same(existing)) return { bot: existing, action: 'unchanged' };
   const { body } = await api.request<BotResource>('PUT', `/fhir/R4/Bot/${existing.id}`, { json: next });
-  return { bot: body, created: false };
+  return { bot: body, action: 'updated' };
 }
 
 /** The `$deploy` answer is loosely specified: `{version}`, `{bot: {meta.versionId}}` or the Bot itself. */

@@ -22,6 +22,7 @@ export interface AuditEventLike {
   outcome?: string;
   outcomeDesc?: string;
   meta?: { lastUpdated?: string };
+  type?: { code?: string };
   entity?: { what?: { reference?: string }; detail?: { type?: string; valueString?: string }[] }[];
 }
 
@@ -31,6 +32,10 @@ export interface LogEntry {
   ok: boolean;
   outcome?: string;
   message?: string;
+  /** What was audited (`execute`, a CDS call…), from AuditEvent.type. */
+  kind?: string;
+  /** The other entity details (version, durationMs, requestId…). */
+  details: Record<string, string>;
   logs: string[];
 }
 
@@ -65,11 +70,12 @@ async function fetchEntries(api: HookbotApi, botId: string, count: number, out: 
 /** FHIR AuditEvent.outcome: 0 success, 4 minor failure, 8 serious failure, 12 major failure. */
 export function toLogEntry(event: AuditEventLike): LogEntry {
   const logs: string[] = [];
+  const details: Record<string, string> = {};
   for (const entity of event.entity ?? []) {
     for (const detail of entity.detail ?? []) {
       if (typeof detail.valueString !== 'string') continue;
       const text = detail.valueString.replace(/\n$/, '');
-      if (detail.type && detail.type !== 'log' && detail.type !== 'logs') logs.push(`${detail.type}: ${text}`);
+      if (detail.type && detail.type !== 'log' && detail.type !== 'logs') details[detail.type] = text;
       else logs.push(...text.split('\n'));
     }
   }
@@ -80,13 +86,17 @@ export function toLogEntry(event: AuditEventLike): LogEntry {
     ok: event.outcome === undefined || event.outcome === '0',
     ...(event.outcome ? { outcome: event.outcome } : {}),
     ...(event.outcomeDesc ? { message: event.outcomeDesc } : {}),
+    ...(event.type?.code ? { kind: event.type.code } : {}),
+    details,
     logs,
   };
 }
 
 export function renderLogEntry(entry: LogEntry, style: Output['style']): string {
   const status = entry.ok ? style.green('ok    ') : style.red('failed');
-  const head = `${style.dim(entry.recorded ?? '-')}  ${status}${entry.message ? `  ${entry.message}` : ''}`;
+  const { version, durationMs } = entry.details;
+  const facts = [entry.kind, version ? `v${version}` : undefined, durationMs ? `${durationMs} ms` : undefined];
+  const head = [style.dim(entry.recorded ?? '-'), status, ...facts, entry.message].filter(Boolean).join('  ');
   return [head, ...entry.logs.map((line) => `    ${line}`)].join('\n');
 }
 

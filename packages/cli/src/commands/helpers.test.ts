@@ -41,9 +41,15 @@ describe('bot logs', () => {
       recorded: '2026-01-15T12:00:00Z',
       outcome: '8',
       outcomeDesc: 'Bot threw: boom',
+      type: { code: 'execute' },
       entity: [
         { what: { reference: 'Bot/1' }, detail: [{ type: 'log', valueString: 'first\nsecond\n' }] },
-        { detail: [{ type: 'version', valueString: '3' }] },
+        {
+          detail: [
+            { type: 'version', valueString: '3' },
+            { type: 'durationMs', valueString: '8.5' },
+          ],
+        },
       ],
     });
     expect(entry).toEqual({
@@ -52,10 +58,12 @@ describe('bot logs', () => {
       ok: false,
       outcome: '8',
       message: 'Bot threw: boom',
-      logs: ['first', 'second', 'version: 3'],
+      kind: 'execute',
+      details: { version: '3', durationMs: '8.5' },
+      logs: ['first', 'second'],
     });
     expect(renderLogEntry(entry, createStyle(false))).toBe(
-      '2026-01-15T12:00:00Z  failed  Bot threw: boom\n    first\n    second\n    version: 3',
+      '2026-01-15T12:00:00Z  failed  execute  v3  8.5 ms  Bot threw: boom\n    first\n    second',
     );
   });
 
@@ -64,6 +72,7 @@ describe('bot logs', () => {
       recorded: 't',
       ok: true,
       outcome: '0',
+      details: {},
       logs: [],
     });
   });

@@ -26,7 +26,7 @@ export async function rulesDeploy(input: CommandContext & RulesFileOptions): Pro
       api.request<DeployRulesResponse>('POST', '/fhir/R4/Bot/$deploy-rules', {
         json: { ruleSet: await inlineRequestFiles(doc, path.dirname(file)) },
       }),
-    { report: true },
+    { report: () => 'Deployed the rule set' },
   );
   const version = versionOf(body);
   out.result(
