@@ -5,7 +5,7 @@
  * `$rollback`. The Bot's code is built from the stored rule set when it is loaded (`bots/code.ts`), never uploaded.
  */
 import type { Bot } from '@medplum/fhirtypes';
-import { validateRuleSet, type BotCdsService } from '@hookbot/bots';
+import { validateRuleSet, type BotCdsService, type RuleSetDocument } from '@hookbot/bots';
 import { createRepository, type Repository } from '../fhir/repository.js';
 import { invalidIssues } from '../infra/errors.js';
 import type { Services } from '../services.js';
@@ -13,18 +13,7 @@ import { RULES_CONTENT_TYPE, storeCodeBinary } from '../bots/code.js';
 
 export const RULE_SET_SYSTEM = 'https://hookbot.dev/fhir/rule-set';
 
-interface RuleSetMetadata {
-  id: string;
-  version?: number | string;
-  hook: string;
-  title: string;
-  description: string;
-  usageRequirements?: string;
-  prefetch?: { key: string; query: string }[];
-  crd?: boolean;
-}
-
-export function checkRuleSet(doc: unknown): RuleSetMetadata {
+export function checkRuleSet(doc: unknown): RuleSetDocument {
   const validation = validateRuleSet(doc);
   if (!validation.valid) {
     throw invalidIssues(
@@ -37,10 +26,10 @@ export function checkRuleSet(doc: unknown): RuleSetMetadata {
       })),
     );
   }
-  return doc as RuleSetMetadata;
+  return doc as RuleSetDocument;
 }
 
-function cdsServiceOf(doc: RuleSetMetadata): BotCdsService {
+function cdsServiceOf(doc: RuleSetDocument): BotCdsService {
   return {
     hook: doc.hook,
     title: doc.title,
