@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getToken, request } from './support/http.js';
+import { getToken, outcomeIds, request } from './support/http.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 let t: TestServer;
@@ -86,6 +86,8 @@ describe('deploy and $execute over HTTP', () => {
     const res = await request(`${fhir()}/Bot/${id}/$execute`, { method: 'POST', token, json: {} });
     expect(res.status).toBe(422);
     expect(res.body.resourceType).toBe('OperationOutcome');
+    expect(outcomeIds(res).requestId).toBe(res.headers.get('x-request-id'));
+    expect(res.headers.get('traceparent')).toContain(outcomeIds(res).traceId as string);
   });
 
   it('reports a bot that throws, times out or returns junk as an OperationOutcome, and keeps serving', async () => {
@@ -122,5 +124,70 @@ describe('deploy and $execute over HTTP', () => {
     const res = await request(`${fhir()}/Bot/${id}/$execute`, { method: 'POST', token, json: {} });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ found: 1, family: 'Bixby', payer: 'acme' });
+  });
+
+  it('answers GET $execute with the query as input', async () => {
+    const id = await createBot('query');
+    await deploy(id, `exports.handler = async (medplum, event) => event.input;`);
+    const res = await request(`${fhir()}/Bot/${id}/$execute?member=M23462346&plan=GRP2245`, { token });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ member: 'M23462346', plan: 'GRP2245' });
+  });
+
+  it('contains a bot that calls executeBot on itself, and keeps serving', async () => {
+    const id = await createBot('recursive');
+    await deploy(
+      id,
+      `exports.handler = async (medplum, event) => medplum.executeBot(event.bot.reference, event.input);`,
+    );
+    const res = await request(`${fhir()}/Bot/${id}/$execute`, { method: 'POST', token, json: {} });
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body)).toMatch(/nesting is limited/);
+    expect((await request(`${t.url}/healthcheck`)).status).toBe(200);
+  });
+});
+
+describe('a bot cannot reach another tenant', () => {
+  it('reads, searches and writes only inside its own project', async () => {
+    const admin = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
+    const other = await request<{ client: { clientId: string; clientSecret: string } }>(`${t.url}/admin/projects`, {
+      method: 'POST',
+      token: admin,
+      json: { name: 'other-payer' },
+    });
+    const otherToken = await getToken(t.url, other.body.client.clientId, other.body.client.clientSecret);
+    const secret = await request<{ id: string }>(`${fhir()}/Patient`, {
+      method: 'POST',
+      token: otherToken,
+      json: { resourceType: 'Patient', name: [{ family: 'Secret' }] },
+    });
+    expect(secret.status).toBe(201);
+
+    const id = await createBot('snoop');
+    await deploy(
+      id,
+      `exports.handler = async (medplum, event) => {
+        const out = {};
+        try { out.read = await medplum.readResource('Patient', event.input.id); } catch (e) { out.readError = e.message; }
+        out.search = (await medplum.searchResources('Patient', { _id: event.input.id })).length;
+        try { await medplum.updateResource({ resourceType: 'Patient', id: event.input.id, name: [{ family: 'Owned' }], meta: { versionId: '1' } }); out.update = 'done'; } catch (e) { out.updateError = e.message; }
+        try { await medplum.deleteResource('Patient', event.input.id); out.deleted = true; } catch (e) { out.deleteError = e.message; }
+        return out;
+      };`,
+    );
+    const res = await request<Record<string, unknown>>(`${fhir()}/Bot/${id}/$execute`, {
+      method: 'POST',
+      token,
+      json: { id: secret.body.id },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.read).toBeUndefined();
+    expect(String(res.body.readError)).toMatch(/not found/i);
+    expect(res.body.search).toBe(0);
+    const still = await request<{ name: { family: string }[] }>(`${fhir()}/Patient/${secret.body.id}`, {
+      token: otherToken,
+    });
+    expect(still.status).toBe(200);
+    expect(still.body.name[0]?.family).toBe('Secret');
   });
 });
