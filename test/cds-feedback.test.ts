@@ -12,27 +12,47 @@ let serviceId: string;
 
 beforeAll(async () => {
   h = await startCdsHarness();
-  serviceId = await h.deployService({ hook: 'patient-view', title: 'Feedback', description: 'Feedback target' }, SCRIPT_BOT);
+  serviceId = await h.deployService(
+    { hook: 'patient-view', title: 'Feedback', description: 'Feedback target' },
+    SCRIPT_BOT,
+  );
 });
 afterAll(async () => h?.stop());
 
 const send = (body: unknown, id = serviceId, token = h.token) =>
   request(`${h.t.url}/cds-services/${id}/feedback`, { method: 'POST', token, json: body });
 
-type Event = { outcome: string; recorded: string; entity: { what: { reference: string }; detail: { type: string; valueString: string }[] }[] };
+type Event = {
+  outcome: string;
+  recorded: string;
+  entity: { what: { reference: string }; detail: { type: string; valueString: string }[] }[];
+};
 
 async function feedbackEvents(card: string): Promise<Event[]> {
-  const res = await request<{ entry?: { resource: Event }[] }>(`${h.fhir}/AuditEvent?subtype=cds-feedback&entity=Bot/${serviceId}&_count=100`, { token: h.token });
+  const res = await request<{ entry?: { resource: Event }[] }>(
+    `${h.fhir}/AuditEvent?subtype=cds-feedback&entity=Bot/${serviceId}&_count=100`,
+    { token: h.token },
+  );
   expect(res.status).toBe(200);
-  return (res.body.entry ?? []).map((e) => e.resource).filter((e) => e.entity[0]?.detail.some((d) => d.type === 'card' && d.valueString === card));
+  return (res.body.entry ?? [])
+    .map((e) => e.resource)
+    .filter((e) => e.entity[0]?.detail.some((d) => d.type === 'card' && d.valueString === card));
 }
 
-const values = (event: Event | undefined, type: string) => event?.entity[0]?.detail.filter((d) => d.type === type).map((d) => d.valueString) ?? [];
+const values = (event: Event | undefined, type: string) =>
+  event?.entity[0]?.detail.filter((d) => d.type === type).map((d) => d.valueString) ?? [];
 
 describe('feedback', () => {
   it('stores accepted feedback with its suggestions, searchable by subtype', async () => {
     const res = await send({
-      feedback: [{ card: 'card-accepted-1', outcome: 'accepted', acceptedSuggestions: [{ id: 'sugg-1' }], outcomeTimestamp: '2026-03-01T10:00:00Z' }],
+      feedback: [
+        {
+          card: 'card-accepted-1',
+          outcome: 'accepted',
+          acceptedSuggestions: [{ id: 'sugg-1' }],
+          outcomeTimestamp: '2026-03-01T10:00:00Z',
+        },
+      ],
     });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const [event] = await feedbackEvents('card-accepted-1');
@@ -48,7 +68,10 @@ describe('feedback', () => {
         {
           card: 'card-over-1',
           outcome: 'overridden',
-          overrideReason: { reason: { system: 'http://acme.example.org/reasons', code: 'pt-declined', display: 'Patient declined' }, userComment: 'Discussed' },
+          overrideReason: {
+            reason: { system: 'http://acme.example.org/reasons', code: 'pt-declined', display: 'Patient declined' },
+            userComment: 'Discussed',
+          },
           outcomeTimestamp: '2026-03-01T10:05:00Z',
         },
       ],
@@ -66,7 +89,11 @@ describe('feedback', () => {
         {
           card: 'card-over-2',
           outcome: 'overridden',
-          overrideReasons: [{ reason: { system: 'http://acme.example.org/reasons', code: 'not-applicable', display: 'Not applicable' } }],
+          overrideReasons: [
+            {
+              reason: { system: 'http://acme.example.org/reasons', code: 'not-applicable', display: 'Not applicable' },
+            },
+          ],
           outcomeTimestamp: '2026-03-01T10:06:00Z',
         },
       ],
@@ -86,7 +113,13 @@ describe('feedback', () => {
     expect(res.status).toBe(400);
     expect(expressions(res)).toContain('feedback[1].outcome');
     expect(await feedbackEvents('card-partial-ok')).toEqual([]);
-    for (const body of [{}, { feedback: [] }, { feedback: [{ outcome: 'accepted', outcomeTimestamp: '2026-03-01T10:00:00Z' }] }, 'x', null]) {
+    for (const body of [
+      {},
+      { feedback: [] },
+      { feedback: [{ outcome: 'accepted', outcomeTimestamp: '2026-03-01T10:00:00Z' }] },
+      'x',
+      null,
+    ]) {
       const bad = await send(body);
       expect(bad.status, JSON.stringify(body)).toBe(400);
     }
@@ -107,13 +140,21 @@ describe('feedback', () => {
         { card: 'card-stats', outcome: 'overridden', outcomeTimestamp: '2026-03-02T10:02:00Z' },
       ],
     });
-    const res = await request<{ services: { serviceId: string; accepted: number; overridden: number; cards: { card: string; accepted: number; overridden: number }[] }[] }>(
-      `${h.t.url}/cds-feedback/stats`,
-      { token: h.token },
-    );
+    const res = await request<{
+      services: {
+        serviceId: string;
+        accepted: number;
+        overridden: number;
+        cards: { card: string; accepted: number; overridden: number }[];
+      }[];
+    }>(`${h.t.url}/cds-feedback/stats`, { token: h.token });
     expect(res.status).toBe(200);
     const service = res.body.services.find((s) => s.serviceId === serviceId);
-    expect(service?.cards.find((c) => c.card === 'card-stats')).toEqual({ card: 'card-stats', accepted: 2, overridden: 1 });
+    expect(service?.cards.find((c) => c.card === 'card-stats')).toEqual({
+      card: 'card-stats',
+      accepted: 2,
+      overridden: 1,
+    });
     expect(service?.accepted).toBeGreaterThanOrEqual(3);
     expect((await request(`${h.t.url}/cds-feedback/stats`)).status).toBe(401);
   });

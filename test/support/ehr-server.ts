@@ -117,7 +117,8 @@ const FHIR_PREFIX = '/fhir/';
 
 export async function startEhrServer(): Promise<EhrServer> {
   const resources = ehrResources();
-  let ehr: EhrServer;
+  // Filled in once the port is known; the request handler only runs after that.
+  const ehr = {} as EhrServer;
   const server = http.createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://localhost');
@@ -179,7 +180,7 @@ export async function startEhrServer(): Promise<EhrServer> {
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   const origin = `http://127.0.0.1:${port}`;
-  ehr = {
+  Object.assign(ehr, {
     origin,
     fhirBase: `${origin}/fhir`,
     jwksUri: `${origin}/jwks`,
@@ -196,6 +197,6 @@ export async function startEhrServer(): Promise<EhrServer> {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
     },
-  };
+  } satisfies EhrServer);
   return ehr;
 }

@@ -1,0 +1,292 @@
+/**
+ * A warm CDS Hooks invocation (prefetch supplied, trivial bot) over HTTP, measured with wrk at 4 and 32
+ * connections, three ways: (i) with a Hookbot access token, (ii) with a CDS client JWT (ES256), (iii) a bare Koa
+ * route returning the same JSON — the floor. Prints median, p99, requests/s and the ratio to the floor.
+ *
+ * JWT run: each client JWT is single-use (jti replay protection), so a file of unique pre-signed JWTs is
+ * generated first and a wrk Lua script hands each thread its own slice, one JWT per request: the numbers include
+ * signature verification and the jti `SET NX`. Any non-2xx (e.g. a replay if the list ran out) is reported.
+ *
+ * Run: `npm run bench -- cds`. Needs `wrk` on the PATH. The server runs in this process on PGlite, port 0.
+ */
+import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import Koa from 'koa';
+import { getToken, request } from '../test/support/http.js';
+import { startTestServer } from '../test/support/server.js';
+
+const run = promisify(execFile);
+const DURATION_S = Number(process.env.BENCH_CDS_SECONDS ?? 6);
+const CONNECTIONS = [4, 32];
+const THREADS = 2;
+/** Enough unique JWTs for the longest JWT run at a generous rate. */
+const JWT_COUNT = Number(process.env.BENCH_CDS_JWTS ?? 60_000);
+
+const BOT = `exports.handler = async (medplum, event) => ({
+  cards: [{ summary: 'Coverage on file: ' + event.input.prefetch.patient.id, indicator: 'info', source: { label: 'bench' } }],
+});`;
+
+const RESPONSE = {
+  cards: [
+    {
+      uuid: '7a0f4a57-4d2b-4a0e-9a39-6f0b8a8a4c11',
+      summary: 'Coverage on file: pat-a',
+      indicator: 'info',
+      source: { label: 'bench' },
+    },
+  ],
+};
+
+const BODY = JSON.stringify({
+  hook: 'patient-view',
+  hookInstance: 'd1577c69-dfbe-44ad-ba6d-3e05e953b2ea',
+  context: { userId: 'Practitioner/prac-1', patientId: 'pat-a' },
+  prefetch: {
+    patient: {
+      resourceType: 'Patient',
+      id: 'pat-a',
+      name: [{ family: 'Able', given: ['Ada'] }],
+      birthDate: '1970-01-01',
+    },
+  },
+});
+
+const LUA = `
+local tokens = {}
+local counter = 0
+local threads = {}
+function setup(thread)
+  thread:set("tid", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  local total = tonumber(args[1])
+  local i = 0
+  for line in io.lines(args[2]) do
+    if i % total == tid then table.insert(tokens, line) end
+    i = i + 1
+  end
+  if #tokens == 0 then
+    for line in io.lines(args[2]) do table.insert(tokens, line) end
+  end
+  local f = io.open(args[3], "r")
+  body = f:read("*a")
+  f:close()
+end
+function request()
+  counter = counter + 1
+  local token = tokens[((counter - 1) % #tokens) + 1]
+  return wrk.format("POST", nil, { ["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json" }, body)
+end
+`;
+
+export interface CdsBenchRow {
+  target: string;
+  connections: number;
+  p50Ms: number;
+  p99Ms: number;
+  rps: number;
+  non2xx: number;
+}
+
+function toMs(value: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(value.trim());
+  if (!m) return NaN;
+  const n = Number(m[1]);
+  return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
+}
+
+async function wrk(
+  url: string,
+  connections: number,
+  seconds: number,
+  files: { tokens: string; body: string; script: string },
+): Promise<Omit<CdsBenchRow, 'target'>> {
+  const { stdout } = await run('wrk', [
+    '-t',
+    String(Math.min(THREADS, connections)),
+    '-c',
+    String(connections),
+    '-d',
+    `${seconds}s`,
+    '--latency',
+    '-s',
+    files.script,
+    url,
+    '--',
+    String(Math.min(THREADS, connections)),
+    files.tokens,
+    files.body,
+  ]);
+  const pick = (re: RegExp) => re.exec(stdout)?.[1] ?? '';
+  return {
+    connections,
+    p50Ms: toMs(pick(/^\s*50%\s+(\S+)/m)),
+    p99Ms: toMs(pick(/^\s*99%\s+(\S+)/m)),
+    rps: Number(pick(/Requests\/sec:\s+([\d.]+)/)),
+    non2xx: Number(pick(/Non-2xx or 3xx responses:\s+(\d+)/) || 0),
+  };
+}
+
+async function startFloor(): Promise<{ url: string; stop(): Promise<void> }> {
+  const app = new Koa();
+  const router = new Router();
+  app.use(bodyParser());
+  router.post('/floor', (ctx) => {
+    ctx.body = RESPONSE;
+  });
+  app.use(router.routes());
+  const server = http.createServer(app.callback()).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/floor`,
+    stop: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+export async function benchCds(): Promise<CdsBenchRow[]> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'hookbot-bench-cds-'));
+  const t = await startTestServer({ store: 'pglite' });
+  const floor = await startFloor();
+  try {
+    const token = await getToken(t.url, t.demo.clientId, t.demo.clientSecret);
+    const admin = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
+    const bot = await request<{ id: string }>(`${t.url}/fhir/R4/Bot`, {
+      method: 'POST',
+      token,
+      json: {
+        resourceType: 'Bot',
+        name: 'bench',
+        cdsService: {
+          hook: 'patient-view',
+          title: 'Bench',
+          description: 'Bench',
+          prefetch: [{ key: 'patient', query: 'Patient/{{context.patientId}}' }],
+        },
+      },
+    });
+    await request(`${t.url}/fhir/R4/Bot/${bot.body.id}/$deploy`, { method: 'POST', token, json: { code: BOT } });
+    const serviceUrl = `${t.url}/cds-services/${bot.body.id}`;
+
+    const issuer = `https://ehr.bench.example.org/${randomUUID()}`;
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'bench-1', alg: 'ES256' };
+    const client = await request(`${t.url}/admin/projects/${t.demo.projectId}/clients`, {
+      method: 'POST',
+      token: admin,
+      json: { name: 'bench EHR', issuer, jwks: { keys: [jwk] } },
+    });
+    if (client.status !== 201) throw new Error(`client registration failed: ${JSON.stringify(client.body)}`);
+
+    process.stdout.write(`signing ${JWT_COUNT} unique client JWTs...\n`);
+    const now = Math.floor(Date.now() / 1000);
+    const jwts: string[] = [];
+    for (let i = 0; i < JWT_COUNT; i++) {
+      jwts.push(
+        await new SignJWT({ jti: randomUUID() })
+          .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid: 'bench-1' })
+          .setIssuer(issuer)
+          .setAudience(serviceUrl)
+          .setIssuedAt(now)
+          .setExpirationTime(now + 900)
+          .sign(privateKey),
+      );
+    }
+    const files = {
+      script: path.join(dir, 'cds.lua'),
+      body: path.join(dir, 'body.json'),
+      access: path.join(dir, 'access.txt'),
+      jwts: path.join(dir, 'jwts.txt'),
+    };
+    await writeFile(files.script, LUA);
+    await writeFile(files.body, BODY);
+    await writeFile(files.access, `${token}\n`);
+    // A few JWTs warm the JWT path; the rest are split between the two JWT runs.
+    const warmJwts = jwts.splice(0, 200);
+    const perRun = Math.floor(jwts.length / CONNECTIONS.length);
+
+    // Warm: compile the bot, fill every cache (Bot, code, settings, keys), JIT the handlers.
+    const warm = async (auth: string, url = serviceUrl) => {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${auth}`, 'Content-Type': 'application/json' },
+        body: BODY,
+      });
+      if (res.status !== 200) throw new Error(`warm-up call failed: ${res.status} ${await res.text()}`);
+    };
+    for (let i = 0; i < 300; i++) await warm(token);
+    for (const jwt of warmJwts) await warm(jwt);
+    for (let i = 0; i < 300; i++) await warm(token, floor.url);
+
+    // BENCH_CDS_TARGETS=access,jwt,floor narrows a run (for profiling).
+    const targets = (process.env.BENCH_CDS_TARGETS ?? 'floor,access,jwt').split(',');
+    const rows: CdsBenchRow[] = [];
+    for (const [c, connections] of CONNECTIONS.entries()) {
+      const jwtFile = path.join(dir, `jwts-${connections}.txt`);
+      await writeFile(jwtFile, jwts.slice(c * perRun, (c + 1) * perRun).join('\n') + '\n');
+      const common = { script: files.script, body: files.body };
+      if (targets.includes('floor'))
+        rows.push({
+          target: 'floor (bare Koa)',
+          ...(await wrk(floor.url, connections, DURATION_S, { ...common, tokens: files.access })),
+        });
+      if (targets.includes('access'))
+        rows.push({
+          target: 'cds, access token',
+          ...(await wrk(serviceUrl, connections, DURATION_S, { ...common, tokens: files.access })),
+        });
+      if (targets.includes('jwt'))
+        rows.push({
+          target: 'cds, client JWT',
+          ...(await wrk(serviceUrl, connections, DURATION_S, { ...common, tokens: jwtFile })),
+        });
+    }
+    print(rows);
+    return rows;
+  } finally {
+    await floor.stop();
+    await t.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function print(rows: CdsBenchRow[]): void {
+  const floorOf = (connections: number) =>
+    rows.find((r) => r.connections === connections && r.target.startsWith('floor'));
+  const lines = [
+    `wrk ${THREADS} threads, ${DURATION_S} s per run, warm POST with prefetch supplied (p50/p99 from wrk --latency)`,
+    'target                 conns   p50 ms   p99 ms      req/s   vs floor   non-2xx',
+  ];
+  for (const r of rows) {
+    const f = floorOf(r.connections);
+    const ratio = f && r.rps ? `${(f.rps / r.rps).toFixed(1)}x slower` : '';
+    lines.push(
+      `${r.target.padEnd(22)} ${String(r.connections).padStart(5)} ${r.p50Ms.toFixed(2).padStart(8)} ${r.p99Ms.toFixed(2).padStart(8)} ${r.rps.toFixed(0).padStart(10)}   ${(r.target.startsWith('floor') ? '-' : ratio).padEnd(12)} ${r.non2xx}`,
+    );
+  }
+  const check = (target: string) => {
+    const four = rows.find((r) => r.target === target && r.connections === 4);
+    const many = rows.find((r) => r.target === target && r.connections === 32);
+    const ok = four && many && four.p50Ms < 3 && four.p99Ms < 10 && many.rps >= 800;
+    return `${target}: ${ok ? 'meets' : 'MISSES'} the targets (4 conns p50 < 3 ms, p99 < 10 ms; 32 conns ≥ 800/s)`;
+  };
+  lines.push(check('cds, access token'), check('cds, client JWT'));
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await benchCds();
+  process.exit(0);
+}
