@@ -1,6 +1,6 @@
 /**
  * AuditEvents for bot executions and CDS invocations, written off the response's critical path: events queue
- * in memory and a background flush writes them in batches; `close()` drains the queue, so a graceful shutdown
+ * in memory and a background flush writes them in batches (one transaction per project and batch); `close()` drains the queue, so a graceful shutdown
  * loses none. Each event is written into its own project with the server's system access.
  */
 import type { AuditEvent, AuditEventEntityDetail } from '@medplum/fhirtypes';
@@ -85,11 +85,17 @@ export class AuditWriter {
     this.queue = [];
     if (batch.length === 0) return;
     this.flushing = (async () => {
+      const byProject = new Map<string, AuditEvent[]>();
       for (const { record, at } of batch) {
+        const list = byProject.get(record.projectId) ?? [];
+        list.push(toAuditEvent(record, at));
+        byProject.set(record.projectId, list);
+      }
+      for (const [projectId, events] of byProject) {
         try {
-          await createRepository(this.db, projectSystemAccess(record.projectId)).create(toAuditEvent(record, at));
+          await createRepository(this.db, projectSystemAccess(projectId)).createMany(events);
         } catch (err) {
-          this.log.error({ err, botId: record.botId }, 'audit write failed');
+          this.log.error({ err, projectId, count: events.length }, 'audit write failed');
         }
       }
     })();

@@ -10,7 +10,7 @@ import { searchResources } from './search/execute.js';
 import type { SearchQuery } from './search/parse.js';
 import { fhirBaseUrl, type StoreContext } from './store/context.js';
 import { readResource, resourceHistory, vreadResource } from './store/read.js';
-import { createResource, deleteResource, updateResource, type UpdateOptions } from './store/write.js';
+import { createResource, createResources, deleteResource, updateResource, type UpdateOptions } from './store/write.js';
 
 export interface Repository {
   readonly access: AccessPolicy;
@@ -18,6 +18,8 @@ export interface Repository {
   readonly fhirBase: string;
   /** Assigns a new id, `meta.versionId` "1" and `meta.lastUpdated`. */
   create<T extends Resource>(resource: T): Promise<T>;
+  /** Creates several new resources in one transaction (all or nothing). */
+  createMany<T extends Resource>(resources: T[]): Promise<T[]>;
   /** 404 when missing or in another project, 410 when deleted. */
   read<T extends Resource>(resourceType: string, id: string): Promise<T>;
   vread<T extends Resource>(resourceType: string, id: string, versionId: string): Promise<T>;
@@ -40,6 +42,7 @@ export function createRepository(db: Database, access: AccessPolicy, options: Re
     access,
     fhirBase: ctx.fhirBase,
     create: (resource) => createResource(ctx, resource),
+    createMany: (resources) => createResources(ctx, resources),
     read: (resourceType, id) => readResource(ctx, resourceType, id),
     vread: (resourceType, id, versionId) => vreadResource(ctx, resourceType, id, versionId),
     update: (resource, opts) => updateResource(ctx, resource, opts),

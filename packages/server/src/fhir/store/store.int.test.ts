@@ -31,6 +31,32 @@ function failingOn(db: Database, pattern: RegExp): Database {
 withStores('FHIR store', (getDb) => {
   const repo = (access = testAccess()) => createRepository(getDb(), access, { baseUrl: 'http://hookbot.test' });
 
+  describe('createMany', () => {
+    it('writes every resource, searchable, in one go', async () => {
+      const r = repo();
+      const created = await r.createMany([
+        patient({ name: [{ family: 'Many-1' }] }),
+        patient({ name: [{ family: 'Many-2' }] }),
+      ]);
+      expect(created.map((p) => p.meta?.versionId)).toEqual(['1', '1']);
+      const found = await r.searchResources<Patient>('Patient', { family: 'Many-' });
+      expect(found.map((p) => p.name?.[0]?.family).sort()).toEqual(['Many-1', 'Many-2']);
+      expect((await r.history('Patient', created[0]?.id as string)).entry).toHaveLength(1);
+    });
+
+    it('writes nothing when one resource is invalid or a statement fails', async () => {
+      const r = repo();
+      await rejection(
+        r.createMany([patient({ name: [{ family: 'Never-1' }] }), { resourceType: 'NotAType' } as never]),
+      );
+      const failing = createRepository(failingOn(getDb(), /INSERT INTO fhir_index/), testAccess());
+      await expect(failing.createMany([patient({ name: [{ family: 'Never-2' }] })])).rejects.toThrow(
+        'injected failure',
+      );
+      expect(await r.searchResources('Patient', { family: 'Never-' })).toHaveLength(0);
+    });
+  });
+
   describe('create and read', () => {
     it('assigns id, versionId 1 and lastUpdated, and reads it back', async () => {
       const r = repo();

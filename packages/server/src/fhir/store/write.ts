@@ -32,6 +32,42 @@ export async function createResource<T extends Resource>(ctx: StoreContext, inpu
   return resource as T;
 }
 
+/**
+ * Creates many new resources in one transaction with one statement per table: for server-written records (audit)
+ * where per-resource round trips would dominate. All or nothing.
+ */
+export async function createResources<T extends Resource>(ctx: StoreContext, inputs: T[]): Promise<T[]> {
+  if (inputs.length === 0) return [];
+  const resources = inputs.map((input) => {
+    const validated = validateForWrite(input);
+    authorize(ctx, validated.resourceType, 'c');
+    return stamp(validated, randomUUID(), 1);
+  });
+  const projectId = ctx.access.projectId;
+  const versions = resources.map((r) => ({
+    resource_type: r.resourceType,
+    id: r.id,
+    last_updated: r.meta?.lastUpdated,
+    content: r,
+  }));
+  const index = resources.flatMap((r) =>
+    extractIndexRows(r).map((row) => ({ ...row, resource_type: r.resourceType, resource_id: r.id })),
+  );
+  await ctx.db.transaction(async (tx) => {
+    for (const table of ['fhir_resources', 'fhir_history']) {
+      await tx.query(
+        `INSERT INTO ${table} (project_id, resource_type, id, version_id, last_updated, deleted, content)
+         SELECT $1, x.resource_type, x.id, 1, x.last_updated::timestamptz, false, x.content
+         FROM jsonb_to_recordset($2::jsonb) AS x(resource_type text, id text, last_updated text, content jsonb)`,
+        [projectId, JSON.stringify(versions)],
+      );
+    }
+    if (index.length > 0) await insertIndexRows(tx, projectId, index);
+  });
+  noteWrite(ctx.db);
+  return resources as T[];
+}
+
 export async function updateResource<T extends Resource>(
   ctx: StoreContext,
   input: T,
@@ -169,16 +205,21 @@ async function writeVersion(tx: Database, projectId: string, resource: Resource,
       id,
     ]);
   }
-  const rows = extractIndexRows(resource);
+  const rows = extractIndexRows(resource).map((row) => ({ ...row, resource_type: resourceType, resource_id: id }));
   if (rows.length > 0) {
-    await tx.query(
-      `INSERT INTO fhir_index
-         (project_id, resource_type, resource_id, code, system, value, norm, low, high, num, ref_type, ref_id)
-       SELECT $1, $2, $3, x.code, x.system, x.value, x.norm, x.low::timestamptz, x.high::timestamptz, x.num::numeric,
-              x.ref_type, x.ref_id
-       FROM jsonb_to_recordset($4::jsonb) AS x(code text, system text, value text, norm text, low text, high text,
-                                               num text, ref_type text, ref_id text)`,
-      [projectId, resourceType, id, JSON.stringify(rows)],
-    );
+    await insertIndexRows(tx, projectId, rows);
   }
+}
+
+async function insertIndexRows(tx: Database, projectId: string, rows: object[]): Promise<void> {
+  await tx.query(
+    `INSERT INTO fhir_index
+       (project_id, resource_type, resource_id, code, system, value, norm, low, high, num, ref_type, ref_id)
+     SELECT $1, x.resource_type, x.resource_id, x.code, x.system, x.value, x.norm, x.low::timestamptz,
+            x.high::timestamptz, x.num::numeric, x.ref_type, x.ref_id
+     FROM jsonb_to_recordset($2::jsonb) AS x(resource_type text, resource_id text, code text, system text,
+                                             value text, norm text, low text, high text, num text, ref_type text,
+                                             ref_id text)`,
+    [projectId, JSON.stringify(rows)],
+  );
 }
