@@ -1,0 +1,346 @@
+/**
+ * Attack suite, part 2: CPU, memory, timers, log floods and the host bridge (issue 3). Part 1 is attacks.test.ts.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BotRuntime, type HostCall, type RunResult } from './index.js';
+import { bot, HostError, memoryHost, sleep } from './testing/helpers.js';
+
+const rt = new BotRuntime({ defaultLimits: { timeoutMs: 1000, memoryMb: 32 } });
+const resources = {
+  'Patient/a1': { resourceType: 'Patient', id: 'a1', tenant: 'a' },
+  'Patient/b1': { resourceType: 'Patient', id: 'b1', tenant: 'b', secret: 'tenant b data' },
+};
+const { host, calls } = memoryHost(resources);
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+let rssBefore = 0;
+
+beforeAll(async () => {
+  process.on('unhandledRejection', onUnhandled);
+  await rt.run({ code: bot('exports.handler = async () => 1;'), event: {}, host });
+  rssBefore = process.memoryUsage().rss;
+});
+
+afterAll(async () => {
+  process.off('unhandledRejection', onUnhandled);
+  await rt.close();
+});
+
+async function failure(code: string, h: HostCall = host): Promise<Extract<RunResult, { ok: false }>> {
+  const r = await rt.run({ code: bot(code), event: {}, host: h });
+  if (r.ok) throw new Error(`expected a failure, got ${JSON.stringify(r.result)}`);
+  return r;
+}
+
+async function result(code: string, h: HostCall = host, event: unknown = {}): Promise<unknown> {
+  const r = await rt.run({ code: bot(code), event, host: h });
+  if (!r.ok) throw new Error(`expected ok, got ${r.kind}: ${r.message}`);
+  return r.result;
+}
+
+describe('CPU and wall clock', () => {
+  it('41 an infinite synchronous loop', async () => {
+    expect((await failure('exports.handler = async () => { for (;;) {} };')).kind).toBe('timeout');
+  });
+
+  it('42 an infinite loop in the top level', async () => {
+    expect((await failure('for (;;) {}\nexports.handler = async () => 1;')).kind).toBe('timeout');
+  });
+
+  it('43 an infinite async loop', async () => {
+    expect((await failure('exports.handler = async () => { for (;;) await null; };')).kind).toBe('timeout');
+  });
+
+  it('44 a microtask flood', async () => {
+    const r = await failure('exports.handler = () => { const f = () => Promise.resolve().then(f); return f(); };');
+    expect(['timeout', 'memory']).toContain(r.kind);
+  });
+
+  it('45 a never-settling promise disposes the isolate', async () => {
+    const before = rt.stats().disposed.timeout;
+    expect((await failure('exports.handler = () => new Promise(() => {});')).kind).toBe('timeout');
+    expect(rt.stats().disposed.timeout).toBe(before + 1);
+  });
+
+  it('46 a CPU loop after awaiting a client call', async () => {
+    const r = await failure(`exports.handler = async (m) => { await m.readResource('Patient', 'a1'); for (;;) {} };`);
+    expect(r.kind).toBe('timeout');
+  });
+
+  it('47 an endless loop of client calls', async () => {
+    const before = calls.length;
+    const r = await failure(
+      `exports.handler = async (m) => { for (;;) { try { await m.readResource('Patient', 'a1'); } catch {} } };`,
+    );
+    expect(r.kind).toBe('timeout');
+    expect(calls.length - before).toBeLessThanOrEqual(1000);
+  });
+
+  it('48 regular-expression backtracking (ReDoS)', async () => {
+    const r = await failure(`exports.handler = async () => /^(a+)+$/.test('a'.repeat(40) + '!');`);
+    expect(r.kind).toBe('timeout');
+  });
+
+  it('49 Atomics.wait is unavailable', async () => {
+    const r = await failure(
+      'exports.handler = async () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5000);',
+    );
+    expect(r.kind).toBe('thrown');
+  });
+
+  it('50 deep recursion', async () => {
+    const r = await failure('exports.handler = async () => { const f = (n) => f(n + 1) + 1; return f(0); };');
+    expect(r.kind).toBe('thrown');
+    expect(r.message).toMatch(/Maximum call stack size exceeded/);
+  });
+});
+
+describe('memory', () => {
+  it('51 an array bomb is stopped and does not affect another bot', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const other = rt.run({
+      code: bot(`exports.handler = async (m) => 'other ' + (await m.readResource('Patient', 'a1')).id;`),
+      event: {},
+      host: async (...args) => {
+        await gate;
+        return host(...args);
+      },
+    });
+    const bomb = bot('exports.handler = async () => { const a = []; for (;;) a.push(new Array(1e5).fill(1)); };');
+    const r = await rt.run({ code: bomb, event: {}, host });
+    release();
+    expect(r.ok === false && r.kind).toBe('memory');
+    expect((await other).ok && (await other).ok).toBe(true);
+    const again = await rt.run({
+      code: { ...bomb, code: 'exports.handler = async () => "recovered";' },
+      event: {},
+      host,
+    });
+    expect(again.ok && again.result).toBe('recovered');
+  });
+
+  it('52 a string bomb', async () => {
+    const r = await failure(`exports.handler = async () => { let s = 'x'; for (;;) s += s; };`);
+    expect(['thrown', 'memory']).toContain(r.kind);
+  });
+
+  it('53 a Map bomb is contained, and the catastrophic error it causes is reported', async () => {
+    // Growing a hash table (Map, Set, WeakMap, dictionary object) past the heap limit is a fatal V8 OOM inside
+    // isolated-vm 5.0.4 ("Catastrophic out-of-memory error"): the watchdog answers, the host keeps serving, and the
+    // runtime reports itself unhealthy so the embedder can drain and restart. Run in its own runtime for that reason.
+    const messages: string[] = [];
+    const own = new BotRuntime({
+      defaultLimits: { timeoutMs: 1000, memoryMb: 32 },
+      onCatastrophicError: (m) => void messages.push(m),
+    });
+    try {
+      const code = bot(
+        'exports.handler = async () => { const m = new Map(); for (let i = 0; ; i++) m.set(i, { i }); };',
+      );
+      const r = await own.run({ code, event: {}, host });
+      expect(r.ok === false && ['memory', 'timeout'].includes(r.kind)).toBe(true);
+      expect(own.stats().healthy).toBe(messages.length === 0);
+      expect(await result('exports.handler = async () => "still serving";')).toBe('still serving');
+    } finally {
+      await own.close();
+    }
+  });
+
+  it('54 an ArrayBuffer bomb', async () => {
+    const r = await failure(
+      'exports.handler = async () => { const a = []; for (;;) a.push(new ArrayBuffer(16 * 1024 * 1024)); };',
+    );
+    expect(['thrown', 'memory']).toContain(r.kind);
+  });
+
+  it('55 a WebAssembly memory bomb cannot start', async () => {
+    const r = await failure(
+      'exports.handler = async () => new WebAssembly.Memory({ initial: 65536 }).buffer.byteLength;',
+    );
+    expect(r.kind).toBe('thrown');
+    expect(r.message).toMatch(/WebAssembly is not defined/);
+  });
+});
+
+describe('timers and work that outlives the call', () => {
+  it('56 setTimeout and setInterval do not exist', async () => {
+    const r = await failure(`exports.handler = async () => { setTimeout(() => {}, 10); return 1; };`);
+    expect(r.message).toMatch(/setTimeout is not defined/);
+  });
+
+  it('57 a detached chain of client calls stops when the call ends', async () => {
+    const before = calls.length;
+    const code = bot(`exports.handler = async (m) => {
+      (async () => { for (let i = 0; i < 1000; i++) { try { await m.readResource('Patient', 'a1'); } catch {} } })();
+      return 'returned';
+    };`);
+    const r = await rt.run({ code, event: {}, host });
+    expect(r.ok && r.result).toBe('returned');
+    await sleep(100);
+    const after = calls.length;
+    await sleep(100);
+    expect(calls.length).toBe(after);
+    expect(after - before).toBeLessThanOrEqual(2);
+    const again = await rt.run({ code, event: {}, host });
+    expect(again.ok).toBe(true);
+  });
+
+  it('58 a detached microtask loop after returning', async () => {
+    const code = bot(`exports.handler = async () => {
+      const spin = () => Promise.resolve().then(spin); spin();
+      return 'returned';
+    };`);
+    await rt.run({ code, event: {}, host });
+    const next = await rt.run({
+      code: { ...code, version: '2', code: 'exports.handler = async () => "next";' },
+      event: {},
+      host,
+    });
+    expect(next.ok && next.result).toBe('next');
+  });
+
+  it('59 a log flood is cut off and bounded', async () => {
+    const code = bot(
+      `exports.handler = async () => { for (let i = 0; i < 1e6; i++) console.log('flood ' + i); return 'done'; };`,
+    );
+    const r = await rt.run({ code, event: {}, host, limits: { maxLogBytes: 2048, timeoutMs: 5000 } });
+    expect(r.ok && r.result).toBe('done');
+    expect(r.logs.reduce((n, l) => n + l.message.length, 0)).toBeLessThanOrEqual(2048);
+    expect(r.logs.at(-1)?.message).toMatch(/truncated/);
+  });
+
+  it('60 logging an object whose toJSON loops', async () => {
+    const r = await failure(`exports.handler = async () => { console.log({ toJSON() { for (;;) {} } }); };`);
+    expect(r.kind).toBe('timeout');
+  });
+});
+
+describe('the host bridge', () => {
+  it('61 executeBot on itself in a loop meets the host depth limit', async () => {
+    const code = bot(`exports.handler = async (medplum, event) => {
+      try { return await medplum.executeBot('self', { depth: event.depth + 1 }); }
+      catch (e) { return 'stopped at ' + event.depth + ': ' + e.message; }
+    };`);
+    const recursive =
+      (depth: number): HostCall =>
+      async (_client, method, args) => {
+        if (method !== 'executeBot') throw new Error('unexpected');
+        if (depth >= 4) throw new HostError(400, 'executeBot depth limit reached');
+        const r = await rt.run({ code, event: args[1], host: recursive(depth + 1) });
+        if (!r.ok) throw new Error(r.message);
+        return r.result;
+      };
+    const r = await rt.run({ code, event: { depth: 0 }, host: recursive(0) });
+    expect(r.ok && r.result).toBe('stopped at 4: executeBot depth limit reached');
+  });
+
+  it('62 a host function that throws synchronously', async () => {
+    const throwsNow = ((): never => {
+      throw new Error('sync boom');
+    }) as unknown as HostCall;
+    const code = `exports.handler = async (m) => { try { await m.readResource('Patient', 'a1'); } catch (e) { return e.message; } };`;
+    expect(await result(code, throwsNow)).toBe('sync boom');
+  });
+
+  it('63 a host function that rejects immediately (isolated-vm #314)', async () => {
+    const rejectsNow: HostCall = () => Promise.reject(new HostError(403, 'forbidden now'));
+    const code = `exports.handler = async (m) => {
+      const out = [];
+      for (let i = 0; i < 20; i++) { try { await m.readResource('Patient', 'a1'); } catch (e) { out.push(e.status); } }
+      return out.length + ':' + out[0];
+    };`;
+    expect(await result(code, rejectsNow)).toBe('20:403');
+    await sleep(20);
+    expect(unhandled).toEqual([]);
+  });
+
+  it('64 a host function that throws a non-Error value or returns something unserialisable', async () => {
+    const weird: HostCall = async (_c, method) => {
+      if (method === 'readResource') throw 'a string';
+      return { big: 10n };
+    };
+    const code = `exports.handler = async (m) => {
+      const out = [];
+      try { await m.readResource('X', '1'); } catch (e) { out.push(e.message); }
+      try { await m.searchOne('X', {}); } catch (e) { out.push(e.message); }
+      return out;
+    };`;
+    expect(await result(code, weird)).toEqual([
+      'a string',
+      'The client returned a value that is not JSON-serialisable',
+    ]);
+  });
+
+  it("65 one tenant's bot cannot read another tenant's data through its client", async () => {
+    const code = `exports.handler = async (medplum, e, clients) => {
+      const out = {};
+      try { out.read = (await medplum.readResource('Patient', 'b1')).secret; } catch (err) { out.read = err.status + ' ' + err.message; }
+      try { out.ref = (await medplum.readReference({ reference: 'Patient/b1' })).secret; } catch (err) { out.ref = err.status; }
+      out.search = (await medplum.searchResources('Patient', {})).map((p) => p.id);
+      out.otherClient = typeof clients.admin;
+      return out;
+    };`;
+    expect(await result(code)).toEqual({ read: '403 Forbidden', ref: 403, search: ['a1'], otherClient: 'undefined' });
+  });
+
+  it('66 too many client calls in one invocation', async () => {
+    const before = calls.length;
+    const code = `exports.handler = async (m) => {
+      const all = await Promise.allSettled(Array.from({ length: 3000 }, () => m.readResource('Patient', 'a1')));
+      return all.filter((r) => r.status === 'rejected').length;
+    };`;
+    expect(await result(code)).toBe(2000);
+    expect(calls.length - before).toBe(1000);
+  });
+
+  it('67 huge client call arguments are refused in the sandbox', async () => {
+    const before = calls.length;
+    const code = `exports.handler = async (m) => {
+      const big = 'x'.repeat(5 * 1024 * 1024);
+      const out = [];
+      for (let i = 0; i < 50; i++) { try { await m.createResource({ big }); } catch (e) { out.push(e.message); } }
+      return out[0] + ' x' + out.length;
+    };`;
+    expect(await result(code, host)).toBe('Client call arguments are too large x50');
+    expect(calls.length).toBe(before);
+  });
+
+  it('68 __proto__ keys in client call arguments never reach the host', async () => {
+    const before = calls.length;
+    const code = `exports.handler = async (m) => {
+      try { await m.createResource(JSON.parse('{"resourceType":"Patient","__proto__":{"admin":true}}')); return 'sent'; }
+      catch (e) { return 'refused'; }
+    };`;
+    expect(await result(code)).toBe('refused');
+    expect(calls.length).toBe(before);
+  });
+
+  it('69 a client call made after the invocation ended is never answered', async () => {
+    let capturedLate = 0;
+    const slow: HostCall = async () => {
+      capturedLate++;
+      await sleep(50);
+      return { late: true };
+    };
+    const code = bot(
+      `exports.handler = async (m) => { m.readResource('Patient', 'a1').then(() => { for (;;) {} }); return 'early'; };`,
+    );
+    const r = await rt.run({ code, event: {}, host: slow });
+    expect(r.ok && r.result).toBe('early');
+    await sleep(120);
+    expect(capturedLate).toBe(1);
+    const next = await rt.run({ code, event: {}, host });
+    expect(next.ok).toBe(true);
+  });
+});
+
+describe('after part 2', () => {
+  it('the host is healthy: no unhandled rejections, a normal bot runs, memory near baseline', async () => {
+    expect(unhandled).toEqual([]);
+    expect(await result('exports.handler = async (m, e) => e.n + 1;', host, { n: 1 })).toBe(2);
+    expect(rt.stats().healthy).toBe(true);
+    expect(rt.stats().inFlight).toBe(0);
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(200 * 1024 * 1024);
+  });
+});
