@@ -1,0 +1,161 @@
+/**
+ * Bot runtime overhead: median, p99 and throughput of one bot invocation for
+ *   (a) the handler called directly in process (no isolation at all),
+ *   (b) BotRuntime.run (isolated-vm, fresh context per call; and the trusted warm-context mode for comparison),
+ *   (c) the `$execute` path through HTTP: added by the server's benchmark (see `HTTP_EXECUTE` below),
+ *   (d) a Node `vm` runner in Medplum's style (runInNewContext per call; not a security boundary),
+ * for a trivial bot and for a bot doing ten `medplum.readResource` calls against an in-memory host.
+ * Run: `npm run bench -- runtime` or
+ * `node --no-node-snapshot --conditions=hookbot-source --import tsx -e "import('./bench/runtime.ts').then(m=>m.benchRuntime())"`.
+ */
+import vm from 'node:vm';
+import { BotRuntime, type HostCall } from '@hookbot/runtime';
+
+interface Variant {
+  name: string;
+  call: (event: { n: number }) => Promise<unknown>;
+}
+
+interface BotCase {
+  name: string;
+  code: string;
+}
+
+const BOTS: BotCase[] = [
+  { name: 'trivial', code: `exports.handler = async (medplum, event) => ({ ok: true, n: event.n });` },
+  {
+    name: '10 reads',
+    code: `exports.handler = async (medplum, event) => {
+      const names = [];
+      for (let i = 0; i < 10; i++) names.push((await medplum.readResource('Patient', 'p' + i)).name);
+      return { n: event.n, names };
+    };`,
+  },
+];
+
+const PATIENTS = new Map(
+  Array.from({ length: 10 }, (_, i) => [`p${i}`, { resourceType: 'Patient', id: `p${i}`, name: `n${i}` }]),
+);
+
+const host: HostCall = async (_client, method, args) => {
+  if (method !== 'readResource') throw new Error('unsupported');
+  const found = PATIENTS.get(String(args[1]));
+  if (!found) throw new Error('not found');
+  return found;
+};
+
+/** The same client surface as in the sandbox, as plain host objects. */
+const directClient = {
+  readResource: (type: string, id: string) => host('medplum', 'readResource', [type, id]),
+};
+
+type Handler = (medplum: unknown, event: unknown) => Promise<unknown>;
+
+function loadDirect(code: string): Handler {
+  const module = { exports: {} as { handler?: Handler } };
+  new Function('exports', 'module', code)(module.exports, module);
+  const handler = module.exports.handler;
+  if (!handler) throw new Error('no handler');
+  return handler;
+}
+
+/** Medplum-style: a new `vm` context per call with the client injected. Not a sandbox. */
+function vmRunner(code: string): Variant['call'] {
+  const wrapped = `(function (exports, module) {${code}\n})(module.exports, module); module.exports.handler(medplum, event);`;
+  return async (event) => {
+    const module = { exports: {} };
+    return await vm.runInNewContext(wrapped, { module, medplum: directClient, event, console }, { timeout: 10_000 });
+  };
+}
+
+/**
+ * (c) "through HTTP" belongs to the server benchmark (it needs a running server, a token and wrk); plug a variant
+ * in here to print it in the same table.
+ */
+export const HTTP_EXECUTE: { variant?: (bot: BotCase) => Promise<Variant> } = {};
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))] ?? NaN;
+}
+
+async function measure(
+  call: Variant['call'],
+  samples: number,
+  concurrency: number,
+): Promise<{ p50: number; p99: number; rps: number }> {
+  for (let i = 0; i < 200; i++) await call({ n: i });
+  const times: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const t = performance.now();
+    await call({ n: i });
+    times.push(performance.now() - t);
+  }
+  times.sort((a, b) => a - b);
+  let next = 0;
+  const total = samples * 2;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        next++;
+        await call({ n: next });
+      }
+    }),
+  );
+  const rps = total / ((performance.now() - started) / 1000);
+  return { p50: percentile(times, 0.5), p99: percentile(times, 0.99), rps };
+}
+
+export async function benchRuntime(): Promise<void> {
+  const samples = Number(process.env['BENCH_SAMPLES'] ?? 2000);
+  const concurrency = 8;
+  const runtime = new BotRuntime();
+  process.stdout.write(
+    `bot runtime, ${samples} sequential calls per row after 200 warm-up calls; throughput with ${concurrency} calls in flight\n`,
+  );
+  process.stdout.write(
+    `${'bot'.padEnd(9)}${'variant'.padEnd(42)}${'median ms'.padStart(10)}${'p99 ms'.padStart(9)}${'calls/s'.padStart(10)}\n`,
+  );
+  try {
+    for (const b of BOTS) {
+      const code = { botId: `bench-${b.name}`, version: '1', code: b.code };
+      const direct = loadDirect(b.code);
+      const variants: Variant[] = [
+        { name: '(a) handler called directly in process', call: (event) => direct(directClient, event) },
+        { name: '(b) BotRuntime.run, fresh context', call: (event) => checked(runtime.run({ code, event, host })) },
+        {
+          name: '(b) BotRuntime.run, warm context (trusted)',
+          call: (event) =>
+            checked(runtime.run({ code: { ...code, botId: `${code.botId}-warm` }, event, host, reuseContext: true })),
+        },
+      ];
+      if (HTTP_EXECUTE.variant) variants.push(await HTTP_EXECUTE.variant(b));
+      else variants.push({ name: '(c) $execute through HTTP: see the server bench', call: async () => undefined });
+      variants.push({ name: '(d) node:vm runInNewContext (Medplum style)', call: vmRunner(b.code) });
+      const medians: Record<string, number> = {};
+      for (const v of variants) {
+        if (v.name.startsWith('(c)') && !HTTP_EXECUTE.variant) {
+          process.stdout.write(`${b.name.padEnd(9)}${v.name}\n`);
+          continue;
+        }
+        const m = await measure(v.call, samples, concurrency);
+        medians[v.name.slice(0, 3)] ??= m.p50;
+        process.stdout.write(
+          `${b.name.padEnd(9)}${v.name.padEnd(42)}${m.p50.toFixed(3).padStart(10)}${m.p99.toFixed(3).padStart(9)}${Math.round(m.rps).toString().padStart(10)}\n`,
+        );
+      }
+      const overhead = (medians['(b)'] ?? NaN) - (medians['(a)'] ?? NaN);
+      process.stdout.write(
+        `${b.name.padEnd(9)}sandbox overhead per call (b fresh − a), median: ${overhead.toFixed(3)} ms (target < 1 ms)\n`,
+      );
+    }
+  } finally {
+    await runtime.close();
+  }
+}
+
+async function checked(p: Promise<{ ok: boolean; message?: string }>): Promise<unknown> {
+  const r = await p;
+  if (!r.ok) throw new Error(`bot failed: ${r.message ?? ''}`);
+  return r;
+}
