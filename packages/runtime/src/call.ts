@@ -57,8 +57,13 @@ export async function answer(call: ActiveCall, client: string, method: string, a
 export function deliver(call: ActiveCall, reqId: number, tagged: string): void {
   const hb = call.hb;
   if (!call.active || hb === undefined) return;
-  hb.apply(undefined, ['reply', reqId, tagged], { timeout: remaining(call.deadline) }).then(
-    () => undefined,
-    (error: unknown) => call.settle({ error }),
-  );
+  try {
+    hb.apply(undefined, ['reply', reqId, tagged], { timeout: remaining(call.deadline) }).then(
+      () => undefined,
+      (error: unknown) => call.settle({ error }),
+    );
+  } catch (error) {
+    // released or disposed under us: the invocation is over either way
+    call.settle({ error });
+  }
 }
