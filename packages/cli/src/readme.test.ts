@@ -1,12 +1,15 @@
 /**
- * The README walk-through must stay runnable: every `npx hookbot …` line parses, and the end-to-end suite
+ * The README walk-throughs (this package's and the repository's) must stay runnable: every `npx hookbot …` line parses, and the end-to-end suite
  * (test/cli.test.ts) runs that command with the same flags.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseArgv } from './cli.js';
 
-const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+// The CLI guide and the repository README's analyst and bot-developer walk-throughs.
+const readme = ['../README.md', '../../../README.md']
+  .map((f) => readFileSync(new URL(f, import.meta.url), 'utf8'))
+  .join('\n');
 const e2e = readFileSync(new URL('../../../test/cli.test.ts', import.meta.url), 'utf8');
 
 function readmeCommands(): string[] {
