@@ -1,7 +1,8 @@
 /**
  * Bot runtime overhead: median, p99 and throughput of one bot invocation for
  *   (a) the handler called directly in process (no isolation at all),
- *   (b) BotRuntime.run (isolated-vm, fresh context per call; and the trusted warm-context mode for comparison),
+ *   (b) BotRuntime.run (isolated-vm, fresh context per call; the trusted warm-context mode; and ProcessBotRuntime,
+ *       the same engine in a supervised child process with client calls relayed over IPC),
  *   (c) the `$execute` path through HTTP: added by the server's benchmark (see `HTTP_EXECUTE` below),
  *   (d) a Node `vm` runner in Medplum's style (runInNewContext per call; not a security boundary),
  * for a trivial bot and for a bot doing ten `medplum.readResource` calls against an in-memory host.
@@ -9,7 +10,7 @@
  * `node --no-node-snapshot --conditions=hookbot-source --import tsx -e "import('./bench/runtime.ts').then(m=>m.benchRuntime())"`.
  */
 import vm from 'node:vm';
-import { BotRuntime, type HostCall } from '@hookbot/runtime';
+import { BotRuntime, ProcessBotRuntime, type HostCall } from '@hookbot/runtime';
 
 interface Variant {
   name: string;
@@ -110,6 +111,7 @@ export async function benchRuntime(): Promise<void> {
   const samples = Number(process.env['BENCH_SAMPLES'] ?? 2000);
   const concurrency = 8;
   const runtime = new BotRuntime();
+  const child = new ProcessBotRuntime();
   process.stdout.write(
     `bot runtime, ${samples} sequential calls per row after 200 warm-up calls; throughput with ${concurrency} calls in flight\n`,
   );
@@ -127,6 +129,10 @@ export async function benchRuntime(): Promise<void> {
           name: '(b) BotRuntime.run, warm context (trusted)',
           call: (event) =>
             checked(runtime.run({ code: { ...code, botId: `${code.botId}-warm` }, event, host, reuseContext: true })),
+        },
+        {
+          name: '(b) ProcessBotRuntime (child process, IPC)',
+          call: (event) => checked(child.run({ code, event, host })),
         },
       ];
       if (HTTP_EXECUTE.variant) variants.push(await HTTP_EXECUTE.variant(b));
@@ -151,6 +157,7 @@ export async function benchRuntime(): Promise<void> {
     }
   } finally {
     await runtime.close();
+    await child.close();
   }
 }
 

@@ -11,3 +11,4 @@ export type {
   RuntimeOptions,
   RuntimeStats,
 } from './types.js';
+export { ProcessBotRuntime, type ProcessRuntimeOptions, type ProcessRuntimeStats } from './process-runtime.js';

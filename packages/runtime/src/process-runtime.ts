@@ -1,0 +1,266 @@
+/**
+ * ProcessBotRuntime: the same API as BotRuntime, with the isolates in a supervised child process. Client calls are
+ * relayed over IPC to the caller's host function. A crash, a catastrophic isolate error or a hung worker costs one
+ * restart of the child, not the server: calls in flight in a dead child answer `crashed`.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { encodeHostError } from './output.js';
+import type { ChildOptions, FromChild, HostErrorInfo, ToChild } from './process-protocol.js';
+import type { CompileCheck, HostCall, RunOptions, RunResult, RuntimeOptions } from './types.js';
+
+export interface ProcessRuntimeOptions extends RuntimeOptions {
+  /** Extra time the parent waits beyond a call's timeout before it declares the worker hung and kills it. */
+  hangGraceMs?: number;
+}
+
+export interface ProcessRuntimeStats {
+  isolates: number;
+  inFlight: number;
+  healthy: boolean;
+  restarts: number;
+  pid?: number;
+}
+
+interface PendingRun {
+  host: HostCall;
+  started: number;
+  resolve: (r: RunResult) => void;
+  timer: NodeJS.Timeout;
+}
+
+class Worker {
+  readonly proc: ChildProcess;
+  readonly ready: Promise<void>;
+  readonly runs = new Map<number, PendingRun>();
+  readonly checks = new Map<number, (c: CompileCheck) => void>();
+  readonly statsWaiters = new Map<number, (isolates: number) => void>();
+  draining = false;
+  exited = false;
+
+  constructor(options: ChildOptions, onMessage: (w: Worker, m: FromChild) => void, onExit: (w: Worker) => void) {
+    const source = import.meta.url.endsWith('.ts');
+    const entry = new URL(source ? './process-worker.ts' : './process-worker.js', import.meta.url);
+    this.proc = fork(entry, [], {
+      execArgv: source
+        ? ['--no-node-snapshot', '--conditions=hookbot-source', '--import', 'tsx']
+        : ['--no-node-snapshot'],
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, HOOKBOT_RUNTIME_OPTIONS: JSON.stringify(options) },
+    });
+    this.ready = new Promise((resolve) => {
+      this.proc.once('message', () => resolve());
+      this.proc.once('exit', () => resolve());
+    });
+    this.proc.on('message', (m: FromChild) => onMessage(this, m));
+    this.proc.on('exit', () => {
+      this.exited = true;
+      onExit(this);
+    });
+  }
+
+  send(m: ToChild): boolean {
+    if (this.exited || !this.proc.connected) return false;
+    try {
+      this.proc.send(m);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  get busy(): number {
+    return this.runs.size + this.checks.size;
+  }
+}
+
+export class ProcessBotRuntime {
+  private current?: Worker;
+  private readonly workers = new Set<Worker>();
+  private nextId = 0;
+  private restarts = 0;
+  private isolates = 0;
+  private closed = false;
+  private readonly childOptions: ChildOptions;
+
+  constructor(private readonly options: ProcessRuntimeOptions = {}) {
+    const { maxIsolates, defaultLimits, maxMemoryMb, maxWarmContexts } = options;
+    this.childOptions = { maxIsolates, defaultLimits, maxMemoryMb, maxWarmContexts };
+  }
+
+  async check(code: string, filename?: string): Promise<CompileCheck> {
+    const w = await this.worker();
+    const id = ++this.nextId;
+    return new Promise((resolve) => {
+      w.checks.set(id, resolve);
+      if (!w.send({ t: 'check', id, code, ...(filename ? { filename } : {}) })) {
+        w.checks.delete(id);
+        resolve({ ok: false, message: 'The bot runtime process is not available' });
+      }
+    });
+  }
+
+  async run(options: RunOptions): Promise<RunResult> {
+    const started = performance.now();
+    const crashed = (message: string): RunResult => ({
+      ok: false,
+      kind: 'crashed',
+      message,
+      logs: [],
+      durationMs: performance.now() - started,
+    });
+    if (this.closed) return crashed('The bot runtime is closed');
+    const w = await this.worker();
+    const id = ++this.nextId;
+    const { host, ...rest } = options;
+    const timeoutMs = options.limits?.timeoutMs ?? this.options.defaultLimits?.timeoutMs ?? 10_000;
+    return new Promise<RunResult>((resolve) => {
+      // The child enforces the call's limits; this only catches a worker that stopped answering altogether.
+      const timer = setTimeout(
+        () => {
+          w.runs.delete(id);
+          resolve(crashed('The bot runtime process stopped responding and was restarted'));
+          this.kill(w);
+        },
+        timeoutMs + (this.options.hangGraceMs ?? 5000),
+      );
+      w.runs.set(id, { host, started, resolve, timer });
+      if (!w.send({ t: 'run', id, options: rest })) {
+        clearTimeout(timer);
+        w.runs.delete(id);
+        resolve(crashed('The bot runtime process is not available'));
+      }
+    });
+  }
+
+  invalidate(botId: string): void {
+    for (const w of this.workers) w.send({ t: 'invalidate', botId });
+  }
+
+  stats(): ProcessRuntimeStats {
+    let inFlight = 0;
+    for (const w of this.workers) inFlight += w.runs.size;
+    return {
+      isolates: this.isolates,
+      inFlight,
+      healthy: !this.closed,
+      restarts: this.restarts,
+      ...(this.current?.proc.pid ? { pid: this.current.proc.pid } : {}),
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const exits = [...this.workers].map(
+      (w) => new Promise<void>((r) => (w.exited ? r() : w.proc.once('exit', () => r()))),
+    );
+    for (const w of this.workers) this.kill(w);
+    await Promise.all(exits);
+  }
+
+  private async worker(): Promise<Worker> {
+    if (!this.current || this.current.exited || this.current.draining) {
+      const w = new Worker(
+        this.childOptions,
+        (worker, m) => this.onMessage(worker, m),
+        (worker) => this.onExit(worker),
+      );
+      this.workers.add(w);
+      this.current = w;
+    }
+    const w = this.current;
+    await w.ready;
+    return w;
+  }
+
+  private onMessage(w: Worker, m: FromChild): void {
+    switch (m.t) {
+      case 'host': {
+        const run = w.runs.get(m.id);
+        if (!run) return;
+        void relay(run.host, m.client, m.method, m.args).then((reply) =>
+          w.send({ t: 'reply', id: m.id, reqId: m.reqId, ...reply }),
+        );
+        return;
+      }
+      case 'result': {
+        const run = w.runs.get(m.id);
+        if (!run) return;
+        w.runs.delete(m.id);
+        clearTimeout(run.timer);
+        run.resolve(m.result);
+        this.retireIfDrained(w);
+        w.send({ t: 'stats', id: m.id });
+        return;
+      }
+      case 'stats':
+        this.isolates = m.stats.isolates;
+        if (!m.stats.healthy) this.drain(w);
+        return;
+      case 'checked': {
+        const resolve = w.checks.get(m.id);
+        w.checks.delete(m.id);
+        resolve?.(m.check);
+        this.retireIfDrained(w);
+        return;
+      }
+      case 'catastrophic':
+        this.options.onCatastrophicError?.(m.message);
+        this.drain(w);
+        return;
+      case 'ready':
+        return;
+    }
+  }
+
+  /** New calls go to a new worker; this one ends once its calls in flight have answered. */
+  private drain(w: Worker): void {
+    if (w.draining) return;
+    w.draining = true;
+    if (this.current === w) this.current = undefined;
+    this.retireIfDrained(w);
+  }
+
+  private retireIfDrained(w: Worker): void {
+    if (w.draining && w.busy === 0) this.kill(w);
+  }
+
+  private kill(w: Worker): void {
+    if (this.current === w) this.current = undefined;
+    if (!w.exited) w.proc.kill('SIGKILL');
+  }
+
+  private onExit(w: Worker): void {
+    this.workers.delete(w);
+    if (this.current === w) this.current = undefined;
+    if (!this.closed) this.restarts++;
+    for (const run of w.runs.values()) {
+      clearTimeout(run.timer);
+      run.resolve({
+        ok: false,
+        kind: 'crashed',
+        message: 'The bot runtime process ended during the call',
+        logs: [],
+        durationMs: performance.now() - run.started,
+      });
+    }
+    w.runs.clear();
+    for (const resolve of w.checks.values()) resolve({ ok: false, message: 'The bot runtime process ended' });
+    w.checks.clear();
+  }
+}
+
+/** Runs a relayed client call; never rejects. */
+async function relay(
+  host: HostCall,
+  client: string,
+  method: string,
+  args: unknown[],
+): Promise<{ ok: true; value: unknown } | { ok: false; error: HostErrorInfo }> {
+  try {
+    const value = await host(client, method, args);
+    return { ok: true, value: value === undefined ? undefined : JSON.parse(JSON.stringify(value)) };
+  } catch (err) {
+    return { ok: false, error: JSON.parse(encodeHostError(err).slice(1)) as HostErrorInfo };
+  }
+}
