@@ -78,9 +78,11 @@ export function createApp(services: Services): Koa {
         ? Promise.resolve('embedded')
         : services.shared.ping().then((ok) => (ok ? 'ok' : 'error')),
     ]);
-    const ok = db === 'ok' && redis !== 'error';
+    // An in-process runtime that met a fatal isolate error must be restarted: report it so the orchestrator does.
+    const runtime = services.runtime.stats().healthy ? 'ok' : 'unhealthy';
+    const ok = db === 'ok' && redis !== 'error' && runtime === 'ok';
     ctx.status = ok ? 200 : 503;
-    ctx.body = { ok, db, redis };
+    ctx.body = ok ? { ok, db, redis } : { ok, db, redis, runtime };
   });
 
   const perClient = rateLimit(

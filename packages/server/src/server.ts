@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import { BotRuntime } from '@hookbot/runtime';
+import { BotRuntime, ProcessBotRuntime } from '@hookbot/runtime';
 import { ensureAdminClient, ensureDemoProject } from './admin/bootstrap.js';
 import { seedDemoProject } from './admin/seed-demo.js';
 import { ProjectSettingsCache } from './admin/settings-cache.js';
@@ -34,11 +34,13 @@ export async function createServices(config: Config, log: Logger = createLogger(
     await runMigrations(db);
     const shared = createSharedState(config.redisUrl, config.redisPrefix);
     const key = await loadSigningKey(db);
-    const runtime = new BotRuntime({
+    const runtimeOptions = {
       maxIsolates: config.bot.maxIsolates,
       maxMemoryMb: config.bot.maxMemoryMb,
       defaultLimits: { memoryMb: config.bot.memoryMb, timeoutMs: config.bot.timeoutMs },
-    });
+    };
+    const runtime =
+      config.bot.isolation === 'process' ? new ProcessBotRuntime(runtimeOptions) : new BotRuntime(runtimeOptions);
     const bots = new BotCache(db, shared, runtime, config.baseUrl);
     await bots.start();
     const audit = new AuditWriter(db, log);

@@ -1,5 +1,5 @@
 /** The long-lived parts of a running server, created once in `main.ts` (or by tests) and handed to the app. */
-import type { BotRuntime } from '@hookbot/runtime';
+import type { BotRuntime, ProcessBotRuntime } from '@hookbot/runtime';
 import type { ProjectSettingsCache } from './admin/settings-cache.js';
 import type { AuditWriter } from './bots/audit.js';
 import type { BotCache } from './bots/bot-cache.js';
@@ -10,6 +10,8 @@ import type { Database } from './infra/database.js';
 import type { Logger } from './infra/logger.js';
 import type { SharedState } from './infra/shared-state.js';
 
+export type SandboxRuntime = BotRuntime | ProcessBotRuntime;
+
 export interface Services {
   config: Config;
   db: Database;
@@ -17,7 +19,8 @@ export interface Services {
   key: SigningKey;
   log: Logger;
   clientKeys: ClientKeyCache;
-  runtime: BotRuntime;
+  /** In a supervised child process by default; in process with `HOOKBOT_BOT_ISOLATION=in-process`. */
+  runtime: SandboxRuntime;
   bots: BotCache;
   audit: AuditWriter;
   settings: ProjectSettingsCache;

@@ -4,11 +4,11 @@
  * when configured) and the runtime drops the bot's isolate.
  */
 import type { Bot, Resource } from '@medplum/fhirtypes';
-import type { BotRuntime } from '@hookbot/runtime';
 import { projectSystemAccess } from '../auth/access.js';
 import { createRepository, type Repository } from '../fhir/repository.js';
 import type { Database } from '../infra/database.js';
 import type { SharedState } from '../infra/shared-state.js';
+import type { SandboxRuntime } from '../services.js';
 import { loadBotCode, type LoadedCode } from './code.js';
 
 export const BOT_CHANGED = 'bot-changed';
@@ -25,7 +25,7 @@ export class BotCache {
   constructor(
     private readonly db: Database,
     private readonly shared: SharedState,
-    private readonly runtime: BotRuntime,
+    private readonly runtime: SandboxRuntime,
     private readonly baseUrl: string,
     private readonly maxEntries = 1000,
   ) {}

@@ -4,8 +4,9 @@
  * clients handed to the bot.
  */
 import type { Bot } from '@medplum/fhirtypes';
-import type { BotRuntime, HostCall, LogLine, RunResult } from '@hookbot/runtime';
+import type { HostCall, LogLine, RunResult } from '@hookbot/runtime';
 import { HookbotError } from '../infra/errors.js';
+import type { SandboxRuntime } from '../services.js';
 import type { LoadedCode } from './code.js';
 
 export interface BotRun {
@@ -14,7 +15,7 @@ export interface BotRun {
   event: unknown;
   host: HostCall;
   clients?: string[];
-  runtime: BotRuntime;
+  runtime: SandboxRuntime;
 }
 
 export function formatLogs(logs: LogLine[]): string {

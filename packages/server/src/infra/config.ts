@@ -22,7 +22,14 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Token requests per minute per address (0 disables). */
   tokenRateLimitPerMinute: number;
-  bot: { memoryMb: number; maxMemoryMb: number; timeoutMs: number; maxIsolates: number };
+  bot: {
+    memoryMb: number;
+    maxMemoryMb: number;
+    timeoutMs: number;
+    maxIsolates: number;
+    /** `process`: isolates live in a supervised child process, so a fatal V8 error costs a restart of that child. */
+    isolation: 'process' | 'in-process';
+  };
 }
 
 export class ConfigError extends Error {}
@@ -44,6 +51,12 @@ function bytesFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): numb
   if (!match) throw new ConfigError(`${name} must be a size such as 8mb, got "${env[name]}"`);
   const unit = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(match[2] ?? 'b') as 'b' | 'kb' | 'mb' | 'gb'];
   return Number(match[1]) * unit;
+}
+
+function isolationFrom(raw: string | undefined): Config['bot']['isolation'] {
+  if (raw === undefined || raw === '' || raw === 'process') return 'process';
+  if (raw === 'in-process') return 'in-process';
+  throw new ConfigError(`HOOKBOT_BOT_ISOLATION must be "process" or "in-process", got "${raw}"`);
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -79,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxMemoryMb,
       timeoutMs: intFrom(env, 'HOOKBOT_BOT_TIMEOUT_MS', 10_000, 10),
       maxIsolates: intFrom(env, 'HOOKBOT_BOT_MAX_ISOLATES', 64, 1),
+      isolation: isolationFrom(env.HOOKBOT_BOT_ISOLATION),
     },
   };
 }
