@@ -12,10 +12,20 @@ type KeyResolver = JWTVerifyGetKey;
 
 export class ClientKeyCache {
   private readonly remote = new Map<string, KeyResolver>();
+  /** Inline key sets by client, with the JSON they were built from (a changed JWKS rebuilds the resolver). */
+  private readonly local = new Map<string, { json: string; resolver: KeyResolver }>();
 
   /** The verification-key resolver for a client, or undefined when it has no keys registered. */
   async resolverFor(client: ClientRecord, policy: OutboundPolicy, jku?: string): Promise<KeyResolver | undefined> {
-    if (client.jwks) return createLocalJWKSet(client.jwks);
+    if (client.jwks) {
+      const json = JSON.stringify(client.jwks);
+      let entry = this.local.get(client.id);
+      if (entry?.json !== json) {
+        entry = { json, resolver: createLocalJWKSet(client.jwks) };
+        this.local.set(client.id, entry);
+      }
+      return entry.resolver;
+    }
     const uri = jku ?? client.jwksUri;
     if (!uri) return undefined;
     const url = await checkOutboundUrl(uri, policy, 'jwksUri');
