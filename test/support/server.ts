@@ -21,6 +21,8 @@ export interface TestServerOptions {
   store?: 'pglite' | 'postgres';
   redis?: boolean;
   env?: Record<string, string>;
+  /** Reuse a data folder (a restart); it is then left in place by `stop()`. */
+  dataDir?: string;
 }
 
 export interface Credentials {
@@ -73,7 +75,7 @@ async function freePort(): Promise<number> {
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'hookbot-e2e-'));
+  const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'hookbot-e2e-')));
   const database = options.store === 'postgres' ? await createTempDatabase() : undefined;
   const prefix = `hookbot-test:${randomBytes(6).toString('hex')}:`;
   const port = await freePort();
@@ -110,7 +112,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         await redis.close();
       }
       await database?.drop();
-      await rm(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
