@@ -65,33 +65,36 @@ describe('rule sets as CDS services', () => {
     expect(validateCdsResponse(res.body, { hook: 'order-sign', crd: true }).valid).toBe(true);
   });
 
-  it.each(['crd-prior-auth.json', 'dme-sleep-study.yaml', 'not-covered-alternative.json', 'appointment-coverage.yaml'])(
-    '%s answers its own test requests over HTTP with validated cards that match its expectations',
-    async (file) => {
-      const doc = await readRuleSet(file);
-      const service = await serviceNamed(doc.title as string);
-      const cases = (doc.tests as { requestFile?: string; expect: { cards?: { summary?: string }[] } }[]).filter(
-        (c) => c.requestFile,
-      );
-      expect(cases.length).toBeGreaterThan(0);
-      for (const testCase of cases) {
-        const body = JSON.parse(
-          await readFile(path.join(examples, 'rules', testCase.requestFile as string), 'utf8'),
-        ) as Record<string, unknown>;
-        const res = await request<{ cards: { summary: string }[] }>(`${t.url}/cds-services/${service.id}`, {
-          method: 'POST',
-          token,
-          json: body,
-        });
-        expect(res.status, JSON.stringify(res.body)).toBe(200);
-        expect(validateCdsResponse(res.body, { hook: doc.hook as string, crd: doc.crd === true }).valid).toBe(true);
-        // Test cases run on a fixed clock (2026-01-15); the server uses today's date, so date rules may differ.
-        const clockFree = !/"(date\w+|ageAt\w*)"/.test(JSON.stringify(doc.rules));
-        const expected = clockFree ? (testCase.expect.cards ?? []).map((c) => c.summary).filter(Boolean) : [];
-        for (const summary of expected) expect(res.body.cards.map((c) => c.summary)).toContain(summary);
-      }
-    },
-  );
+  it.each([
+    'crd-prior-auth.json',
+    'crd-prior-auth-order-select.json',
+    'dme-sleep-study.yaml',
+    'not-covered-alternative.json',
+    'appointment-coverage.yaml',
+  ])('%s answers its own test requests over HTTP with validated cards that match its expectations', async (file) => {
+    const doc = await readRuleSet(file);
+    const service = await serviceNamed(doc.title as string);
+    const cases = (doc.tests as { requestFile?: string; expect: { cards?: { summary?: string }[] } }[]).filter(
+      (c) => c.requestFile,
+    );
+    expect(cases.length).toBeGreaterThan(0);
+    for (const testCase of cases) {
+      const body = JSON.parse(
+        await readFile(path.join(examples, 'rules', testCase.requestFile as string), 'utf8'),
+      ) as Record<string, unknown>;
+      const res = await request<{ cards: { summary: string }[] }>(`${t.url}/cds-services/${service.id}`, {
+        method: 'POST',
+        token,
+        json: body,
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(validateCdsResponse(res.body, { hook: doc.hook as string, crd: doc.crd === true }).valid).toBe(true);
+      // Test cases run on a fixed clock (2026-01-15); the server uses today's date, so date rules may differ.
+      const clockFree = !/"(date\w+|ageAt\w*)"/.test(JSON.stringify(doc.rules));
+      const expected = clockFree ? (testCase.expect.cards ?? []).map((c) => c.summary).filter(Boolean) : [];
+      for (const summary of expected) expect(res.body.cards.map((c) => c.summary)).toContain(summary);
+    }
+  });
 
   it('deploys a rule set over HTTP as a new Bot version each time, and rolls back', async () => {
     const doc = { ...(await readRuleSet('crd-prior-auth.json')), id: 'pa-copy', title: 'PA copy' };
