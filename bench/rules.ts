@@ -135,6 +135,47 @@ export async function benchRules(): Promise<void> {
   }
   console.log(`Rule-set evaluation, one order per request (Node ${process.version})`);
   console.table(rows);
+  await benchRulesOverHttp();
+}
+
+/**
+ * Hook latency end to end: a real server (PGlite, bots in the default child process), the rule set deployed with
+ * `$deploy-rules`, and sequential `POST /cds-services/{id}` calls with prefetch supplied.
+ */
+async function benchRulesOverHttp(): Promise<void> {
+  const { startTestServer } = await import('../test/support/server.js');
+  const { getToken } = await import('../test/support/http.js');
+  const server = await startTestServer({ store: 'pglite' });
+  const rows: Record<string, string>[] = [];
+  try {
+    const token = await getToken(server.url, server.demo.clientId, server.demo.clientSecret);
+    const post = async (url: string, body: unknown) => {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const json = (await res.json()) as { bot?: { id: string }; cards?: unknown[] };
+      if (!res.ok) throw new Error(`${url}: ${res.status} ${JSON.stringify(json).slice(0, 300)}`);
+      return json;
+    };
+    for (const n of [10, 100, 1000]) {
+      const deployed = await post(`${server.url}/fhir/R4/Bot/$deploy-rules`, { ruleSet: ruleSet(n, true) });
+      const url = `${server.url}/cds-services/${deployed.bot?.id}`;
+      const body = request(n);
+      const result = await post(url, body);
+      if (result.cards?.length !== 1) throw new Error(`HTTP bench for ${n} rules fired ${result.cards?.length} cards`);
+      const t = await time(300, () => post(url, body));
+      rows.push({
+        rules: String(n),
+        'POST /cds-services/{id} (ms median / p99)': `${t.median.toFixed(2)} / ${t.p99.toFixed(2)}`,
+      });
+    }
+  } finally {
+    await server.stop();
+  }
+  console.log('Hook latency end to end over HTTP, one caller, warm');
+  console.table(rows);
 }
 
 if (import.meta.url === `file://${process.argv[1] ?? ''}`) await benchRules();
