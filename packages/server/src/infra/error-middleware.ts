@@ -33,7 +33,7 @@ export function operationOutcome(issues: Issue[], ids?: RequestIds): OperationOu
   };
 }
 
-const STATUS_ISSUE: Record<number, [IssueType, string]> = {
+export const STATUS_ISSUE: Record<number, [IssueType, string]> = {
   400: ['invalid', 'Bad request'],
   401: ['login', 'Unauthorized'],
   403: ['forbidden', 'Forbidden'],
