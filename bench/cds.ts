@@ -158,7 +158,10 @@ async function startFloor(): Promise<{ url: string; stop(): Promise<void> }> {
 
 export async function benchCds(): Promise<CdsBenchRow[]> {
   const dir = await mkdtemp(path.join(tmpdir(), 'hookbot-bench-cds-'));
-  const t = await startTestServer({ store: 'pglite' });
+  const t = await startTestServer({
+    store: 'pglite',
+    env: { HOOKBOT_BOT_ISOLATION: process.env.BENCH_ISOLATION ?? 'process' },
+  });
   const floor = await startFloor();
   try {
     const token = await getToken(t.url, t.demo.clientId, t.demo.clientSecret);

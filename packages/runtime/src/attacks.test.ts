@@ -211,6 +211,16 @@ describe('host capabilities are absent', () => {
     if (r.ok) expect(r.result).toBe('undefined,undefined');
     else expect(['crashed', 'compile', 'thrown']).toContain(r.kind);
   });
+
+  it('16b closing the CommonJS wrapper early into an endless loop times out every call', async () => {
+    const b = bot(`}));\nfor (;;) {}\n((function () {`);
+    for (let i = 0; i < 2; i++) {
+      const r = await rt.run({ code: b, event: {}, host, limits: { timeoutMs: 200 } });
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.kind).toBe('timeout');
+    }
+    expect(await result('exports.handler = async () => "still serving";')).toBe('still serving');
+  });
 });
 
 describe('prototype pollution', () => {
@@ -235,6 +245,22 @@ describe('prototype pollution', () => {
     await rt.run({ code: b, event: {}, host });
     const second = await rt.run({ code: b, event: {}, host });
     expect(second.ok && second.result).toEqual({ json: '{"a":1}', con: 'function' });
+  });
+
+  it('18b does not reach later invocations through the pre-booted spare contexts', async () => {
+    const b = bot(`exports.handler = async (m, e) => {
+      const seen = [({}).polluted, globalThis.stash, typeof JSON.stringify({})];
+      Object.prototype.polluted = e.n; globalThis.stash = e.n; JSON.stringify = () => 1;
+      await m.readResource('Patient', 'p1');
+      return seen.map(String);
+    };`);
+    const clean = ['undefined', 'undefined', 'string'];
+    for (let n = 0; n < 5; n++) {
+      const r = await rt.run({ code: b, event: { n }, host });
+      expect(r.ok && r.result).toEqual(clean);
+    }
+    const parallel = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => rt.run({ code: b, event: { n }, host })));
+    for (const r of parallel) expect(r.ok && r.result).toEqual(clean);
   });
 
   it('19 of Object.prototype does not change isolated-vm transfer options', async () => {

@@ -34,12 +34,21 @@ export interface InvokeArgs {
 
 export type DeathReason = 'timeout' | 'memory' | 'evicted' | 'retired' | 'crashed';
 
-interface WarmContext {
+type Releasable = { release(): void };
+
+interface Booted {
   context: ivm.Context;
   hb: ivm.Reference;
 }
 
-type Releasable = { release(): void };
+type WarmContext = Booted;
+
+/**
+ * A spare context runs only the prelude (and, for a CommonJS bot whose text closes the wrapper early, that text):
+ * this bounds what such a bot gets to run outside any call's limits. On any failure spares stop for the isolate
+ * and calls boot their own context again, so the failure is reported to a call with its own limits.
+ */
+const SPARE_BOOT_TIMEOUT_MS = 250;
 
 /** An ES-module bot's top level threw; carries only the bot's message (never a host stack) and its line. */
 export class BotThrew extends Error {
@@ -79,6 +88,10 @@ export class BotIsolate {
   private readonly logCb: ivm.Callback;
   private readonly warmFree: WarmContext[] = [];
   private warmCount = 0;
+  private spare?: Promise<Booted | undefined>;
+  private noSpare = false;
+  /** Spares are only made for isolates that serve fresh-context calls. */
+  servesFresh = false;
 
   constructor(
     code: BotCode,
@@ -133,6 +146,7 @@ export class BotIsolate {
 
   kill(reason: DeathReason): void {
     this.dead ??= reason;
+    this.spare = undefined;
     if (!this.isolate.isDisposed) this.isolate.dispose();
   }
 
@@ -142,7 +156,7 @@ export class BotIsolate {
   }
 
   /** @internal used by Session */
-  async boot(call: ActiveCall, track: (r: Releasable) => void): Promise<{ context: ivm.Context; hb: ivm.Reference }> {
+  async boot(call: ActiveCall, track: (r: Releasable) => void): Promise<Booted> {
     const script = this.script;
     if (script === undefined) throw new Error('Bot is not compiled');
     const context = await this.isolate.createContext();
@@ -150,6 +164,51 @@ export class BotIsolate {
     const hb = (await script.run(context, { reference: true, timeout: remaining(call.deadline) })) as ivm.Reference;
     track(hb);
     return { context, hb };
+  }
+
+  /**
+   * Prepares the next fresh context (a new context with the prelude run) in the background, so the next call
+   * skips `boot`. Each context still serves exactly one call.
+   */
+  prepareSpare(): void {
+    if (
+      !this.servesFresh ||
+      this.spare ||
+      this.noSpare ||
+      this.dead ||
+      this.retired ||
+      this.late ||
+      this.isolate.isDisposed
+    )
+      return;
+    const script = this.script;
+    if (script === undefined) return;
+    this.spare = (async () => {
+      let context: ivm.Context | undefined;
+      try {
+        context = await this.isolate.createContext();
+        const hb = (await script.run(context, { reference: true, timeout: SPARE_BOOT_TIMEOUT_MS })) as ivm.Reference;
+        return { context, hb };
+      } catch {
+        this.noSpare = true;
+        try {
+          if (!this.isolate.isDisposed) context?.release();
+        } catch {
+          // the isolate went away meanwhile
+        }
+        return undefined;
+      }
+    })();
+  }
+
+  /** @internal The prepared context, if any (awaiting one still being prepared); the caller owns it. */
+  async takeSpare(): Promise<Booted | undefined> {
+    const spare = this.spare;
+    if (spare === undefined) return undefined;
+    this.spare = undefined;
+    const booted = await spare;
+    if (booted === undefined || this.isolate.isDisposed) return undefined;
+    return booted;
   }
 
   /** @internal ES modules are instantiated per context; returns the namespace to pass to `run`. */
@@ -239,7 +298,13 @@ export class Session {
     const keep: Releasable[] = [];
     const track = warm === 'new' ? (r: Releasable) => keep.push(r) : (r: Releasable) => this.own(r);
     this.createdWarm = warm === 'new';
-    const { context, hb } = await bot.boot(this.call, track);
+    if (warm === undefined) bot.servesFresh = true;
+    const spare = warm === undefined ? await bot.takeSpare() : undefined;
+    if (spare) {
+      track(spare.context);
+      track(spare.hb);
+    }
+    const { context, hb } = spare ?? (await bot.boot(this.call, track));
     if (this.closed) {
       if (!bot.isolate.isDisposed) for (const r of keep.reverse()) r.release();
       throw new Error('Invocation ended');

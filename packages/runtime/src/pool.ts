@@ -1,6 +1,9 @@
 /**
- * The bounded set of bot isolates: one current isolate per bot (for its latest version and memory limit), kept in
- * least-recently-used order; older versions are retired and disposed as soon as their calls in flight finish.
+ * The bounded set of bot isolates. Each bot has a group of isolates for its latest version and memory limit: one
+ * to start with, grown on demand (up to `maxPerBot`) when every isolate of the bot is busy, so calls to one bot
+ * can use several cores instead of queueing on one isolate thread. Groups are kept in least-recently-used order;
+ * older versions are retired and disposed as soon as their calls in flight finish. Every isolate counts against
+ * `maxIsolates`.
  */
 import type { BotIsolate, DeathReason } from './bot-isolate.js';
 import type { BotCode, CompileCheck } from './types.js';
@@ -10,43 +13,56 @@ interface Slot {
   ready: Promise<CompileCheck>;
 }
 
+interface Group {
+  version: string;
+  memoryMb: number;
+  slots: Slot[];
+}
+
 const MAX_REMEMBERED_FAILURES = 256;
 
 export type Acquired = { bot: BotIsolate } | { compile: CompileCheck } | 'overloaded';
 
 export class IsolatePool {
-  private readonly current = new Map<string, Slot>();
+  private readonly groups = new Map<string, Group>();
   private readonly retiring = new Set<BotIsolate>();
   private readonly failures = new Map<string, CompileCheck>();
+  private live = 0;
 
   constructor(
     private readonly maxIsolates: number,
+    private readonly maxPerBot: number,
     private readonly create: (code: BotCode, memoryMb: number) => BotIsolate,
     private readonly disposed: (reason: DeathReason) => void,
   ) {}
 
   get size(): number {
-    return this.current.size + this.retiring.size;
+    return this.live + this.retiring.size;
   }
 
-  /** Reserves the bot's isolate for one call (`release` it afterwards), creating and compiling it if needed. */
+  /** Reserves one of the bot's isolates for one call (`release` it afterwards), creating one if needed. */
   async acquire(code: BotCode, memoryMb: number): Promise<Acquired> {
     const failureKey = `${code.botId}\n${code.version}`;
     const failure = this.failures.get(failureKey);
     if (failure) return { compile: failure };
-    let slot = this.current.get(code.botId);
-    if (slot && (slot.bot.version !== code.version || slot.bot.memoryMb !== memoryMb || slot.bot.dead)) {
-      this.retire(slot.bot, 'retired');
-      slot = undefined;
+    let group = this.groups.get(code.botId);
+    if (group) for (const s of [...group.slots]) if (s.bot.dead) this.forget(s.bot);
+    group = this.groups.get(code.botId);
+    if (group && (group.version !== code.version || group.memoryMb !== memoryMb)) {
+      for (const s of [...group.slots]) this.retire(s.bot, 'retired');
+      group = undefined;
     }
-    if (slot) {
-      this.current.delete(code.botId);
-      this.current.set(code.botId, slot);
-    } else {
+    if (group) {
+      this.groups.delete(code.botId);
+      this.groups.set(code.botId, group);
+    }
+    let slot = group ? leastBusy(group) : undefined;
+    if (slot === undefined) {
       if (!this.makeRoom()) return 'overloaded';
-      const bot = this.create(code, memoryMb);
-      slot = { bot, ready: bot.compile() };
-      this.current.set(code.botId, slot);
+      slot = this.add(code, memoryMb);
+    } else if (slot.bot.inFlight > 0 && (group?.slots.length ?? 0) < this.maxPerBot && this.size < this.maxIsolates) {
+      // Grow only into free room: a busy bot does not evict other bots' isolates to get more of its own.
+      slot = this.add(code, memoryMb);
     }
     const bot = slot.bot;
     bot.inFlight++;
@@ -62,11 +78,25 @@ export class IsolatePool {
     return { bot };
   }
 
+  private add(code: BotCode, memoryMb: number): Slot {
+    let group = this.groups.get(code.botId);
+    if (!group) {
+      group = { version: code.version, memoryMb, slots: [] };
+      this.groups.set(code.botId, group);
+    }
+    const bot = this.create(code, memoryMb);
+    const slot = { bot, ready: bot.compile() };
+    group.slots.push(slot);
+    this.live++;
+    return slot;
+  }
+
   release(bot: BotIsolate): void {
     bot.inFlight--;
     if (bot.dead) this.forget(bot);
     else if (bot.late && bot.idle) this.retire(bot, 'retired');
     else if (bot.retired && bot.idle) this.dispose(bot, 'retired');
+    else bot.prepareSpare();
   }
 
   /** The isolate died (timeout, memory, crash): the next call gets a new one. */
@@ -78,21 +108,21 @@ export class IsolatePool {
 
   invalidate(botId: string): void {
     for (const key of this.failures.keys()) if (key.startsWith(`${botId}\n`)) this.failures.delete(key);
-    const slot = this.current.get(botId);
-    if (slot) this.retire(slot.bot, 'retired');
+    const group = this.groups.get(botId);
+    if (group) for (const slot of [...group.slots]) this.retire(slot.bot, 'retired');
   }
 
   disposeAll(): void {
-    for (const slot of this.current.values()) slot.bot.kill('retired');
+    for (const group of this.groups.values()) for (const slot of group.slots) slot.bot.kill('retired');
     for (const bot of this.retiring) bot.kill('retired');
-    this.current.clear();
+    this.groups.clear();
     this.retiring.clear();
+    this.live = 0;
   }
 
   private retire(bot: BotIsolate, reason: DeathReason): void {
     bot.retired = true;
-    const slot = this.current.get(bot.botId);
-    if (slot?.bot === bot) this.current.delete(bot.botId);
+    this.detach(bot);
     if (bot.idle) this.dispose(bot, reason);
     else this.retiring.add(bot);
   }
@@ -105,19 +135,39 @@ export class IsolatePool {
 
   private forget(bot: BotIsolate): void {
     this.retiring.delete(bot);
-    const slot = this.current.get(bot.botId);
-    if (slot?.bot === bot) this.current.delete(bot.botId);
+    this.detach(bot);
   }
 
-  /** Evicts idle isolates, least recently used first, until one more fits. */
+  /** Removes the isolate from its bot's group (it stays counted while retiring). */
+  private detach(bot: BotIsolate): void {
+    const group = this.groups.get(bot.botId);
+    if (!group) return;
+    const i = group.slots.findIndex((s) => s.bot === bot);
+    if (i < 0) return;
+    group.slots.splice(i, 1);
+    this.live--;
+    if (group.slots.length === 0) this.groups.delete(bot.botId);
+  }
+
+  /** Evicts idle isolates, least recently used bot first, until one more fits. */
   private makeRoom(): boolean {
     if (this.size < this.maxIsolates) return true;
-    for (const [botId, slot] of this.current) {
-      if (!slot.bot.idle) continue;
-      this.current.delete(botId);
-      this.dispose(slot.bot, 'evicted');
-      if (this.size < this.maxIsolates) return true;
+    for (const group of [...this.groups.values()]) {
+      for (const slot of [...group.slots]) {
+        if (!slot.bot.idle) continue;
+        this.dispose(slot.bot, 'evicted');
+        if (this.size < this.maxIsolates) return true;
+      }
     }
     return false;
   }
+}
+
+function leastBusy(group: Group): Slot | undefined {
+  let best: Slot | undefined;
+  for (const slot of group.slots) {
+    if (best === undefined || slot.bot.inFlight < best.bot.inFlight) best = slot;
+    if (best.bot.inFlight === 0) break;
+  }
+  return best;
 }

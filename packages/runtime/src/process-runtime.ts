@@ -84,8 +84,8 @@ export class ProcessBotRuntime {
   private readonly childOptions: ChildOptions;
 
   constructor(private readonly options: ProcessRuntimeOptions = {}) {
-    const { maxIsolates, defaultLimits, maxMemoryMb, maxWarmContexts } = options;
-    this.childOptions = { maxIsolates, defaultLimits, maxMemoryMb, maxWarmContexts };
+    const { maxIsolates, maxIsolatesPerBot, defaultLimits, maxMemoryMb, maxWarmContexts } = options;
+    this.childOptions = { maxIsolates, maxIsolatesPerBot, defaultLimits, maxMemoryMb, maxWarmContexts };
   }
 
   async check(code: string, filename?: string): Promise<CompileCheck> {

@@ -319,6 +319,58 @@ describe('versions, invalidation and the pool', () => {
     }
   });
 
+  it('gives a busy bot more isolates, up to maxIsolatesPerBot, counted against maxIsolates', async () => {
+    const local = new BotRuntime({ maxIsolates: 3, maxIsolatesPerBot: 2 });
+    try {
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((r) => (release = r));
+      const code = bot(`exports.handler = async (m, e) => { await m.readResource('X', '1'); return e.n; };`);
+      const runs = [1, 2, 3].map((n) => local.run({ code, event: { n }, host: async () => gate }));
+      await sleep(50);
+      expect(local.stats().isolates).toBe(2);
+      expect(expectOk(await local.run({ code: bot('exports.handler = async () => 1;'), event: {}, host }))).toBe(1);
+      expect(local.stats().isolates).toBe(3);
+      release();
+      expect((await Promise.all(runs)).map(expectOk)).toEqual([1, 2, 3]);
+    } finally {
+      await local.close();
+    }
+  });
+
+  it('does not grow a bot past maxIsolates: its calls share one isolate', async () => {
+    const local = new BotRuntime({ maxIsolates: 1, maxIsolatesPerBot: 4 });
+    try {
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((r) => (release = r));
+      const code = bot(`exports.handler = async (m, e) => { await m.readResource('X', '1'); return e.n; };`);
+      const runs = [1, 2, 3].map((n) => local.run({ code, event: { n }, host: async () => gate }));
+      await sleep(50);
+      expect(local.stats().isolates).toBe(1);
+      release();
+      expect((await Promise.all(runs)).map(expectOk)).toEqual([1, 2, 3]);
+    } finally {
+      await local.close();
+    }
+  });
+
+  it('retires every isolate of a bot on redeploy', async () => {
+    const local = new BotRuntime({ maxIsolatesPerBot: 2 });
+    try {
+      const v1 = bot(`exports.handler = async (m) => { await m.readResource('Patient', 'p1'); return 'v1'; };`);
+      expect((await Promise.all([1, 2].map(() => local.run({ code: v1, event: {}, host })))).map(expectOk)).toEqual([
+        'v1',
+        'v1',
+      ]);
+      expect(local.stats().isolates).toBe(2);
+      const v2 = { ...v1, version: '2', code: `exports.handler = async () => 'v2';` };
+      expect(expectOk(await local.run({ code: v2, event: {}, host }))).toBe('v2');
+      expect(local.stats().isolates).toBe(1);
+      expect(local.stats().disposed.retired).toBe(2);
+    } finally {
+      await local.close();
+    }
+  });
+
   it('answers overloaded when every isolate is busy', async () => {
     const local = new BotRuntime({ maxIsolates: 1 });
     try {

@@ -3,6 +3,7 @@
  * `run` never rejects; every failure is a typed `RunResult`. See README.md for the design and its trade-offs.
  */
 import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { BotIsolate, BotThrew, type IsolateHooks } from './bot-isolate.js';
 import { answer, deliver, remaining, type ActiveCall, type Settled } from './call.js';
 import { decodeOutput, LogTail, truncate, type Decoded } from './output.js';
@@ -69,6 +70,7 @@ export class BotRuntime {
     const maxWarm = Math.max(1, options.maxWarmContexts ?? 4);
     this.pool = new IsolatePool(
       Math.max(1, options.maxIsolates ?? 64),
+      Math.max(1, options.maxIsolatesPerBot ?? availableParallelism()),
       (code, memoryMb) => new BotIsolate(code, memoryMb, this.hooks, maxWarm),
       (reason) => this.disposedCounts[reason]++,
     );

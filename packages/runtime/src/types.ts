@@ -65,8 +65,13 @@ export interface CompileCheck {
 }
 
 export interface RuntimeOptions {
-  /** Most isolates held at once (one per bot version); idle ones are evicted least recently used first. */
+  /** Most isolates held at once (all bots together); idle ones are evicted least recently used first. */
   maxIsolates?: number;
+  /**
+   * Most isolates one bot may use at once: a bot gets another isolate when all of its isolates are busy, so its
+   * calls can run on several cores. Default: the number of cores.
+   */
+  maxIsolatesPerBot?: number;
   defaultLimits?: RunLimits;
   /** Server maximum for `RunLimits.memoryMb`. Default 512. */
   maxMemoryMb?: number;
