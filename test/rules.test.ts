@@ -144,6 +144,25 @@ describe('rule sets as CDS services', () => {
     expect(bots.body.entry ?? []).toHaveLength(0);
   });
 
+  it('never reads a request file named by the caller on the server', async () => {
+    const doc = await readRuleSet('crd-prior-auth.json');
+    const tests = [{ name: 'steal', requestFile: '/proc/self/cwd/data/admin-credentials.json', expect: { cards: [] } }];
+    const res = await request<{ issue: { expression?: string[] }[] }>(`${fhir()}/Bot/$test-rules`, {
+      method: 'POST',
+      token,
+      json: { ruleSet: { ...doc, tests } },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.issue[0]?.expression).toEqual(['/tests/0/requestFile']);
+    const noScope = await getToken(t.url, t.demo.clientId, t.demo.clientSecret, 'system/Patient.rs');
+    const denied = await request(`${fhir()}/Bot/$test-rules`, {
+      method: 'POST',
+      token: noScope,
+      json: { ruleSet: doc },
+    });
+    expect(denied.status).toBe(403);
+  });
+
   it("runs a rule set's inline tests on the server", async () => {
     const doc = await readRuleSet('crd-prior-auth.json');
     const request0 = await readJson('requests/order-sign-cpt-93456-grp2245.json');

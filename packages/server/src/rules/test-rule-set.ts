@@ -1,25 +1,30 @@
 /**
- * `Bot/$test-rules`: runs a rule set's own test cases on the server, in process, exactly as
- * `hookbot rules test` does locally. Test cases that name request files are not allowed here (there is no folder
- * to read them from): send them inline.
+ * `Bot/$test-rules`: runs a rule set's own test cases on the server, in process, exactly as `hookbot rules test`
+ * does locally. Test requests must be inline: a `requestFile` would be a path on the server's disk, so it is refused
+ * (the CLI inlines request files before it sends a rule set).
  */
 import { runRuleSetTests, type RuleSetTestResult } from '@hookbot/bots';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import type { Repository } from '../fhir/repository.js';
+import { badRequest, forbidden } from '../infra/errors.js';
 import { checkRuleSet } from './deploy-rule-set.js';
 
-export async function testRuleSet(body: unknown): Promise<{ passed: boolean; results: RuleSetTestResult[] }> {
+export async function testRuleSet(
+  repo: Repository,
+  body: unknown,
+): Promise<{ passed: boolean; results: RuleSetTestResult[] }> {
+  if (!repo.access.allows('Bot', 'r')) throw forbidden('Testing rule sets needs read access to Bot');
   const ruleSet = (
     typeof body === 'object' && body !== null && 'ruleSet' in body ? (body as { ruleSet: unknown }).ruleSet : body
   ) as unknown;
-  checkRuleSet(ruleSet);
-  // An empty folder: `requestFile` references resolve to nothing instead of to the server's files.
-  const baseDir = await mkdtemp(path.join(tmpdir(), 'hookbot-rules-'));
-  try {
-    const results = await runRuleSetTests(ruleSet, { baseDir });
-    return { passed: results.every((r) => r.passed), results };
-  } finally {
-    await rm(baseDir, { recursive: true, force: true });
+  const doc = checkRuleSet(ruleSet);
+  const withFile = (doc.tests ?? []).findIndex((t) => t.requestFile !== undefined);
+  if (withFile >= 0) {
+    throw badRequest(
+      'Send test requests inline ("request"): request files are read only by local tools',
+      `/tests/${withFile}/requestFile`,
+    );
   }
+  // No test case names a file, so the base folder is never read.
+  const results = await runRuleSetTests(ruleSet, { baseDir: '/nonexistent' });
+  return { passed: results.every((r) => r.passed), results };
 }
