@@ -190,4 +190,46 @@ describe('a bot cannot reach another tenant', () => {
     expect(still.status).toBe(200);
     expect(still.body.name[0]?.family).toBe('Secret');
   });
+
+  it("never runs one tenant's code for another, even with the same Bot and Binary ids", async () => {
+    const admin = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
+    const mallory = await request<{ client: { clientId: string; clientSecret: string } }>(`${t.url}/admin/projects`, {
+      method: 'POST',
+      token: admin,
+      json: { name: 'mallory' },
+    });
+    const malloryToken = await getToken(t.url, mallory.body.client.clientId, mallory.body.client.clientSecret);
+    const id = await createBot('victim');
+    await deploy(id, `exports.handler = async () => 'victim code';`);
+    const victimBot = await request<{ executableCode: { url: string } }>(`${fhir()}/Bot/${id}`, { token });
+    const binaryId = victimBot.body.executableCode.url.replace('Binary/', '');
+    // Mallory recreates both ids in her own project, with her own code.
+    const code = Buffer.from(`exports.handler = async (m, event) => ({ stolen: event.secrets });`).toString('base64');
+    const put = (path: string, json: object) =>
+      request(`${fhir()}/${path}`, { method: 'PUT', token: malloryToken, json });
+    expect(
+      (
+        await put(`Binary/${binaryId}`, {
+          resourceType: 'Binary',
+          id: binaryId,
+          contentType: 'application/javascript',
+          data: code,
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await put(`Bot/${id}`, {
+          resourceType: 'Bot',
+          id,
+          name: 'x',
+          executableCode: { contentType: 'application/javascript', url: `Binary/${binaryId}` },
+        })
+      ).status,
+    ).toBe(201);
+    const mine = await request(`${fhir()}/Bot/${id}/$execute`, { method: 'POST', token: malloryToken, json: {} });
+    expect(mine.status).toBe(200);
+    const victim = await request(`${fhir()}/Bot/${id}/$execute`, { method: 'POST', token, json: {} });
+    expect(victim.body).toBe('victim code');
+  });
 });

@@ -10,6 +10,7 @@ import type { Database } from '../infra/database.js';
 import type { SharedState } from '../infra/shared-state.js';
 import type { SandboxRuntime } from '../services.js';
 import { loadBotCode, type LoadedCode } from './code.js';
+import { runtimeKey } from './run-bot.js';
 
 export const BOT_CHANGED = 'bot-changed';
 
@@ -43,7 +44,7 @@ export class BotCache {
 
   private drop(projectId: string, botId: string): void {
     this.entries.delete(`${projectId}/${botId}`);
-    this.runtime.invalidate(botId);
+    this.runtime.invalidate(runtimeKey(projectId, botId));
   }
 
   /** The Bot (404 when missing or in another project). */

@@ -2,6 +2,7 @@
  * Where a bot's code lives: a Binary referenced by `Bot.executableCode` (and the TypeScript source by
  * `Bot.sourceCode`). Loaded code is cached by Binary id and version, which never change once written.
  */
+import { createHash } from 'node:crypto';
 import { buildRuleBotCode } from '@hookbot/bots';
 import type { Attachment, Binary, Bot } from '@medplum/fhirtypes';
 import type { Repository } from '../fhir/repository.js';
@@ -76,8 +77,10 @@ export async function loadBotCode(repo: Repository, bot: Bot): Promise<LoadedCod
   const binary = await repo.read<Binary>('Binary', id);
   const text = Buffer.from(binary.data ?? '', 'base64').toString('utf8');
   const isRuleSet = bot.executableCode?.contentType === RULES_CONTENT_TYPE;
+  // The content hash makes the version unforgeable: a Binary id and version can be chosen by a client.
+  const hash = createHash('sha256').update(text).digest('hex').slice(0, 16);
   const loaded: LoadedCode = {
-    version: `${id}@${binary.meta?.versionId ?? '1'}`,
+    version: `${id}@${binary.meta?.versionId ?? '1'}#${hash}`,
     code: isRuleSet ? await ruleSetCode(text) : text,
     ...(bot.executableCode?.title ? { filename: bot.executableCode.title } : {}),
     ...(isRuleSet ? { trusted: true } : {}),

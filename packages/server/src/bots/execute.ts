@@ -71,7 +71,7 @@ export async function executeBot(req: ExecuteInput): Promise<ExecuteOutput> {
     requester: { reference: `ClientApplication/${caller.clientId}` },
   };
   const started = performance.now();
-  const result = await runBot({ bot, code, event, host, runtime: services.runtime });
+  const result = await runBot({ projectId: repo.access.projectId, bot, code, event, host, runtime: services.runtime });
   const durationMs = performance.now() - started;
   services.audit.add({
     projectId: repo.access.projectId,

@@ -10,6 +10,8 @@ import type { SandboxRuntime } from '../services.js';
 import type { LoadedCode } from './code.js';
 
 export interface BotRun {
+  /** The bot's project: part of the sandbox key, so two projects' bots never share an isolate. */
+  projectId: string;
   bot: Bot;
   code: LoadedCode;
   event: unknown;
@@ -22,10 +24,15 @@ export function formatLogs(logs: LogLine[]): string {
   return logs.map((l) => `${l.time} ${l.level} ${l.message}`).join('\n');
 }
 
+/** Bot ids are chosen by clients and unique only per project; the sandbox keys isolates by project and id. */
+export function runtimeKey(projectId: string, botId: string): string {
+  return `${projectId}/${botId}`;
+}
+
 export async function runBot(run: BotRun): Promise<RunResult> {
   return run.runtime.run({
     code: {
-      botId: run.bot.id as string,
+      botId: runtimeKey(run.projectId, run.bot.id as string),
       version: run.code.version,
       code: run.code.code,
       ...(run.code.filename ? { filename: run.code.filename } : {}),

@@ -151,6 +151,7 @@ export async function invokeService(input: InvokeInput): Promise<CdsResponse> {
     requester: { reference: `ClientApplication/${caller.clientId}` },
   };
   const result = await runBot({
+    projectId: caller.projectId,
     bot: service.bot,
     code: service.code,
     event,

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { STATUS_ISSUE } from './error-middleware.js';
 
 const readme = readFileSync(new URL('./README.md', import.meta.url), 'utf8');
-const rows = [...readme.matchAll(/^\| (\d{3}) \| ([a-z-]+) \|/gm)].map((m) => [Number(m[1]), m[2]] as const);
+const rows = [...readme.matchAll(/^\| (\d{3}) \| ([a-z-]+) \|/gm)].map((m) => [Number(m[1]), m[2] as string] as const);
 
 describe('error catalogue', () => {
   it('lists every status the error middleware maps, with the same issue code', () => {
