@@ -3,7 +3,8 @@
  *   (a) the handler called directly in process (no isolation at all),
  *   (b) BotRuntime.run (isolated-vm, fresh context per call; the trusted warm-context mode; and ProcessBotRuntime,
  *       the same engine in a supervised child process with client calls relayed over IPC),
- *   (c) the `$execute` path through HTTP: added by the server's benchmark (see `HTTP_EXECUTE` below),
+ *   (c) `POST /fhir/R4/Bot/{id}/$execute` through HTTP on a real server (wrk; once per isolation mode; see
+ *       runtime-http.ts),
  *   (d) a Node `vm` runner in Medplum's style (runInNewContext per call; not a security boundary),
  * for a trivial bot and for a bot doing ten `medplum.readResource` calls against an in-memory host.
  * Run: `npm run bench -- runtime` or
@@ -11,10 +12,20 @@
  */
 import vm from 'node:vm';
 import { BotRuntime, ProcessBotRuntime, type HostCall } from '@hookbot/runtime';
+import { startHttpTargets } from './runtime-http.js';
+
+interface Measured {
+  p50: number;
+  p99: number;
+  rps: number;
+  non2xx?: number;
+}
 
 interface Variant {
   name: string;
-  call: (event: { n: number }) => Promise<unknown>;
+  call?: (event: { n: number }) => Promise<unknown>;
+  /** Measures itself (the HTTP rows, driven by wrk). */
+  measure?: () => Promise<Measured>;
 }
 
 interface BotCase {
@@ -61,7 +72,7 @@ function loadDirect(code: string): Handler {
 }
 
 /** Medplum-style: a new `vm` context per call with the client injected. Not a sandbox. */
-function vmRunner(code: string): Variant['call'] {
+function vmRunner(code: string): NonNullable<Variant['call']> {
   const wrapped = `(function (exports, module) {${code}\n})(module.exports, module); module.exports.handler(medplum, event);`;
   return async (event) => {
     const module = { exports: {} };
@@ -69,21 +80,11 @@ function vmRunner(code: string): Variant['call'] {
   };
 }
 
-/**
- * (c) "through HTTP" belongs to the server benchmark (it needs a running server, a token and wrk); plug a variant
- * in here to print it in the same table.
- */
-export const HTTP_EXECUTE: { variant?: (bot: BotCase) => Promise<Variant> } = {};
-
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))] ?? NaN;
 }
 
-async function measure(
-  call: Variant['call'],
-  samples: number,
-  concurrency: number,
-): Promise<{ p50: number; p99: number; rps: number }> {
+async function measure(call: NonNullable<Variant['call']>, samples: number, concurrency: number): Promise<Measured> {
   for (let i = 0; i < 200; i++) await call({ n: i });
   const times: number[] = [];
   for (let i = 0; i < samples; i++) {
@@ -112,11 +113,14 @@ export async function benchRuntime(): Promise<void> {
   const concurrency = 8;
   const runtime = new BotRuntime();
   const child = new ProcessBotRuntime();
+  const children = new ProcessBotRuntime({ processes: 2 });
+  const http = await startHttpTargets();
   process.stdout.write(
     `bot runtime, ${samples} sequential calls per row after 200 warm-up calls; throughput with ${concurrency} calls in flight\n`,
   );
   process.stdout.write(
-    `${'bot'.padEnd(9)}${'variant'.padEnd(42)}${'median ms'.padStart(10)}${'p99 ms'.padStart(9)}${'calls/s'.padStart(10)}\n`,
+    `(c): wrk, median/p99 with 1 connection, calls/s with ${concurrency} connections\n` +
+      `${'bot'.padEnd(9)}${'variant'.padEnd(46)}${'median ms'.padStart(10)}${'p99 ms'.padStart(9)}${'calls/s'.padStart(10)}\n`,
   );
   try {
     for (const b of BOTS) {
@@ -134,20 +138,22 @@ export async function benchRuntime(): Promise<void> {
           name: '(b) ProcessBotRuntime (child process, IPC)',
           call: (event) => checked(child.run({ code, event, host })),
         },
+        {
+          name: '(b) ProcessBotRuntime, 2 child processes',
+          call: (event) => checked(children.run({ code, event, host })),
+        },
+        ...http.targets.map((t) => ({ name: t.name, measure: () => t.measure(b.code) })),
+        { name: '(d) node:vm runInNewContext (Medplum style)', call: vmRunner(b.code) },
       ];
-      if (HTTP_EXECUTE.variant) variants.push(await HTTP_EXECUTE.variant(b));
-      else variants.push({ name: '(c) $execute through HTTP: see the server bench', call: async () => undefined });
-      variants.push({ name: '(d) node:vm runInNewContext (Medplum style)', call: vmRunner(b.code) });
       const medians: Record<string, number> = {};
       for (const v of variants) {
-        if (v.name.startsWith('(c)') && !HTTP_EXECUTE.variant) {
-          process.stdout.write(`${b.name.padEnd(9)}${v.name}\n`);
-          continue;
-        }
-        const m = await measure(v.call, samples, concurrency);
+        const m = v.measure
+          ? await v.measure()
+          : await measure(v.call ?? (async () => undefined), samples, concurrency);
         medians[v.name.slice(0, 3)] ??= m.p50;
+        const errors = m.non2xx ? `  (${m.non2xx} non-2xx)` : '';
         process.stdout.write(
-          `${b.name.padEnd(9)}${v.name.padEnd(42)}${m.p50.toFixed(3).padStart(10)}${m.p99.toFixed(3).padStart(9)}${Math.round(m.rps).toString().padStart(10)}\n`,
+          `${b.name.padEnd(9)}${v.name.padEnd(46)}${m.p50.toFixed(3).padStart(10)}${m.p99.toFixed(3).padStart(9)}${Math.round(m.rps).toString().padStart(10)}${errors}\n`,
         );
       }
       const overhead = (medians['(b)'] ?? NaN) - (medians['(a)'] ?? NaN);
@@ -158,6 +164,8 @@ export async function benchRuntime(): Promise<void> {
   } finally {
     await runtime.close();
     await child.close();
+    await children.close();
+    await http.close();
   }
 }
 

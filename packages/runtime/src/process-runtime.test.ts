@@ -67,4 +67,35 @@ describe('ProcessBotRuntime', () => {
     expect(ok(await rt.run({ code: bot('exports.handler = async () => "fresh";'), event: {}, host }))).toBe('fresh');
     if (catastrophic.length > 0) expect(rt.stats().pid).not.toBe(pid);
   });
+
+  it("sends a bot version's code once per worker and picks up a new version", async () => {
+    const v1 = bot('exports.handler = async (m, e) => "v1:" + e.n;');
+    expect(ok(await rt.run({ code: v1, event: { n: 1 }, host }))).toBe('v1:1');
+    expect(ok(await rt.run({ code: v1, event: { n: 2 }, host }))).toBe('v1:2');
+    const v2 = { ...v1, version: '2', code: 'exports.handler = async (m, e) => "v2:" + e.n;' };
+    expect(ok(await rt.run({ code: v2, event: { n: 3 }, host }))).toBe('v2:3');
+  });
+
+  it('spreads calls over several worker processes and restarts the one that died', async () => {
+    const pool = new ProcessBotRuntime({ processes: 2, defaultLimits: { timeoutMs: 2000 } });
+    try {
+      let release: () => void = () => undefined;
+      const gate = new Promise<void>((r) => (release = r));
+      const code = bot(`exports.handler = async (m, e) => { await m.readResource('Patient', 'p1'); return e.n; };`);
+      const runs = [1, 2].map((n) => pool.run({ code, event: { n }, host: async () => gate }));
+      for (let i = 0; i < 100 && pool.stats().inFlight < 2; i++) await sleep(50);
+      const { pids } = pool.stats();
+      expect(new Set(pids).size).toBe(2);
+      expect(pool.stats().inFlight).toBe(2);
+      release();
+      expect((await Promise.all(runs)).map(ok)).toEqual([1, 2]);
+      process.kill(pids[1] as number, 'SIGKILL');
+      await sleep(100);
+      expect((await Promise.all([3, 4].map((n) => pool.run({ code, event: { n }, host })))).map(ok)).toEqual([3, 4]);
+      expect(pool.stats().restarts).toBe(1);
+      expect(pool.stats().pids).toHaveLength(2);
+    } finally {
+      await pool.close();
+    }
+  });
 });

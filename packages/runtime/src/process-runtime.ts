@@ -6,11 +6,13 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { encodeHostError } from './output.js';
 import type { ChildOptions, FromChild, HostErrorInfo, ToChild } from './process-protocol.js';
-import type { CompileCheck, HostCall, RunOptions, RunResult, RuntimeOptions } from './types.js';
+import type { BotCode, CompileCheck, HostCall, RunOptions, RunResult, RuntimeOptions } from './types.js';
 
 export interface ProcessRuntimeOptions extends RuntimeOptions {
   /** Extra time the parent waits beyond a call's timeout before it declares the worker hung and kills it. */
   hangGraceMs?: number;
+  /** Worker processes; each call goes to the least busy one. `maxIsolates` applies to each. Default 1. */
+  processes?: number;
 }
 
 export interface ProcessRuntimeStats {
@@ -18,8 +20,13 @@ export interface ProcessRuntimeStats {
   inFlight: number;
   healthy: boolean;
   restarts: number;
+  /** The first worker's process id. */
   pid?: number;
+  pids: number[];
 }
+
+/** Bot versions whose code a worker holds; beyond this the worker is told to forget them all. */
+const MAX_CODES_PER_WORKER = 512;
 
 interface PendingRun {
   host: HostCall;
@@ -33,7 +40,11 @@ class Worker {
   readonly ready: Promise<void>;
   readonly runs = new Map<number, PendingRun>();
   readonly checks = new Map<number, (c: CompileCheck) => void>();
-  readonly statsWaiters = new Map<number, (isolates: number) => void>();
+  /** botId → the code key the worker holds for it (see `codeKey`). */
+  readonly codes = new Map<string, string>();
+  isolates = 0;
+  /** Calls that picked this worker and wait for it to start. */
+  starting = 0;
   draining = false;
   exited = false;
 
@@ -70,20 +81,21 @@ class Worker {
   }
 
   get busy(): number {
-    return this.runs.size + this.checks.size;
+    return this.runs.size + this.checks.size + this.starting;
   }
 }
 
 export class ProcessBotRuntime {
-  private current?: Worker;
+  /** The serving workers, one per slot; a slot is refilled on the next call after its worker ends or drains. */
+  private readonly slots: (Worker | undefined)[];
   private readonly workers = new Set<Worker>();
   private nextId = 0;
   private restarts = 0;
-  private isolates = 0;
   private closed = false;
   private readonly childOptions: ChildOptions;
 
   constructor(private readonly options: ProcessRuntimeOptions = {}) {
+    this.slots = new Array<Worker | undefined>(Math.max(1, Math.floor(options.processes ?? 1))).fill(undefined);
     const { maxIsolates, maxIsolatesPerBot, defaultLimits, maxMemoryMb, maxWarmContexts } = options;
     this.childOptions = { maxIsolates, maxIsolatesPerBot, defaultLimits, maxMemoryMb, maxWarmContexts };
   }
@@ -112,7 +124,16 @@ export class ProcessBotRuntime {
     if (this.closed) return crashed('The bot runtime is closed');
     const w = await this.worker();
     const id = ++this.nextId;
-    const { host, ...rest } = options;
+    const { host, code, ...rest } = options;
+    const key = codeKey(code);
+    const known = w.codes.get(code.botId) === key;
+    if (!known) {
+      if (w.codes.size >= MAX_CODES_PER_WORKER) {
+        w.codes.clear();
+        w.send({ t: 'forget-code' });
+      }
+      w.codes.set(code.botId, key);
+    }
     const timeoutMs = options.limits?.timeoutMs ?? this.options.defaultLimits?.timeoutMs ?? 10_000;
     return new Promise<RunResult>((resolve) => {
       // The child enforces the call's limits; this only catches a worker that stopped answering altogether.
@@ -125,7 +146,7 @@ export class ProcessBotRuntime {
         timeoutMs + (this.options.hangGraceMs ?? 5000),
       );
       w.runs.set(id, { host, started, resolve, timer });
-      if (!w.send({ t: 'run', id, options: rest })) {
+      if (!w.send({ t: 'run', id, botId: code.botId, ...(known ? {} : { code }), options: rest })) {
         clearTimeout(timer);
         w.runs.delete(id);
         resolve(crashed('The bot runtime process is not available'));
@@ -140,12 +161,15 @@ export class ProcessBotRuntime {
   stats(): ProcessRuntimeStats {
     let inFlight = 0;
     for (const w of this.workers) inFlight += w.runs.size;
+    const serving = this.slots.filter((w): w is Worker => w !== undefined);
+    const pids = serving.map((w) => w.proc.pid).filter((pid): pid is number => pid !== undefined);
     return {
-      isolates: this.isolates,
+      isolates: serving.reduce((n, w) => n + w.isolates, 0),
       inFlight,
       healthy: !this.closed,
       restarts: this.restarts,
-      ...(this.current?.proc.pid ? { pid: this.current.proc.pid } : {}),
+      ...(pids[0] !== undefined ? { pid: pids[0] } : {}),
+      pids,
     };
   }
 
@@ -158,19 +182,32 @@ export class ProcessBotRuntime {
     await Promise.all(exits);
   }
 
+  /** The least busy worker, starting any missing ones. */
   private async worker(): Promise<Worker> {
-    if (!this.current || this.current.exited || this.current.draining) {
-      const w = new Worker(
-        this.childOptions,
-        (worker, m) => this.onMessage(worker, m),
-        (worker) => this.onExit(worker),
-      );
-      this.workers.add(w);
-      this.current = w;
+    let best: Worker | undefined;
+    for (let i = 0; i < this.slots.length; i++) {
+      let w = this.slots[i];
+      if (!w || w.exited || w.draining) {
+        w = new Worker(
+          this.childOptions,
+          (worker, m) => this.onMessage(worker, m),
+          (worker) => this.onExit(worker),
+        );
+        this.workers.add(w);
+        this.slots[i] = w;
+      }
+      if (!best || w.busy < best.busy) best = w;
     }
-    const w = this.current;
+    const w = best as Worker;
+    w.starting++;
     await w.ready;
+    w.starting--;
     return w;
+  }
+
+  private unslot(w: Worker): void {
+    const i = this.slots.indexOf(w);
+    if (i >= 0) this.slots[i] = undefined;
   }
 
   private onMessage(w: Worker, m: FromChild): void {
@@ -189,12 +226,13 @@ export class ProcessBotRuntime {
         w.runs.delete(m.id);
         clearTimeout(run.timer);
         run.resolve(m.result);
+        w.isolates = m.stats.isolates;
+        if (!m.stats.healthy) this.drain(w);
         this.retireIfDrained(w);
-        w.send({ t: 'stats', id: m.id });
         return;
       }
       case 'stats':
-        this.isolates = m.stats.isolates;
+        w.isolates = m.stats.isolates;
         if (!m.stats.healthy) this.drain(w);
         return;
       case 'checked': {
@@ -217,7 +255,7 @@ export class ProcessBotRuntime {
   private drain(w: Worker): void {
     if (w.draining) return;
     w.draining = true;
-    if (this.current === w) this.current = undefined;
+    this.unslot(w);
     this.retireIfDrained(w);
   }
 
@@ -226,13 +264,13 @@ export class ProcessBotRuntime {
   }
 
   private kill(w: Worker): void {
-    if (this.current === w) this.current = undefined;
+    this.unslot(w);
     if (!w.exited) w.proc.kill('SIGKILL');
   }
 
   private onExit(w: Worker): void {
     this.workers.delete(w);
-    if (this.current === w) this.current = undefined;
+    this.unslot(w);
     if (!this.closed) this.restarts++;
     for (const run of w.runs.values()) {
       clearTimeout(run.timer);
@@ -248,6 +286,10 @@ export class ProcessBotRuntime {
     for (const resolve of w.checks.values()) resolve({ ok: false, message: 'The bot runtime process ended' });
     w.checks.clear();
   }
+}
+
+function codeKey(code: BotCode): string {
+  return `${code.version}\n${code.code.length}\n${code.filename ?? ''}\n${code.format ?? ''}`;
 }
 
 /** Runs a relayed client call; never rejects. */

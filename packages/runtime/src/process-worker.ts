@@ -1,10 +1,12 @@
 /** Entry point of the worker process started by ProcessBotRuntime: a BotRuntime driven over IPC. */
 import type { ChildOptions, FromChild, HostErrorInfo, ToChild } from './process-protocol.js';
 import { BotRuntime } from './runtime.js';
+import type { BotCode } from './types.js';
 
 const send = (m: FromChild): void => void process.send?.(m);
 const options = JSON.parse(process.env['HOOKBOT_RUNTIME_OPTIONS'] ?? '{}') as ChildOptions;
 const runtime = new BotRuntime({ ...options, onCatastrophicError: (message) => send({ t: 'catastrophic', message }) });
+const codes = new Map<string, BotCode>();
 const pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
 let nextReq = 0;
 
@@ -27,9 +29,23 @@ process.on('message', (m: ToChild) => {
           pending.set(`${m.id}:${reqId}`, { resolve, reject });
           send({ t: 'host', id: m.id, reqId, client, method, args });
         });
-      void runtime.run({ ...m.options, host }).then((result) => send({ t: 'result', id: m.id, result }));
+      if (m.code) codes.set(m.botId, m.code);
+      const code = codes.get(m.botId);
+      const run = code
+        ? runtime.run({ ...m.options, code, host })
+        : Promise.resolve({
+            ok: false as const,
+            kind: 'crashed' as const,
+            message: 'The bot runtime process lost the bot code',
+            logs: [],
+            durationMs: 0,
+          });
+      void run.then((result) => send({ t: 'result', id: m.id, result, stats: runtime.stats() }));
       return;
     }
+    case 'forget-code':
+      codes.clear();
+      return;
     case 'reply': {
       const key = `${m.id}:${m.reqId}`;
       const p = pending.get(key);
