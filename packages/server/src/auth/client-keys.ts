@@ -3,7 +3,14 @@
  * an inline JWKS, or a JWKS URL fetched through the SSRF guard and cached by jose (which refetches on an
  * unknown `kid`, so key rotation works without a restart).
  */
-import { createLocalJWKSet, createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
+import {
+  createLocalJWKSet,
+  createRemoteJWKSet,
+  customFetch,
+  type FetchImplementation,
+  type JWTVerifyGetKey,
+} from 'jose';
+import { outboundFetch } from '../infra/outbound-fetch.js';
 import type { OutboundPolicy } from '../infra/outbound-url.js';
 import { checkOutboundUrl } from '../infra/outbound-url.js';
 import type { ClientRecord } from '../admin/projects.js';
@@ -31,7 +38,12 @@ export class ClientKeyCache {
     const url = await checkOutboundUrl(uri, policy, 'jwksUri');
     let resolver = this.remote.get(url.href);
     if (!resolver) {
-      resolver = createRemoteJWKSet(url, { timeoutDuration: 3000, cooldownDuration: 10_000, cacheMaxAge: 600_000 });
+      resolver = createRemoteJWKSet(url, {
+        timeoutDuration: 3000,
+        cooldownDuration: 10_000,
+        cacheMaxAge: 600_000,
+        [customFetch]: outboundFetch(policy, { maxResponseBytes: 256 * 1024 }) as FetchImplementation,
+      });
       this.remote.set(url.href, resolver);
     }
     return resolver;

@@ -15,6 +15,7 @@ import {
 } from '@hookbot/bots';
 import type { Issue } from '../infra/errors.js';
 import { HookbotError, invalidIssues } from '../infra/errors.js';
+import { outboundFetch } from '../infra/outbound-fetch.js';
 import { checkOutboundUrl } from '../infra/outbound-url.js';
 import type { Services } from '../services.js';
 import { dispatchClientCall, readOnlyClient, type BotFhirClient } from '../bots/fhir-client-bridge.js';
@@ -99,6 +100,17 @@ function onceGuard(services: Services, projectId: string, fhirServer: string): (
     })());
 }
 
+/** Fetches to the EHR go through the SSRF guard again at connect time, with the project's allowed base URLs. */
+function projectFetch(services: Services, projectId: string): typeof fetch {
+  let impl: Promise<typeof fetch> | undefined;
+  return (async (input: string | URL | Request, init?: RequestInit) => {
+    impl ??= services.settings
+      .get(projectId)
+      .then(({ allowedBaseUrls }) => outboundFetch({ development: services.config.development, allowedBaseUrls }));
+    return (await impl)(input, init);
+  }) as typeof fetch;
+}
+
 export async function invokeService(input: InvokeInput): Promise<CdsResponse> {
   const { services, caller } = input;
   const started = performance.now();
@@ -114,7 +126,9 @@ export async function invokeService(input: InvokeInput): Promise<CdsResponse> {
   // and whose bot reads nothing must not fail on a host this server cannot resolve (CRD sample requests use
   // `https://example/r4`), and a warm call does no DNS lookup.
   const fhirServerGuard = request.fhirServer ? onceGuard(services, caller.projectId, request.fhirServer) : undefined;
+  const ehrFetch = projectFetch(services, caller.projectId);
   const completion = await completePrefetch({
+    fetch: ehrFetch,
     templates: service.cdsService.prefetch ?? [],
     request,
     deadlineMs: PREFETCH_DEADLINE_MS,
@@ -134,6 +148,7 @@ export async function invokeService(input: InvokeInput): Promise<CdsResponse> {
           fhirServer: request.fhirServer,
           accessToken: request.fhirAuthorization.access_token,
           scope: request.fhirAuthorization.scope,
+          fetch: ehrFetch,
           ...(fhirServerGuard ? { beforeFetch: fhirServerGuard } : {}),
           ...(patientOf(request) ? { patientId: patientOf(request) } : {}),
         })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HookbotError } from './errors.js';
-import { checkOutboundUrl, isPrivateAddress } from './outbound-url.js';
+import { checkOutboundUrl, isLoopbackAddress, isPrivateAddress } from './outbound-url.js';
 
 const publicDns = async () => ['93.184.216.34'];
 const privateDns = async () => ['10.1.2.3'];
@@ -26,6 +26,17 @@ describe('isPrivateAddress', () => {
     '::ffff:10.0.0.1',
     '0.0.0.0',
   ])('%s is private', (ip) => expect(isPrivateAddress(ip)).toBe(true));
+  it.each([
+    '::ffff:7f00:1',
+    '::ffff:a9fe:a9fe',
+    '::ffff:a00:1',
+    '64:ff9b::7f00:1',
+    '2002:7f00:1::',
+    '::7f00:1',
+    '::',
+    '0.0.0.0',
+    '192.0.0.8',
+  ])('%s (IPv4 inside IPv6, unspecified) is private', (ip) => expect(isPrivateAddress(ip)).toBe(true));
   it.each(['8.8.8.8', '93.184.216.34', '2001:4860:4860::8888', '172.32.0.1'])('%s is public', (ip) =>
     expect(isPrivateAddress(ip)).toBe(false),
   );
@@ -63,4 +74,41 @@ describe('checkOutboundUrl', () => {
     ).resolves.toBeInstanceOf(URL);
     await refusal(checkOutboundUrl('http://127.0.0.1:9999/fhirx', { development: true, allowedBaseUrls: allowed }));
   });
+  it('refuses a listed base URL whose name resolves to loopback outside development', async () => {
+    const allowed = ['http://ehr.internal:9999'];
+    const loopbackDns = async () => ['127.0.0.1'];
+    await refusal(
+      checkOutboundUrl(
+        'http://ehr.internal:9999/x',
+        { development: false, allowedBaseUrls: allowed },
+        undefined,
+        loopbackDns,
+      ),
+    );
+    await refusal(
+      checkOutboundUrl('http://localhost.:9999/x', { development: false, allowedBaseUrls: ['http://localhost.:9999'] }),
+    );
+    await expect(
+      checkOutboundUrl(
+        'http://ehr.internal:9999/x',
+        { development: false, allowedBaseUrls: allowed },
+        undefined,
+        privateDns,
+      ),
+    ).resolves.toBeInstanceOf(URL);
+  });
+  it('refuses IPv4-mapped IPv6 literals that point inside', async () => {
+    await refusal(checkOutboundUrl('https://[::ffff:127.0.0.1]:8443/fhir', prod));
+    await refusal(checkOutboundUrl('https://[::ffff:a9fe:a9fe]/latest', prod));
+  });
+});
+
+describe('isLoopbackAddress', () => {
+  it.each(['127.0.0.1', '127.8.8.8', '0.0.0.0', '::1', '::', '::ffff:7f00:1', '::ffff:127.0.0.1'])(
+    '%s is loopback',
+    (ip) => expect(isLoopbackAddress(ip)).toBe(true),
+  );
+  it.each(['10.0.0.1', '::ffff:a00:1', 'fd00::1', '8.8.8.8'])('%s is not loopback', (ip) =>
+    expect(isLoopbackAddress(ip)).toBe(false),
+  );
 });
