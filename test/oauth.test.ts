@@ -82,7 +82,7 @@ describe('POST /oauth2/token', () => {
       },
     );
     expect(created.status).toBe(201);
-    for (const scope of ['system/Bot.write', 'launch/patient']) {
+    for (const scope of ['system/Bot.write', 'launch/patient', 'system/Patient.rs?gender=male']) {
       const res = await request(
         `${t.url}/oauth2/token`,
         form({

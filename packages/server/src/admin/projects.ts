@@ -74,6 +74,9 @@ export function checkNewClient(input: unknown): NewClientInput {
   if (scope !== undefined) {
     if (typeof scope !== 'string') throw badRequest('"scope" must be a string', 'scope');
     const parsed = parseScopes(scope);
+    if (parsed.scopes.some((s) => s.query)) {
+      throw badRequest('Query-restricted scopes are not supported for Hookbot clients', 'scope');
+    }
     if (parsed.other.length)
       throw badRequest(`Unknown scope "${parsed.other[0]}": use SMART syntax such as system/*.read`, 'scope');
   }

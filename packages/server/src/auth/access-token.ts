@@ -76,7 +76,8 @@ export function accessFor(caller: Caller & { projectId: string }): AccessPolicy 
       const key = `${resourceType}.${interaction}`;
       let allowed = cache.get(key);
       if (allowed === undefined) {
-        allowed = grantingScopes(caller.scopes, resourceType, interaction, ['system', 'user']).length > 0;
+        // Query-restricted v2 scopes are for EHR tokens handed to CDS bots; on Hookbot's own API they grant nothing.
+        allowed = grantingScopes(caller.scopes, resourceType, interaction, ['system', 'user']).some((s) => !s.query);
         cache.set(key, allowed);
       }
       return allowed;

@@ -145,6 +145,9 @@ function grantedScope(client: ClientRecord, requested: string | undefined): stri
   const allowed = parseScopes(client.scope);
   const wanted = parseScopes(requested);
   if (wanted.other.length) throw oauthError(400, 'invalid_scope', `Unknown scope "${wanted.other[0]}"`);
+  const withQuery = wanted.scopes.find((s) => s.query);
+  if (withQuery)
+    throw oauthError(400, 'invalid_scope', `Scope "${withQuery.raw}": query-restricted scopes are not supported here`);
   for (const scope of wanted.scopes) {
     if (!allowed.scopes.some((g) => scopeCovers(g, scope))) {
       throw oauthError(400, 'invalid_scope', `Scope "${scope.raw}" is not granted to this client`);
