@@ -3,16 +3,16 @@
  * The bot's `medplum` client is the caller's repository view (the token's scopes, the token's project);
  * `executeBot` from inside a bot recurses through this same function with a depth limit.
  */
-import type { Bot } from '@medplum/fhirtypes';
 import type { HostCall } from '@hookbot/runtime';
 import type { Caller } from '../auth/access-token.js';
 import type { Repository } from '../fhir/repository.js';
-import { HookbotError } from '../infra/errors.js';
+import { forbidden, HookbotError } from '../infra/errors.js';
 import type { Services } from '../services.js';
 import { dispatchClientCall, repositoryClient } from './fhir-client-bridge.js';
 import { formatLogs, runBot, runFailureError } from './run-bot.js';
 
 export const MAX_EXECUTE_DEPTH = 4;
+export const MAX_RUNS_PER_REQUEST = 25;
 
 export interface ExecuteInput {
   services: Services;
@@ -23,6 +23,7 @@ export interface ExecuteInput {
   contentType: string;
   requestIds?: { requestId: string; traceId: string };
   depth?: number;
+  budget?: RunBudget;
 }
 
 export interface ExecuteOutput {
@@ -38,18 +39,41 @@ export async function secretsFor(
   return Object.fromEntries(secrets.map((s) => [s.name, { name: s.name, valueString: s.value }]));
 }
 
+/**
+ * One request's share of bot runs, shared by every nested `executeBot`: bounded in number (breadth as well as
+ * depth), and closed when the request's own bot has answered, so calls a bot left running are refused.
+ */
+export interface RunBudget {
+  remaining: number;
+  open: boolean;
+}
+
+/** Wraps a host so that calls arriving after the invocation ended are refused instead of served. */
+export function whileOpen(budget: RunBudget, host: HostCall): HostCall {
+  return (client, method, args) => {
+    if (!budget.open) return Promise.reject(new HookbotError(409, 'conflict', 'The invocation has already finished'));
+    return host(client, method, args);
+  };
+}
+
 export async function executeBot(req: ExecuteInput): Promise<ExecuteOutput> {
   const { services, repo, caller } = req;
   const depth = req.depth ?? 0;
   if (depth >= MAX_EXECUTE_DEPTH) {
     throw new HookbotError(400, 'too-costly', `executeBot nesting is limited to ${MAX_EXECUTE_DEPTH} levels`);
   }
-  // The caller must be able to read the Bot: this applies its scopes and its project.
-  await repo.read<Bot>('Bot', req.botId);
+  const budget = req.budget ?? { remaining: MAX_RUNS_PER_REQUEST, open: true };
+  if (!budget.open) throw new HookbotError(409, 'conflict', 'The invocation has already finished');
+  if (budget.remaining-- <= 0) {
+    throw new HookbotError(400, 'too-costly', `A request may run at most ${MAX_RUNS_PER_REQUEST} bots (executeBot)`);
+  }
+  // The caller must be able to read the Bot: its scopes here, its project through the cache (which reads within
+  // that project, so another project's Bot is a 404). The cache saves a database read per call.
+  if (!repo.access.allows('Bot', 'r')) throw forbidden('Not allowed to read Bot');
   const { bot, code } = await services.bots.getWithCode(repo.access.projectId, req.botId);
 
   const client = repositoryClient(repo);
-  const host: HostCall = (_client, method, args) =>
+  const host: HostCall = whileOpen(budget, (_client, method, args) =>
     dispatchClientCall(client, method, args, async (target, input, contentType) => {
       const id = target.replace(/^Bot\//, '');
       const nested = await executeBot({
@@ -58,9 +82,11 @@ export async function executeBot(req: ExecuteInput): Promise<ExecuteOutput> {
         input,
         contentType: contentType ?? 'application/json',
         depth: depth + 1,
+        budget,
       });
       return nested.result;
-    });
+    }),
+  );
 
   const event = {
     bot: { reference: `Bot/${bot.id}` },
@@ -71,7 +97,16 @@ export async function executeBot(req: ExecuteInput): Promise<ExecuteOutput> {
     requester: { reference: `ClientApplication/${caller.clientId}` },
   };
   const started = performance.now();
-  const result = await runBot({ projectId: repo.access.projectId, bot, code, event, host, runtime: services.runtime });
+  const result = await runBot({
+    projectId: repo.access.projectId,
+    bot,
+    code,
+    event,
+    host,
+    runtime: services.runtime,
+    // The request's own bot has answered: whatever it left running may no longer call out.
+    ...(depth === 0 ? { onSettled: () => (budget.open = false) } : {}),
+  });
   const durationMs = performance.now() - started;
   services.audit.add({
     projectId: repo.access.projectId,
