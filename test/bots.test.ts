@@ -134,6 +134,23 @@ describe('deploy and $execute over HTTP', () => {
     expect(res.body).toEqual({ member: 'M23462346', plan: 'GRP2245' });
   });
 
+  it('bounds a bot that fans out executeBot without awaiting, and refuses its calls once it has answered', async () => {
+    const id = await createBot('fan-out');
+    await deploy(
+      id,
+      `exports.handler = async (medplum, event) => {
+        for (let i = 0; i < 20; i++) medplum.executeBot(event.bot.reference, {}).catch(() => undefined);
+        return 'answered';
+      };`,
+    );
+    const res = await request(`${fhir()}/Bot/${id}/$execute`, { method: 'POST', token, json: {} });
+    expect(res.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 2000));
+    const audits = await request<{ entry?: unknown[] }>(`${fhir()}/AuditEvent?entity=Bot/${id}&_count=500`, { token });
+    expect(audits.body.entry?.length).toBeGreaterThan(1);
+    expect(audits.body.entry?.length).toBeLessThanOrEqual(25);
+  });
+
   it('contains a bot that calls executeBot on itself, and keeps serving', async () => {
     const id = await createBot('recursive');
     await deploy(

@@ -10,6 +10,8 @@ import type { SandboxRuntime } from '../services.js';
 import type { LoadedCode } from './code.js';
 
 export interface BotRun {
+  /** Called once the run has settled (answered or failed). */
+  onSettled?: () => void;
   /** The bot's project: part of the sandbox key, so two projects' bots never share an isolate. */
   projectId: string;
   bot: Bot;
@@ -30,6 +32,14 @@ export function runtimeKey(projectId: string, botId: string): string {
 }
 
 export async function runBot(run: BotRun): Promise<RunResult> {
+  try {
+    return await runOnce(run);
+  } finally {
+    run.onSettled?.();
+  }
+}
+
+function runOnce(run: BotRun): Promise<RunResult> {
   return run.runtime.run({
     code: {
       botId: runtimeKey(run.projectId, run.bot.id as string),

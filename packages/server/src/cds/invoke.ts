@@ -19,7 +19,7 @@ import { outboundFetch } from '../infra/outbound-fetch.js';
 import { checkOutboundUrl } from '../infra/outbound-url.js';
 import type { Services } from '../services.js';
 import { dispatchClientCall, readOnlyClient, type BotFhirClient } from '../bots/fhir-client-bridge.js';
-import { secretsFor } from '../bots/execute.js';
+import { secretsFor, whileOpen, type RunBudget } from '../bots/execute.js';
 import { formatLogs, runBot, runFailureError } from '../bots/run-bot.js';
 import type { CdsCaller } from './authenticate.js';
 import { completePrefetch } from './complete-prefetch.js';
@@ -154,7 +154,10 @@ export async function invokeService(input: InvokeInput): Promise<CdsResponse> {
         })
       : noEhrAccess;
   const payer = readOnlyClient(services.bots.systemRepo(caller.projectId));
-  const host: HostCall = (client, method, args) => dispatchClientCall(client === 'payer' ? payer : ehr, method, args);
+  const budget: RunBudget = { remaining: 0, open: true };
+  const host: HostCall = whileOpen(budget, (client, method, args) =>
+    dispatchClientCall(client === 'payer' ? payer : ehr, method, args),
+  );
 
   const { fhirAuthorization: _token, auditHookInstance: _audit, ...visible } = request;
   const event = {
@@ -166,6 +169,7 @@ export async function invokeService(input: InvokeInput): Promise<CdsResponse> {
     requester: { reference: `ClientApplication/${caller.clientId}` },
   };
   const result = await runBot({
+    onSettled: () => (budget.open = false),
     projectId: caller.projectId,
     bot: service.bot,
     code: service.code,
