@@ -265,6 +265,10 @@ describe('FHIR REST', () => {
       403,
     );
     expectOutcome(await request(`${fhir}/Coverage`, { token: readOnly }), 403);
+    // CDS routes need read access to Bot too.
+    expectOutcome(await request(`${t.url}/cds-services`, { token: readOnly }), 403);
+    const botReader = await getToken(t.url, t.demo.clientId, t.demo.clientSecret, 'system/Bot.rs');
+    expect((await request(`${t.url}/cds-services`, { token: botReader })).status).toBe(200);
   });
 
   it('answers every error as an OperationOutcome with both ids', async () => {

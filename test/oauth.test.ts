@@ -62,6 +62,16 @@ describe('POST /oauth2/token', () => {
     expect(typeof res.body.error_description).toBe('string');
   });
 
+  it('answers invalid_client to Basic credentials that are not valid URL encoding', async () => {
+    const basic = Buffer.from(`${t.demo.clientId}:%E0%A4%A`).toString('base64');
+    const res = await request(
+      `${t.url}/oauth2/token`,
+      form({ grant_type: 'client_credentials' }, { Authorization: `Basic ${basic}` }),
+    );
+    expect(res.status).toBe(401);
+    expect(res.body.error).toBe('invalid_client');
+  });
+
   it('answers invalid_client for a wrong secret', async () => {
     const res = await request(
       `${t.url}/oauth2/token`,

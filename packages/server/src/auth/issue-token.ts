@@ -73,8 +73,16 @@ function presentedCredentials(req: TokenRequest): Presented {
       throw oauthError(401, 'invalid_client', 'Malformed HTTP Basic credentials', {
         'WWW-Authenticate': 'Basic realm="hookbot"',
       });
-    const id = decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' '));
-    const secret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' '));
+    let id: string;
+    let secret: string;
+    try {
+      id = decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' '));
+      secret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' '));
+    } catch {
+      throw oauthError(401, 'invalid_client', 'Malformed HTTP Basic credentials', {
+        'WWW-Authenticate': 'Basic realm="hookbot"',
+      });
+    }
     return { clientId: id, secret, basic: true };
   }
   if (assertion || assertionType) {

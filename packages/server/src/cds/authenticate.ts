@@ -6,7 +6,7 @@
  * once within its lifetime (at least 15 minutes, since Epic's tokens live that long).
  */
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
-import { verifyAccessToken } from '../auth/access-token.js';
+import { accessFor, verifyAccessToken } from '../auth/access-token.js';
 import { findClientsByIssuer, type ClientRecord } from '../admin/projects.js';
 import { HookbotError } from '../infra/errors.js';
 import type { Services } from '../services.js';
@@ -59,11 +59,16 @@ async function verifyClientJwt(services: Services, token: string, calledUrl: str
   }
   if (typeof claims.iss !== 'string') throw refused('JWT has no iss');
   const clients = await clientsForIssuer(services, claims.iss);
-  if (clients.length === 0) throw refused(`No client is registered for issuer ${claims.iss}`);
-  if (clients.length > 1 && typeof claims.tenant !== 'string')
-    throw refused('Issuer is registered with several projects: send a "tenant" claim');
-  const client = clients.find((c) => claims.tenant === undefined || claims.tenant === c.projectId) ?? undefined;
-  if (!client?.projectId) throw refused('The JWT "tenant" does not name a project of this issuer');
+  // One answer for an unknown issuer, a missing and a wrong tenant: nothing to learn about who is registered where.
+  const client =
+    clients.length > 1 && typeof claims.tenant !== 'string'
+      ? undefined
+      : clients.find((c) => claims.tenant === undefined || claims.tenant === c.projectId);
+  if (!client?.projectId) {
+    throw refused(
+      'No client is registered for this issuer and tenant (send a "tenant" claim when the issuer serves several projects)',
+    );
+  }
   if (header.jku !== undefined && header.jku !== client.jwksUri) {
     throw refused('JWT jku is not the JWKS URL registered for this client');
   }
@@ -113,6 +118,9 @@ export async function authenticateCdsCaller(
   if (claims.iss === services.config.baseUrl) {
     const caller = await verifyAccessToken(services.key, services.config.baseUrl, token);
     if (!caller.projectId) throw new HookbotError(403, 'forbidden', 'This token belongs to no project');
+    if (!accessFor({ ...caller, projectId: caller.projectId }).allows('Bot', 'r')) {
+      throw new HookbotError(403, 'forbidden', 'Calling CDS services needs read access to Bot (a system/Bot.rs scope)');
+    }
     return { projectId: caller.projectId, clientId: caller.clientId, via: 'access-token' };
   }
   return verifyClientJwt(services, token, calledUrl);

@@ -112,7 +112,9 @@ export function ehrClient(options: EhrClientOptions): BotFhirClient {
       query.set(param, value);
     }
     const bundle = (await get(`${type}?${query}`)) as Bundle;
+    // Only matches: `_include`d resources were not asked for under the scope's query.
     const found = (bundle.entry ?? [])
+      .filter((e) => e.search?.mode === undefined || e.search.mode === 'match')
       .map((e) => e.resource)
       .filter((r): r is Resource => !!r && r.resourceType === type);
     return grant.patientOnly ? found.filter((r) => inPatientCompartment(r, options.patientId as string)) : found;
