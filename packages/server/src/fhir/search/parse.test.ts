@@ -70,3 +70,13 @@ describe('parseSearchRequest', () => {
     expect(rejected(() => parseSearchRequest('Observation', {})).status).toBe(400);
   });
 });
+
+describe('search size limits', () => {
+  it('refuses more than 1,000 values in one parameter and more than 100 parameters', () => {
+    const many = Array.from({ length: 1001 }, (_, i) => `v${i}`).join(',');
+    expect(() => parseSearchRequest('Patient', { family: many })).toThrow(/more than 1000 values/);
+    const params = new URLSearchParams();
+    for (let i = 0; i < 101; i++) params.append('family', `f${i}`);
+    expect(() => parseSearchRequest('Patient', params)).toThrow(/at most 100 parameters/);
+  });
+});

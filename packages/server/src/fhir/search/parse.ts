@@ -3,7 +3,7 @@
  * malformed values with 400 and the parameter named.
  */
 import type { SearchParameter } from '@medplum/fhirtypes';
-import { badRequest } from '../../infra/errors.js';
+import { badRequest, HookbotError } from '../../infra/errors.js';
 import { searchParameter } from '../definitions.js';
 import { isSupportedResourceType } from '../resource-types.js';
 
@@ -80,6 +80,10 @@ export function assertResourceType(resourceType: string): void {
   }
 }
 
+/** Bounds that keep one search from becoming a huge SQL statement. */
+export const MAX_PARAMETERS = 100;
+export const MAX_VALUES = 1000;
+
 export function parseSearchRequest(resourceType: string, query: SearchQuery): SearchRequest {
   assertResourceType(resourceType);
   const request: SearchRequest = {
@@ -94,7 +98,11 @@ export function parseSearchRequest(resourceType: string, query: SearchQuery): Se
     revinclude: [],
     entries: [],
   };
-  for (const [key, value] of queryEntries(query)) {
+  const entries = queryEntries(query);
+  if (entries.length > MAX_PARAMETERS) {
+    throw new HookbotError(400, 'too-costly', `A search may have at most ${MAX_PARAMETERS} parameters`);
+  }
+  for (const [key, value] of entries) {
     if (key !== '_count' && key !== '_offset') {
       request.entries.push([key, value]);
     }
@@ -155,7 +163,11 @@ function applyEntry(request: SearchRequest, key: string, value: string): void {
   if ((mod === 'missing' || mod === 'present') && value !== 'true' && value !== 'false') {
     throw badRequest(`Search parameter "${key}" expects true or false`, key);
   }
-  request.filters.push({ code, param, modifier: mod, values: splitValues(value) });
+  const values = splitValues(value);
+  if (values.length > MAX_VALUES) {
+    throw new HookbotError(400, 'too-costly', `Search parameter ${key} has more than ${MAX_VALUES} values`);
+  }
+  request.filters.push({ code, param, modifier: mod, values });
 }
 
 function splitModifier(key: string): [string, string | undefined] {
