@@ -14,9 +14,10 @@ const now = new Date('2026-01-15T12:00:00Z');
 
 describe('example rule sets', () => {
   const examples = loadExamples();
-  it('has the four examples', () => {
+  it('has the five examples', () => {
     expect(examples.map((e) => e.file)).toEqual([
       'appointment-coverage.yaml',
+      'crd-prior-auth-order-select.json',
       'crd-prior-auth.json',
       'dme-sleep-study.yaml',
       'not-covered-alternative.json',
