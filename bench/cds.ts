@@ -16,6 +16,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
@@ -100,6 +101,12 @@ export interface CdsBenchRow {
   non2xx: number;
   mainCpuMs: number;
   totalCpuMs: number;
+  /** Event-loop delay of the server during the run (blocking on the main thread). */
+  loopP99Ms?: number;
+  loopMaxMs?: number;
+  /** Requests over the run plus the time to write the audit events still queued at its end. */
+  sustainedRps?: number;
+  auditBacklog?: number;
 }
 
 function toMs(value: string): number {
@@ -302,10 +309,24 @@ async function benchMode(mode: Isolation, targets: string[]): Promise<CdsBenchRo
     const measure = async (target: string, connections: number, tokens: string) => {
       await t.server.services.audit.flush();
       const cpu = await cpuSnapshot(pids());
+      const loop = monitorEventLoopDelay({ resolution: 1 });
+      loop.enable();
       const r = await wrk(serviceUrl, connections, DURATION_S, { ...files, tokens });
-      // The audit events of this run are written after it; their cost belongs to it.
+      loop.disable();
+      // Audit events still queued when the run ends are written after it; their time and CPU belong to it.
+      const backlog = t.server.services.audit.pending;
+      const flushStarted = performance.now();
       await t.server.services.audit.flush();
-      rows.push({ target: `${target} [${mode}]`, ...r, ...(await cpuPerRequest(cpu, pids(), r)) });
+      const flushS = (performance.now() - flushStarted) / 1000;
+      rows.push({
+        target: `${target} [${mode}]`,
+        ...r,
+        sustainedRps: (r.rps * DURATION_S) / (DURATION_S + flushS),
+        auditBacklog: backlog,
+        ...(await cpuPerRequest(cpu, pids(), r)),
+        loopP99Ms: loop.percentile(99) / 1e6,
+        loopMaxMs: loop.max / 1e6,
+      });
     };
     for (const [c, connections] of CONNECTIONS.entries()) {
       const jwtFile = path.join(dir, `jwts-${connections}.txt`);
@@ -323,23 +344,41 @@ async function benchMode(mode: Isolation, targets: string[]): Promise<CdsBenchRo
 function print(rows: CdsBenchRow[]): void {
   const floorOf = (connections: number) =>
     rows.find((r) => r.connections === connections && r.target.startsWith('floor'));
+  const columns: [string, number, (r: CdsBenchRow) => string][] = [
+    ['target', -36, (r) => r.target],
+    ['conns', 5, (r) => String(r.connections)],
+    ['p50 ms', 8, (r) => r.p50Ms.toFixed(2)],
+    ['p99 ms', 8, (r) => r.p99Ms.toFixed(2)],
+    ['req/s', 7, (r) => r.rps.toFixed(0)],
+    ['sustained', 10, (r) => (r.sustainedRps === undefined ? '-' : r.sustainedRps.toFixed(0))],
+    ['vs floor', 10, (r) => floorRatio(r)],
+    ['main cpu', 9, (r) => r.mainCpuMs.toFixed(3)],
+    ['total cpu', 10, (r) => r.totalCpuMs.toFixed(3)],
+    [
+      'loop p99/max',
+      13,
+      (r) => (r.loopP99Ms === undefined ? '-' : `${r.loopP99Ms.toFixed(1)}/${r.loopMaxMs?.toFixed(0)}`),
+    ],
+    ['backlog', 8, (r) => (r.auditBacklog === undefined ? '-' : String(r.auditBacklog))],
+    ['non-2xx', 8, (r) => String(r.non2xx)],
+  ];
+  const floorRatio = (r: CdsBenchRow): string => {
+    const f = floorOf(r.connections);
+    return r.target.startsWith('floor') || !f || !r.rps ? '-' : `${(f.rps / r.rps).toFixed(1)}x`;
+  };
+  const cell = (text: string, width: number) => (width < 0 ? text.padEnd(-width) : text.padStart(width));
   const lines = [
     `wrk ${THREADS} threads, ${DURATION_S} s per run, warm POST with prefetch supplied (p50/p99 from wrk --latency)`,
-    "cpu ms/req: main = the server's main thread; total = the server process (all threads) plus bot worker processes",
-    `${'target'.padEnd(36)} conns   p50 ms   p99 ms      req/s   vs floor      main cpu  total cpu  non-2xx`,
+    'sustained = requests / (run + writing the audit events still queued at its end); cpu = ms per request of the',
+    "server's main thread (main) and of the server process plus bot worker processes (total); loop = event-loop delay",
+    columns.map(([h, w]) => cell(h, w)).join(' '),
+    ...rows.map((r) => columns.map(([, w, f]) => cell(f(r), w)).join(' ')),
   ];
-  for (const r of rows) {
-    const f = floorOf(r.connections);
-    const ratio = f && r.rps ? `${(f.rps / r.rps).toFixed(1)}x slower` : '';
-    lines.push(
-      `${r.target.padEnd(36)} ${String(r.connections).padStart(5)} ${r.p50Ms.toFixed(2).padStart(8)} ${r.p99Ms.toFixed(2).padStart(8)} ${r.rps.toFixed(0).padStart(10)}   ${(r.target.startsWith('floor') ? '-' : ratio).padEnd(12)} ${r.mainCpuMs.toFixed(3).padStart(8)} ${r.totalCpuMs.toFixed(3).padStart(10)}  ${r.non2xx}`,
-    );
-  }
   const check = (target: string) => {
     const four = rows.find((r) => r.target === target && r.connections === 4);
     const many = rows.find((r) => r.target === target && r.connections === 32);
-    const ok = four && many && four.p50Ms < 3 && four.p99Ms < 10 && many.rps >= 800;
-    return `${target}: ${ok ? 'meets' : 'MISSES'} the targets (4 conns p50 < 3 ms, p99 < 10 ms; 32 conns ≥ 800/s)`;
+    const ok = four && many && four.p50Ms < 3 && four.p99Ms < 10 && (many.sustainedRps ?? many.rps) >= 800;
+    return `${target}: ${ok ? 'meets' : 'MISSES'} the targets (4 conns p50 < 3 ms, p99 < 10 ms; 32 conns ≥ 800/s sustained)`;
   };
   for (const target of new Set(rows.map((r) => r.target))) if (!target.startsWith('floor')) lines.push(check(target));
   process.stdout.write(`${lines.join('\n')}\n`);

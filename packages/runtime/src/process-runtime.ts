@@ -55,7 +55,7 @@ class Worker {
       execArgv: source
         ? ['--no-node-snapshot', '--conditions=hookbot-source', '--import', 'tsx']
         : ['--no-node-snapshot'],
-      serialization: 'advanced',
+      serialization: 'json',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       env: { ...process.env, HOOKBOT_RUNTIME_OPTIONS: JSON.stringify(options) },
     });

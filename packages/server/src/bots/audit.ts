@@ -1,7 +1,8 @@
 /**
  * AuditEvents for bot executions and CDS invocations, written off the response's critical path: events queue
- * in memory and a background flush writes them in batches (one transaction per project and batch); `close()` drains the queue, so a graceful shutdown
- * loses none. Each event is written into its own project with the server's system access.
+ * in memory and a background flush (every 25 ms, or at 32 events) writes them in chunks (one transaction per
+ * project and chunk); `close()` drains the queue, so a graceful shutdown loses none. Each event is written into
+ * its own project with the server's system access.
  */
 import type { AuditEvent, AuditEventEntityDetail } from '@medplum/fhirtypes';
 import { projectSystemAccess } from '../auth/access.js';
@@ -10,6 +11,8 @@ import type { Database } from '../infra/database.js';
 import type { Logger } from '../infra/logger.js';
 
 export const MAX_LOG_TAIL = 10 * 1024;
+const MIN_CHUNK = 8;
+const MAX_CHUNK = 100;
 
 export interface AuditRecord {
   projectId: string;
@@ -67,13 +70,18 @@ export class AuditWriter {
   constructor(
     private readonly db: Database,
     private readonly log: Logger,
-    private readonly options: { intervalMs?: number; batchSize?: number; chunkSize?: number } = {},
+    private readonly options: { intervalMs?: number; batchSize?: number; minChunk?: number } = {},
   ) {}
 
   add(record: AuditRecord): void {
     this.queue.push({ record, at: new Date() });
-    if (this.queue.length >= (this.options.batchSize ?? 100)) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), this.options.intervalMs ?? 250);
+    if (this.queue.length >= (this.options.batchSize ?? 32)) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), this.options.intervalMs ?? 25);
+  }
+
+  /** Events queued and not yet being written. */
+  get pending(): number {
+    return this.queue.length;
   }
 
   /** Writes everything queued so far. */
@@ -85,12 +93,16 @@ export class AuditWriter {
     this.queue = [];
     if (batch.length === 0) return;
     const flushing = (async () => {
-      // On PGlite every insert runs on the event loop: bounded chunks with a yield in between keep one flush from
-      // stalling the requests in flight for tens of milliseconds (the p99 of a CDS call).
-      const chunk = this.options.chunkSize ?? 16;
-      for (let start = 0; start < batch.length; start += chunk) {
+      // On PGlite every insert runs on the event loop. Small chunks with a yield in between keep a flush from
+      // stalling requests in flight (the p99 of a CDS call); a growing backlog gets larger chunks, which cost less
+      // per event, so the writer keeps up under sustained load instead of queueing without bound.
+      let start = 0;
+      while (start < batch.length) {
         if (start > 0) await new Promise((resolve) => setImmediate(resolve));
-        await this.write(batch.slice(start, start + chunk));
+        const backlog = batch.length - start + this.queue.length;
+        const size = Math.min(MAX_CHUNK, Math.max(this.options.minChunk ?? MIN_CHUNK, Math.ceil(backlog / 4)));
+        await this.write(batch.slice(start, start + size));
+        start += size;
       }
     })();
     this.flushing = flushing;

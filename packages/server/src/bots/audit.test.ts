@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuditEvent } from '@medplum/fhirtypes';
+import { projectSystemAccess } from '../auth/access.js';
+import { createRepository } from '../fhir/repository.js';
+import { openPglite, type Database } from '../infra/database.js';
+import { createLogger } from '../infra/logger.js';
+import { runMigrations } from '../infra/migrations/index.js';
+import { AuditWriter, type AuditRecord } from './audit.js';
+
+const P1 = '00000000-0000-4000-8000-0000000000a1';
+const P2 = '00000000-0000-4000-8000-0000000000a2';
+let db: Database;
+
+beforeAll(async () => {
+  db = await openPglite();
+  await runMigrations(db);
+});
+afterAll(() => db.close());
+
+const record = (projectId: string, n: number): AuditRecord => ({
+  projectId,
+  subtype: 'execute',
+  botId: `bot-${n}`,
+  outcome: 'success',
+  durationMs: n,
+});
+
+const count = async (projectId: string) =>
+  (
+    await createRepository(db, projectSystemAccess(projectId)).searchResources<AuditEvent>('AuditEvent', {
+      _count: '1000',
+    })
+  ).length;
+
+describe('AuditWriter', () => {
+  it('writes a large backlog from several projects in chunks, each event into its own project', async () => {
+    const writer = new AuditWriter(db, createLogger('silent'), { intervalMs: 60_000, batchSize: 10_000 });
+    for (let i = 0; i < 150; i++) writer.add(record(i % 3 === 0 ? P2 : P1, i));
+    expect(writer.pending).toBe(150);
+    await writer.flush();
+    expect(writer.pending).toBe(0);
+    expect(await count(P1)).toBe(100);
+    expect(await count(P2)).toBe(50);
+  });
+
+  it('close() waits for a flush already running and for events added meanwhile', async () => {
+    const writer = new AuditWriter(db, createLogger('silent'), { intervalMs: 60_000, batchSize: 10_000 });
+    const before = await count(P1);
+    for (let i = 0; i < 40; i++) writer.add(record(P1, i));
+    const running = writer.flush();
+    for (let i = 0; i < 5; i++) writer.add(record(P1, i));
+    await writer.close();
+    expect(await count(P1)).toBe(before + 45);
+    await running;
+  });
+});
