@@ -1,6 +1,6 @@
 /**
  * AuditEvents for bot executions and CDS invocations, written off the response's critical path: events queue
- * in memory and a background flush (every 25 ms, or at 32 events) writes them in chunks (one transaction per
+ * in memory and a background flush (every 50 ms, or at 48 events) writes them in chunks (one transaction per
  * project and chunk); `close()` drains the queue, so a graceful shutdown loses none. Each event is written into
  * its own project with the server's system access.
  */
@@ -11,7 +11,7 @@ import type { Database } from '../infra/database.js';
 import type { Logger } from '../infra/logger.js';
 
 export const MAX_LOG_TAIL = 10 * 1024;
-const MIN_CHUNK = 8;
+const MIN_CHUNK = 16;
 const MAX_CHUNK = 100;
 
 export interface AuditRecord {
@@ -75,8 +75,8 @@ export class AuditWriter {
 
   add(record: AuditRecord): void {
     this.queue.push({ record, at: new Date() });
-    if (this.queue.length >= (this.options.batchSize ?? 32)) void this.flush();
-    else this.timer ??= setTimeout(() => void this.flush(), this.options.intervalMs ?? 25);
+    if (this.queue.length >= (this.options.batchSize ?? 48)) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), this.options.intervalMs ?? 50);
   }
 
   /** Events queued and not yet being written. */
