@@ -5,7 +5,8 @@ import { createRepository } from '../fhir/repository.js';
 import { openPglite, type Database } from '../infra/database.js';
 import { createLogger } from '../infra/logger.js';
 import { runMigrations } from '../infra/migrations/index.js';
-import { AuditWriter, type AuditRecord } from './audit.js';
+import { validateForWrite } from '../fhir/validation.js';
+import { AuditWriter, toAuditEvent, type AuditRecord } from './audit.js';
 
 const P1 = '00000000-0000-4000-8000-0000000000a1';
 const P2 = '00000000-0000-4000-8000-0000000000a2';
@@ -31,6 +32,26 @@ const count = async (projectId: string) =>
       _count: '1000',
     })
   ).length;
+
+describe('toAuditEvent', () => {
+  it('builds AuditEvents that pass the full FHIR structure check (the writer skips it)', () => {
+    for (const outcome of ['success', 'failure', 'error'] as const) {
+      const event = toAuditEvent({
+        projectId: 'p',
+        subtype: 'cds-hooks',
+        botId: 'b',
+        botVersion: '2',
+        clientId: 'c',
+        outcome,
+        outcomeDesc: 'thrown: x',
+        durationMs: 1.5,
+        details: { hook: 'order-sign', hookInstance: 'h', empty: undefined },
+        logs: 'line 1\nline 2',
+      });
+      expect(() => validateForWrite(event)).not.toThrow();
+    }
+  });
+});
 
 describe('AuditWriter', () => {
   it('writes a large backlog from several projects in chunks, each event into its own project', async () => {

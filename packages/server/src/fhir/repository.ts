@@ -19,7 +19,7 @@ export interface Repository {
   /** Assigns a new id, `meta.versionId` "1" and `meta.lastUpdated`. */
   create<T extends Resource>(resource: T): Promise<T>;
   /** Creates several new resources in one transaction (all or nothing). */
-  createMany<T extends Resource>(resources: T[]): Promise<T[]>;
+  createMany<T extends Resource>(resources: T[], options?: { serverBuilt?: boolean }): Promise<T[]>;
   /** 404 when missing or in another project, 410 when deleted. */
   read<T extends Resource>(resourceType: string, id: string): Promise<T>;
   vread<T extends Resource>(resourceType: string, id: string, versionId: string): Promise<T>;
@@ -42,7 +42,7 @@ export function createRepository(db: Database, access: AccessPolicy, options: Re
     access,
     fhirBase: ctx.fhirBase,
     create: (resource) => createResource(ctx, resource),
-    createMany: (resources) => createResources(ctx, resources),
+    createMany: (resources, options) => createResources(ctx, resources, options),
     read: (resourceType, id) => readResource(ctx, resourceType, id),
     vread: (resourceType, id, versionId) => vreadResource(ctx, resourceType, id, versionId),
     update: (resource, opts) => updateResource(ctx, resource, opts),

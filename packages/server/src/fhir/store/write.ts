@@ -36,10 +36,14 @@ export async function createResource<T extends Resource>(ctx: StoreContext, inpu
  * Creates many new resources in one transaction with one statement per table: for server-written records (audit)
  * where per-resource round trips would dominate. All or nothing.
  */
-export async function createResources<T extends Resource>(ctx: StoreContext, inputs: T[]): Promise<T[]> {
+export async function createResources<T extends Resource>(
+  ctx: StoreContext,
+  inputs: T[],
+  options: { serverBuilt?: boolean } = {},
+): Promise<T[]> {
   if (inputs.length === 0) return [];
   const resources = inputs.map((input) => {
-    const validated = validateForWrite(input);
+    const validated = validateForWrite(input, { serverBuilt: options.serverBuilt === true });
     authorize(ctx, validated.resourceType, 'c');
     return stamp(validated, randomUUID(), 1);
   });
