@@ -3,7 +3,7 @@ import { accessFor } from './access-token.js';
 import { parseScopes } from './scopes.js';
 
 const access = (scope: string) =>
-  accessFor({ clientId: 'c', projectId: 'p', admin: false, scope, scopes: parseScopes(scope) });
+  accessFor({ clientId: 'c', projectId: 'p', admin: false, scope, scopes: parseScopes(scope), expires: 0 });
 
 describe('accessFor', () => {
   it('grants by system/ and user/ scopes, per type and interaction', () => {

@@ -13,6 +13,8 @@ export interface Caller {
   admin: boolean;
   scope: string;
   scopes: ScopeSet;
+  /** `exp` of the token, seconds since the epoch. */
+  expires: number;
 }
 
 export interface TokenClaims {
@@ -44,7 +46,25 @@ export async function signAccessToken(
     .sign(key.privateKey);
 }
 
+/**
+ * Tokens already verified, per signing key, until they expire: signature verification is the largest fixed cost of
+ * a warm request. Hookbot tokens cannot be revoked before `exp`, so remembering the answer changes nothing.
+ */
+const verifiedTokens = new WeakMap<SigningKey, Map<string, { caller: Caller; expires: number }>>();
+const MAX_VERIFIED_TOKENS = 10_000;
+
 export async function verifyAccessToken(key: SigningKey, issuer: string, token: string): Promise<Caller> {
+  let verified = verifiedTokens.get(key);
+  if (!verified) verifiedTokens.set(key, (verified = new Map()));
+  const hit = verified.get(token);
+  if (hit && hit.expires > Date.now()) return hit.caller;
+  const caller = await verifyUncached(key, issuer, token);
+  if (verified.size >= MAX_VERIFIED_TOKENS) verified.clear();
+  verified.set(token, { caller, expires: caller.expires * 1000 });
+  return caller;
+}
+
+async function verifyUncached(key: SigningKey, issuer: string, token: string): Promise<Caller> {
   try {
     const { payload } = await jwtVerify(token, key.publicKey, {
       issuer,
@@ -57,7 +77,14 @@ export async function verifyAccessToken(key: SigningKey, issuer: string, token: 
     const scope = typeof payload.scope === 'string' ? payload.scope : '';
     const projectId = typeof payload.project === 'string' ? payload.project : undefined;
     if (!clientId) throw unauthorized('Access token has no client_id');
-    return { clientId, projectId, admin: payload.admin === true, scope, scopes: parseScopes(scope) };
+    return Object.freeze({
+      clientId,
+      projectId,
+      admin: payload.admin === true,
+      scope,
+      scopes: parseScopes(scope),
+      expires: payload.exp as number,
+    });
   } catch (err) {
     if (err instanceof joseErrors.JWTExpired)
       throw unauthorized('Access token expired', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });

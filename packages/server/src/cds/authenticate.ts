@@ -34,13 +34,6 @@ function audienceMatches(aud: unknown, url: string): boolean {
   return list.some((a) => typeof a === 'string' && norm(a) === target);
 }
 
-/**
- * Hookbot access tokens already verified, per signing key: signature verification is the largest single cost of a
- * warm call after the sandbox. Tokens cannot be revoked before `exp`, and an entry is dropped at `exp`.
- */
-const verifiedTokens = new WeakMap<object, Map<string, { caller: CdsCaller; expires: number }>>();
-const MAX_VERIFIED_TOKENS = 10_000;
-
 const issuerCache = new Map<string, { clients: ClientRecord[]; expires: number }>();
 
 async function clientsForIssuer(services: Services, iss: string): Promise<ClientRecord[]> {
@@ -123,25 +116,12 @@ export async function authenticateCdsCaller(
     throw refused('The bearer token is not a JWT');
   }
   if (claims.iss === services.config.baseUrl) {
-    let verified = verifiedTokens.get(services.key);
-    if (!verified) verifiedTokens.set(services.key, (verified = new Map()));
-    const hit = verified.get(token);
-    if (hit && hit.expires > Date.now()) return hit.caller;
     const caller = await verifyAccessToken(services.key, services.config.baseUrl, token);
     if (!caller.projectId) throw new HookbotError(403, 'forbidden', 'This token belongs to no project');
     if (!accessFor({ ...caller, projectId: caller.projectId }).allows('Bot', 'r')) {
       throw new HookbotError(403, 'forbidden', 'Calling CDS services needs read access to Bot (a system/Bot.rs scope)');
     }
-    const cds: CdsCaller = Object.freeze({
-      projectId: caller.projectId,
-      clientId: caller.clientId,
-      via: 'access-token',
-    });
-    if (typeof claims.exp === 'number') {
-      if (verified.size >= MAX_VERIFIED_TOKENS) verified.clear();
-      verified.set(token, { caller: cds, expires: claims.exp * 1000 });
-    }
-    return cds;
+    return { projectId: caller.projectId, clientId: caller.clientId, via: 'access-token' };
   }
   return verifyClientJwt(services, token, calledUrl);
 }
