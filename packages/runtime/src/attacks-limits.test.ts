@@ -3,6 +3,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BotRuntime, type HostCall, type RunResult } from './index.js';
+import type ivm from 'isolated-vm';
+import { answer, deliver, type ActiveCall } from './call.js';
+import { LogTail } from './output.js';
 import { bot, HostError, memoryHost, sleep } from './testing/helpers.js';
 
 const rt = new BotRuntime({ defaultLimits: { timeoutMs: 1000, memoryMb: 32 } });
@@ -302,7 +305,9 @@ describe('the host bridge', () => {
       for (let i = 0; i < 50; i++) { try { await m.createResource({ big }); } catch (e) { out.push(e.message); } }
       return out[0] + ' x' + out.length;
     };`;
-    expect(await result(code, host)).toBe('Client call arguments are too large x50');
+    // Stringifying 5 MB fifty times takes ~1 s on a loaded machine: this case is about the refusal, not the clock.
+    const r = await rt.run({ code: bot(code), event: {}, host, limits: { timeoutMs: 5000 } });
+    expect(r.ok && r.result).toBe('Client call arguments are too large x50');
     expect(calls.length).toBe(before);
   });
 
@@ -332,6 +337,140 @@ describe('the host bridge', () => {
     expect(capturedLate).toBe(1);
     const next = await rt.run({ code, event: {}, host });
     expect(next.ok).toBe(true);
+  });
+});
+
+describe('the host side of the bridge, as if the prelude were bypassed', () => {
+  // These drive the host's entry point for client calls directly, with what code that got around the prelude could
+  // send (the raw callback's arguments), and assert the host refuses it on its own.
+  interface Fake {
+    call: ActiveCall;
+    hostCalls: unknown[][];
+    applied: unknown[][];
+  }
+
+  function fakeCall(options: { maxHostCalls?: number; hb?: Fake['applied']; host?: HostCall } = {}): Fake {
+    const hostCalls: unknown[][] = [];
+    const applied = options.hb ?? [];
+    const hb = {
+      apply: (_self: unknown, args: unknown[]) => {
+        applied.push(args);
+        return Promise.resolve(undefined);
+      },
+    } as unknown as ivm.Reference;
+    const call: ActiveCall = {
+      callId: `fake-${Math.random()}`,
+      host:
+        options.host ??
+        (async (_client, _method, args) => {
+          hostCalls.push(args);
+          return { ok: true };
+        }),
+      clients: new Set(['medplum']),
+      logs: new LogTail(1024),
+      deadline: performance.now() + 10_000,
+      maxHostCalls: options.maxHostCalls ?? 1000,
+      hostCalls: 0,
+      argsSent: 0,
+      active: true,
+      hb,
+      settle: () => undefined,
+    };
+    return { call, hostCalls, applied };
+  }
+
+  const refusal = (tagged: string | undefined): string =>
+    tagged?.startsWith('E') ? (JSON.parse(tagged.slice(1)) as { message: string }).message : `answered: ${tagged}`;
+
+  it('70 the per-invocation argument total (16 MB) is enforced by the host', async () => {
+    const f = fakeCall();
+    const big = JSON.stringify(['Patient', 'x'.repeat(4 * 1024 * 1024 - 100)]);
+    const answers = await Promise.all(Array.from({ length: 50 }, () => answer(f.call, 'medplum', 'readResource', big)));
+    expect(f.hostCalls.length).toBe(4);
+    expect(answers.filter((a) => a?.startsWith('O')).length).toBe(4);
+    expect(new Set(answers.filter((a) => !a?.startsWith('O')).map(refusal))).toEqual(
+      new Set(['Too much data sent to clients in one invocation']),
+    );
+    // once over the total, small calls are refused too, as in the sandbox
+    expect(refusal(await answer(f.call, 'medplum', 'readResource', '["Patient","a1"]'))).toBe(
+      'Too much data sent to clients in one invocation',
+    );
+    expect(f.hostCalls.length).toBe(4);
+  });
+
+  it('71 oversized arguments are refused before they are parsed; the call count limit holds', async () => {
+    const f = fakeCall({ maxHostCalls: 3 });
+    // not even JSON: a parse would report a syntax error, the size check comes first
+    expect(refusal(await answer(f.call, 'medplum', 'createResource', '{'.repeat(4 * 1024 * 1024 + 1)))).toBe(
+      'Client call arguments are too large',
+    );
+    expect(refusal(await answer(f.call, 'medplum', 'readResource', '["Patient","a1"]'))).toBe('answered: O{"ok":true}');
+    expect(refusal(await answer(f.call, 'medplum', 'readResource', '["Patient","a1"]'))).toBe('answered: O{"ok":true}');
+    expect(refusal(await answer(f.call, 'medplum', 'readResource', '["Patient","a1"]'))).toBe(
+      'Too many client calls in one invocation',
+    );
+    expect(refusal(await answer(f.call, 'admin', 'readResource', '["Patient","a1"]'))).toBe('Unknown client method');
+    expect(f.hostCalls.length).toBe(2);
+  });
+
+  it('72 a client call arriving after its invocation ended is refused and touches no other call', async () => {
+    const shared: unknown[][] = []; // a warm context's dispatcher serves consecutive calls
+    const ended = fakeCall({ hb: shared });
+    const next = fakeCall({ hb: shared });
+    ended.call.active = false;
+    expect(await answer(ended.call, 'medplum', 'readResource', '["Patient","a1"]')).toBeUndefined();
+    deliver(ended.call, 1, 'O{"late":true}');
+    expect(ended.hostCalls).toEqual([]);
+    expect(ended.call.hostCalls).toBe(0);
+    expect(shared).toEqual([]);
+    expect([next.call.hostCalls, next.call.argsSent, next.hostCalls.length]).toEqual([0, 0, 0]);
+
+    // ends while the host is working on it: the answer is dropped, not delivered to whoever uses the context now
+    let release: () => void = () => undefined;
+    const slow = fakeCall({
+      hb: shared,
+      host: () => new Promise((resolve) => (release = () => resolve({ late: true }))),
+    });
+    const pending = answer(slow.call, 'medplum', 'readResource', '["Patient","a1"]');
+    slow.call.active = false;
+    release();
+    expect(await pending).toBeUndefined();
+    expect(shared).toEqual([]);
+
+    // through the runtime: the bot's client is refused once its invocation is over, and the host never sees it
+    let hostSaw = 0;
+    const counting: HostCall = async () => {
+      hostSaw++;
+      return null;
+    };
+    const b = bot(`let kept; exports.handler = async (m) => {
+      if (kept) { try { await kept.readResource('Patient', 'a1'); return 'answered'; } catch (e) { return e.message; } }
+      kept = m; return 'kept';
+    };`);
+    const first = await rt.run({ code: b, event: {}, host: counting, reuseContext: true });
+    const second = await rt.run({ code: b, event: {}, host: counting, reuseContext: true });
+    expect([first.ok && first.result, second.ok && second.result]).toEqual([
+      'kept',
+      'This bot invocation has already ended',
+    ]);
+    expect(hostSaw).toBe(0);
+  });
+
+  it('73 the host bounds the log lines it keeps: oversized lines, floods of empty lines', async () => {
+    const tail = new LogTail(1024);
+    tail.push('log', 'x'.repeat(10 * 1024 * 1024));
+    for (let i = 0; i < 100_000; i++) tail.push('log', '');
+    const kept = tail.toArray();
+    expect(kept.length).toBeLessThanOrEqual(1024);
+    expect(kept.reduce((n, l) => n + l.message.length, 0)).toBeLessThanOrEqual(1024 + 256);
+    const r = await rt.run({
+      code: bot(`exports.handler = async () => { for (let i = 0; i < 1e6; i++) console.log(''); return 'done'; };`),
+      event: {},
+      host,
+      limits: { maxLogBytes: 100, timeoutMs: 5000 },
+    });
+    expect(r.ok && r.result).toBe('done');
+    expect(r.logs.length).toBeLessThanOrEqual(100);
   });
 });
 

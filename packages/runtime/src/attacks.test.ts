@@ -3,7 +3,7 @@
  * Part 2 (limits, timers, the host bridge) is attacks-limits.test.ts. Each hostile bot asserts the safe outcome.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BotRuntime, type RunResult } from './index.js';
+import { BotRuntime, type HostCall, type RunResult } from './index.js';
 import { bot, memoryHost } from './testing/helpers.js';
 
 const rt = new BotRuntime({ defaultLimits: { timeoutMs: 1000 } });
@@ -220,6 +220,52 @@ describe('host capabilities are absent', () => {
       if (!r.ok) expect(r.kind).toBe('timeout');
     }
     expect(await result('exports.handler = async () => "still serving";')).toBe('still serving');
+  });
+});
+
+describe('closing the CommonJS wrapper early cannot take over the dispatcher', () => {
+  // The reviewer's repro: text that makes its own function the bot script's completion value. Before the fix that
+  // value was the host's dispatcher handle, so the function got the raw send/log callbacks.
+  const evil = (body: string): string => `exports.handler = async () => 'normal';
+}));
+(function evil(op, send, log, ns, callId) {
+  ${body}
+  if (op !== 'run') return;
+  const big = JSON.stringify(['Patient', 'x'.repeat(4 * 1024 * 1024 - 100)]);
+  for (let i = 0; i < 50; i++) send(callId, i + 1, 'medplum', 'readResource', big);
+  return Promise.resolve('R' + JSON.stringify({ hijacked: true }));
+});
+var __x = ((function () {`;
+
+  const counting = (): { host: HostCall; calls: () => number } => {
+    let n = 0;
+    return {
+      host: async () => {
+        n++;
+        return null;
+      },
+      calls: () => n,
+    };
+  };
+
+  it('16c the function never receives the run callbacks, and nothing reaches the host', async () => {
+    const h = counting();
+    const r = await rt.run({ code: bot(evil('')), event: {}, host: h.host });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.kind).toBe('compile');
+    expect(h.calls()).toBe(0);
+  });
+
+  it('16d it only ever runs as the bot factory, called by the prelude with (exports, module)', async () => {
+    const h = counting();
+    const body = `if (op !== 'run') {
+    const got = [typeof op, typeof send, typeof log, arguments.length];
+    op.handler = async (medplum) => ({ got, clientCalls: typeof medplum.readResource });
+    return;
+  }`;
+    const r = await rt.run({ code: bot(evil(body)), event: {}, host: h.host });
+    expect(r.ok && r.result).toEqual({ got: ['object', 'object', 'undefined', 2], clientCalls: 'function' });
+    expect(h.calls()).toBe(0);
   });
 });
 

@@ -1,10 +1,10 @@
 /**
- * One isolate per bot version: the compiled bot (wrapped with the prelude) is cached here, and every invocation
- * gets a fresh context (or, for trusted code, a warm one). Disposing the isolate kills every context in it.
+ * One isolate per bot version: the compiled prelude and bot are cached here, and every invocation gets a fresh
+ * context (or, for trusted code, a warm one). Disposing the isolate kills every context in it.
  */
 import ivm from 'isolated-vm';
 import { remaining, type ActiveCall } from './call.js';
-import { CJS_LINE_OFFSET, ESM_PRELUDE } from './prelude.js';
+import { PRELUDE, PRELUDE_FILENAME } from './prelude.js';
 import { truncate } from './output.js';
 import {
   compileFailure,
@@ -38,13 +38,17 @@ type Releasable = { release(): void };
 
 interface Booted {
   context: ivm.Context;
+  /** The prelude's dispatcher: the completion value of the prelude script, which contains no bot text. */
   hb: ivm.Reference;
+  /** A CommonJS bot's factory (the bot script's completion value: untrusted, handed to the prelude's `run`). */
+  factory?: ivm.Reference;
 }
 
 type WarmContext = Booted;
 
 /**
- * A spare context runs only the prelude (and, for a CommonJS bot whose text closes the wrapper early, that text):
+ * A spare context runs the prelude and, for a CommonJS bot, the script defining its factory (which runs no bot
+ * text unless the text closes the wrapper early):
  * this bounds what such a bot gets to run outside any call's limits. On any failure spares stop for the isolate
  * and calls boot their own context again, so the failure is reported to a call with its own limits.
  */
@@ -82,6 +86,8 @@ export class BotIsolate {
   /** A bot touched its clients after its invocation ended; recycle the isolate once idle. */
   late = false;
   dead?: DeathReason;
+  private prelude?: ivm.Script;
+  /** The wrapped CommonJS bot; ES-module bots are compiled per context. */
   private script?: ivm.Script;
   private readonly code: string;
   private readonly sendCb: ivm.Callback;
@@ -121,10 +127,7 @@ export class BotIsolate {
     if (this.code.length > MAX_CODE_LENGTH) return { ok: false, message: 'The bot code is too large' };
     try {
       if (this.format === 'commonjs') {
-        this.script = await this.isolate.compileScript(wrapCommonJs(this.code), {
-          filename: this.filename,
-          lineOffset: CJS_LINE_OFFSET,
-        });
+        this.script = await this.isolate.compileScript(wrapCommonJs(this.code), { filename: this.filename });
       } else {
         const probe = await this.isolate.compileModule(this.code, { filename: this.filename });
         const deps = probe.dependencySpecifiers;
@@ -132,8 +135,8 @@ export class BotIsolate {
         if (deps.length > 0) {
           return { ok: false, message: `Bots cannot import modules (found '${deps[0]}'); bundle dependencies` };
         }
-        this.script = await this.isolate.compileScript(ESM_PRELUDE, { filename: 'hookbot-prelude.js' });
       }
+      this.prelude = await this.isolate.compileScript(PRELUDE, { filename: PRELUDE_FILENAME });
       return { ok: true };
     } catch (err) {
       return compileFailure(err, this.format === 'commonjs');
@@ -157,13 +160,26 @@ export class BotIsolate {
 
   /** @internal used by Session */
   async boot(call: ActiveCall, track: (r: Releasable) => void): Promise<Booted> {
-    const script = this.script;
-    if (script === undefined) throw new Error('Bot is not compiled');
     const context = await this.isolate.createContext();
     track(context);
-    const hb = (await script.run(context, { reference: true, timeout: remaining(call.deadline) })) as ivm.Reference;
-    track(hb);
-    return { context, hb };
+    return this.runScripts(context, remaining(call.deadline), track);
+  }
+
+  /**
+   * Runs the prelude, then (CommonJS) the bot script, in a new context. Both are started at once to save a thread
+   * hop; isolated-vm runs an isolate's tasks in order, and the bot script's head checks that the prelude ran.
+   */
+  private async runScripts(context: ivm.Context, timeout: number, track: (r: Releasable) => void): Promise<Booted> {
+    const prelude = this.prelude;
+    if (prelude === undefined) throw new Error('Bot is not compiled');
+    const keep = (r: ivm.Reference): ivm.Reference => {
+      track(r);
+      return r;
+    };
+    const hb = prelude.run(context, { reference: true, timeout }).then(keep);
+    const factory = this.script?.run(context, { reference: true, timeout }).then(keep);
+    const [dispatcher, made] = await Promise.all([hb, factory]);
+    return made === undefined ? { context, hb: dispatcher } : { context, hb: dispatcher, factory: made };
   }
 
   /**
@@ -181,18 +197,17 @@ export class BotIsolate {
       this.isolate.isDisposed
     )
       return;
-    const script = this.script;
-    if (script === undefined) return;
+    if (this.prelude === undefined) return;
     this.spare = (async () => {
-      let context: ivm.Context | undefined;
+      const made: Releasable[] = [];
       try {
-        context = await this.isolate.createContext();
-        const hb = (await script.run(context, { reference: true, timeout: SPARE_BOOT_TIMEOUT_MS })) as ivm.Reference;
-        return { context, hb };
+        const context = await this.isolate.createContext();
+        made.push(context);
+        return await this.runScripts(context, SPARE_BOOT_TIMEOUT_MS, (r) => made.push(r));
       } catch {
         this.noSpare = true;
         try {
-          if (!this.isolate.isDisposed) context?.release();
+          if (!this.isolate.isDisposed) for (const r of made.reverse()) r.release();
         } catch {
           // the isolate went away meanwhile
         }
@@ -228,15 +243,15 @@ export class BotIsolate {
     return ns;
   }
 
-  /** @internal */
-  callRun(call: ActiveCall, hb: ivm.Reference, ns: ivm.Reference | undefined, args: InvokeArgs): Promise<unknown> {
+  /** @internal `mod` is the CommonJS factory or the ES module's namespace (undefined for a warm context's later calls). */
+  callRun(call: ActiveCall, hb: ivm.Reference, mod: ivm.Reference | undefined, args: InvokeArgs): Promise<unknown> {
     return hb.apply(
       undefined,
       [
         'run',
         this.sendCb,
         this.logCb,
-        ns?.derefInto(),
+        mod?.derefInto(),
         call.callId,
         args.eventJson,
         args.clientsJson,
@@ -266,6 +281,7 @@ export class BotIsolate {
     }
     if (warm || created) this.warmCount--;
     if (warm && !this.isolate.isDisposed) {
+      warm.factory?.release();
       warm.hb.release();
       warm.context.release();
     }
@@ -303,17 +319,19 @@ export class Session {
     if (spare) {
       track(spare.context);
       track(spare.hb);
+      if (spare.factory) track(spare.factory);
     }
-    const { context, hb } = spare ?? (await bot.boot(this.call, track));
+    const booted = spare ?? (await bot.boot(this.call, track));
     if (this.closed) {
       if (!bot.isolate.isDisposed) for (const r of keep.reverse()) r.release();
       throw new Error('Invocation ended');
     }
-    if (warm === 'new') this.warm = { context, hb };
-    const ns = bot.format === 'module' ? await bot.loadModule(context, this.call, (r) => this.own(r)) : undefined;
+    if (warm === 'new') this.warm = booted;
+    const { context, hb } = booted;
+    const mod = bot.format === 'module' ? await bot.loadModule(context, this.call, (r) => this.own(r)) : booted.factory;
     if (this.closed) throw new Error('Invocation ended');
     this.call.hb = hb;
-    return bot.callRun(this.call, hb, ns, this.args);
+    return bot.callRun(this.call, hb, mod, this.args);
   }
 
   /** Releases what this invocation holds; `keepWarm` returns a warm context to the free list. */

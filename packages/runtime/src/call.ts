@@ -2,6 +2,7 @@
 import type ivm from 'isolated-vm';
 import sjson from 'secure-json-parse';
 import { encodeHostError, encodeHostValue, type LogTail } from './output.js';
+import { MAX_ARGS_LENGTH, MAX_ARGS_TOTAL } from './prelude.js';
 import type { HostCall } from './types.js';
 
 export const CLIENT_METHODS: ReadonlySet<string> = new Set([
@@ -15,9 +16,6 @@ export const CLIENT_METHODS: ReadonlySet<string> = new Set([
   'executeBot',
 ]);
 
-/** Largest argument list a bot may send to one client call. */
-const MAX_ARGS_LENGTH = 4 * 1024 * 1024;
-
 export type Settled = { value: unknown } | { error: unknown } | { wallClock: true };
 
 export interface ActiveCall {
@@ -28,6 +26,9 @@ export interface ActiveCall {
   readonly deadline: number;
   readonly maxHostCalls: number;
   hostCalls: number;
+  /** Argument characters accepted so far (see MAX_ARGS_TOTAL). */
+  argsSent: number;
+  /** False once the invocation has ended: its client calls are refused and nothing is delivered to it. */
   active: boolean;
   /** The context's `hookbot` dispatcher, set once the context is booted; replies go through it. */
   hb?: ivm.Reference;
@@ -37,23 +38,42 @@ export interface ActiveCall {
 export const remaining = (deadline: number): number => Math.max(1, Math.ceil(deadline - performance.now()));
 
 /**
- * Runs a bot's client call on the host and resolves with the tagged answer. Never rejects: a host promise that
- * rejects behind isolated-vm crashes the process (isolated-vm issue #314), so errors become `E…` answers.
+ * Runs a bot's client call on the host and resolves with the tagged answer, or with `undefined` when the call is
+ * refused unanswered because its invocation has ended (before the host ran it, or while it ran). The prelude's
+ * limits are checked again here, before the arguments are parsed, so code that got around the prelude gains
+ * nothing. Never rejects: a host promise that rejects behind isolated-vm crashes
+ * the process (isolated-vm issue #314), so errors become `E…` answers.
  */
-export async function answer(call: ActiveCall, client: string, method: string, argsJson: string): Promise<string> {
+export async function answer(
+  call: ActiveCall,
+  client: string,
+  method: string,
+  argsJson: string,
+): Promise<string | undefined> {
+  if (!call.active) return undefined;
+  let tagged: string;
   try {
     if (!call.clients.has(client) || !CLIENT_METHODS.has(method)) throw new Error('Unknown client method');
     if (++call.hostCalls > call.maxHostCalls) throw new Error('Too many client calls in one invocation');
     if (argsJson.length > MAX_ARGS_LENGTH) throw new Error('Client call arguments are too large');
+    if (call.argsSent + argsJson.length > MAX_ARGS_TOTAL) {
+      call.argsSent = MAX_ARGS_TOTAL + 1;
+      throw new Error('Too much data sent to clients in one invocation');
+    }
+    call.argsSent += argsJson.length;
     const args: unknown = sjson.parse(argsJson, null, { protoAction: 'error', constructorAction: 'error' });
     if (!Array.isArray(args)) throw new Error('Invalid client call arguments');
-    return encodeHostValue(await call.host(client, method, args));
+    tagged = encodeHostValue(await call.host(client, method, args));
   } catch (err) {
-    return encodeHostError(err);
+    tagged = encodeHostError(err);
   }
+  return call.active ? tagged : undefined;
 }
 
-/** Hands an answer back to the bot; the continuation it resumes runs under the call's remaining time. */
+/**
+ * Hands an answer back to the bot through this call's own dispatcher; the continuation it resumes runs under the
+ * call's remaining time. Does nothing once the call has ended.
+ */
 export function deliver(call: ActiveCall, reqId: number, tagged: string): void {
   const hb = call.hb;
   if (!call.active || hb === undefined) return;

@@ -126,22 +126,32 @@ export function encodeHostError(err: unknown): string {
 
 const LEVELS = new Set(['log', 'info', 'warn', 'error']);
 
-/** Keeps the last `maxBytes` of log output. */
+/**
+ * Keeps the last `maxBytes` of log output. The prelude cuts lines to `maxBytes` characters and stops after 8× that;
+ * the host bounds what it accepts again (each line also costs one unit, so empty lines cannot pile up).
+ */
 export class LogTail {
   private readonly lines: LogLine[] = [];
   private bytes = 0;
+  private received = 0;
+  private readonly lineMax: number;
+  private readonly budget: number;
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(private readonly maxBytes: number) {
+    this.lineMax = maxBytes + 256;
+    this.budget = maxBytes * 9 + 1024;
+  }
 
   push(level: unknown, message: unknown): void {
-    if (typeof message !== 'string') return;
+    if (typeof message !== 'string' || this.received >= this.budget) return;
+    const text = message.length > this.lineMax ? message.slice(0, this.lineMax) : message;
+    this.received += text.length + 1;
     const lvl = (typeof level === 'string' && LEVELS.has(level) ? level : 'log') as LogLine['level'];
-    const size = Buffer.byteLength(message, 'utf8');
-    this.lines.push({ level: lvl, message, time: new Date().toISOString() });
-    this.bytes += size;
+    this.lines.push({ level: lvl, message: text, time: new Date().toISOString() });
+    this.bytes += Buffer.byteLength(text, 'utf8') + 1;
     while (this.bytes > this.maxBytes && this.lines.length > 1) {
       const dropped = this.lines.shift() as LogLine;
-      this.bytes -= Buffer.byteLength(dropped.message, 'utf8');
+      this.bytes -= Buffer.byteLength(dropped.message, 'utf8') + 1;
     }
   }
 

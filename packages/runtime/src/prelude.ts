@@ -1,9 +1,12 @@
 /**
- * The trusted code that runs first in every context, before any bot code. It removes the globals a bot must not
- * have, captures the intrinsics it needs (a bot may tamper with globals and prototypes afterwards), installs
- * `console`, and evaluates to the `hookbot(op, ...)` dispatcher the host calls through a Reference it keeps:
+ * The trusted code that runs first in every context, as its own script, before any bot code. It removes the
+ * globals a bot must not have, captures the intrinsics it needs (a bot may tamper with globals and prototypes
+ * afterwards), installs `console`, and evaluates to the `hookbot(op, ...)` dispatcher the host calls through a
+ * Reference it keeps. The dispatcher is only ever taken from this script's completion value, never from a script
+ * that contains bot text.
  *
- *   hookbot('run', send, log, ns, callId, eventJson, clientsJson, filename, maxOutput, maxLog, maxHostCalls)
+ *   hookbot('run', send, log, mod, callId, eventJson, clientsJson, filename, maxOutput, maxLog, maxHostCalls)
+ *     mod: the CommonJS bot script's completion value (its factory) or the ES module's namespace
  *     → Promise<string>  one tagged string, never an object (nothing is copied through getters):
  *       'R' + json result | 'L' + length (too large) | 'B' + json {message} (not serialisable)
  *       'T' + json {message, line?} (thrown) | 'X' + same, thrown by the top level | 'C' + json {message}
@@ -11,12 +14,15 @@
  *
  * Only plain functions (isolated-vm Callbacks whose arguments are copied) are handed in; no Reference,
  * ExternalCopy or the ivm module is ever visible in the context. If a bot subverts this code it only breaks its
- * own answers, which the host treats as untrusted anyway.
+ * own answers, which the host treats as untrusted anyway; the host enforces the client-call limits again.
  */
 
-const SOURCE = String.raw`(function hookbotPrelude() {
+/** Client-call argument limits (JSON characters): per call and per invocation. The host checks them again. */
+export const MAX_ARGS_LENGTH = 4 * 1024 * 1024;
+export const MAX_ARGS_TOTAL = 16 * 1024 * 1024;
+
+export const PRELUDE = String.raw`(function hookbotPrelude() {
   'use strict';
-  let factory, bound = false;
   const g = globalThis;
   const removed = ['WebAssembly', 'SharedArrayBuffer', 'Atomics', 'FinalizationRegistry', 'WeakRef'];
   for (let i = 0; i < removed.length; i++) delete g[removed[i]];
@@ -26,7 +32,7 @@ const SOURCE = String.raw`(function hookbotPrelude() {
   const strSlice = String.prototype.slice, strIndexOf = String.prototype.indexOf;
   const slice = (s, a, b) => apply(strSlice, s, [a, b]);
   const indexOf = (s, t, from) => apply(strIndexOf, s, [t, from]);
-  const MAX_MESSAGE = 2000, MAX_ARGS_CHARS = 4 * 1024 * 1024, MAX_ARGS_TOTAL = 16 * 1024 * 1024;
+  const MAX_MESSAGE = 2000, MAX_ARGS_CHARS = ${MAX_ARGS_LENGTH}, MAX_ARGS_TOTAL = ${MAX_ARGS_TOTAL};
 
   let send = null, log = null, exportsOf = null, loaded = false, current = null, seq = 0;
   const pending = { __proto__: null };
@@ -58,7 +64,7 @@ const SOURCE = String.raw`(function hookbotPrelude() {
         line = i === 0 ? format(arguments[i]) : line + ' ' + format(arguments[i]);
       }
       line = slice(line, 0, call.lineMax);
-      call.logSent += line.length;
+      call.logSent += line.length + 1;
       log(call.callId, level, line);
     };
   }
@@ -160,7 +166,7 @@ const SOURCE = String.raw`(function hookbotPrelude() {
     return undefined;
   }
 
-  async function run(sendFn, logFn, ns, callId, eventJson, clientsJson, filename, maxOutput, maxLog, maxHostCalls) {
+  async function run(sendFn, logFn, mod, callId, eventJson, clientsJson, filename, maxOutput, maxLog, maxHostCalls) {
     if (send === null) { send = sendFn; log = logFn; }
     const call = { __proto__: null, callId, hostCalls: 0, maxHostCalls, argsSent: 0, logSent: 0, logBudget: maxLog * 8,
       lineMax: maxLog, logCut: false };
@@ -168,12 +174,12 @@ const SOURCE = String.raw`(function hookbotPrelude() {
     try {
       if (!loaded) {
         try {
-          if (typeof factory === 'function') {
+          if (typeof mod === 'function') {
             const module = { exports: {} };
-            apply(factory, module.exports, [module.exports, module]);
+            apply(mod, module.exports, [module.exports, module]);
             exportsOf = module.exports;
           } else {
-            exportsOf = ns;
+            exportsOf = mod;
           }
           loaded = true;
         } catch (e) {
@@ -215,24 +221,21 @@ const SOURCE = String.raw`(function hookbotPrelude() {
     if (op === 'run') return run(a, b, c, d, e, f, h, i, j, k);
     return undefined;
   }
-  return function bind(botFactory) {
-    if (bound) throw new NativeError('Already bound');
-    bound = true;
-    factory = botFactory;
-    return hookbot;
-  };
-})`;
+  return hookbot;
+})();
+`;
+
+/** The prelude's filename in stack traces (bot frames are told apart by the bot's own filename). */
+export const PRELUDE_FILENAME = 'hookbot-prelude.js';
 
 /**
- * Head and tail around CommonJS bot code. `prelude()(factory)`: the callee (the prelude) is evaluated before the
- * argument, so the prelude has run before any bot text is evaluated, even text that closes the wrapper early.
- * Compile with `lineOffset: CJS_LINE_OFFSET` so bot line numbers are unchanged.
+ * Head and tail around CommonJS bot code: the script evaluates to the factory the prelude's `run` calls. The head
+ * refuses to run unless the prelude has already run in this context (it deletes `WebAssembly`), so bot text never
+ * runs first even if the two scripts were started out of order; text that closes the wrapper early only changes
+ * what `run` is handed as the factory, which is bot code either way. The head is one line, so bot line numbers are
+ * unchanged.
  */
-export const CJS_HEAD = `${SOURCE}()((function (exports, module) {`;
-export const CJS_TAIL = '\n}));\n';
-export const CJS_LINE_OFFSET = -(CJS_HEAD.split('\n').length - 1);
+export const CJS_HEAD = `if (typeof WebAssembly !== 'undefined') throw new Error('hookbot: prelude missing');((function (exports, module) {`;
+export const CJS_TAIL = '\n}));';
 /** Columns taken by the head on the bot's first line. */
-export const CJS_FIRST_LINE_COLUMNS = CJS_HEAD.length - CJS_HEAD.lastIndexOf('\n') - 1;
-
-/** Script evaluated before an ES-module bot, whose namespace the host passes to `run`. */
-export const ESM_PRELUDE = `${SOURCE}()(undefined);\n`;
+export const CJS_FIRST_LINE_COLUMNS = CJS_HEAD.length;

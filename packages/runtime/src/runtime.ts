@@ -175,6 +175,7 @@ export class BotRuntime {
       deadline: started + limits.timeoutMs,
       maxHostCalls: limits.maxHostCalls,
       hostCalls: 0,
+      argsSent: 0,
       active: true,
       settle: (s) => settle(s),
     };
@@ -264,7 +265,7 @@ export class BotRuntime {
     if (typeof reqId !== 'number' || typeof client !== 'string' || typeof method !== 'string') return;
     if (typeof argsJson !== 'string') return;
     void answer(call, client, method, argsJson).then((tagged) => {
-      if (call.active) deliver(call, reqId, tagged);
+      if (tagged !== undefined && call.active) deliver(call, reqId, tagged);
       else owner.late = true;
     });
   }
