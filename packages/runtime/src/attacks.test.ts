@@ -3,7 +3,7 @@
  * Part 2 (limits, timers, the host bridge) is attacks-limits.test.ts. Each hostile bot asserts the safe outcome.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BotRuntime, type HostCall, type RunResult } from './index.js';
+import { BotRuntime, type RunResult } from './index.js';
 import { bot, memoryHost } from './testing/helpers.js';
 
 const rt = new BotRuntime({ defaultLimits: { timeoutMs: 1000 } });
@@ -226,50 +226,49 @@ describe('host capabilities are absent', () => {
 describe('closing the CommonJS wrapper early cannot take over the dispatcher', () => {
   // The reviewer's repro: text that makes its own function the bot script's completion value. Before the fix that
   // value was the host's dispatcher handle, so the function got the raw send/log callbacks.
-  const evil = (body: string): string => `exports.handler = async () => 'normal';
-}));
-(function evil(op, send, log, ns, callId) {
-  ${body}
-  if (op !== 'run') return;
-  const big = JSON.stringify(['Patient', 'x'.repeat(4 * 1024 * 1024 - 100)]);
-  for (let i = 0; i < 50; i++) send(callId, i + 1, 'medplum', 'readResource', big);
-  return Promise.resolve('R' + JSON.stringify({ hijacked: true }));
-});
-var __x = ((function () {`;
-
-  const counting = (): { host: HostCall; calls: () => number } => {
-    let n = 0;
-    return {
-      host: async () => {
-        n++;
-        return null;
-      },
-      calls: () => n,
-    };
-  };
-
-  it('16c the function never receives the run callbacks, and nothing reaches the host', async () => {
-    const h = counting();
-    const code = bot(evil(''));
-    const r = await rt.run({ code, event: {}, host: h.host });
-    rt.invalidate(code.botId); // keeps the pool (and this file's memory check) as it was
-    expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.kind).toBe('compile');
-    expect(h.calls()).toBe(0);
-  });
-
-  it('16d it only ever runs as the bot factory, called by the prelude with (exports, module)', async () => {
-    const h = counting();
-    const body = `if (op !== 'run') {
+  const EVIL = `function evil(op, send, log, ns, callId) {
+  if (op !== 'run') {
+    // called as a factory: record what it was given
     const got = [typeof op, typeof send, typeof log, arguments.length];
     op.handler = async (medplum) => ({ got, clientCalls: typeof medplum.readResource });
     return;
-  }`;
-    const code = bot(evil(body));
-    const r = await rt.run({ code, event: {}, host: h.host });
-    rt.invalidate(code.botId);
+  }
+  const big = JSON.stringify(['Patient', 'x'.repeat(4 * 1024 * 1024 - 100)]);
+  for (let i = 0; i < 50; i++) send(callId, i + 1, 'medplum', 'readResource', big);
+  return Promise.resolve('R' + JSON.stringify({ hijacked: true }));
+}`;
+
+  async function attempt(code: string): Promise<{ r: RunResult; hostCalls: number }> {
+    let hostCalls = 0;
+    const b = bot(code);
+    const r = await rt.run({
+      code: b,
+      event: {},
+      host: async () => {
+        hostCalls++;
+        return null;
+      },
+    });
+    rt.invalidate(b.botId); // keeps the pool (and this file's memory check) as it was
+    return { r, hostCalls };
+  }
+
+  it('16c a function left as the completion value is never called with the run callbacks', async () => {
+    const { r, hostCalls } = await attempt(`exports.handler = async () => 'normal';
+}));
+(${EVIL});
+var __x = ((function () {`);
+    expect(r.ok && r.result).toBe('normal');
+    expect(hostCalls).toBe(0);
+  });
+
+  it('16d a function bound in place of the wrapper only runs as the factory, given (exports, module)', async () => {
+    const { r, hostCalls } = await attempt(`exports.handler = async () => 'normal';
+}, evil));
+${EVIL}
+var __x = ((function () {`);
     expect(r.ok && r.result).toEqual({ got: ['object', 'object', 'undefined', 2], clientCalls: 'function' });
-    expect(h.calls()).toBe(0);
+    expect(hostCalls).toBe(0);
   });
 });
 
@@ -437,6 +436,10 @@ describe('after part 1', () => {
     expect(unhandled).toEqual([]);
     expect(await result('exports.handler = async (m, e) => e.n + 1;', { n: 1 })).toBe(2);
     expect(rt.stats().healthy).toBe(true);
-    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(200 * 1024 * 1024);
+    // Idle pooled isolates keep the garbage of the hostile calls in their heaps (~200 MB here, and growing with
+    // every test added); what must not stay behind is host memory once they are disposed.
+    await rt.close();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(100 * 1024 * 1024);
   });
 });

@@ -4,7 +4,7 @@
  */
 import ivm from 'isolated-vm';
 import { remaining, type ActiveCall } from './call.js';
-import { PRELUDE, PRELUDE_FILENAME } from './prelude.js';
+import { PRELUDE_CJS, PRELUDE_ESM, PRELUDE_FILENAME } from './prelude.js';
 import { truncate } from './output.js';
 import {
   compileFailure,
@@ -40,17 +40,13 @@ interface Booted {
   context: ivm.Context;
   /** The prelude's dispatcher: the completion value of the prelude script, which contains no bot text. */
   hb: ivm.Reference;
-  /** A CommonJS bot's factory (the bot script's completion value: untrusted, handed to the prelude's `run`). */
-  factory?: ivm.Reference;
 }
 
 type WarmContext = Booted;
 
 /**
- * A spare context runs the prelude and, for a CommonJS bot, the script defining its factory (which runs no bot
- * text unless the text closes the wrapper early):
- * this bounds what such a bot gets to run outside any call's limits. On any failure spares stop for the isolate
- * and calls boot their own context again, so the failure is reported to a call with its own limits.
+ * A spare context runs only the trusted prelude (bot text runs within a call). On any failure spares stop for the
+ * isolate and calls boot their own context again, so the failure is reported to a call with its own limits.
  */
 const SPARE_BOOT_TIMEOUT_MS = 250;
 
@@ -87,7 +83,7 @@ export class BotIsolate {
   late = false;
   dead?: DeathReason;
   private prelude?: ivm.Script;
-  /** The wrapped CommonJS bot; ES-module bots are compiled per context. */
+  /** The wrapped CommonJS bot, run in each context right before its call; ES modules are compiled per context. */
   private script?: ivm.Script;
   private readonly code: string;
   private readonly sendCb: ivm.Callback;
@@ -136,7 +132,8 @@ export class BotIsolate {
           return { ok: false, message: `Bots cannot import modules (found '${deps[0]}'); bundle dependencies` };
         }
       }
-      this.prelude = await this.isolate.compileScript(PRELUDE, { filename: PRELUDE_FILENAME });
+      const prelude = this.format === 'commonjs' ? PRELUDE_CJS : PRELUDE_ESM;
+      this.prelude = await this.isolate.compileScript(prelude, { filename: PRELUDE_FILENAME });
       return { ok: true };
     } catch (err) {
       return compileFailure(err, this.format === 'commonjs');
@@ -158,28 +155,15 @@ export class BotIsolate {
     return new Session(this, call, args, reuseContext);
   }
 
-  /** @internal used by Session */
+  /** @internal used by Session: a new context with the prelude run, which yields the dispatcher. */
   async boot(call: ActiveCall, track: (r: Releasable) => void): Promise<Booted> {
-    const context = await this.isolate.createContext();
-    track(context);
-    return this.runScripts(context, remaining(call.deadline), track);
-  }
-
-  /**
-   * Runs the prelude, then (CommonJS) the bot script, in a new context. Both are started at once to save a thread
-   * hop; isolated-vm runs an isolate's tasks in order, and the bot script's head checks that the prelude ran.
-   */
-  private async runScripts(context: ivm.Context, timeout: number, track: (r: Releasable) => void): Promise<Booted> {
     const prelude = this.prelude;
     if (prelude === undefined) throw new Error('Bot is not compiled');
-    const keep = (r: ivm.Reference): ivm.Reference => {
-      track(r);
-      return r;
-    };
-    const hb = prelude.run(context, { reference: true, timeout }).then(keep);
-    const factory = this.script?.run(context, { reference: true, timeout }).then(keep);
-    const [dispatcher, made] = await Promise.all([hb, factory]);
-    return made === undefined ? { context, hb: dispatcher } : { context, hb: dispatcher, factory: made };
+    const context = await this.isolate.createContext();
+    track(context);
+    const hb = await prelude.run(context, { reference: true, timeout: remaining(call.deadline) });
+    track(hb);
+    return { context, hb };
   }
 
   /**
@@ -197,17 +181,18 @@ export class BotIsolate {
       this.isolate.isDisposed
     )
       return;
-    if (this.prelude === undefined) return;
+    const prelude = this.prelude;
+    if (prelude === undefined) return;
     this.spare = (async () => {
-      const made: Releasable[] = [];
+      let context: ivm.Context | undefined;
       try {
-        const context = await this.isolate.createContext();
-        made.push(context);
-        return await this.runScripts(context, SPARE_BOOT_TIMEOUT_MS, (r) => made.push(r));
+        context = await this.isolate.createContext();
+        const hb = await prelude.run(context, { reference: true, timeout: SPARE_BOOT_TIMEOUT_MS });
+        return { context, hb };
       } catch {
         this.noSpare = true;
         try {
-          if (!this.isolate.isDisposed) for (const r of made.reverse()) r.release();
+          if (!this.isolate.isDisposed) context?.release();
         } catch {
           // the isolate went away meanwhile
         }
@@ -243,15 +228,24 @@ export class BotIsolate {
     return ns;
   }
 
-  /** @internal `mod` is the CommonJS factory or the ES module's namespace (undefined for a warm context's later calls). */
-  callRun(call: ActiveCall, hb: ivm.Reference, mod: ivm.Reference | undefined, args: InvokeArgs): Promise<unknown> {
+  /**
+   * @internal Runs the CommonJS bot script (the binding of its factory, and any top-level text that closes the
+   * wrapper early) in a booted context under the call's limits. It is queued right before the `run` that uses it:
+   * an isolate runs its tasks in order (and a `run` without a bound factory would only find no handler).
+   */
+  defineBot(context: ivm.Context, call: ActiveCall): Promise<unknown> | undefined {
+    return this.script?.run(context, { timeout: remaining(call.deadline) });
+  }
+
+  /** @internal `ns` is an ES-module bot's namespace. */
+  callRun(call: ActiveCall, hb: ivm.Reference, ns: ivm.Reference | undefined, args: InvokeArgs): Promise<unknown> {
     return hb.apply(
       undefined,
       [
         'run',
         this.sendCb,
         this.logCb,
-        mod?.derefInto(),
+        ns?.derefInto(),
         call.callId,
         args.eventJson,
         args.clientsJson,
@@ -281,7 +275,6 @@ export class BotIsolate {
     }
     if (warm || created) this.warmCount--;
     if (warm && !this.isolate.isDisposed) {
-      warm.factory?.release();
       warm.hb.release();
       warm.context.release();
     }
@@ -319,19 +312,20 @@ export class Session {
     if (spare) {
       track(spare.context);
       track(spare.hb);
-      if (spare.factory) track(spare.factory);
     }
-    const booted = spare ?? (await bot.boot(this.call, track));
+    const { context, hb } = spare ?? (await bot.boot(this.call, track));
     if (this.closed) {
       if (!bot.isolate.isDisposed) for (const r of keep.reverse()) r.release();
       throw new Error('Invocation ended');
     }
-    if (warm === 'new') this.warm = booted;
-    const { context, hb } = booted;
-    const mod = bot.format === 'module' ? await bot.loadModule(context, this.call, (r) => this.own(r)) : booted.factory;
+    if (warm === 'new') this.warm = { context, hb };
+    const ns = bot.format === 'module' ? await bot.loadModule(context, this.call, (r) => this.own(r)) : undefined;
     if (this.closed) throw new Error('Invocation ended');
     this.call.hb = hb;
-    return bot.callRun(this.call, hb, mod, this.args);
+    const defined = bot.defineBot(context, this.call);
+    const out = bot.callRun(this.call, hb, ns, this.args);
+    // Awaited together: a failure of either is the call's outcome, and neither rejects unhandled.
+    return defined ? Promise.all([defined, out]).then(([, value]) => value) : out;
   }
 
   /** Releases what this invocation holds; `keepWarm` returns a warm context to the free list. */

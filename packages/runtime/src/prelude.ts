@@ -3,10 +3,11 @@
  * globals a bot must not have, captures the intrinsics it needs (a bot may tamper with globals and prototypes
  * afterwards), installs `console`, and evaluates to the `hookbot(op, ...)` dispatcher the host calls through a
  * Reference it keeps. The dispatcher is only ever taken from this script's completion value, never from a script
- * that contains bot text.
+ * that contains bot text. For CommonJS bots it also installs a one-shot global `__hookbotBind(factory)`, which
+ * the bot script's head calls with the wrapped bot (and which deletes itself).
  *
- *   hookbot('run', send, log, mod, callId, eventJson, clientsJson, filename, maxOutput, maxLog, maxHostCalls)
- *     mod: the CommonJS bot script's completion value (its factory) or the ES module's namespace
+ *   hookbot('run', send, log, ns, callId, eventJson, clientsJson, filename, maxOutput, maxLog, maxHostCalls)
+ *     ns: the ES module's namespace; undefined for a CommonJS bot (its bound factory is used)
  *     → Promise<string>  one tagged string, never an object (nothing is copied through getters):
  *       'R' + json result | 'L' + length (too large) | 'B' + json {message} (not serialisable)
  *       'T' + json {message, line?} (thrown) | 'X' + same, thrown by the top level | 'C' + json {message}
@@ -21,8 +22,9 @@
 export const MAX_ARGS_LENGTH = 4 * 1024 * 1024;
 export const MAX_ARGS_TOTAL = 16 * 1024 * 1024;
 
-export const PRELUDE = String.raw`(function hookbotPrelude() {
+const SOURCE = String.raw`(function hookbotPrelude(commonJs) {
   'use strict';
+  let factory;
   const g = globalThis;
   const removed = ['WebAssembly', 'SharedArrayBuffer', 'Atomics', 'FinalizationRegistry', 'WeakRef'];
   for (let i = 0; i < removed.length; i++) delete g[removed[i]];
@@ -166,7 +168,7 @@ export const PRELUDE = String.raw`(function hookbotPrelude() {
     return undefined;
   }
 
-  async function run(sendFn, logFn, mod, callId, eventJson, clientsJson, filename, maxOutput, maxLog, maxHostCalls) {
+  async function run(sendFn, logFn, ns, callId, eventJson, clientsJson, filename, maxOutput, maxLog, maxHostCalls) {
     if (send === null) { send = sendFn; log = logFn; }
     const call = { __proto__: null, callId, hostCalls: 0, maxHostCalls, argsSent: 0, logSent: 0, logBudget: maxLog * 8,
       lineMax: maxLog, logCut: false };
@@ -174,12 +176,12 @@ export const PRELUDE = String.raw`(function hookbotPrelude() {
     try {
       if (!loaded) {
         try {
-          if (typeof mod === 'function') {
+          if (!commonJs) {
+            exportsOf = ns;
+          } else if (typeof factory === 'function') {
             const module = { exports: {} };
-            apply(mod, module.exports, [module.exports, module]);
+            apply(factory, module.exports, [module.exports, module]);
             exportsOf = module.exports;
-          } else {
-            exportsOf = mod;
           }
           loaded = true;
         } catch (e) {
@@ -221,21 +223,30 @@ export const PRELUDE = String.raw`(function hookbotPrelude() {
     if (op === 'run') return run(a, b, c, d, e, f, h, i, j, k);
     return undefined;
   }
+  if (commonJs) {
+    defineProperty(g, '__hookbotBind', { configurable: true, value: function (f) {
+      delete g.__hookbotBind;
+      factory = f;
+    } });
+  }
   return hookbot;
-})();
-`;
+})`;
+
+/** The prelude for CommonJS bots (with the one-shot binder) and for ES-module bots (without). */
+export const PRELUDE_CJS = `${SOURCE}(true);\n`;
+export const PRELUDE_ESM = `${SOURCE}(false);\n`;
 
 /** The prelude's filename in stack traces (bot frames are told apart by the bot's own filename). */
 export const PRELUDE_FILENAME = 'hookbot-prelude.js';
 
 /**
- * Head and tail around CommonJS bot code: the script evaluates to the factory the prelude's `run` calls. The head
- * refuses to run unless the prelude has already run in this context (it deletes `WebAssembly`), so bot text never
- * runs first even if the two scripts were started out of order; text that closes the wrapper early only changes
- * what `run` is handed as the factory, which is bot code either way. The head is one line, so bot line numbers are
- * unchanged.
+ * Head and tail around CommonJS bot code: the script hands the wrapped bot to the prelude's binder. The callee is
+ * evaluated before the argument, so without the prelude (the binder is missing) the script throws before any bot
+ * text runs. Text that closes the wrapper early can only change which function is bound, which is bot code either
+ * way, called by `run` within the invocation's limits. The head is one line, so bot line numbers are unchanged.
  */
-export const CJS_HEAD = `if (typeof WebAssembly !== 'undefined') throw new Error('hookbot: prelude missing');((function (exports, module) {`;
-export const CJS_TAIL = '\n}));';
+export const CJS_HEAD = `__hookbotBind((function (exports, module) {`;
+// `void 0` makes the script's completion value undefined, whatever the text before it: nothing large is copied out.
+export const CJS_TAIL = '\n}));void 0;';
 /** Columns taken by the head on the bot's first line. */
 export const CJS_FIRST_LINE_COLUMNS = CJS_HEAD.length;
