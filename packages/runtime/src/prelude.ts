@@ -124,7 +124,7 @@ const SOURCE = String.raw`(function hookbotPrelude(commonJs) {
     const needle = filename + ':';
     const firstFrame = indexOf(stack, '\n    at ', 0);
     let at = indexOf(stack, needle, firstFrame < 0 ? 0 : firstFrame);
-    // Prelude frames share the filename with negative line numbers: take the first bot frame.
+    // The first frame in the bot's file with a line number (prelude frames are in their own file).
     for (let tries = 0; at >= 0 && tries < 50; tries++) {
       const n = toInt(slice(stack, at + needle.length, at + needle.length + 12), 10);
       if (n > 0) return n;
