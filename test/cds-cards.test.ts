@@ -11,6 +11,7 @@ import {
   SCRIPT_BOT,
   startCdsHarness,
   waitForAudit,
+  type AuditLike,
   type CdsHarness,
 } from './support/cds.js';
 
@@ -271,8 +272,10 @@ describe('CDS Hooks response rules (500 with the JSON path of each violation)', 
       }),
     );
     expect(res.status).toBe(500);
-    const events = await waitForAudit(h, `entity=Bot/${plain}&subtype=cds-hooks`, 1);
-    const event = events.find((e) => detail(e, 'hookInstance') === '9c1d7a30-0000-4000-8000-00000000bad1');
+    // Earlier tests audited this bot too: wait for this invocation's own event.
+    const mine = (e: AuditLike) => detail(e, 'hookInstance') === '9c1d7a30-0000-4000-8000-00000000bad1';
+    const events = await waitForAudit(h, `entity=Bot/${plain}&subtype=cds-hooks`, 1, (list) => list.some(mine));
+    const event = events.find(mine);
     expect(event?.outcome).toBe('8');
     expect(event?.outcomeDesc).toMatch(/cards\[0\]\.indicator/);
   });

@@ -8,6 +8,7 @@ import {
   SCRIPT_BOT,
   startCdsHarness,
   waitForAudit,
+  type AuditLike,
   type CdsHarness,
 } from './support/cds.js';
 
@@ -149,8 +150,9 @@ describe('POST /cds-services/{id}', () => {
       patientView({ hookInstance, prefetch: { patient: null, coverage: null } }),
     );
     expect(res.status).toBe(200);
-    const events = await waitForAudit(h, `entity=Bot/${withPrefetch}&subtype=cds-hooks`, 1);
-    const event = events.find((e) => detail(e, 'hookInstance') === hookInstance);
+    const mine = (e: AuditLike) => detail(e, 'hookInstance') === hookInstance;
+    const events = await waitForAudit(h, `entity=Bot/${withPrefetch}&subtype=cds-hooks`, 1, (list) => list.some(mine));
+    const event = events.find(mine);
     expect(event).toBeDefined();
     expect(event?.outcome).toBe('0');
     expect(detail(event!, 'hook')).toBe('patient-view');

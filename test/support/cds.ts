@@ -151,22 +151,26 @@ export function diagnostics(res: JsonResponse): string {
 }
 
 /** Waits for the AuditEvents of a bot (they are written in batches, off the response path). */
+export interface AuditLike {
+  outcome: string;
+  outcomeDesc?: string;
+  subtype?: { code: string }[];
+  entity: { detail?: { type: string; valueString: string }[] }[];
+}
+
+/** Polls until at least `count` events match the search and `until` (if given) holds for them. */
 export async function waitForAudit(
   h: CdsHarness,
   query: string,
   count: number,
-): Promise<
-  {
-    outcome: string;
-    outcomeDesc?: string;
-    subtype?: { code: string }[];
-    entity: { detail?: { type: string; valueString: string }[] }[];
-  }[]
-> {
+  until: (events: AuditLike[]) => boolean = () => true,
+): Promise<AuditLike[]> {
   for (let i = 0; i < 60; i++) {
-    const res = await request<{ entry?: { resource: never }[] }>(`${h.fhir}/AuditEvent?${query}`, { token: h.token });
+    const res = await request<{ entry?: { resource: never }[] }>(`${h.fhir}/AuditEvent?${query}&_count=500`, {
+      token: h.token,
+    });
     const events = (res.body.entry ?? []).map((e) => e.resource);
-    if (events.length >= count) return events;
+    if (events.length >= count && until(events)) return events;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`AuditEvent not written for ${query}`);
