@@ -233,7 +233,13 @@ async function cpuPerRequest(
 
 async function benchMode(mode: Isolation, targets: string[]): Promise<CdsBenchRow[]> {
   const dir = await mkdtemp(path.join(tmpdir(), 'hookbot-bench-cds-'));
-  const t = await startTestServer({ store: 'pglite', env: { HOOKBOT_BOT_ISOLATION: mode } });
+  // HOOKBOT_BENCH_STORE=postgres measures the production store (PostgreSQL and Redis) instead of the embedded one.
+  const production = process.env.HOOKBOT_BENCH_STORE === 'postgres';
+  const t = await startTestServer({
+    store: production ? 'postgres' : 'pglite',
+    redis: production,
+    env: { HOOKBOT_BOT_ISOLATION: mode },
+  });
   try {
     const token = await getToken(t.url, t.demo.clientId, t.demo.clientSecret);
     const admin = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
