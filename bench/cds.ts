@@ -26,6 +26,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import Koa from 'koa';
 import { getToken, request } from '../test/support/http.js';
 import { startTestServer } from '../test/support/server.js';
+import { parseWrk } from './wrk.js';
 
 const run = promisify(execFile);
 const DURATION_S = Number(process.env.BENCH_CDS_SECONDS ?? 6);
@@ -109,13 +110,6 @@ export interface CdsBenchRow {
   auditBacklog?: number;
 }
 
-function toMs(value: string): number {
-  const m = /^([\d.]+)(us|ms|s)$/.exec(value.trim());
-  if (!m) return NaN;
-  const n = Number(m[1]);
-  return m[2] === 'us' ? n / 1000 : m[2] === 's' ? n * 1000 : n;
-}
-
 async function wrk(
   url: string,
   connections: number,
@@ -138,14 +132,7 @@ async function wrk(
     files.tokens,
     files.body,
   ]);
-  const pick = (re: RegExp) => re.exec(stdout)?.[1] ?? '';
-  return {
-    connections,
-    p50Ms: toMs(pick(/^\s*50%\s+(\S+)/m)),
-    p99Ms: toMs(pick(/^\s*99%\s+(\S+)/m)),
-    rps: Number(pick(/Requests\/sec:\s+([\d.]+)/)),
-    non2xx: Number(pick(/Non-2xx or 3xx responses:\s+(\d+)/) || 0),
-  };
+  return parseWrk(stdout, connections);
 }
 
 async function startFloor(): Promise<{ url: string; stop(): Promise<void> }> {
