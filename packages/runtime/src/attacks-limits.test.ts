@@ -1,12 +1,12 @@
 /**
  * Attack suite, part 2: CPU, memory, timers, log floods and the host bridge (issue 3). Part 1 is attacks.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BotRuntime, type HostCall, type RunResult } from './index.js';
 import type ivm from 'isolated-vm';
 import { answer, deliver, type ActiveCall } from './call.js';
 import { LogTail } from './output.js';
-import { bot, HostError, memoryHost, sleep } from './testing/helpers.js';
+import { bot, HostError, memoryHost, sleep, watchHost } from './testing/helpers.js';
 
 const rt = new BotRuntime({ defaultLimits: { timeoutMs: 1000, memoryMb: 32 } });
 const resources = {
@@ -14,20 +14,7 @@ const resources = {
   'Patient/b1': { resourceType: 'Patient', id: 'b1', tenant: 'b', secret: 'tenant b data' },
 };
 const { host, calls } = memoryHost(resources);
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
-let rssBefore = 0;
-
-beforeAll(async () => {
-  process.on('unhandledRejection', onUnhandled);
-  await rt.run({ code: bot('exports.handler = async () => 1;'), event: {}, host });
-  rssBefore = process.memoryUsage().rss;
-});
-
-afterAll(async () => {
-  process.off('unhandledRejection', onUnhandled);
-  await rt.close();
-});
+const { unhandled, rssBefore } = watchHost(rt, host);
 
 async function failure(code: string, h: HostCall = host): Promise<Extract<RunResult, { ok: false }>> {
   const r = await rt.run({ code: bot(code), event: {}, host: h });
@@ -480,6 +467,6 @@ describe('after part 2', () => {
     expect(await result('exports.handler = async (m, e) => e.n + 1;', host, { n: 1 })).toBe(2);
     expect(rt.stats().healthy).toBe(true);
     expect(rt.stats().inFlight).toBe(0);
-    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(200 * 1024 * 1024);
+    expect(process.memoryUsage().rss - rssBefore()).toBeLessThan(200 * 1024 * 1024);
   });
 });

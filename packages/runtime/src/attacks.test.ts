@@ -2,26 +2,13 @@
  * Attack suite, part 1: escapes, globals, prototype pollution, hostile results and throws (issue 3).
  * Part 2 (limits, timers, the host bridge) is attacks-limits.test.ts. Each hostile bot asserts the safe outcome.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BotRuntime, type RunResult } from './index.js';
-import { bot, memoryHost } from './testing/helpers.js';
+import { bot, memoryHost, watchHost } from './testing/helpers.js';
 
 const rt = new BotRuntime({ defaultLimits: { timeoutMs: 1000 } });
 const { host } = memoryHost({ 'Patient/p1': { resourceType: 'Patient', id: 'p1', tenant: 'a' } });
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
-let rssBefore = 0;
-
-beforeAll(async () => {
-  process.on('unhandledRejection', onUnhandled);
-  await rt.run({ code: bot('exports.handler = async () => 1;'), event: {}, host });
-  rssBefore = process.memoryUsage().rss;
-});
-
-afterAll(async () => {
-  process.off('unhandledRejection', onUnhandled);
-  await rt.close();
-});
+const { unhandled, rssBefore } = watchHost(rt, host);
 
 const run = (code: string, event: unknown = {}): Promise<RunResult> => rt.run({ code: bot(code), event, host });
 
@@ -440,6 +427,6 @@ describe('after part 1', () => {
     // every test added); what must not stay behind is host memory once they are disposed.
     await rt.close();
     await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(process.memoryUsage().rss - rssBefore).toBeLessThan(100 * 1024 * 1024);
+    expect(process.memoryUsage().rss - rssBefore()).toBeLessThan(100 * 1024 * 1024);
   });
 });

@@ -8,7 +8,7 @@ import Koa from 'koa';
 import './infra/koa-state.js';
 import { adminRouter } from './admin/routes.js';
 import { accessFor } from './auth/access-token.js';
-import { callerProject, requireCaller, stripTenantHeaders } from './auth/middleware.js';
+import { callerFromRequest, callerProject, stripTenantHeaders } from './auth/middleware.js';
 import { authRouter } from './auth/routes.js';
 import { notifyingRepository } from './bots/bot-cache.js';
 import { botOperationsRouter } from './bots/routes.js';
@@ -90,18 +90,15 @@ export function createApp(services: Services): Koa {
     config.rateLimitPerMinute,
     (ctx) => `client:${ctx.state.caller?.clientId}`,
   );
+  const fhirBase = `${config.baseUrl}/fhir/R4`;
   const fhirAuth: Koa.Middleware = async (ctx, next) => {
-    ctx.state.baseUrl = `${config.baseUrl}/fhir/R4`;
+    ctx.state.baseUrl = fhirBase;
     if (ctx.path === '/fhir/R4/metadata') return next();
-    await requireCaller(services)(ctx, async () => {
-      await perClient(ctx, async () => {
-        const projectId = callerProject(ctx.state.caller);
-        const repo = createRepository(services.db, accessFor({ ...ctx.state.caller, projectId }), {
-          baseUrl: `${config.baseUrl}/fhir/R4`,
-        });
-        ctx.state.repo = notifyingRepository(repo, services.bots);
-        await next();
-      });
+    ctx.state.caller = await callerFromRequest(ctx, services);
+    await perClient(ctx, async () => {
+      const access = accessFor({ ...ctx.state.caller, projectId: callerProject(ctx.state.caller) });
+      ctx.state.repo = notifyingRepository(createRepository(services.db, access, { baseUrl: fhirBase }), services.bots);
+      await next();
     });
   };
   const fhir = new Router({ prefix: '/fhir/R4' });

@@ -1,4 +1,6 @@
 /** Test helpers: bot code factories and an in-memory host (not part of the published package). */
+import { afterAll, beforeAll } from 'vitest';
+import type { BotRuntime } from '../runtime.js';
 import type { BotCode, HostCall } from '../types.js';
 
 let counter = 0;
@@ -59,3 +61,30 @@ export function memoryHost(
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface HostWatch {
+  /** Host-process `unhandledRejection` reasons seen while the suite ran. */
+  unhandled: unknown[];
+  /** RSS after one warm-up run, before the suite. */
+  rssBefore(): number;
+}
+
+/**
+ * The attack suites' frame: records host unhandled rejections, warms the runtime up once, notes the RSS baseline,
+ * and closes the runtime afterwards.
+ */
+export function watchHost(rt: BotRuntime, host: HostCall): HostWatch {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+  let rss = 0;
+  beforeAll(async () => {
+    process.on('unhandledRejection', onUnhandled);
+    await rt.run({ code: bot('exports.handler = async () => 1;'), event: {}, host });
+    rss = process.memoryUsage().rss;
+  });
+  afterAll(async () => {
+    process.off('unhandledRejection', onUnhandled);
+    await rt.close();
+  });
+  return { unhandled, rssBefore: () => rss };
+}

@@ -1,7 +1,7 @@
 /** Saving a Bot checks its `cdsService` (issue: a bad hook service is refused with the field named). */
 import { validateCdsServiceConfig } from '@hookbot/bots';
 import { registerResourceValidator } from '../fhir/validation.js';
-import type { Issue } from '../infra/errors.js';
+import { locatedIssues, type Issue } from '../infra/errors.js';
 
 let registered = false;
 
@@ -9,13 +9,6 @@ export function registerBotValidator(): void {
   if (registered) return;
   registered = true;
   registerResourceValidator('Bot', (bot): Issue[] =>
-    bot.cdsService === undefined
-      ? []
-      : validateCdsServiceConfig(bot.cdsService).map((i) => ({
-          severity: 'error',
-          code: 'invalid',
-          diagnostics: `${i.path}: ${i.message}`,
-          expression: [i.path],
-        })),
+    bot.cdsService === undefined ? [] : locatedIssues(validateCdsServiceConfig(bot.cdsService)),
   );
 }

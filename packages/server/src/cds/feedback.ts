@@ -7,7 +7,7 @@ import type { AuditEvent, AuditEventEntityDetail } from '@medplum/fhirtypes';
 import { validateFeedback, type NormalizedFeedbackItem } from '@hookbot/bots';
 import { projectSystemAccess } from '../auth/access.js';
 import { createRepository } from '../fhir/repository.js';
-import { invalidIssues } from '../infra/errors.js';
+import { invalidIssues, locatedIssues } from '../infra/errors.js';
 import type { Services } from '../services.js';
 import type { CdsCaller } from './authenticate.js';
 
@@ -48,15 +48,7 @@ export async function recordFeedback(
   await services.bots.get(caller.projectId, serviceId);
   const validation = validateFeedback(body);
   if (!validation.ok) {
-    throw invalidIssues(
-      400,
-      validation.issues.map((i) => ({
-        severity: 'error',
-        code: 'invalid',
-        diagnostics: `${i.path}: ${i.message}`,
-        expression: [i.path],
-      })),
-    );
+    throw invalidIssues(400, locatedIssues(validation.issues));
   }
   await services.db.transaction(async (tx) => {
     const repo = createRepository(tx, projectSystemAccess(caller.projectId));

@@ -13,8 +13,7 @@ import {
   type CdsResponse,
   type NormalizedCdsRequest,
 } from '@hookbot/bots';
-import type { Issue } from '../infra/errors.js';
-import { HookbotError, invalidIssues } from '../infra/errors.js';
+import { HookbotError, invalidIssues, locatedIssues } from '../infra/errors.js';
 import { outboundFetch } from '../infra/outbound-fetch.js';
 import { checkOutboundUrl } from '../infra/outbound-url.js';
 import type { Services } from '../services.js';
@@ -57,17 +56,6 @@ async function loadService(services: Services, projectId: string, id: string) {
     throw err;
   }
 }
-
-const pathIssues = (status: number, issues: { path: string; message: string }[], code: Issue['code'] = 'invalid') =>
-  invalidIssues(
-    status,
-    issues.map((i) => ({
-      severity: 'error',
-      code,
-      diagnostics: i.path ? `${i.path}: ${i.message}` : i.message,
-      ...(i.path ? { expression: [i.path] } : {}),
-    })),
-  );
 
 function patientOf(request: NormalizedCdsRequest): string | undefined {
   const fromContext = request.context.patientId;
@@ -119,7 +107,7 @@ export async function invokeService(input: InvokeInput): Promise<CdsResponse> {
     throw new HookbotError(400, 'too-costly', `The request nests deeper than ${MAX_REQUEST_DEPTH} levels`);
   }
   const validation = validateCdsRequest(input.body, service.cdsService);
-  if (!validation.ok) throw pathIssues(400, validation.issues);
+  if (!validation.ok) throw invalidIssues(400, locatedIssues(validation.issues));
   const request = validation.request;
 
   // fhirServer is checked (SSRF) before the first request to it, not before: a request whose prefetch is complete
@@ -135,10 +123,12 @@ export async function invokeService(input: InvokeInput): Promise<CdsResponse> {
     ...(fhirServerGuard ? { beforeFetch: fhirServerGuard } : {}),
   });
   if (completion.failures.length) {
-    throw pathIssues(
+    throw invalidIssues(
       412,
-      completion.failures.map((f) => ({ path: `prefetch.${f.key}`, message: f.reason })),
-      'incomplete',
+      locatedIssues(
+        completion.failures.map((f) => ({ path: `prefetch.${f.key}`, message: f.reason })),
+        'incomplete',
+      ),
     );
   }
 
@@ -214,12 +204,7 @@ export async function invokeService(input: InvokeInput): Promise<CdsResponse> {
     );
     throw invalidIssues(
       500,
-      checked.errors.map((e) => ({
-        severity: 'error',
-        code: 'invariant',
-        diagnostics: `The service returned an invalid CDS Hooks response: ${e.path || '(root)'}: ${e.message}`,
-        ...(e.path ? { expression: [e.path] } : {}),
-      })),
+      locatedIssues(checked.errors, 'invariant', 'The service returned an invalid CDS Hooks response: '),
     );
   }
   audit('success');

@@ -67,6 +67,22 @@ export class HookbotError extends Error {
   }
 }
 
+/** A problem located by a path (JSON path, FHIRPath or JSON pointer), as the validators of @hookbot/bots report them. */
+export interface LocatedProblem {
+  path: string;
+  message: string;
+}
+
+/** Issues naming each problem's path in `expression` (and in the diagnostic, after `prefix`). */
+export function locatedIssues(problems: LocatedProblem[], code: IssueType = 'invalid', prefix = ''): Issue[] {
+  return problems.map((p) => ({
+    severity: 'error',
+    code,
+    diagnostics: `${prefix}${p.path ? `${p.path}: ` : ''}${p.message}`,
+    ...(p.path ? { expression: [p.path] } : {}),
+  }));
+}
+
 export const badRequest = (diagnostics: string, expression?: string): HookbotError =>
   new HookbotError(400, 'invalid', diagnostics, {
     issues: [{ severity: 'error', code: 'invalid', diagnostics, ...(expression ? { expression: [expression] } : {}) }],

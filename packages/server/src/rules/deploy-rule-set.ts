@@ -7,23 +7,23 @@
 import type { Bot } from '@medplum/fhirtypes';
 import { validateRuleSet, type BotCdsService, type RuleSetDocument } from '@hookbot/bots';
 import { createRepository, type Repository } from '../fhir/repository.js';
-import { invalidIssues } from '../infra/errors.js';
+import { invalidIssues, locatedIssues } from '../infra/errors.js';
 import type { Services } from '../services.js';
 import { RULES_CONTENT_TYPE, storeCodeBinary } from '../bots/code.js';
 
 export const RULE_SET_SYSTEM = 'https://hookbot.dev/fhir/rule-set';
+
+/** The rule set of a request body: `{"ruleSet": …}` or the document itself. */
+export function ruleSetOf(body: unknown): unknown {
+  return typeof body === 'object' && body !== null && 'ruleSet' in body ? (body as { ruleSet: unknown }).ruleSet : body;
+}
 
 export function checkRuleSet(doc: unknown): RuleSetDocument {
   const validation = validateRuleSet(doc);
   if (!validation.valid) {
     throw invalidIssues(
       400,
-      validation.errors.map((e) => ({
-        severity: 'error',
-        code: 'invalid',
-        diagnostics: `${e.pointer || '/'}: ${e.message}`,
-        expression: [e.pointer || '/'],
-      })),
+      locatedIssues(validation.errors.map((e) => ({ path: e.pointer || '/', message: e.message }))),
     );
   }
   return doc as RuleSetDocument;
@@ -47,9 +47,7 @@ export interface DeployedRuleSet {
 }
 
 export async function deployRuleSet(services: Services, repo: Repository, body: unknown): Promise<DeployedRuleSet> {
-  const ruleSet = (
-    typeof body === 'object' && body !== null && 'ruleSet' in body ? (body as { ruleSet: unknown }).ruleSet : body
-  ) as unknown;
+  const ruleSet = ruleSetOf(body);
   const doc = checkRuleSet(ruleSet);
   const result = await services.db.transaction(async (tx) => {
     const txRepo = createRepository(tx, repo.access, { baseUrl: repo.fhirBase });

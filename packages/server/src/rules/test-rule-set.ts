@@ -6,16 +6,14 @@
 import { runRuleSetTests, type RuleSetTestResult } from '@hookbot/bots';
 import type { Repository } from '../fhir/repository.js';
 import { badRequest, forbidden } from '../infra/errors.js';
-import { checkRuleSet } from './deploy-rule-set.js';
+import { checkRuleSet, ruleSetOf } from './deploy-rule-set.js';
 
 export async function testRuleSet(
   repo: Repository,
   body: unknown,
 ): Promise<{ passed: boolean; results: RuleSetTestResult[] }> {
   if (!repo.access.allows('Bot', 'r')) throw forbidden('Testing rule sets needs read access to Bot');
-  const ruleSet = (
-    typeof body === 'object' && body !== null && 'ruleSet' in body ? (body as { ruleSet: unknown }).ruleSet : body
-  ) as unknown;
+  const ruleSet = ruleSetOf(body);
   const doc = checkRuleSet(ruleSet);
   const withFile = (doc.tests ?? []).findIndex((t) => t.requestFile !== undefined);
   if (withFile >= 0) {
