@@ -48,8 +48,4 @@ export class ClientKeyCache {
     }
     return resolver;
   }
-
-  forget(url: string): void {
-    this.remote.delete(url);
-  }
 }

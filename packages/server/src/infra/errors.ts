@@ -93,6 +93,5 @@ export const forbidden = (diagnostics: string): HookbotError => new HookbotError
 export const notFound = (diagnostics = 'Not found'): HookbotError => new HookbotError(404, 'not-found', diagnostics);
 export const conflict = (diagnostics: string): HookbotError => new HookbotError(409, 'conflict', diagnostics);
 export const preconditionFailed = (diagnostics: string): HookbotError => new HookbotError(412, 'conflict', diagnostics);
-export const unprocessable = (diagnostics: string): HookbotError => new HookbotError(422, 'business-rule', diagnostics);
 export const invalidIssues = (status: number, issues: Issue[]): HookbotError =>
   new HookbotError(status, issues[0]?.code ?? 'invalid', issues.map((i) => i.diagnostics).join('; '), { issues });
