@@ -31,7 +31,7 @@ import { parseWrk } from './wrk.js';
 const run = promisify(execFile);
 const DURATION_S = Number(process.env.BENCH_CDS_SECONDS ?? 6);
 const CONNECTIONS = [4, 32];
-const THREADS = 2;
+const THREADS = Number(process.env.BENCH_WRK_THREADS ?? 2);
 /** Enough unique JWTs for the longest JWT run at a generous rate. */
 const JWT_COUNT = Number(process.env.BENCH_CDS_JWTS ?? 24_000);
 
@@ -175,7 +175,7 @@ type Isolation = 'process' | 'in-process';
 
 export async function benchCds(): Promise<CdsBenchRow[]> {
   // BENCH_ISOLATION=process|in-process and BENCH_CDS_TARGETS=access,jwt,floor narrow a run (for profiling).
-  const modes = (process.env.BENCH_ISOLATION ?? 'process,in-process').split(',') as Isolation[];
+  const modes = (process.env.BENCH_ISOLATION ?? 'process,in-process').split(',').filter(Boolean) as Isolation[];
   const targets = (process.env.BENCH_CDS_TARGETS ?? 'floor,access,jwt').split(',');
   const rows: CdsBenchRow[] = [];
   const floor = await startFloor();

@@ -1,6 +1,6 @@
 /**
  * AuditEvents for bot executions and CDS invocations, written off the response's critical path: events queue
- * in memory and a background flush (every 50 ms, or at 48 events) writes them in chunks (one transaction per
+ * in memory and a background flush (every 50 ms, or at 48 events) writes them in chunks (one statement per
  * project and chunk); `close()` drains the queue, so a graceful shutdown loses none. Each event is written into
  * its own project with the server's system access.
  */
@@ -12,7 +12,7 @@ import type { Logger } from '../infra/logger.js';
 
 export const MAX_LOG_TAIL = 10 * 1024;
 const MIN_CHUNK = 16;
-const MAX_CHUNK = 100;
+const MAX_CHUNK = 48;
 
 export interface AuditRecord {
   projectId: string;
@@ -93,17 +93,20 @@ export class AuditWriter {
     this.queue = [];
     if (batch.length === 0) return;
     const flushing = (async () => {
-      // On PGlite every insert runs on the event loop. Small chunks with a yield in between keep a flush from
-      // stalling requests in flight (the p99 of a CDS call); a growing backlog gets larger chunks, which cost less
-      // per event, so the writer keeps up under sustained load instead of queueing without bound.
+      // Building the events and their index rows runs on the event loop; the database works on them elsewhere
+      // (PGlite's thread, PostgreSQL's server). So each chunk is built in its own macrotask, keeping a flush from
+      // stalling requests in flight (the p99 of a CDS call), and handed over without waiting for the previous
+      // one. A growing backlog gets larger chunks, which cost the database less per event.
+      const writes: Promise<void>[] = [];
       let start = 0;
       while (start < batch.length) {
         if (start > 0) await new Promise((resolve) => setImmediate(resolve));
         const backlog = batch.length - start + this.queue.length;
         const size = Math.min(MAX_CHUNK, Math.max(this.options.minChunk ?? MIN_CHUNK, Math.ceil(backlog / 4)));
-        await this.write(batch.slice(start, start + size));
+        writes.push(this.write(batch.slice(start, start + size)));
         start += size;
       }
+      await Promise.all(writes);
     })();
     this.flushing = flushing;
     await flushing;

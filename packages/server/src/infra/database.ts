@@ -1,11 +1,14 @@
 /**
  * One SQL interface over PostgreSQL (`pg` Pool, when `DATABASE_URL` is set) and PGlite (embedded, persisted in
- * `<data dir>/pglite`). Both speak the same dialect: callers use `$1` placeholders and plain PostgreSQL.
+ * `<data dir>/pglite`, run on its own thread: see pglite-thread.ts). Both speak the same dialect: callers use `$1`
+ * placeholders and plain PostgreSQL.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PGlite, type Transaction } from '@electric-sql/pglite';
 import pg from 'pg';
+import { openPglite } from './pglite-thread.js';
+
+export { openPglite };
 
 export interface Database {
   query<R>(sql: string, params?: unknown[]): Promise<{ rows: R[] }>;
@@ -27,27 +30,6 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   const dir = join(options.dataDir, 'pglite');
   await mkdir(dir, { recursive: true });
   return openPglite(dir);
-}
-
-/** PGlite in memory when `dir` is omitted (tests, benchmarks). */
-export async function openPglite(dir?: string): Promise<Database> {
-  const db = await PGlite.create(dir);
-  return {
-    kind: 'pglite',
-    query: async <R>(sql: string, params?: unknown[]) => ({ rows: (await db.query<R>(sql, params)).rows }),
-    transaction: (fn) => db.transaction((tx) => fn(pgliteTx(tx))),
-    close: () => db.close(),
-  };
-}
-
-function pgliteTx(tx: Transaction): Database {
-  const self: Database = {
-    kind: 'pglite',
-    query: async <R>(sql: string, params?: unknown[]) => ({ rows: (await tx.query<R>(sql, params)).rows }),
-    transaction: (fn) => fn(self),
-    close: () => Promise.resolve(),
-  };
-  return self;
 }
 
 export function openPostgres(connectionString: string): Promise<Database> {

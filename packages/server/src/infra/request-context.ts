@@ -2,7 +2,7 @@
  * Gives every request an id and a W3C trace context (https://www.w3.org/TR/trace-context/), echoed in the
  * `X-Request-Id` and `traceparent` response headers and carried by every error body.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomFillSync, randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from './logger.js';
 
@@ -20,6 +20,19 @@ export function parseTraceparent(header: string | undefined): string | undefined
   return match[1];
 }
 
+/** Random bytes for trace and span ids, drawn from a pool: one system call per 170 requests instead of two each. */
+const pool = Buffer.alloc(4096);
+let poolOffset = pool.length;
+
+function randomHex(bytes: number): string {
+  if (poolOffset + bytes > pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  poolOffset += bytes;
+  return pool.toString('hex', poolOffset - bytes, poolOffset);
+}
+
 /** The route pattern, never the concrete path: paths can carry patient ids. */
 function matchedRoute(ctx: object): string {
   return (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
@@ -29,8 +42,8 @@ export function requestContext(logger: Logger): Middleware {
   return async (ctx, next) => {
     const incoming = ctx.get('x-request-id');
     const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    const traceId = parseTraceparent(ctx.get('traceparent')) ?? randomBytes(16).toString('hex');
-    const spanId = randomBytes(8).toString('hex');
+    const traceId = parseTraceparent(ctx.get('traceparent')) ?? randomHex(16);
+    const spanId = randomHex(8);
     ctx.state.ids = { requestId, traceId } satisfies RequestIds;
     ctx.state.log = logger.child({ requestId, traceId });
     ctx.set('X-Request-Id', requestId);

@@ -33,8 +33,8 @@ export async function createResource<T extends Resource>(ctx: StoreContext, inpu
 }
 
 /**
- * Creates many new resources in one transaction with one statement per table: for server-written records (audit)
- * where per-resource round trips would dominate. All or nothing.
+ * Creates many new resources with one statement (current versions, history rows and search index together): for
+ * server-written records (audit) where per-resource round trips would dominate. All or nothing.
  */
 export async function createResources<T extends Resource>(
   ctx: StoreContext,
@@ -47,7 +47,6 @@ export async function createResources<T extends Resource>(
     authorize(ctx, validated.resourceType, 'c');
     return stamp(validated, randomUUID(), 1);
   });
-  const projectId = ctx.access.projectId;
   const versions = resources.map((r) => ({
     resource_type: r.resourceType,
     id: r.id,
@@ -57,17 +56,21 @@ export async function createResources<T extends Resource>(
   const index = resources.flatMap((r) =>
     extractIndexRows(r).map((row) => ({ ...row, resource_type: r.resourceType, resource_id: r.id })),
   );
-  await ctx.db.transaction(async (tx) => {
-    for (const table of ['fhir_resources', 'fhir_history']) {
-      await tx.query(
-        `INSERT INTO ${table} (project_id, resource_type, id, version_id, last_updated, deleted, content)
-         SELECT $1, x.resource_type, x.id, 1, x.last_updated::timestamptz, false, x.content
-         FROM jsonb_to_recordset($2::jsonb) AS x(resource_type text, id text, last_updated text, content jsonb)`,
-        [projectId, JSON.stringify(versions)],
-      );
-    }
-    if (index.length > 0) await insertIndexRows(tx, projectId, index);
-  });
+  // One statement is atomic on its own; the versions' JSON is parsed once and feeds both tables.
+  await ctx.db.query(
+    `WITH v AS (
+       SELECT x.resource_type, x.id, x.last_updated::timestamptz AS last_updated, x.content
+       FROM jsonb_to_recordset($2::jsonb) AS x(resource_type text, id text, last_updated text, content jsonb)
+     ), current_rows AS (
+       INSERT INTO fhir_resources (project_id, resource_type, id, version_id, last_updated, deleted, content)
+       SELECT $1, resource_type, id, 1, last_updated, false, content FROM v
+     ), history_rows AS (
+       INSERT INTO fhir_history (project_id, resource_type, id, version_id, last_updated, deleted, content)
+       SELECT $1, resource_type, id, 1, last_updated, false, content FROM v
+     )
+     ${insertIndexSql('$3')}`,
+    [ctx.access.projectId, JSON.stringify(versions), JSON.stringify(index)],
+  );
   noteWrite(ctx.db);
   return resources as T[];
 }
@@ -215,15 +218,14 @@ async function writeVersion(tx: Database, projectId: string, resource: Resource,
   }
 }
 
+/** Inserts the index rows passed as a JSON array in parameter `rowsParam`; `$1` is the project. */
+const insertIndexSql = (rowsParam: string) => `INSERT INTO fhir_index
+  (project_id, resource_type, resource_id, code, system, value, norm, low, high, num, ref_type, ref_id)
+  SELECT $1, x.resource_type, x.resource_id, x.code, x.system, x.value, x.norm, x.low::timestamptz,
+         x.high::timestamptz, x.num::numeric, x.ref_type, x.ref_id
+  FROM jsonb_to_recordset(${rowsParam}::jsonb) AS x(resource_type text, resource_id text, code text, system text, value text,
+                                          norm text, low text, high text, num text, ref_type text, ref_id text)`;
+
 async function insertIndexRows(tx: Database, projectId: string, rows: object[]): Promise<void> {
-  await tx.query(
-    `INSERT INTO fhir_index
-       (project_id, resource_type, resource_id, code, system, value, norm, low, high, num, ref_type, ref_id)
-     SELECT $1, x.resource_type, x.resource_id, x.code, x.system, x.value, x.norm, x.low::timestamptz,
-            x.high::timestamptz, x.num::numeric, x.ref_type, x.ref_id
-     FROM jsonb_to_recordset($2::jsonb) AS x(resource_type text, resource_id text, code text, system text,
-                                             value text, norm text, low text, high text, num text, ref_type text,
-                                             ref_id text)`,
-    [projectId, JSON.stringify(rows)],
-  );
+  await tx.query(insertIndexSql('$2'), [projectId, JSON.stringify(rows)]);
 }

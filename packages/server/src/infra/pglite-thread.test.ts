@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import type { Database } from './database.js';
+import { DatabaseError, openPglite } from './pglite-thread.js';
+
+// One instance for the file (an in-memory PGlite takes seconds to initialise); each test starts from an empty table.
+let db: Database;
+
+beforeAll(async () => {
+  db = await openPglite();
+});
+
+beforeEach(async () => {
+  await db.query('DROP TABLE IF EXISTS t');
+  await db.query('CREATE TABLE t (id int PRIMARY KEY, at timestamptz, doc jsonb)');
+});
+
+afterAll(async () => {
+  await db.close();
+});
+
+it('returns typed values across the thread: dates, parsed JSON, nulls', async () => {
+  await db.query('INSERT INTO t VALUES ($1, $2, $3::jsonb)', [1, '2026-01-02T03:04:05Z', '{"a":[1]}']);
+  await db.query('INSERT INTO t VALUES (2, NULL, NULL)');
+  const { rows } = await db.query<{ id: number; at: Date | null; doc: unknown }>('SELECT * FROM t ORDER BY id');
+  expect(rows[0]?.at).toBeInstanceOf(Date);
+  expect(rows[0]?.at?.toISOString()).toBe('2026-01-02T03:04:05.000Z');
+  expect(rows).toEqual([
+    { id: 1, at: new Date('2026-01-02T03:04:05Z'), doc: { a: [1] } },
+    { id: 2, at: null, doc: null },
+  ]);
+});
+
+it('rejects with the PostgreSQL message and SQLSTATE', async () => {
+  await db.query('INSERT INTO t (id) VALUES (1)');
+  const err = await db.query('INSERT INTO t (id) VALUES (1)').catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(DatabaseError);
+  expect((err as DatabaseError).code).toBe('23505');
+  expect((err as DatabaseError).message).toMatch(/duplicate key/);
+});
+
+it('runs other statements only after an open transaction ends', async () => {
+  const order: string[] = [];
+  let outside: Promise<unknown> | undefined;
+  await db.transaction(async (tx) => {
+    await tx.query('INSERT INTO t (id) VALUES (1)');
+    outside = db.query<{ n: number }>('SELECT count(*)::int AS n FROM t').then((r) => {
+      order.push(`outside saw ${r.rows[0]?.n}`);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    await tx.query('INSERT INTO t (id) VALUES (2)');
+    order.push('committing');
+  });
+  await outside;
+  expect(order).toEqual(['committing', 'outside saw 2']);
+});
+
+it('rolls back when the transaction function throws, and keeps serving', async () => {
+  await expect(
+    db.transaction(async (tx) => {
+      await tx.query('INSERT INTO t (id) VALUES (1)');
+      throw new Error('abort');
+    }),
+  ).rejects.toThrow('abort');
+  await expect(
+    db.transaction(async (tx) => {
+      await tx.query('INSERT INTO t (id) VALUES (2)');
+      await tx.query('INSERT INTO t (id) VALUES (2)');
+    }),
+  ).rejects.toThrow(/duplicate key/);
+  expect((await db.query('SELECT id FROM t')).rows).toEqual([]);
+});
+
+it('leaves the event loop free while a statement runs', async () => {
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 1);
+  try {
+    await db.query('SELECT count(*) FROM generate_series(1, 3000000)');
+  } finally {
+    clearInterval(timer);
+  }
+  expect(ticks).toBeGreaterThan(5);
+});
+
+it('refuses statements once closed (last: closes the shared instance)', async () => {
+  await db.close();
+  await expect(db.query('SELECT 1')).rejects.toThrow('The database is closed');
+  await db.close();
+});

@@ -1,0 +1,177 @@
+/**
+ * PGlite on a worker thread. PGlite runs PostgreSQL compiled to WebAssembly synchronously on whichever thread
+ * owns it; on the event loop every statement (the batched audit writes above all) stalled the requests in flight.
+ * Here the event loop only posts statements and receives rows (structured clone keeps `Date`, `bigint`, bytes and
+ * parsed JSON). Transactions are held open in the worker by id; PGlite's own lock serialises everything else
+ * behind an open transaction, as it did on the main thread.
+ */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type { Database } from './database.js';
+
+type Request =
+  | { op: 'query'; sql: string; params: unknown[]; tx?: number }
+  | { op: 'begin' }
+  | { op: 'commit' | 'rollback'; tx: number }
+  | { op: 'close' };
+
+type Reply = { id: number; ok: true; rows?: unknown[]; tx?: number } | { id: number; ok: false; error: WireError };
+
+interface WireError {
+  message: string;
+  code?: string;
+  detail?: string;
+}
+
+/**
+ * The worker's code. It is evaluated (not loaded from a file) so that the same code runs from the TypeScript
+ * sources in tests and from `dist` in production; it needs nothing but PGlite's CommonJS build.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { PGlite } = require(workerData.pglite);
+const open = new Map();
+let nextTx = 1;
+const wire = (err) => ({
+  message: err instanceof Error ? err.message : String(err),
+  ...(err && typeof err.code === 'string' ? { code: err.code } : {}),
+  ...(err && typeof err.detail === 'string' ? { detail: err.detail } : {}),
+});
+const reply = (id, result) => parentPort.postMessage({ id, ok: true, ...result });
+const failed = (id, err) => parentPort.postMessage({ id, ok: false, error: wire(err) });
+const ROLLBACK = Symbol('rollback');
+PGlite.create(workerData.dir).then(
+  (db) => {
+    parentPort.on('message', ({ id, request }) => {
+      switch (request.op) {
+        case 'query': {
+          const target = request.tx === undefined ? db : open.get(request.tx)?.tx;
+          if (!target) return failed(id, new Error('The transaction has ended'));
+          target.query(request.sql, request.params).then((r) => reply(id, { rows: r.rows }), (e) => failed(id, e));
+          return;
+        }
+        case 'begin': {
+          const tx = nextTx++;
+          db.transaction(
+            (handle) =>
+              new Promise((resolve, reject) => {
+                open.set(tx, { tx: handle, resolve, reject });
+                reply(id, { tx });
+              }),
+          ).then(
+            () => open.get(tx)?.settled(),
+            (e) => open.get(tx)?.settled(e === ROLLBACK ? undefined : e),
+          );
+          return;
+        }
+        case 'commit':
+        case 'rollback': {
+          const entry = open.get(request.tx);
+          if (!entry) return failed(id, new Error('The transaction has ended'));
+          entry.settled = (err) => {
+            open.delete(request.tx);
+            if (err === undefined) reply(id, {});
+            else failed(id, err);
+          };
+          if (request.op === 'commit') entry.resolve();
+          else entry.reject(ROLLBACK);
+          return;
+        }
+        case 'close':
+          db.close().then(() => reply(id, {}), (e) => failed(id, e));
+          return;
+      }
+    });
+    parentPort.postMessage({ ready: true });
+  },
+  (err) => parentPort.postMessage({ ready: false, error: wire(err) }),
+);
+`;
+
+export class DatabaseError extends Error {
+  readonly code?: string;
+  readonly detail?: string;
+
+  constructor(wire: WireError) {
+    super(wire.message);
+    this.name = 'DatabaseError';
+    if (wire.code !== undefined) this.code = wire.code;
+    if (wire.detail !== undefined) this.detail = wire.detail;
+  }
+}
+
+/** PGlite on its own thread; in memory when `dir` is omitted. */
+export async function openPglite(dir?: string): Promise<Database> {
+  const pglite = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { pglite, dir } });
+  const pending = new Map<number, { resolve(reply: Reply): void; reject(err: Error): void }>();
+  let nextId = 1;
+  let gone: Error | undefined;
+
+  const stop = (err: Error) => {
+    gone ??= err;
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+  };
+  await new Promise<void>((resolve, reject) => {
+    worker.once('message', (m: { ready: boolean; error?: WireError }) =>
+      m.ready ? resolve() : reject(new DatabaseError(m.error ?? { message: 'PGlite failed to start' })),
+    );
+    worker.once('error', reject);
+  });
+  worker.on('message', (reply: Reply) => {
+    const p = pending.get(reply.id);
+    pending.delete(reply.id);
+    p?.resolve(reply);
+  });
+  worker.on('error', (err) => stop(new DatabaseError({ message: `The database thread failed: ${err.message}` })));
+  worker.on('exit', () => stop(new DatabaseError({ message: 'The database is closed' })));
+
+  const call = (request: Request): Promise<{ rows?: unknown[]; tx?: number }> => {
+    if (gone) return Promise.reject(gone);
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, {
+        resolve: (reply) => (reply.ok ? resolve(reply) : reject(new DatabaseError(reply.error))),
+        reject,
+      });
+      worker.postMessage({ id, request });
+    });
+  };
+  const query = async <R>(sql: string, params: unknown[] = [], tx?: number) => ({
+    rows: ((await call({ op: 'query', sql, params, ...(tx === undefined ? {} : { tx }) })).rows ?? []) as R[],
+  });
+
+  const inTransaction = (tx: number): Database => {
+    const self: Database = {
+      kind: 'pglite',
+      query: (sql, params) => query(sql, params, tx),
+      transaction: (fn) => fn(self),
+      close: () => Promise.resolve(),
+    };
+    return self;
+  };
+
+  return {
+    kind: 'pglite',
+    query: (sql, params) => query(sql, params),
+    transaction: async <T>(fn: (tx: Database) => Promise<T>): Promise<T> => {
+      const { tx } = await call({ op: 'begin' });
+      if (tx === undefined) throw new DatabaseError({ message: 'The transaction did not start' });
+      let result: T;
+      try {
+        result = await fn(inTransaction(tx));
+      } catch (err) {
+        await call({ op: 'rollback', tx }).catch(() => undefined);
+        throw err;
+      }
+      await call({ op: 'commit', tx });
+      return result;
+    },
+    close: async () => {
+      if (gone) return;
+      await call({ op: 'close' }).catch(() => undefined);
+      await worker.terminate();
+    },
+  };
+}
