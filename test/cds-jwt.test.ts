@@ -140,6 +140,14 @@ describe('CDS client JWT', () => {
     expectRefused(await discover(await sign({ iss: 'https://unknown.example.org' })), /issuer/);
   });
 
+  it('accepts an EHR as soon as it is registered, although it was refused just before', async () => {
+    const issuer = 'https://ehr.example.org/registered-late';
+    const key = await newKey('late-1');
+    expectRefused(await discover(await sign({ key, iss: issuer })), /issuer/);
+    await registerClient(h.t.demo.projectId, { name: 'EHR (late)', issuer, jwks: { keys: [key.jwk] } });
+    expect((await discover(await sign({ key, iss: issuer }))).status).toBe(200);
+  });
+
   it('follows a key rotation at the registered jwksUri', async () => {
     const issuer = 'https://ehr.example.org/rotating';
     const a = await newKey('rot-a');

@@ -23,6 +23,12 @@ export interface TestServerOptions {
   env?: Record<string, string>;
   /** Reuse a data folder (a restart); it is then left in place by `stop()`. */
   dataDir?: string;
+  /**
+   * A second instance of `peer`'s deployment: the same database, Redis prefix, base URL (as behind one load
+   * balancer), admin and demo credentials, on its own port and data folder. Its `stop()` leaves the shared
+   * database and keys to the peer's.
+   */
+  peer?: TestServer;
 }
 
 export interface Credentials {
@@ -36,6 +42,8 @@ export interface TestServer {
   dataDir: string;
   admin: Credentials;
   demo: Credentials & { projectId: string };
+  /** The environment the server was configured from. */
+  env: Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -76,37 +84,44 @@ async function freePort(): Promise<number> {
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'hookbot-e2e-')));
-  const database = options.store === 'postgres' ? await createTempDatabase() : undefined;
+  const peer = options.peer;
+  const database = options.store === 'postgres' && !peer ? await createTempDatabase() : undefined;
   const prefix = `hookbot-test:${randomBytes(6).toString('hex')}:`;
   const port = await freePort();
-  const env: Record<string, string> = {
-    PORT: String(port),
-    BASE_URL: `http://127.0.0.1:${port}`,
-    HOOKBOT_DATA_DIR: dataDir,
-    HOOKBOT_REDIS_PREFIX: prefix,
-    HOOKBOT_ADMIN_CLIENT_ID: `admin-${randomBytes(4).toString('hex')}`,
-    HOOKBOT_ADMIN_CLIENT_SECRET: randomBytes(24).toString('base64url'),
-    ...(database ? { DATABASE_URL: database.url } : {}),
-    ...(options.redis ? { REDIS_URL: TEST_REDIS_URL } : {}),
-    ...options.env,
-  };
+  const env: Record<string, string> = peer
+    ? { ...peer.env, PORT: String(port), HOOKBOT_DATA_DIR: dataDir, ...options.env }
+    : {
+        PORT: String(port),
+        BASE_URL: `http://127.0.0.1:${port}`,
+        HOOKBOT_DATA_DIR: dataDir,
+        HOOKBOT_REDIS_PREFIX: prefix,
+        HOOKBOT_ADMIN_CLIENT_ID: `admin-${randomBytes(4).toString('hex')}`,
+        HOOKBOT_ADMIN_CLIENT_SECRET: randomBytes(24).toString('base64url'),
+        ...(database ? { DATABASE_URL: database.url } : {}),
+        ...(options.redis ? { REDIS_URL: TEST_REDIS_URL } : {}),
+        ...options.env,
+      };
+  if (peer && !env.DATABASE_URL) throw new Error('A second instance needs its peer on PostgreSQL');
   const config = loadConfig(env);
   const server = await startServer(config, createLogger(process.env.HOOKBOT_TEST_LOG ?? 'silent'));
-  const url = config.baseUrl;
   const admin: Credentials = {
     clientId: env.HOOKBOT_ADMIN_CLIENT_ID as string,
     clientSecret: env.HOOKBOT_ADMIN_CLIENT_SECRET as string,
   };
-  const demo = JSON.parse(await readFile(path.join(dataDir, 'demo-credentials.json'), 'utf8')) as TestServer['demo'];
+  const demo =
+    peer?.demo ??
+    (JSON.parse(await readFile(path.join(dataDir, 'demo-credentials.json'), 'utf8')) as TestServer['demo']);
   return {
-    url,
+    // The instance's own address; `config.baseUrl` is the deployment's (the peer's, for a second instance).
+    url: `http://127.0.0.1:${config.port}`,
     server,
     dataDir,
     admin,
     demo,
+    env,
     async stop() {
       await server.stop();
-      if (options.redis) {
+      if (options.redis && !peer) {
         const redis = new RedisSharedState(TEST_REDIS_URL, prefix);
         await redis.clearPrefix();
         await redis.close();

@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import { BotRuntime, ProcessBotRuntime } from '@hookbot/runtime';
 import { ensureAdminClient, ensureDemoProject } from './admin/bootstrap.js';
 import { seedDemoProject } from './admin/seed-demo.js';
+import { IssuerCache } from './admin/issuer-cache.js';
 import { ProjectSettingsCache } from './admin/settings-cache.js';
 import { AuditWriter } from './bots/audit.js';
 import { BotCache } from './bots/bot-cache.js';
@@ -46,7 +47,9 @@ export async function createServices(config: Config, log: Logger = createLogger(
     const audit = new AuditWriter(db, log);
     const settings = new ProjectSettingsCache(db, shared);
     await settings.start();
-    return { config, db, shared, key, log, clientKeys: new ClientKeyCache(), runtime, bots, audit, settings };
+    const issuers = new IssuerCache(db, shared);
+    await issuers.start();
+    return { config, db, shared, key, log, clientKeys: new ClientKeyCache(), runtime, bots, audit, settings, issuers };
   } catch (err) {
     await db.close();
     throw err;

@@ -33,8 +33,10 @@ export function adminRouter(services: Services): Router {
   router.post('/projects/:id/clients', async (ctx) => {
     const input = checkNewClient(ctx.request.body);
     await requireProject(db, ctx.params.id as string);
+    const created = await createClient(db, ctx.params.id as string, input);
+    if (input.issuer) await services.issuers.changed(input.issuer);
     ctx.status = 201;
-    ctx.body = await createClient(db, ctx.params.id as string, input);
+    ctx.body = created;
   });
 
   router.put('/projects/:id/settings', async (ctx) => {

@@ -7,7 +7,6 @@
  */
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import { accessFor, verifyAccessToken } from '../auth/access-token.js';
-import { findClientsByIssuer, type ClientRecord } from '../admin/projects.js';
 import { HookbotError } from '../infra/errors.js';
 import type { Services } from '../services.js';
 
@@ -34,17 +33,6 @@ function audienceMatches(aud: unknown, url: string): boolean {
   return list.some((a) => typeof a === 'string' && norm(a) === target);
 }
 
-const issuerCache = new Map<string, { clients: ClientRecord[]; expires: number }>();
-
-async function clientsForIssuer(services: Services, iss: string): Promise<ClientRecord[]> {
-  const hit = issuerCache.get(iss);
-  if (hit && hit.expires > Date.now()) return hit.clients;
-  const clients = (await findClientsByIssuer(services.db, iss)).filter((c) => c.projectId && (c.jwks || c.jwksUri));
-  if (issuerCache.size > 1000) issuerCache.clear();
-  issuerCache.set(iss, { clients, expires: Date.now() + 30_000 });
-  return clients;
-}
-
 async function verifyClientJwt(services: Services, token: string, calledUrl: string): Promise<CdsCaller> {
   let header: ReturnType<typeof decodeProtectedHeader>;
   let claims: ReturnType<typeof decodeJwt>;
@@ -58,7 +46,7 @@ async function verifyClientJwt(services: Services, token: string, calledUrl: str
     throw refused(`JWT alg "${header.alg ?? ''}" is not accepted: use an asymmetric algorithm such as ES384 or RS384`);
   }
   if (typeof claims.iss !== 'string') throw refused('JWT has no iss');
-  const clients = await clientsForIssuer(services, claims.iss);
+  const clients = await services.issuers.clientsFor(claims.iss);
   // One answer for an unknown issuer, a missing and a wrong tenant: nothing to learn about who is registered where.
   const client =
     clients.length > 1 && typeof claims.tenant !== 'string'
