@@ -28,9 +28,11 @@ export function extractIndexRows(resource: Resource): IndexRow[] {
   const seen = new Set<string>();
   for (const param of indexedSearchParameters(resource.resourceType)) {
     const code = param.code ?? '';
+    const expression = compiled(resource.resourceType, param.expression ?? '');
+    if (expression.path && !pathPresent(resource, expression.path)) continue;
     let values: unknown[];
     try {
-      values = evalFhirPath(compiled(resource.resourceType, param.expression ?? ''), resource);
+      values = evalFhirPath(expression.atom, resource);
     } catch {
       continue;
     }
@@ -48,20 +50,58 @@ export function extractIndexRows(resource: Resource): IndexRow[] {
   return rows;
 }
 
-const atoms = new Map<string, FhirPathAtom>();
+interface Compiled {
+  atom: FhirPathAtom;
+  /** For a plain member path (`AuditEvent.agent.name`): its elements after the type, to test for presence cheaply. */
+  path?: string[];
+}
+
+const expressions = new Map<string, Compiled>();
+const MEMBER_PATH = /^[A-Z][A-Za-z]*(\.[a-z][A-Za-z0-9]*)+$/;
 
 /**
  * Shared parameters (`patient`, `date`, `identifier`) union one branch per resource type; only the branch for
  * this type is kept, and each expression is parsed once.
  */
-function compiled(resourceType: string, expression: string): FhirPathAtom {
+function compiled(resourceType: string, expression: string): Compiled {
   const key = `${resourceType}\u0000${expression}`;
-  let atom = atoms.get(key);
-  if (!atom) {
-    atom = parseFhirPath(getExpressionForResourceType(resourceType, expression) ?? expression);
-    atoms.set(key, atom);
+  let entry = expressions.get(key);
+  if (!entry) {
+    const own = getExpressionForResourceType(resourceType, expression) ?? expression;
+    entry = { atom: parseFhirPath(own), ...(MEMBER_PATH.test(own) ? { path: own.split('.').slice(1) } : {}) };
+    expressions.set(key, entry);
   }
-  return atom;
+  return entry;
+}
+
+/**
+ * Whether any element along a member path is present; when not, FHIRPath would yield nothing, and most search
+ * parameters of a resource are absent (AuditEvent: 13 of 22). Choice types (`value` for `valueQuantity`) and
+ * primitive extensions (`_birthDate`) count as present, so FHIRPath decides those.
+ */
+function pathPresent(resource: Resource, path: string[]): boolean {
+  let nodes: unknown[] = [resource];
+  for (const name of path) {
+    const next: unknown[] = [];
+    for (const node of nodes) {
+      if (!isObject(node)) continue;
+      const value = node[name];
+      if (value !== undefined) {
+        if (Array.isArray(value)) next.push(...value);
+        else next.push(value);
+      } else if (`_${name}` in node || Object.keys(node).some((k) => isChoiceOf(k, name))) {
+        return true;
+      }
+    }
+    if (next.length === 0) return false;
+    nodes = next;
+  }
+  return true;
+}
+
+function isChoiceOf(key: string, name: string): boolean {
+  const rest = key.charCodeAt(name.length);
+  return key.length > name.length && key.startsWith(name) && rest >= 65 && rest <= 90;
 }
 
 function rowsFor(param: SearchParameter, value: unknown): Omit<IndexRow, 'code'>[] {
