@@ -277,6 +277,41 @@ describe('hookbot CLI end to end', () => {
     expect(json.json<{ cards: unknown[] }>().cards).toHaveLength(1);
   });
 
+  it('hooks invoke warns about a valid card that a major EHR would not render', async () => {
+    const token = await getToken(t.url, tenant.clientId, tenant.clientSecret);
+    const created = await request<{ id: string }>(`${t.url}/fhir/R4/Bot`, {
+      method: 'POST',
+      token,
+      json: {
+        resourceType: 'Bot',
+        name: 'epic-unfriendly',
+        cdsService: { hook: 'patient-view', title: 'Epic unfriendly', description: 'at-most-one suggestions' },
+      },
+    });
+    const code = `exports.handler = async () => ({ cards: [{
+      summary: 'Pick one', indicator: 'info', source: { label: 'cli test' }, selectionBehavior: 'at-most-one',
+      suggestions: [{ label: 'Order it', actions: [{ type: 'create', description: 'Order',
+        resource: { resourceType: 'ServiceRequest', status: 'draft', intent: 'order', subject: { reference: 'Patient/p' } } }] }],
+    }] });`;
+    const deployed = await request(`${t.url}/fhir/R4/Bot/${created.body.id}/$deploy`, {
+      method: 'POST',
+      token,
+      json: { code },
+    });
+    expect(deployed.status).toBe(200);
+    await writeFile(
+      path.join(work, 'patient-view.json'),
+      JSON.stringify({ hook: 'patient-view', context: { userId: 'Practitioner/1', patientId: 'p' } }),
+    );
+
+    const res = await hookbot('hooks', 'invoke', created.body.id, '--request', 'patient-view.json');
+    expectOk(res);
+    expect(res.stdout).toMatch(/Pick one/);
+    expect(res.stderr).toMatch(
+      /warning: cards\[0\]\.selectionBehavior: Epic shows suggestions only with selectionBehavior any/,
+    );
+  });
+
   it('hooks invoke signs a CDS Hooks client JWT with a key file, without any login', async () => {
     const { publicKey, privateKey } = await generateKeyPair('ES384', { extractable: true });
     const kid = 'ehr-key-1';

@@ -1,11 +1,13 @@
 /**
  * `hookbot hooks invoke HOOK|ID --request FILE`: discovery first, then `POST /cds-services/{id}` by the
  * service's id (CDS Hooks addresses services by id; the hook name is not a route). A hook name that several
- * services answer is refused with their ids. A missing `hookInstance` is generated, as an EHR would.
+ * services answer is refused with their ids. A missing `hookInstance` is generated, as an EHR would. The answer
+ * is checked again locally, so the author sees the warnings the server does not refuse (cards a major EHR would not
+ * render).
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import type { CdsResponse } from '@hookbot/bots';
+import { validateCdsResponse, type CdsResponse } from '@hookbot/bots';
 import { renderCdsResponse } from '../cards.js';
 import type { CommandContext } from '../context.js';
 import { CliError, usageError } from '../errors.js';
@@ -33,6 +35,9 @@ export async function hooksInvoke(input: CommandContext & HooksInvokeOptions): P
     client.call<CdsResponse>('POST', `/cds-services/${encodeURIComponent(service.id)}`, { json: request }),
   );
   out.result(body, () => renderCdsResponse(body, out.style));
+  for (const w of validateCdsResponse(body, { hook: service.hook }).warnings) {
+    out.note(out.style.yellow(`warning: ${w.path}: ${w.message}`));
+  }
 }
 
 export function pickService(services: CdsServiceEntry[], target: string): CdsServiceEntry {
