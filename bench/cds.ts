@@ -8,6 +8,8 @@
  * signature verification and the jti `SET NX`. Any non-2xx (e.g. a replay if the list ran out) is reported.
  *
  * Run: `npm run bench -- cds`. Needs `wrk` on the PATH. The server runs in this process on PGlite, port 0.
+ * Options (environment): HOOKBOT_BENCH_STORE=postgres (PostgreSQL and Redis), BENCH_ISOLATION=process,in-process
+ * (empty: the floor only), BENCH_CDS_TARGETS=floor,access,jwt, BENCH_CDS_SECONDS (6), BENCH_WRK_THREADS (2).
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
