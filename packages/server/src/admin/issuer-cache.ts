@@ -31,13 +31,20 @@ export class IssuerCache {
       all.filter((c) => c.projectId && (c.jwks || c.jwksUri)),
     );
     if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
-    this.entries.set(issuer, { clients, expires: Date.now() + TTL_MS });
-    clients.catch(() => this.entries.delete(issuer));
+    const entry = { clients, expires: Date.now() + TTL_MS };
+    this.entries.set(issuer, entry);
+    clients.catch(() => {
+      if (this.entries.get(issuer) === entry) this.entries.delete(issuer);
+    });
     return clients;
   }
 
+  /**
+   * Drops the issuer here and tells the other instances. A failed publish (Redis down) is left to the expiry: the
+   * registration itself has succeeded.
+   */
   async changed(issuer: string): Promise<void> {
     this.entries.delete(issuer);
-    await this.shared.publish(ISSUER_CHANGED, issuer);
+    await this.shared.publish(ISSUER_CHANGED, issuer).catch(() => undefined);
   }
 }

@@ -20,9 +20,12 @@ export class ProjectSettingsCache {
   get(projectId: string): Promise<Required<ProjectSettings>> {
     let entry = this.entries.get(projectId);
     if (!entry) {
-      entry = getProjectSettings(this.db, projectId);
-      this.entries.set(projectId, entry);
-      entry.catch(() => this.entries.delete(projectId));
+      const loading = getProjectSettings(this.db, projectId);
+      this.entries.set(projectId, loading);
+      loading.catch(() => {
+        if (this.entries.get(projectId) === loading) this.entries.delete(projectId);
+      });
+      entry = loading;
     }
     return entry;
   }

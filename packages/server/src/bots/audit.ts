@@ -95,18 +95,21 @@ export class AuditWriter {
     const flushing = (async () => {
       // Building the events and their index rows runs on the event loop; the database works on them elsewhere
       // (PGlite's thread, PostgreSQL's server). So each chunk is built in its own macrotask, keeping a flush from
-      // stalling requests in flight (the p99 of a CDS call), and handed over without waiting for the previous
-      // one. A growing backlog gets larger chunks, which cost the database less per event.
-      const writes: Promise<void>[] = [];
+      // stalling requests in flight (the p99 of a CDS call), and the next chunk is built while the previous one is
+      // written; never more than one waits, so a backlog cannot crowd out the requests' own queries. A growing
+      // backlog gets larger chunks, which cost the database less per event.
+      let writing: Promise<void> = Promise.resolve();
       let start = 0;
       while (start < batch.length) {
         if (start > 0) await new Promise((resolve) => setImmediate(resolve));
         const backlog = batch.length - start + this.queue.length;
         const size = Math.min(MAX_CHUNK, Math.max(this.options.minChunk ?? MIN_CHUNK, Math.ceil(backlog / 4)));
-        writes.push(this.write(batch.slice(start, start + size)));
+        const chunk = batch.slice(start, start + size);
         start += size;
+        await writing;
+        writing = this.write(chunk);
       }
-      await Promise.all(writes);
+      await writing;
     })();
     this.flushing = flushing;
     await flushing;
@@ -118,19 +121,21 @@ export class AuditWriter {
     await this.flush();
   }
 
+  /** Never rejects: a failed chunk is logged and the writer goes on. */
   private async write(batch: { record: AuditRecord; at: Date }[]): Promise<void> {
-    const byProject = new Map<string, AuditEvent[]>();
-    for (const { record, at } of batch) {
-      const list = byProject.get(record.projectId) ?? [];
-      list.push(toAuditEvent(record, at));
-      byProject.set(record.projectId, list);
+    const byProject = new Map<string, { record: AuditRecord; at: Date }[]>();
+    for (const item of batch) {
+      const list = byProject.get(item.record.projectId) ?? [];
+      list.push(item);
+      byProject.set(item.record.projectId, list);
     }
-    for (const [projectId, events] of byProject) {
+    for (const [projectId, items] of byProject) {
       try {
+        const events = items.map(({ record, at }) => toAuditEvent(record, at));
         // Built here from typed code (its shape is checked once in audit.test.ts), so the structure check is skipped.
         await createRepository(this.db, projectSystemAccess(projectId)).createMany(events, { serverBuilt: true });
       } catch (err) {
-        this.log.error({ err, projectId, count: events.length }, 'audit write failed');
+        this.log.error({ err, projectId, count: items.length }, 'audit write failed');
       }
     }
   }

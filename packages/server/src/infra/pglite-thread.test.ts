@@ -70,6 +70,25 @@ it('rolls back when the transaction function throws, and keeps serving', async (
   expect((await db.query('SELECT id FROM t')).rows).toEqual([]);
 });
 
+it('rejects a transaction whose COMMIT fails (a deferred constraint) and keeps nothing of it', async () => {
+  await db.query('DROP TABLE IF EXISTS d');
+  await db.query('CREATE TABLE d (id int UNIQUE DEFERRABLE INITIALLY DEFERRED)');
+  await expect(
+    db.transaction(async (tx) => {
+      await tx.query('INSERT INTO d VALUES (1)');
+      await tx.query('INSERT INTO d VALUES (1)');
+    }),
+  ).rejects.toThrow(/duplicate key/);
+  expect((await db.query('SELECT id FROM d')).rows).toEqual([]);
+  await db.transaction((tx) => tx.query('INSERT INTO d VALUES (2)'));
+  expect((await db.query('SELECT id FROM d')).rows).toEqual([{ id: 2 }]);
+});
+
+it('refuses a parameter that cannot cross the thread, and keeps serving', async () => {
+  await expect(db.query('SELECT $1::text AS x', [() => 1])).rejects.toThrow(/Cannot send the statement/);
+  expect((await db.query('SELECT 1 AS x')).rows).toEqual([{ x: 1 }]);
+});
+
 it('leaves the event loop free while a statement runs', async () => {
   let ticks = 0;
   const timer = setInterval(() => ticks++, 1);

@@ -52,15 +52,17 @@ PGlite.create(workerData.dir).then(
         }
         case 'begin': {
           const tx = nextTx++;
+          let started = false;
           db.transaction(
             (handle) =>
               new Promise((resolve, reject) => {
+                started = true;
                 open.set(tx, { tx: handle, resolve, reject });
                 reply(id, { tx });
               }),
           ).then(
             () => open.get(tx)?.settled(),
-            (e) => open.get(tx)?.settled(e === ROLLBACK ? undefined : e),
+            (e) => (started ? open.get(tx)?.settled(e === ROLLBACK ? undefined : e) : failed(id, e)),
           );
           return;
         }
@@ -100,6 +102,8 @@ export class DatabaseError extends Error {
   }
 }
 
+const CLOSE_TIMEOUT_MS = 5000;
+
 /** PGlite on its own thread; in memory when `dir` is omitted. */
 export async function openPglite(dir?: string): Promise<Database> {
   const pglite = createRequire(import.meta.url).resolve('@electric-sql/pglite');
@@ -113,12 +117,18 @@ export async function openPglite(dir?: string): Promise<Database> {
     for (const p of pending.values()) p.reject(err);
     pending.clear();
   };
-  await new Promise<void>((resolve, reject) => {
-    worker.once('message', (m: { ready: boolean; error?: WireError }) =>
-      m.ready ? resolve() : reject(new DatabaseError(m.error ?? { message: 'PGlite failed to start' })),
-    );
-    worker.once('error', reject);
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      worker.once('message', (m: { ready: boolean; error?: WireError }) =>
+        m.ready ? resolve() : reject(new DatabaseError(m.error ?? { message: 'PGlite failed to start' })),
+      );
+      worker.once('error', reject);
+      worker.once('exit', () => reject(new DatabaseError({ message: 'The database thread exited while starting' })));
+    });
+  } catch (err) {
+    await worker.terminate();
+    throw err;
+  }
   worker.on('message', (reply: Reply) => {
     const p = pending.get(reply.id);
     pending.delete(reply.id);
@@ -135,7 +145,13 @@ export async function openPglite(dir?: string): Promise<Database> {
         resolve: (reply) => (reply.ok ? resolve(reply) : reject(new DatabaseError(reply.error))),
         reject,
       });
-      worker.postMessage({ id, request });
+      try {
+        worker.postMessage({ id, request });
+      } catch (err) {
+        // A parameter that cannot be cloned (a function, a symbol) fails here, before anything reached the worker.
+        pending.delete(id);
+        reject(new DatabaseError({ message: `Cannot send the statement: ${(err as Error).message}` }));
+      }
     });
   };
   const query = async <R>(sql: string, params: unknown[] = [], tx?: number) => ({
@@ -170,7 +186,13 @@ export async function openPglite(dir?: string): Promise<Database> {
     },
     close: async () => {
       if (gone) return;
-      await call({ op: 'close' }).catch(() => undefined);
+      // PGlite's close waits for an open transaction; shutdown does not wait for ever.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        call({ op: 'close' }).catch(() => undefined),
+        new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS))),
+      ]);
+      clearTimeout(timer);
       await worker.terminate();
     },
   };

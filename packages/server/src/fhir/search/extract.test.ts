@@ -47,3 +47,9 @@ describe('extractIndexRows', () => {
     expect(rowsOf(patient, 'address-state')).toEqual([]);
   });
 });
+
+it('indexes a resource with a very long array', () => {
+  const given = Array.from({ length: 200_000 }, (_, i) => `g${i}`);
+  const rows = extractIndexRows({ resourceType: 'Patient', name: [{ given }] } as Resource);
+  expect(rows.filter((r) => r.code === 'given')).toHaveLength(200_000);
+});

@@ -29,9 +29,9 @@ export function extractIndexRows(resource: Resource): IndexRow[] {
   for (const param of indexedSearchParameters(resource.resourceType)) {
     const code = param.code ?? '';
     const expression = compiled(resource.resourceType, param.expression ?? '');
-    if (expression.path && !pathPresent(resource, expression.path)) continue;
     let values: unknown[];
     try {
+      if (expression.path && !pathPresent(resource, expression.path)) continue;
       values = evalFhirPath(expression.atom, resource);
     } catch {
       continue;
@@ -86,9 +86,10 @@ function pathPresent(resource: Resource, path: string[]): boolean {
     for (const node of nodes) {
       if (!isObject(node)) continue;
       const value = node[name];
-      if (value !== undefined) {
-        if (Array.isArray(value)) next.push(...value);
-        else next.push(value);
+      if (Array.isArray(value)) {
+        for (const item of value) next.push(item);
+      } else if (value !== undefined) {
+        next.push(value);
       } else if (`_${name}` in node || Object.keys(node).some((k) => isChoiceOf(k, name))) {
         return true;
       }
