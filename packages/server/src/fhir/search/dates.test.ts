@@ -21,7 +21,18 @@ describe('parseDateRange', () => {
     expect(range(text)).toEqual([low, high]);
   });
 
-  it.each(['', 'soon', '2024-13', '2024-01-32', '24-01-01', '2024-01-01T25:00Z'])('rejects %j', (text) => {
+  it.each([
+    '',
+    'soon',
+    '2024-13',
+    '2024-01-32',
+    '2024-02-30',
+    '2023-02-29',
+    '2024-04-31',
+    '2024-02-31T10:00:00Z',
+    '24-01-01',
+    '2024-01-01T25:00Z',
+  ])('rejects %j', (text) => {
     expect(parseDateRange(text)).toBeUndefined();
   });
 });

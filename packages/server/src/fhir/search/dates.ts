@@ -18,7 +18,11 @@ export function parseDateRange(text: string): DateRange | undefined {
   const year = Number(y);
   const month = mo === undefined ? undefined : Number(mo) - 1;
   const day = d === undefined ? undefined : Number(d);
-  if ((month !== undefined && (month < 0 || month > 11)) || (day !== undefined && (day < 1 || day > 31))) {
+  if (month !== undefined && (month < 0 || month > 11)) {
+    return undefined;
+  }
+  // The last day of the month is day 0 of the next one: 2024-02-31 is no date (JavaScript would roll it over).
+  if (day !== undefined && (day < 1 || day > utc(year, (month ?? 0) + 1, 0).getUTCDate())) {
     return undefined;
   }
   if (h === undefined) {

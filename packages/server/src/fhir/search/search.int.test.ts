@@ -199,6 +199,12 @@ withStores('FHIR search', (getDb) => {
     expect((await rejection(repo.search('Patient', { _count: '-1' }))).status).toBe(400);
   });
 
+  it('rejects a date that does not exist (2024-02-31) with 400 instead of rolling it over', async () => {
+    const err = await rejection(repo.search('Patient', { birthdate: '2024-02-31' }));
+    expect(err.status).toBe(400);
+    expect(err.message).toContain('Invalid date "2024-02-31"');
+  });
+
   describe('cds-hook on Bot', () => {
     let bots: Repository;
     const b: Record<string, Resource> = {};
