@@ -109,9 +109,17 @@ describe('deploy and $execute over HTTP', () => {
     const settings = await request(`${t.url}/admin/projects/${t.demo.projectId}/settings`, {
       method: 'PUT',
       token: admin,
-      json: { secrets: [{ name: 'PAYER_ID', value: 'acme' }] },
+      json: { secrets: [{ name: 'PAYER_ID', value: 'acme-7f3a9c' }] },
     });
     expect(settings.status).toBe(200);
+    // Write-only: the answer names the secret, and the database holds it encrypted.
+    expect(settings.body).toEqual({ secrets: [{ name: 'PAYER_ID' }] });
+    const stored = await t.server.services.db.query<{ secrets: unknown }>(
+      'SELECT secrets FROM projects WHERE id = $1',
+      [t.demo.projectId],
+    );
+    expect(JSON.stringify(stored.rows[0]?.secrets)).not.toContain('acme-7f3a9c');
+    expect(JSON.stringify(stored.rows[0]?.secrets)).not.toContain('PAYER_ID');
     const id = await createBot('reader');
     await deploy(
       id,
@@ -123,7 +131,16 @@ describe('deploy and $execute over HTTP', () => {
     );
     const res = await request(`${fhir()}/Bot/${id}/$execute`, { method: 'POST', token, json: {} });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ found: 1, family: 'Bixby', payer: 'acme' });
+    expect(res.body).toEqual({ found: 1, family: 'Bixby', payer: 'acme-7f3a9c' });
+
+    // Secrets stored in clear before encryption existed are still read.
+    await t.server.services.db.query('UPDATE projects SET secrets = $2::jsonb WHERE id = $1', [
+      t.demo.projectId,
+      JSON.stringify([{ name: 'PAYER_ID', value: 'legacy' }]),
+    ]);
+    await t.server.services.settings.changed(t.demo.projectId);
+    const legacy = await request(`${fhir()}/Bot/${id}/$execute`, { method: 'POST', token, json: {} });
+    expect(legacy.body).toMatchObject({ payer: 'legacy' });
   });
 
   it('answers GET $execute with the query as input', async () => {

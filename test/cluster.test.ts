@@ -73,6 +73,26 @@ describe('two instances of one deployment', () => {
     await expect.poll(async () => (await invoke(b, id, tokenB)).status, poll).toBe(404);
   });
 
+  it('share project secrets, encrypted with the one key every instance is given', async () => {
+    const put = await request(`${a.url}/admin/projects/${a.demo.projectId}/settings`, {
+      method: 'PUT',
+      token: adminA,
+      json: { secrets: [{ name: 'PAYER_ID', value: 'shared-9b1' }] },
+    });
+    expect(put.status).toBe(200);
+    const created = await request<{ id: string }>(`${a.url}/fhir/R4/Bot`, {
+      method: 'POST',
+      token: tokenA,
+      json: { resourceType: 'Bot', name: 'secret-reader' },
+    });
+    const code = `exports.handler = async (medplum, event) => ({ payer: event.secrets.PAYER_ID.valueString });`;
+    await request(`${a.url}/fhir/R4/Bot/${created.body.id}/$deploy`, { method: 'POST', token: tokenA, json: { code } });
+    const execute = async () =>
+      (await request(`${b.url}/fhir/R4/Bot/${created.body.id}/$execute`, { method: 'POST', token: tokenB, json: {} }))
+        .body.payer;
+    await expect.poll(execute, poll).toBe('shared-9b1');
+  });
+
   it('accept an EHR on the other instance as soon as it is registered', async () => {
     const issuer = `https://ehr.example.org/${randomUUID()}`;
     const { privateKey, publicKey } = await generateKeyPair('ES384');

@@ -97,7 +97,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         HOOKBOT_REDIS_PREFIX: prefix,
         HOOKBOT_ADMIN_CLIENT_ID: `admin-${randomBytes(4).toString('hex')}`,
         HOOKBOT_ADMIN_CLIENT_SECRET: randomBytes(24).toString('base64url'),
-        ...(database ? { DATABASE_URL: database.url } : {}),
+        // Instances sharing a database share the key of its project secrets.
+        ...(database ? { DATABASE_URL: database.url, HOOKBOT_SECRETS_KEY: randomBytes(32).toString('base64url') } : {}),
         ...(options.redis ? { REDIS_URL: TEST_REDIS_URL } : {}),
         ...options.env,
       };

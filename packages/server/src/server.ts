@@ -9,6 +9,7 @@ import { BotRuntime, ProcessBotRuntime } from '@hookbot/runtime';
 import { ensureAdminClient, ensureDemoProject } from './admin/bootstrap.js';
 import { seedDemoProject } from './admin/seed-demo.js';
 import { IssuerCache } from './admin/issuer-cache.js';
+import { loadSecretsKey } from './admin/secrets-key.js';
 import { ProjectSettingsCache } from './admin/settings-cache.js';
 import { AuditWriter } from './bots/audit.js';
 import { BotCache } from './bots/bot-cache.js';
@@ -45,11 +46,30 @@ export async function createServices(config: Config, log: Logger = createLogger(
     const bots = new BotCache(db, shared, runtime, config.baseUrl);
     await bots.start();
     const audit = new AuditWriter(db, log);
-    const settings = new ProjectSettingsCache(db, shared);
+    const secretsKey = await loadSecretsKey({ fromEnv: config.secretsKey, dataDir: config.dataDir });
+    if (config.databaseUrl && secretsKey.source === 'data folder') {
+      log.warn(
+        'Project secrets are encrypted with a key from the data folder: set HOOKBOT_SECRETS_KEY when several instances share the database',
+      );
+    }
+    const settings = new ProjectSettingsCache(db, shared, secretsKey);
     await settings.start();
     const issuers = new IssuerCache(db, shared);
     await issuers.start();
-    return { config, db, shared, key, log, clientKeys: new ClientKeyCache(), runtime, bots, audit, settings, issuers };
+    return {
+      config,
+      db,
+      shared,
+      key,
+      log,
+      clientKeys: new ClientKeyCache(),
+      runtime,
+      bots,
+      audit,
+      settings,
+      issuers,
+      secretsKey,
+    };
   } catch (err) {
     await db.close();
     throw err;

@@ -4,7 +4,7 @@ import { requireAdmin, requireCaller } from '../auth/middleware.js';
 import { badRequest, conflict } from '../infra/errors.js';
 import type { Services } from '../services.js';
 import { checkNewClient, createClient, createProject, listProjects, requireProject } from './projects.js';
-import { setProjectSettings, type ProjectSettings, checkProjectSettings } from './settings.js';
+import { checkProjectSettings, describeSettings, setProjectSettings, type ProjectSettings } from './settings.js';
 
 export function adminRouter(services: Services): Router {
   const { db } = services;
@@ -42,9 +42,9 @@ export function adminRouter(services: Services): Router {
   router.put('/projects/:id/settings', async (ctx) => {
     await requireProject(db, ctx.params.id as string);
     const settings: ProjectSettings = checkProjectSettings(ctx.request.body);
-    await setProjectSettings(db, ctx.params.id as string, settings);
+    await setProjectSettings(db, services.secretsKey, ctx.params.id as string, settings);
     await services.settings.changed(ctx.params.id as string);
-    ctx.body = settings;
+    ctx.body = describeSettings(settings);
   });
 
   return router;

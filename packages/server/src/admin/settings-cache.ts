@@ -2,6 +2,7 @@
 import { getProjectSettings, type ProjectSettings } from './settings.js';
 import type { Database } from '../infra/database.js';
 import type { SharedState } from '../infra/shared-state.js';
+import type { SecretsKey } from './secrets-key.js';
 
 export const SETTINGS_CHANGED = 'project-settings-changed';
 
@@ -11,6 +12,7 @@ export class ProjectSettingsCache {
   constructor(
     private readonly db: Database,
     private readonly shared: SharedState,
+    private readonly key: SecretsKey,
   ) {}
 
   async start(): Promise<void> {
@@ -20,7 +22,7 @@ export class ProjectSettingsCache {
   get(projectId: string): Promise<Required<ProjectSettings>> {
     let entry = this.entries.get(projectId);
     if (!entry) {
-      const loading = getProjectSettings(this.db, projectId);
+      const loading = getProjectSettings(this.db, this.key, projectId);
       this.entries.set(projectId, loading);
       loading.catch(() => {
         if (this.entries.get(projectId) === loading) this.entries.delete(projectId);

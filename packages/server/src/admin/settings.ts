@@ -1,9 +1,12 @@
 /**
  * Per-project settings: the base URLs the project's services may call although they are http or private
- * (the SSRF guard's allow-list), and the secrets its bots read as `event.secrets`.
+ * (the SSRF guard's allow-list), and the secrets its bots read as `event.secrets`, stored encrypted (see
+ * secrets-key.ts). Secrets written before encryption existed (a plain array) are read as they are and encrypted on
+ * the next write.
  */
-import { badRequest } from '../infra/errors.js';
+import { badRequest, HookbotError } from '../infra/errors.js';
 import type { Database } from '../infra/database.js';
+import type { SecretsKey } from './secrets-key.js';
 
 export interface ProjectSecret {
   name: string;
@@ -47,7 +50,12 @@ export function checkProjectSettings(input: unknown): ProjectSettings {
   return out;
 }
 
-export async function setProjectSettings(db: Database, projectId: string, settings: ProjectSettings): Promise<void> {
+export async function setProjectSettings(
+  db: Database,
+  key: SecretsKey,
+  projectId: string,
+  settings: ProjectSettings,
+): Promise<void> {
   if (settings.allowedBaseUrls) {
     await db.query(`UPDATE projects SET settings = jsonb_set(settings, '{allowedBaseUrls}', $2::jsonb) WHERE id = $1`, [
       projectId,
@@ -55,19 +63,49 @@ export async function setProjectSettings(db: Database, projectId: string, settin
     ]);
   }
   if (settings.secrets) {
-    await db.query('UPDATE projects SET secrets = $2::jsonb WHERE id = $1', [
-      projectId,
-      JSON.stringify(settings.secrets),
-    ]);
+    const sealed = await key.seal(projectId, JSON.stringify(settings.secrets));
+    await db.query('UPDATE projects SET secrets = $2::jsonb WHERE id = $1', [projectId, JSON.stringify(sealed)]);
   }
 }
 
-export async function getProjectSettings(db: Database, projectId: string): Promise<Required<ProjectSettings>> {
+export async function getProjectSettings(
+  db: Database,
+  key: SecretsKey,
+  projectId: string,
+): Promise<Required<ProjectSettings>> {
   const row = (
-    await db.query<{ settings: { allowedBaseUrls?: string[] } | null; secrets: ProjectSecret[] | null }>(
+    await db.query<{ settings: { allowedBaseUrls?: string[] } | null; secrets: ProjectSecret[] | string | null }>(
       'SELECT settings, secrets FROM projects WHERE id = $1',
       [projectId],
     )
   ).rows[0];
-  return { allowedBaseUrls: row?.settings?.allowedBaseUrls ?? [], secrets: row?.secrets ?? [] };
+  return {
+    allowedBaseUrls: row?.settings?.allowedBaseUrls ?? [],
+    secrets: await openSecrets(key, projectId, row?.secrets),
+  };
+}
+
+async function openSecrets(
+  key: SecretsKey,
+  projectId: string,
+  stored: ProjectSecret[] | string | null | undefined,
+): Promise<ProjectSecret[]> {
+  if (typeof stored !== 'string') return stored ?? [];
+  try {
+    return JSON.parse(await key.open(projectId, stored)) as ProjectSecret[];
+  } catch {
+    throw new HookbotError(
+      500,
+      'exception',
+      "The project's secrets cannot be decrypted with this server's secrets key (HOOKBOT_SECRETS_KEY)",
+    );
+  }
+}
+
+/** What the admin API shows of settings: secret names, never values. */
+export function describeSettings(settings: ProjectSettings): Record<string, unknown> {
+  return {
+    ...(settings.allowedBaseUrls ? { allowedBaseUrls: settings.allowedBaseUrls } : {}),
+    ...(settings.secrets ? { secrets: settings.secrets.map(({ name }) => ({ name })) } : {}),
+  };
 }

@@ -14,6 +14,8 @@ export interface Config {
   development: boolean;
   adminClientId?: string;
   adminClientSecret?: string;
+  /** Encrypts project secrets at rest (32 bytes, base64url); without it a key is kept in the data folder. */
+  secretsKey?: string;
   /** Seed a `demo` project with everything in `examples/` on first start. */
   seedDemo: boolean;
   examplesDir: string;
@@ -82,6 +84,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     development: env.NODE_ENV === 'development',
     adminClientId: env.HOOKBOT_ADMIN_CLIENT_ID || undefined,
     adminClientSecret: env.HOOKBOT_ADMIN_CLIENT_SECRET || undefined,
+    secretsKey: env.HOOKBOT_SECRETS_KEY || undefined,
     seedDemo: env.HOOKBOT_SEED_DEMO !== 'false',
     examplesDir: path.resolve(env.HOOKBOT_EXAMPLES_DIR || path.join(import.meta.dirname, '../../../../examples')),
     accessTokenTtlSeconds: intFrom(env, 'HOOKBOT_TOKEN_TTL', 3600, 60),
