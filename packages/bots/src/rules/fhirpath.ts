@@ -3,7 +3,15 @@
  * Only an allow-list of functions may be called: no `matches`/`replaceMatches` (author-supplied regular
  * expressions), no `repeat`/`descendants` (whole-tree walks), no `resolve`/`memberOf` (I/O).
  */
-import { evalFhirPathTyped, parseFhirPath, toTypedValue, type FhirPathAtom, type TypedValue } from '@medplum/core';
+import {
+  evalFhirPathTyped,
+  FunctionAtom,
+  parseFhirPath,
+  toTypedValue,
+  type Atom,
+  type FhirPathAtom,
+  type TypedValue,
+} from '@medplum/core';
 import { RULE_SET_LIMITS } from './limits.js';
 
 export const FHIRPATH_FUNCTIONS: ReadonlySet<string> = new Set([
@@ -63,42 +71,42 @@ export const FHIRPATH_FUNCTIONS: ReadonlySet<string> = new Set([
 
 export type FhirPathCheck = { atom: FhirPathAtom } | { error: string };
 
-/** Parses an expression after the length and function checks. */
+/** Parses an expression, then checks its length and every function it calls against the allow-list. */
 export function compileFhirPath(expression: string): FhirPathCheck {
   if (expression.length > RULE_SET_LIMITS.maxFhirPathLength) {
     return { error: `is longer than ${RULE_SET_LIMITS.maxFhirPathLength} characters` };
   }
-  for (const fn of calledFunctions(expression)) {
-    if (!FHIRPATH_FUNCTIONS.has(fn)) return { error: `calls ${fn}(), which rule sets may not use` };
-  }
+  let atom: FhirPathAtom;
   try {
-    return { atom: parseFhirPath(expression) };
+    atom = parseFhirPath(expression);
   } catch (err) {
     return { error: `does not parse: ${err instanceof Error ? err.message : String(err)}` };
   }
+  for (const fn of calledFunctions(atom)) {
+    if (!FHIRPATH_FUNCTIONS.has(fn)) return { error: `calls ${fn}(), which rule sets may not use` };
+  }
+  return { atom };
 }
 
-/** Names followed by `(`, outside string literals. */
-export function calledFunctions(expression: string): string[] {
+type AnyAtom = Atom & Record<string, unknown>;
+
+const isAtom = (value: unknown): value is AnyAtom =>
+  typeof value === 'object' && value !== null && typeof (value as Atom).eval === 'function';
+
+/**
+ * Every function the parsed expression calls, found in the parse tree (a text scan misses `` `resolve`() `` and
+ * `resolve\t()`, which the parser reads as calls). Children are whatever atoms an atom holds, so no atom type is
+ * skipped.
+ */
+export function calledFunctions(root: Atom): string[] {
   const names: string[] = [];
-  let i = 0;
-  while (i < expression.length) {
-    const c = expression[i] ?? '';
-    if (c === "'" || c === '`') {
-      i++;
-      while (i < expression.length && expression[i] !== c) i += expression[i] === '\\' ? 2 : 1;
-      i++;
-      continue;
-    }
-    if (/[A-Za-z_]/.test(c)) {
-      const start = i;
-      while (i < expression.length && /[A-Za-z0-9_]/.test(expression[i] ?? '')) i++;
-      let j = i;
-      while (expression[j] === ' ') j++;
-      if (expression[j] === '(') names.push(expression.slice(start, i));
-      continue;
-    }
-    i++;
+  const stack: AnyAtom[] = isAtom(root) ? [root] : [];
+  while (stack.length) {
+    const atom = stack.pop() as AnyAtom;
+    if (atom instanceof FunctionAtom) names.push(atom.name);
+    const children = Object.values(atom).flatMap((value) => (Array.isArray(value) ? value : [value]));
+    // Reversed onto the stack, so calls are reported in the order they are written.
+    for (const child of children.reverse()) if (isAtom(child)) stack.push(child);
   }
   return names;
 }

@@ -93,6 +93,18 @@ describe('validateRuleSet', () => {
       'calls descendants(), which rule sets may not use',
     ],
     [
+      'forbidden FHIRPath function behind a tab',
+      (d: Mutable) => (d.facts['plan'] = 'prefetch.coverage.resolve\t()'),
+      '/facts/plan',
+      'calls resolve(), which rule sets may not use',
+    ],
+    [
+      'forbidden FHIRPath function named with backticks',
+      (d: Mutable) => (d.facts['plan'] = 'prefetch.coverage.`resolve`()'),
+      '/facts/plan',
+      'calls resolve(), which rule sets may not use',
+    ],
+    [
       'over-long FHIRPath',
       (d: Mutable) => (d.facts['plan'] = `prefetch${'.a'.repeat(300)}`),
       '/facts/plan',
