@@ -36,6 +36,8 @@ it('rejects with the PostgreSQL message and SQLSTATE', async () => {
   expect(err).toBeInstanceOf(DatabaseError);
   expect((err as DatabaseError).code).toBe('23505');
   expect((err as DatabaseError).message).toMatch(/duplicate key/);
+  // The stack names the caller, not only the thread's message plumbing.
+  expect((err as DatabaseError).stack).toContain('pglite-thread.test.ts');
 });
 
 it('runs other statements only after an open transaction ends', async () => {

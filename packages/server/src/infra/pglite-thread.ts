@@ -104,6 +104,12 @@ export class DatabaseError extends Error {
 
 const CLOSE_TIMEOUT_MS = 5000;
 
+function withStack(err: DatabaseError, site: Error): DatabaseError {
+  const frames = site.stack?.split('\n').slice(1).join('\n');
+  if (frames) err.stack = `${err.name}: ${err.message}\n${frames}`;
+  return err;
+}
+
 /** PGlite on its own thread; in memory when `dir` is omitted. */
 export async function openPglite(dir?: string): Promise<Database> {
   const pglite = createRequire(import.meta.url).resolve('@electric-sql/pglite');
@@ -140,9 +146,11 @@ export async function openPglite(dir?: string): Promise<Database> {
   const call = (request: Request): Promise<{ rows?: unknown[]; tx?: number }> => {
     if (gone) return Promise.reject(gone);
     const id = nextId++;
+    // The caller's frames, for a failure that arrives from the worker with none of its own.
+    const site = new Error();
     return new Promise((resolve, reject) => {
       pending.set(id, {
-        resolve: (reply) => (reply.ok ? resolve(reply) : reject(new DatabaseError(reply.error))),
+        resolve: (reply) => (reply.ok ? resolve(reply) : reject(withStack(new DatabaseError(reply.error), site))),
         reject,
       });
       try {
