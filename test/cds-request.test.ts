@@ -18,7 +18,8 @@ import {
   type CdsHarness,
 } from './support/cds.js';
 
-const CRD_REQUESTS = '/work/shared/reference/crd-examples/requests';
+// The Da Vinci CRD sample requests, kept in the repository beside the validator's tests.
+const CRD_REQUESTS = path.join(import.meta.dirname, '../packages/bots/src/cds/__fixtures__/requests');
 
 let h: CdsHarness;
 const ids: Record<string, string> = {};

@@ -3,8 +3,7 @@
  * listed loopback URL only in development mode. Nothing is ever sent to a refused server.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { getToken, request } from './support/http.js';
-import { EHR_TOKEN, startEhrServer, type EhrServer } from './support/ehr-server.js';
+import { EHR_TOKEN } from './support/ehr-server.js';
 import {
   expressions,
   fhirAuthorization,
@@ -14,7 +13,6 @@ import {
   startCdsHarness,
   type CdsHarness,
 } from './support/cds.js';
-import { startTestServer, type TestServer } from './support/server.js';
 
 let h: CdsHarness;
 let prefetching: string;
@@ -100,53 +98,31 @@ describe('fhirServer is checked before anything is fetched from it', () => {
 });
 
 describe('outside development mode', () => {
-  let prod: TestServer;
-  let ehr: EhrServer;
-  let token: string;
+  let prod: CdsHarness;
   let id: string;
 
   beforeAll(async () => {
-    prod = await startTestServer({ store: 'pglite' });
-    ehr = await startEhrServer();
-    token = await getToken(prod.url, prod.demo.clientId, prod.demo.clientSecret);
-    const admin = await getToken(prod.url, prod.admin.clientId, prod.admin.clientSecret);
-    const settings = await request(`${prod.url}/admin/projects/${prod.demo.projectId}/settings`, {
-      method: 'PUT',
-      token: admin,
-      json: { allowedBaseUrls: [ehr.origin] },
-    });
-    expect(settings.status).toBe(200);
-    const bot = await request<{ id: string }>(`${prod.url}/fhir/R4/Bot`, {
-      method: 'POST',
-      token,
-      json: {
-        resourceType: 'Bot',
-        name: 'prod',
-        cdsService: {
-          hook: 'patient-view',
-          title: 'P',
-          description: 'P',
-          prefetch: [{ key: 'patient', query: 'Patient/{{context.patientId}}' }],
-        },
+    prod = await startCdsHarness({ env: { NODE_ENV: 'production' } });
+    id = await prod.deployService(
+      {
+        hook: 'patient-view',
+        title: 'P',
+        description: 'P',
+        prefetch: [{ key: 'patient', query: 'Patient/{{context.patientId}}' }],
       },
-    });
-    id = bot.body.id;
-    await request(`${prod.url}/fhir/R4/Bot/${id}/$deploy`, { method: 'POST', token, json: { code: SCRIPT_BOT } });
+      SCRIPT_BOT,
+    );
   });
-  afterAll(async () => {
-    await ehr?.stop();
-    await prod?.stop();
-  });
+  afterAll(async () => prod?.stop());
 
   it('refuses a loopback fhirServer even when the project lists it', async () => {
-    const res = await request(`${prod.url}/cds-services/${id}`, {
-      method: 'POST',
-      token,
-      json: patientView({ fhirServer: ehr.fhirBase, fhirAuthorization: fhirAuthorization('patient/*.read') }),
-    });
+    const res = await prod.invoke(
+      id,
+      patientView({ fhirServer: prod.ehr.fhirBase, fhirAuthorization: fhirAuthorization('patient/*.read') }),
+    );
     expect(res.status, JSON.stringify(res.body)).toBe(400);
     expect(expressions(res)).toContain('fhirServer');
     expect(JSON.stringify(res.body)).toMatch(/development/);
-    expect(ehr.requests).toEqual([]);
+    expect(prod.ehr.requests).toEqual([]);
   });
 });

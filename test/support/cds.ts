@@ -1,6 +1,6 @@
 /**
- * Shared set-up for the CDS end-to-end tests: a Hookbot server in development mode, a loopback EHR the demo
- * project allows, tokens, and helpers to deploy CDS services and call them.
+ * Shared set-up for the CDS end-to-end tests: a Hookbot server in development mode (unless `env` sets NODE_ENV), a
+ * loopback EHR the demo project allows, tokens, and helpers to deploy CDS services and call them.
  */
 import { expect } from 'vitest';
 import { getToken, request, type JsonResponse } from './http.js';
