@@ -4,16 +4,9 @@
  * and with a reused context. Run: `npm run bench -- rules` or
  * `node --no-node-snapshot --conditions=hookbot-source --import tsx -e "import('./bench/rules.ts').then(m => m.benchRules())"`.
  */
-import {
-  buildRuleBotCode,
-  evaluateRuleSet,
-  prepareRuleSet,
-  type CdsRequest,
-  type RuleSetDocument,
-} from '@hookbot/bots';
+import { buildRuleBotCode, evaluateRuleSet, prepareRuleSet, type RuleSetDocument } from '@hookbot/bots';
 import { BotRuntime } from '@hookbot/runtime';
-
-const CPT = 'http://www.ama-assn.org/go/cpt';
+import { CPT, orderSignRequest } from '../packages/bots/src/rules/__fixtures__/minimal.js';
 
 function ruleSet(n: number, indexed: boolean): RuleSetDocument {
   return {
@@ -50,42 +43,8 @@ function ruleSet(n: number, indexed: boolean): RuleSetDocument {
   };
 }
 
-function request(n: number): CdsRequest {
-  return {
-    hook: 'order-sign',
-    hookInstance: '0b8f3a52-5f7c-4a55-8b67-0d7c1b0e0c11',
-    context: {
-      patientId: 'p1',
-      userId: 'Practitioner/u1',
-      draftOrders: {
-        resourceType: 'Bundle',
-        type: 'collection',
-        entry: [
-          {
-            resource: {
-              resourceType: 'ServiceRequest',
-              id: 'sr1',
-              status: 'draft',
-              intent: 'order',
-              subject: { reference: 'Patient/p1' },
-              code: { coding: [{ system: CPT, code: String(10000 + Math.floor(n / 2)) }] },
-            },
-          },
-        ],
-      },
-    },
-    prefetch: {
-      coverage: {
-        resourceType: 'Coverage',
-        id: 'cov1',
-        status: 'active',
-        beneficiary: { reference: 'Patient/p1' },
-        payor: [{ reference: 'Organization/o1' }],
-        class: [{ type: { coding: [{ code: 'group' }] }, value: 'GRP2245' }],
-      },
-    },
-  };
-}
+/** An order-sign request for one CPT code that the middle rule of an n-rule set matches. */
+const request = (n: number) => orderSignRequest([[{ system: CPT, code: String(10000 + Math.floor(n / 2)) }]]);
 
 async function time(iterations: number, fn: () => Promise<unknown>): Promise<{ median: number; p99: number }> {
   for (let i = 0; i < Math.min(20, iterations); i++) await fn();
