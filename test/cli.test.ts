@@ -57,6 +57,18 @@ describe('hookbot CLI end to end', () => {
   let botId: string;
   let firstVersion: string;
   let helloServiceId: string;
+  const loginAsTenant = () =>
+    hookbot(
+      'login',
+      '--base-url',
+      t.url,
+      '--client-id',
+      tenant.clientId,
+      '--client-secret',
+      tenant.clientSecret,
+      '--profile',
+      'acme',
+    );
 
   it('logs in as the super-admin and stores the profile with mode 0600', async () => {
     const res = await hookbot(
@@ -98,19 +110,7 @@ describe('hookbot CLI end to end', () => {
   });
 
   it('logs in as the tenant, which becomes the current profile', async () => {
-    expectOk(
-      await hookbot(
-        'login',
-        '--base-url',
-        t.url,
-        '--client-id',
-        tenant.clientId,
-        '--client-secret',
-        tenant.clientSecret,
-        '--profile',
-        'acme',
-      ),
-    );
+    expectOk(await loginAsTenant());
     const me = await hookbot('whoami', '--json');
     expect(me.json()).toMatchObject({ clientId: tenant.clientId, projectId: project.id, admin: false });
     const asAdmin = await hookbot('whoami', '--profile', 'admin', '--json');
@@ -388,19 +388,7 @@ describe('hookbot CLI end to end', () => {
     const me = await hookbot('whoami', '--profile', 'ci', '--json');
     expect(me.json()).toMatchObject({ clientId: registered.body.clientId, projectId: project.id });
     // back to the tenant's profile for the rest of the session
-    expectOk(
-      await hookbot(
-        'login',
-        '--base-url',
-        t.url,
-        '--client-id',
-        tenant.clientId,
-        '--client-secret',
-        tenant.clientSecret,
-        '--profile',
-        'acme',
-      ),
-    );
+    expectOk(await loginAsTenant());
   });
 
   it('feedback stats counts accepted and overridden cards per service and card', async () => {
