@@ -5,9 +5,9 @@
 import type { Bot } from '@medplum/fhirtypes';
 import type { Repository } from '../fhir/repository.js';
 import { badRequest } from '../infra/errors.js';
-import type { Services } from '../services.js';
 
-export async function rollbackBot(services: Services, repo: Repository, botId: string, body: unknown): Promise<Bot> {
+/** `repo` is the request's repository, which announces the Bot change to every cache (see bot-cache.ts). */
+export async function rollbackBot(repo: Repository, botId: string, body: unknown): Promise<Bot> {
   const version =
     (typeof body === 'object' && body !== null ? (body as { version?: unknown }).version : undefined) ?? undefined;
   if ((typeof version !== 'string' && typeof version !== 'number') || String(version) === '') {
@@ -21,6 +21,5 @@ export async function rollbackBot(services: Services, repo: Repository, botId: s
     id: botId,
     meta: { versionId: current.meta?.versionId },
   } as Bot);
-  await services.bots.changed(repo.access.projectId, botId);
   return restored;
 }

@@ -42,7 +42,7 @@ export function botOperationsRouter(services: Services): Router {
 
   router.post('/Bot/:id/$rollback', async (ctx) => {
     ctx.type = 'application/fhir+json';
-    ctx.body = await rollbackBot(services, ctx.state.repo, ctx.params.id as string, ctx.request.body);
+    ctx.body = await rollbackBot(ctx.state.repo, ctx.params.id as string, ctx.request.body);
   });
 
   return router;
