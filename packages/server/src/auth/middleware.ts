@@ -12,10 +12,13 @@ export const stripTenantHeaders: Middleware = async (ctx, next) => {
   await next();
 };
 
+/** The token of an `Authorization: Bearer …` header value. */
+export function bearerTokenOf(header: string): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
+}
+
 export function bearerToken(ctx: Context): string | undefined {
-  const header = ctx.get('authorization');
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return match?.[1];
+  return bearerTokenOf(ctx.get('authorization'));
 }
 
 export async function callerFromRequest(ctx: Context, services: Services): Promise<Caller> {

@@ -28,6 +28,9 @@ export interface AuditRecord {
   logs?: string;
 }
 
+/** The code system of Hookbot's AuditEvent `type` and `subtype` codes. */
+export const AUDIT_TYPE_SYSTEM = 'https://hookbot.dev/fhir/CodeSystem/audit-event-type';
+
 const OUTCOME_CODE = { success: '0', failure: '4', error: '8' } as const;
 
 export function toAuditEvent(record: AuditRecord, recorded = new Date()): AuditEvent {
@@ -42,11 +45,11 @@ export function toAuditEvent(record: AuditRecord, recorded = new Date()): AuditE
   return {
     resourceType: 'AuditEvent',
     type: {
-      system: 'https://hookbot.dev/fhir/CodeSystem/audit-event-type',
+      system: AUDIT_TYPE_SYSTEM,
       code: record.subtype,
       display: record.subtype,
     },
-    subtype: [{ system: 'https://hookbot.dev/fhir/CodeSystem/audit-event-type', code: record.subtype }],
+    subtype: [{ system: AUDIT_TYPE_SYSTEM, code: record.subtype }],
     action: 'E',
     recorded: recorded.toISOString(),
     outcome: OUTCOME_CODE[record.outcome],

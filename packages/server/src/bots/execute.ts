@@ -108,6 +108,7 @@ export async function executeBot(req: ExecuteInput): Promise<ExecuteOutput> {
     ...(depth === 0 ? { onSettled: () => (budget.open = false) } : {}),
   });
   const durationMs = performance.now() - started;
+  const logs = formatLogs(result.logs);
   services.audit.add({
     projectId: repo.access.projectId,
     subtype: 'execute',
@@ -122,8 +123,8 @@ export async function executeBot(req: ExecuteInput): Promise<ExecuteOutput> {
       requestId: req.requestIds?.requestId,
       depth: depth ? String(depth) : undefined,
     },
-    logs: formatLogs(result.logs),
+    logs,
   });
   if (!result.ok) throw runFailureError(result);
-  return { result: result.result, logs: formatLogs(result.logs) };
+  return { result: result.result, logs };
 }

@@ -7,6 +7,7 @@
  */
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import { accessFor, verifyAccessToken } from '../auth/access-token.js';
+import { bearerTokenOf } from '../auth/middleware.js';
 import { HookbotError } from '../infra/errors.js';
 import type { Services } from '../services.js';
 
@@ -33,12 +34,15 @@ function audienceMatches(aud: unknown, url: string): boolean {
   return list.some((a) => typeof a === 'string' && norm(a) === target);
 }
 
-async function verifyClientJwt(services: Services, token: string, calledUrl: string): Promise<CdsCaller> {
+async function verifyClientJwt(
+  services: Services,
+  token: string,
+  claims: ReturnType<typeof decodeJwt>,
+  calledUrl: string,
+): Promise<CdsCaller> {
   let header: ReturnType<typeof decodeProtectedHeader>;
-  let claims: ReturnType<typeof decodeJwt>;
   try {
     header = decodeProtectedHeader(token);
-    claims = decodeJwt(token);
   } catch {
     throw refused('The bearer token is not a JWT');
   }
@@ -94,10 +98,9 @@ export async function authenticateCdsCaller(
   authorization: string,
   calledUrl: string,
 ): Promise<CdsCaller> {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-  if (!match) throw refused('Missing bearer token: send a Hookbot access token or a CDS Hooks client JWT');
-  const token = match[1] as string;
-  let claims: ReturnType<typeof decodeJwt> | undefined;
+  const token = bearerTokenOf(authorization);
+  if (!token) throw refused('Missing bearer token: send a Hookbot access token or a CDS Hooks client JWT');
+  let claims: ReturnType<typeof decodeJwt>;
   try {
     claims = decodeJwt(token);
   } catch {
@@ -111,5 +114,5 @@ export async function authenticateCdsCaller(
     }
     return { projectId: caller.projectId, clientId: caller.clientId, via: 'access-token' };
   }
-  return verifyClientJwt(services, token, calledUrl);
+  return verifyClientJwt(services, token, claims, calledUrl);
 }

@@ -10,9 +10,9 @@ import { createRepository } from '../fhir/repository.js';
 import { invalidIssues, locatedIssues } from '../infra/errors.js';
 import type { Services } from '../services.js';
 import type { CdsCaller } from './authenticate.js';
+import { AUDIT_TYPE_SYSTEM } from '../bots/audit.js';
 
 export const FEEDBACK_SUBTYPE = 'cds-feedback';
-const SYSTEM = 'https://hookbot.dev/fhir/CodeSystem/audit-event-type';
 
 function toAuditEvent(serviceId: string, clientId: string, item: NormalizedFeedbackItem): AuditEvent {
   const detail: AuditEventEntityDetail[] = [
@@ -28,8 +28,8 @@ function toAuditEvent(serviceId: string, clientId: string, item: NormalizedFeedb
     detail.push({ type: 'userComment', valueString: item.overrideReason.userComment });
   return {
     resourceType: 'AuditEvent',
-    type: { system: SYSTEM, code: FEEDBACK_SUBTYPE },
-    subtype: [{ system: SYSTEM, code: FEEDBACK_SUBTYPE }],
+    type: { system: AUDIT_TYPE_SYSTEM, code: FEEDBACK_SUBTYPE },
+    subtype: [{ system: AUDIT_TYPE_SYSTEM, code: FEEDBACK_SUBTYPE }],
     action: 'E',
     recorded: item.outcomeTimestamp,
     outcome: '0',
@@ -50,10 +50,10 @@ export async function recordFeedback(
   if (!validation.ok) {
     throw invalidIssues(400, locatedIssues(validation.issues));
   }
-  await services.db.transaction(async (tx) => {
-    const repo = createRepository(tx, projectSystemAccess(caller.projectId));
-    for (const item of validation.items) await repo.create(toAuditEvent(serviceId, caller.clientId, item));
-  });
+  // One statement: all items or none.
+  await createRepository(services.db, projectSystemAccess(caller.projectId)).createMany(
+    validation.items.map((item) => toAuditEvent(serviceId, caller.clientId, item)),
+  );
   return validation.items.length;
 }
 
@@ -75,7 +75,7 @@ export async function feedbackStats(services: Services, projectId: string): Prom
   const byService = new Map<string, Map<string, CardStats>>();
   for (let offset = 0; ; offset += 1000) {
     const events = await repo.searchResources<AuditEvent>('AuditEvent', {
-      subtype: `${SYSTEM}|${FEEDBACK_SUBTYPE}`,
+      subtype: `${AUDIT_TYPE_SYSTEM}|${FEEDBACK_SUBTYPE}`,
       _count: '1000',
       _offset: String(offset),
     });

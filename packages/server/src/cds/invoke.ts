@@ -6,7 +6,7 @@
  */
 import type { HostCall } from '@hookbot/runtime';
 import {
-  KNOWN_HOOKS,
+  isKnownHook,
   validateCdsRequest,
   validateCdsResponse,
   type CdsBot,
@@ -23,6 +23,7 @@ import { formatLogs, runBot, runFailureError } from '../bots/run-bot.js';
 import type { CdsCaller } from './authenticate.js';
 import { completePrefetch } from './complete-prefetch.js';
 import { ehrClient, noEhrAccess } from './ehr-client.js';
+import { ID_PATTERN } from '../fhir/resource-types.js';
 
 export const PREFETCH_DEADLINE_MS = 4000;
 
@@ -38,13 +39,13 @@ const notAService = (id: string) =>
   new HookbotError(
     404,
     'not-found',
-    (KNOWN_HOOKS as readonly string[]).includes(id.toLowerCase())
+    isKnownHook(id.toLowerCase())
       ? `"${id}" is a hook name, not a service id: call GET /cds-services and POST to /cds-services/{id} with the id of the service for that hook`
       : `No CDS service with id "${id}": call GET /cds-services for the list`,
   );
 
 async function loadService(services: Services, projectId: string, id: string) {
-  if (!/^[A-Za-z0-9\-.]{1,64}$/.test(id)) throw notAService(id);
+  if (!ID_PATTERN.test(id)) throw notAService(id);
   try {
     // The Bot first: a Bot that is not a CDS service is a 404 whether or not it has code.
     const { bot } = (await services.bots.get(projectId, id)) as { bot: CdsBot };
@@ -132,6 +133,7 @@ export async function invokeService(input: InvokeInput): Promise<CdsResponse> {
     );
   }
 
+  const patientId = patientOf(request);
   const ehr: BotFhirClient =
     request.fhirServer && request.fhirAuthorization
       ? ehrClient({
@@ -140,7 +142,7 @@ export async function invokeService(input: InvokeInput): Promise<CdsResponse> {
           scope: request.fhirAuthorization.scope,
           fetch: ehrFetch,
           ...(fhirServerGuard ? { beforeFetch: fhirServerGuard } : {}),
-          ...(patientOf(request) ? { patientId: patientOf(request) } : {}),
+          ...(patientId ? { patientId } : {}),
         })
       : noEhrAccess;
   const payer = readOnlyClient(services.bots.systemRepo(caller.projectId));

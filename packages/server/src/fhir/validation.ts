@@ -34,8 +34,6 @@ export function registerResourceValidator(resourceType: string, validator: Resou
 const EXTENSION_ELEMENTS: Record<string, string[]> = { Bot: ['cdsService'] };
 
 export interface WriteExpectations {
-  resourceType?: string;
-  id?: string;
   /**
    * Skip the StructureDefinition check: only for resources the server builds from typed code (audit events), whose
    * shape is proven by a unit test, never for anything a caller sent.
@@ -56,14 +54,8 @@ export function validateForWrite(input: unknown, expect: WriteExpectations = {})
   if (!isSupportedResourceType(type)) {
     throw badRequest(`Unsupported resource type "${type}"`, 'resourceType');
   }
-  if (expect.resourceType && type !== expect.resourceType) {
-    throw badRequest(`resourceType "${type}" does not match the URL (${expect.resourceType})`, 'resourceType');
-  }
   if (resource.id !== undefined && (typeof resource.id !== 'string' || !ID_PATTERN.test(resource.id))) {
     throw badRequest('Invalid id: 1-64 characters of A-Z, a-z, 0-9, "-" and "."', `${type}.id`);
-  }
-  if (expect.id !== undefined && resource.id !== expect.id) {
-    throw badRequest(`Resource id must match the URL (${expect.id})`, `${type}.id`);
   }
   if (resource.meta !== undefined) {
     if (typeof resource.meta !== 'object' || resource.meta === null || Array.isArray(resource.meta)) {

@@ -7,6 +7,7 @@ import { parseDateRange } from './dates.js';
 import { escapeLike, normalizeString } from './normalize.js';
 import type { Filter, SearchRequest, SortRule } from './parse.js';
 import { parseReference } from './references.js';
+import { ID_PATTERN } from '../resource-types.js';
 
 export class Params {
   readonly values: unknown[] = [];
@@ -122,7 +123,7 @@ function referenceCondition(value: string, params: Params, typeModifier: string 
   if (parsed && (!typeModifier || typeModifier === parsed.type)) {
     return `i.ref_type = ${params.add(parsed.type)} AND i.ref_id = ${params.add(parsed.id)}`;
   }
-  if (/^[A-Za-z0-9\-.]{1,64}$/.test(value)) {
+  if (ID_PATTERN.test(value)) {
     const targets = filter.param.target ?? [];
     const type = typeModifier ?? (targets.length === 1 ? targets[0] : undefined);
     const idSql = `i.ref_id = ${params.add(value)}`;

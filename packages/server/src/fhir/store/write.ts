@@ -22,7 +22,6 @@ export async function createResource<T extends Resource>(ctx: StoreContext, inpu
     authorize(ctx, type, 'c');
   }
   const validated = validateForWrite(input);
-  authorize(ctx, validated.resourceType, 'c');
   const resource = stamp(validated, randomUUID(), 1);
   await ctx.db.transaction(async (tx) => {
     await insertCurrent(tx, ctx.access.projectId, resource);
