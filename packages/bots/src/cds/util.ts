@@ -49,11 +49,6 @@ export function parseReference(value: string): ParsedReference | undefined {
   return { type: match[1], id: match[2] };
 }
 
-/** A FHIR id, loosely: no length limit, the FHIR character set. */
-export function isLooseFhirId(value: unknown): value is string {
-  return typeof value === 'string' && /^[A-Za-z0-9\-.]+$/.test(value);
-}
-
 export function isAbsoluteHttpUrl(value: unknown): value is string {
   if (typeof value !== 'string') return false;
   try {

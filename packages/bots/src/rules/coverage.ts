@@ -7,8 +7,7 @@ import { CRD_TEMP_SYSTEM, type CoverageInformationInput } from '../cds/crd.js';
 import type { CdsAction } from '../cds/types.js';
 import type { CoverageEvent } from './types.js';
 
-export const COVERAGE_INFORMATION_URL =
-  'http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-coverage-information';
+import { COVERAGE_INFORMATION_URL } from '../cds/response-rules.js';
 
 export type CoverageOutcome = Omit<CoverageEvent, 'type' | 'billingCode'>;
 

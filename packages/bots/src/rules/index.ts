@@ -12,4 +12,5 @@ export { buildRuleBotCode, getRuleRunnerSource } from './bot-code.js';
 export { resolvePath, parsePath } from './path-resolver.js';
 export { createOperators, CUSTOM_OPERATORS, BUILT_IN_OPERATORS } from './operators.js';
 export { CODE_SYSTEMS } from './codes.js';
-export { COVERAGE_INFORMATION_URL, readCoverageInformation } from './coverage.js';
+export { readCoverageInformation } from './coverage.js';
+export { COVERAGE_INFORMATION_URL } from '../cds/response-rules.js';

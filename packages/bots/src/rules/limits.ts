@@ -1,3 +1,5 @@
+import { CRD_PRIMARY_HOOKS } from '../cds/hooks.js';
+
 /** Limits that keep hostile rule sets out before anything is compiled (checked by `validateRuleSet`). */
 export const RULE_SET_LIMITS = {
   maxRules: 5000,
@@ -12,4 +14,5 @@ export const RULE_SET_LIMITS = {
   defaultFactMaxLength: 40,
 } as const;
 
-export const PRIMARY_CRD_HOOKS: readonly string[] = ['appointment-book', 'order-sign', 'order-dispatch'];
+/** The hooks where CRD requires coverage information: the catalogue's primary CRD hooks. */
+export const PRIMARY_CRD_HOOKS: readonly string[] = CRD_PRIMARY_HOOKS;

@@ -6,6 +6,7 @@
 import { CodeMatcher, codesOf } from './codes.js';
 import type { CodeList } from './types.js';
 import { addToDay, ageInYears, compareDates, parseFhirDate, resolveReference, todayIn, type DateEnv } from './dates.js';
+import { isRecord } from '../cds/util.js';
 
 export type OperatorFn = (factValue: unknown, jsonValue: unknown) => boolean;
 
@@ -41,7 +42,6 @@ export const OPERATOR_DECORATORS: readonly string[] = [
 /** Checks a condition's `value` for a custom operator at save time; returns a sentence or undefined. */
 type ValueCheck = (value: unknown, valueSets: Record<string, CodeList>) => string | undefined;
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isDateRef = (v: unknown): boolean => v === 'today' || v === 'now' || parseFhirDate(v) !== undefined;
 
 const checkCodes: ValueCheck = (value, valueSets) => {

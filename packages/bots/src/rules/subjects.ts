@@ -6,9 +6,7 @@
  */
 import type { Resource } from '@medplum/fhirtypes';
 import type { CdsRequest } from '../cds/types.js';
-
-type JsonObject = Record<string, unknown>;
-const isRecord = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isRecord } from '../cds/util.js';
 
 export function subjectsOf(request: CdsRequest): Resource[] {
   const context = isRecord(request.context) ? request.context : {};

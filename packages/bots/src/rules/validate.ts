@@ -5,8 +5,7 @@
  * documents that pass the schema.
  */
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
-import { compileFhirPath } from './fhirpath.js';
-import { PRIMARY_CRD_HOOKS, RULE_SET_LIMITS } from './limits.js';
+import { RULE_SET_LIMITS } from './limits.js';
 import { ruleSetSchema } from './schema.js';
 import { checkSemantics } from './validate-semantics.js';
 import type { RuleSetDocument } from './types.js';
@@ -52,8 +51,6 @@ export function validateRuleSet(doc: unknown): RuleSetValidation {
   checkSemantics(doc as RuleSetDocument, errors, warnings);
   return { valid: errors.length === 0, errors, warnings };
 }
-
-export { compileFhirPath, PRIMARY_CRD_HOOKS };
 
 function invalid(errors: RuleSetIssue[]): RuleSetValidation {
   return { valid: false, errors, warnings: [] };
