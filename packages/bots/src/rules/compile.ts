@@ -10,6 +10,7 @@ import { compileFhirPath, type FhirPathAtom } from './fhirpath.js';
 import { RULE_SET_LIMITS } from './limits.js';
 import { toCodeList } from './operators.js';
 import type { CodeList, NestedCondition, RuleDefinition, RuleSetDocument, TopLevelCondition } from './types.js';
+import { CodeMatchers } from './operators.js';
 
 export interface CompiledFact {
   name: string;
@@ -40,6 +41,7 @@ export interface CompiledRuleSet {
   groups: IndexGroup[];
   unindexed: number[];
   valueSets: Record<string, CodeList>;
+  matchers: CodeMatchers;
 }
 
 export class RuleSetCompileError extends Error {
@@ -74,7 +76,16 @@ export function compileRuleSet(doc: RuleSetDocument): CompiledRuleSet {
     sharedConditions: [...reachableConditions(definition.conditions, shared, new Set())],
   }));
   const { groups, unindexed } = buildIndex(rules, shared, valueSets);
-  return { kind: 'hookbot-compiled-rule-set', doc, facts, rules, groups, unindexed, valueSets };
+  return {
+    kind: 'hookbot-compiled-rule-set',
+    doc,
+    facts,
+    rules,
+    groups,
+    unindexed,
+    valueSets,
+    matchers: new CodeMatchers(valueSets),
+  };
 }
 
 function reachableConditions(

@@ -60,7 +60,10 @@ async function runEngine(compiled: CompiledRuleSet, facts: Record<string, unknow
   const candidates = candidateRules(compiled, facts);
   if (candidates.length === 0) return [];
   const engine = new Engine([], { allowUndefinedFacts: true, pathResolver: resolvePath });
-  const operators = createOperators({ now, timeZone: compiled.doc.timeZone, valueSets: compiled.valueSets });
+  const operators = createOperators(
+    { now, timeZone: compiled.doc.timeZone, valueSets: compiled.valueSets },
+    compiled.matchers,
+  );
   for (const [name, fn] of Object.entries(operators)) engine.addOperator(name, fn);
   const shared = compiled.doc.conditions ?? {};
   const needed = new Set<string>();

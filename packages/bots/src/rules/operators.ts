@@ -142,21 +142,45 @@ function total(fn: OperatorFn): OperatorFn {
   };
 }
 
-/** The custom operators bound to one evaluation's clock, time zone and value sets. */
-export function createOperators(env: OperatorEnv): Record<string, OperatorFn> {
-  const matchers = new WeakMap<object, CodeMatcher>();
-  const matcherFor = (value: unknown): CodeMatcher | undefined => {
+/**
+ * The code matchers of one rule set's conditions and value sets, built on first use and kept with the compiled
+ * rule set: they depend on the rules only, not on a request.
+ */
+export class CodeMatchers {
+  private readonly byCondition = new WeakMap<object, CodeMatcher>();
+  private readonly byValueSet = new Map<string, CodeMatcher>();
+
+  constructor(private readonly valueSets: Record<string, CodeList>) {}
+
+  /** For a `codeIn` value (a code list or a value-set reference). */
+  forCondition(value: unknown): CodeMatcher | undefined {
     if (typeof value !== 'object' || value === null) return undefined;
-    let matcher = matchers.get(value);
+    let matcher = this.byCondition.get(value);
     if (!matcher) {
-      const list = toCodeList(value, env.valueSets);
+      const list = toCodeList(value, this.valueSets);
       if (!list) return undefined;
       matcher = new CodeMatcher(list.codes, list.system);
-      matchers.set(value, matcher);
+      this.byCondition.set(value, matcher);
     }
     return matcher;
-  };
-  const valueSetMatchers = new Map<string, CodeMatcher>();
+  }
+
+  forValueSet(name: string): CodeMatcher | undefined {
+    let matcher = this.byValueSet.get(name);
+    const list = this.valueSets[name];
+    if (!matcher && list) {
+      matcher = new CodeMatcher(list.codes, list.system);
+      this.byValueSet.set(name, matcher);
+    }
+    return matcher;
+  }
+}
+
+/** The custom operators bound to one evaluation's clock and time zone, and to a rule set's code matchers. */
+export function createOperators(
+  env: OperatorEnv,
+  matchers: CodeMatchers = new CodeMatchers(env.valueSets),
+): Record<string, OperatorFn> {
   const dateOp = (test: (cmp: number) => boolean): OperatorFn =>
     total((fact, ref) => {
       const reference = resolveReference(ref, env);
@@ -169,17 +193,12 @@ export function createOperators(env: OperatorEnv): Record<string, OperatorFn> {
 
   return {
     codeIn: total((fact, value) => {
-      const matcher = matcherFor(value);
+      const matcher = matchers.forCondition(value);
       return matcher !== undefined && codesOf(fact).some((c) => matcher.matches(c));
     }),
     inValueSet: total((fact, name) => {
       if (typeof name !== 'string') return false;
-      let matcher = valueSetMatchers.get(name);
-      const list = env.valueSets[name];
-      if (!matcher && list) {
-        matcher = new CodeMatcher(list.codes, list.system);
-        valueSetMatchers.set(name, matcher);
-      }
+      const matcher = matchers.forValueSet(name);
       return matcher !== undefined && codesOf(fact).some((c) => matcher.matches(c));
     }),
     dateBefore: dateOp((c) => c < 0),
