@@ -103,20 +103,15 @@ export async function benchRules(): Promise<void> {
  */
 async function benchRulesOverHttp(): Promise<void> {
   const { startTestServer } = await import('../test/support/server.js');
-  const { getToken } = await import('../test/support/http.js');
+  const { getToken, request: http } = await import('../test/support/http.js');
   const server = await startTestServer({ store: 'pglite' });
   const rows: Record<string, string>[] = [];
   try {
     const token = await getToken(server.url, server.demo.clientId, server.demo.clientSecret);
-    const post = async (url: string, body: unknown) => {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      const json = (await res.json()) as { bot?: { id: string }; cards?: unknown[] };
-      if (!res.ok) throw new Error(`${url}: ${res.status} ${JSON.stringify(json).slice(0, 300)}`);
-      return json;
+    const post = async (url: string, json: unknown) => {
+      const res = await http<{ bot?: { id: string }; cards?: unknown[] }>(url, { method: 'POST', token, json });
+      if (res.status >= 300) throw new Error(`${url}: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
+      return res.body;
     };
     for (const n of [10, 100, 1000]) {
       const deployed = await post(`${server.url}/fhir/R4/Bot/$deploy-rules`, { ruleSet: ruleSet(n, true) });
