@@ -2,6 +2,8 @@
  * The one error type of the CLI. Commands throw it; only `main.ts` turns it into a message and an exit code.
  * The codes are a closed list, documented in README.md ("Exit codes"); errors.test.ts keeps the two in step.
  */
+import { readFile } from 'node:fs/promises';
+
 export const EXIT_CODES = {
   /** The server refused the request, a bot or rule test failed, or a local check found problems. */
   failed: 1,
@@ -42,3 +44,12 @@ export class CliError extends Error {
 }
 
 export const usageError = (message: string, lines?: string[]) => new CliError('usage', message, lines ? { lines } : {});
+
+/** A file's text, or a usage error (exit 2) naming it, for files the user passed on the command line. */
+export async function readText(file: string, label = file): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw new CliError('usage', `Cannot read ${label}: ${(error as Error).message}`, {}, { cause: error });
+  }
+}

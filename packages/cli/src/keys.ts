@@ -3,9 +3,8 @@
  * for `hooks invoke --key` (CDS Hooks 2.0 "Trusting CDS Clients": ES384 or RS384, `kid` in the header).
  */
 import { createPrivateKey, randomUUID, type KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { SignJWT } from 'jose';
-import { CliError } from './errors.js';
+import { CliError, readText } from './errors.js';
 
 export interface SigningKey {
   key: KeyObject;
@@ -14,12 +13,7 @@ export interface SigningKey {
 }
 
 export async function loadSigningKey(file: string): Promise<SigningKey> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new CliError('usage', `Cannot read key file ${file}: ${(error as Error).message}`, {}, { cause: error });
-  }
+  const text = await readText(file, `key file ${file}`);
   let key: KeyObject;
   let kid: string | undefined;
   try {

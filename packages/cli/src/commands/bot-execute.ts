@@ -2,10 +2,9 @@
  * `hookbot bot execute NAME --input FILE`: `POST /fhir/R4/Bot/{id}/$execute` with the file as the body (JSON
  * when it parses as JSON, text otherwise) and prints what the bot returned.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { connect, type CommandContext } from '../context.js';
-import { CliError } from '../errors.js';
+import { CliError, readText } from '../errors.js';
 import { requireBot } from './bots-api.js';
 
 export interface BotExecuteOptions {
@@ -24,12 +23,7 @@ export async function botExecute(input: CommandContext & BotExecuteOptions): Pro
 }
 
 export async function readInput(file: string): Promise<{ json: unknown } | { body: string; contentType: string }> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new CliError('usage', `Cannot read ${file}: ${(error as Error).message}`, {}, { cause: error });
-  }
+  const text = await readText(file);
   try {
     return { json: JSON.parse(text) as unknown };
   } catch (error) {

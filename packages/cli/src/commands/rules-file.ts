@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseRuleSetText } from '@hookbot/bots';
-import { CliError } from '../errors.js';
+import { CliError, readText } from '../errors.js';
 
 export interface RuleSetFile {
   file: string;
@@ -11,12 +11,7 @@ export interface RuleSetFile {
 
 export async function readRuleSet(cwd: string, file: string): Promise<RuleSetFile> {
   const absolute = path.resolve(cwd, file);
-  let text: string;
-  try {
-    text = await readFile(absolute, 'utf8');
-  } catch (error) {
-    throw new CliError('usage', `Cannot read ${file}: ${(error as Error).message}`, {}, { cause: error });
-  }
+  const text = await readText(absolute, file);
   try {
     return { file: absolute, doc: parseRuleSetText(text, path.basename(file)) };
   } catch (error) {
