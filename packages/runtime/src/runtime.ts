@@ -18,17 +18,8 @@ import type {
   RuntimeOptions,
   RuntimeStats,
 } from './types.js';
+import { effectiveLimits, type Limits } from './limits.js';
 
-type Limits = Required<RunLimits>;
-
-const DEFAULT_LIMITS: Limits = {
-  memoryMb: 128,
-  timeoutMs: 10_000,
-  maxOutputBytes: 1024 * 1024,
-  maxLogBytes: 10 * 1024,
-  maxHostCalls: 1000,
-};
-const MAX_TIMEOUT_MS = 10 * 60 * 1000;
 const CLIENT_NAME = /^[A-Za-z_$][\w$]{0,63}$/;
 
 interface CallRecord extends ActiveCall {
@@ -54,7 +45,7 @@ export class BotRuntime {
 
   constructor(private readonly options: RuntimeOptions = {}) {
     this.maxMemoryMb = Math.max(8, options.maxMemoryMb ?? 512);
-    this.defaults = { ...DEFAULT_LIMITS, ...definedOnly(options.defaultLimits) };
+    this.defaults = effectiveLimits(options.defaultLimits, this.maxMemoryMb);
     this.hooks = {
       send: (owner, callId, reqId, client, method, argsJson) =>
         this.onSend(owner, callId, reqId, client, method, argsJson),
@@ -271,15 +262,7 @@ export class BotRuntime {
   }
 
   private limitsFor(limits: RunLimits | undefined): Limits {
-    const l = { ...this.defaults, ...definedOnly(limits) };
-    const int = (n: number, min: number, max: number): number => Math.min(max, Math.max(min, Math.floor(n) || min));
-    return {
-      memoryMb: int(l.memoryMb, 8, this.maxMemoryMb),
-      timeoutMs: int(l.timeoutMs, 1, MAX_TIMEOUT_MS),
-      maxOutputBytes: int(l.maxOutputBytes, 2, 64 * 1024 * 1024),
-      maxLogBytes: int(l.maxLogBytes, 0, 1024 * 1024),
-      maxHostCalls: int(l.maxHostCalls, 0, 1_000_000),
-    };
+    return effectiveLimits(this.defaults, this.maxMemoryMb, limits);
   }
 }
 
@@ -305,11 +288,4 @@ function validClients(clients: string[]): boolean {
     seen.add(name);
   }
   return true;
-}
-
-function definedOnly(limits: RunLimits | undefined): RunLimits {
-  const out: RunLimits = {};
-  if (!limits) return out;
-  for (const [k, v] of Object.entries(limits)) if (typeof v === 'number') (out as Record<string, number>)[k] = v;
-  return out;
 }
