@@ -4,6 +4,7 @@
  * expiry only bounds staleness after changes made straight in the database.
  */
 import type { Database } from '../infra/database.js';
+import { InvalidatedCache } from '../infra/invalidated-cache.js';
 import type { SharedState } from '../infra/shared-state.js';
 import { findClientsByIssuer, type ClientRecord } from './projects.js';
 
@@ -12,31 +13,24 @@ const TTL_MS = 30_000;
 const MAX_ENTRIES = 1000;
 
 export class IssuerCache {
-  private readonly entries = new Map<string, { clients: Promise<ClientRecord[]>; expires: number }>();
+  private readonly cache: InvalidatedCache<ClientRecord[]>;
 
   constructor(
     private readonly db: Database,
-    private readonly shared: SharedState,
-  ) {}
+    shared: SharedState,
+  ) {
+    this.cache = new InvalidatedCache(shared, ISSUER_CHANGED, { ttlMs: TTL_MS, maxEntries: MAX_ENTRIES });
+  }
 
-  async start(): Promise<void> {
-    await this.shared.subscribe(ISSUER_CHANGED, (issuer) => this.entries.delete(issuer));
+  start(): Promise<void> {
+    return this.cache.start();
   }
 
   /** Clients of a project that can verify a JWT from `issuer` (inline keys or a JWKS URL). */
   clientsFor(issuer: string): Promise<ClientRecord[]> {
-    const hit = this.entries.get(issuer);
-    if (hit && hit.expires > Date.now()) return hit.clients;
-    const clients = findClientsByIssuer(this.db, issuer).then((all) =>
-      all.filter((c) => c.projectId && (c.jwks || c.jwksUri)),
+    return this.cache.get(issuer, async () =>
+      (await findClientsByIssuer(this.db, issuer)).filter((c) => c.projectId && (c.jwks || c.jwksUri)),
     );
-    if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
-    const entry = { clients, expires: Date.now() + TTL_MS };
-    this.entries.set(issuer, entry);
-    clients.catch(() => {
-      if (this.entries.get(issuer) === entry) this.entries.delete(issuer);
-    });
-    return clients;
   }
 
   /**
@@ -44,7 +38,6 @@ export class IssuerCache {
    * registration itself has succeeded.
    */
   async changed(issuer: string): Promise<void> {
-    this.entries.delete(issuer);
-    await this.shared.publish(ISSUER_CHANGED, issuer).catch(() => undefined);
+    await this.cache.changed(issuer).catch(() => undefined);
   }
 }

@@ -7,6 +7,7 @@ import type { Bot, Resource } from '@medplum/fhirtypes';
 import { projectSystemAccess } from '../auth/access.js';
 import { createRepository, type Repository } from '../fhir/repository.js';
 import type { Database } from '../infra/database.js';
+import { InvalidatedCache } from '../infra/invalidated-cache.js';
 import type { SharedState } from '../infra/shared-state.js';
 import type { SandboxRuntime } from '../services.js';
 import { loadBotCode, type LoadedCode } from './code.js';
@@ -21,45 +22,32 @@ export interface CachedBot {
 }
 
 export class BotCache {
-  private readonly entries = new Map<string, Promise<CachedBot>>();
+  private readonly cache: InvalidatedCache<CachedBot>;
 
   constructor(
     private readonly db: Database,
-    private readonly shared: SharedState,
-    private readonly runtime: SandboxRuntime,
+    shared: SharedState,
+    runtime: SandboxRuntime,
     private readonly baseUrl: string,
-    private readonly maxEntries = 1000,
-  ) {}
+    maxEntries = 1000,
+  ) {
+    // Keys are `${projectId}/${botId}`, which is also the bot's key in the runtime.
+    this.cache = new InvalidatedCache(shared, BOT_CHANGED, { maxEntries, onDrop: (key) => runtime.invalidate(key) });
+  }
 
-  async start(): Promise<void> {
-    await this.shared.subscribe(BOT_CHANGED, (message) => {
-      const [projectId, botId] = message.split('/');
-      if (projectId && botId) this.drop(projectId, botId);
-    });
+  start(): Promise<void> {
+    return this.cache.start();
   }
 
   systemRepo(projectId: string): Repository {
     return createRepository(this.db, projectSystemAccess(projectId), { baseUrl: this.baseUrl });
   }
 
-  private drop(projectId: string, botId: string): void {
-    this.entries.delete(`${projectId}/${botId}`);
-    this.runtime.invalidate(runtimeKey(projectId, botId));
-  }
-
   /** The Bot (404 when missing or in another project). */
-  async get(projectId: string, botId: string): Promise<CachedBot> {
-    const key = `${projectId}/${botId}`;
-    let entry = this.entries.get(key);
-    if (!entry) {
-      entry = this.systemRepo(projectId)
-        .read<Bot>('Bot', botId)
-        .then((bot) => ({ bot }));
-      if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
-      this.entries.set(key, entry);
-      entry.catch(() => this.entries.delete(key));
-    }
-    return entry;
+  get(projectId: string, botId: string): Promise<CachedBot> {
+    return this.cache.get(runtimeKey(projectId, botId), async () => ({
+      bot: await this.systemRepo(projectId).read<Bot>('Bot', botId),
+    }));
   }
 
   async getWithCode(projectId: string, botId: string): Promise<Required<CachedBot>> {
@@ -69,9 +57,8 @@ export class BotCache {
   }
 
   /** Tells every instance that a bot changed. */
-  async changed(projectId: string, botId: string): Promise<void> {
-    this.drop(projectId, botId);
-    await this.shared.publish(BOT_CHANGED, `${projectId}/${botId}`);
+  changed(projectId: string, botId: string): Promise<void> {
+    return this.cache.changed(runtimeKey(projectId, botId));
   }
 }
 
