@@ -72,7 +72,7 @@ export function renderOutcomes(
         } else if (event.type === 'suggestion') {
           if (lastCard) addSuggestion(lastCard, event, lookup, request.hookInstance);
         } else if (!coverageEvent) {
-          coverageEvent = renderCoverage(event, subject.facts);
+          coverageEvent = renderCoverage(event);
         }
       }
     }
@@ -174,7 +174,7 @@ function renderDeep(value: unknown, lookup: (n: string) => string, depth = 0): u
   return out;
 }
 
-function renderCoverage(event: CoverageEvent, _facts: Record<string, unknown>): Omit<CoverageEvent, 'type'> {
+function renderCoverage(event: CoverageEvent): Omit<CoverageEvent, 'type'> {
   const { type: _type, ...rest } = event;
   return rest;
 }

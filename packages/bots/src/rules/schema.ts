@@ -146,7 +146,7 @@ export const ruleSetSchema: Record<string, unknown> = {
             properties: {
               fhirpath: { type: 'string', minLength: 1 },
               many: { type: 'boolean' },
-              maxLength: { type: 'integer', minimum: 1, maximum: 139 },
+              maxLength: { type: 'integer', minimum: 1, maximum: RULE_SET_LIMITS.maxSummaryLength },
             },
           },
         ],

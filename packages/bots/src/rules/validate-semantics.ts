@@ -13,7 +13,8 @@ import { BUILT_IN_PLACEHOLDERS, maxRenderedLength, placeholders } from './templa
 import type { CoverageEvent, NestedCondition, RuleSetDocument, TopLevelCondition } from './types.js';
 import type { RuleSetIssue } from './validate.js';
 
-const esc = (key: string): string => key.replaceAll('~', '~0').replaceAll('/', '~1');
+/** A key as one JSON Pointer segment (RFC 6901). */
+export const escapePointer = (key: string): string => key.replaceAll('~', '~0').replaceAll('/', '~1');
 
 export function checkSemantics(doc: RuleSetDocument, errors: RuleSetIssue[], warnings: RuleSetIssue[]): void {
   const factNames = new Set(Object.keys(doc.facts));
@@ -21,7 +22,8 @@ export function checkSemantics(doc: RuleSetDocument, errors: RuleSetIssue[], war
   for (const [name, def] of Object.entries(doc.facts)) {
     const spec = typeof def === 'string' ? { fhirpath: def } : def;
     maxLengths.set(name, spec.maxLength ?? RULE_SET_LIMITS.defaultFactMaxLength);
-    const pointer = typeof def === 'string' ? `/facts/${esc(name)}` : `/facts/${esc(name)}/fhirpath`;
+    const pointer =
+      typeof def === 'string' ? `/facts/${escapePointer(name)}` : `/facts/${escapePointer(name)}/fhirpath`;
     const parsed = compileFhirPath(spec.fhirpath);
     if ('error' in parsed) errors.push({ pointer, message: `The FHIRPath of fact '${name}' ${parsed.error}.` });
   }
@@ -30,10 +32,10 @@ export function checkSemantics(doc: RuleSetDocument, errors: RuleSetIssue[], war
   const ctx = { doc, factNames, known, shared, errors };
 
   for (const [name, condition] of Object.entries(shared)) {
-    checkCondition(ctx, condition, `/conditions/${esc(name)}`, 1);
+    checkCondition(ctx, condition, `/conditions/${escapePointer(name)}`, 1);
     if (reachesItself(name, shared)) {
       errors.push({
-        pointer: `/conditions/${esc(name)}`,
+        pointer: `/conditions/${escapePointer(name)}`,
         message: `Shared condition '${name}' refers back to itself.`,
       });
     }

@@ -7,7 +7,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { RULE_SET_LIMITS } from './limits.js';
 import { ruleSetSchema } from './schema.js';
-import { checkSemantics } from './validate-semantics.js';
+import { checkSemantics, escapePointer } from './validate-semantics.js';
 import type { RuleSetDocument } from './types.js';
 
 export interface RuleSetIssue {
@@ -79,10 +79,6 @@ function measure(doc: object): { depth: number; nodes: number; deepest: string }
     if (nodes > 2_000_000) break;
   }
   return { depth, nodes, deepest };
-}
-
-export function escapePointer(key: string): string {
-  return key.replaceAll('~', '~0').replaceAll('/', '~1');
 }
 
 function schemaIssues(errors: ErrorObject[]): RuleSetIssue[] {
