@@ -2,6 +2,7 @@
 import sjson from 'secure-json-parse';
 import { firstLine } from './source.js';
 import type { LogLine, RunFailureKind } from './types.js';
+import type { HostErrorInfo } from './process-protocol.js';
 
 export const MAX_MESSAGE_LENGTH = 1000;
 /** Deeper results are refused: consumers walking them recursively would overflow their stacks. */
@@ -104,7 +105,12 @@ export function encodeHostValue(value: unknown): string {
 
 /** Only the message (and a status and issue code when the error carries them): never a host stack trace. */
 export function encodeHostError(err: unknown): string {
-  const info: { message: string; status?: number; code?: string } = { message: 'Client call failed' };
+  return `E${JSON.stringify(hostErrorInfo(err))}`;
+}
+
+/** What a host error may tell a bot (see encodeHostError). */
+export function hostErrorInfo(err: unknown): HostErrorInfo {
+  const info: HostErrorInfo = { message: 'Client call failed' };
   if (err instanceof Error || (typeof err === 'object' && err !== null)) {
     const { message, status, code, issues } = err as {
       message?: unknown;
@@ -121,7 +127,7 @@ export function encodeHostError(err: unknown): string {
   } else if (typeof err === 'string') {
     info.message = truncate(err);
   }
-  return `E${JSON.stringify(info)}`;
+  return info;
 }
 
 const LEVELS = new Set(['log', 'info', 'warn', 'error']);

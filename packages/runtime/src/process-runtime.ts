@@ -5,7 +5,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { effectiveLimits } from './limits.js';
-import { encodeHostError } from './output.js';
+import { hostErrorInfo } from './output.js';
 import type { ChildOptions, FromChild, HostErrorInfo, ToChild } from './process-protocol.js';
 import type { BotCode, CompileCheck, HostCall, RunOptions, RunResult, RuntimeOptions } from './types.js';
 
@@ -304,6 +304,6 @@ async function relay(
     const value = await host(client, method, args);
     return { ok: true, value: value === undefined ? undefined : JSON.parse(JSON.stringify(value)) };
   } catch (err) {
-    return { ok: false, error: JSON.parse(encodeHostError(err).slice(1)) as HostErrorInfo };
+    return { ok: false, error: hostErrorInfo(err) };
   }
 }
