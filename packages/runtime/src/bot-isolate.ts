@@ -1,10 +1,10 @@
 /**
- * One isolate per bot version: the compiled prelude and bot are cached here, and every invocation gets a fresh
- * context (or, for trusted code, a warm one). Disposing the isolate kills every context in it.
+ * One isolate per bot version: the compiled prelude and bot are cached here, and every invocation gets a context as
+ * the isolate's policy says. Disposing the isolate kills every context in it.
  */
 import ivm from 'isolated-vm';
 import { remaining, type ActiveCall } from './call.js';
-import { PRELUDE_CJS, PRELUDE_ESM, PRELUDE_FILENAME } from './prelude.js';
+import { DIRTY, PRELUDE_FILENAME, preludeFor } from './prelude.js';
 import { truncate } from './output.js';
 import {
   compileFailure,
@@ -22,6 +22,8 @@ export interface IsolateHooks {
   send(owner: BotIsolate, callId: unknown, reqId: unknown, client: unknown, method: unknown, argsJson: unknown): void;
   log(callId: unknown, level: unknown, message: unknown): void;
   catastrophic(message: string): void;
+  /** A call got a context: a reused one, or a new one. */
+  context(reused: boolean): void;
 }
 
 export interface InvokeArgs {
@@ -34,6 +36,19 @@ export interface InvokeArgs {
 
 export type DeathReason = 'timeout' | 'memory' | 'evicted' | 'retired' | 'crashed';
 
+/**
+ * How calls get contexts:
+ * - `fresh`: a new context per call;
+ * - `sealed`: untrusted code in reused contexts that the prelude locked down (frozen intrinsics), with the bot's
+ *   module evaluated afresh for every call and the globals a call added deleted before the next (README, "Sealed
+ *   contexts");
+ * - `warm`: trusted platform code in reused contexts whose module was evaluated once.
+ */
+export type ContextPolicy = 'fresh' | 'sealed' | 'warm';
+
+/** A reused context serves at most this many calls, bounding whatever V8 keeps per context. */
+const MAX_CONTEXT_USES = 1000;
+
 type Releasable = { release(): void };
 
 interface Booted {
@@ -42,7 +57,9 @@ interface Booted {
   hb: ivm.Reference;
 }
 
-type WarmContext = Booted;
+interface WarmContext extends Booted {
+  uses: number;
+}
 
 /**
  * A spare context runs only the trusted prelude (bot text runs within a call). On any failure spares stop for the
@@ -83,6 +100,7 @@ export class BotIsolate {
   late = false;
   dead?: DeathReason;
   private prelude?: ivm.Script;
+  private unsealed?: Promise<ivm.Script>;
   /** The wrapped CommonJS bot, run in each context right before its call; ES modules are compiled per context. */
   private script?: ivm.Script;
   private readonly code: string;
@@ -98,8 +116,9 @@ export class BotIsolate {
   constructor(
     code: BotCode,
     memoryMb: number,
-    hooks: IsolateHooks,
+    readonly hooks: IsolateHooks,
     private readonly maxWarm: number,
+    readonly policy: ContextPolicy,
   ) {
     this.botId = code.botId;
     this.version = code.version;
@@ -124,6 +143,13 @@ export class BotIsolate {
     try {
       if (this.format === 'commonjs') {
         this.script = await this.isolate.compileScript(wrapCommonJs(this.code), { filename: this.filename });
+        if (this.policy === 'sealed' && !(await this.isFunctionBody())) {
+          return {
+            ok: false,
+            message:
+              'The bot code closes its module wrapper early (a top-level `})`); bundle it as one complete module',
+          };
+        }
       } else {
         const probe = await this.isolate.compileModule(this.code, { filename: this.filename });
         const deps = probe.dependencySpecifiers;
@@ -132,11 +158,30 @@ export class BotIsolate {
           return { ok: false, message: `Bots cannot import modules (found '${deps[0]}'); bundle dependencies` };
         }
       }
-      const prelude = this.format === 'commonjs' ? PRELUDE_CJS : PRELUDE_ESM;
+      const prelude = preludeFor(this.format === 'commonjs', this.policy === 'sealed');
       this.prelude = await this.isolate.compileScript(prelude, { filename: PRELUDE_FILENAME });
       return { ok: true };
     } catch (err) {
       return compileFailure(err, this.format === 'commonjs');
+    }
+  }
+
+  /**
+   * Whether the code parses on its own as a function body. The Function constructor parses the body apart from its
+   * wrapper, so text such as `}); (function () {` is refused: a sealed bot's script then only evaluates a function
+   * expression, and no bot text runs at the context's top level. Parsed, never run, in a context of its own.
+   */
+  private async isFunctionBody(): Promise<boolean> {
+    const context = await this.isolate.createContext();
+    try {
+      const ok: unknown = await context.evalClosure(
+        "try { new Function('exports', 'module', $0); return true; } catch (e) { return false; }",
+        [this.code],
+        { result: { copy: true }, timeout: 5000 },
+      );
+      return ok === true;
+    } finally {
+      if (!this.isolate.isDisposed) context.release();
     }
   }
 
@@ -151,19 +196,29 @@ export class BotIsolate {
   }
 
   /** Starts an invocation; `close` must be called once it has settled (or been given up on). */
-  open(call: ActiveCall, args: InvokeArgs, reuseContext: boolean): Session {
-    return new Session(this, call, args, reuseContext);
+  open(call: ActiveCall, args: InvokeArgs): Session {
+    return new Session(this, call, args);
   }
 
-  /** @internal used by Session: a new context with the prelude run, which yields the dispatcher. */
-  async boot(call: ActiveCall, track: (r: Releasable) => void): Promise<Booted> {
-    const prelude = this.prelude;
+  /**
+   * @internal used by Session: a new context with the prelude run, which yields the dispatcher. `sealed` is for
+   * contexts that will be reused; a sealed isolate's one-call contexts skip the lockdown (about 4 ms).
+   */
+  async boot(call: ActiveCall, track: (r: Releasable) => void, sealed: boolean): Promise<Booted> {
+    const prelude = sealed === (this.policy === 'sealed') ? this.prelude : await this.unsealedPrelude();
     if (prelude === undefined) throw new Error('Bot is not compiled');
     const context = await this.isolate.createContext();
     track(context);
     const hb = await prelude.run(context, { reference: true, timeout: remaining(call.deadline) });
     track(hb);
     return { context, hb };
+  }
+
+  private unsealedPrelude(): Promise<ivm.Script> {
+    this.unsealed ??= this.isolate.compileScript(preludeFor(this.format === 'commonjs', false), {
+      filename: PRELUDE_FILENAME,
+    });
+    return this.unsealed;
   }
 
   /**
@@ -269,7 +324,7 @@ export class BotIsolate {
 
   /** @internal */
   returnWarm(warm: WarmContext | undefined, keep: boolean, created: boolean): void {
-    if (warm && keep && !this.isolate.isDisposed) {
+    if (warm && keep && warm.uses < MAX_CONTEXT_USES && !this.isolate.isDisposed) {
       this.warmFree.push(warm);
       return;
     }
@@ -287,38 +342,76 @@ export class Session {
   private closed = false;
   private warm?: WarmContext;
   private createdWarm = false;
+  /** The warm context could not be cleaned for this call: it is discarded, not returned. */
+  private dirty = false;
 
   constructor(
     private readonly bot: BotIsolate,
     private readonly call: ActiveCall,
     private readonly args: InvokeArgs,
-    private readonly reuseContext: boolean,
   ) {}
 
-  async start(): Promise<unknown> {
+  start(): Promise<unknown> {
     const bot = this.bot;
-    const warm = this.reuseContext ? bot.takeWarm() : undefined;
-    if (warm !== undefined && warm !== 'new') {
-      this.warm = warm;
-      this.call.hb = warm.hb;
-      return bot.callRun(this.call, warm.hb, undefined, this.args);
+    if (bot.policy === 'fresh') {
+      bot.hooks.context(false);
+      bot.servesFresh = true;
+      return this.inNewContext(false);
     }
-    // Warm contexts own their context and dispatcher until discarded; fresh ones are released after the call.
-    const keep: Releasable[] = [];
-    const track = warm === 'new' ? (r: Releasable) => keep.push(r) : (r: Releasable) => this.own(r);
-    this.createdWarm = warm === 'new';
-    if (warm === undefined) bot.servesFresh = true;
-    const spare = warm === undefined ? await bot.takeSpare() : undefined;
+    const warm = bot.takeWarm();
+    bot.hooks.context(typeof warm === 'object');
+    // Every warm context is busy: this call gets one of its own, released afterwards.
+    if (warm === undefined) return this.inNewContext(false);
+    if (warm === 'new') {
+      this.createdWarm = true;
+      return this.inNewContext(true);
+    }
+    this.warm = warm;
+    warm.uses++;
+    this.call.hb = warm.hb;
+    if (bot.policy === 'warm') return bot.callRun(this.call, warm.hb, undefined, this.args);
+    return this.runSealed(warm).then((out) => {
+      if (out !== DIRTY) return out;
+      // Nothing of this call ran yet: it starts again in a new context.
+      this.dirty = true;
+      return this.inNewContext(false);
+    });
+  }
+
+  /** Releases what this invocation holds; `keepWarm` returns a warm context to the free list. */
+  close(keepWarm: boolean): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.bot.policy !== 'fresh') this.bot.returnWarm(this.warm, keepWarm && !this.dirty, this.createdWarm);
+    this.releaseOwned();
+  }
+
+  /** A sealed context evaluates an ES-module bot afresh for each call; a CommonJS one is re-run by the prelude. */
+  private async runSealed(context: Booted): Promise<unknown> {
+    const bot = this.bot;
+    const ns =
+      bot.format === 'module' ? await bot.loadModule(context.context, this.call, (r) => this.own(r)) : undefined;
+    if (this.closed) throw new Error('Invocation ended');
+    return bot.callRun(this.call, context.hb, ns, this.args);
+  }
+
+  /** Boots a context (or takes the spare) and runs the call in it; `keep` makes it this call's new warm context. */
+  private async inNewContext(keep: boolean): Promise<unknown> {
+    const bot = this.bot;
+    // Warm contexts own their context and dispatcher until discarded; the others are released after the call.
+    const kept: Releasable[] = [];
+    const track = keep ? (r: Releasable) => kept.push(r) : (r: Releasable) => this.own(r);
+    const spare = bot.policy === 'fresh' ? await bot.takeSpare() : undefined;
     if (spare) {
       track(spare.context);
       track(spare.hb);
     }
-    const { context, hb } = spare ?? (await bot.boot(this.call, track));
+    const { context, hb } = spare ?? (await bot.boot(this.call, track, keep && bot.policy === 'sealed'));
     if (this.closed) {
-      if (!bot.isolate.isDisposed) for (const r of keep.reverse()) r.release();
+      if (!bot.isolate.isDisposed) for (const r of kept.reverse()) r.release();
       throw new Error('Invocation ended');
     }
-    if (warm === 'new') this.warm = { context, hb };
+    if (keep) this.warm = { context, hb, uses: 1 };
     const ns = bot.format === 'module' ? await bot.loadModule(context, this.call, (r) => this.own(r)) : undefined;
     if (this.closed) throw new Error('Invocation ended');
     this.call.hb = hb;
@@ -326,14 +419,6 @@ export class Session {
     const out = bot.callRun(this.call, hb, ns, this.args);
     // Awaited together: a failure of either is the call's outcome, and neither rejects unhandled.
     return defined ? Promise.all([defined, out]).then(([, value]) => value) : out;
-  }
-
-  /** Releases what this invocation holds; `keepWarm` returns a warm context to the free list. */
-  close(keepWarm: boolean): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.reuseContext) this.bot.returnWarm(this.warm, keepWarm, this.createdWarm);
-    this.releaseOwned();
   }
 
   private own(r: Releasable): void {

@@ -5,7 +5,7 @@
  * older versions are retired and disposed as soon as their calls in flight finish. Every isolate counts against
  * `maxIsolates`.
  */
-import type { BotIsolate, DeathReason } from './bot-isolate.js';
+import type { BotIsolate, ContextPolicy, DeathReason } from './bot-isolate.js';
 import type { BotCode, CompileCheck } from './types.js';
 
 interface Slot {
@@ -16,6 +16,7 @@ interface Slot {
 interface Group {
   version: string;
   memoryMb: number;
+  policy: ContextPolicy;
   slots: Slot[];
 }
 
@@ -32,7 +33,7 @@ export class IsolatePool {
   constructor(
     private readonly maxIsolates: number,
     private readonly maxPerBot: number,
-    private readonly create: (code: BotCode, memoryMb: number) => BotIsolate,
+    private readonly create: (code: BotCode, memoryMb: number, policy: ContextPolicy) => BotIsolate,
     private readonly disposed: (reason: DeathReason) => void,
   ) {}
 
@@ -41,14 +42,14 @@ export class IsolatePool {
   }
 
   /** Reserves one of the bot's isolates for one call (`release` it afterwards), creating one if needed. */
-  async acquire(code: BotCode, memoryMb: number): Promise<Acquired> {
+  async acquire(code: BotCode, memoryMb: number, policy: ContextPolicy): Promise<Acquired> {
     const failureKey = `${code.botId}\n${code.version}`;
     const failure = this.failures.get(failureKey);
     if (failure) return { compile: failure };
     let group = this.groups.get(code.botId);
     if (group) for (const s of [...group.slots]) if (s.bot.dead) this.forget(s.bot);
     group = this.groups.get(code.botId);
-    if (group && (group.version !== code.version || group.memoryMb !== memoryMb)) {
+    if (group && (group.version !== code.version || group.memoryMb !== memoryMb || group.policy !== policy)) {
       for (const s of [...group.slots]) this.retire(s.bot, 'retired');
       group = undefined;
     }
@@ -59,10 +60,10 @@ export class IsolatePool {
     let slot = group ? leastBusy(group) : undefined;
     if (slot === undefined) {
       if (!this.makeRoom()) return 'overloaded';
-      slot = this.add(code, memoryMb);
+      slot = this.add(code, memoryMb, policy);
     } else if (slot.bot.inFlight > 0 && (group?.slots.length ?? 0) < this.maxPerBot && this.size < this.maxIsolates) {
       // Grow only into free room: a busy bot does not evict other bots' isolates to get more of its own.
-      slot = this.add(code, memoryMb);
+      slot = this.add(code, memoryMb, policy);
     }
     const bot = slot.bot;
     bot.inFlight++;
@@ -78,13 +79,13 @@ export class IsolatePool {
     return { bot };
   }
 
-  private add(code: BotCode, memoryMb: number): Slot {
+  private add(code: BotCode, memoryMb: number, policy: ContextPolicy): Slot {
     let group = this.groups.get(code.botId);
     if (!group) {
-      group = { version: code.version, memoryMb, slots: [] };
+      group = { version: code.version, memoryMb, policy, slots: [] };
       this.groups.set(code.botId, group);
     }
-    const bot = this.create(code, memoryMb);
+    const bot = this.create(code, memoryMb, policy);
     const slot = { bot, ready: bot.compile() };
     group.slots.push(slot);
     this.live++;

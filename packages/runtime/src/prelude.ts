@@ -6,6 +6,13 @@
  * that contains bot text. For CommonJS bots it also installs a one-shot global `__hookbotBind(factory)`, which
  * the bot script's head calls with the wrapped bot (and which deletes itself).
  *
+ * A sealed prelude (untrusted bots whose contexts are reused, see README "Sealed contexts") also locks the realm
+ * down before any bot text runs: the RegExp legacy statics (the last match) are deleted; the intrinsics, everything
+ * reachable from the global object and the hidden intrinsics are frozen; the global object's own properties are made
+ * read-only. The global object itself stays extensible: globals a call adds are deleted before the next call (see
+ * `reset`). The bot's module is evaluated afresh for every call, so no module state survives either. Assigning to an
+ * inherited `toString`, `constructor`, `name` or `message` still works (the "override mistake" is tamed).
+ *
  *   hookbot('run', send, log, ns, callId, eventJson, clientsJson, filename, maxOutput, maxLog, maxHostCalls)
  *     ns: the ES module's namespace; undefined for a CommonJS bot (its bound factory is used)
  *     → Promise<string>  one tagged string, never an object (nothing is copied through getters):
@@ -21,14 +28,25 @@
 /** Client-call argument limits (JSON characters): per call and per invocation. The host checks them again. */
 export const MAX_ARGS_LENGTH = 4 * 1024 * 1024;
 export const MAX_ARGS_TOTAL = 16 * 1024 * 1024;
+/** What `run` answers, before any bot code ran, when a sealed context cannot be cleaned for the call. */
+export const DIRTY = '!';
 
-const SOURCE = String.raw`(function hookbotPrelude(commonJs) {
+const SOURCE = String.raw`(function hookbotPrelude(commonJs, sealed) {
   'use strict';
   let factory;
   const g = globalThis;
   const removed = ['WebAssembly', 'SharedArrayBuffer', 'Atomics', 'FinalizationRegistry', 'WeakRef'];
   for (let i = 0; i < removed.length; i++) delete g[removed[i]];
+  if (sealed) {
+    // They hold the input and groups of the last match of any regular expression in the context.
+    const statics = ['$1', '$2', '$3', '$4', '$5', '$6', '$7', '$8', '$9', 'input', '$_', 'lastMatch', '$&',
+      'lastParen', '$+', 'leftContext', '$\u0060', 'rightContext', "$'"];
+    for (let i = 0; i < statics.length; i++) delete RegExp[statics[i]];
+  }
   const freeze = Object.freeze, defineProperty = Object.defineProperty, objectToString = Object.prototype.toString;
+  const getProto = Object.getPrototypeOf, getDesc = Object.getOwnPropertyDescriptor, ownKeys = Reflect.ownKeys;
+  const isExtensible = Object.isExtensible, deleteProperty = Reflect.deleteProperty;
+  const NativeTypeError = TypeError, NativeWeakSet = WeakSet;
   const apply = Reflect.apply, stringify = JSON.stringify, parse = JSON.parse, toStr = String, toInt = parseInt;
   const NativePromise = Promise, NativeError = Error;
   const strSlice = String.prototype.slice, strIndexOf = String.prototype.indexOf;
@@ -170,10 +188,14 @@ const SOURCE = String.raw`(function hookbotPrelude(commonJs) {
 
   async function run(sendFn, logFn, ns, callId, eventJson, clientsJson, filename, maxOutput, maxLog, maxHostCalls) {
     if (send === null) { send = sendFn; log = logFn; }
+    // Before any bot code of this call: a context whose leftovers cannot be removed is not used (the host retries
+    // the call in a new context).
+    if (sealed && !reset()) return DIRTY;
     const call = { __proto__: null, callId, hostCalls: 0, maxHostCalls, argsSent: 0, logSent: 0, logBudget: maxLog * 8,
       lineMax: maxLog, logCut: false };
     current = call;
     try {
+      if (sealed) loaded = false;
       if (!loaded) {
         try {
           if (!commonJs) {
@@ -226,15 +248,117 @@ const SOURCE = String.raw`(function hookbotPrelude(commonJs) {
   if (commonJs) {
     defineProperty(g, '__hookbotBind', { configurable: true, value: function (f) {
       delete g.__hookbotBind;
+      // Sealed: the factory outlives the call (it is run afresh for each), so it and its prototype are frozen.
+      if (sealed) harden(f);
       factory = f;
     } });
   }
+
+  // ---- sealed contexts ----
+  const DIRTY = '${DIRTY}';
+  let globalKeys = null, globalProto = null;
+
+  // The global object is never frozen (see reset); it is reachable from itself (globalThis).
+  function harden(root, seen) {
+    if (seen === undefined) { seen = new NativeWeakSet(); seen.add(g); }
+    const todo = [root];
+    while (todo.length > 0) {
+      const o = todo.pop();
+      if ((typeof o !== 'object' && typeof o !== 'function') || o === null || seen.has(o)) continue;
+      seen.add(o);
+      freeze(o);
+      todo.push(getProto(o));
+      const keys = ownKeys(o);
+      for (let i = 0; i < keys.length; i++) {
+        const d = getDesc(o, keys[i]);
+        if (d === undefined) continue;
+        if ('value' in d) todo.push(d.value);
+        else { todo.push(d.get); todo.push(d.set); }
+      }
+    }
+  }
+
+  // Frozen prototypes make an assignment that would shadow an inherited property throw ("override mistake"), which
+  // common code does (this.name = 'MyError', Foo.prototype.toString = ...): these become accessors whose setter
+  // defines the property on the object assigned to, as an ordinary assignment would.
+  function tame(proto, names) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i];
+      const d = getDesc(proto, name);
+      if (d === undefined || !('value' in d) || !d.configurable) continue;
+      const value = d.value;
+      defineProperty(proto, name, {
+        get: function () { return value; },
+        set: function (v) {
+          if (this === proto) throw new NativeTypeError("Cannot assign to read only property '" + name + "'");
+          defineProperty(this, name, { value: v, writable: true, enumerable: true, configurable: true });
+        },
+        enumerable: d.enumerable,
+        configurable: false,
+      });
+    }
+  }
+
+  function lockdown() {
+    tame(Object.prototype, ['constructor', 'toString', 'toLocaleString', 'valueOf', 'hasOwnProperty',
+      'isPrototypeOf', 'propertyIsEnumerable']);
+    tame(Function.prototype, ['constructor', 'toString']);
+    tame(Array.prototype, ['toString']);
+    const errors = [Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError, AggregateError];
+    for (let i = 0; i < errors.length; i++) tame(errors[i].prototype, ['constructor', 'name', 'message', 'toString']);
+    // Intrinsics that no global names: reached through instances made here.
+    const hidden = [function* () {}, async function () {}, async function* () {}, (function* () {})(),
+      (async function* () {})(), [][Symbol.iterator](), new Map()[Symbol.iterator](), new Set()[Symbol.iterator](),
+      ''[Symbol.iterator](), /a/g[Symbol.matchAll](''), (function () { return arguments; })(),
+      (function () { 'use strict'; return arguments; })()];
+    if (typeof Intl === 'object' && typeof Intl.Segmenter === 'function') {
+      const segments = new Intl.Segmenter().segment('');
+      hidden.push(segments, segments[Symbol.iterator]());
+    }
+    const values = [][Symbol.iterator]();
+    if (typeof values.map === 'function') hidden.push(values.map((x) => x));
+    if (typeof Iterator === 'function' && typeof Iterator.from === 'function') {
+      hidden.push(Iterator.from({ next: () => ({ done: true, value: undefined }) }));
+    }
+    const seen = new NativeWeakSet();
+    seen.add(g);
+    for (let i = 0; i < hidden.length; i++) harden(hidden[i], seen);
+    const keys = ownKeys(g);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      if (k === '__hookbotBind') continue;
+      const d = getDesc(g, k);
+      if (d === undefined) continue;
+      if ('value' in d) { defineProperty(g, k, { writable: false, configurable: false }); harden(d.value, seen); }
+      else { defineProperty(g, k, { configurable: false }); harden(d.get, seen); harden(d.set, seen); }
+    }
+    globalProto = getProto(g);
+    harden(globalProto, seen);
+    globalKeys = { __proto__: null };
+    for (let i = 0; i < keys.length; i++) if (keys[i] !== '__hookbotBind') globalKeys[keys[i]] = true;
+  }
+
+  // Deletes the globals an earlier call added; false when one cannot be deleted or the global object was sealed or
+  // re-parented (the context is then discarded, not reused).
+  function reset() {
+    if (!isExtensible(g) || getProto(g) !== globalProto) return false;
+    const keys = ownKeys(g);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      if (globalKeys[k] === true) continue;
+      if (!deleteProperty(g, k)) return false;
+    }
+    return true;
+  }
+
+  if (sealed) lockdown();
   return hookbot;
 })`;
 
-/** The prelude for CommonJS bots (with the one-shot binder) and for ES-module bots (without). */
-export const PRELUDE_CJS = `${SOURCE}(true);\n`;
-export const PRELUDE_ESM = `${SOURCE}(false);\n`;
+/** The prelude for CommonJS bots (with the one-shot binder) or ES-module bots, sealed or not. */
+export function preludeFor(commonJs: boolean, sealed: boolean): string {
+  return `${SOURCE}(${commonJs}, ${sealed});\n`;
+}
 
 /** The prelude's filename in stack traces (bot frames are told apart by the bot's own filename). */
 export const PRELUDE_FILENAME = 'hookbot-prelude.js';

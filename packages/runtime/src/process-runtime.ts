@@ -97,8 +97,8 @@ export class ProcessBotRuntime {
 
   constructor(private readonly options: ProcessRuntimeOptions = {}) {
     this.slots = new Array<Worker | undefined>(Math.max(1, Math.floor(options.processes ?? 1))).fill(undefined);
-    const { maxIsolates, maxIsolatesPerBot, defaultLimits, maxMemoryMb, maxWarmContexts } = options;
-    this.childOptions = { maxIsolates, maxIsolatesPerBot, defaultLimits, maxMemoryMb, maxWarmContexts };
+    const { maxIsolates, maxIsolatesPerBot, defaultLimits, maxMemoryMb, maxWarmContexts, contexts } = options;
+    this.childOptions = { maxIsolates, maxIsolatesPerBot, defaultLimits, maxMemoryMb, maxWarmContexts, contexts };
   }
 
   async check(code: string, filename?: string): Promise<CompileCheck> {

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { BotIsolate, BotThrew, type IsolateHooks } from './bot-isolate.js';
+import { BotIsolate, BotThrew, type ContextPolicy, type IsolateHooks } from './bot-isolate.js';
 import { answer, deliver, remaining, type ActiveCall, type Settled } from './call.js';
 import { decodeOutput, LogTail, truncate, type Decoded } from './output.js';
 import { IsolatePool } from './pool.js';
@@ -32,9 +32,12 @@ export class BotRuntime {
   private readonly defaults: Limits;
   private readonly maxMemoryMb: number;
   private readonly hooks: IsolateHooks;
+  /** The context policy of untrusted bots. */
+  private readonly contexts: 'sealed' | 'fresh';
   private closed = false;
   private healthy = true;
   private runs = 0;
+  private readonly contextCounts = { created: 0, reused: 0 };
   private readonly disposedCounts: RuntimeStats['disposed'] = {
     timeout: 0,
     memory: 0,
@@ -46,12 +49,14 @@ export class BotRuntime {
   constructor(private readonly options: RuntimeOptions = {}) {
     this.maxMemoryMb = Math.max(8, options.maxMemoryMb ?? 512);
     this.defaults = effectiveLimits(options.defaultLimits, this.maxMemoryMb);
+    this.contexts = options.contexts === 'fresh' ? 'fresh' : 'sealed';
     this.hooks = {
       send: (owner, callId, reqId, client, method, argsJson) =>
         this.onSend(owner, callId, reqId, client, method, argsJson),
       log: (callId, level, message) => {
         if (typeof callId === 'string') this.calls.get(callId)?.logs.push(level, message);
       },
+      context: (reused) => void this.contextCounts[reused ? 'reused' : 'created']++,
       catastrophic: (message) => {
         this.healthy = false;
         if (options.onCatastrophicError) options.onCatastrophicError(message);
@@ -62,7 +67,7 @@ export class BotRuntime {
     this.pool = new IsolatePool(
       Math.max(1, options.maxIsolates ?? 64),
       Math.max(1, options.maxIsolatesPerBot ?? availableParallelism()),
-      (code, memoryMb) => new BotIsolate(code, memoryMb, this.hooks, maxWarm),
+      (code, memoryMb, policy) => new BotIsolate(code, memoryMb, this.hooks, maxWarm, policy),
       (reason) => this.disposedCounts[reason]++,
     );
   }
@@ -74,6 +79,7 @@ export class BotRuntime {
       64,
       this.hooks,
       0,
+      this.contexts,
     );
     try {
       return await bot.compile();
@@ -105,7 +111,8 @@ export class BotRuntime {
       } catch {
         return fail('crashed', 'The event is not JSON-serialisable');
       }
-      const acquired = await this.pool.acquire(options.code, limits.memoryMb);
+      const policy: ContextPolicy = options.reuseContext === true ? 'warm' : this.contexts;
+      const acquired = await this.pool.acquire(options.code, limits.memoryMb, policy);
       if (acquired === 'overloaded') return fail('overloaded', 'Too many bots are running; try again later');
       if ('compile' in acquired) {
         return fail('compile', acquired.compile.message ?? 'The bot does not compile', acquired.compile.line);
@@ -137,6 +144,7 @@ export class BotRuntime {
       healthy: this.healthy,
       runs: this.runs,
       disposed: { ...this.disposedCounts },
+      contexts: { ...this.contextCounts },
     };
   }
 
@@ -172,17 +180,13 @@ export class BotRuntime {
     };
     this.calls.set(call.callId, call);
     const cpuBefore = cpuTimeOf(bot);
-    const session = bot.open(
-      call,
-      {
-        eventJson,
-        clientsJson: JSON.stringify(clients),
-        maxOutput: limits.maxOutputBytes,
-        maxLog: limits.maxLogBytes,
-        maxHostCalls: limits.maxHostCalls,
-      },
-      options.reuseContext === true,
-    );
+    const session = bot.open(call, {
+      eventJson,
+      clientsJson: JSON.stringify(clients),
+      maxOutput: limits.maxOutputBytes,
+      maxLog: limits.maxLogBytes,
+      maxHostCalls: limits.maxHostCalls,
+    });
     // The isolate's own `timeout` does not cover time spent awaiting promises: this watchdog does.
     const watchdog = setTimeout(() => {
       call.settle({ wallClock: true });

@@ -75,8 +75,13 @@ export interface RuntimeOptions {
   defaultLimits?: RunLimits;
   /** Server maximum for `RunLimits.memoryMb`. Default 512. */
   maxMemoryMb?: number;
-  /** Warm contexts kept per isolate for `reuseContext` runs. Default 4. */
+  /** Reused contexts kept per isolate (sealed contexts and `reuseContext` runs). Default 4. */
   maxWarmContexts?: number;
+  /**
+   * Contexts of untrusted bots: `sealed` (default) reuses contexts that are locked down so that nothing of one call
+   * reaches the next; `fresh` creates a new context for every call (slower; bots may then change intrinsics).
+   */
+  contexts?: 'sealed' | 'fresh';
   /**
    * isolated-vm reports that V8 lost control of an isolate. The runtime marks itself unhealthy (see `stats()`);
    * the embedding process should drain and restart.
@@ -90,4 +95,6 @@ export interface RuntimeStats {
   healthy: boolean;
   runs: number;
   disposed: { timeout: number; memory: number; evicted: number; retired: number; crashed: number };
+  /** Contexts calls got: new ones, and reused (sealed or warm) ones. */
+  contexts: { created: number; reused: number };
 }

@@ -40,6 +40,7 @@ export async function createServices(config: Config, log: Logger = createLogger(
       maxIsolates: config.bot.maxIsolates,
       maxMemoryMb: config.bot.maxMemoryMb,
       defaultLimits: { memoryMb: config.bot.memoryMb, timeoutMs: config.bot.timeoutMs },
+      contexts: config.bot.contexts,
     };
     const runtime =
       config.bot.isolation === 'process' ? new ProcessBotRuntime(runtimeOptions) : new BotRuntime(runtimeOptions);
