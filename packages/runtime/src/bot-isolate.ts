@@ -386,11 +386,21 @@ export class Session {
     this.releaseOwned();
   }
 
-  /** A sealed context evaluates an ES-module bot afresh for each call; a CommonJS one is re-run by the prelude. */
+  /**
+   * A sealed context evaluates an ES-module bot afresh for each call, after the earlier call's globals are gone (its
+   * top level must not see them either); a CommonJS one is re-run by the prelude's `run`, which cleans up first.
+   */
   private async runSealed(context: Booted): Promise<unknown> {
     const bot = this.bot;
-    const ns =
-      bot.format === 'module' ? await bot.loadModule(context.context, this.call, (r) => this.own(r)) : undefined;
+    let ns: ivm.Reference | undefined;
+    if (bot.format === 'module') {
+      const clean: unknown = await context.hb.apply(undefined, ['reset'], {
+        result: { copy: true },
+        timeout: remaining(this.call.deadline),
+      });
+      if (clean !== true) return DIRTY;
+      ns = await bot.loadModule(context.context, this.call, (r) => this.own(r));
+    }
     if (this.closed) throw new Error('Invocation ended');
     return bot.callRun(this.call, context.hb, ns, this.args);
   }

@@ -19,6 +19,7 @@
  *       'R' + json result | 'L' + length (too large) | 'B' + json {message} (not serialisable)
  *       'T' + json {message, line?} (thrown) | 'X' + same, thrown by the top level | 'C' + json {message}
  *   hookbot('reply', reqId, tagged)  delivers a host answer: 'U' undefined | 'O' + json | 'E' + json {message,…}
+ *   hookbot('reset')  sealed: deletes the globals an earlier call added → false when the context cannot be reused
  *
  * Only plain functions (isolated-vm Callbacks whose arguments are copied) are handed in; no Reference,
  * ExternalCopy or the ivm module is ever visible in the context. If a bot subverts this code it only breaks its
@@ -191,6 +192,7 @@ const SOURCE = String.raw`(function hookbotPrelude(commonJs, sealed) {
     // Before any bot code of this call: a context whose leftovers cannot be removed is not used (the host retries
     // the call in a new context).
     if (sealed && !reset()) return DIRTY;
+    if (sealed) reseed(callId);
     const call = { __proto__: null, callId, hostCalls: 0, maxHostCalls, argsSent: 0, logSent: 0, logBudget: maxLog * 8,
       lineMax: maxLog, logCut: false };
     current = call;
@@ -242,6 +244,7 @@ const SOURCE = String.raw`(function hookbotPrelude(commonJs, sealed) {
 
   function hookbot(op, a, b, c, d, e, f, h, i, j, k) {
     if (op === 'reply') return reply(a, b);
+    if (op === 'reset') return sealed && reset();
     if (op === 'run') return run(a, b, c, d, e, f, h, i, j, k);
     return undefined;
   }
@@ -281,12 +284,15 @@ const SOURCE = String.raw`(function hookbotPrelude(commonJs, sealed) {
   // Frozen prototypes make an assignment that would shadow an inherited property throw ("override mistake"), which
   // common code does (this.name = 'MyError', Foo.prototype.toString = ...): these become accessors whose setter
   // defines the property on the object assigned to, as an ordinary assignment would.
+  // The original values live on only in the accessors' closures, where no walk of properties finds them.
+  const tamed = [];
   function tame(proto, names) {
     for (let i = 0; i < names.length; i++) {
       const name = names[i];
       const d = getDesc(proto, name);
       if (d === undefined || !('value' in d) || !d.configurable) continue;
       const value = d.value;
+      tamed.push(value);
       defineProperty(proto, name, {
         get: function () { return value; },
         set: function (v) {
@@ -320,8 +326,11 @@ const SOURCE = String.raw`(function hookbotPrelude(commonJs, sealed) {
     if (typeof Iterator === 'function' && typeof Iterator.from === 'function') {
       hidden.push(Iterator.from({ next: () => ({ done: true, value: undefined }) }));
     }
+    // Math.random's state would carry from call to call: it is reseeded for each call instead (see reseed).
+    defineProperty(Math, 'random', { value: random });
     const seen = new NativeWeakSet();
     seen.add(g);
+    for (let i = 0; i < tamed.length; i++) harden(tamed[i], seen);
     for (let i = 0; i < hidden.length; i++) harden(hidden[i], seen);
     const keys = ownKeys(g);
     for (let i = 0; i < keys.length; i++) {
@@ -337,6 +346,30 @@ const SOURCE = String.raw`(function hookbotPrelude(commonJs, sealed) {
     globalKeys = { __proto__: null };
     for (let i = 0; i < keys.length; i++) if (keys[i] !== '__hookbotBind') globalKeys[keys[i]] = true;
   }
+
+  // xorshift128 over four 32-bit words, seeded from the call's random id, which the bot never sees.
+  let r0 = 1, r1 = 2, r2 = 3, r3 = 4;
+  function reseed(callId) {
+    const hex = typeof callId === 'string' ? callId : '';
+    const words = [0, 0, 0, 0];
+    let w = 0, n = 0;
+    for (let i = 0; i < hex.length && w < 4; i++) {
+      const c = toInt(hex[i], 16);
+      if (c !== c) continue;
+      words[w] = ((words[w] << 4) | c) >>> 0;
+      if (++n === 8) { n = 0; w++; }
+    }
+    r0 = words[0] | 1; r1 = words[1]; r2 = words[2]; r3 = words[3];
+  }
+  function next32() {
+    let t = r3;
+    const s = r0;
+    r3 = r2; r2 = r1; r1 = s;
+    t ^= t << 11; t ^= t >>> 8;
+    r0 = (t ^ s ^ (s >>> 19)) >>> 0;
+    return r0;
+  }
+  const random = function random() { return ((next32() >>> 5) * 67108864 + (next32() >>> 6)) / 9007199254740992; };
 
   // Deletes the globals an earlier call added; false when one cannot be deleted or the global object was sealed or
   // re-parented (the context is then discarded, not reused).

@@ -156,6 +156,8 @@ describe('nothing of one call reaches the next', () => {
         for (const k of Reflect.ownKeys(o)) {
           const d = Object.getOwnPropertyDescriptor(o, k);
           todo.push(d.value, d.get, d.set);
+          // What an accessor answers (the tamed prototypes keep the real functions behind getters).
+          if (d.get) try { todo.push(Reflect.apply(d.get, o, [])); } catch (_) {}
         }
       }
       return { open, many: checked > 500 || checked };
@@ -184,6 +186,42 @@ describe('nothing of one call reaches the next', () => {
       };`;
     const [, second] = await calls(code, [{ secret: 'x' }, {}]);
     expect(second).toEqual(['undefined', 'undefined']);
+  });
+
+  it('the functions behind the tamed accessors cannot carry data or intercept the next call', async () => {
+    const code = `exports.handler = async (m, e) => {
+      const has = Object.prototype.hasOwnProperty;
+      const seen = [String(Object.prototype.toString.leak), String(has.stolen), has.call === Function.prototype.call];
+      if (e.write) {
+        try { Object.prototype.toString.leak = e.secret; } catch (_) {}
+        try {
+          Object.defineProperty(has, 'call', { value: function (o, k) { has.stolen = JSON.stringify(o); return Reflect.apply(has, o, [k]); } });
+        } catch (_) {}
+      }
+      return [...seen, Object.prototype.hasOwnProperty.call(e, 'ssn')];
+    };`;
+    const [, second, third] = await calls(code, [{ write: true, secret: 's3cret' }, { ssn: '123' }, {}]);
+    expect(second).toEqual(['undefined', 'undefined', true, true]);
+    expect(third).toEqual(['undefined', 'undefined', true, false]);
+  });
+
+  it("an ES module's top level does not see the globals of the call before", async () => {
+    const code = `const seen = String(globalThis.leak);
+      export async function handler(m, e) { if (e.write) globalThis.leak = e.secret; return seen; }`;
+    expect(await calls(code, [{ write: true, secret: 's3cret' }, {}], 'module')).toEqual(['undefined', 'undefined']);
+  });
+
+  it('Math.random is reseeded for every call from the call id, not carried over', async () => {
+    const code = `exports.handler = async () => {
+      let sum = 0;
+      for (let i = 0; i < 10000; i++) { const r = Math.random(); if (!(r >= 0 && r < 1)) return 'out of range'; sum += r; }
+      return { first: [Math.random(), Math.random()], mean: sum / 10000, own: !/native code/.test(String(Math.random)) };
+    };`;
+    const [a, b] = (await calls(code, [{}, {}])) as { first: number[]; mean: number; own: boolean }[];
+    expect(a?.own && b?.own).toBe(true);
+    expect(a?.mean).toBeGreaterThan(0.48);
+    expect(a?.mean).toBeLessThan(0.52);
+    expect(a?.first).not.toEqual(b?.first);
   });
 
   it('microtasks a call leaves behind cannot write into the next call', async () => {

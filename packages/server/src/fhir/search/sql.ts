@@ -97,7 +97,8 @@ function valueCondition(filter: Filter, value: string, params: Params): string {
     case 'reference':
       return referenceCondition(value, params, modifier?.startsWith('type:') ? modifier.slice(5) : undefined, filter);
     case 'date':
-      return dateCondition(code, value, params, 'i.low', 'i.high');
+      // Date rows always set low (see extract.ts); saying so lets the planner use the partial date index.
+      return `(i.low IS NOT NULL AND ${dateCondition(code, value, params, 'i.low', 'i.high')})`;
     case 'number':
       return numberCondition(code, value, params);
     case 'quantity':

@@ -5,6 +5,7 @@
 import type { Database } from '../database.js';
 import { statements as initial } from './001_initial.js';
 import { statements as projectSettings } from './002_project_settings.js';
+import { statements as partialSearchIndexes } from './003_partial_search_indexes.js';
 
 export interface Migration {
   version: number;
@@ -15,6 +16,7 @@ export interface Migration {
 export const migrations: Migration[] = [
   { version: 1, name: 'initial', statements: initial },
   { version: 2, name: 'project settings', statements: projectSettings },
+  { version: 3, name: 'partial search indexes', statements: partialSearchIndexes },
 ];
 
 /** Arbitrary constant naming Hookbot's migration lock among the database's advisory locks. */
