@@ -53,11 +53,17 @@ export async function signAccessToken(
 const verifiedTokens = new WeakMap<SigningKey, Map<string, { caller: Caller; expires: number }>>();
 const MAX_VERIFIED_TOKENS = 10_000;
 
+/** The caller of a Hookbot access token verified before and not yet expired, without decoding it again. */
+export function verifiedAccessToken(key: SigningKey, token: string): Caller | undefined {
+  const hit = verifiedTokens.get(key)?.get(token);
+  return hit && hit.expires > Date.now() ? hit.caller : undefined;
+}
+
 export async function verifyAccessToken(key: SigningKey, issuer: string, token: string): Promise<Caller> {
   let verified = verifiedTokens.get(key);
   if (!verified) verifiedTokens.set(key, (verified = new Map()));
-  const hit = verified.get(token);
-  if (hit && hit.expires > Date.now()) return hit.caller;
+  const hit = verifiedAccessToken(key, token);
+  if (hit) return hit;
   const caller = await verifyUncached(key, issuer, token);
   if (verified.size >= MAX_VERIFIED_TOKENS) verified.clear();
   verified.set(token, { caller, expires: caller.expires * 1000 });

@@ -6,7 +6,7 @@
  * once within its lifetime (at least 15 minutes, since Epic's tokens live that long).
  */
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
-import { accessFor, verifyAccessToken } from '../auth/access-token.js';
+import { accessFor, verifiedAccessToken, verifyAccessToken, type Caller } from '../auth/access-token.js';
 import { bearerTokenOf } from '../auth/middleware.js';
 import { HookbotError } from '../infra/errors.js';
 import type { Services } from '../services.js';
@@ -100,6 +100,8 @@ export async function authenticateCdsCaller(
 ): Promise<CdsCaller> {
   const token = bearerTokenOf(authorization);
   if (!token) throw refused('Missing bearer token: send a Hookbot access token or a CDS Hooks client JWT');
+  const known = verifiedAccessToken(services.key, token);
+  if (known) return accessTokenCaller(known);
   let claims: ReturnType<typeof decodeJwt>;
   try {
     claims = decodeJwt(token);
@@ -107,12 +109,15 @@ export async function authenticateCdsCaller(
     throw refused('The bearer token is not a JWT');
   }
   if (claims.iss === services.config.baseUrl) {
-    const caller = await verifyAccessToken(services.key, services.config.baseUrl, token);
-    if (!caller.projectId) throw new HookbotError(403, 'forbidden', 'This token belongs to no project');
-    if (!accessFor({ ...caller, projectId: caller.projectId }).allows('Bot', 'r')) {
-      throw new HookbotError(403, 'forbidden', 'Calling CDS services needs read access to Bot (a system/Bot.rs scope)');
-    }
-    return { projectId: caller.projectId, clientId: caller.clientId, via: 'access-token' };
+    return accessTokenCaller(await verifyAccessToken(services.key, services.config.baseUrl, token));
   }
   return verifyClientJwt(services, token, claims, calledUrl);
+}
+
+function accessTokenCaller(caller: Caller): CdsCaller {
+  if (!caller.projectId) throw new HookbotError(403, 'forbidden', 'This token belongs to no project');
+  if (!accessFor({ ...caller, projectId: caller.projectId }).allows('Bot', 'r')) {
+    throw new HookbotError(403, 'forbidden', 'Calling CDS services needs read access to Bot (a system/Bot.rs scope)');
+  }
+  return { projectId: caller.projectId, clientId: caller.clientId, via: 'access-token' };
 }

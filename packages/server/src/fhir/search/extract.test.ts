@@ -1,6 +1,10 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { evalFhirPath, getExpressionForResourceType } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
-import { extractIndexRows } from './extract.js';
+import { indexedSearchParameters } from '../definitions.js';
+import { extractIndexRows, memberValues } from './extract.js';
 
 const codes = (resource: Resource) => [...new Set(extractIndexRows(resource).map((r) => r.code))].sort();
 const rowsOf = (resource: Resource, code: string) => extractIndexRows(resource).filter((r) => r.code === code);
@@ -52,4 +56,46 @@ it('indexes a resource with a very long array', () => {
   const given = Array.from({ length: 200_000 }, (_, i) => `g${i}`);
   const rows = extractIndexRows({ resourceType: 'Patient', name: [{ given }] } as Resource);
   expect(rows.filter((r) => r.code === 'given')).toHaveLength(200_000);
+});
+
+describe('memberValues (the fast path for plain member paths)', () => {
+  const root = path.resolve(import.meta.dirname, '../../../../..');
+  const resources: Resource[] = [];
+  const collect = (node: unknown): void => {
+    if (Array.isArray(node)) node.forEach(collect);
+    else if (node && typeof node === 'object') {
+      if (typeof (node as { resourceType?: unknown }).resourceType === 'string') resources.push(node as Resource);
+      Object.values(node).forEach(collect);
+    }
+  };
+  for (const dir of ['examples/members', 'examples/requests', 'packages/bots/src/cds/__fixtures__/requests']) {
+    for (const file of readdirSync(path.join(root, dir)).filter((f) => f.endsWith('.json'))) {
+      collect(JSON.parse(readFileSync(path.join(root, dir, file), 'utf8')));
+    }
+  }
+  resources.push(
+    { resourceType: 'Patient', _birthDate: { extension: [{ url: 'x', valueString: 'y' }] } } as Resource,
+    { resourceType: 'Observation', valueQuantity: { value: 1 }, effectivePeriod: { start: '2026-01-01' } } as Resource,
+  );
+
+  it('finds what FHIRPath finds, or defers to it, for every parameter of every test resource', () => {
+    let compared = 0;
+    let deferred = 0;
+    for (const resource of resources) {
+      for (const param of indexedSearchParameters(resource.resourceType)) {
+        const own = getExpressionForResourceType(resource.resourceType, param.expression ?? '') ?? '';
+        if (!/^[A-Z][A-Za-z]*(\.[a-z][A-Za-z0-9]*)+$/.test(own)) continue;
+        const fast = memberValues(resource, own.split('.').slice(1));
+        if (fast === undefined) {
+          deferred++;
+          continue;
+        }
+        expect(fast, `${resource.resourceType} ${param.code}`).toEqual(evalFhirPath(own, resource));
+        compared++;
+      }
+    }
+    expect(resources.length).toBeGreaterThan(20);
+    expect(compared).toBeGreaterThan(500);
+    expect(deferred).toBeGreaterThan(0);
+  });
 });
