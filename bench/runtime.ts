@@ -1,8 +1,9 @@
 /**
  * Bot runtime overhead: median, p99 and throughput of one bot invocation for
  *   (a) the handler called directly in process (no isolation at all),
- *   (b) BotRuntime.run (isolated-vm, fresh context per call; the trusted warm-context mode; and ProcessBotRuntime,
- *       the same engine in a supervised child process with client calls relayed over IPC),
+ *   (b) BotRuntime.run (isolated-vm: sealed reused contexts, the default; a fresh context per call; the trusted
+ *       warm-context mode; and ProcessBotRuntime, the same engine in a supervised child process with client calls
+ *       relayed over IPC),
  *   (c) `POST /fhir/R4/Bot/{id}/$execute` through HTTP on a real server (wrk; once per isolation mode; see
  *       runtime-http.ts),
  *   (d) a Node `vm` runner in Medplum's style (runInNewContext per call; not a security boundary),
@@ -112,6 +113,7 @@ export async function benchRuntime(): Promise<void> {
   const samples = Number(process.env['BENCH_SAMPLES'] ?? 2000);
   const concurrency = 8;
   const runtime = new BotRuntime();
+  const fresh = new BotRuntime({ contexts: 'fresh' });
   const child = new ProcessBotRuntime();
   const children = new ProcessBotRuntime({ processes: 2 });
   const http = await startHttpTargets();
@@ -128,7 +130,8 @@ export async function benchRuntime(): Promise<void> {
       const direct = loadDirect(b.code);
       const variants: Variant[] = [
         { name: '(a) handler called directly in process', call: (event) => direct(directClient, event) },
-        { name: '(b) BotRuntime.run, fresh context', call: (event) => checked(runtime.run({ code, event, host })) },
+        { name: '(b) BotRuntime.run, sealed context', call: (event) => checked(runtime.run({ code, event, host })) },
+        { name: '(b) BotRuntime.run, fresh context', call: (event) => checked(fresh.run({ code, event, host })) },
         {
           name: '(b) BotRuntime.run, warm context (trusted)',
           call: (event) =>
@@ -158,11 +161,12 @@ export async function benchRuntime(): Promise<void> {
       }
       const overhead = (medians['(b)'] ?? NaN) - (medians['(a)'] ?? NaN);
       process.stdout.write(
-        `${b.name.padEnd(9)}sandbox overhead per call (b fresh − a), median: ${overhead.toFixed(3)} ms (target < 1 ms)\n`,
+        `${b.name.padEnd(9)}sandbox overhead per call (b sealed − a), median: ${overhead.toFixed(3)} ms (target < 1 ms)\n`,
       );
     }
   } finally {
     await runtime.close();
+    await fresh.close();
     await child.close();
     await children.close();
     await http.close();
