@@ -9,7 +9,8 @@
  *
  * Run: `npm run bench -- cds`. Needs `wrk` on the PATH. The server runs in this process on PGlite, port 0.
  * Options (environment): HOOKBOT_BENCH_STORE=postgres (PostgreSQL and Redis), BENCH_ISOLATION=process,in-process
- * (empty: the floor only), BENCH_CDS_TARGETS=floor,access,jwt, BENCH_CDS_SECONDS (6), BENCH_WRK_THREADS (2).
+ * (empty: the floor only), BENCH_CDS_TARGETS=floor,access,jwt, BENCH_CDS_SECONDS (6), BENCH_WRK_THREADS (2),
+ * HOOKBOT_BOT_CONTEXTS=fresh (a new context per call instead of sealed reused ones).
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -227,7 +228,10 @@ async function benchMode(mode: Isolation, targets: string[]): Promise<CdsBenchRo
   const t = await startTestServer({
     store: production ? 'postgres' : 'pglite',
     redis: production,
-    env: { HOOKBOT_BOT_ISOLATION: mode },
+    env: {
+      HOOKBOT_BOT_ISOLATION: mode,
+      ...(process.env.HOOKBOT_BOT_CONTEXTS ? { HOOKBOT_BOT_CONTEXTS: process.env.HOOKBOT_BOT_CONTEXTS } : {}),
+    },
   });
   try {
     const token = await getToken(t.url, t.demo.clientId, t.demo.clientSecret);
