@@ -394,7 +394,7 @@ export class Session {
     const bot = this.bot;
     let ns: ivm.Reference | undefined;
     if (bot.format === 'module') {
-      const clean: unknown = await context.hb.apply(undefined, ['reset'], {
+      const clean: unknown = await context.hb.apply(undefined, ['reset', this.call.callId], {
         result: { copy: true },
         timeout: remaining(this.call.deadline),
       });

@@ -19,7 +19,8 @@
  *       'R' + json result | 'L' + length (too large) | 'B' + json {message} (not serialisable)
  *       'T' + json {message, line?} (thrown) | 'X' + same, thrown by the top level | 'C' + json {message}
  *   hookbot('reply', reqId, tagged)  delivers a host answer: 'U' undefined | 'O' + json | 'E' + json {message,…}
- *   hookbot('reset')  sealed: deletes the globals an earlier call added → false when the context cannot be reused
+ *   hookbot('reset', callId)  sealed, before an ES module's top level: deletes the globals an earlier call added and
+ *     reseeds Math.random → false when the context cannot be reused
  *
  * Only plain functions (isolated-vm Callbacks whose arguments are copied) are handed in; no Reference,
  * ExternalCopy or the ivm module is ever visible in the context. If a bot subverts this code it only breaks its
@@ -244,7 +245,11 @@ const SOURCE = String.raw`(function hookbotPrelude(commonJs, sealed) {
 
   function hookbot(op, a, b, c, d, e, f, h, i, j, k) {
     if (op === 'reply') return reply(a, b);
-    if (op === 'reset') return sealed && reset();
+    if (op === 'reset') {
+      if (!sealed || !reset()) return false;
+      reseed(a);
+      return true;
+    }
     if (op === 'run') return run(a, b, c, d, e, f, h, i, j, k);
     return undefined;
   }
@@ -326,7 +331,11 @@ const SOURCE = String.raw`(function hookbotPrelude(commonJs, sealed) {
     if (typeof Iterator === 'function' && typeof Iterator.from === 'function') {
       hidden.push(Iterator.from({ next: () => ({ done: true, value: undefined }) }));
     }
-    // Math.random's state would carry from call to call: it is reseeded for each call instead (see reseed).
+    // Math.random's state would carry from call to call: it is reseeded for each call instead (see reseed), and
+    // first seeded from V8's own generator.
+    const nativeRandom = Math.random;
+    r0 = (nativeRandom() * 4294967296) >>> 0 | 1; r1 = (nativeRandom() * 4294967296) >>> 0;
+    r2 = (nativeRandom() * 4294967296) >>> 0; r3 = (nativeRandom() * 4294967296) >>> 0;
     defineProperty(Math, 'random', { value: random });
     const seen = new NativeWeakSet();
     seen.add(g);

@@ -6,6 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { BotRuntime, type RunResult } from './index.js';
 import { bot, memoryHost } from './testing/helpers.js';
+import { RANDOM_CHANNEL_BOT } from './testing/random-channel-bot.js';
 
 const rt = new BotRuntime({ defaultLimits: { timeoutMs: 2000 }, maxWarmContexts: 1, maxIsolatesPerBot: 1 });
 const { host } = memoryHost({ 'Patient/p1': { resourceType: 'Patient', id: 'p1', tenant: 'a' } });
@@ -222,6 +223,17 @@ describe('nothing of one call reaches the next', () => {
     expect(a?.mean).toBeGreaterThan(0.48);
     expect(a?.mean).toBeLessThan(0.52);
     expect(a?.first).not.toEqual(b?.first);
+  });
+
+  it("Math.random carries nothing to the next call's module top level (a state-recovery attack)", async () => {
+    for (const secret of ['s3cret', 'Zq']) {
+      const [a, b] = (await calls(RANDOM_CHANNEL_BOT, [{ secret }, {}], 'module')) as {
+        phase: string;
+        leaked?: string;
+      }[];
+      expect(a?.phase).toBe('A');
+      expect(b?.leaked).not.toBe(secret.slice(0, 2));
+    }
   });
 
   it('microtasks a call leaves behind cannot write into the next call', async () => {
