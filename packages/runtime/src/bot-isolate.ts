@@ -110,8 +110,6 @@ export class BotIsolate {
   private warmCount = 0;
   private spare?: Promise<Booted | undefined>;
   private noSpare = false;
-  /** Spares are only made for isolates that serve fresh-context calls. */
-  servesFresh = false;
 
   constructor(
     code: BotCode,
@@ -226,8 +224,9 @@ export class BotIsolate {
    * skips `boot`. Each context still serves exactly one call.
    */
   prepareSpare(): void {
+    // Spares are only made for isolates that serve fresh-context calls.
     if (
-      !this.servesFresh ||
+      this.policy !== 'fresh' ||
       this.spare ||
       this.noSpare ||
       this.dead ||
@@ -355,7 +354,6 @@ export class Session {
     const bot = this.bot;
     if (bot.policy === 'fresh') {
       bot.hooks.context(false);
-      bot.servesFresh = true;
       return this.inNewContext(false);
     }
     const warm = bot.takeWarm();

@@ -10,7 +10,7 @@
  * down before any bot text runs: the RegExp legacy statics (the last match) are deleted; the intrinsics, everything
  * reachable from the global object and the hidden intrinsics are frozen; the global object's own properties are made
  * read-only. The global object itself stays extensible: globals a call adds are deleted before the next call (see
- * `reset`). The bot's module is evaluated afresh for every call, so no module state survives either. Assigning to an
+ * `prepare`). The bot's module is evaluated afresh for every call, so no module state survives either. Assigning to an
  * inherited `toString`, `constructor`, `name` or `message` still works (the "override mistake" is tamed).
  *
  *   hookbot('run', send, log, ns, callId, eventJson, clientsJson, filename, maxOutput, maxLog, maxHostCalls)
@@ -190,10 +190,9 @@ const SOURCE = String.raw`(function hookbotPrelude(commonJs, sealed) {
 
   async function run(sendFn, logFn, ns, callId, eventJson, clientsJson, filename, maxOutput, maxLog, maxHostCalls) {
     if (send === null) { send = sendFn; log = logFn; }
-    // Before any bot code of this call: a context whose leftovers cannot be removed is not used (the host retries
-    // the call in a new context).
-    if (sealed && !reset()) return DIRTY;
-    if (sealed) reseed(callId);
+    // Before any bot code of this call (an ES module's top level has had its 'reset' op already): a context whose
+    // leftovers cannot be removed is not used (the host retries the call in a new context).
+    if (sealed && commonJs && !prepare(callId)) return DIRTY;
     const call = { __proto__: null, callId, hostCalls: 0, maxHostCalls, argsSent: 0, logSent: 0, logBudget: maxLog * 8,
       lineMax: maxLog, logCut: false };
     current = call;
@@ -245,11 +244,7 @@ const SOURCE = String.raw`(function hookbotPrelude(commonJs, sealed) {
 
   function hookbot(op, a, b, c, d, e, f, h, i, j, k) {
     if (op === 'reply') return reply(a, b);
-    if (op === 'reset') {
-      if (!sealed || !reset()) return false;
-      reseed(a);
-      return true;
-    }
+    if (op === 'reset') return sealed && prepare(a);
     if (op === 'run') return run(a, b, c, d, e, f, h, i, j, k);
     return undefined;
   }
@@ -342,18 +337,17 @@ const SOURCE = String.raw`(function hookbotPrelude(commonJs, sealed) {
     for (let i = 0; i < tamed.length; i++) harden(tamed[i], seen);
     for (let i = 0; i < hidden.length; i++) harden(hidden[i], seen);
     const keys = ownKeys(g);
+    globalKeys = { __proto__: null };
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i];
-      if (k === '__hookbotBind') continue;
       const d = getDesc(g, k);
-      if (d === undefined) continue;
+      if (k === '__hookbotBind' || d === undefined) continue;
+      globalKeys[k] = true;
       if ('value' in d) { defineProperty(g, k, { writable: false, configurable: false }); harden(d.value, seen); }
       else { defineProperty(g, k, { configurable: false }); harden(d.get, seen); harden(d.set, seen); }
     }
     globalProto = getProto(g);
     harden(globalProto, seen);
-    globalKeys = { __proto__: null };
-    for (let i = 0; i < keys.length; i++) if (keys[i] !== '__hookbotBind') globalKeys[keys[i]] = true;
   }
 
   // xorshift128 over four 32-bit words, seeded from the call's random id, which the bot never sees.
@@ -380,8 +374,14 @@ const SOURCE = String.raw`(function hookbotPrelude(commonJs, sealed) {
   }
   const random = function random() { return ((next32() >>> 5) * 67108864 + (next32() >>> 6)) / 9007199254740992; };
 
-  // Deletes the globals an earlier call added; false when one cannot be deleted or the global object was sealed or
-  // re-parented (the context is then discarded, not reused).
+  // Readies a sealed context for a call: deletes the globals an earlier call added and reseeds Math.random. False
+  // when a global cannot be deleted or the global object was sealed or re-parented (the context is then discarded).
+  function prepare(callId) {
+    if (!reset()) return false;
+    reseed(callId);
+    return true;
+  }
+
   function reset() {
     if (!isExtensible(g) || getProto(g) !== globalProto) return false;
     const keys = ownKeys(g);

@@ -4,7 +4,7 @@ import { evalFhirPath, getExpressionForResourceType } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { indexedSearchParameters } from '../definitions.js';
-import { extractIndexRows, memberValues } from './extract.js';
+import { extractIndexRows, memberPath, memberValues } from './extract.js';
 
 const codes = (resource: Resource) => [...new Set(extractIndexRows(resource).map((r) => r.code))].sort();
 const rowsOf = (resource: Resource, code: string) => extractIndexRows(resource).filter((r) => r.code === code);
@@ -84,8 +84,9 @@ describe('memberValues (the fast path for plain member paths)', () => {
     for (const resource of resources) {
       for (const param of indexedSearchParameters(resource.resourceType)) {
         const own = getExpressionForResourceType(resource.resourceType, param.expression ?? '') ?? '';
-        if (!/^[A-Z][A-Za-z]*(\.[a-z][A-Za-z0-9]*)+$/.test(own)) continue;
-        const fast = memberValues(resource, own.split('.').slice(1));
+        const path = memberPath(own);
+        if (!path) continue;
+        const fast = memberValues(resource, path);
         if (fast === undefined) {
           deferred++;
           continue;

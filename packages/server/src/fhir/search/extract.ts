@@ -26,10 +26,10 @@ type Json = Record<string, unknown>;
 export function extractIndexRows(resource: Resource): IndexRow[] {
   const rows: IndexRow[] = [];
   const seen = new Set<string>();
-  for (const { param, code, expression } of planFor(resource.resourceType)) {
+  for (const { param, code, atom, path } of planFor(resource.resourceType)) {
     let values: unknown[];
     try {
-      values = (expression.path && memberValues(resource, expression.path)) || evalFhirPath(expression.atom, resource);
+      values = (path && memberValues(resource, path)) || evalFhirPath(atom, resource);
     } catch {
       continue;
     }
@@ -47,42 +47,36 @@ export function extractIndexRows(resource: Resource): IndexRow[] {
   return rows;
 }
 
-interface Compiled {
+interface Planned {
+  param: SearchParameter;
+  code: string;
   atom: FhirPathAtom;
   /** For a plain member path (`AuditEvent.agent.name`): its elements after the type, walked without FHIRPath. */
   path?: string[];
 }
 
-const expressions = new Map<string, Compiled>();
-const plans = new Map<string, { param: SearchParameter; code: string; expression: Compiled }[]>();
+const plans = new Map<string, Planned[]>();
 
-function planFor(resourceType: string): { param: SearchParameter; code: string; expression: Compiled }[] {
+/**
+ * The indexed parameters of a resource type, each expression parsed once. Shared parameters (`patient`, `date`,
+ * `identifier`) union one branch per resource type; only the branch for this type is kept.
+ */
+function planFor(resourceType: string): Planned[] {
   let plan = plans.get(resourceType);
   if (!plan) {
-    plan = indexedSearchParameters(resourceType).map((param) => ({
-      param,
-      code: param.code ?? '',
-      expression: compiled(resourceType, param.expression ?? ''),
-    }));
+    plan = indexedSearchParameters(resourceType).map((param) => {
+      const own = getExpressionForResourceType(resourceType, param.expression ?? '') ?? param.expression ?? '';
+      const path = memberPath(own);
+      return { param, code: param.code ?? '', atom: parseFhirPath(own), ...(path ? { path } : {}) };
+    });
     plans.set(resourceType, plan);
   }
   return plan;
 }
-const MEMBER_PATH = /^[A-Z][A-Za-z]*(\.[a-z][A-Za-z0-9]*)+$/;
 
-/**
- * Shared parameters (`patient`, `date`, `identifier`) union one branch per resource type; only the branch for
- * this type is kept, and each expression is parsed once.
- */
-function compiled(resourceType: string, expression: string): Compiled {
-  const key = `${resourceType}\u0000${expression}`;
-  let entry = expressions.get(key);
-  if (!entry) {
-    const own = getExpressionForResourceType(resourceType, expression) ?? expression;
-    entry = { atom: parseFhirPath(own), ...(MEMBER_PATH.test(own) ? { path: own.split('.').slice(1) } : {}) };
-    expressions.set(key, entry);
-  }
-  return entry;
+/** `AuditEvent.agent.name` → `['agent', 'name']`; undefined for anything but plain member navigation. */
+export function memberPath(expression: string): string[] | undefined {
+  return /^[A-Z][A-Za-z]*(\.[a-z][A-Za-z0-9]*)+$/.test(expression) ? expression.split('.').slice(1) : undefined;
 }
 
 /**
