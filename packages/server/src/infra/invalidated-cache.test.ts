@@ -44,3 +44,15 @@ it('expires entries after ttlMs and keeps at most maxEntries, dropping the oldes
   await new Promise((resolve) => setTimeout(resolve, 30));
   expect(await cache.get('a', c.load)).toBe(5);
 });
+
+it('reloading an expired key does not evict another, live entry', async () => {
+  const cache = new InvalidatedCache<number>(new MemorySharedState(), 'changed', { ttlMs: 200, maxEntries: 3 });
+  const c = counter();
+  await cache.get('a', c.load);
+  await cache.get('b', c.load);
+  await new Promise((resolve) => setTimeout(resolve, 250));
+  expect(await cache.get('a', c.load)).toBe(3); // expired: reloaded, live again
+  await cache.get('c', c.load); // 4; the cache is full: a (live), b (expired), c
+  expect(await cache.get('b', c.load)).toBe(5); // expired: reloaded
+  expect(await cache.get('a', c.load)).toBe(3); // still cached
+});

@@ -29,6 +29,8 @@ export class InvalidatedCache<V> {
   get(key: string, load: () => Promise<V>): Promise<V> {
     const hit = this.entries.get(key);
     if (hit && hit.expires > Date.now()) return hit.value;
+    // An expired key is reloaded in place of itself, as the newest entry, not at another entry's expense.
+    if (hit) this.entries.delete(key);
     const { maxEntries, ttlMs } = this.options;
     if (maxEntries !== undefined && this.entries.size >= maxEntries) {
       this.entries.delete(this.entries.keys().next().value as string);
