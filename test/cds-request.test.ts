@@ -11,6 +11,7 @@ import {
   expressions,
   fhirAuthorization,
   patientView,
+  PREFETCHING_SERVICE,
   SCRIPT_BOT,
   seen,
   startCdsHarness,
@@ -37,15 +38,7 @@ beforeAll(async () => {
   h = await startCdsHarness();
   for (const hook of HOOKS)
     ids[hook] = await h.deployService({ hook, title: hook, description: `Echo for ${hook}` }, SCRIPT_BOT, hook);
-  ids.prefetching = await h.deployService(
-    {
-      hook: 'patient-view',
-      title: 'Prefetching',
-      description: 'Fetches the patient',
-      prefetch: [{ key: 'patient', query: 'Patient/{{context.patientId}}' }],
-    },
-    SCRIPT_BOT,
-  );
+  ids.prefetching = await h.deployService(PREFETCHING_SERVICE, SCRIPT_BOT);
 });
 afterAll(async () => h?.stop());
 

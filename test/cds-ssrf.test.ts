@@ -8,6 +8,7 @@ import {
   expressions,
   fhirAuthorization,
   patientView,
+  PREFETCHING_SERVICE,
   SCRIPT_BOT,
   seen,
   startCdsHarness,
@@ -20,15 +21,7 @@ let scripted: string;
 
 beforeAll(async () => {
   h = await startCdsHarness();
-  prefetching = await h.deployService(
-    {
-      hook: 'patient-view',
-      title: 'Prefetching',
-      description: 'Fetches the patient',
-      prefetch: [{ key: 'patient', query: 'Patient/{{context.patientId}}' }],
-    },
-    SCRIPT_BOT,
-  );
+  prefetching = await h.deployService(PREFETCHING_SERVICE, SCRIPT_BOT);
   scripted = await h.deployService({ hook: 'patient-view', title: 'Scripted', description: 'Runs ops' }, SCRIPT_BOT);
 });
 afterAll(async () => h?.stop());
@@ -103,15 +96,7 @@ describe('outside development mode', () => {
 
   beforeAll(async () => {
     prod = await startCdsHarness({ env: { NODE_ENV: 'production' } });
-    id = await prod.deployService(
-      {
-        hook: 'patient-view',
-        title: 'P',
-        description: 'P',
-        prefetch: [{ key: 'patient', query: 'Patient/{{context.patientId}}' }],
-      },
-      SCRIPT_BOT,
-    );
+    id = await prod.deployService(PREFETCHING_SERVICE, SCRIPT_BOT);
   });
   afterAll(async () => prod?.stop());
 

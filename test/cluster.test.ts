@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { patientView } from './support/cds.js';
 import { getToken, request, type JsonResponse } from './support/http.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
@@ -18,14 +19,8 @@ let adminA: string;
 const botCode = (label: string) =>
   `exports.handler = async () => ({ cards: [{ summary: '${label}', indicator: 'info', source: { label: 'cluster' } }] });`;
 
-const patientView = {
-  hook: 'patient-view',
-  hookInstance: randomUUID(),
-  context: { userId: 'Practitioner/p1', patientId: 'pat-1' },
-};
-
 const invoke = (server: TestServer, id: string, token: string): Promise<JsonResponse> =>
-  request(`${server.url}/cds-services/${id}`, { method: 'POST', token, json: patientView });
+  request(`${server.url}/cds-services/${id}`, { method: 'POST', token, json: patientView() });
 
 const summary = (res: JsonResponse) =>
   res.status === 200 ? (res.body.cards as { summary: string }[])[0]?.summary : `HTTP ${res.status}`;

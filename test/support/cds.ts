@@ -72,6 +72,14 @@ export async function startCdsHarness(options: TestServerOptions = {}): Promise<
  * and searches on `medplum` (the EHR client) or `payer`, each reported as ids or the error message. Otherwise one
  * card whose detail is JSON of what the bot saw.
  */
+/** A patient-view service whose prefetch reads the context patient (deploy it with SCRIPT_BOT). */
+export const PREFETCHING_SERVICE = {
+  hook: 'patient-view',
+  title: 'Prefetching',
+  description: 'Fetches the patient',
+  prefetch: [{ key: 'patient', query: 'Patient/{{context.patientId}}' }],
+};
+
 export const SCRIPT_BOT = `
 exports.handler = async (medplum, event, clients) => {
   const ext = event.input.extension || {};

@@ -1,5 +1,5 @@
 /** The limits of a bot call: built-in defaults, a runtime's defaults over them, a call's own over those. */
-import type { RunLimits } from './types.js';
+import type { RunLimits, RuntimeOptions } from './types.js';
 
 export type Limits = Required<RunLimits>;
 
@@ -11,6 +11,11 @@ const DEFAULT_LIMITS: Limits = {
   maxHostCalls: 1000,
 };
 const MAX_TIMEOUT_MS = 10 * 60 * 1000;
+
+/** The server maximum for a bot's memory: `RuntimeOptions.maxMemoryMb`, 512 MB by default, at least 8. */
+export function maxMemoryMbOf(options: Pick<RuntimeOptions, 'maxMemoryMb'>): number {
+  return Math.max(8, options.maxMemoryMb ?? 512);
+}
 
 /** A call's limits: its own over the runtime's defaults over the built-in ones, each clamped to what is allowed. */
 export function effectiveLimits(defaults: RunLimits | undefined, maxMemoryMb: number, limits?: RunLimits): Limits {

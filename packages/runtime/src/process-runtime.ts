@@ -4,7 +4,7 @@
  * restart of the child, not the server: calls in flight in a dead child answer `crashed`.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { effectiveLimits } from './limits.js';
+import { effectiveLimits, maxMemoryMbOf } from './limits.js';
 import { hostErrorInfo } from './output.js';
 import type { ChildOptions, FromChild, HostErrorInfo, ToChild } from './process-protocol.js';
 import type { BotCode, CompileCheck, HostCall, RunOptions, RunResult, RuntimeOptions } from './types.js';
@@ -135,7 +135,7 @@ export class ProcessBotRuntime {
       }
       w.codes.set(code.botId, key);
     }
-    const { timeoutMs } = effectiveLimits(this.options.defaultLimits, this.options.maxMemoryMb ?? 512, options.limits);
+    const { timeoutMs } = effectiveLimits(this.options.defaultLimits, maxMemoryMbOf(this.options), options.limits);
     return new Promise<RunResult>((resolve) => {
       // The child enforces the call's limits; this only catches a worker that stopped answering altogether.
       const timer = setTimeout(

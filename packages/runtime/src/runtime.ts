@@ -18,7 +18,7 @@ import type {
   RuntimeOptions,
   RuntimeStats,
 } from './types.js';
-import { effectiveLimits, type Limits } from './limits.js';
+import { effectiveLimits, maxMemoryMbOf, type Limits } from './limits.js';
 
 const CLIENT_NAME = /^[A-Za-z_$][\w$]{0,63}$/;
 
@@ -47,7 +47,7 @@ export class BotRuntime {
   };
 
   constructor(private readonly options: RuntimeOptions = {}) {
-    this.maxMemoryMb = Math.max(8, options.maxMemoryMb ?? 512);
+    this.maxMemoryMb = maxMemoryMbOf(options);
     this.defaults = effectiveLimits(options.defaultLimits, this.maxMemoryMb);
     this.contexts = options.contexts === 'fresh' ? 'fresh' : 'sealed';
     this.hooks = {

@@ -5,10 +5,9 @@
  * could fire: a rule enters it only through a condition in its top-level `all`, and the condition's own test runs
  * again in the engine.
  */
-import { CodeMatcher, codesOf, CODE_SYSTEMS, normalizeCode } from './codes.js';
+import { codesOf, CODE_SYSTEMS, normalizeCode } from './codes.js';
 import { compileFhirPath, type FhirPathAtom } from './fhirpath.js';
 import { RULE_SET_LIMITS } from './limits.js';
-import { toCodeList } from './operators.js';
 import type { CodeList, NestedCondition, RuleDefinition, RuleSetDocument, TopLevelCondition } from './types.js';
 import { CodeMatchers } from './operators.js';
 
@@ -75,7 +74,8 @@ export function compileRuleSet(doc: RuleSetDocument): CompiledRuleSet {
     priority: definition.priority ?? 1,
     sharedConditions: [...reachableConditions(definition.conditions, shared, new Set())],
   }));
-  const { groups, unindexed } = buildIndex(rules, shared, valueSets);
+  const matchers = new CodeMatchers(valueSets);
+  const { groups, unindexed } = buildIndex(rules, shared, matchers);
   return {
     kind: 'hookbot-compiled-rule-set',
     doc,
@@ -84,7 +84,7 @@ export function compileRuleSet(doc: RuleSetDocument): CompiledRuleSet {
     groups,
     unindexed,
     valueSets,
-    matchers: new CodeMatchers(valueSets),
+    matchers,
   };
 }
 
@@ -138,7 +138,7 @@ function requiredConditions(
 const isPrimitive = (v: unknown): v is string | number | boolean =>
   typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 
-function indexCandidate(condition: NestedCondition, valueSets: Record<string, CodeList>): IndexCandidate | undefined {
+function indexCandidate(condition: NestedCondition, matchers: CodeMatchers): IndexCandidate | undefined {
   if (!('fact' in condition) || condition.path !== undefined) return undefined;
   const { fact, operator, value } = condition;
   if ((operator === 'equal' || operator === 'contains') && isPrimitive(value)) {
@@ -147,13 +147,13 @@ function indexCandidate(condition: NestedCondition, valueSets: Record<string, Co
   if (operator === 'in' && Array.isArray(value) && value.every(isPrimitive)) {
     return { fact, kind: 'plain', keys: value.map(String) };
   }
-  const list =
+  const matcher =
     operator === 'codeIn'
-      ? toCodeList(value, valueSets)
+      ? matchers.forCondition(value)
       : operator === 'inValueSet' && typeof value === 'string'
-        ? valueSets[value]
+        ? matchers.forValueSet(value)
         : undefined;
-  const keys = list ? new CodeMatcher(list.codes, list.system).indexKeys() : undefined;
+  const keys = matcher?.indexKeys();
   return keys ? { fact, kind: 'code', keys } : undefined;
 }
 
@@ -162,11 +162,11 @@ const groupId = (fact: string, kind: string): string => `${kind}\u0000${fact}`;
 function buildIndex(
   rules: CompiledRule[],
   shared: Record<string, TopLevelCondition>,
-  valueSets: Record<string, CodeList>,
+  matchers: CodeMatchers,
 ): { groups: IndexGroup[]; unindexed: number[] } {
   const perRule = rules.map((rule) =>
     requiredConditions(rule.definition.conditions, shared, 0, [])
-      .map((c) => indexCandidate(c, valueSets))
+      .map((c) => indexCandidate(c, matchers))
       .filter((c): c is IndexCandidate => c !== undefined),
   );
   const frequency = new Map<string, number>();

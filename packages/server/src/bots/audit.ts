@@ -97,11 +97,10 @@ export class AuditWriter {
     if (batch.length === 0) return;
     const flushing = (async () => {
       // Building the events and their index rows runs on the event loop; the database works on them elsewhere
-      // (PGlite's thread, PostgreSQL's server). So each chunk is built in its own macrotask, keeping a flush from
-      // stalling requests in flight (the p99 of a CDS call), and the next chunk is built while the previous one is
-      // written; never more than one waits, so a backlog cannot crowd out the requests' own queries. A growing
-      // backlog gets larger chunks, which cost the database less per event.
-      let writing: Promise<void> = Promise.resolve();
+      // (PGlite's thread, PostgreSQL's server). So each chunk is built and written in its own macrotask, keeping a
+      // flush from stalling requests in flight (the p99 of a CDS call); one chunk at a time, so a backlog cannot
+      // crowd out the requests' own queries. A growing backlog gets larger chunks, which cost the database less per
+      // event.
       let start = 0;
       while (start < batch.length) {
         if (start > 0) await new Promise((resolve) => setImmediate(resolve));
@@ -109,10 +108,8 @@ export class AuditWriter {
         const size = Math.min(MAX_CHUNK, Math.max(this.options.minChunk ?? MIN_CHUNK, Math.ceil(backlog / 4)));
         const chunk = batch.slice(start, start + size);
         start += size;
-        await writing;
-        writing = this.write(chunk);
+        await this.write(chunk);
       }
-      await writing;
     })();
     this.flushing = flushing;
     await flushing;
