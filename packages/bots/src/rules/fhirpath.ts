@@ -98,7 +98,7 @@ const isAtom = (value: unknown): value is AnyAtom =>
  * `resolve\t()`, which the parser reads as calls). Children are whatever atoms an atom holds, so no atom type is
  * skipped.
  */
-export function calledFunctions(root: Atom): string[] {
+function calledFunctions(root: Atom): string[] {
   const names: string[] = [];
   const stack: AnyAtom[] = isAtom(root) ? [root] : [];
   while (stack.length) {

@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import { openPglite } from './pglite-thread.js';
+import { joinedTransaction } from './joined-transaction.js';
 
 export { openPglite };
 
@@ -59,11 +60,7 @@ export function openPostgres(connectionString: string): Promise<Database> {
 }
 
 function clientTx(client: pg.PoolClient): Database {
-  const self: Database = {
-    kind: 'postgres',
-    query: async <R>(sql: string, params?: unknown[]) => ({ rows: (await client.query(sql, params)).rows as R[] }),
-    transaction: (fn) => fn(self),
-    close: () => Promise.resolve(),
-  };
-  return self;
+  return joinedTransaction('postgres', async <R>(sql: string, params?: unknown[]) => ({
+    rows: (await client.query(sql, params)).rows as R[],
+  }));
 }

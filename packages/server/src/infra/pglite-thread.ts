@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { Database } from './database.js';
+import { joinedTransaction } from './joined-transaction.js';
 
 type Request =
   | { op: 'query'; sql: string; params: unknown[]; tx?: number }
@@ -163,18 +164,10 @@ export async function openPglite(dir?: string): Promise<Database> {
     });
   };
   const query = async <R>(sql: string, params: unknown[] = [], tx?: number) => ({
-    rows: ((await call({ op: 'query', sql, params, ...(tx === undefined ? {} : { tx }) })).rows ?? []) as R[],
+    rows: ((await call({ op: 'query', sql, params, tx })).rows ?? []) as R[],
   });
 
-  const inTransaction = (tx: number): Database => {
-    const self: Database = {
-      kind: 'pglite',
-      query: (sql, params) => query(sql, params, tx),
-      transaction: (fn) => fn(self),
-      close: () => Promise.resolve(),
-    };
-    return self;
-  };
+  const inTransaction = (tx: number): Database => joinedTransaction('pglite', (sql, params) => query(sql, params, tx));
 
   return {
     kind: 'pglite',
