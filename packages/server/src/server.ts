@@ -69,7 +69,6 @@ export async function createServices(config: Config, log: Logger = createLogger(
       audit,
       settings,
       issuers,
-      secretsKey,
     };
   } catch (err) {
     await db.close();

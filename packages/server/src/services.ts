@@ -1,7 +1,6 @@
 /** The long-lived parts of a running server, created once in `main.ts` (or by tests) and handed to the app. */
 import type { BotRuntime, ProcessBotRuntime } from '@hookbot/runtime';
 import type { IssuerCache } from './admin/issuer-cache.js';
-import type { SecretsKey } from './admin/secrets-key.js';
 import type { ProjectSettingsCache } from './admin/settings-cache.js';
 import type { AuditWriter } from './bots/audit.js';
 import type { BotCache } from './bots/bot-cache.js';
@@ -26,8 +25,6 @@ export interface Services {
   bots: BotCache;
   audit: AuditWriter;
   settings: ProjectSettingsCache;
-  /** Encrypts project secrets at rest. */
-  secretsKey: SecretsKey;
   /** Clients by JWT issuer, for CDS Hooks client JWTs. */
   issuers: IssuerCache;
 }

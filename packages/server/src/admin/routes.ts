@@ -4,7 +4,7 @@ import { requireAdmin, requireCaller } from '../auth/middleware.js';
 import { badRequest, conflict } from '../infra/errors.js';
 import type { Services } from '../services.js';
 import { checkNewClient, createClient, createProject, listProjects, requireProject } from './projects.js';
-import { checkProjectSettings, describeSettings, setProjectSettings, type ProjectSettings } from './settings.js';
+import { checkProjectSettings, describeSettings, type ProjectSettings } from './settings.js';
 
 export function adminRouter(services: Services): Router {
   const { db } = services;
@@ -42,8 +42,7 @@ export function adminRouter(services: Services): Router {
   router.put('/projects/:id/settings', async (ctx) => {
     await requireProject(db, ctx.params.id as string);
     const settings: ProjectSettings = checkProjectSettings(ctx.request.body);
-    await setProjectSettings(db, services.secretsKey, ctx.params.id as string, settings);
-    await services.settings.changed(ctx.params.id as string);
+    await services.settings.set(ctx.params.id as string, settings);
     ctx.body = describeSettings(settings);
   });
 

@@ -3,7 +3,7 @@ import type { Database } from '../infra/database.js';
 import { InvalidatedCache } from '../infra/invalidated-cache.js';
 import type { SharedState } from '../infra/shared-state.js';
 import type { SecretsKey } from './secrets-key.js';
-import { getProjectSettings, type ProjectSettings } from './settings.js';
+import { getProjectSettings, setProjectSettings, type ProjectSettings } from './settings.js';
 
 export const SETTINGS_CHANGED = 'project-settings-changed';
 
@@ -26,7 +26,14 @@ export class ProjectSettingsCache {
     return this.cache.get(projectId, () => getProjectSettings(this.db, this.key, projectId));
   }
 
+  /** Drops the cached settings on every instance (after a change made straight in the database). */
   changed(projectId: string): Promise<void> {
     return this.cache.changed(projectId);
+  }
+
+  /** Stores the settings (secrets sealed with the key) and drops the cached ones on every instance. */
+  async set(projectId: string, settings: ProjectSettings): Promise<void> {
+    await setProjectSettings(this.db, this.key, projectId, settings);
+    await this.changed(projectId);
   }
 }
