@@ -9,8 +9,8 @@
  *
  * Run: `npm run bench -- cds`. Needs `wrk` on the PATH. The server runs in this process on PGlite, port 0.
  * Options (environment): HOOKBOT_BENCH_STORE=postgres (PostgreSQL and Redis), BENCH_ISOLATION=process,in-process
- * (empty: the floor only), BENCH_CDS_TARGETS=floor,access,jwt, BENCH_CDS_SECONDS (6), BENCH_WRK_THREADS (2),
- * HOOKBOT_BOT_CONTEXTS=fresh (a new context per call instead of sealed reused ones).
+ * (empty: the floor only), BENCH_CDS_TARGETS=floor,access,jwt, BENCH_CDS_CONNECTIONS (4,32), BENCH_CDS_SECONDS (6),
+ * BENCH_WRK_THREADS (2), HOOKBOT_BOT_CONTEXTS=fresh (a new context per call instead of sealed reused ones).
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -33,7 +33,7 @@ import { parseWrk } from './wrk.js';
 
 const run = promisify(execFile);
 const DURATION_S = Number(process.env.BENCH_CDS_SECONDS ?? 6);
-const CONNECTIONS = [4, 32];
+const CONNECTIONS = (process.env.BENCH_CDS_CONNECTIONS ?? '4,32').split(',').map(Number);
 const THREADS = Number(process.env.BENCH_WRK_THREADS ?? 2);
 /** Enough unique JWTs for the longest JWT run at a generous rate. */
 const JWT_COUNT = Number(process.env.BENCH_CDS_JWTS ?? 24_000);

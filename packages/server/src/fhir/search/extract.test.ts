@@ -4,7 +4,7 @@ import { evalFhirPath, getExpressionForResourceType } from '@medplum/core';
 import type { Resource } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import { indexedSearchParameters } from '../definitions.js';
-import { extractIndexRows, memberPath, memberValues } from './extract.js';
+import { extractIndexRows, fastPath, fastValues } from './extract.js';
 
 const codes = (resource: Resource) => [...new Set(extractIndexRows(resource).map((r) => r.code))].sort();
 const rowsOf = (resource: Resource, code: string) => extractIndexRows(resource).filter((r) => r.code === code);
@@ -58,7 +58,7 @@ it('indexes a resource with a very long array', () => {
   expect(rows.filter((r) => r.code === 'given')).toHaveLength(200_000);
 });
 
-describe('memberValues (the fast path for plain member paths)', () => {
+describe('fastValues (member paths, reference types and unions walked without FHIRPath)', () => {
   const root = path.resolve(import.meta.dirname, '../../../../..');
   const resources: Resource[] = [];
   const collect = (node: unknown): void => {
@@ -76,27 +76,56 @@ describe('memberValues (the fast path for plain member paths)', () => {
   resources.push(
     { resourceType: 'Patient', _birthDate: { extension: [{ url: 'x', valueString: 'y' }] } } as Resource,
     { resourceType: 'Observation', valueQuantity: { value: 1 }, effectivePeriod: { start: '2026-01-01' } } as Resource,
+    // Every shape of reference that `where(resolve() is Patient)` must sort: relative, absolute, search, contained,
+    // logical, urn, empty, inline and malformed.
+    {
+      resourceType: 'AuditEvent',
+      agent: [
+        { who: { reference: 'Patient/p1' } },
+        { who: { reference: 'Practitioner/d1' } },
+        { who: { reference: 'https://ehr.example.org/fhir/Patient/p2' } },
+        { who: { reference: 'Patient?identifier=http://mrn|7' } },
+        { who: { type: 'Patient', identifier: { system: 'http://mrn', value: '8' } } },
+        { who: { reference: '#contained' } },
+        { who: { reference: 'urn:uuid:0b9f1f2e-0c4b-4d43-9a48-2a7e1f0c9d11' } },
+        { who: { reference: '' } },
+        { who: { display: 'nobody' } },
+      ],
+      entity: [{ what: { reference: 'Patient/p1' } }, { what: { reference: 'Patient/p3' } }],
+    } as Resource,
+    { resourceType: 'AuditEvent', agent: [{ who: { resource: { resourceType: 'Patient' } } }] } as unknown as Resource,
+    { resourceType: 'AuditEvent', agent: [{ who: { reference: 7 } }] } as unknown as Resource,
   );
 
   it('finds what FHIRPath finds, or defers to it, for every parameter of every test resource', () => {
     let compared = 0;
     let deferred = 0;
+    let narrowed = 0;
     for (const resource of resources) {
       for (const param of indexedSearchParameters(resource.resourceType)) {
         const own = getExpressionForResourceType(resource.resourceType, param.expression ?? '') ?? '';
-        const path = memberPath(own);
-        if (!path) continue;
-        const fast = memberValues(resource, path);
+        const plan = fastPath(own);
+        if (!plan) continue;
+        const fast = fastValues(resource, plan);
         if (fast === undefined) {
           deferred++;
           continue;
         }
-        expect(fast, `${resource.resourceType} ${param.code}`).toEqual(evalFhirPath(own, resource));
+        const slow = evalFhirPath(own, resource);
+        const label = `${resource.resourceType} ${param.code}`;
+        // A union lists a value FHIRPath lists once as often as its branches find it; rows are deduplicated.
+        if (plan.length > 1)
+          expect(new Set(fast.map((v) => JSON.stringify(v))), label).toEqual(
+            new Set(slow.map((v) => JSON.stringify(v))),
+          );
+        else expect(fast, label).toEqual(slow);
         compared++;
+        if (plan.some((b) => b.resolvesTo) && slow.length > 0) narrowed++;
       }
     }
     expect(resources.length).toBeGreaterThan(20);
     expect(compared).toBeGreaterThan(500);
     expect(deferred).toBeGreaterThan(0);
+    expect(narrowed).toBeGreaterThan(10);
   });
 });

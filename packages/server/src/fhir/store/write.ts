@@ -51,15 +51,13 @@ export async function createResources<T extends Resource>(
     id: r.id,
     last_updated: r.meta?.lastUpdated,
     content: r,
+    index: extractIndexRows(r),
   }));
-  const index = resources.flatMap((r) =>
-    extractIndexRows(r).map((row) => ({ ...row, resource_type: r.resourceType, resource_id: r.id })),
-  );
-  // One statement is atomic on its own; the versions' JSON is parsed once and feeds both tables.
+  // One statement is atomic on its own; the versions' JSON is parsed once and feeds all three tables.
   await ctx.db.query(
     `WITH v AS (
-       SELECT x.resource_type, x.id, x.last_updated::timestamptz AS last_updated, x.content
-       FROM jsonb_to_recordset($2::jsonb) AS x(resource_type text, id text, last_updated text, content jsonb)
+       SELECT x.resource_type, x.id, x.last_updated::timestamptz AS last_updated, x.content, x.index
+       FROM jsonb_to_recordset($2::jsonb) AS x(resource_type text, id text, last_updated text, content jsonb, index jsonb)
      ), current_rows AS (
        INSERT INTO fhir_resources (project_id, resource_type, id, version_id, last_updated, deleted, content)
        SELECT $1, resource_type, id, 1, last_updated, false, content FROM v
@@ -67,8 +65,8 @@ export async function createResources<T extends Resource>(
        INSERT INTO fhir_history (project_id, resource_type, id, version_id, last_updated, deleted, content)
        SELECT $1, resource_type, id, 1, last_updated, false, content FROM v
      )
-     ${insertIndexSql('$3')}`,
-    [ctx.access.projectId, JSON.stringify(versions), JSON.stringify(index)],
+     ${insertIndexSql('v.resource_type', 'v.id', 'v, jsonb_to_recordset(v.index)')}`,
+    [ctx.access.projectId, JSON.stringify(versions)],
   );
   noteWrite(ctx.db);
   return resources as T[];
@@ -211,20 +209,20 @@ async function writeVersion(tx: Database, projectId: string, resource: Resource,
       id,
     ]);
   }
-  const rows = extractIndexRows(resource).map((row) => ({ ...row, resource_type: resourceType, resource_id: id }));
+  const rows = extractIndexRows(resource);
   if (rows.length > 0) {
-    await insertIndexRows(tx, projectId, rows);
+    await tx.query(insertIndexSql('$2', '$3', 'jsonb_to_recordset($4::jsonb)'), [
+      projectId,
+      resourceType,
+      id,
+      JSON.stringify(rows),
+    ]);
   }
 }
 
-/** Inserts the index rows passed as a JSON array in parameter `rowsParam`; `$1` is the project. */
-const insertIndexSql = (rowsParam: string) => `INSERT INTO fhir_index
+/** Inserts index rows (objects of IndexRow's columns) of the resource `type`/`id` from `rows`; `$1` is the project. */
+const insertIndexSql = (type: string, id: string, rows: string) => `INSERT INTO fhir_index
   (project_id, resource_type, resource_id, code, system, value, norm, low, high, num, ref_type, ref_id)
-  SELECT $1, x.resource_type, x.resource_id, x.code, x.system, x.value, x.norm, x.low::timestamptz,
-         x.high::timestamptz, x.num::numeric, x.ref_type, x.ref_id
-  FROM jsonb_to_recordset(${rowsParam}::jsonb) AS x(resource_type text, resource_id text, code text, system text, value text,
-                                          norm text, low text, high text, num text, ref_type text, ref_id text)`;
-
-async function insertIndexRows(tx: Database, projectId: string, rows: object[]): Promise<void> {
-  await tx.query(insertIndexSql('$2'), [projectId, JSON.stringify(rows)]);
-}
+  SELECT $1, ${type}, ${id}, x.code, x.system, x.value, x.norm, x.low::timestamptz, x.high::timestamptz, x.num::numeric,
+         x.ref_type, x.ref_id
+  FROM ${rows} AS x(code text, system text, value text, norm text, low text, high text, num text, ref_type text, ref_id text)`;
