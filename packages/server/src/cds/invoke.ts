@@ -145,10 +145,14 @@ export async function invokeService(input: InvokeInput): Promise<CdsResponse> {
           ...(patientId ? { patientId } : {}),
         })
       : noEhrAccess;
-  const payer = readOnlyClient(services.bots.systemRepo(caller.projectId));
+  let payer: BotFhirClient | undefined;
   const budget: RunBudget = { remaining: 0, open: true };
   const host: HostCall = whileOpen(budget, (client, method, args) =>
-    dispatchClientCall(client === 'payer' ? payer : ehr, method, args),
+    dispatchClientCall(
+      client === 'payer' ? (payer ??= readOnlyClient(services.bots.systemRepo(caller.projectId))) : ehr,
+      method,
+      args,
+    ),
   );
 
   const { fhirAuthorization: _token, auditHookInstance: _audit, ...visible } = request;
