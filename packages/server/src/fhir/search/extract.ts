@@ -152,24 +152,27 @@ function referencedType(value: unknown): string | null | undefined {
  * `valueQuantity`) or a primitive's extension (`_birthDate`) along the path.
  */
 export function memberValues(resource: Resource, path: string[]): unknown[] | undefined {
-  let nodes: unknown[] = [resource];
-  for (const name of path) {
-    const next: unknown[] = [];
-    for (const node of nodes) {
-      if (!isObject(node)) continue;
-      const value = node[name];
-      if (Array.isArray(value)) {
-        for (const item of value) next.push(item);
-      } else if (value !== undefined && value !== null) {
-        next.push(value);
-      } else if (`_${name}` in node || hasChoiceOf(node, name)) {
-        return undefined;
-      }
-    }
-    if (next.length === 0) return next;
-    nodes = next;
+  const found: unknown[] = [];
+  return collectMembers(resource, path, 0, found) ? found : undefined;
+}
+
+/** Depth first, which lists the values in the order FHIRPath's level-by-level navigation does; false to defer. */
+function collectMembers(node: unknown, path: string[], step: number, found: unknown[]): boolean {
+  if (!isObject(node)) return true;
+  const name = path[step] as string;
+  const value = node[name];
+  if (value === undefined || value === null) return !(`_${name}` in node || hasChoiceOf(node, name));
+  const last = step === path.length - 1;
+  if (!Array.isArray(value)) {
+    if (!last) return collectMembers(value, path, step + 1, found);
+    found.push(value);
+    return true;
   }
-  return nodes;
+  for (const item of value) {
+    if (last) found.push(item);
+    else if (!collectMembers(item, path, step + 1, found)) return false;
+  }
+  return true;
 }
 
 function hasChoiceOf(node: Json, name: string): boolean {
