@@ -31,7 +31,11 @@ export interface RunningServer {
 }
 
 export async function createServices(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Services> {
-  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const db = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    background: config.pglitePriority === 'background',
+  });
   try {
     await runMigrations(db);
     const shared = createSharedState(config.redisUrl, config.redisPrefix);

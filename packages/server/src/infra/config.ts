@@ -9,6 +9,8 @@ export interface Config {
   /** Key prefix for everything Hookbot writes to Redis (tests use one per run). */
   redisPrefix: string;
   dataDir: string;
+  /** `background`: the embedded database's thread yields the CPU to request handling (Linux; see infra/README). */
+  pglitePriority: 'background' | 'normal';
   maxBodyBytes: number;
   logLevel: string;
   development: boolean;
@@ -66,6 +68,12 @@ function isolationFrom(raw: string | undefined): Config['bot']['isolation'] {
   throw new ConfigError(`HOOKBOT_BOT_ISOLATION must be "process" or "in-process", got "${raw}"`);
 }
 
+function pglitePriorityFrom(raw: string | undefined): Config['pglitePriority'] {
+  if (raw === undefined || raw === '' || raw === 'background') return 'background';
+  if (raw === 'normal') return 'normal';
+  throw new ConfigError(`HOOKBOT_PGLITE_PRIORITY must be "background" or "normal", got "${raw}"`);
+}
+
 function contextsFrom(raw: string | undefined): Config['bot']['contexts'] {
   if (raw === undefined || raw === '' || raw === 'sealed') return 'sealed';
   if (raw === 'fresh') return 'fresh';
@@ -90,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: env.REDIS_URL || undefined,
     redisPrefix: env.HOOKBOT_REDIS_PREFIX || 'hookbot:',
     dataDir: path.resolve(env.HOOKBOT_DATA_DIR || './data'),
+    pglitePriority: pglitePriorityFrom(env.HOOKBOT_PGLITE_PRIORITY),
     maxBodyBytes: bytesFrom(env, 'HOOKBOT_MAX_BODY', 8 * 1024 ** 2),
     logLevel: env.LOG_LEVEL || 'info',
     development: env.NODE_ENV === 'development',

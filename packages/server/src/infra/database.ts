@@ -22,6 +22,8 @@ export interface Database {
 export interface OpenDatabaseOptions {
   databaseUrl?: string;
   dataDir: string;
+  /** PGlite only: run its thread at background priority where possible. */
+  background?: boolean;
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
@@ -30,7 +32,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
   }
   const dir = join(options.dataDir, 'pglite');
   await mkdir(dir, { recursive: true });
-  return openPglite(dir);
+  return openPglite({ dir, background: options.background === true });
 }
 
 export function openPostgres(connectionString: string): Promise<Database> {

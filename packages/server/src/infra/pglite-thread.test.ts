@@ -1,4 +1,6 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { canLeaveIdle } from './background-priority.js';
 import type { Database } from './database.js';
 import { DatabaseError, openPglite } from './pglite-thread.js';
 
@@ -101,6 +103,29 @@ it('leaves the event loop free while a statement runs', async () => {
   }
   expect(ticks).toBeGreaterThan(5);
 });
+
+/** Threads of this process under SCHED_IDLE (policy 5, field 41 of /proc/<pid>/task/<tid>/stat). */
+function idleThreads(): string[] {
+  return readdirSync('/proc/self/task').filter((tid) => {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38] === '5';
+  });
+}
+
+it.runIf(process.platform === 'linux')(
+  'runs its thread at idle priority when asked and allowed, and answers as before',
+  async () => {
+    expect(idleThreads()).toEqual([]);
+    const background = await openPglite({ background: true });
+    try {
+      expect(idleThreads()).toHaveLength(canLeaveIdle() ? 1 : 0);
+      expect((await background.query<{ n: number }>('SELECT 1 AS n')).rows).toEqual([{ n: 1 }]);
+    } finally {
+      await background.close();
+    }
+    expect(idleThreads()).toEqual([]);
+  },
+);
 
 it('refuses statements once closed (last: closes the shared instance)', async () => {
   await db.close();

@@ -7,6 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { backgroundPriority, type BackgroundPriority } from './background-priority.js';
 import type { Database } from './database.js';
 import { joinedTransaction } from './joined-transaction.js';
 
@@ -31,6 +32,10 @@ interface WireError {
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { PGlite } = require(workerData.pglite);
+let tid;
+try {
+  tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
+} catch {}
 const open = new Map();
 let nextTx = 1;
 const wire = (err) => ({
@@ -85,7 +90,7 @@ PGlite.create(workerData.dir).then(
           return;
       }
     });
-    parentPort.postMessage({ ready: true });
+    parentPort.postMessage({ ready: true, tid });
   },
   (err) => parentPort.postMessage({ ready: false, error: wire(err) }),
 );
@@ -111,11 +116,18 @@ function withStack(err: DatabaseError, site: Error): DatabaseError {
   return err;
 }
 
-/** PGlite on its own thread; in memory when `dir` is omitted. */
-export async function openPglite(dir?: string): Promise<Database> {
+export interface PgliteOptions {
+  /** In memory when omitted. */
+  dir?: string;
+  /** Run the database thread at idle priority where possible (see background-priority.ts). */
+  background?: boolean;
+}
+
+/** PGlite on its own thread. */
+export async function openPglite(options: PgliteOptions = {}): Promise<Database> {
   const pglite = createRequire(import.meta.url).resolve('@electric-sql/pglite');
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { pglite, dir } });
-  const pending = new Map<number, { resolve(reply: Reply): void; reject(err: Error): void }>();
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { pglite, dir: options.dir } });
+  const pending = new Map<number, { at: number; resolve(reply: Reply): void; reject(err: Error): void }>();
   let nextId = 1;
   let gone: Error | undefined;
 
@@ -124,11 +136,14 @@ export async function openPglite(dir?: string): Promise<Database> {
     for (const p of pending.values()) p.reject(err);
     pending.clear();
   };
+  let tid: number | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
-      worker.once('message', (m: { ready: boolean; error?: WireError }) =>
-        m.ready ? resolve() : reject(new DatabaseError(m.error ?? { message: 'PGlite failed to start' })),
-      );
+      worker.once('message', (m: { ready: boolean; tid?: number; error?: WireError }) => {
+        tid = m.tid;
+        if (m.ready) resolve();
+        else reject(new DatabaseError(m.error ?? { message: 'PGlite failed to start' }));
+      });
       worker.once('error', reject);
       worker.once('exit', () => reject(new DatabaseError({ message: 'The database thread exited while starting' })));
     });
@@ -151,6 +166,7 @@ export async function openPglite(dir?: string): Promise<Database> {
     const site = new Error();
     return new Promise((resolve, reject) => {
       pending.set(id, {
+        at: performance.now(),
         resolve: (reply) => (reply.ok ? resolve(reply) : reject(withStack(new DatabaseError(reply.error), site))),
         reject,
       });
@@ -166,6 +182,16 @@ export async function openPglite(dir?: string): Promise<Database> {
   const query = async <R>(sql: string, params: unknown[] = [], tx?: number) => ({
     rows: ((await call({ op: 'query', sql, params, tx })).rows ?? []) as R[],
   });
+
+  // Map order is insertion order, and ids only grow: the first entry is the oldest.
+  const oldestWaitMs = () => {
+    const oldest = pending.values().next().value;
+    return oldest ? performance.now() - oldest.at : 0;
+  };
+  let priority: BackgroundPriority | undefined;
+  if (options.background && tid !== undefined && Number.isInteger(tid)) {
+    priority = await backgroundPriority(tid, oldestWaitMs);
+  }
 
   const inTransaction = (tx: number): Database => joinedTransaction('pglite', (sql, params) => query(sql, params, tx));
 
@@ -186,6 +212,7 @@ export async function openPglite(dir?: string): Promise<Database> {
       return result;
     },
     close: async () => {
+      priority?.stop();
       if (gone) return;
       // PGlite's close waits for an open transaction; shutdown does not wait for ever.
       let timer: NodeJS.Timeout | undefined;

@@ -1,0 +1,79 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  backgroundPriority,
+  canLeaveIdle,
+  KEEP_RAISED_MS,
+  nextPolicy,
+  RAISE_AFTER_MS,
+  type Policy,
+} from './background-priority.js';
+
+describe('nextPolicy', () => {
+  it('stays idle while statements are served promptly, and is raised once one has waited too long', () => {
+    expect(nextPolicy('idle', 0, 60_000)).toBe('idle');
+    expect(nextPolicy('idle', RAISE_AFTER_MS - 1, 0)).toBe('idle');
+    expect(nextPolicy('idle', RAISE_AFTER_MS, 0)).toBe('other');
+  });
+
+  it('stays raised for a while, and until the statements in flight are fresh again', () => {
+    expect(nextPolicy('other', 0, KEEP_RAISED_MS - 1)).toBe('other');
+    expect(nextPolicy('other', 30, KEEP_RAISED_MS * 5)).toBe('other');
+    expect(nextPolicy('other', 0, KEEP_RAISED_MS)).toBe('idle');
+  });
+});
+
+describe('canLeaveIdle', () => {
+  const limits = (nice: string) => `Limit  Soft Limit  Hard Limit  Units\nMax nice priority         ${nice}  ${nice}\n`;
+
+  it('needs CAP_SYS_NICE or an RLIMIT_NICE of 20 or more', () => {
+    expect(canLeaveIdle('CapEff:\t0000000000800000\n', limits('0'))).toBe(true);
+    expect(canLeaveIdle('CapEff:\t0000000000000000\n', limits('0'))).toBe(false);
+    expect(canLeaveIdle('CapEff:\t0000000000000000\n', limits('20'))).toBe(true);
+    expect(canLeaveIdle('CapEff:\t0000000000000000\n', limits('unlimited'))).toBe(true);
+    expect(canLeaveIdle('', '')).toBe(false);
+  });
+});
+
+describe.runIf(process.platform === 'linux' && canLeaveIdle())('backgroundPriority', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('raises a starved thread and lowers it again once it has caught up', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'performance'] });
+    const calls: Policy[] = [];
+    let wait = 0;
+    const priority = await backgroundPriority(
+      4242,
+      () => wait,
+      async (tid, policy) => {
+        expect(tid).toBe(4242);
+        calls.push(policy);
+      },
+    );
+    expect(calls).toEqual(['idle']);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(priority?.policy).toBe('idle');
+
+    wait = RAISE_AFTER_MS + 5;
+    await vi.advanceTimersByTimeAsync(100);
+    expect(calls).toEqual(['idle', 'other']);
+    expect(priority?.policy).toBe('other');
+
+    wait = 0;
+    await vi.advanceTimersByTimeAsync(KEEP_RAISED_MS / 2);
+    expect(priority?.policy).toBe('other');
+    await vi.advanceTimersByTimeAsync(KEEP_RAISED_MS);
+    expect(calls).toEqual(['idle', 'other', 'idle']);
+    priority?.stop();
+  });
+
+  it('leaves the thread alone when its policy cannot be set', async () => {
+    const priority = await backgroundPriority(
+      4242,
+      () => 0,
+      () => Promise.reject(new Error('chrt: not found')),
+    );
+    expect(priority).toBeUndefined();
+  });
+});

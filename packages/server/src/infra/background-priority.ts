@@ -1,0 +1,99 @@
+/**
+ * Runs a thread that does background work (PGlite's, whose statements are mostly batched audit writes) under
+ * Linux's SCHED_IDLE policy, so that waking up never takes a core from request handling. Measured on 2 cores: the
+ * database thread waking to write a batch took the core from the bot process or the event loop for its whole
+ * batch; at 4 connections that was 2–3 ms of a CDS call's p99, and neither `nice 19` nor SCHED_BATCH helped.
+ *
+ * An idle thread gets no CPU while the server is saturated, so when a statement has waited `RAISE_AFTER_MS` the
+ * thread returns to SCHED_OTHER, for at least `KEEP_RAISED_MS` and until the statements in flight are fresh again.
+ * Returning needs CAP_SYS_NICE or an RLIMIT_NICE of 20 (man 7 sched): without either, and off Linux, nothing is
+ * changed. The policy is set with `chrt` (util-linux); Node has no call for it.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+export type Policy = 'idle' | 'other';
+
+export const RAISE_AFTER_MS = 50;
+export const KEEP_RAISED_MS = 1000;
+/** Below this, the oldest statement in flight is a fresh one, not one that waited for the CPU. */
+const FRESH_MS = 10;
+const CHECK_EVERY_MS = 25;
+const CAP_SYS_NICE = 23n;
+
+/** The policy for the next interval, given how long the oldest statement in flight has waited. */
+export function nextPolicy(current: Policy, oldestWaitMs: number, msInPolicy: number): Policy {
+  if (current === 'idle') return oldestWaitMs >= RAISE_AFTER_MS ? 'other' : 'idle';
+  return msInPolicy >= KEEP_RAISED_MS && oldestWaitMs < FRESH_MS ? 'idle' : 'other';
+}
+
+/** Whether this process may take a thread back from SCHED_IDLE to SCHED_OTHER (see sched(7)). */
+export function canLeaveIdle(status = readProc('/proc/self/status'), limits = readProc('/proc/self/limits')): boolean {
+  const caps = /^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+  if (caps && (BigInt(`0x${caps}`) >> CAP_SYS_NICE) & 1n) return true;
+  const nice = /^Max nice priority\s+(\S+)/m.exec(limits)?.[1];
+  return nice === 'unlimited' || Number(nice) >= 20;
+}
+
+function readProc(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+export interface BackgroundPriority {
+  readonly policy: Policy;
+  stop(): void;
+}
+
+/**
+ * Puts thread `tid` of this process at idle priority and watches `oldestWaitMs` (how long the oldest statement
+ * sent to it has been waiting, 0 when none). Undefined where it cannot be done safely.
+ */
+export async function backgroundPriority(
+  tid: number,
+  oldestWaitMs: () => number,
+  setPolicy: (tid: number, policy: Policy) => Promise<void> = chrt,
+): Promise<BackgroundPriority | undefined> {
+  if (process.platform !== 'linux' || !canLeaveIdle()) return undefined;
+  try {
+    await setPolicy(tid, 'idle');
+  } catch {
+    return undefined;
+  }
+  let policy: Policy = 'idle';
+  let since = performance.now();
+  let switching = false;
+  const timer = setInterval(() => {
+    if (switching) return;
+    const next = nextPolicy(policy, oldestWaitMs(), performance.now() - since);
+    if (next === policy) return;
+    switching = true;
+    setPolicy(tid, next).then(
+      () => {
+        policy = next;
+        since = performance.now();
+        switching = false;
+      },
+      // A thread that cannot be moved any more (it has exited) is left as it is.
+      () => clearInterval(timer),
+    );
+  }, CHECK_EVERY_MS);
+  timer.unref();
+  return {
+    get policy() {
+      return policy;
+    },
+    stop: () => clearInterval(timer),
+  };
+}
+
+function chrt(tid: number, policy: Policy): Promise<void> {
+  return new Promise((resolve, reject) =>
+    execFile('chrt', [policy === 'idle' ? '--idle' : '--other', '--pid', '0', String(tid)], (err) =>
+      err ? reject(err) : resolve(),
+    ),
+  );
+}
