@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   backgroundPriority,
@@ -43,13 +45,17 @@ describe.runIf(process.platform === 'linux' && canLeaveIdle())('backgroundPriori
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'performance'] });
     const calls: Policy[] = [];
     let wait = 0;
+    let closed = false;
     const priority = await backgroundPriority(
       4242,
       () => wait,
-      async (tid, policy) => {
-        expect(tid).toBe(4242);
-        calls.push(policy);
-      },
+      () => ({
+        set: async (tid, policy) => {
+          expect(tid).toBe(4242);
+          calls.push(policy);
+        },
+        close: () => (closed = true),
+      }),
     );
     expect(calls).toEqual(['idle']);
     await vi.advanceTimersByTimeAsync(500);
@@ -66,14 +72,43 @@ describe.runIf(process.platform === 'linux' && canLeaveIdle())('backgroundPriori
     await vi.advanceTimersByTimeAsync(KEEP_RAISED_MS);
     expect(calls).toEqual(['idle', 'other', 'idle']);
     priority?.stop();
+    expect(closed).toBe(true);
   });
 
   it('leaves the thread alone when its policy cannot be set', async () => {
+    let closed = false;
     const priority = await backgroundPriority(
       4242,
       () => 0,
-      () => Promise.reject(new Error('chrt: not found')),
+      () => ({ set: () => Promise.reject(new Error('chrt: not found')), close: () => (closed = true) }),
     );
     expect(priority).toBeUndefined();
+    expect(closed).toBe(true);
+  });
+
+  it('moves a real thread with chrt, there and back', async () => {
+    const worker = new Worker(
+      `const { parentPort } = require('node:worker_threads');
+       parentPort.postMessage(Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop()));
+       setInterval(() => {}, 1000);`,
+      { eval: true },
+    );
+    const policyOf = (tid: number) => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38];
+    };
+    try {
+      const tid = await new Promise<number>((resolve) => worker.once('message', resolve));
+      let wait = 0;
+      const priority = await backgroundPriority(tid, () => wait);
+      expect(priority?.policy).toBe('idle');
+      expect(policyOf(tid)).toBe('5');
+      wait = RAISE_AFTER_MS;
+      await vi.waitFor(() => expect(priority?.policy).toBe('other'), { timeout: 2000 });
+      expect(policyOf(tid)).toBe('0');
+      priority?.stop();
+    } finally {
+      await worker.terminate();
+    }
   });
 });

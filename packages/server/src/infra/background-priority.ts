@@ -7,10 +7,13 @@
  * An idle thread gets no CPU while the server is saturated, so when a statement has waited `RAISE_AFTER_MS` the
  * thread returns to SCHED_OTHER, for at least `KEEP_RAISED_MS` and until the statements in flight are fresh again.
  * Returning needs CAP_SYS_NICE or an RLIMIT_NICE of 20 (man 7 sched): without either, and off Linux, nothing is
- * changed. The policy is set with `chrt` (util-linux); Node has no call for it.
+ * changed. The policy is set with `chrt` (util-linux), as Node has no call for it, run by one `sh` started with the
+ * thread: forking the server itself once it is large stalls its event loop for tens of milliseconds.
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import { createInterface } from 'node:readline';
 
 export type Policy = 'idle' | 'other';
 
@@ -48,6 +51,12 @@ export interface BackgroundPriority {
   stop(): void;
 }
 
+/** Sets a thread's policy; `close` releases what it holds. */
+export interface PolicySetter {
+  set(tid: number, policy: Policy): Promise<void>;
+  close(): void;
+}
+
 /**
  * Puts thread `tid` of this process at idle priority and watches `oldestWaitMs` (how long the oldest statement
  * sent to it has been waiting, 0 when none). Undefined where it cannot be done safely.
@@ -55,30 +64,36 @@ export interface BackgroundPriority {
 export async function backgroundPriority(
   tid: number,
   oldestWaitMs: () => number,
-  setPolicy: (tid: number, policy: Policy) => Promise<void> = chrt,
+  setter: () => PolicySetter = chrtShell,
 ): Promise<BackgroundPriority | undefined> {
   if (process.platform !== 'linux' || !canLeaveIdle()) return undefined;
+  const policies = setter();
   try {
-    await setPolicy(tid, 'idle');
+    await policies.set(tid, 'idle');
   } catch {
+    policies.close();
     return undefined;
   }
   let policy: Policy = 'idle';
   let since = performance.now();
   let switching = false;
+  const stop = () => {
+    clearInterval(timer);
+    policies.close();
+  };
   const timer = setInterval(() => {
     if (switching) return;
     const next = nextPolicy(policy, oldestWaitMs(), performance.now() - since);
     if (next === policy) return;
     switching = true;
-    setPolicy(tid, next).then(
+    policies.set(tid, next).then(
       () => {
         policy = next;
         since = performance.now();
         switching = false;
       },
-      // A thread that cannot be moved any more (it has exited) is left as it is.
-      () => clearInterval(timer),
+      // A thread that cannot be moved any more (it has exited, or the shell has) is left as it is.
+      stop,
     );
   }, CHECK_EVERY_MS);
   timer.unref();
@@ -86,14 +101,39 @@ export async function backgroundPriority(
     get policy() {
       return policy;
     },
-    stop: () => clearInterval(timer),
+    stop,
   };
 }
 
-function chrt(tid: number, policy: Policy): Promise<void> {
-  return new Promise((resolve, reject) =>
-    execFile('chrt', [policy === 'idle' ? '--idle' : '--other', '--pid', '0', String(tid)], (err) =>
-      err ? reject(err) : resolve(),
-    ),
-  );
+/** `chrt` run by a shell that reads one command per line and answers each with its exit status. */
+function chrtShell(): PolicySetter {
+  const shell = spawn('sh', [], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const waiting: { resolve(): void; reject(err: Error): void }[] = [];
+  let gone: Error | undefined;
+  const fail = (err: Error) => {
+    gone ??= err;
+    for (const w of waiting.splice(0)) w.reject(gone);
+  };
+  shell.on('error', fail);
+  shell.on('exit', () => fail(new Error('sh exited')));
+  createInterface({ input: shell.stdout }).on('line', (status) => {
+    const w = waiting.shift();
+    if (status === '0') w?.resolve();
+    else w?.reject(new Error(`chrt exited with status ${status}`));
+  });
+  // The shell lives as long as the database; it must not keep the process alive after it.
+  shell.unref();
+  for (const pipe of [shell.stdin, shell.stdout]) (pipe as unknown as Socket).unref();
+  return {
+    set: (tid, policy) =>
+      new Promise((resolve, reject) => {
+        if (gone) return reject(gone);
+        waiting.push({ resolve, reject });
+        shell.stdin.write(`chrt ${policy === 'idle' ? '--idle' : '--other'} --pid 0 ${tid} >/dev/null 2>&1; echo $?\n`);
+      }),
+    close: () => {
+      fail(new Error('closed'));
+      shell.kill();
+    },
+  };
 }
