@@ -107,7 +107,11 @@ export async function backgroundPriority(
 
 /** `chrt` run by a shell that reads one command per line and answers each with its exit status. */
 function chrtShell(): PolicySetter {
-  const shell = spawn('sh', [], { stdio: ['pipe', 'pipe', 'ignore'] });
+  // Nothing of the server's environment (secrets, database URLs) but the PATH that finds chrt.
+  const shell = spawn('sh', [], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+  });
   const waiting: { resolve(): void; reject(err: Error): void }[] = [];
   let gone: Error | undefined;
   const fail = (err: Error) => {
