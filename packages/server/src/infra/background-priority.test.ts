@@ -27,16 +27,29 @@ describe('nextPolicy', () => {
 describe('canLeaveIdle', () => {
   const limits = (nice: string) => `Limit  Soft Limit  Hard Limit  Units\nMax nice priority         ${nice}  ${nice}\n`;
 
-  it('needs CAP_SYS_NICE or an RLIMIT_NICE of 20 or more', () => {
-    expect(canLeaveIdle('CapEff:\t0000000000800000\n', limits('0'))).toBe(true);
-    expect(canLeaveIdle('CapEff:\t0000000000000000\n', limits('0'))).toBe(false);
-    expect(canLeaveIdle('CapEff:\t0000000000000000\n', limits('20'))).toBe(true);
-    expect(canLeaveIdle('CapEff:\t0000000000000000\n', limits('unlimited'))).toBe(true);
-    expect(canLeaveIdle('', '')).toBe(false);
+  it("needs CAP_SYS_NICE or an RLIMIT_NICE of 20 minus the thread's nice value", () => {
+    expect(canLeaveIdle(0, 'CapEff:\t0000000000800000\n', limits('0'))).toBe(true);
+    expect(canLeaveIdle(0, 'CapEff:\t0000000000000000\n', limits('0'))).toBe(false);
+    expect(canLeaveIdle(0, 'CapEff:\t0000000000000000\n', limits('20'))).toBe(true);
+    expect(canLeaveIdle(-5, 'CapEff:\t0000000000000000\n', limits('20'))).toBe(false);
+    expect(canLeaveIdle(-5, 'CapEff:\t0000000000000000\n', limits('25'))).toBe(true);
+    expect(canLeaveIdle(0, 'CapEff:\t0000000000000000\n', limits('unlimited'))).toBe(true);
+    expect(canLeaveIdle(0, '', '')).toBe(false);
   });
 });
 
-describe.runIf(process.platform === 'linux' && canLeaveIdle())('backgroundPriority', () => {
+describe('backgroundPriority', () => {
+  const recording = (calls: Policy[], closed: { value: boolean }) => ({
+    allowed: () => true,
+    setter: () => ({
+      set: async (tid: number, policy: Policy) => {
+        expect(tid).toBe(4242);
+        calls.push(policy);
+      },
+      close: () => (closed.value = true),
+    }),
+  });
+
   afterEach(() => {
     vi.useRealTimers();
   });
@@ -44,19 +57,9 @@ describe.runIf(process.platform === 'linux' && canLeaveIdle())('backgroundPriori
   it('raises a starved thread and lowers it again once it has caught up', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'performance'] });
     const calls: Policy[] = [];
+    const closed = { value: false };
     let wait = 0;
-    let closed = false;
-    const priority = await backgroundPriority(
-      4242,
-      () => wait,
-      () => ({
-        set: async (tid, policy) => {
-          expect(tid).toBe(4242);
-          calls.push(policy);
-        },
-        close: () => (closed = true),
-      }),
-    );
+    const priority = await backgroundPriority(4242, () => wait, recording(calls, closed));
     expect(calls).toEqual(['idle']);
     await vi.advanceTimersByTimeAsync(500);
     expect(priority?.policy).toBe('idle');
@@ -71,44 +74,70 @@ describe.runIf(process.platform === 'linux' && canLeaveIdle())('backgroundPriori
     expect(priority?.policy).toBe('other');
     await vi.advanceTimersByTimeAsync(KEEP_RAISED_MS);
     expect(calls).toEqual(['idle', 'other', 'idle']);
-    priority?.stop();
-    expect(closed).toBe(true);
+    await priority?.stop();
+    expect(calls).toEqual(['idle', 'other', 'idle', 'other']);
+    expect(closed.value).toBe(true);
+  });
+
+  it('does not touch a thread that is gone when stopped for that reason, and stops once', async () => {
+    const calls: Policy[] = [];
+    const closed = { value: false };
+    const priority = await backgroundPriority(4242, () => 0, recording(calls, closed));
+    await Promise.all([priority?.stop(false), priority?.stop()]);
+    expect(calls).toEqual(['idle']);
+    expect(closed.value).toBe(true);
+  });
+
+  it('does nothing where the thread could not be returned to normal priority', async () => {
+    const calls: Policy[] = [];
+    const priority = await backgroundPriority(4242, () => 0, {
+      ...recording(calls, { value: false }),
+      allowed: () => false,
+    });
+    expect(priority).toBeUndefined();
+    expect(calls).toEqual([]);
   });
 
   it('leaves the thread alone when its policy cannot be set', async () => {
     let closed = false;
-    const priority = await backgroundPriority(
-      4242,
-      () => 0,
-      () => ({ set: () => Promise.reject(new Error('chrt: not found')), close: () => (closed = true) }),
-    );
+    const priority = await backgroundPriority(4242, () => 0, {
+      allowed: () => true,
+      setter: () => ({ set: () => Promise.reject(new Error('chrt: not found')), close: () => (closed = true) }),
+    });
     expect(priority).toBeUndefined();
     expect(closed).toBe(true);
   });
 
-  it('moves a real thread with chrt, there and back', async () => {
-    const worker = new Worker(
-      `const { parentPort } = require('node:worker_threads');
+  it.runIf(process.platform === 'linux' && canLeaveIdle())(
+    'moves a real thread with chrt, there and back',
+    async () => {
+      const worker = new Worker(
+        `const { parentPort } = require('node:worker_threads');
        parentPort.postMessage(Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop()));
        setInterval(() => {}, 1000);`,
-      { eval: true },
-    );
-    const policyOf = (tid: number) => {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38];
-    };
-    try {
-      const tid = await new Promise<number>((resolve) => worker.once('message', resolve));
-      let wait = 0;
-      const priority = await backgroundPriority(tid, () => wait);
-      expect(priority?.policy).toBe('idle');
-      expect(policyOf(tid)).toBe('5');
-      wait = RAISE_AFTER_MS;
-      await vi.waitFor(() => expect(priority?.policy).toBe('other'), { timeout: 2000 });
-      expect(policyOf(tid)).toBe('0');
-      priority?.stop();
-    } finally {
-      await worker.terminate();
-    }
-  });
+        { eval: true },
+      );
+      const policyOf = (tid: number) => {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38];
+      };
+      try {
+        const tid = await new Promise<number>((resolve) => worker.once('message', resolve));
+        let wait = 0;
+        const priority = await backgroundPriority(tid, () => wait);
+        expect(priority?.policy).toBe('idle');
+        expect(policyOf(tid)).toBe('5');
+        wait = RAISE_AFTER_MS;
+        await vi.waitFor(() => expect(priority?.policy).toBe('other'), { timeout: 2000 });
+        expect(policyOf(tid)).toBe('0');
+          wait = 0;
+        await vi.waitFor(() => expect(priority?.policy).toBe('idle'), { timeout: 3000 });
+        expect(policyOf(tid)).toBe('5');
+        await priority?.stop();
+        expect(policyOf(tid)).toBe('0');
+      } finally {
+        await worker.terminate();
+      }
+    },
+  );
 });

@@ -12,6 +12,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 
@@ -30,12 +31,19 @@ export function nextPolicy(current: Policy, oldestWaitMs: number, msInPolicy: nu
   return msInPolicy >= KEEP_RAISED_MS && oldestWaitMs < FRESH_MS ? 'idle' : 'other';
 }
 
-/** Whether this process may take a thread back from SCHED_IDLE to SCHED_OTHER (see sched(7)). */
-export function canLeaveIdle(status = readProc('/proc/self/status'), limits = readProc('/proc/self/limits')): boolean {
+/**
+ * Whether this process may take a thread of nice value `nice` back from SCHED_IDLE to SCHED_OTHER: with
+ * CAP_SYS_NICE, or an RLIMIT_NICE of at least 20 - nice (sched(7), setrlimit(2)).
+ */
+export function canLeaveIdle(
+  nice = 0,
+  status = readProc('/proc/self/status'),
+  limits = readProc('/proc/self/limits'),
+): boolean {
   const caps = /^CapEff:\s*([0-9a-f]+)$/m.exec(status)?.[1];
   if (caps && (BigInt(`0x${caps}`) >> CAP_SYS_NICE) & 1n) return true;
-  const nice = /^Max nice priority\s+(\S+)/m.exec(limits)?.[1];
-  return nice === 'unlimited' || Number(nice) >= 20;
+  const limit = /^Max nice priority\s+(\S+)/m.exec(limits)?.[1];
+  return limit === 'unlimited' || Number(limit) >= 20 - nice;
 }
 
 function readProc(file: string): string {
@@ -48,13 +56,20 @@ function readProc(file: string): string {
 
 export interface BackgroundPriority {
   readonly policy: Policy;
-  stop(): void;
+  /** Stops watching; unless `restore` is false (the thread is gone), first returns the thread to SCHED_OTHER. */
+  stop(restore?: boolean): Promise<void>;
 }
 
 /** Sets a thread's policy; `close` releases what it holds. */
 export interface PolicySetter {
   set(tid: number, policy: Policy): Promise<void>;
   close(): void;
+}
+
+export interface BackgroundPriorityOptions {
+  setter?: () => PolicySetter;
+  /** Whether the thread could be returned to SCHED_OTHER (default: Linux, and canLeaveIdle for its nice value). */
+  allowed?: () => boolean;
 }
 
 /**
@@ -64,9 +79,12 @@ export interface PolicySetter {
 export async function backgroundPriority(
   tid: number,
   oldestWaitMs: () => number,
-  setter: () => PolicySetter = chrtShell,
+  {
+    setter = chrtShell,
+    allowed = () => process.platform === 'linux' && canLeaveIdle(niceOf(tid)),
+  }: BackgroundPriorityOptions = {},
 ): Promise<BackgroundPriority | undefined> {
-  if (process.platform !== 'linux' || !canLeaveIdle()) return undefined;
+  if (!allowed()) return undefined;
   const policies = setter();
   try {
     await policies.set(tid, 'idle');
@@ -77,10 +95,14 @@ export async function backgroundPriority(
   let policy: Policy = 'idle';
   let since = performance.now();
   let switching = false;
-  const stop = () => {
-    clearInterval(timer);
-    policies.close();
-  };
+  let stopped: Promise<void> | undefined;
+  const stop = (restore = true): Promise<void> =>
+    (stopped ??= (async () => {
+      clearInterval(timer);
+      // The shell runs commands in order, so this lands after a switch still in flight.
+      if (restore) await policies.set(tid, 'other').catch(() => undefined);
+      policies.close();
+    })());
   const timer = setInterval(() => {
     if (switching) return;
     const next = nextPolicy(policy, oldestWaitMs(), performance.now() - since);
@@ -93,7 +115,7 @@ export async function backgroundPriority(
         switching = false;
       },
       // A thread that cannot be moved any more (it has exited, or the shell has) is left as it is.
-      stop,
+      () => void stop(false),
     );
   }, CHECK_EVERY_MS);
   timer.unref();
@@ -105,10 +127,20 @@ export async function backgroundPriority(
   };
 }
 
+function niceOf(tid: number): number {
+  try {
+    return getPriority(tid);
+  } catch {
+    return 0;
+  }
+}
+
 /** `chrt` run by a shell that reads one command per line and answers each with its exit status. */
 function chrtShell(): PolicySetter {
-  // Nothing of the server's environment (secrets, database URLs) but the PATH that finds chrt.
-  const shell = spawn('sh', [], {
+  // Nothing of the server's environment (secrets, database URLs) but the PATH that finds chrt. It ignores the
+  // signals a terminal or service manager sends the whole group: it must outlive the server's graceful shutdown,
+  // and ends when its input does.
+  const shell = spawn('sh', ['-c', "trap '' INT TERM HUP; exec sh"], {
     stdio: ['pipe', 'pipe', 'ignore'],
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
   });
@@ -120,6 +152,8 @@ function chrtShell(): PolicySetter {
   };
   shell.on('error', fail);
   shell.on('exit', () => fail(new Error('sh exited')));
+  // A shell that died before its exit was seen makes the next write fail with EPIPE.
+  shell.stdin.on('error', fail);
   createInterface({ input: shell.stdout }).on('line', (status) => {
     const w = waiting.shift();
     if (status === '0') w?.resolve();
@@ -137,7 +171,8 @@ function chrtShell(): PolicySetter {
       }),
     close: () => {
       fail(new Error('closed'));
-      shell.kill();
+      shell.stdin.end();
+      shell.kill('SIGKILL');
     },
   };
 }

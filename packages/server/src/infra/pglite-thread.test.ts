@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect, it, vi } from 'vitest';
 import { canLeaveIdle } from './background-priority.js';
 import type { Database } from './database.js';
 import { DatabaseError, openPglite } from './pglite-thread.js';
@@ -104,22 +104,33 @@ it('leaves the event loop free while a statement runs', async () => {
   expect(ticks).toBeGreaterThan(5);
 });
 
-/** Threads of this process under SCHED_IDLE (policy 5, field 41 of /proc/<pid>/task/<tid>/stat). */
-function idleThreads(): string[] {
-  return readdirSync('/proc/self/task').filter((tid) => {
-    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38] === '5';
-  });
+/** The scheduling policy of each thread of this process (field 41 of /proc/<pid>/task/<tid>/stat; 5 is SCHED_IDLE). */
+function threadPolicies(): Map<string, string> {
+  return new Map(
+    readdirSync('/proc/self/task').map((tid) => {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return [tid, stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38] ?? ''];
+    }),
+  );
 }
+const idleThreads = () => [...threadPolicies()].filter(([, policy]) => policy === '5').map(([tid]) => tid);
 
 it.runIf(process.platform === 'linux')(
-  'runs its thread at idle priority when asked and allowed, and answers as before',
+  'runs its thread at idle priority when asked and allowed, at normal priority for a statement that waits',
   async () => {
     expect(idleThreads()).toEqual([]);
     const background = await openPglite({ background: true });
     try {
-      expect(idleThreads()).toHaveLength(canLeaveIdle() ? 1 : 0);
+      const idle = idleThreads();
+      expect(idle).toHaveLength(canLeaveIdle() ? 1 : 0);
+      expect(idle).not.toContain(String(process.pid));
       expect((await background.query<{ n: number }>('SELECT 1 AS n')).rows).toEqual([{ n: 1 }]);
+      if (idle[0]) {
+        // ~1 s of work: well past the 50 ms after which a waiting statement raises the thread.
+        const slow = background.query('SELECT count(*) FROM generate_series(1, 4000000)');
+        await vi.waitFor(() => expect(threadPolicies().get(idle[0] as string)).toBe('0'), { timeout: 900 });
+        await slow;
+      }
     } finally {
       await background.close();
     }

@@ -156,8 +156,15 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database>
     pending.delete(reply.id);
     p?.resolve(reply);
   });
-  worker.on('error', (err) => stop(new DatabaseError({ message: `The database thread failed: ${err.message}` })));
-  worker.on('exit', () => stop(new DatabaseError({ message: 'The database is closed' })));
+  let priority: BackgroundPriority | undefined;
+  worker.on('error', (err) => {
+    void priority?.stop(false);
+    stop(new DatabaseError({ message: `The database thread failed: ${err.message}` }));
+  });
+  worker.on('exit', () => {
+    void priority?.stop(false);
+    stop(new DatabaseError({ message: 'The database is closed' }));
+  });
 
   const call = (request: Request): Promise<{ rows?: unknown[]; tx?: number }> => {
     if (gone) return Promise.reject(gone);
@@ -188,7 +195,6 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database>
     const oldest = pending.values().next().value;
     return oldest ? performance.now() - oldest.at : 0;
   };
-  let priority: BackgroundPriority | undefined;
   if (options.background && tid !== undefined && Number.isInteger(tid)) {
     priority = await backgroundPriority(tid, oldestWaitMs);
   }
@@ -212,7 +218,8 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database>
       return result;
     },
     close: async () => {
-      priority?.stop();
+      // PGlite's last statements and its own close run at normal priority: shutdown must not wait for idle CPU.
+      await priority?.stop();
       if (gone) return;
       // PGlite's close waits for an open transaction; shutdown does not wait for ever.
       let timer: NodeJS.Timeout | undefined;

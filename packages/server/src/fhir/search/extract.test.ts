@@ -26,6 +26,20 @@ describe('extractIndexRows', () => {
     expect(rowsOf(event, 'entity')).toEqual([{ code: 'entity', value: 'Bot/b1', ref_type: 'Bot', ref_id: 'b1' }]);
   });
 
+  it('keeps apart values that differ only in where a separator falls', () => {
+    const patient = {
+      resourceType: 'Patient',
+      identifier: [
+        { system: 'a|b', value: 'c' },
+        { system: 'a', value: 'b|c' },
+      ],
+    } as Resource;
+    expect(rowsOf(patient, 'identifier').map((r) => [r.system, r.value])).toEqual([
+      ['a|b', 'c'],
+      ['a', 'b|c'],
+    ]);
+  });
+
   it('follows choice types that a plain member path names (Observation.effective → effectiveDateTime)', () => {
     const observation = {
       resourceType: 'Observation',

@@ -35,7 +35,7 @@ export function extractIndexRows(resource: Resource): IndexRow[] {
     }
     for (const value of values) {
       for (const row of rowsFor(param, value)) {
-        const key = `${code}|${row.system}|${row.value}|${row.norm}|${row.low}|${row.high}|${row.num}|${row.ref_id}`;
+        const key = JSON.stringify([code, row.system, row.value, row.norm, row.low, row.high, row.num, row.ref_id]);
         if (!seen.has(key)) {
           seen.add(key);
           rows.push({ code, ...row });
