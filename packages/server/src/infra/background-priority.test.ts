@@ -130,7 +130,7 @@ describe('backgroundPriority', () => {
         wait = RAISE_AFTER_MS;
         await vi.waitFor(() => expect(priority?.policy).toBe('other'), { timeout: 2000 });
         expect(policyOf(tid)).toBe('0');
-          wait = 0;
+        wait = 0;
         await vi.waitFor(() => expect(priority?.policy).toBe('idle'), { timeout: 3000 });
         expect(policyOf(tid)).toBe('5');
         await priority?.stop();
