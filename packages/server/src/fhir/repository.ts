@@ -10,7 +10,14 @@ import { searchResources } from './search/execute.js';
 import type { SearchQuery } from './search/parse.js';
 import { fhirBaseUrl, type StoreContext } from './store/context.js';
 import { readResource, resourceHistory, vreadResource } from './store/read.js';
-import { createResource, createResources, deleteResource, updateResource, type UpdateOptions } from './store/write.js';
+import {
+  createResource,
+  createResources,
+  deleteResource,
+  updateResource,
+  type CreateManyOptions,
+  type UpdateOptions,
+} from './store/write.js';
 
 export interface Repository {
   readonly access: AccessPolicy;
@@ -19,7 +26,7 @@ export interface Repository {
   /** Assigns a new id, `meta.versionId` "1" and `meta.lastUpdated`. */
   create<T extends Resource>(resource: T): Promise<T>;
   /** Creates several new resources in one transaction (all or nothing). */
-  createMany<T extends Resource>(resources: T[], options?: { serverBuilt?: boolean }): Promise<T[]>;
+  createMany<T extends Resource>(resources: T[], options?: CreateManyOptions): Promise<T[]>;
   /** 404 when missing or in another project, 410 when deleted. */
   read<T extends Resource>(resourceType: string, id: string): Promise<T>;
   vread<T extends Resource>(resourceType: string, id: string, versionId: string): Promise<T>;
@@ -56,5 +63,5 @@ export function createRepository(db: Database, access: AccessPolicy, options: Re
   };
 }
 
-export type { UpdateOptions } from './store/write.js';
+export type { CreateManyOptions, UpdateOptions } from './store/write.js';
 export type { SearchQuery } from './search/parse.js';

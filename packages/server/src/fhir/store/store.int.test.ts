@@ -55,6 +55,45 @@ withStores('FHIR store', (getDb) => {
       );
       expect(await r.searchResources('Patient', { family: 'Never-' })).toHaveLength(0);
     });
+
+    it('prepares a batch in slices, letting the event loop run between them, and writes it as one', async () => {
+      const access = testAccess();
+      const r = repo(access);
+      const families = ['Slice-1', 'Slice-2', 'Slice-3', 'Slice-4', 'Slice-5'];
+      // Event-loop turns taken before the statement was sent: none unless preparing yields between slices.
+      let turns = 0;
+      let spinning = true;
+      const spin = () => {
+        turns++;
+        if (spinning) setImmediate(spin);
+      };
+      setImmediate(spin);
+      const statements: { sql: string; turns: number }[] = [];
+      const counting = createRepository(
+        { ...getDb(), query: (sql, params) => (statements.push({ sql, turns }), getDb().query(sql, params)) },
+        access,
+      );
+      try {
+        await counting.createMany(
+          families.map((family) => patient({ name: [{ family }] })),
+          { slice: 2 },
+        );
+      } finally {
+        spinning = false;
+      }
+      const inserts = statements.filter((s) => s.sql.includes('INSERT INTO fhir_resources'));
+      expect(inserts).toHaveLength(1);
+      expect(inserts[0]?.turns).toBeGreaterThanOrEqual(2);
+      const found = await r.searchResources<Patient>('Patient', { family: 'Slice-' });
+      expect(found.map((p) => p.name?.[0]?.family).sort()).toEqual(families);
+
+      await rejection(
+        r.createMany([patient({ name: [{ family: 'Sliced-never' }] }), { resourceType: 'NotAType' } as never], {
+          slice: 1,
+        }),
+      );
+      expect(await r.searchResources('Patient', { family: 'Sliced-never' })).toHaveLength(0);
+    });
   });
 
   describe('create and read', () => {

@@ -31,6 +31,13 @@ export async function createResource<T extends Resource>(ctx: StoreContext, inpu
   return resource as T;
 }
 
+export interface CreateManyOptions {
+  /** Skips the structure check of resources the server built from typed code (audit). */
+  serverBuilt?: boolean;
+  /** Prepares this many resources per macrotask, so that a batch does not hold the event loop for its whole length. */
+  slice?: number;
+}
+
 /**
  * Creates many new resources with one statement (current versions, history rows and search index together): for
  * server-written records (audit) where per-resource round trips would dominate. All or nothing.
@@ -38,21 +45,30 @@ export async function createResource<T extends Resource>(ctx: StoreContext, inpu
 export async function createResources<T extends Resource>(
   ctx: StoreContext,
   inputs: T[],
-  options: { serverBuilt?: boolean } = {},
+  options: CreateManyOptions = {},
 ): Promise<T[]> {
   if (inputs.length === 0) return [];
-  const resources = inputs.map((input) => {
-    const validated = validateForWrite(input, { serverBuilt: options.serverBuilt === true });
-    authorize(ctx, validated.resourceType, 'c');
-    return stamp(validated, randomUUID(), 1);
-  });
-  const versions = resources.map((r) => ({
-    resource_type: r.resourceType,
-    id: r.id,
-    last_updated: r.meta?.lastUpdated,
-    content: r,
-    index: extractIndexRows(r),
-  }));
+  const slice = options.slice ?? inputs.length;
+  const resources: Resource[] = [];
+  const versions: string[] = [];
+  for (let start = 0; start < inputs.length; start += slice) {
+    if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+    for (const input of inputs.slice(start, start + slice)) {
+      const validated = validateForWrite(input, { serverBuilt: options.serverBuilt === true });
+      authorize(ctx, validated.resourceType, 'c');
+      const resource = stamp(validated, randomUUID(), 1);
+      resources.push(resource);
+      versions.push(
+        JSON.stringify({
+          resource_type: resource.resourceType,
+          id: resource.id,
+          last_updated: resource.meta?.lastUpdated,
+          content: resource,
+          index: extractIndexRows(resource),
+        }),
+      );
+    }
+  }
   // One statement is atomic on its own; the versions' JSON is parsed once and feeds all three tables.
   await ctx.db.query(
     `WITH v AS (
@@ -66,7 +82,7 @@ export async function createResources<T extends Resource>(
        SELECT $1, resource_type, id, 1, last_updated, false, content FROM v
      )
      ${insertIndexSql('v.resource_type', 'v.id', 'v, jsonb_to_recordset(v.index)')}`,
-    [ctx.access.projectId, JSON.stringify(versions)],
+    [ctx.access.projectId, `[${versions.join(',')}]`],
   );
   noteWrite(ctx.db);
   return resources as T[];
