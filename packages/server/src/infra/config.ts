@@ -62,22 +62,12 @@ function bytesFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): numb
   return Number(match[1]) * unit;
 }
 
-function isolationFrom(raw: string | undefined): Config['bot']['isolation'] {
-  if (raw === undefined || raw === '' || raw === 'process') return 'process';
-  if (raw === 'in-process') return 'in-process';
-  throw new ConfigError(`HOOKBOT_BOT_ISOLATION must be "process" or "in-process", got "${raw}"`);
-}
-
-function pglitePriorityFrom(raw: string | undefined): Config['pglitePriority'] {
-  if (raw === undefined || raw === '' || raw === 'background') return 'background';
-  if (raw === 'normal') return 'normal';
-  throw new ConfigError(`HOOKBOT_PGLITE_PRIORITY must be "background" or "normal", got "${raw}"`);
-}
-
-function contextsFrom(raw: string | undefined): Config['bot']['contexts'] {
-  if (raw === undefined || raw === '' || raw === 'sealed') return 'sealed';
-  if (raw === 'fresh') return 'fresh';
-  throw new ConfigError(`HOOKBOT_BOT_CONTEXTS must be "sealed" or "fresh", got "${raw}"`);
+/** One of `choices`; unset or empty is the first. */
+function choiceFrom<T extends string>(env: NodeJS.ProcessEnv, name: string, choices: readonly [T, ...T[]]): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return choices[0];
+  if ((choices as readonly string[]).includes(raw)) return raw as T;
+  throw new ConfigError(`${name} must be ${choices.map((c) => `"${c}"`).join(' or ')}, got "${raw}"`);
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -98,7 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: env.REDIS_URL || undefined,
     redisPrefix: env.HOOKBOT_REDIS_PREFIX || 'hookbot:',
     dataDir: path.resolve(env.HOOKBOT_DATA_DIR || './data'),
-    pglitePriority: pglitePriorityFrom(env.HOOKBOT_PGLITE_PRIORITY),
+    pglitePriority: choiceFrom(env, 'HOOKBOT_PGLITE_PRIORITY', ['background', 'normal']),
     maxBodyBytes: bytesFrom(env, 'HOOKBOT_MAX_BODY', 8 * 1024 ** 2),
     logLevel: env.LOG_LEVEL || 'info',
     development: env.NODE_ENV === 'development',
@@ -115,8 +105,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxMemoryMb,
       timeoutMs: intFrom(env, 'HOOKBOT_BOT_TIMEOUT_MS', 10_000, 10),
       maxIsolates: intFrom(env, 'HOOKBOT_BOT_MAX_ISOLATES', 64, 1),
-      isolation: isolationFrom(env.HOOKBOT_BOT_ISOLATION),
-      contexts: contextsFrom(env.HOOKBOT_BOT_CONTEXTS),
+      isolation: choiceFrom(env, 'HOOKBOT_BOT_ISOLATION', ['process', 'in-process']),
+      contexts: choiceFrom(env, 'HOOKBOT_BOT_CONTEXTS', ['sealed', 'fresh']),
     },
   };
 }
