@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SCHED_IDLE, SCHED_OTHER, threadPolicy } from '../testing/thread-policy.js';
 import {
   backgroundPriority,
   canLeaveIdle,
@@ -63,12 +63,16 @@ describe('backgroundPriority', () => {
     const calls: Policy[] = [];
     const closed = { value: false };
     let wait = 0;
-    const priority = await backgroundPriority(4242, () => wait, recording(calls, closed));
+    let looked = 0;
+    const priority = await backgroundPriority(4242, () => (looked++, wait), recording(calls, closed));
     expect(calls).toEqual(['idle']);
     await vi.advanceTimersByTimeAsync(500);
     expect(priority?.policy).toBe('idle');
+    // Nothing was sent, so nothing was watched.
+    expect(looked).toBe(0);
 
     wait = RAISE_AFTER_MS + 5;
+    priority?.watch();
     await vi.advanceTimersByTimeAsync(100);
     expect(calls).toEqual(['idle', 'other']);
     expect(priority?.policy).toBe('other');
@@ -78,6 +82,11 @@ describe('backgroundPriority', () => {
     expect(priority?.policy).toBe('other');
     await vi.advanceTimersByTimeAsync(KEEP_RAISED_MS);
     expect(calls).toEqual(['idle', 'other', 'idle']);
+    // Idle again with nothing in flight: the watch ends.
+    await vi.advanceTimersByTimeAsync(100);
+    const seen = looked;
+    await vi.advanceTimersByTimeAsync(500);
+    expect(looked).toBe(seen);
     await priority?.stop();
     expect(calls).toEqual(['idle', 'other', 'idle', 'other']);
     expect(closed.value).toBe(true);
@@ -121,24 +130,21 @@ describe('backgroundPriority', () => {
        setInterval(() => {}, 1000);`,
         { eval: true },
       );
-      const policyOf = (tid: number) => {
-        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-        return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38];
-      };
       try {
         const tid = await new Promise<number>((resolve) => worker.once('message', resolve));
         let wait = 0;
         const priority = await backgroundPriority(tid, () => wait);
         expect(priority?.policy).toBe('idle');
-        expect(policyOf(tid)).toBe('5');
+        expect(threadPolicy(tid)).toBe(SCHED_IDLE);
         wait = RAISE_AFTER_MS;
+        priority?.watch();
         await vi.waitFor(() => expect(priority?.policy).toBe('other'), { timeout: 2000 });
-        expect(policyOf(tid)).toBe('0');
+        expect(threadPolicy(tid)).toBe(SCHED_OTHER);
         wait = 0;
         await vi.waitFor(() => expect(priority?.policy).toBe('idle'), { timeout: 3000 });
-        expect(policyOf(tid)).toBe('5');
+        expect(threadPolicy(tid)).toBe(SCHED_IDLE);
         await priority?.stop();
-        expect(policyOf(tid)).toBe('0');
+        expect(threadPolicy(tid)).toBe(SCHED_OTHER);
       } finally {
         await worker.terminate();
       }

@@ -6,8 +6,8 @@
  *
  * An idle thread gets no CPU while the server is saturated, so when a statement has waited `RAISE_AFTER_MS` the
  * thread returns to SCHED_OTHER, for at least `KEEP_RAISED_MS` and until the statements in flight are fresh again.
- * Returning needs CAP_SYS_NICE or an RLIMIT_NICE of 20 (man 7 sched): without either, and off Linux, nothing is
- * changed. The policy is set with `chrt` (util-linux), as Node has no call for it, run by one `sh` started with the
+ * Returning needs CAP_SYS_NICE or an RLIMIT_NICE of 20 minus the thread's nice value (man 7 sched): without either,
+ * and off Linux, nothing is changed. The policy is set with `chrt` (util-linux), as Node has no call for it, run by one `sh` started with the
  * thread: forking the server itself once it is large stalls its event loop for tens of milliseconds.
  */
 import { spawn } from 'node:child_process';
@@ -56,6 +56,8 @@ function readProc(file: string): string {
 
 export interface BackgroundPriority {
   readonly policy: Policy;
+  /** A statement was sent: watch the waits until the thread is idle again with nothing in flight. */
+  watch(): void;
   /** Stops watching; unless `restore` is false (the thread is gone), first returns the thread to SCHED_OTHER. */
   stop(restore?: boolean): Promise<void>;
 }
@@ -96,6 +98,8 @@ export async function backgroundPriority(
   let since = performance.now();
   let switching = false;
   let stopped: Promise<void> | undefined;
+  // Runs only while there is something to watch: an idle server is not woken 40 times a second.
+  let timer: NodeJS.Timeout | undefined;
   const stop = (restore = true): Promise<void> =>
     (stopped ??= (async () => {
       clearInterval(timer);
@@ -103,9 +107,15 @@ export async function backgroundPriority(
       if (restore) await policies.set(tid, 'other').catch(() => undefined);
       policies.close();
     })());
-  const timer = setInterval(() => {
+  const check = () => {
     if (switching) return;
-    const next = nextPolicy(policy, oldestWaitMs(), performance.now() - since);
+    const waited = oldestWaitMs();
+    if (policy === 'idle' && waited === 0) {
+      clearInterval(timer);
+      timer = undefined;
+      return;
+    }
+    const next = nextPolicy(policy, waited, performance.now() - since);
     if (next === policy) return;
     switching = true;
     policies.set(tid, next).then(
@@ -117,11 +127,15 @@ export async function backgroundPriority(
       // A thread that cannot be moved any more (it has exited, or the shell has) is left as it is.
       () => void stop(false),
     );
-  }, CHECK_EVERY_MS);
-  timer.unref();
+  };
   return {
     get policy() {
       return policy;
+    },
+    watch: () => {
+      if (timer || stopped) return;
+      timer = setInterval(check, CHECK_EVERY_MS);
+      timer.unref();
     },
     stop,
   };

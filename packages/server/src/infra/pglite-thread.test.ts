@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, expect, it, vi } from 'vitest';
+import { idleThreads, SCHED_OTHER, threadPolicy } from '../testing/thread-policy.js';
 import { canLeaveIdle } from './background-priority.js';
 import type { Database } from './database.js';
 import { DatabaseError, openPglite } from './pglite-thread.js';
@@ -105,17 +105,6 @@ it('leaves the event loop free while a statement runs', async () => {
   expect(ticks).toBeGreaterThan(5);
 });
 
-/** The scheduling policy of each thread of this process (field 41 of /proc/<pid>/task/<tid>/stat; 5 is SCHED_IDLE). */
-function threadPolicies(): Map<string, string> {
-  return new Map(
-    readdirSync('/proc/self/task').map((tid) => {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      return [tid, stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38] ?? ''];
-    }),
-  );
-}
-const idleThreads = () => [...threadPolicies()].filter(([, policy]) => policy === '5').map(([tid]) => tid);
-
 it.runIf(process.platform === 'linux')(
   'runs its thread at idle priority when asked and allowed, at normal priority for a statement that waits',
   async () => {
@@ -130,7 +119,7 @@ it.runIf(process.platform === 'linux')(
       if (idle[0]) {
         // ~1 s of work: well past the 50 ms after which a waiting statement raises the thread.
         const slow = background.query('SELECT count(*) FROM generate_series(1, 4000000)');
-        await vi.waitFor(() => expect(threadPolicies().get(idle[0] as string)).toBe('0'), { timeout: 900 });
+        await vi.waitFor(() => expect(threadPolicy(idle[0] as string)).toBe(SCHED_OTHER), { timeout: 900 });
         await slow;
       }
     } finally {

@@ -177,6 +177,7 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database>
         resolve: (reply) => (reply.ok ? resolve(reply) : reject(withStack(new DatabaseError(reply.error), site))),
         reject,
       });
+      priority?.watch();
       try {
         worker.postMessage({ id, request });
       } catch (err) {
