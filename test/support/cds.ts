@@ -67,11 +67,6 @@ export async function startCdsHarness(options: TestServerOptions = {}): Promise<
   };
 }
 
-/**
- * A bot driven by the request's `extension`: `respond` is returned as is (card-validation tests); `ops` are reads
- * and searches on `medplum` (the EHR client) or `payer`, each reported as ids or the error message. Otherwise one
- * card whose detail is JSON of what the bot saw.
- */
 /** A patient-view service whose prefetch reads the context patient (deploy it with SCRIPT_BOT). */
 export const PREFETCHING_SERVICE = {
   hook: 'patient-view',
@@ -80,6 +75,11 @@ export const PREFETCHING_SERVICE = {
   prefetch: [{ key: 'patient', query: 'Patient/{{context.patientId}}' }],
 };
 
+/**
+ * A bot driven by the request's `extension`: `respond` is returned as is (card-validation tests); `ops` are reads
+ * and searches on `medplum` (the EHR client) or `payer`, each reported as ids or the error message. Otherwise one
+ * card whose detail is JSON of what the bot saw.
+ */
 export const SCRIPT_BOT = `
 exports.handler = async (medplum, event, clients) => {
   const ext = event.input.extension || {};

@@ -60,11 +60,11 @@ export function verifiedAccessToken(key: SigningKey, token: string): Caller | un
 }
 
 export async function verifyAccessToken(key: SigningKey, issuer: string, token: string): Promise<Caller> {
-  let verified = verifiedTokens.get(key);
-  if (!verified) verifiedTokens.set(key, (verified = new Map()));
   const hit = verifiedAccessToken(key, token);
   if (hit) return hit;
   const caller = await verifyUncached(key, issuer, token);
+  let verified = verifiedTokens.get(key);
+  if (!verified) verifiedTokens.set(key, (verified = new Map()));
   if (verified.size >= MAX_VERIFIED_TOKENS) verified.clear();
   verified.set(token, { caller, expires: caller.expires * 1000 });
   return caller;

@@ -141,9 +141,10 @@ function referencedType(value: unknown): string | null | undefined {
   } else {
     return null;
   }
-  if (reference.includes('?')) return reference.slice(0, reference.indexOf('?'));
-  if (reference.includes('/')) return reference.slice(0, reference.indexOf('/'));
-  return null;
+  const query = reference.indexOf('?');
+  if (query >= 0) return reference.slice(0, query);
+  const slash = reference.indexOf('/');
+  return slash >= 0 ? reference.slice(0, slash) : null;
 }
 
 /**
@@ -151,7 +152,7 @@ function referencedType(value: unknown): string | null | undefined {
  * flattened, absent members skipped). Undefined where FHIRPath must decide: a choice type (`value` for
  * `valueQuantity`) or a primitive's extension (`_birthDate`) along the path.
  */
-export function memberValues(resource: Resource, path: string[]): unknown[] | undefined {
+function memberValues(resource: Resource, path: string[]): unknown[] | undefined {
   const found: unknown[] = [];
   return collectMembers(resource, path, 0, found) ? found : undefined;
 }
