@@ -75,7 +75,7 @@ export class AuditWriter {
   constructor(
     private readonly db: Database,
     private readonly log: Logger,
-    private readonly options: { intervalMs?: number; batchSize?: number; minChunk?: number } = {},
+    private readonly options: { intervalMs?: number; batchSize?: number } = {},
   ) {}
 
   add(record: AuditRecord): void {
@@ -107,7 +107,7 @@ export class AuditWriter {
       while (start < batch.length) {
         if (start > 0) await new Promise((resolve) => setImmediate(resolve));
         const backlog = batch.length - start + this.queue.length;
-        const size = Math.min(MAX_CHUNK, Math.max(this.options.minChunk ?? MIN_CHUNK, Math.ceil(backlog / 4)));
+        const size = Math.min(MAX_CHUNK, Math.max(MIN_CHUNK, Math.ceil(backlog / 4)));
         const chunk = batch.slice(start, start + size);
         start += size;
         await this.write(chunk);
