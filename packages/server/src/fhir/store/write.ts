@@ -2,13 +2,13 @@
  * create, update and delete: each one transaction writing the current version, the history row and the search
  * index, so a failure leaves nothing behind.
  */
-import { randomUUID } from 'node:crypto';
 import type { Resource } from '@medplum/fhirtypes';
 import { conflict, HookbotError, notFound, preconditionFailed } from '../../infra/errors.js';
 import type { Database } from '../../infra/database.js';
 import { extractIndexRows } from '../search/extract.js';
 import { validateForWrite } from '../validation.js';
 import { authorize, type StoreContext } from './context.js';
+import { newResourceId } from './new-id.js';
 import { noteWrite } from './statistics.js';
 
 export interface UpdateOptions {
@@ -22,7 +22,7 @@ export async function createResource<T extends Resource>(ctx: StoreContext, inpu
     authorize(ctx, type, 'c');
   }
   const validated = validateForWrite(input);
-  const resource = stamp(validated, randomUUID(), 1);
+  const resource = stamp(validated, newResourceId(), 1);
   await ctx.db.transaction(async (tx) => {
     await insertCurrent(tx, ctx.access.projectId, resource);
     await writeVersion(tx, ctx.access.projectId, resource, true);
@@ -56,7 +56,7 @@ export async function createResources<T extends Resource>(
     for (const input of inputs.slice(start, start + slice)) {
       const validated = validateForWrite(input, { serverBuilt: options.serverBuilt === true });
       authorize(ctx, validated.resourceType, 'c');
-      const resource = stamp(validated, randomUUID(), 1);
+      const resource = stamp(validated, newResourceId(), 1);
       resources.push(resource);
       versions.push(
         JSON.stringify({
