@@ -7,10 +7,16 @@
  * generated first and a wrk Lua script hands each thread its own slice, one JWT per request: the numbers include
  * signature verification and the jti `SET NX`. Any non-2xx (e.g. a replay if the list ran out) is reported.
  *
+ * Warm means warm under load: each server (the floor too) first serves BENCH_CDS_WARMUP_SECONDS (5) of the same
+ * traffic at 4 connections, unmeasured. A few hundred calls fill the caches but leave the JIT tiers (PGlite's
+ * WebAssembly tiers up its hot functions only after a while), the heap and the tables cold: without the warm-up the
+ * first measured run cost ~20% more CPU per call and its p99 was 2–3 ms higher than the same run repeated.
+ *
  * Run: `npm run bench -- cds`. Needs `wrk` on the PATH. The server runs in this process on PGlite, port 0.
  * Options (environment): HOOKBOT_BENCH_STORE=postgres (PostgreSQL and Redis), BENCH_ISOLATION=process,in-process
  * (empty: the floor only), BENCH_CDS_TARGETS=floor,access,jwt, BENCH_CDS_CONNECTIONS (4,32), BENCH_CDS_SECONDS (6),
- * BENCH_WRK_THREADS (2), HOOKBOT_BOT_CONTEXTS=fresh (a new context per call instead of sealed reused ones).
+ * BENCH_CDS_WARMUP_SECONDS (5), BENCH_WRK_THREADS (2), HOOKBOT_BOT_CONTEXTS=fresh (a new context per call instead
+ * of sealed reused ones).
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -33,6 +39,8 @@ import { parseWrk } from './wrk.js';
 
 const run = promisify(execFile);
 const DURATION_S = Number(process.env.BENCH_CDS_SECONDS ?? 6);
+const WARMUP_S = Number(process.env.BENCH_CDS_WARMUP_SECONDS ?? 5);
+const WARMUP_CONNECTIONS = 4;
 const CONNECTIONS = (process.env.BENCH_CDS_CONNECTIONS ?? '4,32').split(',').map(Number);
 const THREADS = Number(process.env.BENCH_WRK_THREADS ?? 2);
 /** Enough unique JWTs for two 6 s JWT runs at over 3,000/s. */
@@ -191,6 +199,9 @@ export async function benchCds(): Promise<CdsBenchRow[]> {
         await writeFile(files.body, BODY);
         await writeFile(path.join(dir, 'access.txt'), 'none\n');
         for (let i = 0; i < 300; i++) await fetch(floor.url, { method: 'POST', body: BODY });
+        if (WARMUP_S > 0) {
+          await wrk(floor.url, WARMUP_CONNECTIONS, WARMUP_S, { ...files, tokens: path.join(dir, 'access.txt') });
+        }
         for (const connections of CONNECTIONS) {
           const cpu = await cpuSnapshot([]);
           const r = await wrk(floor.url, connections, DURATION_S, { ...files, tokens: path.join(dir, 'access.txt') });
@@ -301,6 +312,11 @@ async function benchMode(mode: Isolation, targets: string[]): Promise<CdsBenchRo
     };
     for (let i = 0; i < 300; i++) await warm(token);
     for (const jwt of warmJwts) await warm(jwt);
+    if (WARMUP_S > 0) {
+      process.stdout.write(`[${mode}] warming up under load for ${WARMUP_S} s...\n`);
+      const warmup = await wrk(serviceUrl, WARMUP_CONNECTIONS, WARMUP_S, { ...files, tokens: files.access });
+      if (warmup.non2xx > 0) throw new Error(`the warm-up load had ${warmup.non2xx} non-2xx answers`);
+    }
 
     const runtime = t.server.services.runtime;
     const pids = () => ('pids' in runtime.stats() ? (runtime.stats() as { pids: number[] }).pids : []);
@@ -367,7 +383,7 @@ function print(rows: CdsBenchRow[]): void {
   };
   const cell = (text: string, width: number) => (width < 0 ? text.padEnd(-width) : text.padStart(width));
   const lines = [
-    `wrk ${THREADS} threads, ${DURATION_S} s per run, warm POST with prefetch supplied (p50/p99 from wrk --latency)`,
+    `wrk ${THREADS} threads, ${DURATION_S} s per run after ${WARMUP_S} s of unmeasured load per server, warm POST with prefetch supplied (p50/p99 from wrk --latency)`,
     'sustained = requests / (run + writing the audit events still queued at its end); cpu = ms per request of the',
     "server's main thread (main) and of the server process plus bot worker processes (total); loop = event-loop delay",
     columns.map(([h, w]) => cell(h, w)).join(' '),
