@@ -194,17 +194,19 @@ export async function benchCds(): Promise<CdsBenchRow[]> {
     if (targets.includes('floor')) {
       const dir = await mkdtemp(path.join(tmpdir(), 'hookbot-bench-floor-'));
       try {
-        const files = { script: path.join(dir, 'cds.lua'), body: path.join(dir, 'body.json') };
+        const files = {
+          script: path.join(dir, 'cds.lua'),
+          body: path.join(dir, 'body.json'),
+          tokens: path.join(dir, 'access.txt'),
+        };
         await writeFile(files.script, LUA);
         await writeFile(files.body, BODY);
-        await writeFile(path.join(dir, 'access.txt'), 'none\n');
+        await writeFile(files.tokens, 'none\n');
         for (let i = 0; i < 300; i++) await fetch(floor.url, { method: 'POST', body: BODY });
-        if (WARMUP_S > 0) {
-          await wrk(floor.url, WARMUP_CONNECTIONS, WARMUP_S, { ...files, tokens: path.join(dir, 'access.txt') });
-        }
+        if (WARMUP_S > 0) await wrk(floor.url, WARMUP_CONNECTIONS, WARMUP_S, files);
         for (const connections of CONNECTIONS) {
           const cpu = await cpuSnapshot([]);
-          const r = await wrk(floor.url, connections, DURATION_S, { ...files, tokens: path.join(dir, 'access.txt') });
+          const r = await wrk(floor.url, connections, DURATION_S, files);
           rows.push({ target: 'floor (bare Koa)', ...r, ...(await cpuPerRequest(cpu, [], r)) });
         }
       } finally {

@@ -1,7 +1,6 @@
-import { spawnSync } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { SCHED_IDLE, SCHED_OTHER, threadPolicy } from '../testing/thread-policy.js';
+import { hasChrt, SCHED_IDLE, SCHED_OTHER, threadPolicy } from '../testing/thread-policy.js';
 import {
   backgroundPriority,
   canLeaveIdle,
@@ -10,9 +9,6 @@ import {
   RAISE_AFTER_MS,
   type Policy,
 } from './background-priority.js';
-
-/** util-linux's chrt; without it the feature switches itself off (tested in pglite-thread.test.ts). */
-const hasChrt = spawnSync('chrt', ['--version']).status === 0;
 
 describe('nextPolicy', () => {
   it('stays idle while statements are served promptly, and is raised once one has waited too long', () => {
@@ -121,7 +117,7 @@ describe('backgroundPriority', () => {
     expect(closed).toBe(true);
   });
 
-  it.runIf(process.platform === 'linux' && canLeaveIdle() && hasChrt)(
+  it.runIf(process.platform === 'linux' && canLeaveIdle() && hasChrt())(
     'moves a real thread with chrt, there and back',
     async () => {
       const worker = new Worker(

@@ -7,8 +7,9 @@
  * An idle thread gets no CPU while the server is saturated, so when a statement has waited `RAISE_AFTER_MS` the
  * thread returns to SCHED_OTHER, for at least `KEEP_RAISED_MS` and until the statements in flight are fresh again.
  * Returning needs CAP_SYS_NICE or an RLIMIT_NICE of 20 minus the thread's nice value (man 7 sched): without either,
- * and off Linux, nothing is changed. The policy is set with `chrt` (util-linux), as Node has no call for it, run by one `sh` started with the
- * thread: forking the server itself once it is large stalls its event loop for tens of milliseconds.
+ * and off Linux, nothing is changed. The policy is set with `chrt` (util-linux), as Node has no call for it, run by
+ * one `sh` started with the thread: forking the server itself once it is large stalls its event loop for tens of
+ * milliseconds.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';

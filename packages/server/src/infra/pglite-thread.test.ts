@@ -1,6 +1,5 @@
-import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, beforeEach, expect, it, vi } from 'vitest';
-import { idleThreads, SCHED_OTHER, threadPolicy } from '../testing/thread-policy.js';
+import { hasChrt, idleThreads, SCHED_OTHER, threadPolicy } from '../testing/thread-policy.js';
 import { canLeaveIdle } from './background-priority.js';
 import type { Database } from './database.js';
 import { DatabaseError, openPglite } from './pglite-thread.js';
@@ -113,7 +112,7 @@ it.runIf(process.platform === 'linux')(
     try {
       const idle = idleThreads();
       // Without chrt (util-linux) or the right to undo it, the thread is left as it is.
-      expect(idle).toHaveLength(canLeaveIdle() && spawnSync('chrt', ['--version']).status === 0 ? 1 : 0);
+      expect(idle).toHaveLength(canLeaveIdle() && hasChrt() ? 1 : 0);
       expect(idle).not.toContain(String(process.pid));
       expect((await background.query<{ n: number }>('SELECT 1 AS n')).rows).toEqual([{ n: 1 }]);
       if (idle[0]) {

@@ -130,9 +130,12 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database>
   const pending = new Map<number, { at: number; resolve(reply: Reply): void; reject(err: Error): void }>();
   let nextId = 1;
   let gone: Error | undefined;
+  let priority: BackgroundPriority | undefined;
 
+  /** The thread is gone: fail what waits on it, and stop watching its priority (there is no thread to restore). */
   const stop = (err: Error) => {
     gone ??= err;
+    void priority?.stop(false);
     for (const p of pending.values()) p.reject(err);
     pending.clear();
   };
@@ -156,15 +159,8 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database>
     pending.delete(reply.id);
     p?.resolve(reply);
   });
-  let priority: BackgroundPriority | undefined;
-  worker.on('error', (err) => {
-    void priority?.stop(false);
-    stop(new DatabaseError({ message: `The database thread failed: ${err.message}` }));
-  });
-  worker.on('exit', () => {
-    void priority?.stop(false);
-    stop(new DatabaseError({ message: 'The database is closed' }));
-  });
+  worker.on('error', (err) => stop(new DatabaseError({ message: `The database thread failed: ${err.message}` })));
+  worker.on('exit', () => stop(new DatabaseError({ message: 'The database is closed' })));
 
   const call = (request: Request): Promise<{ rows?: unknown[]; tx?: number }> => {
     if (gone) return Promise.reject(gone);

@@ -8,8 +8,18 @@ describe('MemorySharedState', () => {
   });
   afterEach(() => vi.useRealTimers());
 
-  const fill = async (state: MemorySharedState, prefix: string, count: number, ttlSeconds: number) => {
+  /** Sets `count` markers of `ttlSeconds`, lets `laterMs` pass, sets one more (which may sweep); the size after. */
+  const fillThenWrite = async (
+    state: MemorySharedState,
+    prefix: string,
+    count: number,
+    ttlSeconds: number,
+    laterMs: number,
+  ) => {
     for (let i = 0; i < count; i++) await state.setOnce(`${prefix}${i}`, ttlSeconds);
+    vi.advanceTimersByTime(laterMs);
+    await state.setOnce(`after-${prefix}`, 60);
+    return state.size;
   };
 
   it('accepts a marker once while it lives, and again once it has expired', async () => {
@@ -22,16 +32,9 @@ describe('MemorySharedState', () => {
 
   it('sweeps expired markers once there are many, at most once a second', async () => {
     const state = new MemorySharedState();
-    await fill(state, 'old', 10_000, 1);
-    vi.advanceTimersByTime(2000);
-    await state.setOnce('new-1', 60);
-    expect(state.size).toBe(1);
-
-    await fill(state, 'short', 10_000, 0.5);
-    vi.advanceTimersByTime(600);
+    expect(await fillThenWrite(state, 'old', 10_000, 1, 2000)).toBe(1);
     // Expired, but the last sweep was under a second ago: they stay until the next one.
-    await state.setOnce('new-2', 60);
-    expect(state.size).toBe(10_002);
+    expect(await fillThenWrite(state, 'short', 10_000, 0.5, 600)).toBe(10_002);
     vi.advanceTimersByTime(500);
     await state.setOnce('new-3', 60);
     expect(state.size).toBe(3);
@@ -39,20 +42,14 @@ describe('MemorySharedState', () => {
 
   it('never sweeps a live marker', async () => {
     const state = new MemorySharedState();
-    await fill(state, 'live', 10_001, 900);
-    vi.advanceTimersByTime(5000);
-    await state.setOnce('another', 900);
-    expect(state.size).toBe(10_002);
+    expect(await fillThenWrite(state, 'live', 10_001, 900, 5000)).toBe(10_002);
     expect(await state.setOnce('live7', 900)).toBe(false);
   });
 
   it('drops a swept counter with its window, so the next window starts at 1', async () => {
     const state = new MemorySharedState();
     for (let i = 0; i < 3; i++) await state.increment('rate:client', 1);
-    await fill(state, 'old', 10_000, 1);
-    vi.advanceTimersByTime(2000);
-    await state.setOnce('trigger', 60);
-    expect(state.size).toBe(1);
+    expect(await fillThenWrite(state, 'old', 10_000, 1, 2000)).toBe(1);
     expect(await state.increment('rate:client', 1)).toBe(1);
   });
 });
