@@ -1,6 +1,6 @@
 /** Public API of the rule-set layer (re-exported from @hookbot/bots). */
 export type * from './types.js';
-export { RULE_SET_LIMITS, PRIMARY_CRD_HOOKS } from './limits.js';
+export { RULE_SET_LIMITS } from './limits.js';
 export { ruleSetSchema } from './schema.js';
 export { parseRuleSetText, RuleSetParseError } from './parse.js';
 export { validateRuleSet, type RuleSetIssue, type RuleSetValidation } from './validate.js';

@@ -1,5 +1,3 @@
-import { CRD_PRIMARY_HOOKS } from '../cds/hooks.js';
-
 /** Limits that keep hostile rule sets out before anything is compiled (checked by `validateRuleSet`). */
 export const RULE_SET_LIMITS = {
   maxRules: 5000,
@@ -13,6 +11,3 @@ export const RULE_SET_LIMITS = {
   maxSummaryLength: 139,
   defaultFactMaxLength: 40,
 } as const;
-
-/** The hooks where CRD requires coverage information: the catalogue's primary CRD hooks. */
-export const PRIMARY_CRD_HOOKS: readonly string[] = CRD_PRIMARY_HOOKS;

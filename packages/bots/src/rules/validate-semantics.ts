@@ -4,9 +4,10 @@
  * and the CRD rule that primary hooks always answer with coverage information (CRD hook-16).
  */
 import { checkCoverageInformation } from '../cds/crd.js';
+import { isCrdPrimaryHook } from '../cds/hooks.js';
 import { toCoverageInput } from './coverage.js';
 import { compileFhirPath } from './fhirpath.js';
-import { PRIMARY_CRD_HOOKS, RULE_SET_LIMITS } from './limits.js';
+import { RULE_SET_LIMITS } from './limits.js';
 import { BUILT_IN_OPERATORS, CUSTOM_OPERATOR_CHECKS, OPERATOR_DECORATORS, splitOperator } from './operators.js';
 import { parsePath } from './path-resolver.js';
 import { BUILT_IN_PLACEHOLDERS, maxRenderedLength, placeholders } from './template.js';
@@ -93,7 +94,7 @@ export function checkSemantics(doc: RuleSetDocument, errors: RuleSetIssue[], war
         }
         if (
           doc.crd &&
-          !PRIMARY_CRD_HOOKS.includes(doc.hook) &&
+          !isCrdPrimaryHook(doc.hook) &&
           ((event.docNeeded?.length ?? 0) > 0 || (event.infoNeeded?.length ?? 0) > 0)
         ) {
           warnings.push({
@@ -106,7 +107,7 @@ export function checkSemantics(doc: RuleSetDocument, errors: RuleSetIssue[], war
   });
 
   if (doc.defaultCoverage) checkCoverageOutcome(doc.defaultCoverage, '/defaultCoverage', errors);
-  if (doc.crd && PRIMARY_CRD_HOOKS.includes(doc.hook) && !doc.defaultCoverage) {
+  if (doc.crd && isCrdPrimaryHook(doc.hook) && !doc.defaultCoverage) {
     errors.push({
       pointer: '/defaultCoverage',
       message: `A CRD service for ${doc.hook} (a primary hook) must return coverage information for every order (CRD hook-16): add defaultCoverage for orders no rule decides.`,
