@@ -44,7 +44,7 @@ export async function run(options: RunOptions): Promise<number> {
       ...(options.fetch ? { fetch: options.fetch } : {}),
       ...(options.interrupted ? { interrupted: options.interrupted } : {}),
     };
-    const command = COMMANDS[invocation.command] as (
+    const command = (await COMMANDS[invocation.command]()) as (
       input: CommandContext & typeof invocation.options,
     ) => Promise<void>;
     await command({ ...ctx, ...invocation.options });
