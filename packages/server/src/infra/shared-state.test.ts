@@ -30,26 +30,48 @@ describe('MemorySharedState', () => {
     expect(await state.setOnce('jti:a', 60)).toBe(true);
   });
 
-  it('sweeps expired markers once there are many, at most once a second', async () => {
+  it('drops expired markers at the first call after the second they end in, however few', async () => {
     const state = new MemorySharedState();
-    expect(await fillThenWrite(state, 'old', 10_000, 1, 2000)).toBe(1);
-    // Expired, but the last sweep was under a second ago: they stay until the next one.
-    expect(await fillThenWrite(state, 'short', 10_000, 0.5, 600)).toBe(10_002);
-    vi.advanceTimersByTime(500);
-    await state.setOnce('new-3', 60);
+    expect(await fillThenWrite(state, 'old', 3, 1, 2000)).toBe(1);
+    // 1.5 s markers, 1.2 s later: alive, and left alone by the sweep of the second that has passed.
+    expect(await fillThenWrite(state, 'young', 3, 1.5, 1200)).toBe(5);
+    vi.advanceTimersByTime(800);
+    await state.setOnce('later', 60);
     expect(state.size).toBe(3);
   });
 
-  it('never sweeps a live marker', async () => {
+  it('never drops a live marker', async () => {
     const state = new MemorySharedState();
     expect(await fillThenWrite(state, 'live', 10_001, 900, 5000)).toBe(10_002);
     expect(await state.setOnce('live7', 900)).toBe(false);
   });
 
-  it('drops a swept counter with its window, so the next window starts at 1', async () => {
+  it('keeps a marker set again after it expired, when the second the old one ended in is swept', async () => {
+    const state = new MemorySharedState();
+    await state.setOnce('jti:a', 0.5);
+    vi.advanceTimersByTime(600);
+    // Expired, so accepted again: the new marker lives 60 s although 'jti:a' is still listed under the old second.
+    expect(await state.setOnce('jti:a', 60)).toBe(true);
+    vi.advanceTimersByTime(1000);
+    await state.setOnce('other', 60);
+    expect(await state.setOnce('jti:a', 60)).toBe(false);
+  });
+
+  it('sweeps what expired during a long idle spell', async () => {
+    const state = new MemorySharedState();
+    for (let i = 0; i < 5; i++) await state.setOnce(`jti:${i}`, 60 * (i + 1));
+    vi.advanceTimersByTime(24 * 3600_000);
+    await state.setOnce('morning', 60);
+    expect(state.size).toBe(1);
+  });
+
+  it('drops a counter with its window, so the next window starts at 1', async () => {
     const state = new MemorySharedState();
     for (let i = 0; i < 3; i++) await state.increment('rate:client', 1);
-    expect(await fillThenWrite(state, 'old', 10_000, 1, 2000)).toBe(1);
+    vi.advanceTimersByTime(1500);
     expect(await state.increment('rate:client', 1)).toBe(1);
+    vi.advanceTimersByTime(600);
+    // The first window's second has been swept; the renewed counter was left alone.
+    expect(await state.increment('rate:client', 1)).toBe(2);
   });
 });
