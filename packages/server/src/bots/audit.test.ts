@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AuditEvent } from '@medplum/fhirtypes';
 import { projectSystemAccess } from '../auth/access.js';
 import { createRepository } from '../fhir/repository.js';
@@ -73,5 +73,19 @@ describe('AuditWriter', () => {
     await writer.close();
     expect(await count(P1)).toBe(before + 45);
     await running;
+  });
+
+  it('starts no flush for events added while one runs: the running flush writes them when it ends', async () => {
+    const writer = new AuditWriter(db, createLogger('silent'), { intervalMs: 60_000, batchSize: 2 });
+    const before = await count(P1);
+    const flush = vi.spyOn(writer, 'flush');
+    writer.add(record(P1, 0));
+    writer.add(record(P1, 1));
+    expect(flush).toHaveBeenCalledTimes(1);
+    for (let i = 2; i < 200; i++) writer.add(record(P1, i));
+    // Not one suspended flush per event waiting behind the first (under a backlog, tens of thousands).
+    expect(flush).toHaveBeenCalledTimes(1);
+    await writer.close();
+    expect(await count(P1)).toBe(before + 200);
   });
 });

@@ -80,6 +80,9 @@ export class AuditWriter {
 
   add(record: AuditRecord): void {
     this.queue.push({ record, at: new Date() });
+    // A flush under way takes what is queued when it ends. Starting one per event instead left a suspended flush per
+    // request waiting behind it: with a backlog, tens of thousands of them, promoted to the old generation.
+    if (this.flushing) return;
     if (this.queue.length >= (this.options.batchSize ?? 48)) void this.flush();
     else this.timer ??= setTimeout(() => void this.flush(), this.options.intervalMs ?? 50);
   }
