@@ -20,9 +20,9 @@ export interface SharedState {
 }
 
 /**
- * Entries expire in the order of their expiry second: each key is also listed under the second its entry ends in,
- * and every call drops the keys listed under the seconds that have passed (a key whose entry was renewed since is
- * left alone). So a call costs the keys that expired since the last one, never a walk of all entries: at 1,000 client
+ * Each key is also listed under the second its entry ends in, and the first call of every second drops the keys
+ * listed under the seconds that have passed (a key whose entry was renewed since is left alone). So a sweep costs the
+ * listed seconds (at most the longest TTL's) and the keys that expired, never a walk of all entries: at 1,000 client
  * JWTs a second the 15-minute `jti` window holds 900,000 markers, and walking them once a second held the event loop
  * ~13 ms each time.
  */
@@ -33,8 +33,8 @@ export class MemorySharedState implements SharedState {
   private readonly listeners = new Map<string, Set<Listener>>();
   /** Epoch second → the keys whose entries end in it. */
   private readonly endingIn = new Map<number, string[]>();
-  /** Every second before this one has been swept. */
-  private sweptUpTo = Math.floor(Date.now() / 1000);
+  /** The first second not swept yet. */
+  private nextSweep = Math.floor(Date.now() / 1000);
 
   /** Markers and counters held, expired ones not yet swept included. */
   get size(): number {
@@ -50,7 +50,7 @@ export class MemorySharedState implements SharedState {
     return false;
   }
 
-  private expire(key: string, at: number): void {
+  private setExpiry(key: string, at: number): void {
     this.expiries.set(key, at);
     // Swept once `now` reaches the end of this second, by when the entry has expired.
     const second = Math.ceil(at / 1000);
@@ -61,33 +61,27 @@ export class MemorySharedState implements SharedState {
 
   private sweep(now: number): void {
     const current = Math.floor(now / 1000);
-    if (current < this.sweptUpTo) return;
-    if (current - this.sweptUpTo < this.endingIn.size) {
-      for (let second = this.sweptUpTo; second <= current; second++) this.sweepSecond(second, now);
-    } else {
-      // After an idle spell longer than the listed seconds, visiting those is shorter.
-      for (const second of this.endingIn.keys()) if (second <= current) this.sweepSecond(second, now);
+    if (current < this.nextSweep) return;
+    this.nextSweep = current + 1;
+    for (const [second, keys] of this.endingIn) {
+      if (second > current) continue;
+      for (const key of keys) this.live(key, now);
+      this.endingIn.delete(second);
     }
-    this.sweptUpTo = current + 1;
-  }
-
-  private sweepSecond(second: number, now: number): void {
-    for (const key of this.endingIn.get(second) ?? []) this.live(key, now);
-    this.endingIn.delete(second);
   }
 
   async setOnce(key: string, ttlSeconds: number): Promise<boolean> {
     const now = Date.now();
     if (this.live(key, now)) return false;
     this.sweep(now);
-    this.expire(key, now + ttlSeconds * 1000);
+    this.setExpiry(key, now + ttlSeconds * 1000);
     return true;
   }
 
   async increment(key: string, ttlSeconds: number): Promise<number> {
     const now = Date.now();
     this.sweep(now);
-    if (!this.live(key, now)) this.expire(key, now + ttlSeconds * 1000);
+    if (!this.live(key, now)) this.setExpiry(key, now + ttlSeconds * 1000);
     const value = (this.counters.get(key) ?? 0) + 1;
     this.counters.set(key, value);
     return value;
