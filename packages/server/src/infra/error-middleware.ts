@@ -90,7 +90,7 @@ export function errorMiddleware(): Middleware {
       }
     } catch (err) {
       const error = toHookbotError(err);
-      if (error.status >= 500) ctx.state.log?.error({ err: error.cause ?? error }, 'unhandled error');
+      if (error.status >= 500) ctx.state.log?.().error({ err: error.cause ?? error }, 'unhandled error');
       ctx.status = error.status;
       for (const [name, value] of Object.entries(error.headers)) ctx.set(name, value);
       if (ctx.path.startsWith('/oauth2/')) {

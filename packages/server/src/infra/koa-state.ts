@@ -7,7 +7,8 @@ import type { RequestIds } from './request-context.js';
 declare module 'koa' {
   interface DefaultState {
     ids: RequestIds;
-    log: Logger;
+    /** The request's logger, bound to its ids. */
+    log: () => Logger;
     caller: Caller;
     repo: Repository;
     baseUrl: string;
