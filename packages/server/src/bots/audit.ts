@@ -92,15 +92,34 @@ export class AuditWriter {
     return this.queue.length;
   }
 
-  /** Writes everything queued so far. */
+  /** Writes everything queued so far, and what is added while it writes. */
   async flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
     while (this.flushing) await this.flushing;
-    const batch = this.queue;
-    this.queue = [];
-    if (batch.length === 0) return;
-    const flushing = (async () => {
+    if (this.queue.length === 0) return;
+    const flushing = this.drain();
+    this.flushing = flushing;
+    try {
+      await flushing;
+    } finally {
+      if (this.flushing === flushing) this.flushing = undefined;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+  }
+
+  /**
+   * Takes the queue until it stays empty. A loop, not a flush calling itself for the events added meanwhile: under
+   * steady load the queue is never empty when a batch ends, and each suspended caller kept its written batch alive,
+   * so every event ever written stayed in the heap until the load stopped.
+   */
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue;
+      this.queue = [];
       // Building the events and their index rows runs on the event loop; the database works on them elsewhere
       // (PGlite's thread, PostgreSQL's server). So each chunk is built (in slices) and written in its own
       // macrotasks, keeping a flush from stalling requests in flight (the p99 of a CDS call); one chunk at a time,
@@ -115,15 +134,7 @@ export class AuditWriter {
         start += size;
         await this.write(chunk);
       }
-    })();
-    this.flushing = flushing;
-    await flushing;
-    if (this.flushing === flushing) this.flushing = undefined;
-    if (this.queue.length) await this.flush();
-  }
-
-  async close(): Promise<void> {
-    await this.flush();
+    }
   }
 
   /** Never rejects: a failed chunk is logged and the writer goes on. */
