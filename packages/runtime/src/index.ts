@@ -12,3 +12,4 @@ export type {
   RuntimeStats,
 } from './types.js';
 export { ProcessBotRuntime, type ProcessRuntimeOptions, type ProcessRuntimeStats } from './process-runtime.js';
+export { CallTable } from './call-table.js';

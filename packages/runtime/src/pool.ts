@@ -1,7 +1,7 @@
 /**
  * The bounded set of bot isolates. Each bot has a group of isolates for its latest version and memory limit: one
  * to start with, grown on demand (up to `maxPerBot`) when every isolate of the bot is busy, so calls to one bot
- * can use several cores instead of queueing on one isolate thread. Groups are kept in least-recently-used order;
+ * can use several cores instead of queueing on one isolate thread. Groups are evicted least recently used first;
  * older versions are retired and disposed as soon as their calls in flight finish. Every isolate counts against
  * `maxIsolates`.
  */
@@ -18,6 +18,8 @@ interface Group {
   memoryMb: number;
   policy: ContextPolicy;
   slots: Slot[];
+  /** When the bot was last called, on the pool's own clock (least recently used groups are evicted first). */
+  lastUsed: number;
 }
 
 const MAX_REMEMBERED_FAILURES = 256;
@@ -29,6 +31,7 @@ export class IsolatePool {
   private readonly retiring = new Set<BotIsolate>();
   private readonly failures = new Map<string, CompileCheck>();
   private live = 0;
+  private clock = 0;
 
   constructor(
     private readonly maxIsolates: number,
@@ -53,10 +56,8 @@ export class IsolatePool {
       for (const s of [...group.slots]) this.retire(s.bot, 'retired');
       group = undefined;
     }
-    if (group) {
-      this.groups.delete(code.botId);
-      this.groups.set(code.botId, group);
-    }
+    // Not a Map reordered on every call (delete and set again): see CallTable for what that churn costs.
+    if (group) group.lastUsed = ++this.clock;
     let slot = group ? leastBusy(group) : undefined;
     if (slot === undefined) {
       if (!this.makeRoom()) return 'overloaded';
@@ -82,7 +83,7 @@ export class IsolatePool {
   private add(code: BotCode, memoryMb: number, policy: ContextPolicy): Slot {
     let group = this.groups.get(code.botId);
     if (!group) {
-      group = { version: code.version, memoryMb, policy, slots: [] };
+      group = { version: code.version, memoryMb, policy, slots: [], lastUsed: ++this.clock };
       this.groups.set(code.botId, group);
     }
     const bot = this.create(code, memoryMb, policy);
@@ -153,7 +154,7 @@ export class IsolatePool {
   /** Evicts idle isolates, least recently used bot first, until one more fits. */
   private makeRoom(): boolean {
     if (this.size < this.maxIsolates) return true;
-    for (const group of [...this.groups.values()]) {
+    for (const group of [...this.groups.values()].sort((a, b) => a.lastUsed - b.lastUsed)) {
       for (const slot of [...group.slots]) {
         if (!slot.bot.idle) continue;
         this.dispose(slot.bot, 'evicted');

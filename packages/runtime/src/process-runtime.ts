@@ -4,6 +4,7 @@
  * restart of the child, not the server: calls in flight in a dead child answer `crashed`.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { CallTable } from './call-table.js';
 import { effectiveLimits, maxMemoryMbOf } from './limits.js';
 import { hostErrorInfo } from './output.js';
 import type { ChildOptions, FromChild, HostErrorInfo, ToChild } from './process-protocol.js';
@@ -39,8 +40,8 @@ interface PendingRun {
 class Worker {
   readonly proc: ChildProcess;
   readonly ready: Promise<void>;
-  readonly runs = new Map<number, PendingRun>();
-  readonly checks = new Map<number, (c: CompileCheck) => void>();
+  readonly runs = new CallTable<PendingRun>();
+  readonly checks = new CallTable<(c: CompileCheck) => void>();
   /** botId → the code key the worker holds for it (see `codeKey`). */
   readonly codes = new Map<string, string>();
   isolates = 0;
@@ -107,7 +108,7 @@ export class ProcessBotRuntime {
     return new Promise((resolve) => {
       w.checks.set(id, resolve);
       if (!w.send({ t: 'check', id, code, ...(filename ? { filename } : {}) })) {
-        w.checks.delete(id);
+        w.checks.take(id);
         resolve({ ok: false, message: 'The bot runtime process is not available' });
       }
     });
@@ -140,7 +141,7 @@ export class ProcessBotRuntime {
       // The child enforces the call's limits; this only catches a worker that stopped answering altogether.
       const timer = setTimeout(
         () => {
-          w.runs.delete(id);
+          w.runs.take(id);
           resolve(crashed('The bot runtime process stopped responding and was restarted'));
           this.kill(w);
         },
@@ -149,7 +150,7 @@ export class ProcessBotRuntime {
       w.runs.set(id, { host, started, resolve, timer });
       if (!w.send({ t: 'run', id, botId: code.botId, ...(known ? {} : { code }), options: rest })) {
         clearTimeout(timer);
-        w.runs.delete(id);
+        w.runs.take(id);
         resolve(crashed('The bot runtime process is not available'));
       }
     });
@@ -222,9 +223,8 @@ export class ProcessBotRuntime {
         return;
       }
       case 'result': {
-        const run = w.runs.get(m.id);
+        const run = w.runs.take(m.id);
         if (!run) return;
-        w.runs.delete(m.id);
         clearTimeout(run.timer);
         run.resolve(m.result);
         w.isolates = m.stats.isolates;
@@ -237,9 +237,7 @@ export class ProcessBotRuntime {
         if (!m.stats.healthy) this.drain(w);
         return;
       case 'checked': {
-        const resolve = w.checks.get(m.id);
-        w.checks.delete(m.id);
-        resolve?.(m.check);
+        w.checks.take(m.id)?.(m.check);
         this.retireIfDrained(w);
         return;
       }
@@ -273,7 +271,7 @@ export class ProcessBotRuntime {
     this.workers.delete(w);
     this.unslot(w);
     if (!this.closed) this.restarts++;
-    for (const run of w.runs.values()) {
+    for (const run of w.runs.clear()) {
       clearTimeout(run.timer);
       run.resolve({
         ok: false,
@@ -283,9 +281,7 @@ export class ProcessBotRuntime {
         durationMs: performance.now() - run.started,
       });
     }
-    w.runs.clear();
-    for (const resolve of w.checks.values()) resolve({ ok: false, message: 'The bot runtime process ended' });
-    w.checks.clear();
+    for (const resolve of w.checks.clear()) resolve({ ok: false, message: 'The bot runtime process ended' });
   }
 }
 

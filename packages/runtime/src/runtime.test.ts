@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { BotRuntime, type RunResult } from './index.js';
+import { BotRuntime, type BotCode, type RunResult } from './index.js';
 import { bot, HostError, memoryHost, sleep } from './testing/helpers.js';
 
 const rt = new BotRuntime();
@@ -310,9 +310,16 @@ describe('versions, invalidation and the pool', () => {
   it('evicts the least recently used idle isolate when the pool is full', async () => {
     const local = new BotRuntime({ maxIsolates: 2 });
     try {
-      const bots = [1, 2, 3].map((n) => bot(`exports.handler = async () => ${n};`));
-      for (const b of bots) expectOk(await local.run({ code: b, event: {}, host }));
+      const [one, two, three] = [1, 2, 3].map((n) => bot(`exports.handler = async () => ${n};`)) as [
+        BotCode,
+        BotCode,
+        BotCode,
+      ];
+      for (const b of [one, two, one, three]) expectOk(await local.run({ code: b, event: {}, host }));
       expect(local.stats().isolates).toBe(2);
+      expect(local.stats().disposed.evicted).toBe(1);
+      // Bot 1 was called after bot 2, so bot 2's isolate went and bot 1's is still warm.
+      expectOk(await local.run({ code: one, event: {}, host }));
       expect(local.stats().disposed.evicted).toBe(1);
     } finally {
       await local.close();

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { BotIsolate, BotThrew, type ContextPolicy, type IsolateHooks } from './bot-isolate.js';
 import { answer, deliver, remaining, type ActiveCall, type Settled } from './call.js';
+import { CallTable } from './call-table.js';
 import { decodeOutput, LogTail, truncate, type Decoded } from './output.js';
 import { IsolatePool } from './pool.js';
 import { firstLine } from './source.js';
@@ -28,7 +29,7 @@ interface CallRecord extends ActiveCall {
 
 export class BotRuntime {
   private readonly pool: IsolatePool;
-  private readonly calls = new Map<string, CallRecord>();
+  private readonly calls = new CallTable<CallRecord>();
   private readonly defaults: Limits;
   private readonly maxMemoryMb: number;
   private readonly hooks: IsolateHooks;
@@ -207,7 +208,7 @@ export class BotRuntime {
     } finally {
       clearTimeout(watchdog);
       call.active = false;
-      this.calls.delete(call.callId);
+      this.calls.take(call.callId);
       session.close(keepWarm);
     }
   }

@@ -7,6 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { CallTable } from '@hookbot/runtime';
 import { backgroundPriority, type BackgroundPriority } from './background-priority.js';
 import type { Database } from './database.js';
 import { joinedTransaction } from './joined-transaction.js';
@@ -127,7 +128,7 @@ export interface PgliteOptions {
 export async function openPglite(options: PgliteOptions = {}): Promise<Database> {
   const pglite = createRequire(import.meta.url).resolve('@electric-sql/pglite');
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { pglite, dir: options.dir } });
-  const pending = new Map<number, { at: number; resolve(reply: Reply): void; reject(err: Error): void }>();
+  const pending = new CallTable<{ at: number; resolve(reply: Reply): void; reject(err: Error): void }>();
   let nextId = 1;
   let gone: Error | undefined;
   let priority: BackgroundPriority | undefined;
@@ -136,8 +137,7 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database>
   const stop = (err: Error) => {
     gone ??= err;
     void priority?.stop(false);
-    for (const p of pending.values()) p.reject(err);
-    pending.clear();
+    for (const p of pending.clear()) p.reject(err);
   };
   let tid: number | undefined;
   try {
@@ -155,9 +155,7 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database>
     throw err;
   }
   worker.on('message', (reply: Reply) => {
-    const p = pending.get(reply.id);
-    pending.delete(reply.id);
-    p?.resolve(reply);
+    pending.take(reply.id)?.resolve(reply);
   });
   worker.on('error', (err) => stop(new DatabaseError({ message: `The database thread failed: ${err.message}` })));
   worker.on('exit', () => stop(new DatabaseError({ message: 'The database is closed' })));
@@ -178,7 +176,7 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database>
         worker.postMessage({ id, request });
       } catch (err) {
         // A parameter that cannot be cloned (a function, a symbol) fails here, before anything reached the worker.
-        pending.delete(id);
+        pending.take(id);
         reject(new DatabaseError({ message: `Cannot send the statement: ${(err as Error).message}` }));
       }
     });
@@ -187,9 +185,9 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database>
     rows: ((await call({ op: 'query', sql, params, tx })).rows ?? []) as R[],
   });
 
-  // Map order is insertion order, and ids only grow: the first entry is the oldest.
+  // Ids only grow: the first entry is the oldest.
   const oldestWaitMs = () => {
-    const oldest = pending.values().next().value;
+    const oldest = pending.first();
     return oldest ? performance.now() - oldest.at : 0;
   };
   if (options.background && tid !== undefined && Number.isInteger(tid)) {
