@@ -120,4 +120,28 @@ describe('AuditWriter', () => {
     await flushed;
     expect(written).toBe(true);
   });
+
+  it('makes callers wait once the events not yet written pass maxBacklogBytes, until they are written', async () => {
+    // Each event is estimated at ~1 KB: the 4th and later pass the bound of 3 KB.
+    const writer = new AuditWriter(db, createLogger('silent'), {
+      intervalMs: 60_000,
+      batchSize: 10_000,
+      maxBacklogBytes: 3 * 1024,
+    });
+    const before = await count(P1);
+    const admitted: boolean[] = [];
+    const adds = [0, 1, 2, 3, 4].map((i) => writer.add(record(P1, i)).then(() => (admitted[i] = true)));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(admitted).toEqual([true, true, true]);
+    await writer.flush();
+    await Promise.all(adds);
+    expect(admitted).toEqual([true, true, true, true, true]);
+    expect(await count(P1)).toBe(before + 5);
+    // Written, the backlog is empty again: the next caller does not wait.
+    let next = false;
+    void writer.add(record(P1, 5)).then(() => (next = true));
+    await Promise.resolve();
+    expect(next).toBe(true);
+    await writer.close();
+  });
 });

@@ -109,7 +109,7 @@ export async function executeBot(req: ExecuteInput): Promise<ExecuteOutput> {
   });
   const durationMs = performance.now() - started;
   const logs = formatLogs(result.logs);
-  services.audit.add({
+  await services.audit.add({
     projectId: repo.access.projectId,
     subtype: 'execute',
     botId: req.botId,

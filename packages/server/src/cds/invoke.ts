@@ -196,7 +196,7 @@ export async function invokeService(input: InvokeInput): Promise<CdsResponse> {
     });
 
   if (!result.ok) {
-    audit(result.kind === 'thrown' ? 'failure' : 'error', `${result.kind}: ${result.message}`);
+    await audit(result.kind === 'thrown' ? 'failure' : 'error', `${result.kind}: ${result.message}`);
     throw runFailureError(result);
   }
   const checked = validateCdsResponse(result.result, {
@@ -204,7 +204,7 @@ export async function invokeService(input: InvokeInput): Promise<CdsResponse> {
     crd: service.cdsService.crd === true,
   });
   if (!checked.valid || !checked.response) {
-    audit(
+    await audit(
       'error',
       `invalid response: ${checked.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`.slice(0, 2000),
     );
@@ -213,6 +213,6 @@ export async function invokeService(input: InvokeInput): Promise<CdsResponse> {
       locatedIssues(checked.errors, 'invariant', 'The service returned an invalid CDS Hooks response: '),
     );
   }
-  audit('success');
+  await audit('success');
   return checked.response;
 }
