@@ -89,12 +89,15 @@ export class AuditWriter {
   /** Estimated bytes of the events added and not yet written (queued, or in the batch being written). */
   private unwritten = 0;
   private waiting: (() => void)[] = [];
+  private readonly maxBacklogBytes: number;
 
   constructor(
     private readonly db: Database,
     private readonly log: Logger,
     private readonly options: { intervalMs?: number; batchSize?: number; maxBacklogBytes?: number } = {},
-  ) {}
+  ) {
+    this.maxBacklogBytes = options.maxBacklogBytes ?? MAX_BACKLOG_BYTES;
+  }
 
   /**
    * Queues the event. The promise resolves at once while the events not yet written stay under `maxBacklogBytes`,
@@ -113,7 +116,7 @@ export class AuditWriter {
       if (this.queue.length >= (this.options.batchSize ?? 48)) void this.flush();
       else this.timer ??= setTimeout(() => void this.flush(), this.options.intervalMs ?? 50);
     }
-    if (this.unwritten <= (this.options.maxBacklogBytes ?? MAX_BACKLOG_BYTES)) return RESOLVED;
+    if (this.unwritten <= this.maxBacklogBytes) return RESOLVED;
     return new Promise((resolve) => this.waiting.push(resolve));
   }
 
@@ -167,11 +170,10 @@ export class AuditWriter {
         this.admitWaiting();
       }
     }
-    this.admitWaiting();
   }
 
   private admitWaiting(): void {
-    if (this.waiting.length === 0 || this.unwritten > (this.options.maxBacklogBytes ?? MAX_BACKLOG_BYTES)) return;
+    if (this.waiting.length === 0 || this.unwritten > this.maxBacklogBytes) return;
     const waiting = this.waiting;
     this.waiting = [];
     for (const resolve of waiting) resolve();
