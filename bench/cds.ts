@@ -16,7 +16,7 @@
  * Options (environment): HOOKBOT_BENCH_STORE=postgres (PostgreSQL and Redis), BENCH_ISOLATION=process,in-process
  * (empty: the floor only), BENCH_CDS_TARGETS=floor,access,jwt, BENCH_CDS_CONNECTIONS (4,32), BENCH_CDS_SECONDS (6),
  * BENCH_CDS_WARMUP_SECONDS (5), BENCH_WRK_THREADS (2), HOOKBOT_BOT_CONTEXTS=fresh (a new context per call instead
- * of sealed reused ones).
+ * of sealed reused ones), BENCH_WRK_RAW=1 (also print wrk's own report, with its 75% and 90% latencies).
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -143,6 +143,7 @@ async function wrk(
     files.tokens,
     files.body,
   ]);
+  if (process.env.BENCH_WRK_RAW) console.log(stdout);
   return parseWrk(stdout, connections);
 }
 

@@ -144,4 +144,31 @@ describe('AuditWriter', () => {
     expect(next).toBe(true);
     await writer.close();
   });
+
+  it('writes as background work up to half the backlog bound, and as foreground work beyond it', async () => {
+    const background: (boolean | undefined)[] = [];
+    const watched: Database = {
+      ...db,
+      query: (sql, params, options) => {
+        background.push(options?.background);
+        return db.query(sql, params, options);
+      },
+    };
+    // ~1 KB an event against a bound of 8 KB: up to 4 events are a backlog that can wait for idle CPU.
+    const writer = new AuditWriter(watched, createLogger('silent'), {
+      intervalMs: 60_000,
+      batchSize: 10_000,
+      maxBacklogBytes: 8 * 1024,
+    });
+    const before = await count(P1);
+    for (const i of [0, 1]) void writer.add(record(P1, i));
+    await writer.flush();
+    expect(background).toEqual([true]);
+    const adds = [2, 3, 4, 5, 6, 7].map((i) => writer.add(record(P1, i)));
+    await writer.flush();
+    await Promise.all(adds);
+    expect(background).toEqual([true, false]);
+    expect(await count(P1)).toBe(before + 8);
+    await writer.close();
+  });
 });

@@ -69,6 +69,7 @@ export function toAuditEvent(record: AuditRecord, recorded = new Date()): AuditE
 
 /** The default bound of what waits to be written, in estimated bytes (~30,000 events without logs). */
 export const MAX_BACKLOG_BYTES = 32 * 1024 * 1024;
+
 const RESOLVED = Promise.resolve();
 
 interface Queued {
@@ -187,6 +188,10 @@ export class AuditWriter {
       list.push(item);
       byProject.set(item.record.projectId, list);
     }
+    // Up to half the bound, the trail is written with CPU no request wants (on PGlite; see QueryOptions): a burst of
+    // calls is answered first and audited in the lull after it. Beyond half, the writes compete with requests for
+    // the CPU, so that under sustained load the backlog stops growing before callers must wait for it.
+    const background = this.unwritten <= this.maxBacklogBytes / 2;
     for (const [projectId, items] of byProject) {
       try {
         const events = items.map(({ record, at }) => toAuditEvent(record, at));
@@ -194,6 +199,7 @@ export class AuditWriter {
         await createRepository(this.db, projectSystemAccess(projectId)).createMany(events, {
           serverBuilt: true,
           slice: PREPARE_SLICE,
+          background,
         });
       } catch (err) {
         this.log.error({ err, projectId, count: items.length }, 'audit write failed');

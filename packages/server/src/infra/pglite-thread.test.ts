@@ -128,6 +128,43 @@ it.runIf(process.platform === 'linux')(
   },
 );
 
+it.runIf(process.platform === 'linux')(
+  "raises the thread for a request's statement that waits, never for a background one",
+  async () => {
+    let oldestWaitMs: (() => number) | undefined;
+    const watched = await openPglite({
+      background: true,
+      watchPriority: (_tid, waitMs) => {
+        oldestWaitMs = waitMs;
+        return Promise.resolve(undefined);
+      },
+    });
+    const waited = () => (oldestWaitMs as () => number)();
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 20));
+    try {
+      expect(oldestWaitMs).toBeDefined();
+      await watched.query('CREATE TABLE t (id int)');
+      let audit: Promise<unknown> | undefined;
+      let request: Promise<unknown> | undefined;
+      // An open transaction holds every other statement back.
+      await watched.transaction(async (tx) => {
+        await tx.query('INSERT INTO t VALUES (1)');
+        audit = watched.query('INSERT INTO t VALUES (2)', [], { background: true });
+        await pause();
+        expect(waited()).toBe(0);
+        request = watched.query<{ n: number }>('SELECT count(*)::int AS n FROM t');
+        await pause();
+        expect(waited()).toBeGreaterThan(0);
+      });
+      await audit;
+      expect(await request).toEqual({ rows: [{ n: 2 }] });
+      expect(waited()).toBe(0);
+    } finally {
+      await watched.close();
+    }
+  },
+);
+
 it('refuses statements once closed (last: closes the shared instance)', async () => {
   await db.close();
   await expect(db.query('SELECT 1')).rejects.toThrow('The database is closed');

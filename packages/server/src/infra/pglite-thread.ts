@@ -122,6 +122,8 @@ export interface PgliteOptions {
   dir?: string;
   /** Run the database thread at idle priority where possible (see background-priority.ts). */
   background?: boolean;
+  /** Watches the thread's priority (tests replace it); given how long the oldest request's statement has waited. */
+  watchPriority?: (tid: number, oldestWaitMs: () => number) => Promise<BackgroundPriority | undefined>;
 }
 
 /** PGlite on its own thread. */
@@ -129,6 +131,8 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database>
   const pglite = createRequire(import.meta.url).resolve('@electric-sql/pglite');
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { pglite, dir: options.dir } });
   const pending = new CallTable<{ at: number; resolve(reply: Reply): void; reject(err: Error): void }>();
+  // The statements a request waits for (all but `background` ones), by the same ids: their wait raises the priority.
+  const foreground = new CallTable<{ at: number }>();
   let nextId = 1;
   let gone: Error | undefined;
   let priority: BackgroundPriority | undefined;
@@ -137,6 +141,7 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database>
   const stop = (err: Error) => {
     gone ??= err;
     void priority?.stop(false);
+    foreground.clear();
     for (const p of pending.clear()) p.reject(err);
   };
   let tid: number | undefined;
@@ -155,50 +160,57 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database>
     throw err;
   }
   worker.on('message', (reply: Reply) => {
+    foreground.take(reply.id);
     pending.take(reply.id)?.resolve(reply);
   });
   worker.on('error', (err) => stop(new DatabaseError({ message: `The database thread failed: ${err.message}` })));
   worker.on('exit', () => stop(new DatabaseError({ message: 'The database is closed' })));
 
-  const call = (request: Request): Promise<{ rows?: unknown[]; tx?: number }> => {
+  const call = (request: Request, background = false): Promise<{ rows?: unknown[]; tx?: number }> => {
     if (gone) return Promise.reject(gone);
     const id = nextId++;
     // The caller's frames, for a failure that arrives from the worker with none of its own.
     const site = new Error();
     return new Promise((resolve, reject) => {
+      const at = performance.now();
       pending.set(id, {
-        at: performance.now(),
+        at,
         resolve: (reply) => (reply.ok ? resolve(reply) : reject(withStack(new DatabaseError(reply.error), site))),
         reject,
       });
-      priority?.watch();
+      if (!background) {
+        foreground.set(id, { at });
+        priority?.watch();
+      }
       try {
         worker.postMessage({ id, request });
       } catch (err) {
         // A parameter that cannot be cloned (a function, a symbol) fails here, before anything reached the worker.
+        foreground.take(id);
         pending.take(id);
         reject(new DatabaseError({ message: `Cannot send the statement: ${(err as Error).message}` }));
       }
     });
   };
-  const query = async <R>(sql: string, params: unknown[] = [], tx?: number) => ({
-    rows: ((await call({ op: 'query', sql, params, tx })).rows ?? []) as R[],
+  const query = async <R>(sql: string, params: unknown[] = [], tx?: number, background = false) => ({
+    rows: ((await call({ op: 'query', sql, params, tx }, background)).rows ?? []) as R[],
   });
 
-  // Ids only grow: the first entry is the oldest.
+  // Ids only grow: the first entry is the oldest. A background statement ahead of a request's still holds it up, so
+  // the request's wait raises the thread, and the background statement runs at the raised priority.
   const oldestWaitMs = () => {
-    const oldest = pending.first();
+    const oldest = foreground.first();
     return oldest ? performance.now() - oldest.at : 0;
   };
   if (options.background && tid !== undefined && Number.isInteger(tid)) {
-    priority = await backgroundPriority(tid, oldestWaitMs);
+    priority = await (options.watchPriority ?? backgroundPriority)(tid, oldestWaitMs);
   }
 
   const inTransaction = (tx: number): Database => joinedTransaction('pglite', (sql, params) => query(sql, params, tx));
 
   return {
     kind: 'pglite',
-    query: (sql, params) => query(sql, params),
+    query: (sql, params, queryOptions) => query(sql, params, undefined, queryOptions?.background === true),
     transaction: async <T>(fn: (tx: Database) => Promise<T>): Promise<T> => {
       const { tx } = await call({ op: 'begin' });
       if (tx === undefined) throw new DatabaseError({ message: 'The transaction did not start' });

@@ -36,6 +36,8 @@ export interface CreateManyOptions {
   serverBuilt?: boolean;
   /** Prepares this many resources per macrotask, so that a batch does not hold the event loop for its whole length. */
   slice?: number;
+  /** No request waits for the write (see QueryOptions). */
+  background?: boolean;
 }
 
 /**
@@ -83,6 +85,7 @@ export async function createResources<T extends Resource>(
      )
      ${insertIndexSql('v.resource_type', 'v.id', 'v, jsonb_to_recordset(v.index)')}`,
     [ctx.access.projectId, `[${versions.join(',')}]`],
+    { background: options.background === true },
   );
   noteWrite(ctx.db);
   return resources as T[];
