@@ -31,12 +31,6 @@ export class CallTable<T> {
     return value;
   }
 
-  /** The entry with the lowest numeric id (the oldest, where ids only grow). */
-  first(): T | undefined {
-    for (const id in this.entries) return this.entries[id];
-    return undefined;
-  }
-
   values(): T[] {
     return Object.values(this.entries);
   }

@@ -130,9 +130,13 @@ export interface PgliteOptions {
 export async function openPglite(options: PgliteOptions = {}): Promise<Database> {
   const pglite = createRequire(import.meta.url).resolve('@electric-sql/pglite');
   const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { pglite, dir: options.dir } });
-  const pending = new CallTable<{ at: number; resolve(reply: Reply): void; reject(err: Error): void }>();
-  // The statements a request waits for (all but `background` ones), by the same ids: their wait raises the priority.
-  const foreground = new CallTable<{ at: number }>();
+  // `background`: no request waits for the statement, so its wait does not raise the thread's priority.
+  const pending = new CallTable<{
+    at: number;
+    background: boolean;
+    resolve(reply: Reply): void;
+    reject(err: Error): void;
+  }>();
   let nextId = 1;
   let gone: Error | undefined;
   let priority: BackgroundPriority | undefined;
@@ -141,7 +145,6 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database>
   const stop = (err: Error) => {
     gone ??= err;
     void priority?.stop(false);
-    foreground.clear();
     for (const p of pending.clear()) p.reject(err);
   };
   let tid: number | undefined;
@@ -160,7 +163,6 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database>
     throw err;
   }
   worker.on('message', (reply: Reply) => {
-    foreground.take(reply.id);
     pending.take(reply.id)?.resolve(reply);
   });
   worker.on('error', (err) => stop(new DatabaseError({ message: `The database thread failed: ${err.message}` })));
@@ -172,21 +174,17 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database>
     // The caller's frames, for a failure that arrives from the worker with none of its own.
     const site = new Error();
     return new Promise((resolve, reject) => {
-      const at = performance.now();
       pending.set(id, {
-        at,
+        at: performance.now(),
+        background,
         resolve: (reply) => (reply.ok ? resolve(reply) : reject(withStack(new DatabaseError(reply.error), site))),
         reject,
       });
-      if (!background) {
-        foreground.set(id, { at });
-        priority?.watch();
-      }
+      if (!background) priority?.watch();
       try {
         worker.postMessage({ id, request });
       } catch (err) {
         // A parameter that cannot be cloned (a function, a symbol) fails here, before anything reached the worker.
-        foreground.take(id);
         pending.take(id);
         reject(new DatabaseError({ message: `Cannot send the statement: ${(err as Error).message}` }));
       }
@@ -196,11 +194,11 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database>
     rows: ((await call({ op: 'query', sql, params, tx }, background)).rows ?? []) as R[],
   });
 
-  // Ids only grow: the first entry is the oldest. A background statement ahead of a request's still holds it up, so
-  // the request's wait raises the thread, and the background statement runs at the raised priority.
+  // Ids only grow, so entries come oldest first (there are a few at a time). A background statement ahead of a
+  // request's still holds it up: the request's wait raises the thread, and the background statement runs raised.
   const oldestWaitMs = () => {
-    const oldest = foreground.first();
-    return oldest ? performance.now() - oldest.at : 0;
+    for (const p of pending.values()) if (!p.background) return performance.now() - p.at;
+    return 0;
   };
   if (options.background && tid !== undefined && Number.isInteger(tid)) {
     priority = await (options.watchPriority ?? backgroundPriority)(tid, oldestWaitMs);
