@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import '../infra/koa-state.js';
 import { bodyParsing } from '../infra/body.js';
 import { errorMiddleware } from '../infra/error-middleware.js';
-import { bot, patient, testAccess } from '../testing/fixtures.js';
+import { auditEvent, bot, patient, testAccess } from '../testing/fixtures.js';
 import { withStores } from '../testing/stores.js';
 import { createRepository } from './repository.js';
 import { fhirRouter } from './routes.js';
@@ -14,7 +14,7 @@ import { fhirRouter } from './routes.js';
 withStores('FHIR routes', (getDb) => {
   let server: Server;
   let base = '';
-  const access = testAccess(undefined, { Patient: 'cruds', Bot: 'cruds', Coverage: 'r' });
+  const access = testAccess(undefined, { Patient: 'cruds', Bot: 'cruds', Coverage: 'r', AuditEvent: 'cruds' });
 
   beforeAll(async () => {
     const app = new Koa();
@@ -113,12 +113,33 @@ withStores('FHIR routes', (getDb) => {
     expect((await call('POST', '/metadata', {})).status).toBe(405);
   });
 
-  it('serves a CapabilityStatement listing the types and the cds-hook parameter', async () => {
+  it('answers 405 with Allow to an update or delete of an AuditEvent, which stays readable', async () => {
+    const created = await call('POST', '/AuditEvent', auditEvent('b1'));
+    expect(created.status).toBe(201);
+    const id = String(created.json.id);
+    for (const [method, body] of [
+      ['PUT', { ...created.json, outcome: '8' }],
+      ['DELETE', undefined],
+    ] as const) {
+      const res = await call(method, `/AuditEvent/${id}`, body);
+      expect(res.status).toBe(405);
+      expect(res.headers.get('allow')).toBe('GET, HEAD');
+      expect(res.json.resourceType).toBe('OperationOutcome');
+    }
+    expect((await call('GET', `/AuditEvent/${id}`)).json).toEqual(created.json);
+    expect((await call('GET', `/AuditEvent/${id}/_history/1`)).json).toEqual(created.json);
+  });
+
+  it('serves a CapabilityStatement listing the types, their interactions and the cds-hook parameter', async () => {
     const res = await call('GET', '/metadata');
     expect(res.json.resourceType).toBe('CapabilityStatement');
-    const rest = (res.json.rest as { resource: { type: string; searchParam: { name: string }[] }[] }[])[0];
+    type Listed = { type: string; interaction: { code: string }[]; searchParam: { name: string }[] };
+    const rest = (res.json.rest as { resource: Listed[] }[])[0];
     expect(rest?.resource.map((r) => r.type)).toContain('ExplanationOfBenefit');
     const botParams = rest?.resource.find((r) => r.type === 'Bot')?.searchParam.map((p) => p.name);
     expect(botParams).toContain('cds-hook');
+    const interactions = (type: string) => rest?.resource.find((r) => r.type === type)?.interaction.map((i) => i.code);
+    expect(interactions('Patient')).toEqual(expect.arrayContaining(['update', 'delete']));
+    expect(interactions('AuditEvent')).toEqual(['create', 'read', 'vread', 'history-instance', 'search-type']);
   });
 });

@@ -1,6 +1,6 @@
 /** Small valid resources for tests and benchmarks. */
 import { randomUUID } from 'node:crypto';
-import type { Bot, Coverage, Patient } from '@medplum/fhirtypes';
+import type { AuditEvent, Bot, Coverage, Patient } from '@medplum/fhirtypes';
 import type { AccessPolicy, Interaction } from '../auth/access.js';
 
 /** A fresh tenant, so tests sharing a database never see each other's data. */
@@ -40,4 +40,17 @@ export function bot(name: string, hook?: string, fields: Record<string, unknown>
     ...(hook ? { cdsService: { hook, title: `${name} title`, description: `${name} description` } } : {}),
     ...fields,
   } as HookbotBot;
+}
+
+export function auditEvent(botId: string, fields: Record<string, unknown> = {}): AuditEvent {
+  return {
+    resourceType: 'AuditEvent',
+    type: { system: 'https://hookbot.dev/fhir/CodeSystem/audit-event-type', code: 'execute' },
+    recorded: new Date().toISOString(),
+    outcome: '0',
+    agent: [{ requestor: true, who: { display: 'test-client' } }],
+    source: { observer: { display: 'hookbot' } },
+    entity: [{ what: { reference: `Bot/${botId}` } }],
+    ...fields,
+  } as AuditEvent;
 }

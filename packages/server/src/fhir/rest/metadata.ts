@@ -2,11 +2,23 @@
 import type { RouterContext } from '@koa/router';
 import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
 import { allSearchParameters } from '../definitions.js';
-import { RESOURCE_TYPES } from '../resource-types.js';
+import { isAppendOnly, RESOURCE_TYPES } from '../resource-types.js';
 import { fhirBaseUrl } from '../store/context.js';
 import { sendJson } from './respond.js';
 
 const SEARCH_RESULT_PARAMS = ['_count', '_offset', '_sort', '_total', '_include', '_revinclude', '_summary'];
+
+type InteractionCode = NonNullable<CapabilityStatementRestResource['interaction']>[number]['code'];
+const INTERACTIONS: InteractionCode[] = [
+  'create',
+  'read',
+  'vread',
+  'update',
+  'delete',
+  'history-instance',
+  'search-type',
+];
+const APPEND_ONLY_INTERACTIONS = INTERACTIONS.filter((code) => code !== 'update' && code !== 'delete');
 
 let cached: Omit<CapabilityStatement, 'implementation'> | undefined;
 
@@ -42,10 +54,8 @@ function build(): Omit<CapabilityStatement, 'implementation'> {
     type,
     versioning: 'versioned',
     readHistory: true,
-    updateCreate: true,
-    interaction: ['create', 'read', 'vread', 'update', 'delete', 'history-instance', 'search-type'].map((code) => ({
-      code: code as NonNullable<CapabilityStatementRestResource['interaction']>[number]['code'],
-    })),
+    updateCreate: !isAppendOnly(type),
+    interaction: (isAppendOnly(type) ? APPEND_ONLY_INTERACTIONS : INTERACTIONS).map((code) => ({ code })),
     searchParam: allSearchParameters(type)
       .filter((p) => p.type !== 'composite' && p.type !== 'special' && p.code !== '_compartment')
       .map((p) => ({

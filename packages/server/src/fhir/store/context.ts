@@ -1,6 +1,7 @@
 import type { AccessPolicy, Interaction } from '../../auth/access.js';
-import { forbidden } from '../../infra/errors.js';
+import { forbidden, HookbotError } from '../../infra/errors.js';
 import type { Database } from '../../infra/database.js';
+import { isAppendOnly } from '../resource-types.js';
 import { assertResourceType } from '../search/parse.js';
 
 /** What every store operation works with: the database, the caller's policy, and the FHIR base URL. */
@@ -19,11 +20,22 @@ const INTERACTION_NAMES: Record<Interaction, string> = {
   s: 'search',
 };
 
-/** 400 for an unsupported type, 403 when the caller's scopes do not allow the interaction. */
+/**
+ * 400 for an unsupported type, 403 when the caller's scopes do not allow the interaction, 405 for an update or
+ * delete of an append-only type (whatever the scopes).
+ */
 export function authorize(ctx: StoreContext, resourceType: string, interaction: Interaction): void {
   assertResourceType(resourceType);
   if (!ctx.access.allows(resourceType, interaction)) {
     throw forbidden(`Not allowed to ${INTERACTION_NAMES[interaction]} ${resourceType}`);
+  }
+  if ((interaction === 'u' || interaction === 'd') && isAppendOnly(resourceType)) {
+    throw new HookbotError(
+      405,
+      'not-supported',
+      `${resourceType} is append-only: it can be created and read, never updated or deleted`,
+      { headers: { Allow: 'GET, HEAD' } },
+    );
   }
 }
 
@@ -31,11 +43,4 @@ export function authorize(ctx: StoreContext, resourceType: string, interaction: 
 export function fhirBaseUrl(baseUrl = ''): string {
   const trimmed = baseUrl.replace(/\/+$/, '');
   return trimmed.endsWith('/fhir/R4') ? trimmed : `${trimmed}/fhir/R4`;
-}
-
-export interface ResourceRow {
-  version_id: number;
-  last_updated: Date | string;
-  deleted: boolean;
-  content: Record<string, unknown> | null;
 }

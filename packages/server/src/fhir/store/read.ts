@@ -1,7 +1,38 @@
 /** read, vread and history: always confined to the caller's project, so another tenant's id reads as missing. */
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { HookbotError, notFound } from '../../infra/errors.js';
+import { isAppendOnly } from '../resource-types.js';
 import { authorize, type StoreContext } from './context.js';
+
+interface VersionRow<T> {
+  version_id: number;
+  last_updated: Date | string;
+  deleted: boolean;
+  content: T | null;
+}
+
+/**
+ * The stored versions of one resource, newest first, or only `versionId`. An append-only type's one version is its
+ * current row; events written before a type became append-only keep their history rows, which are read first.
+ */
+async function versionRows<T>(
+  ctx: StoreContext,
+  resourceType: string,
+  id: string,
+  versionId?: number,
+): Promise<VersionRow<T>[]> {
+  const params: unknown[] = [ctx.access.projectId, resourceType, id];
+  const version = versionId === undefined ? '' : `AND version_id = $${params.push(versionId)}`;
+  const select = (table: string) =>
+    ctx.db.query<VersionRow<T>>(
+      `SELECT version_id, last_updated, deleted, content FROM ${table}
+       WHERE project_id = $1 AND resource_type = $2 AND id = $3 ${version} ORDER BY version_id DESC`,
+      params,
+    );
+  const { rows } = await select('fhir_history');
+  if (rows.length > 0 || !isAppendOnly(resourceType)) return rows;
+  return (await select('fhir_resources')).rows;
+}
 
 const gone = (what: string): HookbotError => new HookbotError(410, 'not-found', `${what} has been deleted`);
 
@@ -35,12 +66,7 @@ export async function vreadResource<T extends Resource>(
   if (!/^\d{1,9}$/.test(versionId)) {
     throw notFound(`${resourceType}/${id}/_history/${versionId} not found`);
   }
-  const { rows } = await ctx.db.query<{ deleted: boolean; content: T | null }>(
-    `SELECT deleted, content FROM fhir_history
-     WHERE project_id = $1 AND resource_type = $2 AND id = $3 AND version_id = $4`,
-    [ctx.access.projectId, resourceType, id, Number(versionId)],
-  );
-  const row = rows[0];
+  const row = (await versionRows<T>(ctx, resourceType, id, Number(versionId)))[0];
   if (!row) {
     throw notFound(`${resourceType}/${id}/_history/${versionId} not found`);
   }
@@ -53,16 +79,7 @@ export async function vreadResource<T extends Resource>(
 /** Every version of one resource, newest first, deletions included (FHIR R4 http §3.1.0.9 "history"). */
 export async function resourceHistory(ctx: StoreContext, resourceType: string, id: string): Promise<Bundle> {
   authorize(ctx, resourceType, 'r');
-  const { rows } = await ctx.db.query<{
-    version_id: number;
-    last_updated: Date | string;
-    deleted: boolean;
-    content: Resource | null;
-  }>(
-    `SELECT version_id, last_updated, deleted, content FROM fhir_history
-     WHERE project_id = $1 AND resource_type = $2 AND id = $3 ORDER BY version_id DESC`,
-    [ctx.access.projectId, resourceType, id],
-  );
+  const rows = await versionRows<Resource>(ctx, resourceType, id);
   if (rows.length === 0) {
     throw notFound(`${resourceType}/${id} not found`);
   }

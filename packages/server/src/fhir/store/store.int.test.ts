@@ -1,8 +1,8 @@
-import type { Patient } from '@medplum/fhirtypes';
+import type { AuditEvent, Patient } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
 import type { Database } from '../../infra/database.js';
 import { HookbotError } from '../../infra/errors.js';
-import { bot, coverage, patient, testAccess } from '../../testing/fixtures.js';
+import { auditEvent, bot, coverage, patient, testAccess } from '../../testing/fixtures.js';
 import { withStores } from '../../testing/stores.js';
 import { createRepository } from '../repository.js';
 import { registerResourceValidator } from '../validation.js';
@@ -255,6 +255,65 @@ withStores('FHIR store', (getDb) => {
       expect((await r.read<Patient>('Patient', p.id ?? '')).meta?.versionId).toBe('1');
       expect((await r.history('Patient', p.id ?? '')).entry).toHaveLength(1);
       expect(await r.searchResources('Patient', { gender: 'male' })).toHaveLength(1);
+    });
+  });
+
+  describe('append-only AuditEvents', () => {
+    const historyRows = async (projectId: string) =>
+      (
+        await getDb().query<{ n: number }>('SELECT count(*)::int AS n FROM fhir_history WHERE project_id = $1', [
+          projectId,
+        ])
+      ).rows[0]?.n;
+
+    it('are written without a history row and read back as their one version', async () => {
+      const access = testAccess();
+      const r = repo(access);
+      const [many] = await r.createMany([auditEvent('b1')]);
+      const one = await r.create(auditEvent('b2'));
+      expect(await historyRows(access.projectId)).toBe(0);
+      for (const event of [many, one] as AuditEvent[]) {
+        const id = event.id ?? '';
+        expect((await r.vread<AuditEvent>('AuditEvent', id, '1')).entity).toEqual(event.entity);
+        await expect(r.vread('AuditEvent', id, '2')).rejects.toMatchObject({ status: 404 });
+        const history = await r.history('AuditEvent', id);
+        expect(history.entry?.map((e) => e.response?.etag)).toEqual(['W/"1"']);
+        expect(history.entry?.[0]?.resource).toEqual(event);
+      }
+      expect(await r.searchResources('AuditEvent', { entity: 'Bot/b2' })).toHaveLength(1);
+    });
+
+    it('refuse update, update-as-create and delete with 405, whatever the scopes, and stay as they were', async () => {
+      const access = testAccess();
+      const r = repo(access);
+      const event = await r.create<AuditEvent>(auditEvent('b1'));
+      const id = event.id ?? '';
+      const refusals = [
+        await rejection(r.update({ ...event, outcome: '8' })),
+        await rejection(r.update({ ...auditEvent('b1'), id: 'chosen-id' })),
+        await rejection(r.delete('AuditEvent', id)),
+      ];
+      expect(refusals.map((e) => e.status)).toEqual([405, 405, 405]);
+      expect(refusals[0]?.message).toContain('append-only');
+      expect(refusals[0]?.headers.Allow).toBe('GET, HEAD');
+      expect(await r.read('AuditEvent', id)).toEqual(event);
+      await expect(r.read('AuditEvent', 'chosen-id')).rejects.toMatchObject({ status: 404 });
+      const readOnly = repo(testAccess(access.projectId, { AuditEvent: 'rs' }));
+      expect((await rejection(readOnly.delete('AuditEvent', id))).status).toBe(403);
+    });
+
+    it('keep the history rows of events written before AuditEvent became append-only', async () => {
+      const access = testAccess();
+      const r = repo(access);
+      const event = await r.create<AuditEvent>(auditEvent('b1'));
+      await getDb().query(
+        `INSERT INTO fhir_history (project_id, resource_type, id, version_id, last_updated, deleted, content)
+         SELECT project_id, resource_type, id, 1, last_updated, false, content || '{"outcome":"4"}'
+         FROM fhir_resources WHERE project_id = $1`,
+        [access.projectId],
+      );
+      const history = await r.history('AuditEvent', event.id ?? '');
+      expect(history.entry?.map((e) => (e.resource as AuditEvent).outcome)).toEqual(['4']);
     });
   });
 });

@@ -1,10 +1,12 @@
 /**
  * create, update and delete: each one transaction writing the current version, the history row and the search
- * index, so a failure leaves nothing behind.
+ * index, so a failure leaves nothing behind. Append-only types (AuditEvent) have no history row: their current row
+ * is their only version, and read.ts serves it as such.
  */
 import type { Resource } from '@medplum/fhirtypes';
 import { conflict, HookbotError, notFound, preconditionFailed } from '../../infra/errors.js';
 import type { Database } from '../../infra/database.js';
+import { isAppendOnly } from '../resource-types.js';
 import { extractIndexRows } from '../search/extract.js';
 import { validateForWrite } from '../validation.js';
 import { authorize, type StoreContext } from './context.js';
@@ -66,6 +68,7 @@ export async function createResources<T extends Resource>(
           id: resource.id,
           last_updated: resource.meta?.lastUpdated,
           content: resource,
+          history: !isAppendOnly(resource.resourceType),
           index: extractIndexRows(resource),
         }),
       );
@@ -74,14 +77,15 @@ export async function createResources<T extends Resource>(
   // One statement is atomic on its own; the versions' JSON is parsed once and feeds all three tables.
   await ctx.db.query(
     `WITH v AS (
-       SELECT x.resource_type, x.id, x.last_updated::timestamptz AS last_updated, x.content, x.index
-       FROM jsonb_to_recordset($2::jsonb) AS x(resource_type text, id text, last_updated text, content jsonb, index jsonb)
+       SELECT x.resource_type, x.id, x.last_updated::timestamptz AS last_updated, x.content, x.history, x.index
+       FROM jsonb_to_recordset($2::jsonb)
+         AS x(resource_type text, id text, last_updated text, content jsonb, history boolean, index jsonb)
      ), current_rows AS (
        INSERT INTO fhir_resources (project_id, resource_type, id, version_id, last_updated, deleted, content)
        SELECT $1, resource_type, id, 1, last_updated, false, content FROM v
      ), history_rows AS (
        INSERT INTO fhir_history (project_id, resource_type, id, version_id, last_updated, deleted, content)
-       SELECT $1, resource_type, id, 1, last_updated, false, content FROM v
+       SELECT $1, resource_type, id, 1, last_updated, false, content FROM v WHERE history
      )
      ${insertIndexSql('v.resource_type', 'v.id', 'v, jsonb_to_recordset(v.index)')}`,
     [ctx.access.projectId, `[${versions.join(',')}]`],
@@ -209,18 +213,7 @@ async function insertCurrent(tx: Database, projectId: string, resource: Resource
 /** The history row and a fresh set of search index rows for the version just written. */
 async function writeVersion(tx: Database, projectId: string, resource: Resource, isNew: boolean): Promise<void> {
   const { resourceType, id } = resource;
-  await tx.query(
-    `INSERT INTO fhir_history (project_id, resource_type, id, version_id, last_updated, deleted, content)
-     VALUES ($1, $2, $3, $4, $5, false, $6::jsonb)`,
-    [
-      projectId,
-      resourceType,
-      id,
-      Number(resource.meta?.versionId),
-      resource.meta?.lastUpdated,
-      JSON.stringify(resource),
-    ],
-  );
+  if (!isAppendOnly(resourceType)) await writeHistory(tx, projectId, resource);
   if (!isNew) {
     await tx.query('DELETE FROM fhir_index WHERE project_id = $1 AND resource_type = $2 AND resource_id = $3', [
       projectId,
@@ -237,6 +230,21 @@ async function writeVersion(tx: Database, projectId: string, resource: Resource,
       JSON.stringify(rows),
     ]);
   }
+}
+
+async function writeHistory(tx: Database, projectId: string, resource: Resource): Promise<void> {
+  await tx.query(
+    `INSERT INTO fhir_history (project_id, resource_type, id, version_id, last_updated, deleted, content)
+     VALUES ($1, $2, $3, $4, $5, false, $6::jsonb)`,
+    [
+      projectId,
+      resource.resourceType,
+      resource.id,
+      Number(resource.meta?.versionId),
+      resource.meta?.lastUpdated,
+      JSON.stringify(resource),
+    ],
+  );
 }
 
 /** Inserts index rows (objects of IndexRow's columns) of the resource `type`/`id` from `rows`; `$1` is the project. */
