@@ -26,7 +26,6 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -160,7 +159,7 @@ async function startFloor(): Promise<{ url: string; stop(): Promise<void> }> {
     ctx.body = RESPONSE;
   });
   app.use(router.routes());
-  const server = http.createServer(app.callback()).listen(0, '127.0.0.1');
+  const server = app.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   return {

@@ -58,7 +58,7 @@ describe('toAuditEvent', () => {
 describe('AuditWriter', () => {
   it('writes a large backlog from several projects in chunks, each event into its own project', async () => {
     const writer = new AuditWriter(db, createLogger('silent'), { intervalMs: 60_000, batchSize: 10_000 });
-    for (let i = 0; i < 150; i++) writer.add(record(i % 3 === 0 ? P2 : P1, i));
+    for (let i = 0; i < 150; i++) void writer.add(record(i % 3 === 0 ? P2 : P1, i));
     expect(writer.pending).toBe(150);
     await writer.flush();
     expect(writer.pending).toBe(0);
@@ -69,9 +69,9 @@ describe('AuditWriter', () => {
   it('close() waits for a flush already running and for events added meanwhile', async () => {
     const writer = new AuditWriter(db, createLogger('silent'), { intervalMs: 60_000, batchSize: 10_000 });
     const before = await count(P1);
-    for (let i = 0; i < 40; i++) writer.add(record(P1, i));
+    for (let i = 0; i < 40; i++) void writer.add(record(P1, i));
     const running = writer.flush();
-    for (let i = 0; i < 5; i++) writer.add(record(P1, i));
+    for (let i = 0; i < 5; i++) void writer.add(record(P1, i));
     await writer.close();
     expect(await count(P1)).toBe(before + 45);
     await running;
@@ -81,10 +81,10 @@ describe('AuditWriter', () => {
     const writer = new AuditWriter(db, createLogger('silent'), { intervalMs: 60_000, batchSize: 2 });
     const before = await count(P1);
     const flush = vi.spyOn(writer, 'flush');
-    writer.add(record(P1, 0));
-    writer.add(record(P1, 1));
+    void writer.add(record(P1, 0));
+    void writer.add(record(P1, 1));
     expect(flush).toHaveBeenCalledTimes(1);
-    for (let i = 2; i < 200; i++) writer.add(record(P1, i));
+    for (let i = 2; i < 200; i++) void writer.add(record(P1, i));
     // Not one suspended flush per event waiting behind the first (under a backlog, tens of thousands).
     expect(flush).toHaveBeenCalledTimes(1);
     await writer.close();
@@ -101,7 +101,7 @@ describe('AuditWriter', () => {
       ...db,
       query: (sql, params) => {
         writes++;
-        writer?.add(record(P1, writes));
+        void writer?.add(record(P1, writes));
         return db.query(sql, params);
       },
       transaction: (fn) => db.transaction((tx) => fn({ ...tx, query: feeding.query })),
@@ -109,7 +109,7 @@ describe('AuditWriter', () => {
     writer = new AuditWriter(feeding, createLogger('silent'), { intervalMs: 60_000, batchSize: 10_000 });
     const first = (() => {
       const r = record(P1, 0);
-      writer.add(r);
+      void writer.add(r);
       return new WeakRef(r);
     })();
     const flushed = writer.flush();

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
-import { createServer, type Server } from 'node:http';
+import { once } from 'node:events';
+import type { Server } from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -31,8 +32,8 @@ withStores('FHIR routes', (getDb) => {
     const routes = fhirRouter();
     fhir.use(routes.routes(), routes.allowedMethods());
     app.use(fhir.routes());
-    server = createServer(app.callback());
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   afterAll(async () => {
