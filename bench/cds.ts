@@ -394,6 +394,7 @@ function print(rows: CdsBenchRow[]): void {
     `wrk ${THREADS} threads, ${DURATION_S} s per run after ${WARMUP_S} s of unmeasured load per server, warm POST with prefetch supplied (p50/p99 from wrk --latency)`,
     'sustained = requests / (run + writing the audit events still queued at its end); cpu = ms per request of the',
     "server's main thread (main) and of the server process plus bot worker processes (total); loop = event-loop delay",
+    '[process] is the default bot isolation (HOOKBOT_BOT_ISOLATION); [in-process] is the opt-in mode',
     columns.map(([h, w]) => cell(h, w)).join(' '),
     ...rows.map((r) => columns.map(([, w, f]) => cell(f(r), w)).join(' ')),
   ];
