@@ -12,8 +12,8 @@ interface VersionRow<T> {
 }
 
 /**
- * The stored versions of one resource, newest first, or only `versionId`. An append-only type's one version is its
- * current row; events written before a type became append-only keep their history rows, which are read first.
+ * The stored versions of one resource, newest first, or only `versionId`, in one statement. An append-only type's one
+ * version is its current row; events written before the type became append-only also have history rows, which win.
  */
 async function versionRows<T>(
   ctx: StoreContext,
@@ -22,16 +22,17 @@ async function versionRows<T>(
   versionId?: number,
 ): Promise<VersionRow<T>[]> {
   const params: unknown[] = [ctx.access.projectId, resourceType, id];
-  const version = versionId === undefined ? '' : `AND version_id = $${params.push(versionId)}`;
-  const select = (table: string) =>
-    ctx.db.query<VersionRow<T>>(
-      `SELECT version_id, last_updated, deleted, content FROM ${table}
-       WHERE project_id = $1 AND resource_type = $2 AND id = $3 ${version} ORDER BY version_id DESC`,
-      params,
-    );
-  const { rows } = await select('fhir_history');
-  if (rows.length > 0 || !isAppendOnly(resourceType)) return rows;
-  return (await select('fhir_resources')).rows;
+  const where = `WHERE project_id = $1 AND resource_type = $2 AND id = $3${
+    versionId === undefined ? '' : ` AND version_id = $${params.push(versionId)}`
+  }`;
+  const columns = 'version_id, last_updated, deleted, content';
+  const sql = isAppendOnly(resourceType)
+    ? `SELECT DISTINCT ON (version_id) ${columns} FROM (
+         SELECT ${columns}, 0 AS rank FROM fhir_history ${where}
+         UNION ALL SELECT ${columns}, 1 FROM fhir_resources ${where}
+       ) v ORDER BY version_id DESC, rank`
+    : `SELECT ${columns} FROM fhir_history ${where} ORDER BY version_id DESC`;
+  return (await ctx.db.query<VersionRow<T>>(sql, params)).rows;
 }
 
 const gone = (what: string): HookbotError => new HookbotError(410, 'not-found', `${what} has been deleted`);

@@ -210,7 +210,7 @@ async function insertCurrent(tx: Database, projectId: string, resource: Resource
   }
 }
 
-/** The history row and a fresh set of search index rows for the version just written. */
+/** The history row (none for an append-only type) and a fresh set of search index rows for the version just written. */
 async function writeVersion(tx: Database, projectId: string, resource: Resource, isNew: boolean): Promise<void> {
   const { resourceType, id } = resource;
   if (!isAppendOnly(resourceType)) await writeHistory(tx, projectId, resource);
