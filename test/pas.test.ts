@@ -70,6 +70,27 @@ describe.each([
     };
   }
 
+  /** A new tenant with the seed's member (its Patient and Coverage) and its own adjudication bot. */
+  async function tenantWithMember(name: string, botCode: string): Promise<Tenant & { botId: string }> {
+    const tenant = await newTenant(name);
+    const coverage = JSON.parse(
+      JSON.stringify(seedRequest().entry?.find((e) => e.resource?.resourceType === 'Coverage')?.resource),
+    ) as Record<string, unknown>;
+    delete coverage.subscriber;
+    const patient = await request(`${fhir()}/Patient/RedoxPABeneficiaryExample`, {
+      method: 'PUT',
+      token: tenant.token,
+      json: { resourceType: 'Patient', id: 'RedoxPABeneficiaryExample' },
+    });
+    expect(patient.status).toBe(201);
+    expect((await request(`${fhir()}/Coverage`, { method: 'POST', token: tenant.token, json: coverage })).status).toBe(
+      201,
+    );
+    const botId = await deployBot(tenant.token, name, botCode);
+    await bind(tenant.token, botId);
+    return { ...tenant, botId };
+  }
+
   async function countStored(type: string, token = demo.token): Promise<number> {
     const res = await request<Bundle>(`${fhir()}/${type}?_summary=count`, { token });
     return res.body.total ?? 0;
@@ -78,7 +99,6 @@ describe.each([
   beforeAll(async () => {
     t = await startTestServer({ store, redis });
     demo = { token: await getToken(t.url, t.demo.clientId, t.demo.clientSecret) };
-    await bind(demo.token, await deployBot(demo.token, 'pas-coded', CODED_BOT));
   });
   afterAll(async () => t?.stop());
 
@@ -91,15 +111,13 @@ describe.each([
     expect(cr.resourceType).toBe('ClaimResponse');
     expect(cr.outcome).toBe('complete');
     expect(cr.preAuthRef).toBeTruthy();
-    expect(itemResults(bundle)).toEqual([
-      {
-        sequence: 1,
-        code: 'A1',
-        number: 'AUTH1001',
-        period: { start: '2021-08-23', end: '2021-09-23' },
-        adminRef: undefined,
-      },
-    ]);
+    // The demo project's bound rule set (examples/rules/pas-cardiac-cath.json): certified for 31 days.
+    const [item] = itemResults(bundle);
+    expect(item?.code).toBe('A1');
+    expect(item?.number).toBe(`${cr.preAuthRef}-1`);
+    const { start = '', end = '' } = item?.period ?? {};
+    expect((Date.parse(end) - Date.parse(start)) / 86_400_000).toBe(31);
+    expect(item?.adminRef).toBeUndefined();
     // Echoed resources keep the request's fullUrl; everything the ClaimResponse references is included.
     const urls = bundle.entry?.map((e) => e.fullUrl) ?? [];
     for (const ref of [cr.patient?.reference, cr.insurer?.reference, cr.requestor?.reference, cr.request?.reference]) {
@@ -203,25 +221,27 @@ describe.each([
     expect(await countStored('Claim', other.token)).toBe(0);
   });
 
+  it("decides with a coded bot that reads the payer's own data", async () => {
+    const tenant = await tenantWithMember(`pas-coded-${store}`, CODED_BOT);
+    const res = await submit(seedRequest(), tenant.token);
+    expect(res.status).toBe(200);
+    expect(itemResults(res.body)).toEqual([
+      {
+        sequence: 1,
+        code: 'A1',
+        number: 'AUTH1001',
+        period: { start: '2021-08-23', end: '2021-09-23' },
+        adminRef: undefined,
+      },
+    ]);
+  });
+
   it('pends the items and audits the failure when the bound bot throws', async () => {
-    const other = await newTenant(`pas-throws-${store}`);
-    const member = JSON.parse(
-      JSON.stringify(seedRequest().entry?.find((e) => e.resource?.resourceType === 'Coverage')?.resource),
-    ) as Record<string, unknown>;
-    await request(`${fhir()}/Patient/RedoxPABeneficiaryExample`, {
-      method: 'PUT',
-      token: other.token,
-      json: { resourceType: 'Patient', id: 'RedoxPABeneficiaryExample' },
-    });
-    delete member.subscriber;
-    const cov = await request(`${fhir()}/Coverage`, { method: 'POST', token: other.token, json: member });
-    expect(cov.status).toBe(201);
-    const botId = await deployBot(
-      other.token,
-      'pas-throws',
+    const other = await tenantWithMember(
+      `pas-throws-${store}`,
       'exports.handler = async () => { throw new Error("rules engine down"); };',
     );
-    await bind(other.token, botId);
+    const botId = other.botId;
     const res = await submit(seedRequest(), other.token);
     expect(res.status).toBe(200);
     expect(itemResults(res.body).map((i) => i.code)).toEqual(['A4']);

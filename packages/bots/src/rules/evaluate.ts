@@ -45,9 +45,10 @@ export function computeFacts(
   compiled: CompiledRuleSet,
   input: TypedValue,
   order: Resource | undefined,
+  subjectVariable = '%order',
 ): Record<string, unknown> {
   // An unbound %order would fail the whole expression; an empty object makes `%order.x` simply empty.
-  const variables: Record<string, TypedValue> = { '%order': toTypedValue(order ?? {}) };
+  const variables: Record<string, TypedValue> = { [subjectVariable]: toTypedValue(order ?? {}) };
   const facts: Record<string, unknown> = {};
   for (const fact of compiled.facts) {
     const values = evaluateFhirPath(fact.atom, input, variables);
@@ -56,7 +57,11 @@ export function computeFacts(
   return facts;
 }
 
-async function runEngine(compiled: CompiledRuleSet, facts: Record<string, unknown>, now: Date): Promise<FiredRule[]> {
+export async function runEngine(
+  compiled: CompiledRuleSet,
+  facts: Record<string, unknown>,
+  now: Date,
+): Promise<FiredRule[]> {
   const candidates = candidateRules(compiled, facts);
   if (candidates.length === 0) return [];
   const engine = new Engine([], { allowUndefinedFacts: true, pathResolver: resolvePath });

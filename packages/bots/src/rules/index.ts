@@ -1,5 +1,12 @@
 /** Public API of the rule-set layer (re-exported from @hookbot/bots). */
 export type * from './types.js';
+export { PRIOR_AUTHORIZATION } from './types.js';
+export {
+  evaluatePriorAuthorization,
+  type PasInput,
+  type PasItemDecision,
+  type PasRuleDecision,
+} from './prior-authorization.js';
 export { RULE_SET_LIMITS } from './limits.js';
 export { ruleSetSchema } from './schema.js';
 export { parseRuleSetText, RuleSetParseError } from './parse.js';

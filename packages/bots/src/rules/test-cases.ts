@@ -8,7 +8,14 @@ import type { CdsRequest, CdsResponse } from '../cds/types.js';
 import { readCoverageInformation } from './coverage.js';
 import { evaluateCompiled } from './evaluate.js';
 import { prepareRuleSet } from './run.js';
-import type { ExpectedCard, ExpectedCoverage, RuleSetTestCase } from './types.js';
+import { evaluatePriorAuthorization, type PasInput, type PasRuleDecision } from './prior-authorization.js';
+import {
+  PRIOR_AUTHORIZATION,
+  type ExpectedCard,
+  type ExpectedCoverage,
+  type ExpectedDecision,
+  type RuleSetTestCase,
+} from './types.js';
 
 export interface RuleSetTestResult {
   name: string;
@@ -23,9 +30,18 @@ export async function runRuleSetTests(doc: unknown, options: { baseDir: string }
   const results: RuleSetTestResult[] = [];
   for (const test of compiled.doc.tests ?? []) {
     try {
-      const request = await loadRequest(test, options.baseDir);
-      const response = await evaluateCompiled(compiled, request, { now: new Date(test.now ?? DEFAULT_TEST_NOW) });
-      const lines = compareResponse(test.expect, response);
+      const now = new Date(test.now ?? DEFAULT_TEST_NOW);
+      let lines: string[];
+      if (compiled.doc.hook === PRIOR_AUTHORIZATION) {
+        const input = test.input ?? ((await loadRequest(test, options.baseDir)) as unknown as PasInput);
+        lines = compareDecisions(
+          test.expect.decisions ?? [],
+          await evaluatePriorAuthorization(compiled, input, { now }),
+        );
+      } else {
+        const request = await loadRequest(test, options.baseDir);
+        lines = compareResponse(test.expect, await evaluateCompiled(compiled, request, { now }));
+      }
       results.push(
         lines.length === 0
           ? { name: test.name, passed: true }
@@ -119,4 +135,25 @@ function compareCoverage(expected: ExpectedCoverage[], response: CdsResponse, li
     field('infoNeeded', e.infoNeeded, 'info-needed');
     field('billingCode', e.billingCode, 'billingCode');
   });
+}
+
+/** Each expected decision against the item with its sequence (or in order): action, number, documents wanted. */
+export function compareDecisions(expected: ExpectedDecision[], actual: PasRuleDecision): string[] {
+  const lines: string[] = [];
+  expected.forEach((e, i) => {
+    const got = e.sequence !== undefined ? actual.items.find((x) => x.sequence === e.sequence) : actual.items[i];
+    const label = `decisions[${e.sequence ?? i}]`;
+    if (!got) {
+      lines.push(`${label}: no decision for this item`);
+      return;
+    }
+    const field = (name: string, want: unknown, value: unknown) => {
+      if (want !== undefined && show(want) !== show(value))
+        lines.push(`${label}.${name}`, `  - expected: ${show(want)}`, `  + actual:   ${show(value)}`);
+    };
+    field('action', e.action, got.action);
+    field('authorizationNumber', e.authorizationNumber, got.authorizationNumber);
+    field('documentation', e.documentation, got.documentation?.map((d) => d.code) ?? []);
+  });
+  return lines;
 }

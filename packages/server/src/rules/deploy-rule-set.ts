@@ -5,7 +5,7 @@
  * `$rollback`. The Bot's code is built from the stored rule set when it is loaded (`bots/code.ts`), never uploaded.
  */
 import type { Bot } from '@medplum/fhirtypes';
-import { validateRuleSet, type BotCdsService, type RuleSetDocument } from '@hookbot/bots';
+import { PRIOR_AUTHORIZATION, validateRuleSet, type BotCdsService, type RuleSetDocument } from '@hookbot/bots';
 import { createRepository, type Repository } from '../fhir/repository.js';
 import { invalidIssues, locatedIssues } from '../infra/errors.js';
 import type { Services } from '../services.js';
@@ -64,7 +64,8 @@ export async function deployRuleSet(services: Services, repo: Repository, body: 
       name: doc.title,
       description: doc.description,
       identifier: [{ system: RULE_SET_SYSTEM, value: doc.id }],
-      cdsService: cdsServiceOf(doc),
+      // A prior-authorization rule set is bound to PAS (`Bot/{id}/$bind-pas`), never offered as a CDS service.
+      ...(doc.hook === PRIOR_AUTHORIZATION ? {} : { cdsService: cdsServiceOf(doc) }),
       sourceCode: attachment,
       executableCode: attachment,
     } as Bot;
