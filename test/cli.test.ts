@@ -516,6 +516,38 @@ describe('hookbot CLI error paths', () => {
   });
 });
 
+describe('hookbot pas end to end', () => {
+  it('binds the demo rule set and submits the seed request, one table row per item', async () => {
+    const login = await hookbot(
+      'login',
+      '--base-url',
+      t.url,
+      '--client-id',
+      t.demo.clientId,
+      '--client-secret',
+      t.demo.clientSecret,
+      '--profile',
+      'demo-pas',
+    );
+    expectOk(login);
+    expectOk(await hookbot('rules', 'deploy', path.join(rulesDir, 'pas-cardiac-cath.json'), '--profile', 'demo-pas'));
+    const bind = await hookbot('pas', 'bind', 'pas-cardiac-cath', '--profile', 'demo-pas');
+    expectOk(bind);
+    expect(bind.stdout).toMatch(/pas-cardiac-cath \(Bot\/\S+\) now decides prior authorization requests/);
+    const seed = path.join(REPO_ROOT, 'examples/pas/seed-request.json');
+    const submit = await hookbot('pas', 'submit', seed, '--profile', 'demo-pas', '--no-color');
+    expectOk(submit);
+    expect(submit.stdout).toMatch(
+      /^1\s+93456\s+A1 Certified in total\s+PA\w+-1\s+\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2}/m,
+    );
+    const json = await hookbot('pas', 'submit', seed, '--profile', 'demo-pas', '--json');
+    expectOk(json);
+    expect(json.json<{ entry: { resource: { resourceType: string } }[] }>().entry[0]?.resource.resourceType).toBe(
+      'ClaimResponse',
+    );
+  });
+});
+
 async function closedPortUrl(): Promise<string> {
   const probe = net.createServer().listen(0, '127.0.0.1');
   await once(probe, 'listening');

@@ -222,6 +222,20 @@ function buildProgram(set: Setter, io: HelpWriter): Command {
   leaf(feedback, 'stats', 'Accepted and overridden counts per service and card.', 'hookbot feedback stats').action(
     (opts: Record<string, unknown>) => set('feedback stats', {}, opts),
   );
+
+  const pas = program.command('pas').description('Prior authorization (Da Vinci PAS).');
+  leaf(
+    pas,
+    'submit <file>',
+    'Submit a PAS request Bundle (Claim/$submit) and show the decision per item.',
+    'hookbot pas submit examples/pas/seed-request.json',
+  ).action((file: string, opts: Record<string, unknown>) => set('pas submit', { file }, opts));
+  leaf(
+    pas,
+    'bind <bot>',
+    "Make a bot or rule set decide the project's prior authorization requests.",
+    'hookbot pas bind pas-cardiac-cath',
+  ).action((name: string, opts: Record<string, unknown>) => set('pas bind', { name }, opts));
   return program;
 }
 
