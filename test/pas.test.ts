@@ -2,10 +2,17 @@
  * Prior authorization end to end, through HTTP against the real server, on PGlite and on PostgreSQL + Redis:
  * `Claim/$submit` decided by a bound bot, request validation, tenant isolation and failing bots.
  */
-import type { Bundle, ClaimResponse, CommunicationRequest, OperationOutcome } from '@medplum/fhirtypes';
+import type {
+  AuditEvent,
+  Bundle,
+  ClaimResponse,
+  CommunicationRequest,
+  OperationOutcome,
+  Parameters,
+} from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getToken, request } from './support/http.js';
-import { itemResults, requestWith, seedRequest } from './support/pas.js';
+import { CPT, claimOf, itemResults, requestWith, seedRequest, updateOf } from './support/pas.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 /** A coded adjudication bot: CPT 93451/93456 certified with documentation, pended without, anything else declined. */
@@ -255,5 +262,264 @@ describe.each([
     }
     expect(events[0]?.outcome).toBe('4');
     expect(events[0]?.outcomeDesc).toMatch(/rules engine down/);
+  });
+
+  /** A second client of the demo project: the payer's reviewer. */
+  async function reviewer(): Promise<string> {
+    const adminToken = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
+    const res = await request<{ clientId: string; clientSecret: string }>(
+      `${t.url}/admin/projects/${t.demo.projectId}/clients`,
+      { method: 'POST', token: adminToken, json: { name: `reviewer-${Date.now()}` } },
+    );
+    expect(res.status).toBe(201);
+    return getToken(t.url, res.body.clientId, res.body.clientSecret);
+  }
+
+  const crOf = (bundle: Bundle) => bundle.entry?.[0]?.resource as ClaimResponse;
+
+  it('certifies a pended request when its documentation arrives through $submit-attachment (a new version, audited)', async () => {
+    const pended = await submit(requestWith({ withoutDocuments: true, identifier: 'attach-1' }));
+    expect(itemResults(pended.body).map((i) => i.code)).toEqual(['A4']);
+    const cr = crOf(pended.body);
+    const attach = await request<OperationOutcome>(`${fhir()}/$submit-attachment`, {
+      method: 'POST',
+      token: demo.token,
+      json: {
+        resourceType: 'Parameters',
+        parameter: [
+          { name: 'TrackingId', valueIdentifier: { system: 'urn:test:claim', value: 'attach-1' } },
+          { name: 'AttachTo', valueCode: 'preauthorization' },
+          { name: 'MemberId', valueIdentifier: { value: 'M2346623' } },
+          {
+            name: 'Attachment',
+            part: [
+              { name: 'LineItem', valueString: '1' },
+              { name: 'Code', valueCodeableConcept: { coding: [{ system: 'http://loinc.org', code: '11506-3' }] } },
+              { name: 'Content', resource: { resourceType: 'Binary', contentType: 'text/plain', data: 'bm90ZQ==' } },
+            ],
+          },
+        ],
+      },
+    });
+    expect(attach.status, JSON.stringify(attach.body)).toBe(200);
+    expect(attach.body.issue[0]?.diagnostics).toMatch(/item 1: A1/);
+    const stored = await request<ClaimResponse>(`${fhir()}/ClaimResponse/${cr.id}`, { token: demo.token });
+    expect(stored.body.meta?.versionId).toBe('2');
+    const review = stored.body.item?.[0]?.adjudication?.[0]?.extension?.[0]?.extension?.[0]?.valueCodeableConcept;
+    expect(review?.coding?.[0]?.code).toBe('A1');
+    const audit = await request<Bundle>(`${fhir()}/AuditEvent?type=pas-decision`, { token: demo.token });
+    const events = (audit.body.entry ?? []).map((e) => e.resource as AuditEvent);
+    expect(
+      events.some(
+        (e) =>
+          e.entity?.[0]?.what?.reference === `ClaimResponse/${cr.id}/_history/2` &&
+          e.subtype?.[0]?.code === 'pas-attachment',
+      ),
+    ).toBe(true);
+    // Another member's id finds nothing.
+    const wrong = await request(`${fhir()}/$submit-attachment`, {
+      method: 'POST',
+      token: demo.token,
+      json: {
+        resourceType: 'Parameters',
+        parameter: [
+          { name: 'TrackingId', valueIdentifier: { system: 'urn:test:claim', value: 'attach-1' } },
+          { name: 'AttachTo', valueCode: 'preauthorization' },
+          { name: 'MemberId', valueIdentifier: { value: 'SOMEONE-ELSE' } },
+          {
+            name: 'Attachment',
+            part: [{ name: 'Content', resource: { resourceType: 'Binary', contentType: 'text/plain' } }],
+          },
+        ],
+      },
+    });
+    expect(wrong.status).toBe(404);
+  });
+
+  it("lets only the payer's reviewer decide a pended request, never its submitter", async () => {
+    const pended = await submit(requestWith({ withoutDocuments: true, identifier: 'review-1' }));
+    const cr = crOf(pended.body);
+    const decision = {
+      items: [
+        {
+          sequence: 1,
+          action: 'A1',
+          authorizationNumber: 'REVIEW-1',
+          period: { start: '2026-01-01', end: '2026-03-31' },
+        },
+      ],
+    };
+    const bySubmitter = await request(`${fhir()}/ClaimResponse/${cr.id}/$decide`, {
+      method: 'POST',
+      token: demo.token,
+      json: decision,
+    });
+    expect(bySubmitter.status).toBe(403);
+    const reviewerToken = await reviewer();
+    const decided = await request<Bundle>(`${fhir()}/ClaimResponse/${cr.id}/$decide`, {
+      method: 'POST',
+      token: reviewerToken,
+      json: decision,
+    });
+    expect(decided.status, JSON.stringify(decided.body)).toBe(200);
+    expect(itemResults(decided.body)).toEqual([
+      {
+        sequence: 1,
+        code: 'A1',
+        number: 'REVIEW-1',
+        period: { start: '2026-01-01', end: '2026-03-31' },
+        adminRef: undefined,
+      },
+    ]);
+    expect(crOf(decided.body).extension?.[0]?.extension?.[0]).toEqual({
+      url: 'wasHumanReviewedFlag',
+      valueBoolean: true,
+    });
+    const history = await request<Bundle>(`${fhir()}/ClaimResponse/${cr.id}/_history`, { token: demo.token });
+    expect(history.body.entry?.length).toBe(2);
+    const invalid = await request(`${fhir()}/ClaimResponse/${cr.id}/$decide`, {
+      method: 'POST',
+      token: reviewerToken,
+      json: { items: [{ sequence: 9, action: 'A1' }] },
+    });
+    expect(invalid.status).toBe(400);
+  });
+
+  it('runs the four-step update sequence, answering every item each time', async () => {
+    const initial = requestWith({ codes: ['93451', '93456'], identifier: 'upd-0' });
+    const r0 = await submit(initial);
+    expect(itemResults(r0.body).map((i) => [i.sequence, i.code])).toEqual([
+      [1, 'A1'],
+      [2, 'A1'],
+    ]);
+
+    const added = updateOf(initial, 'upd-1', (claim) => {
+      claim.item?.push({
+        ...(claim.item[0] as NonNullable<typeof claim.item>[number]),
+        sequence: 3,
+        productOrService: { coding: [{ system: CPT, code: '99213' }] },
+      });
+    });
+    const r1 = await submit(added);
+    expect(r1.status, JSON.stringify(r1.body)).toBe(200);
+    expect(itemResults(r1.body).map((i) => [i.sequence, i.code])).toEqual([
+      [1, 'A1'],
+      [2, 'A1'],
+      [3, 'A3'],
+    ]);
+    expect(crOf(r1.body).id).toBe(crOf(r0.body).id);
+
+    const changed = updateOf(added, 'upd-2', (claim) => {
+      const [first, second] = claim.item ?? [];
+      if (first)
+        first.modifierExtension = [
+          {
+            url: 'http://hl7.org/fhir/us/davinci-pas/StructureDefinition/modifierextension-infoCancelled',
+            valueBoolean: true,
+          },
+        ];
+      if (second) {
+        second.productOrService = { coding: [{ system: CPT, code: '93451' }] };
+        second.extension = [
+          ...(second.extension ?? []),
+          { url: 'http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-infoChanged', valueCode: 'changed' },
+        ];
+      }
+    });
+    const r2 = await submit(changed);
+    expect(r2.status, JSON.stringify(r2.body)).toBe(200);
+    expect(itemResults(r2.body).map((i) => [i.sequence, i.code])).toEqual([
+      [1, 'C'],
+      [2, 'A1'],
+      [3, 'A3'],
+    ]);
+
+    const cancelAll = updateOf(changed, 'upd-3', (claim) => {
+      claim.extension = [
+        ...(claim.extension ?? []),
+        {
+          url: 'http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-certificationType',
+          valueCodeableConcept: { coding: [{ system: 'https://codesystem.x12.org/005010/1322', code: '3' }] },
+        },
+      ];
+    });
+    const r3 = await submit(cancelAll);
+    expect(r3.status, JSON.stringify(r3.body)).toBe(200);
+    expect(itemResults(r3.body).map((i) => [i.sequence, i.code])).toEqual([
+      [1, 'C'],
+      [2, 'C'],
+      [3, 'C'],
+    ]);
+    const versions = await request<Bundle>(`${fhir()}/ClaimResponse/${crOf(r0.body).id}/_history`, {
+      token: demo.token,
+    });
+    expect(versions.body.entry?.length).toBe(4);
+
+    // A cancelled request, like a denied one, cannot be updated.
+    const again = await submit(updateOf(cancelAll, 'upd-4', () => undefined));
+    expect(again.status).toBe(422);
+  });
+
+  it('refuses to update a denied request', async () => {
+    const denied = requestWith({ codes: ['99213'], identifier: 'denied-0' });
+    expect(itemResults((await submit(denied)).body)[0]?.code).toBe('A3');
+    const res = await submit(
+      updateOf(denied, 'denied-1', (claim) => {
+        const item = claim.item?.[0];
+        if (item)
+          item.extension = [
+            ...(item.extension ?? []),
+            {
+              url: 'http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-infoChanged',
+              valueCode: 'changed',
+            },
+          ];
+      }),
+    );
+    expect(res.status).toBe(422);
+    expect(JSON.stringify(res.body)).toMatch(/denied request cannot be updated/);
+  });
+
+  it("finds the decision with $inquire, never another tenant's or another provider's", async () => {
+    const submitted = await submit(requestWith({ identifier: 'inquire-1' }));
+    const preAuthRef = crOf(submitted.body).preAuthRef as string;
+    const inquiry = (bundle: Bundle) => {
+      const claim = claimOf(bundle);
+      claim.identifier = [{ system: 'urn:test:inquiry', value: 'trn-1' }];
+      claim.extension = [
+        {
+          url: 'http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-authorizationNumber',
+          valueString: preAuthRef,
+        },
+      ];
+      return bundle;
+    };
+    const inquire = (token: string) =>
+      request<Parameters>(`${fhir()}/Claim/$inquire`, { method: 'POST', token, json: inquiry(seedRequest()) });
+    const found = await inquire(demo.token);
+    expect(found.status, JSON.stringify(found.body)).toBe(200);
+    expect(found.body.resourceType).toBe('Parameters');
+    const returned = (found.body.parameter ?? []).map((p) => p.resource as Bundle);
+    expect(returned).toHaveLength(1);
+    expect(crOf(returned[0] as Bundle).preAuthRef).toBe(preAuthRef);
+    expect(itemResults(returned[0] as Bundle)[0]?.code).toBe('A1');
+
+    // Another client of the payer's project that is not the submitting provider finds nothing.
+    const otherProvider = await inquire(await reviewer());
+    expect(otherProvider.status).toBe(200);
+    expect(otherProvider.body.parameter ?? []).toHaveLength(0);
+    // Another tenant with the same member id finds nothing either.
+    const other = await tenantWithMember(`pas-inquire-${store}`, CODED_BOT);
+    const fromOther = await inquire(other.token);
+    expect(fromOther.status).toBe(200);
+    expect(fromOther.body.parameter ?? []).toHaveLength(0);
+    // An empty inquiry Bundle is an error with an OperationOutcome.
+    const empty = await request<OperationOutcome>(`${fhir()}/Claim/$inquire`, {
+      method: 'POST',
+      token: demo.token,
+      json: { resourceType: 'Bundle', type: 'collection', entry: [] },
+    });
+    expect(empty.status).toBe(400);
+    expect(empty.body.resourceType).toBe('OperationOutcome');
   });
 });

@@ -62,3 +62,29 @@ export function itemResults(response: Bundle): ItemResult[] {
     };
   });
 }
+
+/** A PAS Claim update of `prior` (its request Bundle): a new Claim naming it in `related.claim`, the prior included. */
+export function updateOf(prior: Bundle, identifier: string, change: (claim: Claim) => void): Bundle {
+  const bundle = JSON.parse(JSON.stringify(prior)) as Bundle;
+  const previous = claimOf(prior);
+  const claim = JSON.parse(JSON.stringify(previous)) as Claim;
+  claim.id = `update-${identifier}`;
+  claim.identifier = [{ system: 'urn:test:claim', value: identifier }];
+  claim.related = [{ claim: { reference: `Claim/${previous.id}` } }];
+  for (const item of claim.item ?? []) {
+    delete item.modifierExtension;
+    item.extension = (item.extension ?? []).filter((e) => !e.url.endsWith('/extension-infoChanged'));
+  }
+  change(claim);
+  const entries = (bundle.entry ?? []).filter((e) => e.resource?.resourceType !== 'Claim');
+  const priorClaim = JSON.parse(JSON.stringify(previous)) as Claim;
+  bundle.entry = [
+    { fullUrl: `http://ehr.example.org/fhir/Claim/${claim.id}`, resource: claim },
+    ...entries,
+    { fullUrl: `http://ehr.example.org/fhir/Claim/${priorClaim.id}`, resource: priorClaim },
+  ];
+  bundle.identifier = { system: 'urn:test:bundle', value: identifier };
+  return bundle;
+}
+
+export const CPT = 'http://www.ama-assn.org/go/cpt';

@@ -16,13 +16,16 @@ export interface AuthorizationRow {
   status: AuthorizationStatus;
   memberId: string;
   patientId: string;
-  claimIdentifier: string | null;
+  /** Identifiers (`system|value` and value) of the request's Claim and of every update's. */
+  claimIdentifiers: string[];
   providerIdentifiers: string[];
   orgIdentifier: string | null;
   clientId: string;
   requestBundle: Bundle;
   decision: Decision | null;
   responseBundle: Bundle | null;
+  /** Documents received after the request (`$submit-attachment`). */
+  attachments: unknown[];
   createdAt: string;
   updatedAt: string;
 }
@@ -35,13 +38,14 @@ interface RawRow {
   status: AuthorizationStatus;
   member_id: string;
   patient_id: string;
-  claim_identifier: string | null;
+  claim_identifiers: string[] | string | null;
   provider_identifiers: string[] | string | null;
   org_identifier: string | null;
   client_id: string;
   request_bundle: Bundle | string;
   decision: Decision | string | null;
   response_bundle: Bundle | string | null;
+  attachments: unknown[] | string | null;
   created_at: Date | string;
   updated_at: Date | string;
 }
@@ -58,25 +62,29 @@ function toRow(r: RawRow): AuthorizationRow {
     status: r.status,
     memberId: r.member_id,
     patientId: r.patient_id,
-    claimIdentifier: r.claim_identifier,
+    claimIdentifiers: json<string[]>(r.claim_identifiers) ?? [],
     providerIdentifiers: json<string[]>(r.provider_identifiers) ?? [],
     orgIdentifier: r.org_identifier,
     clientId: r.client_id,
     requestBundle: json<Bundle>(r.request_bundle) as Bundle,
     decision: json<Decision>(r.decision),
     responseBundle: json<Bundle>(r.response_bundle),
+    attachments: json<unknown[]>(r.attachments) ?? [],
     createdAt: iso(r.created_at),
     updatedAt: iso(r.updated_at),
   };
 }
 
-export type NewAuthorization = Omit<AuthorizationRow, 'decision' | 'responseBundle' | 'createdAt' | 'updatedAt'>;
+export type NewAuthorization = Omit<
+  AuthorizationRow,
+  'decision' | 'responseBundle' | 'attachments' | 'createdAt' | 'updatedAt'
+>;
 
 export async function insertAuthorization(db: Database, row: NewAuthorization): Promise<void> {
   await db.query(
     `INSERT INTO pas_authorizations (project_id, id, claim_id, pre_auth_ref, status, member_id, patient_id,
-       claim_identifier, provider_identifiers, org_identifier, client_id, request_bundle)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12::jsonb)`,
+       claim_identifiers, provider_identifiers, org_identifier, client_id, request_bundle)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12::jsonb)`,
     [
       row.projectId,
       row.id,
@@ -85,7 +93,7 @@ export async function insertAuthorization(db: Database, row: NewAuthorization): 
       row.status,
       row.memberId,
       row.patientId,
-      row.claimIdentifier,
+      JSON.stringify(row.claimIdentifiers),
       JSON.stringify(row.providerIdentifiers),
       row.orgIdentifier,
       row.clientId,
@@ -100,6 +108,9 @@ export interface AuthorizationUpdate {
   responseBundle: Bundle;
   claimId?: string;
   requestBundle?: Bundle;
+  attachments?: unknown[];
+  /** More identifiers the authorization is found by (an update's Claim). */
+  addIdentifiers?: string[];
 }
 
 export async function updateAuthorization(
@@ -110,7 +121,9 @@ export async function updateAuthorization(
 ): Promise<void> {
   await db.query(
     `UPDATE pas_authorizations SET status = $3, decision = $4::jsonb, response_bundle = $5::jsonb,
-       claim_id = COALESCE($6, claim_id), request_bundle = COALESCE($7::jsonb, request_bundle), updated_at = now()
+       claim_id = COALESCE($6, claim_id), request_bundle = COALESCE($7::jsonb, request_bundle),
+       attachments = COALESCE($8::jsonb, attachments), claim_identifiers = claim_identifiers || $9::jsonb,
+       updated_at = now()
      WHERE project_id = $1 AND id = $2`,
     [
       projectId,
@@ -120,6 +133,8 @@ export async function updateAuthorization(
       JSON.stringify(update.responseBundle),
       update.claimId ?? null,
       update.requestBundle ? JSON.stringify(update.requestBundle) : null,
+      update.attachments ? JSON.stringify(update.attachments) : null,
+      JSON.stringify(update.addIdentifiers ?? []),
     ],
   );
 }
@@ -133,21 +148,6 @@ export async function getAuthorization(
   const { rows } = await db.query<RawRow>(
     `SELECT * FROM pas_authorizations WHERE project_id = $1 AND id = $2${options.forUpdate ? ' FOR UPDATE' : ''}`,
     [projectId, id],
-  );
-  return rows[0] ? toRow(rows[0]) : undefined;
-}
-
-/** The authorization a Claim identifier (its `system|value` or value) was first submitted under. */
-export async function findByClaimIdentifier(
-  db: Database,
-  projectId: string,
-  identifiers: string[],
-): Promise<AuthorizationRow | undefined> {
-  if (identifiers.length === 0) return undefined;
-  const { rows } = await db.query<RawRow>(
-    `SELECT * FROM pas_authorizations WHERE project_id = $1 AND claim_identifier IN (SELECT jsonb_array_elements_text($2::jsonb))
-     ORDER BY created_at DESC LIMIT 1`,
-    [projectId, JSON.stringify(identifiers)],
   );
   return rows[0] ? toRow(rows[0]) : undefined;
 }
@@ -173,4 +173,18 @@ export async function setBinding(db: Database, projectId: string, botId: string)
      ON CONFLICT (project_id) DO UPDATE SET bot_id = EXCLUDED.bot_id, updated_at = now()`,
     [projectId, botId],
   );
+}
+
+/** The authorizations of a project whose PAS reference (`preAuthRef`) or Claim identifier is one of `keys`. */
+export async function findByReference(db: Database, projectId: string, keys: string[]): Promise<AuthorizationRow[]> {
+  if (keys.length === 0) return [];
+  const { rows } = await db.query<RawRow>(
+    `SELECT * FROM pas_authorizations WHERE project_id = $1
+       AND (pre_auth_ref IN (SELECT jsonb_array_elements_text($2::jsonb))
+         OR EXISTS (SELECT 1 FROM jsonb_array_elements_text(claim_identifiers) c
+                    WHERE c IN (SELECT jsonb_array_elements_text($2::jsonb))))
+     ORDER BY created_at DESC LIMIT 100`,
+    [projectId, JSON.stringify(keys)],
+  );
+  return rows.map(toRow);
 }

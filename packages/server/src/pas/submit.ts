@@ -13,11 +13,18 @@ import { invalidIssues, locatedIssues, type LocatedProblem } from '../infra/erro
 import type { Services } from '../services.js';
 import { requirePas } from './access.js';
 import { adjudicate } from './adjudicate.js';
-import type { Decision } from './decision.js';
 import { findMember, type Member } from './member.js';
 import { buildResponse } from './response.js';
 import { updatePriorAuthorization } from './update.js';
-import { insertAuthorization, updateAuthorization, type AuthorizationStatus } from './store.js';
+import { insertAuthorization, updateAuthorization } from './store.js';
+import {
+  claimIdentifierKeys,
+  orgIdentifierOf,
+  providerIdentifiers,
+  statusOf,
+  storedClaim,
+  storedClaimResponse,
+} from './claim-records.js';
 import { validateRequestBundle, type PasRequest } from './validate-request.js';
 
 export interface SubmitInput {
@@ -48,68 +55,20 @@ export async function checkSubmission(
   return { request, member };
 }
 
-export function statusOf(decision: Decision): AuthorizationStatus {
-  if (decision.items.some((i) => i.action === 'A4')) return 'pended';
-  if (decision.items.length > 0 && decision.items.every((i) => i.action === 'C')) return 'cancelled';
-  return 'complete';
-}
-
-function identifierKeys(identifiers: { system?: string; value?: string }[] | undefined): string[] {
-  return (identifiers ?? [])
-    .filter((i) => i.value)
-    .map((i) => (i.system ? `${i.system}|${i.value}` : (i.value as string)));
-}
-
-/** The identifiers of the requesting provider (Organization, Practitioner or PractitionerRole in the Bundle). */
-export function providerIdentifiers(request: PasRequest): string[] {
-  const ref = request.claim.provider?.reference;
-  const entry = ref
-    ? request.entries.find((e) => `${e.resource.resourceType}/${e.resource.id}` === ref || e.fullUrl === ref)
-    : undefined;
-  return identifierKeys(
-    (entry?.resource as { identifier?: { system?: string; value?: string }[] } | undefined)?.identifier,
-  );
-}
-
-/** The sending system (ISA06 equivalent) named by the Claim's TransmissionIdentifiers extension, if any. */
-export function orgIdentifierOf(claim: Claim): string | undefined {
-  const ext = claim.extension?.find((e) => e.url.endsWith('/extension-TransmissionIdentifiers'));
-  return ext?.extension?.find((e) => e.url === 'interchangeSenderID')?.valueString;
-}
-
-export function claimIdentifierKey(claim: Claim): string | undefined {
-  return identifierKeys(claim.identifier)[0];
-}
-
-/** The stored Claim: the member's own Patient and Coverage instead of the provider's ids; a server id. */
-export function storedClaim(request: PasRequest, member: Member): Claim {
-  const { id: _providerId, meta: _meta, ...claim } = request.claim;
-  return {
-    ...claim,
-    patient: { reference: `Patient/${member.patientId}` },
-    insurance: (claim.insurance ?? []).map((i) =>
-      i.focal ? { ...i, coverage: { reference: `Coverage/${member.coverage.id}` } } : i,
-    ),
-  };
-}
-
-/** The stored ClaimResponse: the response's, pointing at the stored Claim and the member's Patient. */
-export function storedClaimResponse(response: ClaimResponse, claimId: string, member: Member): ClaimResponse {
-  const { communicationRequest: _inBundleOnly, ...rest } = response;
-  return {
-    ...rest,
-    patient: { reference: `Patient/${member.patientId}` },
-    request: { ...response.request, reference: `Claim/${claimId}` },
-  };
-}
-
 export async function submitPriorAuthorization(input: SubmitInput): Promise<Bundle> {
   const { services, caller, repo } = input;
   requirePas('submit', caller, repo.access);
   const projectId = repo.access.projectId;
   const { request, member } = await checkSubmission(services, projectId, input.body);
   if (request.priorClaim || request.claim.related?.some((r) => r.claim)) {
-    return updatePriorAuthorization({ ...input, request, member });
+    return updatePriorAuthorization({
+      services,
+      caller,
+      repo,
+      request,
+      member,
+      ...(input.requestIds ? { requestIds: input.requestIds } : {}),
+    });
   }
 
   const id = randomUUID();
@@ -126,7 +85,7 @@ export async function submitPriorAuthorization(input: SubmitInput): Promise<Bund
       status: 'received',
       memberId: request.memberId,
       patientId: member.patientId,
-      claimIdentifier: claimIdentifierKey(request.claim) ?? null,
+      claimIdentifiers: claimIdentifierKeys(request.claim),
       providerIdentifiers: providerIdentifiers(request),
       orgIdentifier: orgIdentifierOf(request.claim) ?? null,
       clientId: caller.clientId,

@@ -53,7 +53,12 @@ export function memberIdOf(coverage: Coverage): string | undefined {
   return coverage.identifier?.find((i) => i.type?.coding?.some((c) => c.code === 'MB'))?.value;
 }
 
-export function validateRequestBundle(body: unknown): ValidationResult {
+export interface ValidationOptions {
+  /** Check item codes and sequences (not for inquiries, whose items may be `not-applicable`). */
+  items?: boolean;
+}
+
+export function validateRequestBundle(body: unknown, options: ValidationOptions = {}): ValidationResult {
   const problems: LocatedProblem[] = [];
   const problem = (path: string, message: string) => problems.push({ path, message });
   const bundle = requestBundleOf(body);
@@ -110,7 +115,10 @@ export function validateRequestBundle(body: unknown): ValidationResult {
   if (!claim.provider) problem(`${at}.provider`, 'Claim.provider is required');
   if (!claim.patient) problem(`${at}.patient`, 'Claim.patient is required');
 
-  for (const ref of reachableFrom(entries, claimEntry).dangling) {
+  // spec-66: an included earlier Claim that is itself an update does not bring the Claim it updated.
+  const priorsOwnPrior = (path: string) =>
+    !path.startsWith('Bundle.entry[0].') && /\.related\[\d+\]\.claim$/.test(path);
+  for (const ref of reachableFrom(entries, claimEntry).dangling.filter((r) => !priorsOwnPrior(r.path))) {
     problem(ref.path, `Reference "${ref.reference}" does not resolve to an entry of the Bundle (spec-13)`);
   }
 
@@ -151,9 +159,10 @@ export function validateRequestBundle(body: unknown): ValidationResult {
   }
 
   const items: ClaimItem[] = Array.isArray(claim.item) ? claim.item : [];
-  if (items.length === 0 && !cancelsAll) problem(`${at}.item`, 'The Claim has no items');
+  const checkItems = options.items !== false;
+  if (checkItems && items.length === 0 && !cancelsAll) problem(`${at}.item`, 'The Claim has no items');
   const sequences = new Set<number>();
-  items.forEach((item, i) => {
+  (checkItems ? items : []).forEach((item, i) => {
     const itemAt = `${at}.item[${i}]`;
     if (!Number.isInteger(item?.sequence) || (item.sequence as number) < 1)
       problem(`${itemAt}.sequence`, 'item.sequence must be a positive integer');
