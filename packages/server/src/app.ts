@@ -15,6 +15,7 @@ import { botOperationsRouter } from './bots/routes.js';
 import { registerBotValidator } from './bots/validate-bot.js';
 import { cdsRouter } from './cds/routes.js';
 import { pasRouter } from './pas/routes.js';
+import { deliveriesRouter } from './deliveries/routes.js';
 import { ruleSetRouter } from './rules/routes.js';
 import { createRepository } from './fhir/repository.js';
 import { fhirRouter } from './fhir/routes.js';
@@ -110,6 +111,7 @@ export function createApp(services: Services): Koa {
   fhir.use(ruleRoutes.routes());
   fhir.use(botRoutes.routes());
   fhir.use(pasRouter(services).routes());
+  fhir.use(deliveriesRouter(services).routes());
   fhir.use(fhirRoutes.routes(), fhirRoutes.allowedMethods({ throw: true }));
 
   for (const router of [root, authRouter(services), adminRouter(services), cdsRouter(services), fhir]) {

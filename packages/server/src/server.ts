@@ -12,6 +12,7 @@ import { IssuerCache } from './admin/issuer-cache.js';
 import { loadSecretsKey } from './admin/secrets-key.js';
 import { ProjectSettingsCache } from './admin/settings-cache.js';
 import { AuditWriter } from './bots/audit.js';
+import { createDeliveries } from './deliveries/create.js';
 import { BotCache } from './bots/bot-cache.js';
 import { ClientKeyCache } from './auth/client-keys.js';
 import { loadSigningKey } from './auth/signing-keys.js';
@@ -61,6 +62,7 @@ export async function createServices(config: Config, log: Logger = createLogger(
     await settings.start();
     const issuers = new IssuerCache(db, shared);
     await issuers.start();
+    const deliveries = await createDeliveries({ config, db, log, settings, secretsKey });
     return {
       config,
       db,
@@ -73,6 +75,8 @@ export async function createServices(config: Config, log: Logger = createLogger(
       audit,
       settings,
       issuers,
+      secretsKey,
+      deliveries,
     };
   } catch (err) {
     await db.close();
@@ -93,6 +97,7 @@ export async function startServer(config: Config, log?: Logger): Promise<Running
   const app = createApp(services);
   const http = app.listen(config.port);
   await once(http, 'listening');
+  services.deliveries.start();
   const { port } = http.address() as AddressInfo;
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -101,6 +106,7 @@ export async function startServer(config: Config, log?: Logger): Promise<Running
         http.close(() => resolve());
         http.closeIdleConnections();
       });
+      await services.deliveries.close();
       await services.audit.close();
       await services.runtime.close();
       await services.shared.close();

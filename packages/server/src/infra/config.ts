@@ -39,6 +39,8 @@ export interface Config {
      */
     contexts: 'sealed' | 'fresh';
   };
+  /** Deliveries of PAS decisions: attempts per job, the first retry's delay (doubling up to the maximum), polling. */
+  delivery: { maxAttempts: number; backoffMs: number; maxBackoffMs: number; pollMs: number };
 }
 
 export class ConfigError extends Error {}
@@ -107,6 +109,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxIsolates: intFrom(env, 'HOOKBOT_BOT_MAX_ISOLATES', 64, 1),
       isolation: choiceFrom(env, 'HOOKBOT_BOT_ISOLATION', ['process', 'in-process']),
       contexts: choiceFrom(env, 'HOOKBOT_BOT_CONTEXTS', ['sealed', 'fresh']),
+    },
+    delivery: {
+      maxAttempts: intFrom(env, 'HOOKBOT_DELIVERY_MAX_ATTEMPTS', 8, 1),
+      backoffMs: intFrom(env, 'HOOKBOT_DELIVERY_BACKOFF_MS', 2000, 1),
+      maxBackoffMs: intFrom(env, 'HOOKBOT_DELIVERY_MAX_BACKOFF_MS', 600_000, 1),
+      pollMs: intFrom(env, 'HOOKBOT_DELIVERY_POLL_MS', 500, 10),
     },
   };
 }

@@ -87,9 +87,20 @@ export async function recordDecisionChange(change: DecisionChange): Promise<Reco
       ...(change.attachments ? { attachments: change.attachments } : {}),
     });
     await repo.create<AuditEvent>(decisionAudit(change, saved));
+    // Queued with the decision (the table queue writes in this transaction): a decision is never left unsent.
+    await services.deliveries.decisionChanged(tx, projectId, audienceOf(row), built.bundle);
     return { row, decision, bundle: built.bundle, claimResponse: saved };
   });
   return recorded;
+}
+
+/** The submitter, and the organisation identifiers its request named (Subscriptions filter on these). */
+export function audienceOf(row: AuthorizationRow): { clientId: string; orgIdentifiers: string[] } {
+  const values = row.providerIdentifiers.map((k) => k.slice(k.lastIndexOf('|') + 1));
+  return {
+    clientId: row.clientId,
+    orgIdentifiers: [...new Set([...(row.orgIdentifier ? [row.orgIdentifier] : []), ...values])],
+  };
 }
 
 /** Who changed which items to what, on which ClaimResponse version. */

@@ -7,6 +7,7 @@ import { statements as initial } from './001_initial.js';
 import { statements as projectSettings } from './002_project_settings.js';
 import { statements as partialSearchIndexes } from './003_partial_search_indexes.js';
 import { statements as priorAuthorization } from './010_prior_authorization.js';
+import { statements as deliveries } from './011_deliveries.js';
 
 export interface Migration {
   version: number;
@@ -19,6 +20,7 @@ export const migrations: Migration[] = [
   { version: 2, name: 'project settings', statements: projectSettings },
   { version: 3, name: 'partial search indexes', statements: partialSearchIndexes },
   { version: 10, name: 'prior authorization', statements: priorAuthorization },
+  { version: 11, name: 'deliveries', statements: deliveries },
 ];
 
 /** Arbitrary constant naming Hookbot's migration lock among the database's advisory locks. */
