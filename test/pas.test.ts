@@ -522,4 +522,29 @@ describe.each([
     expect(empty.status).toBe(400);
     expect(empty.body.resourceType).toBe('OperationOutcome');
   });
+
+  it('lists the PAS operations and Subscription interactions in the CapabilityStatement', async () => {
+    const res = await request<{
+      rest: {
+        resource: {
+          type: string;
+          interaction: { code: string }[];
+          operation?: { name: string }[];
+          extension?: { valueCanonical?: string }[];
+        }[];
+        operation?: { name: string }[];
+      }[];
+    }>(`${t.url}/fhir/R4/metadata`);
+    const rest = res.body.rest[0];
+    const of = (type: string) => rest?.resource.find((r) => r.type === type);
+    expect(of('Claim')?.operation?.map((o) => o.name)).toEqual(expect.arrayContaining(['submit', 'inquire']));
+    expect(of('ClaimResponse')?.operation?.map((o) => o.name)).toContain('decide');
+    expect(of('Subscription')?.interaction.map((i) => i.code)).toEqual(
+      expect.arrayContaining(['create', 'update', 'delete']),
+    );
+    expect(of('Subscription')?.extension?.[0]?.valueCanonical).toBe(
+      'http://hl7.org/fhir/us/davinci-pas/SubscriptionTopic/PASSubscriptionTopic',
+    );
+    expect(rest?.operation?.map((o) => o.name)).toContain('submit-attachment');
+  });
 });

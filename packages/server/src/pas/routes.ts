@@ -1,7 +1,9 @@
 /** Prior authorization (Da Vinci PAS) routes under `/fhir/R4`. Each handler calls one operation. */
 import Router from '@koa/router';
 import type { Context } from 'koa';
+import { contributeCapabilities } from '../fhir/rest/metadata.js';
 import type { Services } from '../services.js';
+import { pasCapabilities } from './capabilities.js';
 import { submitAttachment } from './attachment.js';
 import { bindAdjudicationBot } from './bind.js';
 import { decidePriorAuthorization } from './decide.js';
@@ -17,6 +19,7 @@ const args = (services: Services, ctx: Context) => ({
 });
 
 export function pasRouter(services: Services): Router {
+  contributeCapabilities(pasCapabilities);
   const router = new Router();
   router.post('/Claim/$submit', async (ctx) => {
     ctx.type = 'application/fhir+json';

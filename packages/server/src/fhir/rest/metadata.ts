@@ -1,6 +1,6 @@
 /** GET [base]/metadata → the CapabilityStatement (FHIR R4 http §3.1.0.11); answered without a token. */
 import type { RouterContext } from '@koa/router';
-import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
+import type { CapabilityStatement, CapabilityStatementRest, CapabilityStatementRestResource } from '@medplum/fhirtypes';
 import { allSearchParameters } from '../definitions.js';
 import { isAppendOnly, RESOURCE_TYPES } from '../resource-types.js';
 import { fhirBaseUrl } from '../store/context.js';
@@ -21,6 +21,16 @@ const INTERACTIONS: InteractionCode[] = [
 const APPEND_ONLY_INTERACTIONS = INTERACTIONS.filter((code) => code !== 'update' && code !== 'delete');
 
 let cached: Omit<CapabilityStatement, 'implementation'> | undefined;
+
+/** What another domain adds to the statement (its operations, extensions), applied when it is built. */
+export type CapabilityContribution = (rest: CapabilityStatementRest) => void;
+const contributions = new Set<CapabilityContribution>();
+
+export function contributeCapabilities(contribution: CapabilityContribution): void {
+  if (contributions.has(contribution)) return;
+  contributions.add(contribution);
+  cached = undefined;
+}
 
 export function capabilityStatement(fhirBase: string): CapabilityStatement {
   cached ??= build();
@@ -67,6 +77,12 @@ function build(): Omit<CapabilityStatement, 'implementation'> {
       .filter((p) => p.type === 'reference')
       .map((p) => `${type}:${p.code}`),
   }));
+  const rest: CapabilityStatementRest = {
+    mode: 'server',
+    resource,
+    searchParam: SEARCH_RESULT_PARAMS.map((name) => ({ name, type: 'special' })),
+  };
+  for (const contribute of contributions) contribute(rest);
   return {
     resourceType: 'CapabilityStatement',
     status: 'active',
@@ -75,7 +91,7 @@ function build(): Omit<CapabilityStatement, 'implementation'> {
     software: { name: 'Hookbot' },
     fhirVersion: '4.0.1',
     format: ['json', 'application/fhir+json'],
-    rest: [{ mode: 'server', resource, searchParam: SEARCH_RESULT_PARAMS.map((name) => ({ name, type: 'special' })) }],
+    rest: [rest],
   };
 }
 
