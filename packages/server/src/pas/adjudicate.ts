@@ -11,7 +11,7 @@ import { runAudited } from '../bots/run-audited.js';
 import type { Services } from '../services.js';
 import { checkDecision, pendAll, type Decision } from './decision.js';
 import type { Member } from './member.js';
-import { findByMember, getBinding } from './store.js';
+import { getBinding, memberHistory } from './store.js';
 
 export interface AdjudicationInput {
   services: Services;
@@ -58,15 +58,7 @@ export async function adjudicate(input: AdjudicationInput): Promise<Adjudication
       failed: true,
     };
   }
-  const history = (await findByMember(services.db, projectId, input.memberId))
-    .filter((row) => row.id !== input.authorizationId && row.decision)
-    .slice(0, 20)
-    .map((row) => ({
-      preAuthRef: row.preAuthRef,
-      status: row.status,
-      created: row.createdAt,
-      items: row.decision?.items,
-    }));
+  const history = await memberHistory(services.db, projectId, input.memberId, input.authorizationId);
   const payer = readOnlyClient(services.bots.systemRepo(projectId));
   const budget = { open: true };
   const host: HostCall = (_client, method, args) =>

@@ -13,13 +13,18 @@ export interface Member {
 }
 
 export async function findMember(db: Database, projectId: string, memberId: string): Promise<Member | undefined> {
-  const { rows } = await db.query<{ content: Coverage | string }>(
-    `SELECT content FROM fhir_resources
-     WHERE project_id = $1 AND resource_type = 'Coverage' AND NOT deleted
-       AND (content->>'subscriberId' = $2 OR content->'identifier' @> jsonb_build_array(jsonb_build_object('value', $2::text)))
-     ORDER BY (content->>'status' = 'active') DESC, last_updated DESC LIMIT 1`,
-    [projectId, memberId],
-  );
+  const find = (predicate: string) =>
+    db.query<{ content: Coverage | string }>(
+      `SELECT content FROM fhir_resources
+       WHERE project_id = $1 AND resource_type = 'Coverage' AND NOT deleted AND ${predicate}
+       ORDER BY (content->>'status' = 'active') DESC, last_updated DESC LIMIT 1`,
+      [projectId, memberId],
+    );
+  // subscriberId is indexed (migration 010); an MB identifier is the rarer form, looked for only when it is absent.
+  let { rows } = await find(`content->>'subscriberId' = $2`);
+  if (rows.length === 0) {
+    ({ rows } = await find(`content->'identifier' @> jsonb_build_array(jsonb_build_object('value', $2::text))`));
+  }
   const raw = rows[0]?.content;
   if (!raw) return undefined;
   const coverage = typeof raw === 'string' ? (JSON.parse(raw) as Coverage) : raw;

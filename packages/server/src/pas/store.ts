@@ -188,3 +188,37 @@ export async function findByReference(db: Database, projectId: string, keys: str
   );
   return rows.map(toRow);
 }
+
+export interface HistoryEntry {
+  preAuthRef: string;
+  status: AuthorizationStatus;
+  created: string;
+  items: Decision['items'];
+}
+
+/** The member's most recent other authorizations and their decisions, for the adjudication bot (light columns). */
+export async function memberHistory(
+  db: Database,
+  projectId: string,
+  memberId: string,
+  exceptId: string,
+  limit = 20,
+): Promise<HistoryEntry[]> {
+  const { rows } = await db.query<{
+    pre_auth_ref: string;
+    status: AuthorizationStatus;
+    created_at: Date | string;
+    decision: Decision | string | null;
+  }>(
+    `SELECT pre_auth_ref, status, created_at, decision FROM pas_authorizations
+     WHERE project_id = $1 AND member_id = $2 AND id <> $3 AND decision IS NOT NULL
+     ORDER BY created_at DESC LIMIT $4`,
+    [projectId, memberId, exceptId, limit],
+  );
+  return rows.map((r) => ({
+    preAuthRef: r.pre_auth_ref,
+    status: r.status,
+    created: iso(r.created_at),
+    items: json<Decision>(r.decision)?.items ?? [],
+  }));
+}

@@ -24,11 +24,14 @@ export const statements: string[] = [
     updated_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (project_id, id)
   )`,
-  `CREATE INDEX pas_authorizations_member_idx ON pas_authorizations (project_id, member_id)`,
+  `CREATE INDEX pas_authorizations_member_idx ON pas_authorizations (project_id, member_id, created_at DESC)`,
   `CREATE INDEX pas_authorizations_ref_idx ON pas_authorizations (project_id, pre_auth_ref)`,
   `CREATE TABLE pas_bindings (
     project_id text PRIMARY KEY,
     bot_id text NOT NULL,
     updated_at timestamptz NOT NULL DEFAULT now()
   )`,
+  // Members are found by member id (pas/member.ts); without this every request would read all Coverages.
+  `CREATE INDEX fhir_resources_coverage_subscriber_idx ON fhir_resources (project_id, (content->>'subscriberId'))
+     WHERE resource_type = 'Coverage'`,
 ];
