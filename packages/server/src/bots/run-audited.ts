@@ -1,6 +1,6 @@
 /**
- * Run a bot on an input, build its event, audit the run: the one path shared by the operations that run bots for
- * a caller (prior authorization today). The event is the Medplum-style one every bot receives (`bot`, `input`,
+ * Run a bot on an input, build its event, audit the run: the one path shared by every operation that runs a bot
+ * (`$execute`, CDS invocations, prior authorization). The event is the Medplum-style one every bot receives (`bot`, `input`,
  * `contentType`, `secrets`, `traceId`, `requester`); the AuditEvent carries the outcome the caller judged, since
  * a bot that answered may still have answered something the operation cannot use.
  */
@@ -8,8 +8,16 @@ import type { Bot } from '@medplum/fhirtypes';
 import type { HostCall, RunResult } from '@hookbot/runtime';
 import type { Services } from '../services.js';
 import type { LoadedCode } from './code.js';
-import { secretsFor } from './execute.js';
 import { formatLogs, runBot } from './run-bot.js';
+
+/** The project's secrets as bots see them (`event.secrets`). */
+export async function secretsFor(
+  services: Services,
+  projectId: string,
+): Promise<Record<string, { name: string; valueString: string }>> {
+  const { secrets } = await services.settings.get(projectId);
+  return Object.fromEntries(secrets.map((s) => [s.name, { name: s.name, valueString: s.value }]));
+}
 
 export interface AuditedRun {
   services: Services;
@@ -28,6 +36,8 @@ export interface AuditedRun {
   /** AuditEvent subtype (e.g. `pas-submit`) and details. */
   subtype: string;
   details?: Record<string, string | undefined>;
+  /** When the audited work began (`performance.now()`), if before the run (a CDS call's prefetch); default: now. */
+  started?: number;
 }
 
 export interface Judgement {
@@ -50,7 +60,7 @@ export async function runAudited<T>(
   judge: (result: RunResult) => Judgement & { value: T },
 ): Promise<{ result: RunResult; value: T; logs: string }> {
   const { services } = run;
-  const started = performance.now();
+  const started = run.started ?? performance.now();
   const event = {
     bot: { reference: `Bot/${run.bot.id}` },
     input: run.input,
