@@ -238,6 +238,23 @@ describe.each([
     expect(outcomes.filter((o) => o === '8').length).toBeGreaterThanOrEqual(2);
   });
 
+  it('sends nothing more to a Subscription switched off through the FHIR API', async () => {
+    const subs = await request<Bundle>(`${fhir()}/Subscription`, { token });
+    const sub = subs.body.entry?.[0]?.resource as Subscription;
+    const put = (status: Subscription['status']) =>
+      request(`${fhir()}/Subscription/${sub.id}`, { method: 'PUT', token, json: { ...sub, meta: undefined, status } });
+    expect((await put('off')).status).toBe(200);
+    const cr = await pended(`deliver-off-${store}`);
+    expect((await decide(cr)).status).toBe(200);
+    // The callback gets the decision; the switched-off Subscription does not.
+    await receiver.waitFor(
+      (r) => r.path === '/callback' && r.status === 200 && responseIn(r)?.preAuthRef === cr.preAuthRef,
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    expect(deliveriesOf('/hook', cr)).toEqual([]);
+    expect((await put('active')).status).toBe(200);
+  });
+
   it('sends a delivery that was pending when the server stopped after it starts again', async () => {
     const cr = await pended(`deliver-4-${store}`);
     receiver.fail('/hook', Number.POSITIVE_INFINITY);

@@ -243,6 +243,18 @@ describe.each([
     ]);
   });
 
+  it('pends the items when the bound bot answers an invalid decision', async () => {
+    const tenant = await tenantWithMember(
+      `pas-invalid-${store}`,
+      'exports.handler = async () => ({ items: [{ sequence: 1, action: "APPROVED" }] });',
+    );
+    const res = await submit(seedRequest(), tenant.token);
+    expect(res.status).toBe(200);
+    expect(itemResults(res.body).map((i) => i.code)).toEqual(['A4']);
+    const cr = res.body.entry?.[0]?.resource as ClaimResponse;
+    expect(cr.processNote?.map((n) => n.text).join(' ')).toMatch(/invalid decision/);
+  });
+
   it('pends the items and audits the failure when the bound bot throws', async () => {
     const other = await tenantWithMember(
       `pas-throws-${store}`,

@@ -17,7 +17,7 @@ import { outboundFetch } from '../infra/outbound-fetch.js';
 import type { DeliveryJob, DeliveryQueue, DeliveryResult } from './jobs.js';
 import { notificationBundle } from './notification.js';
 import { ClientCredentialsTokens } from './oauth.js';
-import { activeSubscriptionsOf, getCallback, getSubscription, nextEventNumber, noteAttempt } from './store.js';
+import { activeSubscriptionsOf, getCallback, nextEventNumber, noteAttempt } from './store.js';
 
 export interface DeliveriesOptions {
   db: Database;
@@ -116,10 +116,19 @@ export class Deliveries {
     const { db } = this.options;
     const fetchFn = await this.fetchFor(job.projectId);
     if (job.target.kind === 'subscription') {
-      const sub = await getSubscription(db, job.projectId, job.target.id);
-      if (!sub || sub.status === 'off') return { ok: true };
-      const res = await this.post(fetchFn, sub.endpoint, job.body, Object.fromEntries(parseHeaders(sub.headers)));
-      return res.ok ? { ok: true } : { ok: false, error: `${sub.endpoint} answered ${res.status}` };
+      // The Subscription as it is now: deleted or switched off through the FHIR API, it gets nothing more; its
+      // endpoint and headers are the current ones (checked by the SSRF guard again when connecting).
+      const repo = createRepository(db, projectSystemAccess(job.projectId), { baseUrl: this.options.fhirBase });
+      const sub = await repo.read<Subscription>('Subscription', job.target.id).catch(() => undefined);
+      const endpoint = sub?.channel?.endpoint;
+      if (!sub || sub.status === 'off' || !endpoint) return { ok: true };
+      const res = await this.post(
+        fetchFn,
+        endpoint,
+        job.body,
+        Object.fromEntries(parseHeaders(sub.channel.header ?? [])),
+      );
+      return res.ok ? { ok: true } : { ok: false, error: `${endpoint} answered ${res.status}` };
     }
     const callback = await getCallback(db, job.projectId, job.target.id);
     if (!callback) return { ok: true };
