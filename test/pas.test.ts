@@ -389,6 +389,14 @@ describe.each([
     });
     const history = await request<Bundle>(`${fhir()}/ClaimResponse/${cr.id}/_history`, { token: demo.token });
     expect(history.body.entry?.length).toBe(2);
+    // Another tenant's client, whatever its scopes, finds no such authorization.
+    const stranger = await newTenant(`pas-stranger-${store}`);
+    const foreign = await request(`${fhir()}/ClaimResponse/${cr.id}/$decide`, {
+      method: 'POST',
+      token: stranger.token,
+      json: decision,
+    });
+    expect(foreign.status).toBe(404);
     const invalid = await request(`${fhir()}/ClaimResponse/${cr.id}/$decide`, {
       method: 'POST',
       token: reviewerToken,
