@@ -8,6 +8,7 @@ export { compileRuleSet, isCompiledRuleSet, RuleSetCompileError, type CompiledRu
 export { evaluateRuleSet, prepareRuleSet, InvalidRuleSetError } from './run.js';
 export { evaluateCompiled, type EvaluateOptions } from './evaluate.js';
 export { runRuleSetTests, DEFAULT_TEST_NOW, type RuleSetTestResult } from './test-cases.js';
+export { FhirPathLimitError } from './fhirpath-guard.js';
 export { buildRuleBotCode, getRuleRunnerSource } from './bot-code.js';
 export { resolvePath, parsePath } from './path-resolver.js';
 export { createOperators, CUSTOM_OPERATORS, BUILT_IN_OPERATORS } from './operators.js';
