@@ -115,4 +115,20 @@ describe('buildRuleBotCode', () => {
       );
     }
   });
+
+  it('fails a CDS call whose fact crosses a FHIRPath bound with an error naming the fact', async () => {
+    const doc = minimalRuleSet();
+    doc.facts['doubled'] = `%order.code.coding${'.select($this.combine($this))'.repeat(15)}.count()`;
+    const result = await runtime.run({
+      code: { botId: 'doubling', version: '1', code: await buildRuleBotCode(doc) },
+      event: orderSignRequest([[{ system: CPT, code: '93456' }]]),
+      host,
+      reuseContext: true,
+    });
+    expect(result).toMatchObject({
+      ok: false,
+      kind: 'thrown',
+      message: expect.stringContaining('Fact "doubled" yields more than 10000 items') as unknown,
+    });
+  });
 });
