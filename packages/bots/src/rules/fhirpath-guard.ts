@@ -50,13 +50,13 @@ export const SET_COMPARISONS_PER_STEP = 32;
  */
 type SetKind = 'dedupe' | 'pairwise' | 'intersect';
 
-const SET_FUNCTIONS: Readonly<Record<string, SetKind>> = {
-  union: 'dedupe',
-  intersect: 'intersect',
-  exclude: 'pairwise',
-  subsetOf: 'pairwise',
-  supersetOf: 'pairwise',
-};
+const SET_FUNCTIONS: ReadonlyMap<string, SetKind> = new Map<string, SetKind>([
+  ['union', 'dedupe'],
+  ['intersect', 'intersect'],
+  ['exclude', 'pairwise'],
+  ['subsetOf', 'pairwise'],
+  ['supersetOf', 'pairwise'],
+]);
 /** Functions comparing every pair of items of their input. */
 const SELF_COMPARING = new Set(['distinct', 'isDistinct']);
 
@@ -118,7 +118,7 @@ export function guardFhirPath<T extends Atom>(root: T): T {
 }
 
 function setKindOf(atom: Atom): SetKind | undefined {
-  if (atom instanceof FunctionAtom) return SET_FUNCTIONS[atom.name];
+  if (atom instanceof FunctionAtom) return SET_FUNCTIONS.get(atom.name);
   if (atom instanceof InfixOperatorAtom && atom.operator === '|') return 'dedupe';
   return undefined;
 }
