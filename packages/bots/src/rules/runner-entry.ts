@@ -1,3 +1,4 @@
 /** Entry point of the sandbox rule runner bundle (see bot-code.ts): only pure code is reachable from here. */
 export { compileRuleSet } from './compile.js';
 export { evaluateCompiled } from './evaluate.js';
+export { runInlineTestCases } from './run-test-cases.js';

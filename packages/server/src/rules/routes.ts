@@ -12,7 +12,7 @@ export function ruleSetRouter(services: Services): Router {
     ctx.body = deployed;
   });
   router.post('/Bot/$test-rules', async (ctx) => {
-    ctx.body = await testRuleSet(ctx.state.repo, ctx.request.body);
+    ctx.body = await testRuleSet(services, ctx.state.repo, ctx.request.body);
   });
   return router;
 }
