@@ -12,6 +12,7 @@ import type { SharedState } from '../infra/shared-state.js';
 import { findClient, type ClientRecord } from '../admin/projects.js';
 import { signAccessToken } from './access-token.js';
 import type { ClientKeyCache } from './client-keys.js';
+import { CDS_HOOKS_SCOPE, registeredScope } from './roles.js';
 import { parseScopes, scopeCovers } from './scopes.js';
 import { verifySecret } from './secrets.js';
 import type { SigningKey } from './signing-keys.js';
@@ -148,20 +149,27 @@ async function authenticate(presented: Presented, deps: TokenDeps): Promise<Clie
   return client;
 }
 
+/**
+ * The scope a token gets: what the client was registered for (within its role) when it asks for none, else what it
+ * asks for, each scope covered by its registration; anything more is `invalid_scope` (RFC 6749 §5.2).
+ */
 function grantedScope(client: ClientRecord, requested: string | undefined): string {
-  if (!requested) return client.scope;
-  const allowed = parseScopes(client.scope);
+  const registered = registeredScope(client.role, client.scope);
+  if (!requested) return registered;
+  const allowed = parseScopes(registered);
   const wanted = parseScopes(requested);
-  if (wanted.other.length) throw oauthError(400, 'invalid_scope', `Unknown scope "${wanted.other[0]}"`);
+  const unknown = wanted.other.find((raw) => raw !== CDS_HOOKS_SCOPE);
+  if (unknown !== undefined) throw oauthError(400, 'invalid_scope', `Unknown scope "${unknown}"`);
   const withQuery = wanted.scopes.find((s) => s.query);
   if (withQuery)
     throw oauthError(400, 'invalid_scope', `Scope "${withQuery.raw}": query-restricted scopes are not supported here`);
-  for (const scope of wanted.scopes) {
-    if (!allowed.scopes.some((g) => scopeCovers(g, scope))) {
-      throw oauthError(400, 'invalid_scope', `Scope "${scope.raw}" is not granted to this client`);
-    }
+  const notGranted =
+    wanted.scopes.find((scope) => !allowed.scopes.some((g) => scopeCovers(g, scope)))?.raw ??
+    wanted.other.find((raw) => !allowed.other.includes(raw));
+  if (notGranted !== undefined) {
+    throw oauthError(400, 'invalid_scope', `Scope "${notGranted}" is not granted to this client`);
   }
-  return wanted.scopes.map((s) => s.raw).join(' ');
+  return [...new Set(requested.split(/\s+/).filter(Boolean))].join(' ');
 }
 
 export async function issueToken(req: TokenRequest, deps: TokenDeps): Promise<TokenResponse> {
@@ -187,7 +195,13 @@ export async function issueToken(req: TokenRequest, deps: TokenDeps): Promise<To
   const accessToken = await signAccessToken(
     deps.key,
     deps.issuer,
-    { clientId: client.id, ...(client.projectId ? { projectId: client.projectId } : {}), admin: client.isAdmin, scope },
+    {
+      clientId: client.id,
+      ...(client.projectId ? { projectId: client.projectId } : {}),
+      admin: client.isAdmin,
+      role: client.role,
+      scope,
+    },
     deps.ttlSeconds,
   );
   return { access_token: accessToken, token_type: 'Bearer', expires_in: deps.ttlSeconds, scope };

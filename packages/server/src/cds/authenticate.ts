@@ -6,8 +6,10 @@
  * once within its lifetime (at least 15 minutes, since Epic's tokens live that long).
  */
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
-import { accessFor, verifiedAccessToken, verifyAccessToken, type Caller } from '../auth/access-token.js';
+import { verifiedAccessToken, verifyAccessToken, type Caller } from '../auth/access-token.js';
 import { bearerTokenOf } from '../auth/middleware.js';
+import { CDS_HOOKS_SCOPE, registeredScope, roleHasFhirApi, type ClientRole } from '../auth/roles.js';
+import { grantingScopes, parseScopes, type ScopeSet } from '../auth/scopes.js';
 import { HookbotError } from '../infra/errors.js';
 import type { Services } from '../services.js';
 
@@ -25,6 +27,15 @@ const refused = (message: string) =>
   new HookbotError(401, 'login', message, {
     headers: { 'WWW-Authenticate': `Bearer error="invalid_token", error_description="${message.replace(/"/g, "'")}"` },
   });
+
+/**
+ * CDS services may be called with the `cds-hooks` scope, or, by a client of the FHIR API (an administrator, a bot
+ * developer), with read access to Bot.
+ */
+function mayCallCds(role: ClientRole, scopes: ScopeSet): boolean {
+  if (scopes.other.includes(CDS_HOOKS_SCOPE)) return true;
+  return roleHasFhirApi(role) && grantingScopes(scopes, 'Bot', 'r', ['system', 'user']).some((s) => !s.query);
+}
 
 /** The audience check is exact up to a trailing slash (clients differ on it). */
 function audienceMatches(aud: unknown, url: string): boolean {
@@ -50,7 +61,10 @@ async function verifyClientJwt(
     throw refused(`JWT alg "${header.alg ?? ''}" is not accepted: use an asymmetric algorithm such as ES384 or RS384`);
   }
   if (typeof claims.iss !== 'string') throw refused('JWT has no iss');
-  const clients = await services.issuers.clientsFor(claims.iss);
+  // Only clients whose role and registered scope allow calling CDS services count as registered here.
+  const clients = (await services.issuers.clientsFor(claims.iss)).filter((c) =>
+    mayCallCds(c.role, parseScopes(registeredScope(c.role, c.scope))),
+  );
   // One answer for an unknown issuer, a missing and a wrong tenant: nothing to learn about who is registered where.
   const client =
     clients.length > 1 && typeof claims.tenant !== 'string'
@@ -116,8 +130,12 @@ export async function authenticateCdsCaller(
 
 function accessTokenCaller(caller: Caller): CdsCaller {
   if (!caller.projectId) throw new HookbotError(403, 'forbidden', 'This token belongs to no project');
-  if (!accessFor({ ...caller, projectId: caller.projectId }).allows('Bot', 'r')) {
-    throw new HookbotError(403, 'forbidden', 'Calling CDS services needs read access to Bot (a system/Bot.rs scope)');
+  if (!mayCallCds(caller.role, caller.scopes)) {
+    throw new HookbotError(
+      403,
+      'forbidden',
+      `Calling CDS services needs the ${CDS_HOOKS_SCOPE} scope (or, for administrators and bot developers, read access to Bot)`,
+    );
   }
   return { projectId: caller.projectId, clientId: caller.clientId, via: 'access-token' };
 }
