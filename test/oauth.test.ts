@@ -149,6 +149,49 @@ describe('POST /oauth2/token', () => {
     expect(replay.status).toBe(401);
     expect(replay.body.error).toBe('invalid_client');
   });
+
+  it('bounds private_key_jwt assertions to five minutes, without requiring iat, and alone', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES384');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k2', alg: 'ES384' };
+    const admin = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
+    const created = await request<{ clientId: string }>(`${t.url}/admin/projects/${t.demo.projectId}/clients`, {
+      method: 'POST',
+      token: admin,
+      json: { name: 'lifetimes', issuer: 'https://lifetimes.example.org', jwks: { keys: [jwk] } },
+    });
+    const clientId = created.body.clientId;
+    const now = Math.floor(Date.now() / 1000);
+    const assertion = (claims: { exp: number; iat?: number }) =>
+      new SignJWT({ jti: randomUUID(), ...claims })
+        .setProtectedHeader({ alg: 'ES384', kid: 'k2', typ: 'JWT' })
+        .setIssuer(clientId)
+        .setSubject(clientId)
+        .setAudience(`${t.url}/oauth2/token`)
+        .sign(privateKey);
+    const send = async (claims: { exp: number; iat?: number }, extra: Record<string, string> = {}) =>
+      request(
+        `${t.url}/oauth2/token`,
+        form({
+          grant_type: 'client_credentials',
+          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+          client_assertion: await assertion(claims),
+          ...extra,
+        }),
+      );
+    expect((await send({ exp: now + 240 })).status).toBe(200);
+    for (const claims of [
+      { exp: now + 365 * 86_400, iat: now },
+      { exp: now + 600 },
+      { exp: now + 240, iat: now + 3600 },
+    ]) {
+      const refused = await send(claims);
+      expect(refused.status, JSON.stringify(claims)).toBe(401);
+      expect(refused.body.error).toBe('invalid_client');
+    }
+    const both = await send({ exp: now + 240 }, { client_id: clientId, client_secret: 'also-a-secret' });
+    expect(both.status).toBe(400);
+    expect(both.body.error).toBe('invalid_request');
+  });
 });
 
 describe('client roles', () => {

@@ -19,6 +19,8 @@ import type { SigningKey } from './signing-keys.js';
 
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const ASSERTION_ALGS = ['RS384', 'ES384', 'RS256', 'ES256', 'PS384', 'EdDSA'];
+const ASSERTION_MAX_LIFETIME_SECONDS = 300;
+const ASSERTION_SKEW_SECONDS = 60;
 
 export interface TokenRequest {
   form: Record<string, unknown>;
@@ -87,6 +89,7 @@ function presentedCredentials(req: TokenRequest): Presented {
     return { clientId: id, secret, basic: true };
   }
   if (assertion || assertionType) {
+    if (bodySecret) throw oauthError(400, 'invalid_request', 'Use one client authentication method only');
     if (assertionType !== JWT_BEARER_ASSERTION) {
       throw oauthError(400, 'invalid_request', `client_assertion_type must be ${JWT_BEARER_ASSERTION}`);
     }
@@ -109,6 +112,21 @@ function presentedCredentials(req: TokenRequest): Presented {
   return { clientId: bodyId, ...(bodySecret ? { secret: bodySecret } : {}), basic: false };
 }
 
+/**
+ * SMART Backend Services: `exp` no more than five minutes in the future; an `iat`, when sent, not in the future
+ * (both with the clock skew). Returns how long the `jti` must be kept: until jose stops accepting the assertion.
+ */
+function assertionReplayWindow(iat: number | undefined, exp: number): number {
+  const now = Math.floor(Date.now() / 1000);
+  if (iat !== undefined && iat > now + ASSERTION_SKEW_SECONDS) {
+    throw oauthError(401, 'invalid_client', 'client_assertion iat is in the future');
+  }
+  if (exp > now + ASSERTION_MAX_LIFETIME_SECONDS + ASSERTION_SKEW_SECONDS) {
+    throw oauthError(401, 'invalid_client', 'client_assertion exp must be at most 5 minutes in the future');
+  }
+  return exp - now + ASSERTION_SKEW_SECONDS;
+}
+
 async function authenticate(presented: Presented, deps: TokenDeps): Promise<ClientRecord> {
   const failed = () =>
     oauthError(
@@ -128,12 +146,12 @@ async function authenticate(presented: Presented, deps: TokenDeps): Promise<Clie
         subject: client.id,
         audience: [deps.tokenUrl, deps.issuer],
         algorithms: ASSERTION_ALGS,
-        clockTolerance: 60,
-        maxTokenAge: '5m',
+        clockTolerance: ASSERTION_SKEW_SECONDS,
+        // SMART requires no iat; jose checks it is a number when present.
         requiredClaims: ['exp', 'jti'],
       });
+      const ttl = assertionReplayWindow(payload.iat, payload.exp as number);
       // SMART Backend Services: the jti must not be reused while the assertion is valid.
-      const ttl = Math.max(60, (payload.exp ?? 0) - Math.floor(Date.now() / 1000) + 60);
       if (!(await deps.shared.setOnce(`assertion-jti:${client.id}:${payload.jti}`, ttl))) {
         throw oauthError(401, 'invalid_client', 'client_assertion jti was already used');
       }

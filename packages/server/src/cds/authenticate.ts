@@ -2,8 +2,10 @@
  * Who is calling a `/cds-services` route: a Hookbot access token, or a CDS Hooks client JWT (CDS Hooks 2.0
  * "Trusting CDS Clients"): header `alg` (asymmetric only), `kid`, `typ`, optional `jku`; claims `iss`, `aud` (the
  * exact URL called), `exp`, `iat`, `jti`, optional `tenant`. The EHR is a registered client of one project with
- * its `iss` and a JWKS or JWKS URL; a `jku` is honoured only when it is that registered URL. A `jti` is accepted
- * once within its lifetime (at least 15 minutes, since Epic's tokens live that long).
+ * its `iss` and a JWKS or JWKS URL; a `jku` is honoured only when it is that registered URL. CDS Hooks sets no
+ * maximum lifetime, so the server does (`HOOKBOT_CDS_JWT_MAX_LIFETIME`): `exp` at most that long after `iat` and
+ * after now, `iat` not in the future (both with the clock skew). A `jti` is accepted once, and remembered until the
+ * JWT expires, so replay markers never outlive the bounded lifetime.
  */
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import { verifiedAccessToken, verifyAccessToken, type Caller } from '../auth/access-token.js';
@@ -15,7 +17,6 @@ import type { Services } from '../services.js';
 
 export const CDS_JWT_ALGS = ['ES384', 'RS384', 'ES256', 'RS256', 'PS384', 'ES512', 'RS512', 'EdDSA'];
 const CLOCK_SKEW_SECONDS = 60;
-const MIN_REPLAY_WINDOW_SECONDS = 15 * 60;
 
 export interface CdsCaller {
   projectId: string;
@@ -43,6 +44,18 @@ function audienceMatches(aud: unknown, url: string): boolean {
   const target = norm(url);
   const list = Array.isArray(aud) ? aud : [aud];
   return list.some((a) => typeof a === 'string' && norm(a) === target);
+}
+
+/**
+ * Refuses a JWT issued in the future or living longer than `maxLifetime`; returns how long its `jti` must be kept:
+ * until jose stops accepting the JWT (`exp` plus the skew).
+ */
+function checkLifetime(iat: number, exp: number, now: number, maxLifetime: number): number {
+  if (iat > now + CLOCK_SKEW_SECONDS) throw refused('JWT iat is in the future');
+  if (exp - iat > maxLifetime || exp > now + maxLifetime + CLOCK_SKEW_SECONDS) {
+    throw refused(`JWT lifetime exceeds ${maxLifetime} s: exp must be at most that long after iat`);
+  }
+  return exp - now + CLOCK_SKEW_SECONDS;
 }
 
 async function verifyClientJwt(
@@ -93,7 +106,12 @@ async function verifyClientJwt(
     });
     if (!audienceMatches(payload.aud, calledUrl)) throw refused(`JWT aud must be ${calledUrl}`);
     const now = Math.floor(Date.now() / 1000);
-    const ttl = Math.max(MIN_REPLAY_WINDOW_SECONDS, (payload.exp ?? now) - now + CLOCK_SKEW_SECONDS);
+    const ttl = checkLifetime(
+      payload.iat as number,
+      payload.exp as number,
+      now,
+      services.config.cdsJwtMaxLifetimeSeconds,
+    );
     if (!(await services.shared.setOnce(`cds-jti:${client.issuer}:${payload.jti}`, ttl))) {
       throw refused('JWT jti was already used');
     }
