@@ -14,8 +14,9 @@ import { signAccessToken } from './access-token.js';
 import type { ClientKeyCache } from './client-keys.js';
 import { CDS_HOOKS_SCOPE, registeredScope } from './roles.js';
 import { parseScopes, scopeCovers } from './scopes.js';
-import { verifySecret } from './secrets.js';
+import { verifySecret, type Kdf } from './secrets.js';
 import type { SigningKey } from './signing-keys.js';
+import { delayAfterFailures, recordFailure, type Sleep } from './token-failures.js';
 
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const ASSERTION_ALGS = ['RS384', 'ES384', 'RS256', 'ES256', 'PS384', 'EdDSA'];
@@ -25,6 +26,8 @@ const ASSERTION_SKEW_SECONDS = 60;
 export interface TokenRequest {
   form: Record<string, unknown>;
   authorization?: string;
+  /** The caller's address: failed attempts are slowed down per address as well as per client id. */
+  address?: string;
 }
 
 export interface TokenResponse {
@@ -43,6 +46,9 @@ export interface TokenDeps {
   clientKeys: ClientKeyCache;
   shared: SharedState;
   outbound: OutboundPolicy;
+  /** Secret hashing and waiting, replaceable in tests. */
+  kdf?: Kdf;
+  sleep?: Sleep;
 }
 
 const oauthError = (status: number, code: OAuthErrorCode, description: string, headers?: Record<string, string>) =>
@@ -136,8 +142,8 @@ async function authenticate(presented: Presented, deps: TokenDeps): Promise<Clie
       presented.basic ? { 'WWW-Authenticate': 'Basic realm="hookbot"' } : {},
     );
   const client = await findClient(deps.db, presented.clientId);
-  if (!client) throw failed();
   if (presented.assertion) {
+    if (!client) throw failed();
     const resolver = await deps.clientKeys.resolverFor(client, deps.outbound);
     if (!resolver) throw failed();
     try {
@@ -163,7 +169,10 @@ async function authenticate(presented: Presented, deps: TokenDeps): Promise<Clie
     }
     return client;
   }
-  if (!presented.secret || !(await verifySecret(presented.secret, client.secretHash))) throw failed();
+  // The same scrypt work for an unknown id, a client without a secret and a wrong secret: timing tells them apart
+  // from nothing.
+  const matches = await verifySecret(presented.secret ?? '', client?.secretHash, deps.kdf);
+  if (!client || !presented.secret || !matches) throw failed();
   return client;
 }
 
@@ -208,7 +217,16 @@ export async function issueToken(req: TokenRequest, deps: TokenDeps): Promise<To
       `grant_type "${grantType}" is not supported; use client_credentials`,
     );
   }
-  const client = await authenticate(presentedCredentials(req), deps);
+  const presented = presentedCredentials(req);
+  const who = { clientId: presented.clientId, ...(req.address ? { address: req.address } : {}) };
+  await delayAfterFailures(deps.shared, who, deps.sleep);
+  let client: ClientRecord;
+  try {
+    client = await authenticate(presented, deps);
+  } catch (err) {
+    if (err instanceof HookbotError && err.oauthError === 'invalid_client') await recordFailure(deps.shared, who);
+    throw err;
+  }
   const scope = grantedScope(client, param(req.form, 'scope'));
   const accessToken = await signAccessToken(
     deps.key,

@@ -19,6 +19,7 @@ export function authRouter(services: Services): Router {
         {
           form: (ctx.request.body ?? {}) as Record<string, unknown>,
           authorization: ctx.get('authorization') || undefined,
+          address: ctx.ip,
         },
         {
           db: services.db,
