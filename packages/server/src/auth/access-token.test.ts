@@ -1,7 +1,9 @@
+import { generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { HookbotError } from '../infra/errors.js';
-import { accessFor } from './access-token.js';
+import { accessFor, verifyAccessToken } from './access-token.js';
 import type { ClientRole } from './roles.js';
+import type { SigningKey } from './signing-keys.js';
 import { parseScopes } from './scopes.js';
 
 const access = (scope: string, role: ClientRole = 'admin') =>
@@ -30,4 +32,18 @@ describe('accessFor', () => {
       expect(() => access('system/*.cruds', role)).toThrow(/may not use the FHIR API/);
     },
   );
+});
+
+describe('verifyAccessToken', () => {
+  it('refuses a token without a client role (issued before roles existed), whatever its scope', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256');
+    const key = { kid: 'k1', privateKey, publicKey } as SigningKey;
+    const token = await new SignJWT({ client_id: 'ehr', scope: 'system/*.cruds', project: 'p' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'at+jwt' })
+      .setIssuer('http://hookbot.test')
+      .setAudience('http://hookbot.test')
+      .setExpirationTime('5m')
+      .sign(privateKey);
+    await expect(verifyAccessToken(key, 'http://hookbot.test', token)).rejects.toMatchObject({ status: 401 });
+  });
 });
