@@ -1,8 +1,9 @@
 /** Hookbot access tokens: ES256 JWTs carrying the tenant (project), the client and the granted scopes. */
 import { randomUUID } from 'node:crypto';
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
-import { unauthorized } from '../infra/errors.js';
+import { forbidden, unauthorized } from '../infra/errors.js';
 import type { AccessPolicy } from './access.js';
+import { isClientRole, roleHasFhirApi, type ClientRole } from './roles.js';
 import { grantingScopes, parseScopes, type ScopeSet } from './scopes.js';
 import { TOKEN_ALG, type SigningKey } from './signing-keys.js';
 
@@ -11,6 +12,8 @@ export interface Caller {
   /** The tenant; absent for the super-admin. */
   projectId?: string;
   admin: boolean;
+  /** The role the client was registered with. */
+  role: ClientRole;
   scope: string;
   scopes: ScopeSet;
   /** `exp` of the token, seconds since the epoch. */
@@ -21,6 +24,7 @@ export interface TokenClaims {
   clientId: string;
   projectId?: string;
   admin: boolean;
+  role: ClientRole;
   scope: string;
 }
 
@@ -33,6 +37,7 @@ export async function signAccessToken(
   return new SignJWT({
     client_id: claims.clientId,
     scope: claims.scope,
+    role: claims.role,
     ...(claims.projectId ? { project: claims.projectId } : {}),
     ...(claims.admin ? { admin: true } : {}),
   })
@@ -83,10 +88,16 @@ async function verifyUncached(key: SigningKey, issuer: string, token: string): P
     const scope = typeof payload.scope === 'string' ? payload.scope : '';
     const projectId = typeof payload.project === 'string' ? payload.project : undefined;
     if (!clientId) throw unauthorized('Access token has no client_id');
+    // A token without a role was issued before clients had roles: its scope may exceed what the client now holds.
+    if (!isClientRole(payload.role))
+      throw unauthorized('Access token carries no client role: get a new one', {
+        'WWW-Authenticate': 'Bearer error="invalid_token"',
+      });
     return Object.freeze({
       clientId,
       projectId,
       admin: payload.admin === true,
+      role: payload.role,
       scope,
       scopes: parseScopes(scope),
       expires: payload.exp as number,
@@ -100,8 +111,14 @@ async function verifyUncached(key: SigningKey, issuer: string, token: string): P
   }
 }
 
-/** The access a caller's token grants inside its project: SMART `system/` and `user/` scopes. */
+/**
+ * The access a caller's token grants inside its project: SMART `system/` and `user/` scopes. A client whose role has
+ * no FHIR API (an EHR, a partner, a member app) is refused outright, whatever its token says.
+ */
 export function accessFor(caller: Caller & { projectId: string }): AccessPolicy {
+  if (!roleHasFhirApi(caller.role)) {
+    throw forbidden(`A client with role "${caller.role}" may not use the FHIR API`);
+  }
   const cache = new Map<string, boolean>();
   return {
     projectId: caller.projectId,

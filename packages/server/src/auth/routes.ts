@@ -4,6 +4,7 @@ import { rateLimit } from '../infra/rate-limit.js';
 import type { Services } from '../services.js';
 import { issueToken } from './issue-token.js';
 import { requireCaller } from './middleware.js';
+import { CDS_HOOKS_SCOPE } from './roles.js';
 import { jwks } from './signing-keys.js';
 
 export function authRouter(services: Services): Router {
@@ -18,6 +19,7 @@ export function authRouter(services: Services): Router {
         {
           form: (ctx.request.body ?? {}) as Record<string, unknown>,
           authorization: ctx.get('authorization') || undefined,
+          address: ctx.ip,
         },
         {
           db: services.db,
@@ -36,8 +38,8 @@ export function authRouter(services: Services): Router {
   );
 
   router.get('/auth/me', requireCaller(services), (ctx) => {
-    const { clientId, projectId, scope, admin } = ctx.state.caller;
-    ctx.body = { clientId, ...(projectId ? { projectId } : {}), scope, admin };
+    const { clientId, projectId, role, scope, admin } = ctx.state.caller;
+    ctx.body = { clientId, ...(projectId ? { projectId } : {}), role, scope, admin };
   });
 
   router.get('/.well-known/jwks.json', (ctx) => {
@@ -53,7 +55,7 @@ export function authRouter(services: Services): Router {
       grant_types_supported: ['client_credentials'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
       token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384'],
-      scopes_supported: ['system/*.cruds', 'system/*.rs', 'system/*.read', 'system/*.write'],
+      scopes_supported: ['system/*.cruds', 'system/*.rs', 'system/*.read', 'system/*.write', CDS_HOOKS_SCOPE],
       capabilities: ['client-confidential-asymmetric', 'permission-v1', 'permission-v2'],
     };
   });

@@ -1,7 +1,9 @@
 /** CDS Hooks routes: discovery, invocation, feedback, and the tenant's feedback statistics. */
 import Router from '@koa/router';
 import type { Context } from 'koa';
+import { accessFor } from '../auth/access-token.js';
 import { callerFromRequest, callerProject } from '../auth/middleware.js';
+import { forbidden } from '../infra/errors.js';
 import type { Services } from '../services.js';
 import { authenticateCdsCaller } from './authenticate.js';
 import { discoverServices } from './discovery.js';
@@ -38,8 +40,12 @@ export function cdsRouter(services: Services): Router {
   });
 
   router.get('/cds-feedback/stats', async (ctx) => {
-    const projectId = callerProject(await callerFromRequest(ctx, services));
-    ctx.body = { services: await feedbackStats(services, projectId) };
+    const caller = await callerFromRequest(ctx, services);
+    // The statistics are read from the feedback AuditEvents: the same access as searching them.
+    if (!accessFor({ ...caller, projectId: callerProject(caller) }).allows('AuditEvent', 's')) {
+      throw forbidden('Feedback statistics need read access to AuditEvent');
+    }
+    ctx.body = { services: await feedbackStats(services, caller.projectId as string) };
   });
 
   return router;

@@ -12,4 +12,10 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ HOOKBOT_PGLITE_PRIORITY: 'idle' })).toThrow(/HOOKBOT_PGLITE_PRIORITY/);
     expect(() => loadConfig({ HOOKBOT_BOT_ISOLATION: 'thread' })).toThrow(/HOOKBOT_BOT_ISOLATION/);
   });
+
+  it('bounds CDS client JWT lifetimes to an hour unless told otherwise, and never below five minutes', () => {
+    expect(loadConfig({}).cdsJwtMaxLifetimeSeconds).toBe(3600);
+    expect(loadConfig({ HOOKBOT_CDS_JWT_MAX_LIFETIME: '900' }).cdsJwtMaxLifetimeSeconds).toBe(900);
+    expect(() => loadConfig({ HOOKBOT_CDS_JWT_MAX_LIFETIME: '60' })).toThrow(/HOOKBOT_CDS_JWT_MAX_LIFETIME/);
+  });
 });

@@ -22,6 +22,8 @@ export interface Config {
   seedDemo: boolean;
   examplesDir: string;
   accessTokenTtlSeconds: number;
+  /** The longest a CDS Hooks client JWT may live (`exp` after `iat`, and after now); its `jti` is kept that long. */
+  cdsJwtMaxLifetimeSeconds: number;
   /** Requests per minute per client (0 disables). */
   rateLimitPerMinute: number;
   /** Token requests per minute per address (0 disables). */
@@ -98,6 +100,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedDemo: env.HOOKBOT_SEED_DEMO !== 'false',
     examplesDir: path.resolve(env.HOOKBOT_EXAMPLES_DIR || path.join(import.meta.dirname, '../../../../examples')),
     accessTokenTtlSeconds: intFrom(env, 'HOOKBOT_TOKEN_TTL', 3600, 60),
+    // At least the five minutes the CDS Hooks sandbox and Inferno sign for.
+    cdsJwtMaxLifetimeSeconds: intFrom(env, 'HOOKBOT_CDS_JWT_MAX_LIFETIME', 3600, 300),
     rateLimitPerMinute: intFrom(env, 'HOOKBOT_RATE_LIMIT', 60_000),
     tokenRateLimitPerMinute: intFrom(env, 'HOOKBOT_TOKEN_RATE_LIMIT', 1_200),
     bot: {

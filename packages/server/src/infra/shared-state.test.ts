@@ -22,6 +22,17 @@ describe('MemorySharedState', () => {
     return state.size;
   };
 
+  it('reads a counter without changing it, and 0 once it has expired', async () => {
+    const state = new MemorySharedState();
+    expect(await state.count('c')).toBe(0);
+    await state.increment('c', 60);
+    await state.increment('c', 60);
+    expect(await state.count('c')).toBe(2);
+    expect(await state.count('c')).toBe(2);
+    vi.advanceTimersByTime(60_001);
+    expect(await state.count('c')).toBe(0);
+  });
+
   it('accepts a marker once while it lives, and again once it has expired', async () => {
     const state = new MemorySharedState();
     expect(await state.setOnce('jti:a', 60)).toBe(true);

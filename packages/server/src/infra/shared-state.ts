@@ -15,6 +15,8 @@ export interface SharedState {
   increment(key: string, ttlSeconds: number): Promise<number>;
   publish(channel: string, message: string): Promise<void>;
   subscribe(channel: string, listener: Listener): Promise<void>;
+  /** The value of a counter set by `increment`; 0 when it has expired or was never set. */
+  count(key: string): Promise<number>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -97,6 +99,10 @@ export class MemorySharedState implements SharedState {
     this.listeners.set(channel, set);
   }
 
+  async count(key: string): Promise<number> {
+    return this.live(key, Date.now()) ? (this.counters.get(key) ?? 0) : 0;
+  }
+
   async ping(): Promise<boolean> {
     return true;
   }
@@ -153,6 +159,10 @@ export class RedisSharedState implements SharedState {
     if (set.size === 0) await this.subscriber.subscribe(this.prefix + channel);
     set.add(listener);
     this.listeners.set(channel, set);
+  }
+
+  async count(key: string): Promise<number> {
+    return Number((await this.client.get(this.prefix + key)) ?? 0) || 0;
   }
 
   async ping(): Promise<boolean> {
