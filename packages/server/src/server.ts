@@ -18,6 +18,7 @@ import { loadSigningKey } from './auth/signing-keys.js';
 import { createApp } from './app.js';
 import type { Config } from './infra/config.js';
 import { openDatabase } from './infra/database.js';
+import { answerClientErrors } from './infra/error-middleware.js';
 import { createLogger, type Logger } from './infra/logger.js';
 import { runMigrations } from './infra/migrations/index.js';
 import { createSharedState } from './infra/shared-state.js';
@@ -92,6 +93,7 @@ export async function startServer(config: Config, log?: Logger): Promise<Running
   }
   const app = createApp(services);
   const http = app.listen(config.port);
+  answerClientErrors(http);
   await once(http, 'listening');
   const { port } = http.address() as AddressInfo;
   let stopping: Promise<void> | undefined;
