@@ -36,10 +36,12 @@ export async function createServices(config: Config, log: Logger = createLogger(
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     background: config.pglitePriority === 'background',
+    log,
   });
   try {
     await runMigrations(db);
-    const shared = createSharedState(config.redisUrl, config.redisPrefix);
+    const shared = createSharedState(config.redisUrl, config.redisPrefix, log);
+    const cacheTtlMs = config.cacheTtlSeconds * 1000;
     const key = await loadSigningKey(db);
     const runtimeOptions = {
       maxIsolates: config.bot.maxIsolates,
@@ -49,7 +51,7 @@ export async function createServices(config: Config, log: Logger = createLogger(
     };
     const runtime =
       config.bot.isolation === 'process' ? new ProcessBotRuntime(runtimeOptions) : new BotRuntime(runtimeOptions);
-    const bots = new BotCache(db, shared, runtime, config.baseUrl);
+    const bots = new BotCache(db, shared, runtime, config.baseUrl, cacheTtlMs);
     await bots.start();
     const audit = new AuditWriter(db, log);
     const secretsKey = await loadSecretsKey({ fromEnv: config.secretsKey, dataDir: config.dataDir });
@@ -58,7 +60,7 @@ export async function createServices(config: Config, log: Logger = createLogger(
         'Project secrets are encrypted with a key from the data folder: set HOOKBOT_SECRETS_KEY when several instances share the database',
       );
     }
-    const settings = new ProjectSettingsCache(db, shared, secretsKey);
+    const settings = new ProjectSettingsCache(db, shared, secretsKey, cacheTtlMs);
     await settings.start();
     const issuers = new IssuerCache(db, shared);
     await issuers.start();

@@ -22,6 +22,11 @@ export interface Config {
   seedDemo: boolean;
   examplesDir: string;
   accessTokenTtlSeconds: number;
+  /**
+   * How long bots and project settings are served from memory before they are read again, changed or not: bounds
+   * staleness when a change message is lost (changes are otherwise announced to every instance at once).
+   */
+  cacheTtlSeconds: number;
   /** Requests per minute per client (0 disables). */
   rateLimitPerMinute: number;
   /** Token requests per minute per address (0 disables). */
@@ -98,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedDemo: env.HOOKBOT_SEED_DEMO !== 'false',
     examplesDir: path.resolve(env.HOOKBOT_EXAMPLES_DIR || path.join(import.meta.dirname, '../../../../examples')),
     accessTokenTtlSeconds: intFrom(env, 'HOOKBOT_TOKEN_TTL', 3600, 60),
+    cacheTtlSeconds: intFrom(env, 'HOOKBOT_CACHE_TTL', 60, 1),
     rateLimitPerMinute: intFrom(env, 'HOOKBOT_RATE_LIMIT', 60_000),
     tokenRateLimitPerMinute: intFrom(env, 'HOOKBOT_TOKEN_RATE_LIMIT', 1_200),
     bot: {
