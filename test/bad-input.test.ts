@@ -5,6 +5,7 @@
  * the bound, and body parse errors worded alike on the FHIR and CDS endpoints.
  */
 import { request as httpRequest } from 'node:http';
+import { generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getToken, request, type JsonResponse } from './support/http.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -49,6 +50,43 @@ describe.each(['pglite', 'postgres'] as const)('bad input on %s', (store) => {
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('invalid_request');
     expect(res.body.error_description).toMatch(/client_id.*NUL/);
+  });
+
+  it('refuses a NUL in a client id sent outside the form (HTTP Basic, an assertion, a CDS JWT) as an unknown client', async () => {
+    const token = (headers: Record<string, string>, body: Record<string, string>) =>
+      request<{ error: string }>(`${t.url}/oauth2/token`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
+        body: new URLSearchParams({ grant_type: 'client_credentials', ...body }),
+      });
+    const basic = await token({ Authorization: `Basic ${Buffer.from('a\u0000b:secret').toString('base64')}` }, {});
+    expect(basic.status).toBe(401);
+    expect(basic.body.error).toBe('invalid_client');
+    const { privateKey } = await generateKeyPair('ES384');
+    const jwt = (audience: string) =>
+      new SignJWT({ jti: crypto.randomUUID() })
+        .setProtectedHeader({ alg: 'ES384', kid: 'k1' })
+        .setIssuer('a\u0000b')
+        .setSubject('a\u0000b')
+        .setAudience(audience)
+        .setIssuedAt()
+        .setExpirationTime('2m')
+        .sign(privateKey);
+    const baseUrl = t.server.services.config.baseUrl;
+    const assertion = await token(
+      {},
+      {
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: await jwt(`${baseUrl}/oauth2/token`),
+      },
+    );
+    expect(assertion.status).toBe(401);
+    expect(assertion.body.error).toBe('invalid_client');
+    const cds = await request(`${t.url}/cds-services`, {
+      headers: { Authorization: `Bearer ${await jwt(`${baseUrl}/cds-services`)}` },
+    });
+    expect(cds.status).toBe(401);
+    expect(cds.body.resourceType).toBe('OperationOutcome');
   });
 
   it('answers a NUL byte in a search value with 400', async () => {
