@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findUnstorable, MAX_JSON_DEPTH, unstorableText } from './storable.js';
+import { findUnstorable, MAX_JSON_DEPTH, storableText, unstorableText } from './storable.js';
 
 describe('unstorableText', () => {
   it('names a NUL and a lone surrogate, and accepts paired surrogates', () => {
@@ -7,6 +7,15 @@ describe('unstorableText', () => {
     expect(unstorableText('a\ud800')).toMatch(/lone UTF-16 surrogate/);
     expect(unstorableText('\udc00a')).toMatch(/lone UTF-16 surrogate/);
     expect(unstorableText('emoji \ud83d\ude00 and é')).toBeUndefined();
+  });
+});
+
+describe('storableText', () => {
+  it('replaces NULs and lone surrogates with U+FFFD, keeping pairs', () => {
+    expect(storableText('a\u0000b\u0000')).toBe('a\ufffdb\ufffd');
+    expect(storableText('\udc00x\ud83d\ude00y\ud83d')).toBe('\ufffdx\ud83d\ude00y\ufffd');
+    const fine = 'plain é \ud83d\ude00';
+    expect(storableText(fine)).toBe(fine);
   });
 });
 

@@ -18,6 +18,15 @@ export function unstorableText(text: string): string | undefined {
   return undefined;
 }
 
+/**
+ * `text` with each NUL and lone surrogate replaced by U+FFFD: for text the server records rather than refuses (a
+ * bot's logs, or any text cut to a length, which may split a surrogate pair).
+ */
+export function storableText(text: string): string {
+  if (!unstorableText(text)) return text;
+  return text.replaceAll('\u0000', '\ufffd').replace(new RegExp(LONE_SURROGATE, 'g'), '\ufffd');
+}
+
 interface Frame {
   value: unknown;
   depth: number;
