@@ -18,6 +18,7 @@ import { loadSigningKey } from './auth/signing-keys.js';
 import { createApp } from './app.js';
 import type { Config } from './infra/config.js';
 import { openDatabase } from './infra/database.js';
+import { answerClientErrors } from './infra/error-middleware.js';
 import { createLogger, type Logger } from './infra/logger.js';
 import { runMigrations } from './infra/migrations/index.js';
 import { createSharedState } from './infra/shared-state.js';
@@ -35,10 +36,12 @@ export async function createServices(config: Config, log: Logger = createLogger(
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     background: config.pglitePriority === 'background',
+    log,
   });
   try {
     await runMigrations(db);
-    const shared = createSharedState(config.redisUrl, config.redisPrefix);
+    const shared = createSharedState(config.redisUrl, config.redisPrefix, log);
+    const cacheTtlMs = config.cacheTtlSeconds * 1000;
     const key = await loadSigningKey(db);
     const runtimeOptions = {
       maxIsolates: config.bot.maxIsolates,
@@ -48,7 +51,7 @@ export async function createServices(config: Config, log: Logger = createLogger(
     };
     const runtime =
       config.bot.isolation === 'process' ? new ProcessBotRuntime(runtimeOptions) : new BotRuntime(runtimeOptions);
-    const bots = new BotCache(db, shared, runtime, config.baseUrl);
+    const bots = new BotCache(db, shared, runtime, config.baseUrl, cacheTtlMs);
     await bots.start();
     const audit = new AuditWriter(db, log);
     const secretsKey = await loadSecretsKey({ fromEnv: config.secretsKey, dataDir: config.dataDir });
@@ -57,7 +60,7 @@ export async function createServices(config: Config, log: Logger = createLogger(
         'Project secrets are encrypted with a key from the data folder: set HOOKBOT_SECRETS_KEY when several instances share the database',
       );
     }
-    const settings = new ProjectSettingsCache(db, shared, secretsKey);
+    const settings = new ProjectSettingsCache(db, shared, secretsKey, cacheTtlMs);
     await settings.start();
     const issuers = new IssuerCache(db, shared);
     await issuers.start();
@@ -92,6 +95,7 @@ export async function startServer(config: Config, log?: Logger): Promise<Running
   }
   const app = createApp(services);
   const http = app.listen(config.port);
+  answerClientErrors(http);
   await once(http, 'listening');
   const { port } = http.address() as AddressInfo;
   let stopping: Promise<void> | undefined;

@@ -194,11 +194,15 @@ export async function createClient(
 }
 
 export async function findClient(db: Database, id: string): Promise<ClientRecord | undefined> {
+  // A NUL can be in no stored id, and PostgreSQL refuses it in a parameter: such an id (from HTTP Basic
+  // credentials or a JWT claim, which the body checks do not see) is simply unknown.
+  if (id.includes('\u0000')) return undefined;
   const row = (await db.query<ClientRow>('SELECT * FROM clients WHERE id = $1', [id])).rows[0];
   return row && toClient(row);
 }
 
 export async function findClientsByIssuer(db: Database, issuer: string): Promise<ClientRecord[]> {
+  if (issuer.includes('\u0000')) return [];
   return (
     await db.query<ClientRow>('SELECT * FROM clients WHERE issuer = $1 ORDER BY created_at, id', [issuer])
   ).rows.map(toClient);

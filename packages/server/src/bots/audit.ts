@@ -9,6 +9,7 @@ import { projectSystemAccess } from '../auth/access.js';
 import { createRepository } from '../fhir/repository.js';
 import type { Database } from '../infra/database.js';
 import type { Logger } from '../infra/logger.js';
+import { storableText } from '../infra/storable.js';
 
 export const MAX_LOG_TAIL = 10 * 1024;
 const MIN_CHUNK = 16;
@@ -38,7 +39,8 @@ const OUTCOME_CODE = { success: '0', failure: '4', error: '8' } as const;
 export function toAuditEvent(record: AuditRecord, recorded = new Date()): AuditEvent {
   const detail: AuditEventEntityDetail[] = [];
   const add = (type: string, value: string | undefined) => {
-    if (value !== undefined && value !== '') detail.push({ type, valueString: value });
+    // Bot text (and a tail cut inside a surrogate pair) may hold what the store refuses, failing the whole batch.
+    if (value !== undefined && value !== '') detail.push({ type, valueString: storableText(value) });
   };
   add('version', record.botVersion);
   add('durationMs', record.durationMs.toFixed(1));
@@ -55,7 +57,7 @@ export function toAuditEvent(record: AuditRecord, recorded = new Date()): AuditE
     action: 'E',
     recorded: recorded.toISOString(),
     outcome: OUTCOME_CODE[record.outcome],
-    ...(record.outcomeDesc ? { outcomeDesc: record.outcomeDesc.slice(0, 2000) } : {}),
+    ...(record.outcomeDesc ? { outcomeDesc: storableText(record.outcomeDesc.slice(0, 2000)) } : {}),
     agent: [
       {
         requestor: true,

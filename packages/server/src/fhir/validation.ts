@@ -6,6 +6,7 @@
 import { OperationOutcomeError, validateResource } from '@medplum/core';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { badRequest, invalidIssues, type Issue, type IssueType } from '../infra/errors.js';
+import { findUnstorable } from '../infra/storable.js';
 import { ensureDefinitions } from './definitions.js';
 import { ID_PATTERN, isSupportedResourceType } from './resource-types.js';
 
@@ -53,6 +54,12 @@ export function validateForWrite(input: unknown, expect: WriteExpectations = {})
   }
   if (!isSupportedResourceType(type)) {
     throw badRequest(`Unsupported resource type "${type}"`, 'resourceType');
+  }
+  // Before the structural check, which recurses, and the store, which cannot hold such strings.
+  const unstorable = findUnstorable(input);
+  if (unstorable) {
+    const where = unstorable.path ? `${type}.${unstorable.path}` : type;
+    throw badRequest(`${where}: ${unstorable.message}`, where);
   }
   if (resource.id !== undefined && (typeof resource.id !== 'string' || !ID_PATTERN.test(resource.id))) {
     throw badRequest('Invalid id: 1-64 characters of A-Z, a-z, 0-9, "-" and "."', `${type}.id`);

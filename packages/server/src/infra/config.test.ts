@@ -7,6 +7,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ HOOKBOT_PGLITE_PRIORITY: 'normal' }).pglitePriority).toBe('normal');
   });
 
+  it('bounds cache lifetimes: 60 s unless told otherwise, never unbounded', () => {
+    expect(loadConfig({}).cacheTtlSeconds).toBe(60);
+    expect(loadConfig({ HOOKBOT_CACHE_TTL: '5' }).cacheTtlSeconds).toBe(5);
+    expect(() => loadConfig({ HOOKBOT_CACHE_TTL: '0' })).toThrow(/HOOKBOT_CACHE_TTL/);
+  });
+
   it('names the variable when a value is not one it knows', () => {
     expect(() => loadConfig({ HOOKBOT_PGLITE_PRIORITY: 'idle' })).toThrow(ConfigError);
     expect(() => loadConfig({ HOOKBOT_PGLITE_PRIORITY: 'idle' })).toThrow(/HOOKBOT_PGLITE_PRIORITY/);

@@ -24,6 +24,11 @@ export interface Config {
   accessTokenTtlSeconds: number;
   /** The longest a CDS Hooks client JWT may live (`exp` after `iat`, and after now); its `jti` is kept that long. */
   cdsJwtMaxLifetimeSeconds: number;
+  /**
+   * How long bots and project settings are served from memory before they are read again, changed or not: bounds
+   * staleness when a change message is lost (changes are otherwise announced to every instance at once).
+   */
+  cacheTtlSeconds: number;
   /** Requests per minute per client (0 disables). */
   rateLimitPerMinute: number;
   /** Token requests per minute per address (0 disables). */
@@ -102,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     accessTokenTtlSeconds: intFrom(env, 'HOOKBOT_TOKEN_TTL', 3600, 60),
     // At least the five minutes the CDS Hooks sandbox and Inferno sign for.
     cdsJwtMaxLifetimeSeconds: intFrom(env, 'HOOKBOT_CDS_JWT_MAX_LIFETIME', 3600, 300),
+    cacheTtlSeconds: intFrom(env, 'HOOKBOT_CACHE_TTL', 60, 1),
     rateLimitPerMinute: intFrom(env, 'HOOKBOT_RATE_LIMIT', 60_000),
     tokenRateLimitPerMinute: intFrom(env, 'HOOKBOT_TOKEN_RATE_LIMIT', 1_200),
     bot: {

@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
+import type { Logger } from './logger.js';
 import { openPglite } from './pglite-thread.js';
 import { joinedTransaction } from './joined-transaction.js';
 
@@ -32,21 +33,26 @@ export interface OpenDatabaseOptions {
   dataDir: string;
   /** PGlite only: run its thread at background priority where possible. */
   background?: boolean;
+  /** Where PostgreSQL connection errors go. */
+  log?: Logger;
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
-    return openPostgres(options.databaseUrl);
+    return openPostgres(options.databaseUrl, options.log);
   }
   const dir = join(options.dataDir, 'pglite');
   await mkdir(dir, { recursive: true });
   return openPglite({ dir, background: options.background === true });
 }
 
-export function openPostgres(connectionString: string): Promise<Database> {
+export function openPostgres(connectionString: string, log?: Logger): Promise<Database> {
   const pool = new pg.Pool({ connectionString, max: Number(process.env.HOOKBOT_PG_POOL_SIZE ?? 10) });
-  // An idle client losing its connection must not crash the process; the next query reconnects.
-  pool.on('error', () => undefined);
+  // An idle client losing its connection must not crash the process (the next query reconnects), but it is logged:
+  // the message and code only, never the connection string.
+  pool.on('error', (err: Error & { code?: string }) => {
+    log?.error({ err: { message: err.message, code: err.code } }, 'PostgreSQL idle connection error');
+  });
   const db: Database = {
     kind: 'postgres',
     query: async <R>(sql: string, params?: unknown[]) => ({ rows: (await pool.query(sql, params)).rows as R[] }),

@@ -3,8 +3,10 @@
  * own machinery (body parser, http-errors) are mapped by status; anything else is a 500 whose details go to the
  * log only. OAuth routes answer RFC 6749 §5.2 JSON instead of an OperationOutcome.
  */
+import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Context, Middleware } from 'koa';
-import { HookbotError, type Issue, type IssueType, type OAuthErrorCode } from './errors.js';
+import { HookbotError, malformedJson, type Issue, type IssueType, type OAuthErrorCode } from './errors.js';
 import type { RequestIds } from './request-context.js';
 
 export const REQUEST_ID_EXTENSION = 'https://hookbot.dev/fhir/StructureDefinition/request-id';
@@ -46,6 +48,7 @@ export const STATUS_ISSUE: Record<number, [IssueType, string]> = {
   415: ['not-supported', 'Unsupported content type'],
   422: ['business-rule', 'Unprocessable entity'],
   429: ['throttled', 'Too many requests'],
+  431: ['too-costly', 'Request header fields too large'],
 };
 
 /** Errors thrown by koa, co-body and http-errors carry `status` and `expose`. */
@@ -63,8 +66,8 @@ function toHookbotError(err: unknown): HookbotError {
   const status = e.status ?? e.statusCode ?? 500;
   if (status >= 400 && status < 500) {
     const [code, fallback] = STATUS_ISSUE[status] ?? ['invalid', 'Bad request'];
+    if (e.type === 'entity.parse.failed') return malformedJson(e.message ?? 'could not parse the body');
     let message = e.expose && e.message ? e.message : fallback;
-    if (e.type === 'entity.parse.failed') message = `Malformed JSON: ${e.message ?? 'could not parse the body'}`;
     if (status === 413) message = 'Request body too large';
     return new HookbotError(status, code, message);
   }
@@ -101,4 +104,39 @@ export function errorMiddleware(): Middleware {
       }
     }
   };
+}
+
+interface ClientError extends Error {
+  code?: string;
+}
+
+/** What Node's HTTP parser refuses before Koa sees a request, answered as an OperationOutcome. */
+const CLIENT_ERRORS: Record<string, [number, string, IssueType, string]> = {
+  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large', 'too-costly', 'Request headers (or the URL) too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout', 'timeout', 'The request was not received in time'],
+};
+
+/**
+ * Answers requests that Node's HTTP parser rejects (oversized headers or URL, malformed requests, time-outs) with
+ * an OperationOutcome instead of Node's bare status line, then closes the connection as Node would.
+ */
+export function answerClientErrors(server: Server): void {
+  server.on('clientError', (err: ClientError, socket: Duplex) => {
+    const inUse = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+    if (err.code === 'ECONNRESET' || !socket.writable || inUse) {
+      socket.destroy(err);
+      return;
+    }
+    const [status, reason, code, diagnostics] = CLIENT_ERRORS[err.code ?? ''] ?? [
+      400,
+      'Bad Request',
+      'structure',
+      'Malformed HTTP request',
+    ];
+    const body = JSON.stringify(operationOutcome([{ severity: 'error', code, diagnostics }]));
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/fhir+json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
 }

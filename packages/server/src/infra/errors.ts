@@ -87,6 +87,9 @@ export const badRequest = (diagnostics: string, expression?: string): HookbotErr
   new HookbotError(400, 'invalid', diagnostics, {
     issues: [{ severity: 'error', code: 'invalid', diagnostics, ...(expression ? { expression: [expression] } : {}) }],
   });
+/** A body that does not parse; the FHIR, CDS, admin and OAuth routes all word it so. */
+export const malformedJson = (detail: string): HookbotError =>
+  new HookbotError(400, 'structure', `Malformed JSON: ${detail}`);
 export const unauthorized = (diagnostics: string, headers: Record<string, string> = {}): HookbotError =>
   new HookbotError(401, 'login', diagnostics, { headers: { 'WWW-Authenticate': 'Bearer', ...headers } });
 export const forbidden = (diagnostics: string): HookbotError => new HookbotError(403, 'forbidden', diagnostics);

@@ -4,6 +4,7 @@
  * interface serves a single instance.
  */
 import { Redis } from 'ioredis';
+import type { Logger } from './logger.js';
 
 export type Listener = (message: string) => void;
 
@@ -17,6 +18,11 @@ export interface SharedState {
   subscribe(channel: string, listener: Listener): Promise<void>;
   /** The value of a counter set by `increment`; 0 when it has expired or was never set. */
   count(key: string): Promise<number>;
+  /**
+   * Runs `listener` whenever pub/sub comes back after a lost connection: messages published meanwhile were not
+   * delivered, so whoever relies on them must resynchronise.
+   */
+  onReconnect(listener: () => void): void;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -103,6 +109,9 @@ export class MemorySharedState implements SharedState {
     return this.live(key, Date.now()) ? (this.counters.get(key) ?? 0) : 0;
   }
 
+  /** In process, no message is ever lost: the listener is never needed. */
+  onReconnect(_listener: () => void): void {}
+
   async ping(): Promise<boolean> {
     return true;
   }
@@ -117,14 +126,39 @@ export class RedisSharedState implements SharedState {
   private readonly client: Redis;
   private subscriber?: Redis;
   private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly reconnectListeners: (() => void)[] = [];
 
   constructor(
     url: string,
     private readonly prefix: string,
+    private readonly log?: Logger,
   ) {
     // Bounded retries: a Redis outage surfaces as an error to the caller instead of a hang.
     this.client = new Redis(url, { enableOfflineQueue: true, maxRetriesPerRequest: 2, lazyConnect: false });
-    this.client.on('error', () => undefined);
+    this.watch(this.client, 'commands');
+  }
+
+  /**
+   * Logs a connection's errors (ioredis retries on its own; an unhandled 'error' event would crash the process)
+   * once per distinct message until it is ready again, since every retry repeats the same error. Only the message
+   * and code: the connection URL may carry a password.
+   */
+  private watch(connection: Redis, role: 'commands' | 'pub/sub', onReconnect?: () => void): void {
+    let lastError: string | undefined;
+    let wasReady = false;
+    connection.on('error', (err: Error & { code?: string }) => {
+      if (err.message === lastError) return;
+      lastError = err.message;
+      this.log?.error({ err: { message: err.message, code: err.code }, redis: role }, 'Redis connection error');
+    });
+    connection.on('ready', () => {
+      if (wasReady) {
+        this.log?.info({ redis: role }, 'Redis connection restored');
+        onReconnect?.();
+      }
+      wasReady = true;
+      lastError = undefined;
+    });
   }
 
   async setOnce(key: string, ttlSeconds: number): Promise<boolean> {
@@ -149,8 +183,13 @@ export class RedisSharedState implements SharedState {
   async subscribe(channel: string, listener: Listener): Promise<void> {
     if (!this.subscriber) {
       // A subscribed connection cannot issue other commands, so pub/sub gets its own.
-      this.subscriber = this.client.duplicate();
-      this.subscriber.on('error', () => undefined);
+      // Named, so an operator (or a test) can tell it apart in CLIENT LIST.
+      this.subscriber = this.client.duplicate({
+        connectionName: `hookbot-pubsub-${this.prefix.replace(/[^\w:.-]/g, '_')}`,
+      });
+      this.watch(this.subscriber, 'pub/sub', () => {
+        for (const listener of this.reconnectListeners) listener();
+      });
       this.subscriber.on('message', (full: string, message: string) => {
         for (const l of this.listeners.get(full.slice(this.prefix.length)) ?? []) l(message);
       });
@@ -163,6 +202,10 @@ export class RedisSharedState implements SharedState {
 
   async count(key: string): Promise<number> {
     return Number((await this.client.get(this.prefix + key)) ?? 0) || 0;
+  }
+
+  onReconnect(listener: () => void): void {
+    this.reconnectListeners.push(listener);
   }
 
   async ping(): Promise<boolean> {
@@ -188,6 +231,6 @@ export class RedisSharedState implements SharedState {
   }
 }
 
-export function createSharedState(redisUrl: string | undefined, prefix: string): SharedState {
-  return redisUrl ? new RedisSharedState(redisUrl, prefix) : new MemorySharedState();
+export function createSharedState(redisUrl: string | undefined, prefix: string, log?: Logger): SharedState {
+  return redisUrl ? new RedisSharedState(redisUrl, prefix, log) : new MemorySharedState();
 }

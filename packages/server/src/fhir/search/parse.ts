@@ -4,6 +4,7 @@
  */
 import type { SearchParameter } from '@medplum/fhirtypes';
 import { badRequest, HookbotError } from '../../infra/errors.js';
+import { unstorableText } from '../../infra/storable.js';
 import { searchParameter } from '../definitions.js';
 import { isSupportedResourceType } from '../resource-types.js';
 
@@ -103,6 +104,11 @@ export function parseSearchRequest(resourceType: string, query: SearchQuery): Se
     throw new HookbotError(400, 'too-costly', `A search may have at most ${MAX_PARAMETERS} parameters`);
   }
   for (const [key, value] of entries) {
+    const why = unstorableText(key + value);
+    if (why) {
+      const name = key.replaceAll('\u0000', '%00');
+      throw badRequest(`Search parameter "${name}" ${why}`, name);
+    }
     if (key !== '_count' && key !== '_offset') {
       request.entries.push([key, value]);
     }
