@@ -27,6 +27,25 @@ export interface ProcessRuntimeStats {
   pids: number[];
 }
 
+/**
+ * The only variables of the parent's environment the worker gets: what Node and its locale and time zone need.
+ * Everything else (database URLs, keys, client secrets, cloud credentials) stays out of the process that runs
+ * untrusted code. `NODE_OPTIONS` is left out too: it can load code (`--require`, `--import`) into that process, and
+ * the worker's flags are the runtime's own.
+ */
+export const WORKER_ENV_ALLOWED: readonly string[] = ['TZ', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TMPDIR', 'NODE_ICU_DATA'];
+
+/** The worker's environment: the allowed variables of `parent` and the runtime's options. */
+export function workerEnv(parent: NodeJS.ProcessEnv, options: ChildOptions): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const name of WORKER_ENV_ALLOWED) {
+    const value = parent[name];
+    if (value !== undefined) env[name] = value;
+  }
+  env['HOOKBOT_RUNTIME_OPTIONS'] = JSON.stringify(options);
+  return env;
+}
+
 /** Bot versions whose code a worker holds; beyond this the worker is told to forget them all. */
 const MAX_CODES_PER_WORKER = 512;
 
@@ -59,7 +78,7 @@ class Worker {
         : ['--no-node-snapshot'],
       serialization: 'json',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: { ...process.env, HOOKBOT_RUNTIME_OPTIONS: JSON.stringify(options) },
+      env: workerEnv(process.env, options),
     });
     this.ready = new Promise((resolve) => {
       this.proc.once('message', () => resolve());
