@@ -201,7 +201,7 @@ export class BotRuntime {
     try {
       const settled = await outcome;
       const cpuMs = Number(cpuTimeOf(bot) - cpuBefore) / 1e6;
-      const decoded = this.classify(bot, settled, limits);
+      const decoded = this.classify(bot, call, settled, limits);
       // A warm context is reused only after a clean return from the handler, never after an interruption.
       keepWarm = 'value' in settled && (decoded.ok || (decoded.kind !== 'compile' && !decoded.fromTopLevel));
       return decoded.ok ? { ...decoded, cpuMs: Math.max(0, cpuMs) } : decoded;
@@ -213,18 +213,21 @@ export class BotRuntime {
     }
   }
 
-  private classify(bot: BotIsolate, settled: Settled, limits: Limits): Decoded {
+  /**
+   * Out of memory and out of time are read from the isolate's state and the clock; an error's text only tells them
+   * apart once isolated-vm has in fact disposed the isolate or the call's time is up, since bot code can throw any
+   * message (and disposing the isolate fails the bot's other calls in flight).
+   */
+  private classify(bot: BotIsolate, call: ActiveCall, settled: Settled, limits: Limits): Decoded {
     if ('wallClock' in settled) {
       return { ok: false, kind: 'timeout', message: `The bot did not finish within ${limits.timeoutMs} ms` };
     }
     if ('value' in settled) return decodeOutput(settled.value, limits.maxOutputBytes);
     const message = errorMessage(settled.error);
-    if (/memory limit/i.test(message)) {
+    // Disposed, and not by the host: isolated-vm disposes an isolate that reached its heap limit.
+    if (bot.isolate.isDisposed && bot.dead === undefined && /memory limit/i.test(message)) {
       this.pool.died(bot, 'memory');
       return { ok: false, kind: 'memory', message: `The bot exceeded its memory limit of ${bot.memoryMb} MB` };
-    }
-    if (/Script execution timed out/.test(message)) {
-      return { ok: false, kind: 'timeout', message: `The bot did not finish within ${limits.timeoutMs} ms` };
     }
     if (bot.dead || bot.isolate.isDisposed) {
       const reason = bot.dead ?? 'crashed';
@@ -241,6 +244,9 @@ export class BotRuntime {
     if (settled.error instanceof BotThrew) {
       const { line } = settled.error;
       return { ok: false, kind: 'thrown', message: settled.error.message, ...(line ? { line } : {}) };
+    }
+    if (/Script execution timed out/.test(message) && bot.interrupted(call)) {
+      return { ok: false, kind: 'timeout', message: `The bot did not finish within ${limits.timeoutMs} ms` };
     }
     return { ok: false, kind: 'crashed', message: `The sandbox failed: ${truncate(firstLine(message), 200)}` };
   }
