@@ -26,6 +26,11 @@ export interface ActiveCall {
   readonly deadline: number;
   readonly maxHostCalls: number;
   hostCalls: number;
+  /** Client calls the host may work on at once; later ones wait in `hostWaiting`, in order. */
+  readonly maxHostInFlight: number;
+  hostInFlight: number;
+  /** Each is handed a slot (`true`) when one frees up, or `false` when the invocation ends first. */
+  readonly hostWaiting: ((slot: boolean) => void)[];
   /** Argument characters accepted so far (see MAX_ARGS_TOTAL). */
   argsSent: number;
   /** False once the invocation has ended: its client calls are refused and nothing is delivered to it. */
@@ -33,6 +38,12 @@ export interface ActiveCall {
   /** The context's `hookbot` dispatcher, set once the context is booted; replies go through it. */
   hb?: ivm.Reference;
   settle(outcome: Settled): void;
+}
+
+/** Ends the invocation's client calls: the waiting ones are dropped unrun; the host's answers to the others too. */
+export function endHostCalls(call: ActiveCall): void {
+  call.active = false;
+  for (const waiter of call.hostWaiting.splice(0)) waiter(false);
 }
 
 export const remaining = (deadline: number): number => Math.max(1, Math.ceil(deadline - performance.now()));
@@ -63,7 +74,21 @@ export async function answer(
     call.argsSent += argsJson.length;
     const args: unknown = sjson.parse(argsJson, null, { protoAction: 'error', constructorAction: 'error' });
     if (!Array.isArray(args)) throw new Error('Invalid client call arguments');
-    tagged = encodeHostValue(await call.host(client, method, args));
+    // A bot firing many calls at once gets a few worked on at a time: the rest wait here, not in the host's
+    // database or network queues, where nothing could take them back once the bot is gone.
+    const slot =
+      call.hostInFlight < call.maxHostInFlight
+        ? (call.hostInFlight++, true)
+        : await new Promise<boolean>((resolve) => call.hostWaiting.push(resolve));
+    if (!slot || !call.active) return undefined;
+    try {
+      tagged = encodeHostValue(await call.host(client, method, args));
+    } finally {
+      // The slot passes straight to the next waiting call, so a call arriving meanwhile cannot overtake it.
+      const next = call.hostWaiting.shift();
+      if (next) next(true);
+      else call.hostInFlight--;
+    }
   } catch (err) {
     tagged = encodeHostError(err);
   }

@@ -13,7 +13,10 @@ import type { BotCode, CompileCheck, HostCall, RunOptions, RunResult, RuntimeOpt
 export interface ProcessRuntimeOptions extends RuntimeOptions {
   /** Extra time the parent waits beyond a call's timeout before it declares the worker hung and kills it. */
   hangGraceMs?: number;
-  /** Worker processes; each call goes to the least busy one. `maxIsolates` applies to each. Default 1. */
+  /**
+   * Worker processes; each call goes to the least busy one. `maxIsolates` and the per-owner limits apply to each.
+   * Default 1.
+   */
   processes?: number;
 }
 
@@ -117,8 +120,8 @@ export class ProcessBotRuntime {
 
   constructor(private readonly options: ProcessRuntimeOptions = {}) {
     this.slots = new Array<Worker | undefined>(Math.max(1, Math.floor(options.processes ?? 1))).fill(undefined);
-    const { maxIsolates, maxIsolatesPerBot, defaultLimits, maxMemoryMb, maxWarmContexts, contexts } = options;
-    this.childOptions = { maxIsolates, maxIsolatesPerBot, defaultLimits, maxMemoryMb, maxWarmContexts, contexts };
+    const { onCatastrophicError: _, hangGraceMs: __, processes: ___, ...childOptions } = options;
+    this.childOptions = childOptions;
   }
 
   async check(code: string, filename?: string): Promise<CompileCheck> {

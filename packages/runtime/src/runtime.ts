@@ -5,9 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { BotIsolate, BotThrew, type ContextPolicy, type IsolateHooks } from './bot-isolate.js';
-import { answer, deliver, remaining, type ActiveCall, type Settled } from './call.js';
+import { answer, deliver, endHostCalls, remaining, type ActiveCall, type Settled } from './call.js';
 import { CallTable } from './call-table.js';
 import { decodeOutput, LogTail, truncate, type Decoded } from './output.js';
+import { OwnerGate } from './owner-gate.js';
 import { IsolatePool } from './pool.js';
 import { firstLine } from './source.js';
 import type {
@@ -22,6 +23,7 @@ import type {
 import { effectiveLimits, maxMemoryMbOf, type Limits } from './limits.js';
 
 const CLIENT_NAME = /^[A-Za-z_$][\w$]{0,63}$/;
+const OWNER_BUSY = "Too many of this owner's bots are running; try again later";
 
 interface CallRecord extends ActiveCall {
   readonly owner: BotIsolate;
@@ -29,6 +31,7 @@ interface CallRecord extends ActiveCall {
 
 export class BotRuntime {
   private readonly pool: IsolatePool;
+  private readonly owners: OwnerGate;
   private readonly calls = new CallTable<CallRecord>();
   private readonly defaults: Limits;
   private readonly maxMemoryMb: number;
@@ -65,9 +68,16 @@ export class BotRuntime {
       },
     };
     const maxWarm = Math.max(1, options.maxWarmContexts ?? 4);
+    const maxIsolates = Math.max(1, options.maxIsolates ?? 64);
+    const perOwner = Math.max(1, Math.floor(options.maxIsolatesPerOwner ?? maxIsolates / 4));
+    this.owners = new OwnerGate(
+      Math.max(1, Math.floor(options.maxRunsPerOwner ?? 2 * perOwner)),
+      Math.max(0, options.ownerQueueMs ?? 1000),
+    );
     this.pool = new IsolatePool(
-      Math.max(1, options.maxIsolates ?? 64),
+      maxIsolates,
       Math.max(1, options.maxIsolatesPerBot ?? availableParallelism()),
+      perOwner,
       (code, memoryMb, policy) => new BotIsolate(code, memoryMb, this.hooks, maxWarm, policy),
       (reason) => this.disposedCounts[reason]++,
     );
@@ -112,21 +122,28 @@ export class BotRuntime {
       } catch {
         return fail('crashed', 'The event is not JSON-serialisable');
       }
-      const policy: ContextPolicy = options.reuseContext === true ? 'warm' : this.contexts;
-      const acquired = await this.pool.acquire(options.code, limits.memoryMb, policy);
-      if (acquired === 'overloaded') return fail('overloaded', 'Too many bots are running; try again later');
-      if ('compile' in acquired) {
-        return fail('compile', acquired.compile.message ?? 'The bot does not compile', acquired.compile.line);
-      }
-      const bot = acquired.bot;
+      const owner = options.owner;
+      if (owner !== undefined && !(await this.owners.enter(owner))) return fail('overloaded', OWNER_BUSY);
       try {
-        const decoded = await this.execute(bot, options, clients, eventJson, limits, logs, started);
-        const durationMs = performance.now() - started;
-        if (decoded.ok)
-          return { ok: true, result: decoded.result, logs: logs.toArray(), durationMs, cpuMs: decoded.cpuMs };
-        return fail(decoded.kind, decoded.message, decoded.line);
+        const policy: ContextPolicy = options.reuseContext === true ? 'warm' : this.contexts;
+        const acquired = await this.pool.acquire(options.code, limits.memoryMb, policy, owner);
+        if (acquired === 'overloaded') return fail('overloaded', 'Too many bots are running; try again later');
+        if (acquired === 'owner-full') return fail('overloaded', OWNER_BUSY);
+        if ('compile' in acquired) {
+          return fail('compile', acquired.compile.message ?? 'The bot does not compile', acquired.compile.line);
+        }
+        const bot = acquired.bot;
+        try {
+          const decoded = await this.execute(bot, options, clients, eventJson, limits, logs, started);
+          const durationMs = performance.now() - started;
+          if (decoded.ok)
+            return { ok: true, result: decoded.result, logs: logs.toArray(), durationMs, cpuMs: decoded.cpuMs };
+          return fail(decoded.kind, decoded.message, decoded.line);
+        } finally {
+          this.pool.release(bot);
+        }
       } finally {
-        this.pool.release(bot);
+        if (owner !== undefined) this.owners.leave(owner);
       }
     } catch (err) {
       return fail('crashed', `The bot runtime failed: ${truncate(firstLine(errorMessage(err)), 200)}`);
@@ -175,6 +192,9 @@ export class BotRuntime {
       deadline: started + limits.timeoutMs,
       maxHostCalls: limits.maxHostCalls,
       hostCalls: 0,
+      maxHostInFlight: limits.maxHostCallsInFlight,
+      hostInFlight: 0,
+      hostWaiting: [],
       argsSent: 0,
       active: true,
       settle: (s) => settle(s),
@@ -207,7 +227,7 @@ export class BotRuntime {
       return decoded.ok ? { ...decoded, cpuMs: Math.max(0, cpuMs) } : decoded;
     } finally {
       clearTimeout(watchdog);
-      call.active = false;
+      endHostCalls(call);
       this.calls.take(call.callId);
       session.close(keepWarm);
     }
