@@ -32,19 +32,29 @@ export interface OpenDatabaseOptions {
   dataDir: string;
   /** PGlite only: run its thread at background priority where possible. */
   background?: boolean;
+  /** PostgreSQL's `statement_timeout` (PGlite: see pglite-thread.ts); 0 or unset: none. */
+  statementTimeoutMs?: number;
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
-    return openPostgres(options.databaseUrl);
+    return openPostgres(options.databaseUrl, options.statementTimeoutMs);
   }
   const dir = join(options.dataDir, 'pglite');
   await mkdir(dir, { recursive: true });
-  return openPglite({ dir, background: options.background === true });
+  return openPglite({
+    dir,
+    background: options.background === true,
+    ...(options.statementTimeoutMs ? { statementTimeoutMs: options.statementTimeoutMs } : {}),
+  });
 }
 
-export function openPostgres(connectionString: string): Promise<Database> {
-  const pool = new pg.Pool({ connectionString, max: Number(process.env.HOOKBOT_PG_POOL_SIZE ?? 10) });
+export function openPostgres(connectionString: string, statementTimeoutMs?: number): Promise<Database> {
+  const pool = new pg.Pool({
+    connectionString,
+    max: Number(process.env.HOOKBOT_PG_POOL_SIZE ?? 10),
+    ...(statementTimeoutMs ? { statement_timeout: statementTimeoutMs } : {}),
+  });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => undefined);
   const db: Database = {
