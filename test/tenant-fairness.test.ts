@@ -11,7 +11,7 @@ import { patientView, startCdsHarness, type CdsHarness } from './support/cds.js'
 const BUDGET_MS = 1000;
 const NEVER_BOTS = 40;
 const NEVER_CALLS = 80;
-const FLOOD_RUNS = 2;
+const FLOOD_RUNS = 4;
 
 let h: CdsHarness;
 let tokenB: string;

@@ -6,6 +6,7 @@ import { BotRuntime, type HostCall, type RunResult } from './index.js';
 import type ivm from 'isolated-vm';
 import { answer, deliver, type ActiveCall } from './call.js';
 import { LogTail } from './output.js';
+import { HostSlots } from './owner-gate.js';
 import { bot, HostError, memoryHost, sleep, watchHost } from './testing/helpers.js';
 
 const rt = new BotRuntime({ defaultLimits: { timeoutMs: 1000, memoryMb: 32 } });
@@ -413,9 +414,7 @@ describe('the host side of the bridge, as if the prelude were bypassed', () => {
       deadline: performance.now() + 10_000,
       maxHostCalls: options.maxHostCalls ?? 1000,
       hostCalls: 0,
-      maxHostInFlight: 8,
-      hostInFlight: 0,
-      hostWaiting: [],
+      runSlots: new HostSlots(8),
       argsSent: 0,
       active: true,
       hb,

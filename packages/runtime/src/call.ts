@@ -2,6 +2,7 @@
 import type ivm from 'isolated-vm';
 import sjson from 'secure-json-parse';
 import { encodeHostError, encodeHostValue, type LogTail } from './output.js';
+import type { HostSlots } from './owner-gate.js';
 import { MAX_ARGS_LENGTH, MAX_ARGS_TOTAL } from './prelude.js';
 import type { HostCall } from './types.js';
 
@@ -26,11 +27,10 @@ export interface ActiveCall {
   readonly deadline: number;
   readonly maxHostCalls: number;
   hostCalls: number;
-  /** Client calls the host may work on at once; later ones wait in `hostWaiting`, in order. */
-  readonly maxHostInFlight: number;
-  hostInFlight: number;
-  /** Each is handed a slot (`true`) when one frees up, or `false` when the invocation ends first. */
-  readonly hostWaiting: ((slot: boolean) => void)[];
+  /** The invocation's client calls the host works on at once (`maxHostCallsInFlight`); the others wait in it. */
+  readonly runSlots: HostSlots;
+  /** The same across all the invocations of its owner, if it has one. */
+  readonly ownerSlots?: HostSlots;
   /** Argument characters accepted so far (see MAX_ARGS_TOTAL). */
   argsSent: number;
   /** False once the invocation has ended: its client calls are refused and nothing is delivered to it. */
@@ -43,7 +43,8 @@ export interface ActiveCall {
 /** Ends the invocation's client calls: the waiting ones are dropped unrun; the host's answers to the others too. */
 export function endHostCalls(call: ActiveCall): void {
   call.active = false;
-  for (const waiter of call.hostWaiting.splice(0)) waiter(false);
+  call.runSlots.drop(call);
+  call.ownerSlots?.drop(call);
 }
 
 export const remaining = (deadline: number): number => Math.max(1, Math.ceil(deadline - performance.now()));
@@ -76,18 +77,14 @@ export async function answer(
     if (!Array.isArray(args)) throw new Error('Invalid client call arguments');
     // A bot firing many calls at once gets a few worked on at a time: the rest wait here, not in the host's
     // database or network queues, where nothing could take them back once the bot is gone.
-    const slot =
-      call.hostInFlight < call.maxHostInFlight
-        ? (call.hostInFlight++, true)
-        : await new Promise<boolean>((resolve) => call.hostWaiting.push(resolve));
-    if (!slot || !call.active) return undefined;
+    if (!(await call.runSlots.take(call))) return undefined;
+    const owned = call.ownerSlots ? await call.ownerSlots.take(call) : true;
     try {
+      if (!owned || !call.active) return undefined;
       tagged = encodeHostValue(await call.host(client, method, args));
     } finally {
-      // The slot passes straight to the next waiting call, so a call arriving meanwhile cannot overtake it.
-      const next = call.hostWaiting.shift();
-      if (next) next(true);
-      else call.hostInFlight--;
+      if (owned) call.ownerSlots?.give();
+      call.runSlots.give();
     }
   } catch (err) {
     tagged = encodeHostError(err);

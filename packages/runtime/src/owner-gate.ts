@@ -64,3 +64,44 @@ export class OwnerGate {
     return this.owners.get(owner)?.running ?? 0;
   }
 }
+
+/**
+ * Client calls in flight across all of one owner's runs: at most `size` at once, the others waiting in order.
+ * A run that ends has its waiting calls dropped (`drop`).
+ */
+export class HostSlots {
+  private used = 0;
+  private readonly waiting: { run: object; grant: (slot: boolean) => void }[] = [];
+
+  constructor(private readonly size: number) {}
+
+  get idle(): boolean {
+    return this.used === 0 && this.waiting.length === 0;
+  }
+
+  /** Resolves `true` with a slot (give it back with `give`), or `false` if the run was dropped first. */
+  take(run: object): Promise<boolean> {
+    if (this.used < this.size) {
+      this.used++;
+      return Promise.resolve(true);
+    }
+    return new Promise((grant) => this.waiting.push({ run, grant }));
+  }
+
+  /** The slot passes straight to the next waiting call, so a call arriving meanwhile cannot overtake it. */
+  give(): void {
+    const next = this.waiting.shift();
+    if (next) next.grant(true);
+    else this.used--;
+  }
+
+  drop(run: object): void {
+    for (let i = this.waiting.length - 1; i >= 0; i--) {
+      const w = this.waiting[i];
+      if (w?.run === run) {
+        this.waiting.splice(i, 1);
+        w.grant(false);
+      }
+    }
+  }
+}

@@ -137,6 +137,24 @@ describe("a run's client calls in flight", () => {
     }
   });
 
+  it("bounds an owner's client calls in flight across its runs, not another owner's", async () => {
+    const rt = new BotRuntime({ maxHostCallsInFlightPerOwner: 10 });
+    try {
+      const gated = gatedHost();
+      const code = bot(FIRE(20));
+      const runs = [1, 2, 3].map(() => rt.run({ code, event: {}, host: gated.host, owner: 'b' }));
+      for (let i = 0; i < 50 && gated.started() < 10; i++) await sleep(20);
+      await sleep(100);
+      expect(gated.started()).toBe(10);
+      expect(ok(await rt.run({ code: bot(FIRE(20)), event: {}, host: quick, owner: 'a' }))).toBe(20);
+      gated.open();
+      expect((await Promise.all(runs)).map(ok)).toEqual([20, 20, 20]);
+      expect(gated.most()).toBe(10);
+    } finally {
+      await rt.close();
+    }
+  });
+
   it('drops the calls still waiting when the run ends', async () => {
     const rt = new BotRuntime();
     try {

@@ -8,7 +8,7 @@ import { BotIsolate, BotThrew, type ContextPolicy, type IsolateHooks } from './b
 import { answer, deliver, endHostCalls, remaining, type ActiveCall, type Settled } from './call.js';
 import { CallTable } from './call-table.js';
 import { decodeOutput, LogTail, truncate, type Decoded } from './output.js';
-import { OwnerGate } from './owner-gate.js';
+import { HostSlots, OwnerGate } from './owner-gate.js';
 import { IsolatePool } from './pool.js';
 import { firstLine } from './source.js';
 import type {
@@ -32,6 +32,9 @@ interface CallRecord extends ActiveCall {
 export class BotRuntime {
   private readonly pool: IsolatePool;
   private readonly owners: OwnerGate;
+  /** Client calls in flight per owner, across its runs. */
+  private readonly ownerHostSlots = new Map<string, HostSlots>();
+  private readonly maxHostCallsPerOwner: number;
   private readonly calls = new CallTable<CallRecord>();
   private readonly defaults: Limits;
   private readonly maxMemoryMb: number;
@@ -74,6 +77,7 @@ export class BotRuntime {
       Math.max(1, Math.floor(options.maxRunsPerOwner ?? 2 * perOwner)),
       Math.max(0, options.ownerQueueMs ?? 1000),
     );
+    this.maxHostCallsPerOwner = Math.max(1, Math.floor(options.maxHostCallsInFlightPerOwner ?? 16));
     this.pool = new IsolatePool(
       maxIsolates,
       Math.max(1, options.maxIsolatesPerBot ?? availableParallelism()),
@@ -192,9 +196,8 @@ export class BotRuntime {
       deadline: started + limits.timeoutMs,
       maxHostCalls: limits.maxHostCalls,
       hostCalls: 0,
-      maxHostInFlight: limits.maxHostCallsInFlight,
-      hostInFlight: 0,
-      hostWaiting: [],
+      runSlots: new HostSlots(limits.maxHostCallsInFlight),
+      ...(options.owner !== undefined ? { ownerSlots: this.hostSlotsOf(options.owner) } : {}),
       argsSent: 0,
       active: true,
       settle: (s) => settle(s),
@@ -228,6 +231,7 @@ export class BotRuntime {
     } finally {
       clearTimeout(watchdog);
       endHostCalls(call);
+      if (options.owner !== undefined && call.ownerSlots?.idle) this.ownerHostSlots.delete(options.owner);
       this.calls.take(call.callId);
       session.close(keepWarm);
     }
@@ -290,6 +294,15 @@ export class BotRuntime {
       if (tagged !== undefined && call.active) deliver(call, reqId, tagged);
       else owner.late = true;
     });
+  }
+
+  private hostSlotsOf(owner: string): HostSlots {
+    let slots = this.ownerHostSlots.get(owner);
+    if (!slots) {
+      slots = new HostSlots(this.maxHostCallsPerOwner);
+      this.ownerHostSlots.set(owner, slots);
+    }
+    return slots;
   }
 
   private limitsFor(limits: RunLimits | undefined): Limits {

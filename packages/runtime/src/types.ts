@@ -95,6 +95,11 @@ export interface RuntimeOptions {
   maxRunsPerOwner?: number;
   /** How long a run over its owner's limit waits for a slot. Default 1,000 ms. */
   ownerQueueMs?: number;
+  /**
+   * Most client calls of one owner's runs the host works on at once (each run also within its own
+   * `maxHostCallsInFlight`); the others wait in their runs, in order. Default 16.
+   */
+  maxHostCallsInFlightPerOwner?: number;
   defaultLimits?: RunLimits;
   /** Server maximum for `RunLimits.memoryMb`. Default 512. */
   maxMemoryMb?: number;
