@@ -231,7 +231,12 @@ export class BotRuntime {
     } finally {
       clearTimeout(watchdog);
       endHostCalls(call);
-      if (options.owner !== undefined && call.ownerSlots?.idle) this.ownerHostSlots.delete(options.owner);
+      // Forgotten only when no other run of the owner holds them (this run still counts as running here), so the
+      // owner's runs always share one set.
+      const owner = options.owner;
+      if (owner !== undefined && call.ownerSlots?.idle && this.owners.running(owner) <= 1) {
+        this.ownerHostSlots.delete(owner);
+      }
       this.calls.take(call.callId);
       session.close(keepWarm);
     }
