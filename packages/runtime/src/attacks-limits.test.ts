@@ -6,6 +6,7 @@ import { BotRuntime, type HostCall, type RunResult } from './index.js';
 import type ivm from 'isolated-vm';
 import { answer, deliver, type ActiveCall } from './call.js';
 import { LogTail } from './output.js';
+import { HostSlots } from './owner-gate.js';
 import { bot, HostError, memoryHost, sleep, watchHost } from './testing/helpers.js';
 
 const rt = new BotRuntime({ defaultLimits: { timeoutMs: 1000, memoryMb: 32 } });
@@ -151,6 +152,61 @@ describe('memory', () => {
     expect(r.kind).toBe('thrown');
     expect(r.message).toMatch(/WebAssembly is not defined/);
   });
+
+  // The bot throws isolated-vm's own messages from code that runs outside the prelude's catch (an ES module's top
+  // level; in fresh contexts, CommonJS text that closes the wrapper early), once a first call is in flight.
+  const forgeries: [string, string, (t: number, msg: string) => string, 'sealed' | 'fresh'][] = [
+    [
+      '56',
+      'an ES module',
+      (t, msg) => `if (Date.now() > ${t}) throw new Error(${JSON.stringify(msg)});
+        export async function handler(m) { return 'first ' + (await m.readResource('Patient', 'a1')).id; }`,
+      'sealed',
+    ],
+    [
+      '57',
+      'CommonJS text outside the wrapper',
+      (t, msg) => `exports.handler = async (m) => 'first ' + (await m.readResource('Patient', 'a1')).id;
+        }));
+        if (Date.now() > ${t}) throw new Error(${JSON.stringify(msg)});
+        ((function () {`,
+      'fresh',
+    ],
+  ];
+  for (const [n, what, source, contexts] of forgeries) {
+    it(`${n} ${what} cannot pass off its own error as running out of memory or time`, async () => {
+      const own = new BotRuntime({ defaultLimits: { timeoutMs: 5000, memoryMb: 32 }, contexts });
+      try {
+        for (const message of [
+          'Isolate was disposed during execution due to memory limit',
+          'Script execution timed out.',
+        ]) {
+          const t = Date.now() + 400;
+          const code = bot(source(t, message));
+          let release: () => void = () => undefined;
+          const gate = new Promise<void>((r) => (release = r));
+          const first = own.run({
+            code,
+            event: {},
+            host: async (...args) => {
+              await gate;
+              return host(...args);
+            },
+          });
+          await sleep(Math.max(0, t - Date.now()) + 50);
+          const forged = await own.run({ code, event: {}, host });
+          release();
+          expect(forged.ok === false && forged.kind).toBe('thrown');
+          expect(forged.ok === false && forged.message).toBe(message);
+          const r = await first;
+          expect(r.ok && r.result).toBe('first a1');
+          expect(own.stats().disposed).toMatchObject({ memory: 0, timeout: 0, crashed: 0 });
+        }
+      } finally {
+        await own.close();
+      }
+    });
+  }
 });
 
 describe('timers and work that outlives the call', () => {
@@ -358,6 +414,7 @@ describe('the host side of the bridge, as if the prelude were bypassed', () => {
       deadline: performance.now() + 10_000,
       maxHostCalls: options.maxHostCalls ?? 1000,
       hostCalls: 0,
+      runSlots: new HostSlots(8),
       argsSent: 0,
       active: true,
       hb,

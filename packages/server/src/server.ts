@@ -37,6 +37,7 @@ export async function createServices(config: Config, log: Logger = createLogger(
     dataDir: config.dataDir,
     background: config.pglitePriority === 'background',
     log,
+    statementTimeoutMs: config.statementTimeoutMs,
   });
   try {
     await runMigrations(db);
@@ -45,6 +46,8 @@ export async function createServices(config: Config, log: Logger = createLogger(
     const key = await loadSigningKey(db);
     const runtimeOptions = {
       maxIsolates: config.bot.maxIsolates,
+      maxIsolatesPerOwner: config.bot.maxIsolatesPerProject,
+      maxRunsPerOwner: config.bot.maxRunsPerProject,
       maxMemoryMb: config.bot.maxMemoryMb,
       defaultLimits: { memoryMb: config.bot.memoryMb, timeoutMs: config.bot.timeoutMs },
       contexts: config.bot.contexts,

@@ -49,6 +49,8 @@ function runOnce(run: BotRun): Promise<RunResult> {
     },
     event: run.event,
     host: run.host,
+    // The project shares the sandbox with the others: its runs and isolates are limited per project.
+    owner: run.projectId,
     ...(run.clients ? { clients: run.clients } : {}),
     ...(run.code.trusted ? { reuseContext: true } : {}),
   });

@@ -11,6 +11,8 @@ export interface Config {
   dataDir: string;
   /** `background`: the embedded database's thread yields the CPU to request handling (Linux; see infra/README). */
   pglitePriority: 'background' | 'normal';
+  /** Longest a database statement may take (PGlite: may wait to start); 0 disables. */
+  statementTimeoutMs: number;
   maxBodyBytes: number;
   logLevel: string;
   development: boolean;
@@ -38,6 +40,9 @@ export interface Config {
     maxMemoryMb: number;
     timeoutMs: number;
     maxIsolates: number;
+    /** A project's fair share: most isolates its bots hold, and most of its bot runs in flight at once. */
+    maxIsolatesPerProject: number;
+    maxRunsPerProject: number;
     /** `process`: isolates live in a supervised child process, so a fatal V8 error costs a restart of that child. */
     isolation: 'process' | 'in-process';
     /**
@@ -88,6 +93,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const memoryMb = intFrom(env, 'HOOKBOT_BOT_MEMORY_MB', 128, 8);
   const maxMemoryMb = intFrom(env, 'HOOKBOT_BOT_MAX_MEMORY_MB', 512, 8);
   if (memoryMb > maxMemoryMb) throw new ConfigError('HOOKBOT_BOT_MEMORY_MB exceeds HOOKBOT_BOT_MAX_MEMORY_MB');
+  const maxIsolates = intFrom(env, 'HOOKBOT_BOT_MAX_ISOLATES', 64, 1);
+  const maxIsolatesPerProject = intFrom(
+    env,
+    'HOOKBOT_BOT_MAX_ISOLATES_PER_PROJECT',
+    Math.max(1, Math.floor(maxIsolates / 4)),
+    1,
+  );
   return {
     port,
     baseUrl,
@@ -96,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisPrefix: env.HOOKBOT_REDIS_PREFIX || 'hookbot:',
     dataDir: path.resolve(env.HOOKBOT_DATA_DIR || './data'),
     pglitePriority: choiceFrom(env, 'HOOKBOT_PGLITE_PRIORITY', ['background', 'normal']),
+    statementTimeoutMs: intFrom(env, 'HOOKBOT_DB_STATEMENT_TIMEOUT_MS', 30_000),
     maxBodyBytes: bytesFrom(env, 'HOOKBOT_MAX_BODY', 8 * 1024 ** 2),
     logLevel: env.LOG_LEVEL || 'info',
     development: env.NODE_ENV === 'development',
@@ -114,7 +127,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       memoryMb,
       maxMemoryMb,
       timeoutMs: intFrom(env, 'HOOKBOT_BOT_TIMEOUT_MS', 10_000, 10),
-      maxIsolates: intFrom(env, 'HOOKBOT_BOT_MAX_ISOLATES', 64, 1),
+      maxIsolates,
+      maxIsolatesPerProject,
+      maxRunsPerProject: intFrom(env, 'HOOKBOT_BOT_MAX_RUNS_PER_PROJECT', 2 * maxIsolatesPerProject, 1),
       isolation: choiceFrom(env, 'HOOKBOT_BOT_ISOLATION', ['process', 'in-process']),
       contexts: choiceFrom(env, 'HOOKBOT_BOT_CONTEXTS', ['sealed', 'fresh']),
     },

@@ -102,7 +102,7 @@ it('logs a PostgreSQL idle connection that is terminated, without the connection
   const url = new URL(database.url);
   url.password = 'pg-s3cret';
   // Trust authentication ignores the password; it is there to prove it is not logged.
-  const db = await openPostgres(url.href, log);
+  const db = await openPostgres(url.href, { log });
   cleanups.push(() => db.close());
   const { rows } = await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
   const killer = new pg.Client({ connectionString: database.url });

@@ -35,19 +35,37 @@ export interface OpenDatabaseOptions {
   background?: boolean;
   /** Where PostgreSQL connection errors go. */
   log?: Logger;
+  /** PostgreSQL's `statement_timeout` (PGlite: see pglite-thread.ts); 0 or unset: none. */
+  statementTimeoutMs?: number;
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
-    return openPostgres(options.databaseUrl, options.log);
+    return openPostgres(options.databaseUrl, { log: options.log, statementTimeoutMs: options.statementTimeoutMs });
   }
   const dir = join(options.dataDir, 'pglite');
   await mkdir(dir, { recursive: true });
-  return openPglite({ dir, background: options.background === true });
+  return openPglite({
+    dir,
+    background: options.background === true,
+    ...(options.statementTimeoutMs ? { statementTimeoutMs: options.statementTimeoutMs } : {}),
+  });
 }
 
-export function openPostgres(connectionString: string, log?: Logger): Promise<Database> {
-  const pool = new pg.Pool({ connectionString, max: Number(process.env.HOOKBOT_PG_POOL_SIZE ?? 10) });
+export interface PostgresOptions {
+  /** Where connection errors go. */
+  log?: Logger;
+  /** PostgreSQL's `statement_timeout`; 0 or unset: none. */
+  statementTimeoutMs?: number | undefined;
+}
+
+export function openPostgres(connectionString: string, options: PostgresOptions = {}): Promise<Database> {
+  const { log, statementTimeoutMs } = options;
+  const pool = new pg.Pool({
+    connectionString,
+    max: Number(process.env.HOOKBOT_PG_POOL_SIZE ?? 10),
+    ...(statementTimeoutMs ? { statement_timeout: statementTimeoutMs } : {}),
+  });
   // An idle client losing its connection must not crash the process (the next query reconnects), but it is logged:
   // the message and code only, never the connection string.
   pool.on('error', (err: Error & { code?: string }) => {

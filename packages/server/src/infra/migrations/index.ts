@@ -33,6 +33,8 @@ export async function runMigrations(db: Database, list: Migration[] = migrations
 
 function applyPending(db: Database, list: Migration[]): Promise<number[]> {
   return db.transaction(async (tx) => {
+    // Migrations (and waiting for another instance's) may take longer than requests' statement timeout.
+    await tx.query('SET LOCAL statement_timeout = 0');
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
     await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY,
