@@ -19,6 +19,7 @@ import { createApp } from './app.js';
 import type { Config } from './infra/config.js';
 import { openDatabase } from './infra/database.js';
 import { createLogger, type Logger } from './infra/logger.js';
+import { RateLimits } from './infra/rate-limit.js';
 import { runMigrations } from './infra/migrations/index.js';
 import { createSharedState } from './infra/shared-state.js';
 import type { Services } from './services.js';
@@ -73,6 +74,10 @@ export async function createServices(config: Config, log: Logger = createLogger(
       audit,
       settings,
       issuers,
+      limits: new RateLimits(shared, {
+        perClient: config.rateLimitPerMinute,
+        tokenPerAddress: config.tokenRateLimitPerMinute,
+      }),
     };
   } catch (err) {
     await db.close();

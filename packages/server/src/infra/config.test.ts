@@ -12,4 +12,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ HOOKBOT_PGLITE_PRIORITY: 'idle' })).toThrow(/HOOKBOT_PGLITE_PRIORITY/);
     expect(() => loadConfig({ HOOKBOT_BOT_ISOLATION: 'thread' })).toThrow(/HOOKBOT_BOT_ISOLATION/);
   });
+
+  it('trusts no proxy (X-Forwarded-For ignored) unless told how many stand in front', () => {
+    expect(loadConfig({}).trustProxyHops).toBe(0);
+    expect(loadConfig({ HOOKBOT_TRUST_PROXY_HOPS: '2' }).trustProxyHops).toBe(2);
+    expect(() => loadConfig({ HOOKBOT_TRUST_PROXY_HOPS: 'yes' })).toThrow(/HOOKBOT_TRUST_PROXY_HOPS/);
+    expect(() => loadConfig({ HOOKBOT_TRUST_PROXY_HOPS: '-1' })).toThrow(/HOOKBOT_TRUST_PROXY_HOPS/);
+  });
 });

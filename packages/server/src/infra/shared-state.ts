@@ -1,18 +1,40 @@
 /**
- * What server instances must share: one-time markers (JWT `jti` replay), counters (rate limits) and pub/sub
+ * What server instances must share: one-time markers (JWT `jti` replay), rate-limit budgets and pub/sub
  * (cache invalidation). Redis when `REDIS_URL` is set; otherwise an in-process implementation of the same
  * interface serves a single instance.
  */
 import { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 
 export type Listener = (message: string) => void;
+
+/** A budget of `points` calls per `durationSeconds` and key. */
+export interface Budget {
+  /** Counts one call for `key`: undefined when within budget, else the seconds until the next call is allowed. */
+  spend(key: string): Promise<number | undefined>;
+}
+
+/** rate-limiter-flexible refuses with a `RateLimiterRes`, and fails with an `Error` when its store does. */
+function budgetOf(limiter: RateLimiterAbstract): Budget {
+  return {
+    async spend(key) {
+      try {
+        await limiter.consume(key);
+        return undefined;
+      } catch (refusal) {
+        if (refusal instanceof RateLimiterRes) return Math.max(1, Math.ceil(refusal.msBeforeNext / 1000));
+        throw refusal;
+      }
+    },
+  };
+}
 
 export interface SharedState {
   readonly kind: 'redis' | 'embedded';
   /** Sets `key` for `ttlSeconds` unless it exists; true when this call set it (Redis `SET NX EX`). */
   setOnce(key: string, ttlSeconds: number): Promise<boolean>;
-  /** Increments a counter that expires `ttlSeconds` after its first increment; returns the new value. */
-  increment(key: string, ttlSeconds: number): Promise<number>;
+  /** A rate-limit budget named `name`, shared by every instance (Redis) or kept in this process. */
+  budget(name: string, points: number, durationSeconds: number): Budget;
   publish(channel: string, message: string): Promise<void>;
   subscribe(channel: string, listener: Listener): Promise<void>;
   ping(): Promise<boolean>;
@@ -29,16 +51,15 @@ export interface SharedState {
 export class MemorySharedState implements SharedState {
   readonly kind = 'embedded' as const;
   private readonly expiries = new Map<string, number>();
-  private readonly counters = new Map<string, number>();
   private readonly listeners = new Map<string, Set<Listener>>();
   /** Epoch second → the keys whose entries end in it. */
   private readonly endingIn = new Map<number, string[]>();
   /** The first second not swept yet. */
   private nextSweep = Math.floor(Date.now() / 1000);
 
-  /** Markers and counters held, expired ones not yet swept included. */
+  /** Markers held, expired ones not yet swept included. */
   get size(): number {
-    return this.expiries.size + this.counters.size;
+    return this.expiries.size;
   }
 
   private live(key: string, now: number): boolean {
@@ -46,7 +67,6 @@ export class MemorySharedState implements SharedState {
     if (expiry === undefined) return false;
     if (expiry > now) return true;
     this.expiries.delete(key);
-    this.counters.delete(key);
     return false;
   }
 
@@ -78,13 +98,8 @@ export class MemorySharedState implements SharedState {
     return true;
   }
 
-  async increment(key: string, ttlSeconds: number): Promise<number> {
-    const now = Date.now();
-    this.sweep(now);
-    if (!this.live(key, now)) this.setExpiry(key, now + ttlSeconds * 1000);
-    const value = (this.counters.get(key) ?? 0) + 1;
-    this.counters.set(key, value);
-    return value;
+  budget(name: string, points: number, durationSeconds: number): Budget {
+    return budgetOf(new RateLimiterMemory({ keyPrefix: `rate:${name}`, points, duration: durationSeconds }));
   }
 
   async publish(channel: string, message: string): Promise<void> {
@@ -126,14 +141,16 @@ export class RedisSharedState implements SharedState {
     return result === 'OK';
   }
 
-  async increment(key: string, ttlSeconds: number): Promise<number> {
-    const full = this.prefix + key;
-    const [[, value]] = (await this.client
-      .multi()
-      .incr(full)
-      .expire(full, Math.max(1, Math.ceil(ttlSeconds)), 'NX')
-      .exec()) as [[Error | null, number], [Error | null, number]];
-    return value;
+  /** Its script uses commands of Redis 2.6 (`SET … EX … NX`, `INCRBY`, `PTTL`), so counters expire on any Redis. */
+  budget(name: string, points: number, durationSeconds: number): Budget {
+    return budgetOf(
+      new RateLimiterRedis({
+        storeClient: this.client,
+        keyPrefix: `${this.prefix}rate:${name}`,
+        points,
+        duration: durationSeconds,
+      }),
+    );
   }
 
   async publish(channel: string, message: string): Promise<void> {
