@@ -97,7 +97,7 @@ describe('CORS', () => {
       expect(res.headers.get('access-control-allow-methods'), path).toBeNull();
     }
     for (const path of ['/cds-services/some-service', '/fhir/R4/Patient', '/.well-known/smart-configuration']) {
-      expect((await preflight(path)).headers.get('access-control-allow-origin'), path).toBe('*');
+      expect((await preflight(path)).headers.get('access-control-allow-origin'), path).toBe('https://ehr-app.example');
     }
     const plain = await fetch(`${direct.url}/admin/projects`, { headers: { Origin: 'https://evil.example' } });
     expect(plain.headers.get('access-control-allow-origin')).toBeNull();

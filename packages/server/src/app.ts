@@ -35,8 +35,9 @@ const securityHeaders: Koa.Middleware = async (ctx, next) => {
 
 /**
  * Browsers may call what EHR apps call with bearer tokens: CDS Hooks, FHIR and the discovery documents. No route
- * reads cookies, so the answer carries no credentials and allows any origin. The admin API, the token endpoint and
- * the rest get no CORS headers: a web page cannot read their answers, nor send them a token or a JSON body.
+ * reads cookies, so the answer carries no credentials and allows any origin (the caller's, echoed). The admin API,
+ * the token endpoint and the rest get no CORS headers: a web page cannot read their answers, nor send them a token
+ * or a JSON body.
  */
 const CORS_OPEN = /^\/(?:cds-services(?:\/|$)|fhir\/R4(?:\/|$)|\.well-known\/)/;
 
@@ -52,7 +53,7 @@ export function createApp(services: Services): Koa {
   app.use(securityHeaders);
   app.use(
     cors({
-      origin: (ctx) => (CORS_OPEN.test(ctx.path) ? '*' : ''),
+      origin: (ctx) => (CORS_OPEN.test(ctx.path) ? ctx.get('Origin') || '*' : ''),
       allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
       allowHeaders: [
         'Authorization',
