@@ -20,6 +20,7 @@ import type { Config } from './infra/config.js';
 import { openDatabase } from './infra/database.js';
 import { answerClientErrors } from './infra/error-middleware.js';
 import { createLogger, type Logger } from './infra/logger.js';
+import { RateLimits } from './infra/rate-limit.js';
 import { runMigrations } from './infra/migrations/index.js';
 import { createSharedState } from './infra/shared-state.js';
 import type { Services } from './services.js';
@@ -79,6 +80,10 @@ export async function createServices(config: Config, log: Logger = createLogger(
       audit,
       settings,
       issuers,
+      limits: new RateLimits(shared, {
+        perClient: config.rateLimitPerMinute,
+        tokenPerAddress: config.tokenRateLimitPerMinute,
+      }),
     };
   } catch (err) {
     await db.close();

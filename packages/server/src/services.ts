@@ -9,6 +9,7 @@ import type { SigningKey } from './auth/signing-keys.js';
 import type { Config } from './infra/config.js';
 import type { Database } from './infra/database.js';
 import type { Logger } from './infra/logger.js';
+import type { RateLimits } from './infra/rate-limit.js';
 import type { SharedState } from './infra/shared-state.js';
 
 export type SandboxRuntime = BotRuntime | ProcessBotRuntime;
@@ -27,4 +28,5 @@ export interface Services {
   settings: ProjectSettingsCache;
   /** Clients by JWT issuer, for CDS Hooks client JWTs. */
   issuers: IssuerCache;
+  limits: RateLimits;
 }

@@ -1,4 +1,4 @@
-/** Bearer-token authentication for Hookbot's own API (FHIR, admin): puts the caller on `ctx.state.caller`. */
+/** Bearer-token authentication for Hookbot's own API (FHIR, admin); `route-access.ts` decides where it applies. */
 import type { Context, Middleware } from 'koa';
 import { forbidden, unauthorized } from '../infra/errors.js';
 import type { Services } from '../services.js';
@@ -25,13 +25,6 @@ export async function callerFromRequest(ctx: Context, services: Services): Promi
   const token = bearerToken(ctx);
   if (!token) throw unauthorized('Missing bearer token: get one from POST /oauth2/token');
   return verifyAccessToken(services.key, services.config.baseUrl, token);
-}
-
-export function requireCaller(services: Services): Middleware {
-  return async (ctx, next) => {
-    ctx.state.caller = await callerFromRequest(ctx, services);
-    await next();
-  };
 }
 
 export function requireAdmin(): Middleware {

@@ -25,10 +25,13 @@ export interface FailureKeys {
 /** Client ids are whatever callers send: hashed, they make keys of bounded size. */
 const digest = (value: string) => createHash('sha256').update(value).digest('base64url').slice(0, 22);
 
+/** A count, never a refusal: the budget's points are never reached. */
+const failures = (shared: SharedState) => shared.budget('token-failures', Number.MAX_SAFE_INTEGER, WINDOW_SECONDS);
+
 function keysOf(who: FailureKeys): { key: string; free: number }[] {
   return [
-    { key: `token-failures:client:${digest(who.clientId)}`, free: FREE_FAILURES.client },
-    ...(who.address ? [{ key: `token-failures:address:${digest(who.address)}`, free: FREE_FAILURES.address }] : []),
+    { key: `client:${digest(who.clientId)}`, free: FREE_FAILURES.client },
+    ...(who.address ? [{ key: `address:${digest(who.address)}`, free: FREE_FAILURES.address }] : []),
   ];
 }
 
@@ -45,12 +48,12 @@ export async function delayAfterFailures(
   sleep: Sleep = realSleep,
 ): Promise<void> {
   const delays = await Promise.all(
-    keysOf(who).map(async ({ key, free }) => failureDelayMs(await shared.count(key), free)),
+    keysOf(who).map(async ({ key, free }) => failureDelayMs(await failures(shared).used(key), free)),
   );
   const delay = Math.max(0, ...delays);
   if (delay > 0) await sleep(delay);
 }
 
 export async function recordFailure(shared: SharedState, who: FailureKeys): Promise<void> {
-  await Promise.all(keysOf(who).map(({ key }) => shared.increment(key, WINDOW_SECONDS)));
+  await Promise.all(keysOf(who).map(({ key }) => failures(shared).add(key)));
 }

@@ -1,9 +1,10 @@
 /** CDS Hooks routes: discovery, invocation, feedback, and the tenant's feedback statistics. */
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { accessFor } from '../auth/access-token.js';
-import { callerFromRequest, callerProject } from '../auth/middleware.js';
+import { callerProject } from '../auth/middleware.js';
 import { forbidden } from '../infra/errors.js';
+import { createRouter, ownAuthentication } from '../infra/router.js';
 import type { Services } from '../services.js';
 import { authenticateCdsCaller } from './authenticate.js';
 import { discoverServices } from './discovery.js';
@@ -16,15 +17,19 @@ function calledUrl(services: Services, ctx: Context): string {
 }
 
 export function cdsRouter(services: Services): Router {
-  const router = new Router();
-  const caller = (ctx: Context) => authenticateCdsCaller(services, ctx.get('authorization'), calledUrl(services, ctx));
+  const router = createRouter();
+  const caller = async (ctx: Context) => {
+    const cdsCaller = await authenticateCdsCaller(services, ctx.get('authorization'), calledUrl(services, ctx));
+    await services.limits.perClient(cdsCaller.clientId);
+    return cdsCaller;
+  };
 
-  router.get('/cds-services', async (ctx) => {
+  router.get('/cds-services', ownAuthentication, async (ctx) => {
     const { projectId } = await caller(ctx);
     ctx.body = { services: await discoverServices(services, projectId) };
   });
 
-  router.post('/cds-services/:id', async (ctx) => {
+  router.post('/cds-services/:id', ownAuthentication, async (ctx) => {
     ctx.body = await invokeService({
       services,
       caller: await caller(ctx),
@@ -34,18 +39,19 @@ export function cdsRouter(services: Services): Router {
     });
   });
 
-  router.post('/cds-services/:id/feedback', async (ctx) => {
+  router.post('/cds-services/:id/feedback', ownAuthentication, async (ctx) => {
     const count = await recordFeedback(services, await caller(ctx), ctx.params.id as string, ctx.request.body);
     ctx.body = { recorded: count };
   });
 
   router.get('/cds-feedback/stats', async (ctx) => {
-    const caller = await callerFromRequest(ctx, services);
+    const { caller } = ctx.state;
+    const projectId = callerProject(caller);
     // The statistics are read from the feedback AuditEvents: the same access as searching them.
-    if (!accessFor({ ...caller, projectId: callerProject(caller) }).allows('AuditEvent', 's')) {
+    if (!accessFor({ ...caller, projectId }).allows('AuditEvent', 's')) {
       throw forbidden('Feedback statistics need read access to AuditEvent');
     }
-    ctx.body = { services: await feedbackStats(services, caller.projectId as string) };
+    ctx.body = { services: await feedbackStats(services, projectId) };
   });
 
   return router;

@@ -24,4 +24,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ HOOKBOT_CDS_JWT_MAX_LIFETIME: '900' }).cdsJwtMaxLifetimeSeconds).toBe(900);
     expect(() => loadConfig({ HOOKBOT_CDS_JWT_MAX_LIFETIME: '60' })).toThrow(/HOOKBOT_CDS_JWT_MAX_LIFETIME/);
   });
+
+  it('trusts no proxy (X-Forwarded-For ignored) unless told how many stand in front', () => {
+    expect(loadConfig({}).trustProxyHops).toBe(0);
+    expect(loadConfig({ HOOKBOT_TRUST_PROXY_HOPS: '2' }).trustProxyHops).toBe(2);
+    expect(() => loadConfig({ HOOKBOT_TRUST_PROXY_HOPS: 'yes' })).toThrow(/HOOKBOT_TRUST_PROXY_HOPS/);
+    expect(() => loadConfig({ HOOKBOT_TRUST_PROXY_HOPS: '-1' })).toThrow(/HOOKBOT_TRUST_PROXY_HOPS/);
+  });
 });

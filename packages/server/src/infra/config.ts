@@ -35,6 +35,11 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Token requests per minute per address (0 disables). */
   tokenRateLimitPerMinute: number;
+  /**
+   * How many reverse proxies every request passes through: the client address is the one the outermost of them
+   * saw (counted from the right of `X-Forwarded-For`). 0: the header is ignored and the socket address is used.
+   */
+  trustProxyHops: number;
   bot: {
     memoryMb: number;
     maxMemoryMb: number;
@@ -123,6 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cacheTtlSeconds: intFrom(env, 'HOOKBOT_CACHE_TTL', 60, 1),
     rateLimitPerMinute: intFrom(env, 'HOOKBOT_RATE_LIMIT', 60_000),
     tokenRateLimitPerMinute: intFrom(env, 'HOOKBOT_TOKEN_RATE_LIMIT', 1_200),
+    trustProxyHops: intFrom(env, 'HOOKBOT_TRUST_PROXY_HOPS', 0),
     bot: {
       memoryMb,
       maxMemoryMb,

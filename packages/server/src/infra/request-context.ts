@@ -53,19 +53,22 @@ export function requestContext(logger: Logger): Middleware {
     ctx.set('X-Request-Id', requestId);
     ctx.set('traceparent', `00-${traceId}-${spanId}-01`);
     const started = performance.now();
-    try {
-      await next();
-    } finally {
-      if (logger.isLevelEnabled('info'))
+    // Logged once the response is written (or the connection dropped), so the status is the one the client got,
+    // whatever middleware set it after this one returned.
+    if (logger.isLevelEnabled('info')) {
+      ctx.res.once('close', () => {
         ctx.state.log().info(
           {
             method: ctx.method,
             route: matchedRoute(ctx),
-            status: ctx.status,
+            status: ctx.res.statusCode,
             ms: +(performance.now() - started).toFixed(2),
+            ...(ctx.res.writableFinished ? {} : { aborted: true }),
           },
           'request',
         );
+      });
     }
+    await next();
   };
 }

@@ -1,23 +1,63 @@
 /**
- * What server instances must share: one-time markers (JWT `jti` replay), counters (rate limits) and pub/sub
+ * What server instances must share: one-time markers (JWT `jti` replay), rate-limit budgets and pub/sub
  * (cache invalidation). Redis when `REDIS_URL` is set; otherwise an in-process implementation of the same
  * interface serves a single instance.
  */
 import { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Logger } from './logger.js';
 
 export type Listener = (message: string) => void;
+
+/** A budget of `points` calls per `durationSeconds` and key. */
+export interface Budget {
+  /** Counts one call for `key`: undefined when within budget, else the seconds until the next call is allowed. */
+  spend(key: string): Promise<number | undefined>;
+  /** Counts one call for `key` whatever the budget (a failure to remember); returns the calls counted. */
+  add(key: string): Promise<number>;
+  /** The calls counted for `key` in its current window, without counting one. */
+  used(key: string): Promise<number>;
+}
+
+/** rate-limiter-flexible refuses with a `RateLimiterRes`, and fails with an `Error` when its store does. */
+function budgetOf(limiter: RateLimiterAbstract): Budget {
+  return {
+    async spend(key) {
+      try {
+        await limiter.consume(key);
+        return undefined;
+      } catch (refusal) {
+        if (refusal instanceof RateLimiterRes) return Math.max(1, Math.ceil(refusal.msBeforeNext / 1000));
+        throw refusal;
+      }
+    },
+    async add(key) {
+      return (await limiter.penalty(key, 1)).consumedPoints;
+    },
+    async used(key) {
+      return (await limiter.get(key))?.consumedPoints ?? 0;
+    },
+  };
+}
+
+/** Budgets by name, so every caller naming one shares its counters (an in-process limiter keeps them itself). */
+function memoised(budgets: Map<string, Budget>, name: string, create: () => Budget): Budget {
+  let budget = budgets.get(name);
+  if (!budget) {
+    budget = create();
+    budgets.set(name, budget);
+  }
+  return budget;
+}
 
 export interface SharedState {
   readonly kind: 'redis' | 'embedded';
   /** Sets `key` for `ttlSeconds` unless it exists; true when this call set it (Redis `SET NX EX`). */
   setOnce(key: string, ttlSeconds: number): Promise<boolean>;
-  /** Increments a counter that expires `ttlSeconds` after its first increment; returns the new value. */
-  increment(key: string, ttlSeconds: number): Promise<number>;
+  /** A rate-limit budget named `name`, shared by every instance (Redis) or kept in this process. */
+  budget(name: string, points: number, durationSeconds: number): Budget;
   publish(channel: string, message: string): Promise<void>;
   subscribe(channel: string, listener: Listener): Promise<void>;
-  /** The value of a counter set by `increment`; 0 when it has expired or was never set. */
-  count(key: string): Promise<number>;
   /**
    * Runs `listener` whenever pub/sub comes back after a lost connection: messages published meanwhile were not
    * delivered, so whoever relies on them must resynchronise.
@@ -37,16 +77,16 @@ export interface SharedState {
 export class MemorySharedState implements SharedState {
   readonly kind = 'embedded' as const;
   private readonly expiries = new Map<string, number>();
-  private readonly counters = new Map<string, number>();
   private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly budgets = new Map<string, Budget>();
   /** Epoch second → the keys whose entries end in it. */
   private readonly endingIn = new Map<number, string[]>();
   /** The first second not swept yet. */
   private nextSweep = Math.floor(Date.now() / 1000);
 
-  /** Markers and counters held, expired ones not yet swept included. */
+  /** Markers held, expired ones not yet swept included. */
   get size(): number {
-    return this.expiries.size + this.counters.size;
+    return this.expiries.size;
   }
 
   private live(key: string, now: number): boolean {
@@ -54,7 +94,6 @@ export class MemorySharedState implements SharedState {
     if (expiry === undefined) return false;
     if (expiry > now) return true;
     this.expiries.delete(key);
-    this.counters.delete(key);
     return false;
   }
 
@@ -86,13 +125,10 @@ export class MemorySharedState implements SharedState {
     return true;
   }
 
-  async increment(key: string, ttlSeconds: number): Promise<number> {
-    const now = Date.now();
-    this.sweep(now);
-    if (!this.live(key, now)) this.setExpiry(key, now + ttlSeconds * 1000);
-    const value = (this.counters.get(key) ?? 0) + 1;
-    this.counters.set(key, value);
-    return value;
+  budget(name: string, points: number, durationSeconds: number): Budget {
+    return memoised(this.budgets, `${name}:${points}:${durationSeconds}`, () =>
+      budgetOf(new RateLimiterMemory({ keyPrefix: `rate:${name}`, points, duration: durationSeconds })),
+    );
   }
 
   async publish(channel: string, message: string): Promise<void> {
@@ -105,9 +141,6 @@ export class MemorySharedState implements SharedState {
     this.listeners.set(channel, set);
   }
 
-  async count(key: string): Promise<number> {
-    return this.live(key, Date.now()) ? (this.counters.get(key) ?? 0) : 0;
-  }
 
   /** In process, no message is ever lost: the listener is never needed. */
   onReconnect(_listener: () => void): void {}
@@ -127,6 +160,7 @@ export class RedisSharedState implements SharedState {
   private subscriber?: Redis;
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly reconnectListeners: (() => void)[] = [];
+  private readonly budgets = new Map<string, Budget>();
 
   constructor(
     url: string,
@@ -166,14 +200,18 @@ export class RedisSharedState implements SharedState {
     return result === 'OK';
   }
 
-  async increment(key: string, ttlSeconds: number): Promise<number> {
-    const full = this.prefix + key;
-    const [[, value]] = (await this.client
-      .multi()
-      .incr(full)
-      .expire(full, Math.max(1, Math.ceil(ttlSeconds)), 'NX')
-      .exec()) as [[Error | null, number], [Error | null, number]];
-    return value;
+  /** Its script uses commands of Redis 2.6 (`SET … EX … NX`, `INCRBY`, `PTTL`), so counters expire on any Redis. */
+  budget(name: string, points: number, durationSeconds: number): Budget {
+    return memoised(this.budgets, `${name}:${points}:${durationSeconds}`, () =>
+      budgetOf(
+        new RateLimiterRedis({
+          storeClient: this.client,
+          keyPrefix: `${this.prefix}rate:${name}`,
+          points,
+          duration: durationSeconds,
+        }),
+      ),
+    );
   }
 
   async publish(channel: string, message: string): Promise<void> {
@@ -200,9 +238,6 @@ export class RedisSharedState implements SharedState {
     this.listeners.set(channel, set);
   }
 
-  async count(key: string): Promise<number> {
-    return Number((await this.client.get(this.prefix + key)) ?? 0) || 0;
-  }
 
   onReconnect(listener: () => void): void {
     this.reconnectListeners.push(listener);
