@@ -1,11 +1,13 @@
 /**
  * CDS Hooks feedback (`POST /cds-services/{id}/feedback`): each item is stored as an AuditEvent of subtype
  * `cds-feedback` in the tenant's project (searchable: `AuditEvent?subtype=cds-feedback&entity=Bot/{id}`), all
- * items of a request or none. `feedbackStats` sums acceptance per service and card.
+ * items of a request or none, tagged as server-recorded. `feedbackStats` sums acceptance per service and card over
+ * those only: an AuditEvent a client wrote through the FHIR API never counts.
  */
 import type { AuditEvent, AuditEventEntityDetail } from '@medplum/fhirtypes';
 import { validateFeedback, type NormalizedFeedbackItem } from '@hookbot/bots';
 import { projectSystemAccess } from '../auth/access.js';
+import { RECORD_ORIGIN_SYSTEM, SERVER_RECORDED_CODE } from '../fhir/record-origin.js';
 import { createRepository } from '../fhir/repository.js';
 import { invalidIssues, locatedIssues } from '../infra/errors.js';
 import type { Services } from '../services.js';
@@ -50,9 +52,10 @@ export async function recordFeedback(
   if (!validation.ok) {
     throw invalidIssues(400, locatedIssues(validation.issues));
   }
-  // One statement: all items or none.
+  // One statement: all items or none. Tagged as server-recorded: only these count in the statistics.
   await createRepository(services.db, projectSystemAccess(caller.projectId)).createMany(
     validation.items.map((item) => toAuditEvent(serviceId, caller.clientId, item)),
+    { serverRecorded: true },
   );
   return validation.items.length;
 }
@@ -76,6 +79,7 @@ export async function feedbackStats(services: Services, projectId: string): Prom
   for (let offset = 0; ; offset += 1000) {
     const events = await repo.searchResources<AuditEvent>('AuditEvent', {
       subtype: `${AUDIT_TYPE_SYSTEM}|${FEEDBACK_SUBTYPE}`,
+      _tag: `${RECORD_ORIGIN_SYSTEM}|${SERVER_RECORDED_CODE}`,
       _count: '1000',
       _offset: String(offset),
     });

@@ -6,6 +6,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { conflict, HookbotError, notFound, preconditionFailed } from '../../infra/errors.js';
 import type { Database } from '../../infra/database.js';
+import { markServerRecorded, refuseRecordOriginClaim } from '../record-origin.js';
 import { isAppendOnly } from '../resource-types.js';
 import { extractIndexRows } from '../search/extract.js';
 import { validateForWrite } from '../validation.js';
@@ -24,6 +25,7 @@ export async function createResource<T extends Resource>(ctx: StoreContext, inpu
     authorize(ctx, type, 'c');
   }
   const validated = validateForWrite(input);
+  refuseRecordOriginClaim(validated);
   const resource = stamp(validated, newResourceId(), 1);
   await ctx.db.transaction(async (tx) => {
     await insertCurrent(tx, ctx.access.projectId, resource);
@@ -40,6 +42,11 @@ export interface CreateManyOptions {
   slice?: number;
   /** No request waits for the write (see QueryOptions). */
   background?: boolean;
+  /**
+   * Records the server writes itself (audit, feedback): each gets the server-recorded tag (record-origin.ts). Without
+   * it, a resource claiming a record origin is refused like any client write.
+   */
+  serverRecorded?: boolean;
 }
 
 /**
@@ -60,7 +67,8 @@ export async function createResources<T extends Resource>(
     for (const input of inputs.slice(start, start + slice)) {
       const validated = validateForWrite(input, { serverBuilt: options.serverBuilt === true });
       authorize(ctx, validated.resourceType, 'c');
-      const resource = stamp(validated, newResourceId(), 1);
+      if (!options.serverRecorded) refuseRecordOriginClaim(validated);
+      const resource = stamp(options.serverRecorded ? markServerRecorded(validated) : validated, newResourceId(), 1);
       resources.push(resource);
       versions.push(
         JSON.stringify({
@@ -105,6 +113,7 @@ export async function updateResource<T extends Resource>(
     authorize(ctx, type, 'u');
   }
   const validated = validateForWrite(input);
+  refuseRecordOriginClaim(validated);
   const id = validated.id;
   if (!id) {
     throw new HookbotError(400, 'required', 'Resource id is required for update', {

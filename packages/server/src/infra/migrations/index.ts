@@ -6,6 +6,7 @@ import type { Database } from '../database.js';
 import { statements as initial } from './001_initial.js';
 import { statements as projectSettings } from './002_project_settings.js';
 import { statements as partialSearchIndexes } from './003_partial_search_indexes.js';
+import { statements as serverRecordedEvents } from './005_server_recorded_events.js';
 
 export interface Migration {
   version: number;
@@ -17,6 +18,7 @@ export const migrations: Migration[] = [
   { version: 1, name: 'initial', statements: initial },
   { version: 2, name: 'project settings', statements: projectSettings },
   { version: 3, name: 'partial search indexes', statements: partialSearchIndexes },
+  { version: 5, name: 'server-recorded events', statements: serverRecordedEvents },
 ];
 
 /** Arbitrary constant naming Hookbot's migration lock among the database's advisory locks. */
