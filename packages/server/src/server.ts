@@ -13,6 +13,7 @@ import { loadSecretsKey } from './admin/secrets-key.js';
 import { ProjectSettingsCache } from './admin/settings-cache.js';
 import { AuditWriter } from './bots/audit.js';
 import { BotCache } from './bots/bot-cache.js';
+import { registerBotValidator } from './bots/validate-bot.js';
 import { ClientKeyCache } from './auth/client-keys.js';
 import { loadSigningKey } from './auth/signing-keys.js';
 import { createApp } from './app.js';
@@ -36,6 +37,8 @@ export async function createServices(config: Config, log: Logger = createLogger(
     dataDir: config.dataDir,
     background: config.pglitePriority === 'background',
   });
+  // Before anything writes a Bot (demo seeding included): a Bot's cdsService is checked on every path.
+  registerBotValidator();
   try {
     await runMigrations(db);
     const shared = createSharedState(config.redisUrl, config.redisPrefix);
