@@ -7,7 +7,6 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { BotRuntime, ProcessBotRuntime } from '@hookbot/runtime';
 import { ensureAdminClient, ensureDemoProject } from './admin/bootstrap.js';
-import { seedDemoProject } from './admin/seed-demo.js';
 import { IssuerCache } from './admin/issuer-cache.js';
 import { loadSecretsKey } from './admin/secrets-key.js';
 import { ProjectSettingsCache } from './admin/settings-cache.js';
@@ -87,11 +86,8 @@ export async function startServer(config: Config, log?: Logger): Promise<Running
   const services = await createServices(config, log);
   await ensureAdminClient(services.db, config, services.log);
   if (config.seedDemo) {
-    const demo = await ensureDemoProject(services.db, config, services.log);
-    if (demo.created) {
-      const report = await seedDemoProject(services, demo.project.id);
-      services.log.info(report, 'seeded demo project from examples/');
-    }
+    const demo = await ensureDemoProject(services);
+    if (demo.seeded) services.log.info(demo.seeded, 'seeded demo project from examples/');
   }
   const app = createApp(services);
   const http = app.listen(config.port);
