@@ -7,12 +7,12 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { BotRuntime, ProcessBotRuntime } from '@hookbot/runtime';
 import { ensureAdminClient, ensureDemoProject } from './admin/bootstrap.js';
-import { seedDemoProject } from './admin/seed-demo.js';
 import { IssuerCache } from './admin/issuer-cache.js';
 import { loadSecretsKey } from './admin/secrets-key.js';
 import { ProjectSettingsCache } from './admin/settings-cache.js';
 import { AuditWriter } from './bots/audit.js';
 import { BotCache } from './bots/bot-cache.js';
+import { registerBotValidator } from './bots/validate-bot.js';
 import { ClientKeyCache } from './auth/client-keys.js';
 import { loadSigningKey } from './auth/signing-keys.js';
 import { createApp } from './app.js';
@@ -40,6 +40,8 @@ export async function createServices(config: Config, log: Logger = createLogger(
     log,
     statementTimeoutMs: config.statementTimeoutMs,
   });
+  // Before anything writes a Bot (demo seeding included): a Bot's cdsService is checked on every path.
+  registerBotValidator();
   try {
     await runMigrations(db);
     const shared = createSharedState(config.redisUrl, config.redisPrefix, log);
@@ -95,11 +97,8 @@ export async function startServer(config: Config, log?: Logger): Promise<Running
   const services = await createServices(config, log);
   await ensureAdminClient(services.db, config, services.log);
   if (config.seedDemo) {
-    const demo = await ensureDemoProject(services.db, config, services.log);
-    if (demo.created) {
-      const report = await seedDemoProject(services, demo.project.id);
-      services.log.info(report, 'seeded demo project from examples/');
-    }
+    const demo = await ensureDemoProject(services);
+    if (demo.seeded) services.log.info(demo.seeded, 'seeded demo project from examples/');
   }
   const app = createApp(services);
   const http = app.listen(config.port);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createStyle } from '../output.js';
 import { globToRegExp, selectBots, type LoadedProject } from '../project.js';
 import { versionOf } from './bot-deploy.js';
-import { renderLogEntry, toLogEntry } from './bot-logs.js';
+import { logsQuery, renderLogEntry, toLogEntry } from './bot-logs.js';
 import { pickService } from './hooks-invoke.js';
 
 describe('pickService', () => {
@@ -121,5 +121,16 @@ describe('versionOf', () => {
     ['text', undefined],
   ])('%j → %s', (response, version) => {
     expect(versionOf(response)).toBe(version);
+  });
+});
+
+describe('bot logs', () => {
+  it('asks only for the events the server recorded, never AuditEvents a client wrote about the bot', () => {
+    expect(logsQuery('b1', 20)).toEqual({
+      entity: 'Bot/b1',
+      _tag: 'https://hookbot.dev/fhir/CodeSystem/record-origin|server',
+      _sort: '-_lastUpdated',
+      _count: 20,
+    });
   });
 });

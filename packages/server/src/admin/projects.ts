@@ -11,7 +11,7 @@ import {
 } from '../auth/roles.js';
 import { parseScopes } from '../auth/scopes.js';
 import { generateSecret, hashSecret } from '../auth/secrets.js';
-import { badRequest, notFound } from '../infra/errors.js';
+import { badRequest, conflict, notFound } from '../infra/errors.js';
 import type { Database } from '../infra/database.js';
 
 export interface Project {
@@ -144,8 +144,13 @@ export function checkNewClient(input: unknown): NewClientInput {
   };
 }
 
+/** 409 when a project of that name exists, also when both are created at once (the name is a unique key). */
 export async function createProject(db: Database, name: string, id: string = randomUUID()): Promise<Project> {
-  await db.query('INSERT INTO projects (id, name) VALUES ($1, $2)', [id, name]);
+  const { rows } = await db.query(
+    'INSERT INTO projects (id, name) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING id',
+    [id, name],
+  );
+  if (rows.length === 0) throw conflict(`A project named "${name}" already exists`);
   return { id, name };
 }
 

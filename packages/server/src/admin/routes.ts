@@ -1,7 +1,7 @@
 /** `/admin`: tenants and their clients, for the super-admin. */
 import type Router from '@koa/router';
 import { requireAdmin } from '../auth/middleware.js';
-import { badRequest, conflict } from '../infra/errors.js';
+import { badRequest } from '../infra/errors.js';
 import { createRouter } from '../infra/router.js';
 import type { Services } from '../services.js';
 import { checkNewClient, createClient, createProject, listProjects, requireProject } from './projects.js';
@@ -22,8 +22,6 @@ export function adminRouter(services: Services): Router {
     const name = typeof body?.name === 'string' ? body.name.trim() : '';
     if (!name) throw badRequest('"name" is required', 'name');
     const result = await db.transaction(async (tx) => {
-      const existing = await tx.query('SELECT 1 FROM projects WHERE name = $1', [name]);
-      if (existing.rows.length) throw conflict(`A project named "${name}" already exists`);
       const project = await createProject(tx, name);
       const client = await createClient(tx, project.id, { name: `${name} default client` });
       return { project, client };

@@ -2,7 +2,8 @@
  * AuditEvents for bot executions and CDS invocations, written off the response's critical path: events queue
  * in memory and a background flush (every 50 ms, or at 48 events) writes them in chunks (one statement per
  * project and chunk); `close()` drains the queue, so a graceful shutdown loses none. Each event is written into
- * its own project with the server's system access.
+ * its own project with the server's system access, tagged as server-recorded (fhir/record-origin.ts): a client can
+ * neither write that tag nor alter an event.
  */
 import type { AuditEvent, AuditEventEntityDetail } from '@medplum/fhirtypes';
 import { projectSystemAccess } from '../auth/access.js';
@@ -200,6 +201,7 @@ export class AuditWriter {
         // Built here from typed code (its shape is checked once in audit.test.ts), so the structure check is skipped.
         await createRepository(this.db, projectSystemAccess(projectId)).createMany(events, {
           serverBuilt: true,
+          serverRecorded: true,
           slice: PREPARE_SLICE,
           background,
         });

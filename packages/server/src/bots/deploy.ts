@@ -1,7 +1,8 @@
 /**
  * `Bot/{id}/$deploy`: compiles the code once to check it (400 with the compiler's message and line when it does
  * not compile), stores it as a Binary, points `Bot.executableCode` at it (a new Bot version, so deploys can be
- * listed and rolled back) and tells every instance the bot changed. Calls in flight finish on the old code.
+ * listed and rolled back) and tells every instance the bot changed. Calls in flight finish on the old code. A Bot
+ * changed between the read and the update (another deploy, a PUT) answers 412: nothing is overwritten.
  */
 import type { Bot } from '@medplum/fhirtypes';
 import { createRepository, type Repository } from '../fhir/repository.js';
@@ -49,7 +50,11 @@ export async function deployBot(services: Services, repo: Repository, botId: str
     // Uploaded code replaces a rule set entirely: its source would no longer describe what runs.
     const keptSource = oldSource?.contentType === RULES_CONTENT_TYPE ? undefined : oldSource;
     const sourceCode = input.sourceCode ? await storeCodeBinary(txRepo, input.sourceCode, TS_CONTENT_TYPE) : keptSource;
-    return txRepo.update<Bot>({ ...rest, executableCode, ...(sourceCode ? { sourceCode } : {}) });
+    // Versioned: an edit of the Bot made while the code compiled is not overwritten with what was read before it (412).
+    return txRepo.update<Bot>(
+      { ...rest, executableCode, ...(sourceCode ? { sourceCode } : {}) },
+      { ifMatch: bot.meta?.versionId ?? '' },
+    );
   });
   await services.bots.changed(repo.access.projectId, botId);
   return updated;

@@ -8,7 +8,8 @@ import { createRouter, ownAuthentication } from '../infra/router.js';
 import type { Services } from '../services.js';
 import { authenticateCdsCaller } from './authenticate.js';
 import { discoverServices } from './discovery.js';
-import { feedbackStats, recordFeedback } from './feedback.js';
+import { recordFeedback } from './feedback.js';
+import { feedbackStats } from './feedback-stats.js';
 import { invokeService } from './invoke.js';
 
 /** The exact URL the client called, as the JWT `aud` must name it. */

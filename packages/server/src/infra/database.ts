@@ -28,6 +28,11 @@ export interface Database {
   readonly kind: 'postgres' | 'pglite';
 }
 
+/** PostgreSQL's unique_violation (SQLSTATE 23505), as `pg` and the PGlite thread both report it. */
+export function isUniqueViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23505';
+}
+
 export interface OpenDatabaseOptions {
   databaseUrl?: string;
   dataDir: string;

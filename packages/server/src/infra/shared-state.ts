@@ -141,7 +141,6 @@ export class MemorySharedState implements SharedState {
     this.listeners.set(channel, set);
   }
 
-
   /** In process, no message is ever lost: the listener is never needed. */
   onReconnect(_listener: () => void): void {}
 
@@ -237,7 +236,6 @@ export class RedisSharedState implements SharedState {
     set.add(listener);
     this.listeners.set(channel, set);
   }
-
 
   onReconnect(listener: () => void): void {
     this.reconnectListeners.push(listener);

@@ -7,6 +7,8 @@ import { statements as initial } from './001_initial.js';
 import { statements as projectSettings } from './002_project_settings.js';
 import { statements as partialSearchIndexes } from './003_partial_search_indexes.js';
 import { statements as clientRoles } from './004_client_roles.js';
+import { statements as serverRecordedEvents } from './005_server_recorded_events.js';
+import { statements as uniqueNames } from './006_unique_names.js';
 
 export interface Migration {
   version: number;
@@ -19,6 +21,8 @@ export const migrations: Migration[] = [
   { version: 2, name: 'project settings', statements: projectSettings },
   { version: 3, name: 'partial search indexes', statements: partialSearchIndexes },
   { version: 4, name: 'client roles', statements: clientRoles },
+  { version: 5, name: 'server-recorded events', statements: serverRecordedEvents },
+  { version: 6, name: 'unique project names and rule-set ids', statements: uniqueNames },
 ];
 
 /** Arbitrary constant naming Hookbot's migration lock among the database's advisory locks. */
