@@ -18,7 +18,7 @@ export async function testRuleSet(
   const withFile = (doc.tests ?? []).findIndex((t) => t.requestFile !== undefined);
   if (withFile >= 0) {
     throw badRequest(
-      'Send test requests inline ("request"): request files are read only by local tools',
+      `Test case ${withFile} names a requestFile, which the server cannot read: put the request itself in "request", or run hookbot rules test FILE --remote, which does that for every requestFile`,
       `/tests/${withFile}/requestFile`,
     );
   }
