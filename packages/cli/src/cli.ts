@@ -72,7 +72,7 @@ function buildProgram(set: Setter, io: HelpWriter): Command {
           : 'login profile to use (default: the last one logged in)',
       )
       .option('--no-color', 'plain text output')
-      .addHelpText('after', `\nExample:\n  $ ${EXAMPLES[name]}\n`);
+      .addHelpText('after', `\nExample:\n  $ ${EXAMPLES[name]}\n${EXIT_CODES_HELP}`);
 
   leaf(
     program,
