@@ -59,7 +59,9 @@ describe('feedback', () => {
     expect(event?.entity[0]?.what.reference).toBe(`Bot/${serviceId}`);
     expect(values(event, 'outcome')).toEqual(['accepted']);
     expect(values(event, 'acceptedSuggestion')).toEqual(['sugg-1']);
-    expect(event?.recorded).toMatch(/^2026-03-01T10:00:00/);
+    // recorded: when the server received it; the EHR's timestamp is a detail.
+    expect(values(event, 'outcomeTimestamp')).toEqual(['2026-03-01T10:00:00.000Z']);
+    expect(Date.now() - Date.parse(event?.recorded ?? '')).toBeLessThan(10 * 60_000);
   });
 
   it('reads overrideReason (CDS Hooks 2.0)', async () => {

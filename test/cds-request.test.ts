@@ -374,6 +374,21 @@ describe('tolerances: what real CDS clients send', () => {
   });
 });
 
+describe("the payer's bot failing is the service's fault", () => {
+  it('a bot that throws answers 500 saying so, not 400 as if the request were wrong', async () => {
+    const id = await h.deployService(
+      { hook: 'patient-view', title: 'Throws', description: 'Always fails' },
+      `exports.handler = async () => { throw new Error('boom'); };`,
+      'throws',
+    );
+    const res = await h.invoke(id, patientView());
+    expect(res.status, JSON.stringify(res.body)).toBe(500);
+    expect(JSON.stringify(res.body)).toContain("Bot failed (the payer's bot failed, not the request): boom");
+    const wrong = await h.invoke(id, { hook: 'patient-view', context: {} });
+    expect(wrong.status).toBe(400);
+  });
+});
+
 describe('a request, however thin, never causes a 5xx', () => {
   const thin: unknown[] = [
     {},

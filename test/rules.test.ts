@@ -154,6 +154,10 @@ describe('rule sets as CDS services', () => {
     });
     expect(res.status).toBe(400);
     expect(res.body.issue[0]?.expression).toEqual(['/tests/0/requestFile']);
+    // The shipped examples use requestFile: the answer says how to send them.
+    expect(JSON.stringify(res.body)).toMatch(
+      /put the request itself in \\"request\\", or run hookbot rules test FILE --remote/,
+    );
     const noScope = await getToken(t.url, t.demo.clientId, t.demo.clientSecret, 'system/Patient.rs');
     const denied = await request(`${fhir()}/Bot/$test-rules`, {
       method: 'POST',

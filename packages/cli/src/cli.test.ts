@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseArgv, type Invocation } from './cli.js';
+import { existsSync } from 'node:fs';
+import { EXAMPLES, parseArgv, type Invocation } from './cli.js';
 import { CliError } from './errors.js';
 
 const io = { writeOut: () => undefined, writeErr: () => undefined };
@@ -30,6 +31,10 @@ describe('parseArgv maps flags to typed options', () => {
     ['bot build', { command: 'bot build', options: { names: [] }, global: plain }],
     ['bot build a b', { command: 'bot build', options: { names: ['a', 'b'] }, global: plain }],
     ['bot deploy crd-* x', { command: 'bot deploy', options: { patterns: ['crd-*', 'x'] }, global: plain }],
+    [
+      'bot deploy hello --force --no-typecheck',
+      { command: 'bot deploy', options: { patterns: ['hello'], force: true, typecheck: false }, global: plain },
+    ],
     ['bot list --no-color', { command: 'bot list', options: {}, global: { json: false, color: false } }],
     [
       'bot execute pa --input in.json --json',
@@ -103,6 +108,15 @@ describe('parseArgv usage errors', () => {
       expect.objectContaining({ details: { lines: ['Run hookbot bot deploy --help for usage.'] } }),
     );
   });
+
+  it('points an unknown subcommand at the help of the group that exists', () => {
+    expect(() => parse('admin project bogus')).toThrow(
+      expect.objectContaining({ details: { lines: ['Run hookbot admin project --help for usage.'] } }),
+    );
+    expect(() => parse('bot bogus x')).toThrow(
+      expect.objectContaining({ details: { lines: ['Run hookbot bot --help for usage.'] } }),
+    );
+  });
 });
 
 describe('parseArgv help', () => {
@@ -136,6 +150,26 @@ describe('parseArgv help', () => {
       expect(text).toMatch(new RegExp(`Example:\\n  \\$ hookbot ${command.split(' ')[0]}`));
       expect(text).toContain('--json');
     }
+  });
+
+  it('every --help shows the example of EXAMPLES, which names only files of the repository or of the session', () => {
+    for (const [command, example] of Object.entries(EXAMPLES)) {
+      let text = '';
+      parseArgv([...command.split(' '), '--help'], { writeOut: (t) => (text += t), writeErr: () => undefined });
+      expect(text).toContain(`Example:\n  $ ${example}\n`);
+      for (const file of example.split(' ').filter((w) => w.startsWith('examples/'))) {
+        expect(existsSync(new URL(`../../../${file}`, import.meta.url)), file).toBe(true);
+      }
+      for (const file of example.split(' ').filter((w) => w.startsWith('bots/'))) {
+        expect(file, 'a bots/ file must be one that an earlier example creates').toMatch(/^bots\/prior-auth\//);
+      }
+    }
+  });
+
+  it('login --help says --profile names the profile the login is saved as', () => {
+    let text = '';
+    parseArgv(['login', '--help'], { writeOut: (t) => (text += t), writeErr: () => undefined });
+    expect(text.replace(/\s+/g, ' ')).toMatch(/--profile <name> save the login as this profile/);
   });
 
   it('a command group without a subcommand prints help and is a usage error', () => {

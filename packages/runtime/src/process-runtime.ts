@@ -18,6 +18,11 @@ export interface ProcessRuntimeOptions extends RuntimeOptions {
    * Default 1.
    */
   processes?: number;
+  /**
+   * Where the workers' own stderr goes (V8's report of a fatal out-of-memory, Node's warnings; bot output travels
+   * over IPC). Default: this process's stderr.
+   */
+  onWorkerStderr?: (text: string) => void;
 }
 
 export interface ProcessRuntimeStats {
@@ -72,7 +77,12 @@ class Worker {
   draining = false;
   exited = false;
 
-  constructor(options: ChildOptions, onMessage: (w: Worker, m: FromChild) => void, onExit: (w: Worker) => void) {
+  constructor(
+    options: ChildOptions,
+    onMessage: (w: Worker, m: FromChild) => void,
+    onExit: (w: Worker) => void,
+    onStderr?: (text: string) => void,
+  ) {
     const source = import.meta.url.endsWith('.ts');
     const entry = new URL(source ? './process-worker.ts' : './process-worker.js', import.meta.url);
     this.proc = fork(entry, [], {
@@ -80,13 +90,14 @@ class Worker {
         ? ['--no-node-snapshot', '--conditions=hookbot-source', '--import', 'tsx']
         : ['--no-node-snapshot'],
       serialization: 'json',
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      stdio: ['ignore', 'inherit', onStderr ? 'pipe' : 'inherit', 'ipc'],
       env: workerEnv(process.env, options),
     });
     this.ready = new Promise((resolve) => {
       this.proc.once('message', () => resolve());
       this.proc.once('exit', () => resolve());
     });
+    if (onStderr) this.proc.stderr?.on('data', (chunk: Buffer) => onStderr(chunk.toString()));
     this.proc.on('message', (m: FromChild) => onMessage(this, m));
     this.proc.on('exit', () => {
       this.exited = true;
@@ -216,6 +227,7 @@ export class ProcessBotRuntime {
           this.childOptions,
           (worker, m) => this.onMessage(worker, m),
           (worker) => this.onExit(worker),
+          this.options.onWorkerStderr,
         );
         this.workers.add(w);
         this.slots[i] = w;

@@ -8,6 +8,7 @@ import {
   evalFhirPathTyped,
   FunctionAtom,
   parseFhirPath,
+  Tokenizer,
   toTypedValue,
   type Atom,
   type FhirPathAtom,
@@ -85,12 +86,30 @@ export function compileFhirPath(expression: string): FhirPathCheck {
   try {
     atom = parseFhirPath(expression);
   } catch (err) {
-    return { error: `does not parse: ${err instanceof Error ? err.message : String(err)}` };
+    return { error: `does not parse: ${parseErrorMessage(expression, err)}` };
   }
   for (const fn of calledFunctions(atom)) {
     if (!FHIRPATH_FUNCTIONS.has(fn)) return { error: `calls ${fn}(), which rule sets may not use` };
   }
   return { atom: guardFhirPath(atom) };
+}
+
+/**
+ * The parser's "Cant consume unknown more tokens." means the expression ended while it still expected something
+ * (an operand, a closing parenthesis); say so, and after which token. Other parse errors already name a position.
+ * The expression is tokenized the way @medplum/core's parser does (its keywords and operators).
+ */
+function parseErrorMessage(expression: string, err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (!message.startsWith('Cant consume')) return message;
+  try {
+    const tokens = new Tokenizer(expression, ['true', 'false'], ['!=', '!~', '<=', '>=', '{}', '->']).tokenize();
+    const last = tokens.at(-1);
+    if (!last) return 'the expression is empty';
+    return `it ends too early: something is missing after '${last.value}' (line ${last.line}, column ${last.column + 1}), such as an operand or a closing parenthesis`;
+  } catch {
+    return 'it ends too early (an operand or a closing parenthesis is missing)';
+  }
 }
 
 /**

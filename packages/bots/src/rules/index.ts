@@ -2,7 +2,7 @@
 export type * from './types.js';
 export { RULE_SET_LIMITS } from './limits.js';
 export { ruleSetSchema } from './schema.js';
-export { parseRuleSetText, RuleSetParseError } from './parse.js';
+export { parseRuleSetText, pointerPosition, RuleSetParseError } from './parse.js';
 export { validateRuleSet, type RuleSetIssue, type RuleSetValidation } from './validate.js';
 export { compileRuleSet, isCompiledRuleSet, RuleSetCompileError, type CompiledRuleSet } from './compile.js';
 export { evaluateRuleSet, prepareRuleSet, InvalidRuleSetError } from './run.js';

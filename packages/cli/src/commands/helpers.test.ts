@@ -16,18 +16,28 @@ describe('pickService', () => {
     ['a2', 'a2'],
     ['appointment-book', 'b1'],
     ['Appointment-Book', 'b1'],
+    ['DME', 'a2'],
   ])('%s → %s', (target, id) => {
     expect(pickService(services, target).id).toBe(id);
   });
 
   it('refuses a hook that several services answer, listing their ids (usage, exit 2)', () => {
     expect(() => pickService(services, 'order-sign')).toThrow(
-      expect.objectContaining({ code: 'usage', details: { lines: ['  a1  Prior auth', '  a2  DME'] } }),
+      expect.objectContaining({
+        code: 'usage',
+        details: { lines: ['  a1  order-sign  Prior auth', '  a2  order-sign  DME'] },
+      }),
     );
   });
 
-  it('refuses an unknown target, listing what exists (exit 1)', () => {
-    expect(() => pickService(services, 'nope')).toThrow(expect.objectContaining({ code: 'failed' }));
+  it('refuses a title that several services share', () => {
+    expect(() => pickService([...services, { id: 'c1', hook: 'patient-view', title: 'DME' }], 'DME')).toThrow(
+      expect.objectContaining({ code: 'usage', message: '2 services are titled DME; name one by id' }),
+    );
+  });
+
+  it('refuses an unknown target, listing what exists (usage, exit 2, as --help says)', () => {
+    expect(() => pickService(services, 'nope')).toThrow(expect.objectContaining({ code: 'usage' }));
     expect(() => pickService([], 'nope')).toThrow(
       expect.objectContaining({ details: { lines: ['The server lists no services (hookbot hooks discover).'] } }),
     );

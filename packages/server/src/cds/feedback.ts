@@ -14,10 +14,15 @@ import { AUDIT_TYPE_SYSTEM } from '../bots/audit.js';
 
 export const FEEDBACK_SUBTYPE = 'cds-feedback';
 
-export function toAuditEvent(serviceId: string, clientId: string, item: NormalizedFeedbackItem): AuditEvent {
+/**
+ * `recorded` is when the server received the feedback, so a bot's log lists events in the order they arrived; the
+ * EHR's own `outcomeTimestamp` (its clock, possibly late or skewed) is kept as a detail.
+ */
+export function toAuditEvent(serviceId: string, clientId: string, item: NormalizedFeedbackItem, received = new Date()): AuditEvent {
   const detail: AuditEventEntityDetail[] = [
     { type: 'card', valueString: item.card },
     { type: 'outcome', valueString: item.outcome },
+    { type: 'outcomeTimestamp', valueString: item.outcomeTimestamp },
     ...item.acceptedSuggestions.map((id) => ({ type: 'acceptedSuggestion', valueString: id })),
   ];
   const reason = item.overrideReason?.reason;
@@ -31,7 +36,7 @@ export function toAuditEvent(serviceId: string, clientId: string, item: Normaliz
     type: { system: AUDIT_TYPE_SYSTEM, code: FEEDBACK_SUBTYPE },
     subtype: [{ system: AUDIT_TYPE_SYSTEM, code: FEEDBACK_SUBTYPE }],
     action: 'E',
-    recorded: item.outcomeTimestamp,
+    recorded: received.toISOString(),
     outcome: '0',
     agent: [{ requestor: true, who: { display: clientId } }],
     source: { observer: { display: 'hookbot' } },
@@ -45,6 +50,7 @@ export async function recordFeedback(
   serviceId: string,
   body: unknown,
 ): Promise<number> {
+  const received = new Date();
   await services.bots.get(caller.projectId, serviceId);
   const validation = validateFeedback(body);
   if (!validation.ok) {
@@ -52,7 +58,7 @@ export async function recordFeedback(
   }
   // One statement: all items or none. Tagged as server-recorded: only these count in the statistics.
   await createRepository(services.db, projectSystemAccess(caller.projectId)).createMany(
-    validation.items.map((item) => toAuditEvent(serviceId, caller.clientId, item)),
+    validation.items.map((item) => toAuditEvent(serviceId, caller.clientId, item, received)),
     { serverRecorded: true },
   );
   return validation.items.length;

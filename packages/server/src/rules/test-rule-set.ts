@@ -30,7 +30,7 @@ export async function testRuleSet(services: Services, repo: Repository, body: un
   const withFile = tests.findIndex((t) => t.requestFile !== undefined);
   if (withFile >= 0) {
     throw badRequest(
-      'Send test requests inline ("request"): request files are read only by local tools',
+      `Test case ${withFile} names a requestFile, which the server cannot read: put the request itself in "request", or run hookbot rules test FILE --remote, which does that for every requestFile`,
       `/tests/${withFile}/requestFile`,
     );
   }
