@@ -160,6 +160,7 @@ describe.each(['pglite', 'postgres'] as const)('bad input on %s', (store) => {
     const fhirRes = await postJson(`${fhir()}/Patient`, '{"resourceType":');
     const cdsRes = await request(`${t.url}/cds-services/some-service`, {
       method: 'POST',
+      token,
       headers: { 'Content-Type': 'application/json' },
       body: '{"hook":',
     });
@@ -167,6 +168,26 @@ describe.each(['pglite', 'postgres'] as const)('bad input on %s', (store) => {
     expectOutcome(cdsRes, 400, /^Malformed JSON/);
     const wording = (r: JsonResponse) => (r.body.issue as { diagnostics: string }[])[0]?.diagnostics;
     expect(wording(cdsRes)).toBe(wording(fhirRes));
+  });
+
+  it('reads no CDS Hooks body before the caller is authenticated', async () => {
+    // Parsing and walking a body costs the event loop seconds per 8 MB: an anonymous caller must not get that far.
+    for (const body of ['{"hook":', nestedArray(5_000), '{"hook":"x","context":{"a":"\u0000"}}']) {
+      for (const path of ['/cds-services/some-service', '/cds-services/some-service/feedback']) {
+        const res = await request(`${t.url}${path}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body,
+        });
+        expect(res.status, `${path} ${body.slice(0, 20)}`).toBe(401);
+      }
+    }
+    const wrongType = await request(`${t.url}/cds-services/some-service`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/xml' },
+      body: '<x/>',
+    });
+    expect(wrongType.status).toBe(401);
   });
 
   it('answers a body of the wrong content type with a 415 OperationOutcome', async () => {

@@ -1,6 +1,7 @@
 /**
  * The Koa application: middleware in the order error handling → request ids → security headers → CORS → tenant
- * header stripping → canonical paths → authentication → body parsing → routes. Routes are composed from one router
+ * header stripping → canonical paths → authentication → body parsing (by the route itself on the routes that
+ * authenticate their callers themselves, once they have) → routes. Routes are composed from one router
  * per domain; authentication asks those same routers which route a request reaches (`auth/route-access.ts`).
  */
 import cors from '@koa/cors';
@@ -81,7 +82,9 @@ export function createApp(services: Services): Koa {
 
   const routers = createRouters(services);
   app.use(authenticateRoutes(routers, services));
-  for (const middleware of bodyParsing(config.maxBodyBytes)) app.use(middleware);
+  for (const middleware of bodyParsing(config.maxBodyBytes)) {
+    app.use((ctx, next) => (ctx.state.ownAuthentication ? next() : middleware(ctx, next)));
+  }
   for (const router of routers) {
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: true }));

@@ -80,11 +80,20 @@ describe('issueToken client authentication', () => {
     for (let i = 0; i < 5; i++) expect(await attempt('known', `guess-${i}`, `198.51.100.${i}`)).toBe('invalid_client');
     expect(slept).toEqual([]);
     expect(await attempt('known', 'guess-5', '203.0.113.9')).toBe('invalid_client');
-    expect(await attempt('known', SECRET, '203.0.113.10')).toBe('issued');
+    expect(await attempt('known', 'guess-6', '203.0.113.10')).toBe('invalid_client');
     expect(slept).toEqual([250, 500]);
     // Another client id from a fresh address is not slowed.
     expect(await attempt('other', 'x', '203.0.113.11')).toBe('invalid_client');
     expect(slept).toHaveLength(2);
+  });
+
+  it('never slows down the client presenting its right secret, however many failures others caused', async () => {
+    const { slept, attempt } = await setup();
+    for (let i = 0; i < 30; i++) await attempt('known', `guess-${i}`, '198.51.100.7');
+    slept.length = 0;
+    expect(await attempt('known', SECRET, '198.51.100.7')).toBe('issued');
+    expect(await attempt('known', SECRET, '203.0.113.10')).toBe('issued');
+    expect(slept).toEqual([]);
   });
 
   it('slows down an address that fails for many client ids', async () => {

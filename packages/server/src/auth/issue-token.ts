@@ -219,12 +219,15 @@ export async function issueToken(req: TokenRequest, deps: TokenDeps): Promise<To
   }
   const presented = presentedCredentials(req);
   const who = { clientId: presented.clientId, ...(req.address ? { address: req.address } : {}) };
-  await delayAfterFailures(deps.shared, who, deps.sleep);
   let client: ClientRecord;
   try {
     client = await authenticate(presented, deps);
   } catch (err) {
-    if (err instanceof HookbotError && err.oauthError === 'invalid_client') await recordFailure(deps.shared, who);
+    if (err instanceof HookbotError && err.oauthError === 'invalid_client') {
+      // Only a failure waits: delaying every attempt would let anyone who knows a client id slow its owner down.
+      await delayAfterFailures(deps.shared, who, deps.sleep);
+      await recordFailure(deps.shared, who);
+    }
     throw err;
   }
   const scope = grantedScope(client, param(req.form, 'scope'));

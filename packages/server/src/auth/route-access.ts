@@ -33,11 +33,13 @@ export function routeAccess(routers: readonly Router[], path: string, method: st
 /** Puts the verified caller on `ctx.state.caller` (401 without a valid token) and counts it against its limit. */
 export function authenticateRoutes(routers: readonly Router[], services: Services): Middleware {
   return async (ctx, next) => {
-    if (routeAccess(routers, ctx.path, ctx.method) === 'caller') {
+    const access = routeAccess(routers, ctx.path, ctx.method);
+    if (access === 'caller') {
       const caller = await callerFromRequest(ctx, services);
       ctx.state.caller = caller;
       await services.limits.perClient(caller.clientId);
     }
+    ctx.state.ownAuthentication = access === 'own';
     await next();
   };
 }

@@ -1,8 +1,9 @@
 /**
  * Slows down guessing at the token endpoint: failed client authentications are counted per client id and per
  * address (shared by every instance, for a window from the first failure), and once either has failed more than a
- * few times, every further attempt for it waits before it is checked, twice as long per failure up to a ceiling.
- * A slow-down rather than a lock-out: anyone who knows a client id could otherwise lock its owner out.
+ * few times, every further failing attempt for it waits before its answer, twice as long per failure up to a
+ * ceiling. Only failures wait: anyone who knows a client id could otherwise lock its owner out, or slow every one of
+ * its token requests down to the ceiling.
  */
 import { createHash } from 'node:crypto';
 import type { SharedState } from '../infra/shared-state.js';

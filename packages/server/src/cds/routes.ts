@@ -1,12 +1,13 @@
 /** CDS Hooks routes: discovery, invocation, feedback, and the tenant's feedback statistics. */
 import type Router from '@koa/router';
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 import { accessFor } from '../auth/access-token.js';
 import { callerProject } from '../auth/middleware.js';
+import { bodyParsing } from '../infra/body.js';
 import { forbidden } from '../infra/errors.js';
 import { createRouter, ownAuthentication } from '../infra/router.js';
 import type { Services } from '../services.js';
-import { authenticateCdsCaller } from './authenticate.js';
+import { authenticateCdsCaller, type CdsCaller } from './authenticate.js';
 import { discoverServices } from './discovery.js';
 import { recordFeedback } from './feedback.js';
 import { feedbackStats } from './feedback-stats.js';
@@ -19,29 +20,35 @@ function calledUrl(services: Services, ctx: Context): string {
 
 export function cdsRouter(services: Services): Router {
   const router = createRouter();
-  const caller = async (ctx: Context) => {
-    const cdsCaller = await authenticateCdsCaller(services, ctx.get('authorization'), calledUrl(services, ctx));
-    await services.limits.perClient(cdsCaller.clientId);
-    return cdsCaller;
-  };
+  const caller = (ctx: Context): CdsCaller => ctx.state.cdsCaller;
+  // The caller first, then the URL and body checks and parsing the app leaves to routes with their own authentication.
+  const authenticated: Middleware[] = [
+    async (ctx, next) => {
+      const found = await authenticateCdsCaller(services, ctx.get('authorization'), calledUrl(services, ctx));
+      await services.limits.perClient(found.clientId);
+      ctx.state.cdsCaller = found;
+      await next();
+    },
+    ...bodyParsing(services.config.maxBodyBytes),
+  ];
 
-  router.get('/cds-services', ownAuthentication, async (ctx) => {
-    const { projectId } = await caller(ctx);
+  router.get('/cds-services', ownAuthentication, ...authenticated, async (ctx) => {
+    const { projectId } = caller(ctx);
     ctx.body = { services: await discoverServices(services, projectId) };
   });
 
-  router.post('/cds-services/:id', ownAuthentication, async (ctx) => {
+  router.post('/cds-services/:id', ownAuthentication, ...authenticated, async (ctx) => {
     ctx.body = await invokeService({
       services,
-      caller: await caller(ctx),
+      caller: caller(ctx),
       serviceId: ctx.params.id as string,
       body: ctx.request.body,
       requestIds: ctx.state.ids,
     });
   });
 
-  router.post('/cds-services/:id/feedback', ownAuthentication, async (ctx) => {
-    const count = await recordFeedback(services, await caller(ctx), ctx.params.id as string, ctx.request.body);
+  router.post('/cds-services/:id/feedback', ownAuthentication, ...authenticated, async (ctx) => {
+    const count = await recordFeedback(services, caller(ctx), ctx.params.id as string, ctx.request.body);
     ctx.body = { recorded: count };
   });
 

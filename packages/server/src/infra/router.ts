@@ -12,5 +12,8 @@ export function createRouter(prefix?: string) {
 /** Marks a route that anyone may call. It must answer without calling on to another route's handler. */
 export const publicRoute = (_ctx: unknown, next: () => Promise<unknown>) => next();
 
-/** Marks a route that authenticates (and rate-limits) its caller itself. */
+/**
+ * Marks a route that authenticates (and rate-limits) its caller itself. The app leaves the body to it: the route
+ * parses it (`infra/body.ts`) only once the caller is known, so an unauthenticated request costs no parsing.
+ */
 export const ownAuthentication = (_ctx: unknown, next: () => Promise<unknown>) => next();
