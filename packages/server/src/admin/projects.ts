@@ -96,21 +96,30 @@ export function checkNewClient(input: unknown): NewClientInput {
     unknown
   >;
   const { name, scope, issuer, jwks, jwksUri } = body;
-  if (typeof name !== 'string' || !name.trim()) throw badRequest('"name" is required', 'name');
+  if (typeof name !== 'string' || !name.trim()) throw badRequest('admin.invalid-request', '"name" is required', 'name');
   if (body.role !== undefined && !isClientRole(body.role)) {
-    throw badRequest(`"role" must be one of ${CLIENT_ROLES.map((r) => `"${r}"`).join(', ')}`, 'role');
+    throw badRequest(
+      'admin.invalid-request',
+      `"role" must be one of ${CLIENT_ROLES.map((r) => `"${r}"`).join(', ')}`,
+      'role',
+    );
   }
   const role: ClientRole = isClientRole(body.role) ? body.role : DEFAULT_CLIENT_ROLE;
   if (scope !== undefined) {
-    if (typeof scope !== 'string') throw badRequest('"scope" must be a string', 'scope');
+    if (typeof scope !== 'string') throw badRequest('admin.invalid-request', '"scope" must be a string', 'scope');
     const parsed = parseScopes(scope);
     if (parsed.scopes.some((s) => s.query)) {
-      throw badRequest('Query-restricted scopes are not supported for Hookbot clients', 'scope');
+      throw badRequest(
+        'admin.invalid-request',
+        'Query-restricted scopes are not supported for Hookbot clients',
+        'scope',
+      );
     }
     const beyond = scopeBeyondRole(role, scope);
     if (beyond !== undefined) {
       const holders = rolesAllowing(beyond);
       throw badRequest(
+        'admin.invalid-request',
         holders.length
           ? `Scope "${beyond}" is beyond the "${role}" role: it needs role ${holders.map((r) => `"${r}"`).join(' or ')}`
           : `Unknown scope "${beyond}": use SMART syntax such as system/*.read`,
@@ -119,21 +128,22 @@ export function checkNewClient(input: unknown): NewClientInput {
     }
   }
   if (issuer !== undefined && (typeof issuer !== 'string' || !issuer))
-    throw badRequest('"issuer" must be a string', 'issuer');
+    throw badRequest('admin.invalid-request', '"issuer" must be a string', 'issuer');
   if (
     jwks !== undefined &&
     (typeof jwks !== 'object' || jwks === null || !Array.isArray((jwks as JSONWebKeySet).keys))
   ) {
-    throw badRequest('"jwks" must be a JSON Web Key Set ({"keys": [...]})', 'jwks');
+    throw badRequest('admin.invalid-request', '"jwks" must be a JSON Web Key Set ({"keys": [...]})', 'jwks');
   }
   if (jwksUri !== undefined) {
     if (typeof jwksUri !== 'string' || !URL.canParse(jwksUri))
-      throw badRequest('"jwksUri" must be an absolute URL', 'jwksUri');
+      throw badRequest('admin.invalid-request', '"jwksUri" must be an absolute URL', 'jwksUri');
   }
   if ((jwks !== undefined || jwksUri !== undefined) && issuer === undefined) {
-    throw badRequest('"issuer" is required with "jwks" or "jwksUri"', 'issuer');
+    throw badRequest('admin.invalid-request', '"issuer" is required with "jwks" or "jwksUri"', 'issuer');
   }
-  if (jwks !== undefined && jwksUri !== undefined) throw badRequest('Send "jwks" or "jwksUri", not both', 'jwksUri');
+  if (jwks !== undefined && jwksUri !== undefined)
+    throw badRequest('admin.invalid-request', 'Send "jwks" or "jwksUri", not both', 'jwksUri');
   return {
     name: name.trim(),
     role,
@@ -150,7 +160,7 @@ export async function createProject(db: Database, name: string, id: string = ran
     'INSERT INTO projects (id, name) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING id',
     [id, name],
   );
-  if (rows.length === 0) throw conflict(`A project named "${name}" already exists`);
+  if (rows.length === 0) throw conflict('admin.project-exists', `A project named "${name}" already exists`);
   return { id, name };
 }
 
@@ -160,7 +170,7 @@ export async function getProject(db: Database, id: string): Promise<Project | un
 
 export async function requireProject(db: Database, id: string): Promise<Project> {
   const project = await getProject(db, id);
-  if (!project) throw notFound(`Project ${id} not found`);
+  if (!project) throw notFound('admin.project-not-found', `Project ${id} not found`);
   return project;
 }
 

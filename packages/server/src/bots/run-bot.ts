@@ -61,22 +61,22 @@ export function runFailureError(result: Extract<RunResult, { ok: false }>): Hook
   const message = result.message.slice(0, 1000);
   switch (result.kind) {
     case 'timeout':
-      return new HookbotError(504, 'timeout', `Bot timed out: ${message}`);
+      return new HookbotError('bot.timeout', `Bot timed out: ${message}`);
     case 'memory':
-      return new HookbotError(400, 'too-costly', `Bot exceeded its memory limit: ${message}`);
+      return new HookbotError('bot.memory-exceeded', `Bot exceeded its memory limit: ${message}`);
     case 'output-too-large':
-      return new HookbotError(400, 'too-costly', `Bot result too large: ${message}`);
+      return new HookbotError('bot.result-too-large', `Bot result too large: ${message}`);
     case 'bad-output':
-      return new HookbotError(400, 'invalid', `Bot returned an invalid result: ${message}`);
+      return new HookbotError('bot.invalid-result', `Bot returned an invalid result: ${message}`);
     case 'compile':
-      return new HookbotError(400, 'invalid', `Bot code does not compile: ${message}`);
+      return new HookbotError('bot.does-not-compile', `Bot code does not compile: ${message}`);
     case 'thrown':
-      return new HookbotError(400, 'processing', `Bot failed: ${message}`);
+      return new HookbotError('bot.failed', `Bot failed: ${message}`);
     case 'overloaded':
-      return new HookbotError(503, 'throttled', 'Bot runtime is busy; retry shortly', {
+      return new HookbotError('bot.runtime-busy', 'Bot runtime is busy; retry shortly', {
         headers: { 'Retry-After': '1' },
       });
     default:
-      return new HookbotError(500, 'exception', 'Bot runtime failure');
+      return new HookbotError('bot.runtime-failure', 'Bot runtime failure');
   }
 }

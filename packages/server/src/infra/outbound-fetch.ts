@@ -53,7 +53,12 @@ export function outboundFetch(policy: OutboundPolicy, options: OutboundFetchOpti
         (res) => {
           if (Number(res.headers['content-length'] ?? 0) > maxBytes) {
             req.destroy();
-            reject(new HookbotError(502, 'too-costly', `The response from ${url.origin} exceeds ${maxBytes} bytes`));
+            reject(
+              new HookbotError(
+                'outbound.response-too-large',
+                `The response from ${url.origin} exceeds ${maxBytes} bytes`,
+              ),
+            );
             return;
           }
           const chunks: Buffer[] = [];
@@ -62,7 +67,12 @@ export function outboundFetch(policy: OutboundPolicy, options: OutboundFetchOpti
             size += chunk.length;
             if (size > maxBytes) {
               req.destroy();
-              reject(new HookbotError(502, 'too-costly', `The response from ${url.origin} exceeds ${maxBytes} bytes`));
+              reject(
+                new HookbotError(
+                  'outbound.response-too-large',
+                  `The response from ${url.origin} exceeds ${maxBytes} bytes`,
+                ),
+              );
               return;
             }
             chunks.push(chunk);

@@ -15,7 +15,7 @@ export interface OutboundPolicy {
 }
 
 const blocked = (message: string, field?: string) =>
-  new HookbotError(400, 'security', message, {
+  new HookbotError('outbound.blocked-url', message, {
     issues: [{ severity: 'error', code: 'security', diagnostics: message, ...(field ? { expression: [field] } : {}) }],
   });
 

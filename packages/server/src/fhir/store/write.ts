@@ -4,7 +4,7 @@
  * is their only version, and read.ts serves it as such.
  */
 import type { Resource } from '@medplum/fhirtypes';
-import { conflict, HookbotError, notFound, preconditionFailed } from '../../infra/errors.js';
+import { conflict, HookbotError, notFound } from '../../infra/errors.js';
 import { isUniqueViolation, type Database } from '../../infra/database.js';
 import { markServerRecorded, refuseRecordOriginClaim } from '../record-origin.js';
 import { isAppendOnly } from '../resource-types.js';
@@ -119,7 +119,7 @@ export async function updateResource<T extends Resource>(
   refuseRecordOriginClaim(validated);
   const id = validated.id;
   if (!id) {
-    throw new HookbotError(400, 'required', 'Resource id is required for update', {
+    throw new HookbotError('fhir.missing-id', 'Resource id is required for update', {
       issues: [{ severity: 'error', code: 'required', diagnostics: 'Missing id', expression: [`${type}.id`] }],
     });
   }
@@ -134,7 +134,10 @@ export async function updateResource<T extends Resource>(
       const current = rows[0];
       if (!current) {
         if (expected !== undefined) {
-          throw preconditionFailed(`If-Match ${options.ifMatch} does not match: resource does not exist`);
+          throw new HookbotError(
+            'fhir.precondition-failed',
+            `If-Match ${options.ifMatch} does not match: resource does not exist`,
+          );
         }
         authorize(ctx, validated.resourceType, 'c');
         const resource = stamp(validated, id, 1);
@@ -144,7 +147,10 @@ export async function updateResource<T extends Resource>(
       }
       const version = Number(current.version_id);
       if (expected !== undefined && expected !== String(version)) {
-        throw preconditionFailed(`If-Match ${options.ifMatch} does not match the current version ${version}`);
+        throw new HookbotError(
+          'fhir.precondition-failed',
+          `If-Match ${options.ifMatch} does not match the current version ${version}`,
+        );
       }
       const resource = stamp(validated, id, version + 1);
       await tx.query(
@@ -171,7 +177,7 @@ export async function deleteResource(ctx: StoreContext, resourceType: string, id
     );
     const current = rows[0];
     if (!current) {
-      throw notFound(`${resourceType}/${id} not found`);
+      throw notFound('fhir.not-found', `${resourceType}/${id} not found`);
     }
     if (current.deleted) {
       return;
@@ -206,7 +212,10 @@ async function uniqueAsConflict<T>(write: Promise<T>): Promise<T> {
     return await write;
   } catch (err) {
     if (isUniqueViolation(err)) {
-      throw conflict('The resource conflicts with one already stored or written concurrently (a unique identifier)');
+      throw conflict(
+        'fhir.conflict',
+        'The resource conflicts with one already stored or written concurrently (a unique identifier)',
+      );
     }
     throw err;
   }
@@ -235,7 +244,7 @@ async function insertCurrent(tx: Database, projectId: string, resource: Resource
     [projectId, resource.resourceType, resource.id, resource.meta?.lastUpdated, JSON.stringify(resource)],
   );
   if (rows.length === 0) {
-    throw conflict(`${resource.resourceType}/${resource.id} was created concurrently`);
+    throw conflict('fhir.conflict', `${resource.resourceType}/${resource.id} was created concurrently`);
   }
 }
 
