@@ -4,18 +4,7 @@
  */
 import { KNOWN_HOOKS } from '../cds/types.js';
 import { RULE_SET_LIMITS } from './limits.js';
-import {
-  ACTION_TYPES,
-  COVERED,
-  DETAIL_CATEGORIES,
-  DOC_NEEDED,
-  DOC_PURPOSE,
-  INDICATORS,
-  INFO_NEEDED,
-  LINK_TYPES,
-  PA_NEEDED,
-  SELECTION_BEHAVIORS,
-} from './types.js';
+import * as enums from './types.js';
 
 const str = (maxLength: number): Record<string, unknown> => ({ type: 'string', minLength: 1, maxLength });
 const name = { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$' };
@@ -45,7 +34,7 @@ const action = {
   additionalProperties: false,
   required: ['type', 'description'],
   properties: {
-    type: { enum: [...ACTION_TYPES] },
+    type: { enum: [...enums.ACTION_TYPES] },
     description: str(500),
     resource: { type: 'object', required: ['resourceType'] },
     resourceId: str(200),
@@ -57,11 +46,11 @@ const suggestionBody = {
   actions: { type: 'array', maxItems: 10, items: action },
 };
 const coverageBody = {
-  covered: { enum: [...COVERED] },
-  paNeeded: { enum: [...PA_NEEDED] },
-  docNeeded: { type: 'array', items: { enum: [...DOC_NEEDED] } },
-  docPurpose: { type: 'array', items: { enum: [...DOC_PURPOSE] } },
-  infoNeeded: { type: 'array', items: { enum: [...INFO_NEEDED] } },
+  covered: { enum: [...enums.COVERED] },
+  paNeeded: { enum: [...enums.PA_NEEDED] },
+  docNeeded: { type: 'array', items: { enum: [...enums.DOC_NEEDED] } },
+  docPurpose: { type: 'array', items: { enum: [...enums.DOC_PURPOSE] } },
+  infoNeeded: { type: 'array', items: { enum: [...enums.INFO_NEEDED] } },
   billingCode: {
     oneOf: [
       { type: 'array', maxItems: 50, items: coding },
@@ -86,7 +75,7 @@ const coverageBody = {
       additionalProperties: false,
       required: ['code', 'value'],
       properties: {
-        category: { enum: [...DETAIL_CATEGORIES] },
+        category: { enum: [...enums.DETAIL_CATEGORIES] },
         code: str(64),
         value: { type: ['string', 'number', 'boolean'] },
         qualification: str(500),
@@ -332,7 +321,7 @@ export const ruleSetSchema: Record<string, unknown> = {
             type: { const: 'card' },
             summary: str(500),
             detail: str(10_000),
-            indicator: { enum: [...INDICATORS] },
+            indicator: { enum: [...enums.INDICATORS] },
             source,
             links: {
               type: 'array',
@@ -344,7 +333,7 @@ export const ruleSetSchema: Record<string, unknown> = {
                 properties: {
                   label: str(200),
                   url: { type: 'string', pattern: '^https://', maxLength: 1000 },
-                  type: { enum: [...LINK_TYPES] },
+                  type: { enum: [...enums.LINK_TYPES] },
                 },
               },
             },
@@ -353,7 +342,7 @@ export const ruleSetSchema: Record<string, unknown> = {
               maxItems: 10,
               items: { type: 'object', additionalProperties: false, required: ['label'], properties: suggestionBody },
             },
-            selectionBehavior: { enum: [...SELECTION_BEHAVIORS] },
+            selectionBehavior: { enum: [...enums.SELECTION_BEHAVIORS] },
           },
         },
         {

@@ -14,6 +14,8 @@ import { generateSecret, hashSecret } from '../auth/secrets.js';
 import { badRequest, conflict, notFound } from '../infra/errors.js';
 import type { Database } from '../infra/database.js';
 
+const invalid = (message: string, field: string) => badRequest('admin.invalid-request', message, field);
+
 export interface Project {
   id: string;
   name: string;
@@ -96,30 +98,21 @@ export function checkNewClient(input: unknown): NewClientInput {
     unknown
   >;
   const { name, scope, issuer, jwks, jwksUri } = body;
-  if (typeof name !== 'string' || !name.trim()) throw badRequest('admin.invalid-request', '"name" is required', 'name');
+  if (typeof name !== 'string' || !name.trim()) throw invalid('"name" is required', 'name');
   if (body.role !== undefined && !isClientRole(body.role)) {
-    throw badRequest(
-      'admin.invalid-request',
-      `"role" must be one of ${CLIENT_ROLES.map((r) => `"${r}"`).join(', ')}`,
-      'role',
-    );
+    throw invalid(`"role" must be one of ${CLIENT_ROLES.map((r) => `"${r}"`).join(', ')}`, 'role');
   }
   const role: ClientRole = isClientRole(body.role) ? body.role : DEFAULT_CLIENT_ROLE;
   if (scope !== undefined) {
-    if (typeof scope !== 'string') throw badRequest('admin.invalid-request', '"scope" must be a string', 'scope');
+    if (typeof scope !== 'string') throw invalid('"scope" must be a string', 'scope');
     const parsed = parseScopes(scope);
     if (parsed.scopes.some((s) => s.query)) {
-      throw badRequest(
-        'admin.invalid-request',
-        'Query-restricted scopes are not supported for Hookbot clients',
-        'scope',
-      );
+      throw invalid('Query-restricted scopes are not supported for Hookbot clients', 'scope');
     }
     const beyond = scopeBeyondRole(role, scope);
     if (beyond !== undefined) {
       const holders = rolesAllowing(beyond);
-      throw badRequest(
-        'admin.invalid-request',
+      throw invalid(
         holders.length
           ? `Scope "${beyond}" is beyond the "${role}" role: it needs role ${holders.map((r) => `"${r}"`).join(' or ')}`
           : `Unknown scope "${beyond}": use SMART syntax such as system/*.read`,
@@ -128,22 +121,21 @@ export function checkNewClient(input: unknown): NewClientInput {
     }
   }
   if (issuer !== undefined && (typeof issuer !== 'string' || !issuer))
-    throw badRequest('admin.invalid-request', '"issuer" must be a string', 'issuer');
+    throw invalid('"issuer" must be a string', 'issuer');
   if (
     jwks !== undefined &&
     (typeof jwks !== 'object' || jwks === null || !Array.isArray((jwks as JSONWebKeySet).keys))
   ) {
-    throw badRequest('admin.invalid-request', '"jwks" must be a JSON Web Key Set ({"keys": [...]})', 'jwks');
+    throw invalid('"jwks" must be a JSON Web Key Set ({"keys": [...]})', 'jwks');
   }
   if (jwksUri !== undefined) {
     if (typeof jwksUri !== 'string' || !URL.canParse(jwksUri))
-      throw badRequest('admin.invalid-request', '"jwksUri" must be an absolute URL', 'jwksUri');
+      throw invalid('"jwksUri" must be an absolute URL', 'jwksUri');
   }
   if ((jwks !== undefined || jwksUri !== undefined) && issuer === undefined) {
-    throw badRequest('admin.invalid-request', '"issuer" is required with "jwks" or "jwksUri"', 'issuer');
+    throw invalid('"issuer" is required with "jwks" or "jwksUri"', 'issuer');
   }
-  if (jwks !== undefined && jwksUri !== undefined)
-    throw badRequest('admin.invalid-request', 'Send "jwks" or "jwksUri", not both', 'jwksUri');
+  if (jwks !== undefined && jwksUri !== undefined) throw invalid('Send "jwks" or "jwksUri", not both', 'jwksUri');
   return {
     name: name.trim(),
     role,

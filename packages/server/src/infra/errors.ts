@@ -84,6 +84,8 @@ export const notFound = (code: CodeWithStatus<404>, diagnostics: string): Hookbo
   new HookbotError(code, diagnostics);
 export const conflict = (code: CodeWithStatus<409>, diagnostics: string): HookbotError =>
   new HookbotError(code, diagnostics);
+export const preconditionFailed = (diagnostics: string): HookbotError =>
+  new HookbotError('fhir.precondition-failed', diagnostics);
 export const unauthorized = (code: CodeWithStatus<401>, diagnostics: string, headers: Record<string, string> = {}) =>
   new HookbotError(code, diagnostics, { headers: { 'WWW-Authenticate': 'Bearer', ...headers } });
 export const invalidIssues = (code: ErrorCode, issues: Issue[]): HookbotError =>

@@ -8,6 +8,8 @@ import { unstorableText } from '../../infra/storable.js';
 import { searchParameter } from '../definitions.js';
 import { isSupportedResourceType } from '../resource-types.js';
 
+const invalidSearch = (message: string, field?: string) => badRequest('fhir.invalid-search', message, field);
+
 export type SearchQuery = URLSearchParams | Record<string, string | string[] | undefined>;
 
 export interface Filter {
@@ -107,7 +109,7 @@ export function parseSearchRequest(resourceType: string, query: SearchQuery): Se
     const why = unstorableText(key + value);
     if (why) {
       const name = key.replaceAll('\u0000', '%00');
-      throw badRequest('fhir.invalid-search', `Search parameter "${name}" ${why}`, name);
+      throw invalidSearch(`Search parameter "${name}" ${why}`, name);
     }
     if (key !== '_count' && key !== '_offset') {
       request.entries.push([key, value]);
@@ -128,11 +130,7 @@ function applyEntry(request: SearchRequest, key: string, value: string): void {
       return;
     case '_total':
       if (value !== 'none' && value !== 'estimate' && value !== 'accurate') {
-        throw badRequest(
-          'fhir.invalid-search',
-          `Invalid _total "${value}": expected none, estimate or accurate`,
-          '_total',
-        );
+        throw invalidSearch(`Invalid _total "${value}": expected none, estimate or accurate`, '_total');
       }
       request.total = value;
       return;
@@ -140,7 +138,7 @@ function applyEntry(request: SearchRequest, key: string, value: string): void {
       if (value === 'count') {
         request.summaryCount = true;
       } else if (value !== 'false') {
-        throw badRequest('fhir.invalid-search', `Unsupported _summary "${value}"`, '_summary');
+        throw invalidSearch(`Unsupported _summary "${value}"`, '_summary');
       }
       return;
     case '_sort':
@@ -168,10 +166,10 @@ function applyEntry(request: SearchRequest, key: string, value: string): void {
   if (mod !== undefined && param.type === 'reference' && isSupportedResourceType(mod)) {
     mod = `type:${mod}`;
   } else if (mod !== undefined && !(MODIFIERS[param.type ?? ''] ?? []).includes(mod)) {
-    throw badRequest('fhir.invalid-search', `Unsupported modifier ":${mod}" on search parameter "${code}"`, key);
+    throw invalidSearch(`Unsupported modifier ":${mod}" on search parameter "${code}"`, key);
   }
   if ((mod === 'missing' || mod === 'present') && value !== 'true' && value !== 'false') {
-    throw badRequest('fhir.invalid-search', `Search parameter "${key}" expects true or false`, key);
+    throw invalidSearch(`Search parameter "${key}" expects true or false`, key);
   }
   const values = splitValues(value);
   if (values.length > MAX_VALUES) {
@@ -188,7 +186,7 @@ function splitModifier(key: string): [string, string | undefined] {
 function requireParam(type: string, code: string, where?: string): SearchParameter {
   const param = searchParameter(type, code);
   if (!param || param.type === 'composite' || param.type === 'special' || code === '_compartment') {
-    throw badRequest('fhir.invalid-search', `Unknown search parameter "${code}" for ${type}`, where ?? code);
+    throw invalidSearch(`Unknown search parameter "${code}" for ${type}`, where ?? code);
   }
   return param;
 }
@@ -196,7 +194,7 @@ function requireParam(type: string, code: string, where?: string): SearchParamet
 function parseNonNegative(key: string, value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) {
-    throw badRequest('fhir.invalid-search', `Invalid ${key} "${value}": expected a non-negative integer`, key);
+    throw invalidSearch(`Invalid ${key} "${value}": expected a non-negative integer`, key);
   }
   return n;
 }
@@ -223,21 +221,17 @@ function splitValues(value: string): string[] {
 function parseInclude(value: string, key: string, sourceAllowed: (source: string) => boolean): IncludeRule {
   const [sourceType = '', code = '', targetType] = value.split(':');
   if (!isSupportedResourceType(sourceType) || !sourceAllowed(sourceType)) {
-    throw badRequest('fhir.invalid-search', `Invalid ${key} "${value}": unsupported source type "${sourceType}"`, key);
+    throw invalidSearch(`Invalid ${key} "${value}": unsupported source type "${sourceType}"`, key);
   }
   if (targetType !== undefined && !isSupportedResourceType(targetType)) {
-    throw badRequest('fhir.invalid-search', `Invalid ${key} "${value}": unsupported target type "${targetType}"`, key);
+    throw invalidSearch(`Invalid ${key} "${value}": unsupported target type "${targetType}"`, key);
   }
   if (code === '*') {
     return { sourceType, codes: ['*'], targetType };
   }
   const param = searchParameter(sourceType, code);
   if (param?.type !== 'reference') {
-    throw badRequest(
-      'fhir.invalid-search',
-      `Invalid ${key} "${value}": "${code}" is not a reference parameter of ${sourceType}`,
-      key,
-    );
+    throw invalidSearch(`Invalid ${key} "${value}": "${code}" is not a reference parameter of ${sourceType}`, key);
   }
   return { sourceType, codes: [code], targetType };
 }

@@ -4,7 +4,7 @@
  * is their only version, and read.ts serves it as such.
  */
 import type { Resource } from '@medplum/fhirtypes';
-import { conflict, HookbotError, notFound } from '../../infra/errors.js';
+import { conflict, HookbotError, notFound, preconditionFailed } from '../../infra/errors.js';
 import { isUniqueViolation, type Database } from '../../infra/database.js';
 import { markServerRecorded, refuseRecordOriginClaim } from '../record-origin.js';
 import { isAppendOnly } from '../resource-types.js';
@@ -134,10 +134,7 @@ export async function updateResource<T extends Resource>(
       const current = rows[0];
       if (!current) {
         if (expected !== undefined) {
-          throw new HookbotError(
-            'fhir.precondition-failed',
-            `If-Match ${options.ifMatch} does not match: resource does not exist`,
-          );
+          throw preconditionFailed(`If-Match ${options.ifMatch} does not match: resource does not exist`);
         }
         authorize(ctx, validated.resourceType, 'c');
         const resource = stamp(validated, id, 1);
@@ -147,10 +144,7 @@ export async function updateResource<T extends Resource>(
       }
       const version = Number(current.version_id);
       if (expected !== undefined && expected !== String(version)) {
-        throw new HookbotError(
-          'fhir.precondition-failed',
-          `If-Match ${options.ifMatch} does not match the current version ${version}`,
-        );
+        throw preconditionFailed(`If-Match ${options.ifMatch} does not match the current version ${version}`);
       }
       const resource = stamp(validated, id, version + 1);
       await tx.query(
