@@ -1,5 +1,5 @@
 /**
- * CDS Hooks request validation (400 naming the field) and the interoperability tolerances of issue 4, over HTTP,
+ * CDS Hooks request validation (400 naming the field) and the interoperability tolerances (README, "Tolerated"), over HTTP,
  * with the CRD sample requests of the reference folder. A request, however thin, never causes a 5xx.
  */
 import { readdirSync, readFileSync } from 'node:fs';

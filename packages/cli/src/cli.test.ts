@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync } from 'node:fs';
-import { EXAMPLES, parseArgv, type Invocation } from './cli.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { EXAMPLES, parseArgv, VERSION, type Invocation } from './cli.js';
 import { CliError } from './errors.js';
 
 const io = { writeOut: () => undefined, writeErr: () => undefined };
@@ -176,5 +176,16 @@ describe('parseArgv help', () => {
     let text = '';
     expect(parseArgv(['bot'], { writeOut: () => undefined, writeErr: (t) => (text += t) })).toEqual({ exitCode: 2 });
     expect(text).toContain('deploy');
+  });
+});
+
+describe('--version', () => {
+  it('prints the version of the package', () => {
+    const printed: string[] = [];
+    const parsed = parseArgv(['--version'], { writeOut: (t) => printed.push(t), writeErr: () => undefined });
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(parsed).toEqual({ exitCode: 0 });
+    expect(printed.join('').trim()).toBe(pkg.version);
+    expect(VERSION).toBe(pkg.version);
   });
 });

@@ -2,6 +2,7 @@
  * The command line → a typed invocation. Only flag mapping lives here: no I/O besides commander's own help
  * text, no process.exit (main.ts decides the exit code). cli.test.ts checks it as a table of argv → invocation.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { CommandName, CommandOptions } from './commands/index.js';
 import { CliError, EXIT_CODES_HELP } from './errors.js';
@@ -26,7 +27,10 @@ export interface HelpWriter {
   writeErr(text: string): void;
 }
 
-export const VERSION = '0.1.0';
+/** The published version: package.json sits one folder up from both src/ and dist/. */
+export const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 export function parseArgv(argv: string[], io: HelpWriter): Parsed {
   let invocation: Invocation | undefined;

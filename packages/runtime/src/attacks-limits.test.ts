@@ -1,5 +1,5 @@
 /**
- * Attack suite, part 2: CPU, memory, timers, log floods and the host bridge (issue 3). Part 1 is attacks.test.ts.
+ * Attack suite, part 2: CPU, memory, timers, log floods and the host bridge. Part 1 is attacks.test.ts.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';

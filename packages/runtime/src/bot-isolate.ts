@@ -47,10 +47,8 @@ export type DeathReason = 'timeout' | 'memory' | 'evicted' | 'retired' | 'crashe
 export type ContextPolicy = 'fresh' | 'sealed' | 'warm';
 
 /**
- * A reused context serves at most this many calls, bounding whatever V8 keeps per context. Measured: the isolate's
- * heap after 20,000 calls in one sealed context (a bot leaking into globals and module state) was what it was after
- * 2,000. A new sealed context costs ~4 ms of lockdown, paid by the call that makes it, and cold JIT state: at 1,000
- * uses the bot process spent 181–229 µs of CPU per trivial call, at 10,000 154–190.
+ * A reused context serves at most this many calls, bounding whatever V8 keeps per context; a new one costs ~4 ms of
+ * lockdown and cold JIT state (docs/decisions/sealed-context-reuse.md).
  */
 const MAX_CONTEXT_USES = 10_000;
 

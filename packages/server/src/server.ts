@@ -39,6 +39,7 @@ export async function createServices(config: Config, log: Logger = createLogger(
     background: config.pglitePriority === 'background',
     log,
     statementTimeoutMs: config.statementTimeoutMs,
+    poolSize: config.pgPoolSize,
   });
   // Before anything writes a Bot (demo seeding included): a Bot's cdsService is checked on every path.
   registerBotValidator();

@@ -1,5 +1,5 @@
 /**
- * Facts are FHIRPath expressions evaluated with @medplum/core (pre-parsed once per rule set, runtime-notes §4.2).
+ * Facts are FHIRPath expressions evaluated with @medplum/core (pre-parsed once per rule set).
  * Only an allow-list of functions may be called: no `matches`/`replaceMatches` (author-supplied regular
  * expressions), no `repeat`/`descendants` (whole-tree walks), no `resolve`/`memberOf` (I/O). Evaluation is bounded
  * in collection sizes and work (`fhirpath-guard.ts`).

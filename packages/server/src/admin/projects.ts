@@ -14,6 +14,8 @@ import { generateSecret, hashSecret } from '../auth/secrets.js';
 import { badRequest, conflict, notFound } from '../infra/errors.js';
 import type { Database } from '../infra/database.js';
 
+const invalid = (message: string, field: string) => badRequest('admin.invalid-request', message, field);
+
 export interface Project {
   id: string;
   name: string;
@@ -96,21 +98,21 @@ export function checkNewClient(input: unknown): NewClientInput {
     unknown
   >;
   const { name, scope, issuer, jwks, jwksUri } = body;
-  if (typeof name !== 'string' || !name.trim()) throw badRequest('"name" is required', 'name');
+  if (typeof name !== 'string' || !name.trim()) throw invalid('"name" is required', 'name');
   if (body.role !== undefined && !isClientRole(body.role)) {
-    throw badRequest(`"role" must be one of ${CLIENT_ROLES.map((r) => `"${r}"`).join(', ')}`, 'role');
+    throw invalid(`"role" must be one of ${CLIENT_ROLES.map((r) => `"${r}"`).join(', ')}`, 'role');
   }
   const role: ClientRole = isClientRole(body.role) ? body.role : DEFAULT_CLIENT_ROLE;
   if (scope !== undefined) {
-    if (typeof scope !== 'string') throw badRequest('"scope" must be a string', 'scope');
+    if (typeof scope !== 'string') throw invalid('"scope" must be a string', 'scope');
     const parsed = parseScopes(scope);
     if (parsed.scopes.some((s) => s.query)) {
-      throw badRequest('Query-restricted scopes are not supported for Hookbot clients', 'scope');
+      throw invalid('Query-restricted scopes are not supported for Hookbot clients', 'scope');
     }
     const beyond = scopeBeyondRole(role, scope);
     if (beyond !== undefined) {
       const holders = rolesAllowing(beyond);
-      throw badRequest(
+      throw invalid(
         holders.length
           ? `Scope "${beyond}" is beyond the "${role}" role: it needs role ${holders.map((r) => `"${r}"`).join(' or ')}`
           : `Unknown scope "${beyond}": use SMART syntax such as system/*.read`,
@@ -119,21 +121,21 @@ export function checkNewClient(input: unknown): NewClientInput {
     }
   }
   if (issuer !== undefined && (typeof issuer !== 'string' || !issuer))
-    throw badRequest('"issuer" must be a string', 'issuer');
+    throw invalid('"issuer" must be a string', 'issuer');
   if (
     jwks !== undefined &&
     (typeof jwks !== 'object' || jwks === null || !Array.isArray((jwks as JSONWebKeySet).keys))
   ) {
-    throw badRequest('"jwks" must be a JSON Web Key Set ({"keys": [...]})', 'jwks');
+    throw invalid('"jwks" must be a JSON Web Key Set ({"keys": [...]})', 'jwks');
   }
   if (jwksUri !== undefined) {
     if (typeof jwksUri !== 'string' || !URL.canParse(jwksUri))
-      throw badRequest('"jwksUri" must be an absolute URL', 'jwksUri');
+      throw invalid('"jwksUri" must be an absolute URL', 'jwksUri');
   }
   if ((jwks !== undefined || jwksUri !== undefined) && issuer === undefined) {
-    throw badRequest('"issuer" is required with "jwks" or "jwksUri"', 'issuer');
+    throw invalid('"issuer" is required with "jwks" or "jwksUri"', 'issuer');
   }
-  if (jwks !== undefined && jwksUri !== undefined) throw badRequest('Send "jwks" or "jwksUri", not both', 'jwksUri');
+  if (jwks !== undefined && jwksUri !== undefined) throw invalid('Send "jwks" or "jwksUri", not both', 'jwksUri');
   return {
     name: name.trim(),
     role,
@@ -150,7 +152,7 @@ export async function createProject(db: Database, name: string, id: string = ran
     'INSERT INTO projects (id, name) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING id',
     [id, name],
   );
-  if (rows.length === 0) throw conflict(`A project named "${name}" already exists`);
+  if (rows.length === 0) throw conflict('admin.project-exists', `A project named "${name}" already exists`);
   return { id, name };
 }
 
@@ -160,7 +162,7 @@ export async function getProject(db: Database, id: string): Promise<Project | un
 
 export async function requireProject(db: Database, id: string): Promise<Project> {
   const project = await getProject(db, id);
-  if (!project) throw notFound(`Project ${id} not found`);
+  if (!project) throw notFound('admin.project-not-found', `Project ${id} not found`);
   return project;
 }
 

@@ -20,7 +20,7 @@ export function adminRouter(services: Services): Router {
   router.post('/projects', admin, async (ctx) => {
     const body = ctx.request.body as { name?: unknown } | undefined;
     const name = typeof body?.name === 'string' ? body.name.trim() : '';
-    if (!name) throw badRequest('"name" is required', 'name');
+    if (!name) throw badRequest('admin.invalid-request', '"name" is required', 'name');
     const result = await db.transaction(async (tx) => {
       const project = await createProject(tx, name);
       const client = await createClient(tx, project.id, { name: `${name} default client` });

@@ -87,10 +87,10 @@ async function verifyUncached(key: SigningKey, issuer: string, token: string): P
     const clientId = typeof payload.client_id === 'string' ? payload.client_id : undefined;
     const scope = typeof payload.scope === 'string' ? payload.scope : '';
     const projectId = typeof payload.project === 'string' ? payload.project : undefined;
-    if (!clientId) throw unauthorized('Access token has no client_id');
+    if (!clientId) throw unauthorized('auth.invalid-token', 'Access token has no client_id');
     // A token without a role was issued before clients had roles: its scope may exceed what the client now holds.
     if (!isClientRole(payload.role))
-      throw unauthorized('Access token carries no client role: get a new one', {
+      throw unauthorized('auth.token-without-role', 'Access token carries no client role: get a new one', {
         'WWW-Authenticate': 'Bearer error="invalid_token"',
       });
     return Object.freeze({
@@ -104,9 +104,13 @@ async function verifyUncached(key: SigningKey, issuer: string, token: string): P
     });
   } catch (err) {
     if (err instanceof joseErrors.JWTExpired)
-      throw unauthorized('Access token expired', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+      throw unauthorized('auth.expired-token', 'Access token expired', {
+        'WWW-Authenticate': 'Bearer error="invalid_token"',
+      });
     if (err instanceof joseErrors.JOSEError)
-      throw unauthorized('Invalid access token', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+      throw unauthorized('auth.invalid-token', 'Invalid access token', {
+        'WWW-Authenticate': 'Bearer error="invalid_token"',
+      });
     throw err;
   }
 }
@@ -117,7 +121,7 @@ async function verifyUncached(key: SigningKey, issuer: string, token: string): P
  */
 export function accessFor(caller: Caller & { projectId: string }): AccessPolicy {
   if (!roleHasFhirApi(caller.role)) {
-    throw forbidden(`A client with role "${caller.role}" may not use the FHIR API`);
+    throw forbidden('auth.role-not-allowed', `A client with role "${caller.role}" may not use the FHIR API`);
   }
   const cache = new Map<string, boolean>();
   return {

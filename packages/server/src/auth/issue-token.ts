@@ -5,7 +5,7 @@
  * RFC 6749 §5.2 error code.
  */
 import { errors as joseErrors, jwtVerify, decodeJwt } from 'jose';
-import { HookbotError, type OAuthErrorCode } from '../infra/errors.js';
+import { HookbotError, type ErrorCode, type OAuthErrorCode } from '../infra/errors.js';
 import type { Database } from '../infra/database.js';
 import type { OutboundPolicy } from '../infra/outbound-url.js';
 import type { SharedState } from '../infra/shared-state.js';
@@ -51,12 +51,20 @@ export interface TokenDeps {
   sleep?: Sleep;
 }
 
-const oauthError = (status: number, code: OAuthErrorCode, description: string, headers?: Record<string, string>) =>
-  new HookbotError(status, status === 401 ? 'login' : 'invalid', description, { oauthError: code, headers });
+const OAUTH_ERRORS: Record<OAuthErrorCode, ErrorCode> = {
+  invalid_request: 'oauth.invalid-request',
+  invalid_client: 'oauth.invalid-client',
+  invalid_grant: 'oauth.invalid-grant',
+  unsupported_grant_type: 'oauth.unsupported-grant-type',
+  invalid_scope: 'oauth.invalid-scope',
+};
+
+const oauthError = (code: OAuthErrorCode, description: string, headers?: Record<string, string>) =>
+  new HookbotError(OAUTH_ERRORS[code], description, { oauthError: code, headers });
 
 const param = (form: Record<string, unknown>, name: string): string | undefined => {
   const value = form[name];
-  if (Array.isArray(value)) throw oauthError(400, 'invalid_request', `Parameter "${name}" is repeated`);
+  if (Array.isArray(value)) throw oauthError('invalid_request', `Parameter "${name}" is repeated`);
   return typeof value === 'string' && value !== '' ? value : undefined;
 };
 
@@ -75,11 +83,11 @@ function presentedCredentials(req: TokenRequest): Presented {
   const assertionType = param(form, 'client_assertion_type');
   const auth = req.authorization ?? '';
   if (/^basic /i.test(auth)) {
-    if (bodySecret || assertion) throw oauthError(400, 'invalid_request', 'Use one client authentication method only');
+    if (bodySecret || assertion) throw oauthError('invalid_request', 'Use one client authentication method only');
     const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 0)
-      throw oauthError(401, 'invalid_client', 'Malformed HTTP Basic credentials', {
+      throw oauthError('invalid_client', 'Malformed HTTP Basic credentials', {
         'WWW-Authenticate': 'Basic realm="hookbot"',
       });
     let id: string;
@@ -88,31 +96,31 @@ function presentedCredentials(req: TokenRequest): Presented {
       id = decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' '));
       secret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' '));
     } catch {
-      throw oauthError(401, 'invalid_client', 'Malformed HTTP Basic credentials', {
+      throw oauthError('invalid_client', 'Malformed HTTP Basic credentials', {
         'WWW-Authenticate': 'Basic realm="hookbot"',
       });
     }
     return { clientId: id, secret, basic: true };
   }
   if (assertion || assertionType) {
-    if (bodySecret) throw oauthError(400, 'invalid_request', 'Use one client authentication method only');
+    if (bodySecret) throw oauthError('invalid_request', 'Use one client authentication method only');
     if (assertionType !== JWT_BEARER_ASSERTION) {
-      throw oauthError(400, 'invalid_request', `client_assertion_type must be ${JWT_BEARER_ASSERTION}`);
+      throw oauthError('invalid_request', `client_assertion_type must be ${JWT_BEARER_ASSERTION}`);
     }
-    if (!assertion) throw oauthError(400, 'invalid_request', 'client_assertion is required');
+    if (!assertion) throw oauthError('invalid_request', 'client_assertion is required');
     let sub: unknown;
     try {
       sub = decodeJwt(assertion).sub;
     } catch {
-      throw oauthError(401, 'invalid_client', 'client_assertion is not a JWT');
+      throw oauthError('invalid_client', 'client_assertion is not a JWT');
     }
     if (typeof sub !== 'string' || (bodyId && bodyId !== sub)) {
-      throw oauthError(401, 'invalid_client', 'client_assertion "sub" must be the client_id');
+      throw oauthError('invalid_client', 'client_assertion "sub" must be the client_id');
     }
     return { clientId: sub, assertion, basic: false };
   }
   if (!bodyId)
-    throw oauthError(401, 'invalid_client', 'Client authentication is required', {
+    throw oauthError('invalid_client', 'Client authentication is required', {
       'WWW-Authenticate': 'Basic realm="hookbot"',
     });
   return { clientId: bodyId, ...(bodySecret ? { secret: bodySecret } : {}), basic: false };
@@ -125,10 +133,10 @@ function presentedCredentials(req: TokenRequest): Presented {
 function assertionReplayWindow(iat: number | undefined, exp: number): number {
   const now = Math.floor(Date.now() / 1000);
   if (iat !== undefined && iat > now + ASSERTION_SKEW_SECONDS) {
-    throw oauthError(401, 'invalid_client', 'client_assertion iat is in the future');
+    throw oauthError('invalid_client', 'client_assertion iat is in the future');
   }
   if (exp > now + ASSERTION_MAX_LIFETIME_SECONDS + ASSERTION_SKEW_SECONDS) {
-    throw oauthError(401, 'invalid_client', 'client_assertion exp must be at most 5 minutes in the future');
+    throw oauthError('invalid_client', 'client_assertion exp must be at most 5 minutes in the future');
   }
   return exp - now + ASSERTION_SKEW_SECONDS;
 }
@@ -136,7 +144,6 @@ function assertionReplayWindow(iat: number | undefined, exp: number): number {
 async function authenticate(presented: Presented, deps: TokenDeps): Promise<ClientRecord> {
   const failed = () =>
     oauthError(
-      401,
       'invalid_client',
       'Client authentication failed',
       presented.basic ? { 'WWW-Authenticate': 'Basic realm="hookbot"' } : {},
@@ -159,12 +166,12 @@ async function authenticate(presented: Presented, deps: TokenDeps): Promise<Clie
       const ttl = assertionReplayWindow(payload.iat, payload.exp as number);
       // SMART Backend Services: the jti must not be reused while the assertion is valid.
       if (!(await deps.shared.setOnce(`assertion-jti:${client.id}:${payload.jti}`, ttl))) {
-        throw oauthError(401, 'invalid_client', 'client_assertion jti was already used');
+        throw oauthError('invalid_client', 'client_assertion jti was already used');
       }
     } catch (err) {
       if (err instanceof HookbotError) throw err;
       if (err instanceof joseErrors.JOSEError)
-        throw oauthError(401, 'invalid_client', `client_assertion rejected: ${err.message}`);
+        throw oauthError('invalid_client', `client_assertion rejected: ${err.message}`);
       throw err;
     }
     return client;
@@ -186,36 +193,28 @@ function grantedScope(client: ClientRecord, requested: string | undefined): stri
   const allowed = parseScopes(registered);
   const wanted = parseScopes(requested);
   const unknown = wanted.other.find((raw) => raw !== CDS_HOOKS_SCOPE);
-  if (unknown !== undefined) throw oauthError(400, 'invalid_scope', `Unknown scope "${unknown}"`);
+  if (unknown !== undefined) throw oauthError('invalid_scope', `Unknown scope "${unknown}"`);
   const withQuery = wanted.scopes.find((s) => s.query);
   if (withQuery)
-    throw oauthError(400, 'invalid_scope', `Scope "${withQuery.raw}": query-restricted scopes are not supported here`);
+    throw oauthError('invalid_scope', `Scope "${withQuery.raw}": query-restricted scopes are not supported here`);
   const notGranted =
     wanted.scopes.find((scope) => !allowed.scopes.some((g) => scopeCovers(g, scope)))?.raw ??
     wanted.other.find((raw) => !allowed.other.includes(raw));
   if (notGranted !== undefined) {
-    throw oauthError(400, 'invalid_scope', `Scope "${notGranted}" is not granted to this client`);
+    throw oauthError('invalid_scope', `Scope "${notGranted}" is not granted to this client`);
   }
   return [...new Set(requested.split(/\s+/).filter(Boolean))].join(' ');
 }
 
 export async function issueToken(req: TokenRequest, deps: TokenDeps): Promise<TokenResponse> {
   const grantType = param(req.form, 'grant_type');
-  if (!grantType) throw oauthError(400, 'invalid_request', 'grant_type is required');
+  if (!grantType) throw oauthError('invalid_request', 'grant_type is required');
   if (grantType === 'authorization_code' || grantType === 'refresh_token') {
     // Hookbot issues neither codes nor refresh tokens, so any presented is not a grant it issued.
-    throw oauthError(
-      400,
-      'invalid_grant',
-      `This server issued no ${grantType.replace('_', ' ')}; use client_credentials`,
-    );
+    throw oauthError('invalid_grant', `This server issued no ${grantType.replace('_', ' ')}; use client_credentials`);
   }
   if (grantType !== 'client_credentials') {
-    throw oauthError(
-      400,
-      'unsupported_grant_type',
-      `grant_type "${grantType}" is not supported; use client_credentials`,
-    );
+    throw oauthError('unsupported_grant_type', `grant_type "${grantType}" is not supported; use client_credentials`);
   }
   const presented = presentedCredentials(req);
   const who = { clientId: presented.clientId, ...(req.address ? { address: req.address } : {}) };

@@ -23,19 +23,20 @@ export function bearerToken(ctx: Context): string | undefined {
 
 export async function callerFromRequest(ctx: Context, services: Services): Promise<Caller> {
   const token = bearerToken(ctx);
-  if (!token) throw unauthorized('Missing bearer token: get one from POST /oauth2/token');
+  if (!token) throw unauthorized('auth.missing-token', 'Missing bearer token: get one from POST /oauth2/token');
   return verifyAccessToken(services.key, services.config.baseUrl, token);
 }
 
 export function requireAdmin(): Middleware {
   return async (ctx, next) => {
-    if (!ctx.state.caller?.admin) throw forbidden('This operation needs a super-admin token');
+    if (!ctx.state.caller?.admin) throw forbidden('auth.admin-only', 'This operation needs a super-admin token');
     await next();
   };
 }
 
 /** The caller's project, or 403 for tokens that carry none (the super-admin's). */
 export function callerProject(caller: Caller): string {
-  if (!caller.projectId) throw forbidden('This token belongs to no project: use a project client to call the API');
+  if (!caller.projectId)
+    throw forbidden('auth.no-project', 'This token belongs to no project: use a project client to call the API');
   return caller.projectId;
 }

@@ -107,15 +107,13 @@ export class AuditWriter {
    * Queues the event. The promise resolves at once while the events not yet written stay under `maxBacklogBytes`,
    * and otherwise once enough of them are written. Callers await it before answering, so a server saturated for
    * longer than the backlog lasts slows to the rate at which it writes its audit trail, instead of holding an ever
-   * longer queue in memory (in-process at 4 connections, PGlite wrote ~3,800 of ~4,600 events a second: after 60 s,
-   * 49,000 were waiting).
+   * longer queue in memory.
    */
   add(record: AuditRecord): Promise<void> {
     const bytes = estimatedBytes(record);
     this.queue.push({ record, at: new Date(), bytes });
     this.unwritten += bytes;
-    // A flush under way takes what is queued when it ends. Starting one per event instead left a suspended flush per
-    // request waiting behind it: with a backlog, tens of thousands of them, promoted to the old generation.
+    // A flush under way takes what is queued when it ends: a flush per event would leave one suspended per request.
     if (!this.flushing) {
       if (this.queue.length >= (this.options.batchSize ?? 48)) void this.flush();
       else this.timer ??= setTimeout(() => void this.flush(), this.options.intervalMs ?? 50);
@@ -149,9 +147,8 @@ export class AuditWriter {
   }
 
   /**
-   * Takes the queue until it stays empty. A loop, not a flush calling itself for the events added meanwhile: under
-   * steady load the queue is never empty when a batch ends, and each suspended caller kept its written batch alive,
-   * so every event ever written stayed in the heap until the load stopped.
+   * Takes the queue until it stays empty: a loop, since under steady load a flush calling itself for the events
+   * added meanwhile would never unwind, keeping every written batch alive (docs/decisions/old-generation-promotion.md).
    */
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {

@@ -24,14 +24,14 @@ export function checkDeployInput(body: unknown): DeployInput {
     unknown
   >;
   if (typeof code !== 'string' || code.trim() === '')
-    throw badRequest('"code" (the bot\'s compiled JavaScript) is required', 'code');
+    throw badRequest('bot.invalid-request', '"code" (the bot\'s compiled JavaScript) is required', 'code');
   if (Buffer.byteLength(code) > MAX_CODE_BYTES)
-    throw new HookbotError(413, 'too-costly', `Bot code exceeds ${MAX_CODE_BYTES} bytes`);
+    throw new HookbotError('bot.code-too-large', `Bot code exceeds ${MAX_CODE_BYTES} bytes`);
   if (filename !== undefined && (typeof filename !== 'string' || !/^[\w.\-/]{1,200}$/.test(filename))) {
-    throw badRequest('"filename" must be a simple file name', 'filename');
+    throw badRequest('bot.invalid-request', '"filename" must be a simple file name', 'filename');
   }
   if (sourceCode !== undefined && typeof sourceCode !== 'string')
-    throw badRequest('"sourceCode" must be a string', 'sourceCode');
+    throw badRequest('bot.invalid-request', '"sourceCode" must be a string', 'sourceCode');
   return { code, ...(filename ? { filename } : {}), ...(sourceCode ? { sourceCode } : {}) };
 }
 
@@ -40,7 +40,11 @@ export async function deployBot(services: Services, repo: Repository, botId: str
   const check = await services.runtime.check(input.code, input.filename);
   if (!check.ok) {
     const where = check.line ? ` (line ${check.line}${check.column ? `, column ${check.column}` : ''})` : '';
-    throw badRequest(`Bot code does not compile${where}: ${check.message ?? 'syntax error'}`, 'code');
+    throw badRequest(
+      'bot.does-not-compile',
+      `Bot code does not compile${where}: ${check.message ?? 'syntax error'}`,
+      'code',
+    );
   }
   // The Binary and the Bot update commit together or not at all.
   const updated = await services.db.transaction(async (tx) => {

@@ -11,7 +11,7 @@ export async function rollbackBot(repo: Repository, botId: string, body: unknown
   const version =
     (typeof body === 'object' && body !== null ? (body as { version?: unknown }).version : undefined) ?? undefined;
   if ((typeof version !== 'string' && typeof version !== 'number') || String(version) === '') {
-    throw badRequest('"version" (a Bot versionId from its _history) is required', 'version');
+    throw badRequest('bot.invalid-request', '"version" (a Bot versionId from its _history) is required', 'version');
   }
   const current = await repo.read<Bot>('Bot', botId);
   const target = await repo.vread<Bot>('Bot', botId, String(version));

@@ -67,22 +67,22 @@ export function runFailureError(result: Extract<RunResult, { ok: false }>): Hook
   const fault = "the payer's bot failed, not the request";
   switch (result.kind) {
     case 'timeout':
-      return new HookbotError(504, 'timeout', `Bot timed out (${fault}): ${message}`);
+      return new HookbotError('bot.timeout', `Bot timed out (${fault}): ${message}`);
     case 'memory':
-      return new HookbotError(500, 'too-costly', `Bot exceeded its memory limit (${fault}): ${message}`);
+      return new HookbotError('bot.memory-exceeded', `Bot exceeded its memory limit (${fault}): ${message}`);
     case 'output-too-large':
-      return new HookbotError(500, 'too-costly', `Bot result too large (${fault}): ${message}`);
+      return new HookbotError('bot.result-too-large', `Bot result too large (${fault}): ${message}`);
     case 'bad-output':
-      return new HookbotError(500, 'exception', `Bot returned an invalid result (${fault}): ${message}`);
+      return new HookbotError('bot.invalid-result', `Bot returned an invalid result (${fault}): ${message}`);
     case 'compile':
-      return new HookbotError(500, 'exception', `Bot code does not compile (${fault}): ${message}`);
+      return new HookbotError('bot.stored-code-does-not-compile', `Bot code does not compile (${fault}): ${message}`);
     case 'thrown':
-      return new HookbotError(500, 'exception', `Bot failed (${fault}): ${message}`);
+      return new HookbotError('bot.failed', `Bot failed (${fault}): ${message}`);
     case 'overloaded':
-      return new HookbotError(503, 'throttled', 'Bot runtime is busy; retry shortly', {
+      return new HookbotError('bot.runtime-busy', 'Bot runtime is busy; retry shortly', {
         headers: { 'Retry-After': '1' },
       });
     default:
-      return new HookbotError(500, 'exception', 'Bot runtime failure');
+      return new HookbotError('bot.runtime-failure', 'Bot runtime failure');
   }
 }

@@ -12,7 +12,7 @@ import { verifiedAccessToken, verifyAccessToken, type Caller } from '../auth/acc
 import { bearerTokenOf } from '../auth/middleware.js';
 import { CDS_HOOKS_SCOPE, registeredScope, roleHasFhirApi, type ClientRole } from '../auth/roles.js';
 import { grantingScopes, parseScopes, type ScopeSet } from '../auth/scopes.js';
-import { HookbotError } from '../infra/errors.js';
+import { HookbotError, type ErrorCode } from '../infra/errors.js';
 import type { Services } from '../services.js';
 
 export const CDS_JWT_ALGS = ['ES384', 'RS384', 'ES256', 'RS256', 'PS384', 'ES512', 'RS512', 'EdDSA'];
@@ -24,8 +24,8 @@ export interface CdsCaller {
   via: 'access-token' | 'client-jwt';
 }
 
-const refused = (message: string) =>
-  new HookbotError(401, 'login', message, {
+const refused = (message: string, code: ErrorCode = 'auth.invalid-client-jwt') =>
+  new HookbotError(code, message, {
     headers: { 'WWW-Authenticate': `Bearer error="invalid_token", error_description="${message.replace(/"/g, "'")}"` },
   });
 
@@ -113,11 +113,11 @@ async function verifyClientJwt(
       services.config.cdsJwtMaxLifetimeSeconds,
     );
     if (!(await services.shared.setOnce(`cds-jti:${client.issuer}:${payload.jti}`, ttl))) {
-      throw refused('JWT jti was already used');
+      throw refused('JWT jti was already used', 'auth.replayed-client-jwt');
     }
   } catch (err) {
     if (err instanceof HookbotError) throw err;
-    if (err instanceof joseErrors.JWTExpired) throw refused('JWT expired');
+    if (err instanceof joseErrors.JWTExpired) throw refused('JWT expired', 'auth.expired-client-jwt');
     if (err instanceof joseErrors.JWKSNoMatchingKey) throw refused(`No key matches kid "${header.kid ?? ''}"`);
     if (err instanceof joseErrors.JOSEError) throw refused(`JWT rejected: ${err.message}`);
     throw err;
@@ -131,7 +131,8 @@ export async function authenticateCdsCaller(
   calledUrl: string,
 ): Promise<CdsCaller> {
   const token = bearerTokenOf(authorization);
-  if (!token) throw refused('Missing bearer token: send a Hookbot access token or a CDS Hooks client JWT');
+  if (!token)
+    throw refused('Missing bearer token: send a Hookbot access token or a CDS Hooks client JWT', 'auth.missing-token');
   const known = verifiedAccessToken(services.key, token);
   if (known) return accessTokenCaller(known);
   let claims: ReturnType<typeof decodeJwt>;
@@ -147,11 +148,10 @@ export async function authenticateCdsCaller(
 }
 
 function accessTokenCaller(caller: Caller): CdsCaller {
-  if (!caller.projectId) throw new HookbotError(403, 'forbidden', 'This token belongs to no project');
+  if (!caller.projectId) throw new HookbotError('auth.no-project', 'This token belongs to no project');
   if (!mayCallCds(caller.role, caller.scopes)) {
     throw new HookbotError(
-      403,
-      'forbidden',
+      'auth.forbidden-scope',
       `Calling CDS services needs the ${CDS_HOOKS_SCOPE} scope (or, for administrators and bot developers, read access to Bot)`,
     );
   }

@@ -54,7 +54,7 @@ export async function recordFeedback(
   await services.bots.get(caller.projectId, serviceId);
   const validation = validateFeedback(body);
   if (!validation.ok) {
-    throw invalidIssues(400, locatedIssues(validation.issues));
+    throw invalidIssues('cds.invalid-feedback', locatedIssues(validation.issues));
   }
   // One statement: all items or none. Tagged as server-recorded: only these count in the statistics.
   await createRepository(services.db, projectSystemAccess(caller.projectId)).createMany(

@@ -57,7 +57,7 @@ export function cdsRouter(services: Services): Router {
     const projectId = callerProject(caller);
     // The statistics are read from the feedback AuditEvents: the same access as searching them.
     if (!accessFor({ ...caller, projectId }).allows('AuditEvent', 's')) {
-      throw forbidden('Feedback statistics need read access to AuditEvent');
+      throw forbidden('auth.forbidden-scope', 'Feedback statistics need read access to AuditEvent');
     }
     ctx.body = { services: await feedbackStats(services, projectId) };
   });

@@ -30,7 +30,10 @@ function claimsRecordOrigin(resource: Resource): boolean {
 /** 403 when a resource a client sent claims a record origin: only the server assigns one. */
 export function refuseRecordOriginClaim(resource: Resource): void {
   if (claimsRecordOrigin(resource)) {
-    throw forbidden(`meta.tag of system ${RECORD_ORIGIN_SYSTEM} is reserved to records the server writes itself`);
+    throw forbidden(
+      'fhir.reserved-tag',
+      `meta.tag of system ${RECORD_ORIGIN_SYSTEM} is reserved to records the server writes itself`,
+    );
   }
 }
 

@@ -48,7 +48,7 @@ export interface RepositoryOptions {
 /** An id from a URL or a bot that the store cannot even look up (a NUL) is a 400, not a failed query. */
 function lookupId(id: string): string {
   const why = unstorableText(id);
-  if (why) throw badRequest(`Invalid id: it ${why.replace(/, which cannot be stored$/, '')}`, 'id');
+  if (why) throw badRequest('fhir.invalid-id', `Invalid id: it ${why.replace(/, which cannot be stored$/, '')}`, 'id');
   return id;
 }
 

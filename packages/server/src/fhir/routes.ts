@@ -46,7 +46,7 @@ function allowOnly(router: Router, path: string, methods: string[]): void {
     if (allow.includes(ctx.method) || ctx.method === 'OPTIONS') {
       return next();
     }
-    throw new HookbotError(405, 'not-supported', `${ctx.method} is not supported on this path`, {
+    throw new HookbotError('request.method-not-allowed', `${ctx.method} is not supported on this path`, {
       headers: { Allow: allow.join(', ') },
     });
   });

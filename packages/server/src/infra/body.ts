@@ -31,7 +31,7 @@ function hasBody(ctx: Context): boolean {
 function refused(ctx: Context, path: string, message: string): HookbotError {
   const diagnostics = path ? `${path}: ${message}` : message;
   const oauthError: OAuthErrorCode | undefined = ctx.path.startsWith('/oauth2/') ? 'invalid_request' : undefined;
-  return new HookbotError(400, 'invalid', diagnostics, {
+  return new HookbotError('request.unstorable', diagnostics, {
     issues: [{ severity: 'error', code: 'invalid', diagnostics, ...(path ? { expression: [path] } : {}) }],
     oauthError,
   });
@@ -67,14 +67,14 @@ export function bodyParsing(maxBodyBytes: number): Middleware[] {
       const accepted = ACCEPTED.find(([test]) => test(ctx.path))?.[1] ?? JSON_TYPES;
       const declared = Number(ctx.get('content-length'));
       if (Number.isFinite(declared) && declared > maxBodyBytes) {
-        throw new HookbotError(413, 'too-costly', `Request body exceeds the limit of ${maxBodyBytes} bytes`);
+        throw new HookbotError('request.body-too-large', `Request body exceeds the limit of ${maxBodyBytes} bytes`);
       }
       if (!ctx.is(accepted)) {
         const message = `Content-Type "${ctx.get('content-type') || '(none)'}" is not accepted here; send ${accepted.join(' or ')}`;
         if (ctx.path.startsWith('/oauth2/')) {
-          throw new HookbotError(400, 'not-supported', message, { oauthError: 'invalid_request' });
+          throw new HookbotError('oauth.unsupported-media-type', message, { oauthError: 'invalid_request' });
         }
-        throw new HookbotError(415, 'not-supported', message);
+        throw new HookbotError('request.unsupported-media-type', message);
       }
     }
     await next();
@@ -89,10 +89,10 @@ export function bodyParsing(maxBodyBytes: number): Middleware[] {
     onError: (err: Error, ctx: Context) => {
       const status = (err as { status?: number }).status ?? 400;
       if (status === 413) {
-        throw new HookbotError(413, 'too-costly', `Request body exceeds the limit of ${maxBodyBytes} bytes`);
+        throw new HookbotError('request.body-too-large', `Request body exceeds the limit of ${maxBodyBytes} bytes`);
       }
       if (ctx.is(JSON_TYPES)) throw malformedJson(err.message);
-      throw new HookbotError(400, 'structure', `Malformed request body: ${err.message}`);
+      throw new HookbotError('request.malformed-body', `Malformed request body: ${err.message}`);
     },
   });
   return [checkUrl, checkType, parse, checkParsed];

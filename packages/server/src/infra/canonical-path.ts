@@ -18,6 +18,6 @@ export function isCanonicalPath(path: string): boolean {
 }
 
 export const canonicalPath: Middleware = async (ctx, next) => {
-  if (!isCanonicalPath(ctx.path)) throw new HookbotError(404, 'not-found', `No route for ${ctx.method} ${ctx.path}`);
+  if (!isCanonicalPath(ctx.path)) throw new HookbotError('route.not-found', `No route for ${ctx.method} ${ctx.path}`);
   await next();
 };

@@ -31,4 +31,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ HOOKBOT_TRUST_PROXY_HOPS: 'yes' })).toThrow(/HOOKBOT_TRUST_PROXY_HOPS/);
     expect(() => loadConfig({ HOOKBOT_TRUST_PROXY_HOPS: '-1' })).toThrow(/HOOKBOT_TRUST_PROXY_HOPS/);
   });
+
+  it('reads the PostgreSQL pool size (10 unless told otherwise, at least 1)', () => {
+    expect(loadConfig({}).pgPoolSize).toBe(10);
+    expect(loadConfig({ HOOKBOT_PG_POOL_SIZE: '4' }).pgPoolSize).toBe(4);
+    expect(() => loadConfig({ HOOKBOT_PG_POOL_SIZE: '0' })).toThrow(/HOOKBOT_PG_POOL_SIZE/);
+    expect(() => loadConfig({ HOOKBOT_PG_POOL_SIZE: 'many' })).toThrow(/HOOKBOT_PG_POOL_SIZE/);
+  });
 });

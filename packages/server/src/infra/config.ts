@@ -13,6 +13,8 @@ export interface Config {
   pglitePriority: 'background' | 'normal';
   /** Longest a database statement may take (PGlite: may wait to start); 0 disables. */
   statementTimeoutMs: number;
+  /** PostgreSQL connections per instance. */
+  pgPoolSize: number;
   maxBodyBytes: number;
   logLevel: string;
   development: boolean;
@@ -22,6 +24,7 @@ export interface Config {
   secretsKey?: string;
   /** Seed a `demo` project with everything in `examples/` on first start. */
   seedDemo: boolean;
+  /** What the demo project is seeded with. */
   examplesDir: string;
   accessTokenTtlSeconds: number;
   /** The longest a CDS Hooks client JWT may live (`exp` after `iat`, and after now); its `jti` is kept that long. */
@@ -114,6 +117,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: path.resolve(env.HOOKBOT_DATA_DIR || './data'),
     pglitePriority: choiceFrom(env, 'HOOKBOT_PGLITE_PRIORITY', ['background', 'normal']),
     statementTimeoutMs: intFrom(env, 'HOOKBOT_DB_STATEMENT_TIMEOUT_MS', 30_000),
+    pgPoolSize: intFrom(env, 'HOOKBOT_PG_POOL_SIZE', 10, 1),
     maxBodyBytes: bytesFrom(env, 'HOOKBOT_MAX_BODY', 8 * 1024 ** 2),
     logLevel: env.LOG_LEVEL || 'info',
     development: env.NODE_ENV === 'development',

@@ -42,11 +42,14 @@ export interface OpenDatabaseOptions {
   log?: Logger;
   /** PostgreSQL's `statement_timeout` (PGlite: see pglite-thread.ts); 0 or unset: none. */
   statementTimeoutMs?: number;
+  /** PostgreSQL connections per instance (default 10). */
+  poolSize?: number;
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
-    return openPostgres(options.databaseUrl, { log: options.log, statementTimeoutMs: options.statementTimeoutMs });
+    const { log, statementTimeoutMs, poolSize } = options;
+    return openPostgres(options.databaseUrl, { log, statementTimeoutMs, poolSize });
   }
   const dir = join(options.dataDir, 'pglite');
   await mkdir(dir, { recursive: true });
@@ -62,13 +65,14 @@ export interface PostgresOptions {
   log?: Logger;
   /** PostgreSQL's `statement_timeout`; 0 or unset: none. */
   statementTimeoutMs?: number | undefined;
+  poolSize?: number | undefined;
 }
 
 export function openPostgres(connectionString: string, options: PostgresOptions = {}): Promise<Database> {
-  const { log, statementTimeoutMs } = options;
+  const { log, statementTimeoutMs, poolSize = 10 } = options;
   const pool = new pg.Pool({
     connectionString,
-    max: Number(process.env.HOOKBOT_PG_POOL_SIZE ?? 10),
+    max: poolSize,
     ...(statementTimeoutMs ? { statement_timeout: statementTimeoutMs } : {}),
   });
   // An idle client losing its connection must not crash the process (the next query reconnects), but it is logged:

@@ -15,7 +15,7 @@ export interface OutboundPolicy {
 }
 
 const blocked = (message: string, field?: string) =>
-  new HookbotError(400, 'security', message, {
+  new HookbotError('outbound.blocked-url', message, {
     issues: [{ severity: 'error', code: 'security', diagnostics: message, ...(field ? { expression: [field] } : {}) }],
   });
 
@@ -108,10 +108,6 @@ function withinAllowed(url: URL, allowed: readonly string[]): boolean {
   });
 }
 
-/**
- * Checks `raw` before it is fetched. Throws a 400 (`security`) naming `field` when the URL may not be called.
- * `resolve` is injectable for tests.
- */
 /** Which resolved addresses a URL may connect to under `policy` (used before fetching and again at connect time). */
 export function addressRule(url: URL, policy: OutboundPolicy): (address: string) => boolean {
   if (withinAllowed(url, policy.allowedBaseUrls ?? [])) {

@@ -39,7 +39,7 @@ export class RateLimits {
 async function spend(budget: Budget | undefined, key: string, perMinute: number, what: string): Promise<void> {
   const retryAfter = await budget?.spend(key);
   if (retryAfter === undefined) return;
-  throw new HookbotError(429, 'throttled', `Rate limit of ${perMinute} ${what} per minute exceeded`, {
+  throw new HookbotError('request.rate-limited', `Rate limit of ${perMinute} ${what} per minute exceeded`, {
     headers: { 'Retry-After': String(retryAfter) },
   });
 }

@@ -82,7 +82,7 @@ describe('request logs', () => {
 
   it('record the status the client received, errors included', async () => {
     const unauthorized = await logLinesOf(() => {
-      throw new HookbotError(401, 'login', 'no token');
+      throw new HookbotError('auth.missing-token', 'no token');
     });
     expect(unauthorized.map((l) => l.status)).toEqual([401]);
     const crashed = await logLinesOf(() => {

@@ -23,7 +23,7 @@ export function checkRuleSet(doc: unknown): RuleSetDocument {
   const validation = validateRuleSet(doc);
   if (!validation.valid) {
     throw invalidIssues(
-      400,
+      'rules.invalid-rule-set',
       locatedIssues(validation.errors.map((e) => ({ path: e.pointer || '/', message: e.message }))),
     );
   }

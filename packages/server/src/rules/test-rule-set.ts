@@ -24,12 +24,14 @@ export interface RuleSetTestReport {
 }
 
 export async function testRuleSet(services: Services, repo: Repository, body: unknown): Promise<RuleSetTestReport> {
-  if (!repo.access.allows('Bot', 'r')) throw forbidden('Testing rule sets needs read access to Bot');
+  if (!repo.access.allows('Bot', 'r'))
+    throw forbidden('auth.forbidden-scope', 'Testing rule sets needs read access to Bot');
   const doc = checkRuleSet(ruleSetOf(body));
   const tests = doc.tests ?? [];
   const withFile = tests.findIndex((t) => t.requestFile !== undefined);
   if (withFile >= 0) {
     throw badRequest(
+      'rules.invalid-rule-set',
       `Test case ${withFile} names a requestFile, which the server cannot read: put the request itself in "request", or run hookbot rules test FILE --remote, which does that for every requestFile`,
       `/tests/${withFile}/requestFile`,
     );
@@ -46,7 +48,7 @@ export async function testRuleSet(services: Services, repo: Repository, body: un
       trusted: true,
     },
     event: { budgetMs: caseBudgetMs(timeoutMs) },
-    host: () => Promise.reject(new HookbotError(403, 'forbidden', 'Rule sets make no client calls')),
+    host: () => Promise.reject(new HookbotError('bot.client-method-not-allowed', 'Rule sets make no client calls')),
     runtime: services.runtime,
   });
   if (!run.ok && run.kind === 'overloaded') throw runFailureError(run);

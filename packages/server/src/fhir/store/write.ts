@@ -119,7 +119,7 @@ export async function updateResource<T extends Resource>(
   refuseRecordOriginClaim(validated);
   const id = validated.id;
   if (!id) {
-    throw new HookbotError(400, 'required', 'Resource id is required for update', {
+    throw new HookbotError('fhir.missing-id', 'Resource id is required for update', {
       issues: [{ severity: 'error', code: 'required', diagnostics: 'Missing id', expression: [`${type}.id`] }],
     });
   }
@@ -171,7 +171,7 @@ export async function deleteResource(ctx: StoreContext, resourceType: string, id
     );
     const current = rows[0];
     if (!current) {
-      throw notFound(`${resourceType}/${id} not found`);
+      throw notFound('fhir.not-found', `${resourceType}/${id} not found`);
     }
     if (current.deleted) {
       return;
@@ -206,7 +206,10 @@ async function uniqueAsConflict<T>(write: Promise<T>): Promise<T> {
     return await write;
   } catch (err) {
     if (isUniqueViolation(err)) {
-      throw conflict('The resource conflicts with one already stored or written concurrently (a unique identifier)');
+      throw conflict(
+        'fhir.conflict',
+        'The resource conflicts with one already stored or written concurrently (a unique identifier)',
+      );
     }
     throw err;
   }
@@ -235,7 +238,7 @@ async function insertCurrent(tx: Database, projectId: string, resource: Resource
     [projectId, resource.resourceType, resource.id, resource.meta?.lastUpdated, JSON.stringify(resource)],
   );
   if (rows.length === 0) {
-    throw conflict(`${resource.resourceType}/${resource.id} was created concurrently`);
+    throw conflict('fhir.conflict', `${resource.resourceType}/${resource.id} was created concurrently`);
   }
 }
 
