@@ -94,8 +94,11 @@ describe('deploy and $execute over HTTP', () => {
     const id = await createBot('bad');
     await deploy(id, `exports.handler = async () => { throw new Error('policy table missing'); };`);
     const thrown = await request(`${fhir()}/Bot/${id}/$execute`, { method: 'POST', token, json: {} });
-    expect(thrown.status).toBe(400);
-    expect(JSON.stringify(thrown.body)).toContain('policy table missing');
+    // The payer's bot failing is the service's fault, not the caller's: 5xx, and the diagnostic says so.
+    expect(thrown.status).toBe(500);
+    expect(JSON.stringify(thrown.body)).toContain(
+      "Bot failed (the payer's bot failed, not the request): policy table missing",
+    );
     expect(JSON.stringify(thrown.body)).not.toMatch(/at .*\.ts:\d+/);
     const failure = await waitForAudit(id, 1);
     expect(failure[0]?.outcome).toBe('4');
@@ -175,7 +178,7 @@ describe('deploy and $execute over HTTP', () => {
       `exports.handler = async (medplum, event) => medplum.executeBot(event.bot.reference, event.input);`,
     );
     const res = await request(`${fhir()}/Bot/${id}/$execute`, { method: 'POST', token, json: {} });
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(500);
     expect(JSON.stringify(res.body)).toMatch(/nesting is limited/);
     expect((await request(`${t.url}/healthcheck`)).status).toBe(200);
   });

@@ -59,7 +59,9 @@ describe('feedback', () => {
     expect(event?.entity[0]?.what.reference).toBe(`Bot/${serviceId}`);
     expect(values(event, 'outcome')).toEqual(['accepted']);
     expect(values(event, 'acceptedSuggestion')).toEqual(['sugg-1']);
-    expect(event?.recorded).toMatch(/^2026-03-01T10:00:00/);
+    // recorded: when the server received it; the EHR's timestamp is a detail.
+    expect(values(event, 'outcomeTimestamp')).toEqual(['2026-03-01T10:00:00.000Z']);
+    expect(Date.now() - Date.parse(event?.recorded ?? '')).toBeLessThan(10 * 60_000);
   });
 
   it('reads overrideReason (CDS Hooks 2.0)', async () => {
@@ -158,4 +160,38 @@ describe('feedback', () => {
     expect(service?.accepted).toBeGreaterThanOrEqual(3);
     expect((await request(`${h.t.url}/cds-feedback/stats`)).status).toBe(401);
   });
+
+  it('counts only feedback the server recorded: AuditEvents written through the FHIR API never count', async () => {
+    await send({
+      feedback: [{ card: 'card-forged', outcome: 'overridden', outcomeTimestamp: '2026-03-03T10:00:00Z' }],
+    });
+    const before = await stats();
+    const [genuine] = await feedbackEvents('card-forged');
+    const { id: _id, meta, ...copy } = genuine as Event & { id: string; meta: { tag?: unknown[] } };
+    expect(meta.tag).toHaveLength(1);
+    const post = (event: unknown) => request(`${h.fhir}/AuditEvent`, { method: 'POST', token: h.token, json: event });
+    const claimed = await post({ ...copy, meta });
+    expect(claimed.status).toBe(403);
+    const accepted = {
+      ...copy,
+      entity: [
+        {
+          ...copy.entity[0],
+          detail: [
+            { type: 'card', valueString: 'card-forged' },
+            { type: 'outcome', valueString: 'accepted' },
+          ],
+        },
+      ],
+    };
+    for (let i = 0; i < 5; i++) expect((await post(accepted)).status).toBe(201);
+    expect(await stats()).toEqual(before);
+    expect(await feedbackEvents('card-forged')).toHaveLength(6);
+  });
 });
+
+async function stats(): Promise<unknown> {
+  const res = await request<{ services: unknown[] }>(`${h.t.url}/cds-feedback/stats`, { token: h.token });
+  expect(res.status).toBe(200);
+  return res.body;
+}

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { request } from './support/http.js';
 import { patientView, SCRIPT_BOT, seen, startCdsHarness, type CdsHarness } from './support/cds.js';
 
@@ -107,6 +107,24 @@ describe('CDS client JWT', () => {
     expectRefused(await discover(await sign({ iat: now() - 400, exp: now() - 90 })), /expired/);
     expect((await discover(await sign({ iat: now() - 330, exp: now() - 30 }))).status).toBe(200);
     expect((await discover(await sign({ iat: now() + 30 }))).status).toBe(200);
+  });
+
+  it('refuses a JWT living longer than the maximum or issued in the future, and keeps its jti no longer', async () => {
+    const max = h.t.server.services.config.cdsJwtMaxLifetimeSeconds;
+    expectRefused(await discover(await sign({ exp: now() + 10 * 365 * 86_400 })), /lifetime/);
+    expectRefused(await discover(await sign({ iat: now() - 60, exp: now() + max })), /lifetime/);
+    expectRefused(await discover(await sign({ iat: now() + 3600, exp: now() + 3900 })), /iat/);
+    const setOnce = vi.spyOn(h.t.server.services.shared, 'setOnce');
+    try {
+      expect((await discover(await sign({ iat: now(), exp: now() + max }))).status).toBe(200);
+      expect((await discover(await sign({ iat: now(), exp: now() + 300 }))).status).toBe(200);
+      const ttls = setOnce.mock.calls.map(([, ttl]) => ttl);
+      expect(ttls).toHaveLength(2);
+      expect(ttls[0]).toBeLessThanOrEqual(max + 60);
+      expect(ttls[1]).toBeLessThanOrEqual(300 + 60);
+    } finally {
+      setOnce.mockRestore();
+    }
   });
 
   it('refuses a replayed jti, and a JWT without jti', async () => {

@@ -1,5 +1,5 @@
 /**
- * CDS Hooks request validation (400 naming the field) and the interoperability tolerances of issue 4, over HTTP,
+ * CDS Hooks request validation (400 naming the field) and the interoperability tolerances (README, "Tolerated"), over HTTP,
  * with the CRD sample requests of the reference folder. A request, however thin, never causes a 5xx.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -371,6 +371,21 @@ describe('tolerances: what real CDS clients send', () => {
       expect(s.hook).toBe(body.hook);
       if (body.hook === 'order-dispatch') expect(s.context.dispatchedOrders).toEqual(['ServiceRequest/example']);
     }
+  });
+});
+
+describe("the payer's bot failing is the service's fault", () => {
+  it('a bot that throws answers 500 saying so, not 400 as if the request were wrong', async () => {
+    const id = await h.deployService(
+      { hook: 'patient-view', title: 'Throws', description: 'Always fails' },
+      `exports.handler = async () => { throw new Error('boom'); };`,
+      'throws',
+    );
+    const res = await h.invoke(id, patientView());
+    expect(res.status, JSON.stringify(res.body)).toBe(500);
+    expect(JSON.stringify(res.body)).toContain("Bot failed (the payer's bot failed, not the request): boom");
+    const wrong = await h.invoke(id, { hook: 'patient-view', context: {} });
+    expect(wrong.status).toBe(400);
   });
 });
 

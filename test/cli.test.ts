@@ -4,10 +4,10 @@
  */
 import { once } from 'node:events';
 import * as net from 'node:net';
-import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import {
   assertCliBuilt,
   collect,
@@ -16,6 +16,8 @@ import {
   startCli,
   type CliResult,
 } from '../packages/cli/test-support/cli-process.js';
+import { EXAMPLES } from '../packages/cli/src/cli.js';
+import { COMMANDS } from '../packages/cli/src/commands/index.js';
 import { getToken, request } from './support/http.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
@@ -97,12 +99,12 @@ describe('hookbot CLI end to end', () => {
   });
 
   it('admin project create prints the new tenant credentials', async () => {
-    const res = await hookbot('admin', 'project', 'create', 'acme-health', '--json');
+    const res = await hookbot('admin', 'project', 'create', 'acme-session', '--json');
     expectOk(res);
     const body = res.json<{ project: typeof project; client: typeof tenant }>();
     project = body.project;
     tenant = body.client;
-    expect(project.name).toBe('acme-health');
+    expect(project.name).toBe('acme-session');
     expect(tenant.clientSecret).toEqual(expect.any(String));
     const human = await hookbot('admin', 'project', 'create', 'beta-health');
     expectOk(human);
@@ -247,7 +249,7 @@ describe('hookbot CLI end to end', () => {
     await writeFile(bad, JSON.stringify({ id: 'bad', hook: 'order-sign', rules: 'nope' }));
     const res = await hookbot('rules', 'validate', bad);
     expectFailure(res, 1, /not a valid rule set/);
-    expect(res.stderr).toMatch(/bad-rules\.json#\/\S*/);
+    expect(res.stderr).toMatch(/bad-rules\.json:1:\d+ #\/\S*/);
     expectFailure(await hookbot('rules', 'deploy', bad), 1, /not a valid rule set/);
     expectFailure(await hookbot('rules', 'test', path.join(work, 'missing.yaml')), 2, /Cannot read/);
   });
@@ -425,6 +427,94 @@ describe('hookbot CLI end to end', () => {
     expectOk(res);
     expect(res.json()).toMatchObject({ clientId: tenant.clientId });
   });
+
+  it('bot logs lists feedback in the order the server received it, whatever the EHR clock says', async () => {
+    const token = await getToken(t.url, tenant.clientId, tenant.clientSecret);
+    for (const [card, outcomeTimestamp] of [
+      ['sent-first', '2026-01-02T00:00:00Z'],
+      ['sent-second', '2026-01-01T00:00:00Z'],
+    ]) {
+      const sent = await request(`${t.url}/cds-services/${botId}/feedback`, {
+        method: 'POST',
+        token,
+        json: { feedback: [{ card, outcome: 'accepted', outcomeTimestamp }] },
+      });
+      expect(sent.status).toBeLessThan(300);
+    }
+    const logs = await hookbot('bot', 'logs', 'hello', '--json', '--count', '50');
+    expectOk(logs);
+    const entries = logs.json<{ recorded: string; details: Record<string, string> }[]>();
+    const cards = entries.map((e) => e.details.card).filter(Boolean);
+    expect(cards.slice(-2)).toEqual(['sent-first', 'sent-second']);
+    const times = entries.map((e) => Date.parse(e.recorded));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+  });
+
+  it('bot versions finds a rule set by its id, its title and the Bot id rules deploy printed', async () => {
+    const deploy = await hookbot('rules', 'deploy', path.join(rulesDir, 'crd-prior-auth.json'), '--json');
+    expectOk(deploy);
+    const { bot } = deploy.json<{ bot: { id: string; name: string } }>();
+    for (const name of ['crd-prior-auth', bot.name, bot.id]) {
+      const res = await hookbot('bot', 'versions', name, '--json');
+      expectOk(res);
+      expect(res.json<{ bot: { id: string } }>().bot.id).toBe(bot.id);
+    }
+  });
+
+  it('bot deploy never takes over a Bot of the same name that answers another hook, unless --force', async () => {
+    // The README's collision: a Bot made with curl, then a CLI bot of the same name.
+    const token = await getToken(t.url, tenant.clientId, tenant.clientSecret);
+    const other = await request<{ id: string }>(`${t.url}/fhir/R4/Bot`, {
+      method: 'POST',
+      token,
+      json: {
+        resourceType: 'Bot',
+        name: 'clash',
+        cdsService: { hook: 'patient-view', title: 'Clash', description: 'made with curl' },
+      },
+    });
+    expect(other.status).toBe(201);
+    expectOk(await hookbot('bot', 'create', 'clash', '--hook', 'order-sign'));
+    const refused = await hookbot('bot', 'deploy', 'clash');
+    expectFailure(refused, 1, /Not deploying clash: Bot\/\S+ of that name answers patient-view, .* says order-sign/);
+    expect(refused.stderr).toMatch(/--force/);
+    const untouched = await request<{ cdsService: { hook: string } }>(`${t.url}/fhir/R4/Bot/${other.body.id}`, {
+      token,
+    });
+    expect(untouched.body.cdsService.hook).toBe('patient-view');
+
+    const forced = await hookbot('bot', 'deploy', 'clash', '--force');
+    expectOk(forced);
+    expect(forced.stderr).toContain(`Updated Bot/${other.body.id} for clash`);
+    const rollback = await hookbot('bot', 'rollback', 'clash', '--to', '1');
+    expectOk(rollback);
+    expect(rollback.stdout).toMatch(/hook: order-sign → patient-view/);
+    expect(rollback.stdout).toMatch(/has no code/);
+
+    // A second Bot named clash: every lookup by that name is refused, listing both.
+    const twin = await request<{ id: string }>(`${t.url}/fhir/R4/Bot`, {
+      method: 'POST',
+      token,
+      json: { resourceType: 'Bot', name: 'clash' },
+    });
+    const ambiguous = await hookbot('bot', 'versions', 'clash');
+    expectFailure(ambiguous, 2, /2 Bots are named "clash"/);
+    expect(ambiguous.stderr).toContain(`Bot/${other.body.id}`);
+    expect(ambiguous.stderr).toContain(`Bot/${twin.body.id}`);
+    expectFailure(await hookbot('bot', 'deploy', 'clash', '--force'), 2, /2 Bots are named "clash"/);
+    expectOk(await hookbot('bot', 'versions', `Bot/${twin.body.id}`));
+  });
+
+  it('bot deploy type-checks a TypeScript bot first; --no-typecheck skips it', async () => {
+    expectOk(await hookbot('bot', 'create', 'typed', '--hook', 'order-sign'));
+    const source = path.join(work, 'bots/typed/index.ts');
+    await writeFile(source, (await readFile(source, 'utf8')).replace("indicator: 'info',", "indicator: 'loud',"));
+    const refused = await hookbot('bot', 'deploy', 'typed');
+    expectFailure(refused, 1, /typed has type errors; nothing was deployed/);
+    expect(refused.stderr).toMatch(/bots\/typed\/index\.ts:\d+:\d+: Type '"loud"' is not assignable/);
+    expect((await hookbot('bot', 'list')).stdout).not.toMatch(/^typed /m);
+    expectOk(await hookbot('bot', 'deploy', 'typed', '--no-typecheck'));
+  });
 });
 
 describe('hookbot CLI error paths', () => {
@@ -484,7 +574,7 @@ describe('hookbot CLI error paths', () => {
   it('server refusals show the diagnostic and the request id, exit 1', async () => {
     const res = await hookbot('bot', 'rollback', 'hello', '--to', '9999');
     expect(res.code).toBe(1);
-    expect(res.stderr).toMatch(/\$rollback failed: HTTP 4\d\d/);
+    expect(res.stderr).toMatch(/_history\/9999 failed: HTTP 404/);
     expect(res.stderr).toMatch(/request id: \S+/);
     const json = await hookbot('bot', 'rollback', 'hello', '--to', '9999', '--json');
     expect(json.json<{ error: { code: string; requestId: string } }>().error).toMatchObject({
@@ -493,19 +583,24 @@ describe('hookbot CLI error paths', () => {
     });
   });
 
-  it('unknown bot and unknown service: exit 1 with what exists', async () => {
-    expectFailure(await hookbot('bot', 'execute', 'ghost'), 1, /No Bot named "ghost"/);
+  it('unknown bot and unknown service: exit 2, as --help says, with what exists', async () => {
+    expectFailure(await hookbot('bot', 'execute', 'ghost'), 2, /No Bot named "ghost"/);
+    expect((await hookbot('bot', 'execute', '--help')).stdout).toMatch(
+      /^ {2}2 {2}usage error: .*unknown or ambiguous bot/m,
+    );
     expectFailure(
       await hookbot('hooks', 'invoke', 'ghost', '--request', 'bots/hello/request.json'),
-      1,
-      /No CDS service with id or hook "ghost"[\s\S]*Available:/,
+      2,
+      /No CDS service with id, hook or title "ghost"[\s\S]*Available:/,
     );
   });
 
   it('a bot that does not compile fails the build with file and line', async () => {
     expectOk(await hookbot('bot', 'create', 'broken'));
     await writeFile(path.join(work, 'bots/broken/index.ts'), 'export const handler = async ( => 1;\n');
-    const res = await hookbot('bot', 'deploy', 'broken');
+    const checked = await hookbot('bot', 'deploy', 'broken');
+    expectFailure(checked, 1, /broken has type errors[\s\S]*bots\/broken\/index\.ts:1:\d+/);
+    const res = await hookbot('bot', 'deploy', 'broken', '--no-typecheck');
     expectFailure(res, 1, /Cannot build broken[\s\S]*bots\/broken\/index\.ts:1:\d+/);
   });
 
@@ -546,6 +641,81 @@ describe('hookbot pas end to end', () => {
       'ClaimResponse',
     );
   });
+});
+
+describe('every --help example, run as shown', () => {
+  it('runs the example of every command, in the order of a session, in a folder holding examples/', async () => {
+    // Only the server's address and the credentials, which the examples spell as placeholders, are filled in.
+    // Outside the session's folder, whose hookbot.config.json `bot create` would otherwise use.
+    const dir = await mkdtemp(path.join(REPO_ROOT, 'tmp', 'cli-help-'));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    await symlink(path.join(REPO_ROOT, 'examples'), path.join(dir, 'examples'));
+    const helpEnv = { HOOKBOT_CONFIG_DIR: path.join(dir, 'config'), HOME: dir };
+    const run = (argv: string[]) => runCli(argv, { cwd: dir, env: helpEnv });
+    const argvOf = (example: string) =>
+      example
+        .replace(/^hookbot /, '')
+        .replace('http://localhost:8103', t.url)
+        .split(' ')
+        .map((w) => w.replace(/^'(.*)'$/, '$1'));
+    let tenantLogin: string[] = [];
+    const names = Object.keys(EXAMPLES) as (keyof typeof EXAMPLES)[];
+    expect(names).toHaveLength(Object.keys(COMMANDS).length);
+    for (const name of names) {
+      const help = await run([...name.split(' '), '--help']);
+      expectOk(help);
+      const example = /Example:\n {2}\$ (.+)\n/.exec(help.stdout)?.[1] ?? '';
+      expect(example, name).toBe(EXAMPLES[name]);
+      let argv = argvOf(example);
+      if (name === 'login') {
+        // The super-admin first, for `admin project create`; the project's own client after it.
+        argv = argv.map((w) => (w === 'ID' ? t.admin.clientId : w === 'SECRET' ? t.admin.clientSecret : w));
+      }
+      if (name === 'pas bind') {
+        // The prior authorization examples use the demo project: its seed deploys the example PAS rule set and holds
+        // the member the example request names.
+        expectOk(
+          await run([
+            'login',
+            '--base-url',
+            t.url,
+            '--client-id',
+            t.demo.clientId,
+            '--client-secret',
+            t.demo.clientSecret,
+          ]),
+        );
+      }
+      if (name === 'bot logs') {
+        const child = startCli(argv, { cwd: dir, env: helpEnv });
+        const done = collect(child);
+        let seen = '';
+        child.stdout?.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+        await waitFor(() => seen.includes('order-sign for patient'));
+        child.kill('SIGINT');
+        expect((await done).code, name).toBe(0);
+        continue;
+      }
+      const res = await run(argv);
+      expect(res.code, `${example}\nstdout:\n${res.stdout}\nstderr:\n${res.stderr}`).toBe(0);
+      if (name === 'admin project create') {
+        const client = /client id +(\S+)[\s\S]*client secret +(\S+)/.exec(res.stdout);
+        tenantLogin = [
+          'login',
+          '--base-url',
+          t.url,
+          '--client-id',
+          client?.[1] ?? '',
+          '--client-secret',
+          client?.[2] ?? '',
+        ];
+        expectOk(await run(tenantLogin));
+      }
+      if (name === 'hooks invoke') expect(res.stdout).toMatch(/prior-auth reviewed 1 item/);
+    }
+    expect(tenantLogin).not.toEqual([]);
+    // About twenty CLI processes, one after the other.
+  }, 120_000);
 });
 
 async function closedPortUrl(): Promise<string> {

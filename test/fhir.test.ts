@@ -315,6 +315,31 @@ describe('FHIR REST', () => {
     );
   });
 
+  it('names a stable Hookbot error code beside the FHIR issue code', async () => {
+    const codes = (res: JsonResponse) =>
+      (res.body.issue as { details?: { coding?: { system: string; code: string }[] } }[]).flatMap(
+        (i) => i.details?.coding?.filter((c) => c.system === 'https://hookbot.dev/fhir/CodeSystem/error') ?? [],
+      );
+    const cases: [Promise<JsonResponse>, string][] = [
+      [request(`${fhir}/Patient`), 'auth.missing-token'],
+      [request(`${fhir}/Patient`, { token: 'not-a-token' }), 'auth.invalid-token'],
+      [request(`${fhir}/Patient/nope`, { token }), 'fhir.not-found'],
+      [request(`${fhir}/Patient?shoe-size=9`, { token }), 'fhir.invalid-search'],
+      [request(`${fhir}/Patient`, { method: 'PATCH', token, json: {} }), 'request.method-not-allowed'],
+      [request(`${t.url}/nowhere`, { token }), 'route.not-found'],
+      [
+        request(`${fhir}/Patient`, {
+          method: 'POST',
+          token,
+          headers: { 'Content-Type': 'application/json' },
+          body: '{',
+        }),
+        'request.malformed-json',
+      ],
+    ];
+    for (const [res, code] of cases) expect(codes(await res).map((c) => c.code)).toEqual([code]);
+  });
+
   it('answers 429 once a client exceeds its rate limit', async () => {
     const other = await getToken(t.url, t.demo.clientId, t.demo.clientSecret, 'system/Bot.rs');
     let last: JsonResponse | undefined;

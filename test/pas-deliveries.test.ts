@@ -67,12 +67,19 @@ describe.each([
     });
     expect(settings.status).toBe(200);
     token = await getToken(t.url, t.demo.clientId, t.demo.clientSecret);
-    const reviewer = await request<{ clientId: string; clientSecret: string }>(
-      `${t.url}/admin/projects/${t.demo.projectId}/clients`,
-      { method: 'POST', token: admin, json: { name: 'reviewer' } },
-    );
-    reviewerToken = await getToken(t.url, reviewer.body.clientId, reviewer.body.clientSecret);
+    reviewerToken = await clientOf('admin');
   });
+
+  /** A token of a new client of the demo project with this role. */
+  async function clientOf(role: string): Promise<string> {
+    const admin = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
+    const client = await request<{ clientId: string; clientSecret: string }>(
+      `${t.url}/admin/projects/${t.demo.projectId}/clients`,
+      { method: 'POST', token: admin, json: { name: `${role}-${Date.now()}`, role } },
+    );
+    expect(client.status).toBe(201);
+    return getToken(t.url, client.body.clientId, client.body.clientSecret);
+  }
   afterAll(async () => {
     await t?.stop();
     await receiver?.close();
@@ -253,6 +260,49 @@ describe.each([
     await new Promise((r) => setTimeout(r, 500));
     expect(deliveriesOf('/hook', cr)).toEqual([]);
     expect((await put('active')).status).toBe(200);
+  });
+
+  it('lets a partner subscribe and see the status of its own Subscriptions, and nothing else of the FHIR API', async () => {
+    const partner = await clientOf('partner');
+    const created = await request<Subscription>(`${fhir()}/Subscription`, {
+      method: 'POST',
+      token: partner,
+      json: {
+        resourceType: 'Subscription',
+        status: 'requested',
+        reason: 'PAS results for a partner',
+        criteria: TOPIC,
+        _criteria: {
+          extension: [
+            {
+              url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-filter-criteria',
+              valueString: 'org-identifier=PARTNER-ORG',
+            },
+          ],
+        },
+        channel: { type: 'rest-hook', endpoint: `${receiver.url}/partner-hook`, payload: 'application/fhir+json' },
+      },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const status = (token: string) =>
+      request<Parameters>(`${fhir()}/Subscription/${created.body.id}/$status`, { token });
+    expect((await status(partner)).status).toBe(200);
+    // Another partner of the same payer does not see it; the payer's administrator does.
+    expect((await status(await clientOf('partner'))).status).toBe(404);
+    expect((await status(token)).status).toBe(200);
+    // The Subscription itself is reached through the FHIR API, which a partner has not.
+    const put = await request(`${fhir()}/Subscription/${created.body.id}`, {
+      method: 'PUT',
+      token: partner,
+      json: { ...created.body, meta: undefined, status: 'off' },
+    });
+    expect(put.status).toBe(403);
+    const ehr = await request(`${fhir()}/$pas-callback`, {
+      method: 'POST',
+      token: await clientOf('ehr'),
+      json: { url: `${receiver.url}/cb`, tokenUrl: `${receiver.url}/token`, clientId: 'x', clientSecret: 'y' },
+    });
+    expect(ehr.status).toBe(403);
   });
 
   it('sends a delivery that was pending when the server stopped after it starts again', async () => {

@@ -276,16 +276,30 @@ describe.each([
     expect(events[0]?.outcomeDesc).toMatch(/rules engine down/);
   });
 
-  /** A second client of the demo project: the payer's reviewer. */
-  async function reviewer(): Promise<string> {
+  /** A token of another client of the demo project, registered with `role` (and `scope`, else the role's default). */
+  async function clientOf(role: string, scope?: string): Promise<string> {
     const adminToken = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
     const res = await request<{ clientId: string; clientSecret: string }>(
       `${t.url}/admin/projects/${t.demo.projectId}/clients`,
-      { method: 'POST', token: adminToken, json: { name: `reviewer-${Date.now()}` } },
+      {
+        method: 'POST',
+        token: adminToken,
+        json: { name: `${role}-${Date.now()}`, role, ...(scope ? { scope } : {}) },
+      },
     );
-    expect(res.status).toBe(201);
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
     return getToken(t.url, res.body.clientId, res.body.clientSecret);
   }
+
+  /** The payer's reviewer: an administrator of the demo project. */
+  const reviewer = () => clientOf('admin');
+
+  const errorCodes = (outcome: OperationOutcome) =>
+    (outcome.issue ?? []).flatMap((i) =>
+      (i.details?.coding ?? [])
+        .filter((c) => c.system === 'https://hookbot.dev/fhir/CodeSystem/error')
+        .map((c) => c.code),
+    );
 
   const crOf = (bundle: Bundle) => bundle.entry?.[0]?.resource as ClaimResponse;
 
@@ -403,6 +417,46 @@ describe.each([
       json: { items: [{ sequence: 9, action: 'A1' }] },
     });
     expect(invalid.status).toBe(400);
+  });
+
+  it('lets a partner submit and inquire and reach nothing else; only the payer decides, and only through $decide', async () => {
+    const partner = await clientOf('partner');
+    const pended = await submit(requestWith({ withoutDocuments: true, identifier: 'partner-1' }), partner);
+    expect(pended.status, JSON.stringify(pended.body)).toBe(200);
+    const cr = crOf(pended.body);
+    const inquiry = seedRequest();
+    claimOf(inquiry).extension = [
+      {
+        url: 'http://hl7.org/fhir/us/davinci-pas/StructureDefinition/extension-authorizationNumber',
+        valueString: cr.preAuthRef as string,
+      },
+    ];
+    const found = await request<Parameters>(`${fhir()}/Claim/$inquire`, {
+      method: 'POST',
+      token: partner,
+      json: inquiry,
+    });
+    expect(found.status, JSON.stringify(found.body)).toBe(200);
+    expect(found.body.parameter ?? []).toHaveLength(1);
+
+    // No other FHIR route, not even the ClaimResponse it was answered; no decision.
+    for (const path of [`ClaimResponse/${cr.id}`, 'Patient', 'Bot']) {
+      const res = await request<OperationOutcome>(`${fhir()}/${path}`, { token: partner });
+      expect(res.status, path).toBe(403);
+      expect(errorCodes(res.body)).toEqual(['auth.role-not-allowed']);
+    }
+    const decision = { items: [{ sequence: 1, action: 'A1', authorizationNumber: 'P-1' }] };
+    const decide = (token: string) =>
+      request<OperationOutcome>(`${fhir()}/ClaimResponse/${cr.id}/$decide`, { method: 'POST', token, json: decision });
+    expect((await decide(partner)).status).toBe(403);
+    // A partner registered without the pas scope, an EHR or a bot developer cannot submit.
+    for (const [role, scope] of [['partner', 'cds-hooks'], ['ehr'], ['bot-developer']] as const) {
+      const res = await submit(requestWith({ identifier: `partner-${role}` }), await clientOf(role, scope));
+      expect(res.status, role).toBe(403);
+    }
+
+    const decided = await decide(await reviewer());
+    expect(decided.status, JSON.stringify(decided.body)).toBe(200);
   });
 
   it('runs the four-step update sequence, answering every item each time', async () => {
@@ -525,7 +579,7 @@ describe.each([
     expect(itemResults(returned[0] as Bundle)[0]?.code).toBe('A1');
 
     // Another client of the payer's project that is not the submitting provider finds nothing.
-    const otherProvider = await inquire(await reviewer());
+    const otherProvider = await inquire(await clientOf('partner'));
     expect(otherProvider.status).toBe(200);
     expect(otherProvider.body.parameter ?? []).toHaveLength(0);
     // Another tenant with the same member id finds nothing either.

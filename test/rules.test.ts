@@ -154,6 +154,10 @@ describe('rule sets as CDS services', () => {
     });
     expect(res.status).toBe(400);
     expect(res.body.issue[0]?.expression).toEqual(['/tests/0/requestFile']);
+    // The shipped examples use requestFile: the answer says how to send them.
+    expect(JSON.stringify(res.body)).toMatch(
+      /put the request itself in \\"request\\", or run hookbot rules test FILE --remote/,
+    );
     const noScope = await getToken(t.url, t.demo.clientId, t.demo.clientSecret, 'system/Patient.rs');
     const denied = await request(`${fhir()}/Bot/$test-rules`, {
       method: 'POST',
@@ -186,5 +190,58 @@ describe('rule sets as CDS services', () => {
     expect(res.body.passed).toBe(false);
     expect(res.body.results.map((r) => r.passed)).toEqual([true, false]);
     expect(res.body.results[1]?.diff).toBeTruthy();
+  });
+});
+
+describe('Bot/$test-rules in the sandbox', () => {
+  // A short time limit keeps the test quick; the rule set must still answer within it.
+  const timeoutMs = 3000;
+  let s: TestServer;
+  let sToken: string;
+  beforeAll(async () => {
+    s = await startTestServer({ store: 'pglite', env: { HOOKBOT_BOT_TIMEOUT_MS: String(timeoutMs) } });
+    sToken = await getToken(s.url, s.demo.clientId, s.demo.clientSecret);
+  });
+  afterAll(async () => s?.stop());
+
+  it('stops a fact that doubles a collection, case by case, while /healthcheck keeps answering', async () => {
+    // Valid (under 500 characters, allowed functions only): 32,768 items per coding, then counted.
+    const doubled = `%order.code.coding${'.select($this.combine($this))'.repeat(15)}.count()`;
+    const doc = await readRuleSet('crd-prior-auth.json');
+    const base = await readJson('requests/order-sign-cpt-93456-grp2245.json');
+    const orders = (base.context as { draftOrders: { entry: { resource: { code: { coding: unknown[] } } }[] } })
+      .draftOrders.entry;
+    for (const { resource } of orders) resource.code.coding = Array(4).fill(resource.code.coding[0]);
+    const tests = Array.from({ length: 20 }, (_, i) => ({ name: `case ${i}`, request: base, expect: { cards: [] } }));
+    const ruleSet = { ...doc, facts: { ...(doc.facts as object), doubled }, tests };
+
+    let answered = false;
+    const testing = request<{ passed: boolean; results: { name: string; passed: boolean; diff?: string }[] }>(
+      `${s.url}/fhir/R4/Bot/$test-rules`,
+      { method: 'POST', token: sToken, json: { ruleSet } },
+    ).finally(() => (answered = true));
+    const healthLatencies: number[] = [];
+    do {
+      const started = performance.now();
+      const health = await fetch(`${s.url}/healthcheck`);
+      expect(health.status).toBe(200);
+      healthLatencies.push(performance.now() - started);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } while (!answered);
+    const res = await testing;
+
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.passed).toBe(false);
+    expect(res.body.results).toEqual(
+      tests.map((t) => ({
+        name: t.name,
+        passed: false,
+        diff: expect.stringMatching(
+          /^error: Fact "doubled" yields more than 10000 items at select\(\$this\.combine\(\$this\)\)/,
+        ) as unknown,
+      })),
+    );
+    // The evaluation ran off the event loop (the issue saw /healthcheck wait 19 s).
+    expect(Math.max(...healthLatencies)).toBeLessThan(1000);
   });
 });

@@ -1,5 +1,11 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { decodeJwt, exportJWK, generateKeyPair } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { HookbotApi, type Fetch } from './api.js';
+import { HooksClient } from './commands/hooks-client.js';
+import { createOutput } from './output.js';
 import { CliError } from './errors.js';
 
 const profile = { baseUrl: 'https://hookbot.example.org', clientId: 'c1', clientSecret: 's1' };
@@ -103,5 +109,63 @@ describe('HookbotApi', () => {
   it('keeps a text answer as text', async () => {
     const { impl } = fakeFetch(() => new Response('hello', { headers: { 'content-type': 'text/plain' } }));
     expect((await new HookbotApi(profile, impl).request('POST', '/x')).body).toBe('hello');
+  });
+
+  describe('JWT audiences name the server as it names itself (BASE_URL), not the address called', () => {
+    // The server's BASE_URL is http://localhost:8103; the user typed 127.0.0.1.
+    const smart = { issuer: 'http://localhost:8103', token_endpoint: 'http://localhost:8103/oauth2/token' };
+    const server = () => {
+      const calls: { url: string; init: RequestInit }[] = [];
+      const impl: Fetch = async (input, init = {}) => {
+        const url = String(input);
+        calls.push({ url, init });
+        if (url.endsWith('/.well-known/smart-configuration')) return Response.json(smart);
+        if (url.endsWith('/oauth2/token')) return Response.json({ access_token: 'tok' });
+        return Response.json({ services: [] });
+      };
+      return { impl, calls };
+    };
+    const keyFile = async (alg: 'RS384' | 'ES384') => {
+      const { privateKey } = await generateKeyPair(alg, { extractable: true });
+      const file = path.join(await mkdtemp(path.join(tmpdir(), 'hookbot-key-')), 'key.json');
+      await writeFile(file, JSON.stringify({ ...(await exportJWK(privateKey)), kid: 'k1' }));
+      return file;
+    };
+
+    it('login --private-key: the client assertion is for the token endpoint of the SMART configuration', async () => {
+      const { impl, calls } = server();
+      const api = new HookbotApi(
+        { baseUrl: 'http://127.0.0.1:8103', clientId: 'ci', privateKeyFile: await keyFile('RS384') },
+        impl,
+      );
+      await api.token();
+      const tokenCall = calls.find((c) => c.url === 'http://127.0.0.1:8103/oauth2/token');
+      const assertion = new URLSearchParams(String(tokenCall?.init.body)).get('client_assertion');
+      expect(decodeJwt(assertion ?? '').aud).toBe('http://localhost:8103/oauth2/token');
+    });
+
+    it('hooks --key: the CDS client JWT names the issuer plus the path called', async () => {
+      const { impl, calls } = server();
+      const out = createOutput({
+        stdout: { write: () => true },
+        stderr: { write: () => true },
+        json: true,
+        color: false,
+        interactive: false,
+      });
+      const client = await HooksClient.open({
+        cwd: '.',
+        env: {},
+        out,
+        fetch: impl,
+        key: await keyFile('ES384'),
+        issuer: 'https://ehr.example.org',
+        baseUrl: 'http://127.0.0.1:8103',
+      });
+      await client.discover();
+      const call = calls.find((c) => c.url === 'http://127.0.0.1:8103/cds-services');
+      const jwt = new Headers(call?.init.headers).get('authorization')?.replace(/^Bearer /, '') ?? '';
+      expect(decodeJwt(jwt).aud).toBe('http://localhost:8103/cds-services');
+    });
   });
 });

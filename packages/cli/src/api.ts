@@ -25,8 +25,16 @@ export interface RequestOptions {
   auth?: boolean | string;
 }
 
+/** What the server says about itself at `/.well-known/smart-configuration`. */
+export interface ServerMetadata {
+  /** The server's BASE_URL: the JWT audiences it accepts are built on it, whatever address we reach it by. */
+  issuer?: string;
+  tokenEndpoint?: string;
+}
+
 export class HookbotApi {
   private accessToken?: Promise<string>;
+  private serverMetadata?: Promise<ServerMetadata>;
 
   constructor(
     readonly profile: Profile,
@@ -39,6 +47,35 @@ export class HookbotApi {
       if (value !== undefined) url.searchParams.set(key, String(value));
     }
     return url.href;
+  }
+
+  /**
+   * The server's SMART configuration, read once. The server checks a JWT's `aud` against its own BASE_URL, which
+   * may name it differently from the address we were given (`localhost` or `127.0.0.1`, a proxy's name).
+   */
+  metadata(): Promise<ServerMetadata> {
+    this.serverMetadata ??= this.fetchMetadata();
+    return this.serverMetadata;
+  }
+
+  private async fetchMetadata(): Promise<ServerMetadata> {
+    let body: { issuer?: unknown; token_endpoint?: unknown };
+    try {
+      body = (await this.send<typeof body>('GET', '/.well-known/smart-configuration', { auth: false })).body;
+    } catch (error) {
+      if (error instanceof CliError && error.code === 'network') throw error;
+      return {};
+    }
+    return {
+      ...(typeof body?.issuer === 'string' ? { issuer: body.issuer.replace(/\/+$/, '') } : {}),
+      ...(typeof body?.token_endpoint === 'string' ? { tokenEndpoint: body.token_endpoint } : {}),
+    };
+  }
+
+  /** The `aud` of a JWT for a call to `path`: the URL as the server names it (see `metadata`). */
+  async audience(path: string): Promise<string> {
+    const { issuer } = await this.metadata();
+    return issuer ? new URL(issuer + path).href : this.url(path);
   }
 
   /** OAuth 2.0 client credentials (RFC 6749 §4.4), with a secret or a signed assertion (RFC 7523 §2.2). */
@@ -56,7 +93,11 @@ export class HookbotApi {
         'client_assertion',
         await signJwt(
           key,
-          { iss: this.profile.clientId, sub: this.profile.clientId, aud: this.url('/oauth2/token') },
+          {
+            iss: this.profile.clientId,
+            sub: this.profile.clientId,
+            aud: (await this.metadata()).tokenEndpoint ?? this.url('/oauth2/token'),
+          },
           this.profile.keyId ? { kid: this.profile.keyId } : {},
         ),
       );

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseArgv, type Invocation } from './cli.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { EXAMPLES, parseArgv, VERSION, type Invocation } from './cli.js';
 import { CliError } from './errors.js';
 
 const io = { writeOut: () => undefined, writeErr: () => undefined };
@@ -30,6 +31,10 @@ describe('parseArgv maps flags to typed options', () => {
     ['bot build', { command: 'bot build', options: { names: [] }, global: plain }],
     ['bot build a b', { command: 'bot build', options: { names: ['a', 'b'] }, global: plain }],
     ['bot deploy crd-* x', { command: 'bot deploy', options: { patterns: ['crd-*', 'x'] }, global: plain }],
+    [
+      'bot deploy hello --force --no-typecheck',
+      { command: 'bot deploy', options: { patterns: ['hello'], force: true, typecheck: false }, global: plain },
+    ],
     ['bot list --no-color', { command: 'bot list', options: {}, global: { json: false, color: false } }],
     [
       'bot execute pa --input in.json --json',
@@ -103,6 +108,15 @@ describe('parseArgv usage errors', () => {
       expect.objectContaining({ details: { lines: ['Run hookbot bot deploy --help for usage.'] } }),
     );
   });
+
+  it('points an unknown subcommand at the help of the group that exists', () => {
+    expect(() => parse('admin project bogus')).toThrow(
+      expect.objectContaining({ details: { lines: ['Run hookbot admin project --help for usage.'] } }),
+    );
+    expect(() => parse('bot bogus x')).toThrow(
+      expect.objectContaining({ details: { lines: ['Run hookbot bot --help for usage.'] } }),
+    );
+  });
 });
 
 describe('parseArgv help', () => {
@@ -138,9 +152,40 @@ describe('parseArgv help', () => {
     }
   });
 
+  it('every --help shows the example of EXAMPLES, which names only files of the repository or of the session', () => {
+    for (const [command, example] of Object.entries(EXAMPLES)) {
+      let text = '';
+      parseArgv([...command.split(' '), '--help'], { writeOut: (t) => (text += t), writeErr: () => undefined });
+      expect(text).toContain(`Example:\n  $ ${example}\n`);
+      for (const file of example.split(' ').filter((w) => w.startsWith('examples/'))) {
+        expect(existsSync(new URL(`../../../${file}`, import.meta.url)), file).toBe(true);
+      }
+      for (const file of example.split(' ').filter((w) => w.startsWith('bots/'))) {
+        expect(file, 'a bots/ file must be one that an earlier example creates').toMatch(/^bots\/prior-auth\//);
+      }
+    }
+  });
+
+  it('login --help says --profile names the profile the login is saved as', () => {
+    let text = '';
+    parseArgv(['login', '--help'], { writeOut: (t) => (text += t), writeErr: () => undefined });
+    expect(text.replace(/\s+/g, ' ')).toMatch(/--profile <name> save the login as this profile/);
+  });
+
   it('a command group without a subcommand prints help and is a usage error', () => {
     let text = '';
     expect(parseArgv(['bot'], { writeOut: () => undefined, writeErr: (t) => (text += t) })).toEqual({ exitCode: 2 });
     expect(text).toContain('deploy');
+  });
+});
+
+describe('--version', () => {
+  it('prints the version of the package', () => {
+    const printed: string[] = [];
+    const parsed = parseArgv(['--version'], { writeOut: (t) => printed.push(t), writeErr: () => undefined });
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(parsed).toEqual({ exitCode: 0 });
+    expect(printed.join('').trim()).toBe(pkg.version);
+    expect(VERSION).toBe(pkg.version);
   });
 });

@@ -2,9 +2,12 @@
  * The command line → a typed invocation. Only flag mapping lives here: no I/O besides commander's own help
  * text, no process.exit (main.ts decides the exit code). cli.test.ts checks it as a table of argv → invocation.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { CommandName, CommandOptions } from './commands/index.js';
-import { CliError } from './errors.js';
+import { CliError, EXIT_CODES_HELP } from './errors.js';
+
+export { EXIT_CODES_HELP };
 
 export interface GlobalOptions {
   json: boolean;
@@ -24,7 +27,10 @@ export interface HelpWriter {
   writeErr(text: string): void;
 }
 
-export const VERSION = '0.1.0';
+/** The published version: package.json sits one folder up from both src/ and dist/. */
+export const VERSION = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 export function parseArgv(argv: string[], io: HelpWriter): Parsed {
   let invocation: Invocation | undefined;
@@ -40,7 +46,7 @@ export function parseArgv(argv: string[], io: HelpWriter): Parsed {
     // Help printed because a command group was given without a subcommand.
     if (error.code === 'commander.help' || error.code === 'commander.executeSubCommandAsync') return { exitCode: 2 };
     throw new CliError('usage', error.message.replace(/^error: /, ''), {
-      lines: [`Run hookbot ${commandPath(argv)}--help for usage.`],
+      lines: [`Run hookbot ${commandPath(program, argv)}--help for usage.`],
     });
   }
   if (!invocation) return { exitCode: 2 };
@@ -58,20 +64,25 @@ function buildProgram(set: Setter, io: HelpWriter): Command {
     .showHelpAfterError(false)
     .addHelpText('after', EXIT_CODES_HELP);
 
-  const leaf = (parent: Command, spec: string, description: string, example: string) =>
+  const leaf = (parent: Command, spec: string, description: string, name: CommandName) =>
     parent
       .command(spec)
       .description(description)
       .option('--json', 'print the result as JSON (for scripts)')
-      .option('--profile <name>', 'login profile to use (default: the last one logged in)')
+      .option(
+        '--profile <name>',
+        name === 'login'
+          ? 'save the login as this profile and make it the current one (default: "default")'
+          : 'login profile to use (default: the last one logged in)',
+      )
       .option('--no-color', 'plain text output')
-      .addHelpText('after', `\nExample:\n  $ ${example}\n`);
+      .addHelpText('after', `\nExample:\n  $ ${EXAMPLES[name]}\n${EXIT_CODES_HELP}`);
 
   leaf(
     program,
     'login',
     'Check client credentials against a server and store them as a profile (file mode 0600).',
-    'hookbot login --base-url https://hookbot.example.org --client-id ID --client-secret SECRET',
+    'login',
   )
     .option('--base-url <url>', 'server base URL (or HOOKBOT_BASE_URL)')
     .option('--client-id <id>', 'client id (or HOOKBOT_CLIENT_ID)')
@@ -86,7 +97,7 @@ function buildProgram(set: Setter, io: HelpWriter): Command {
       ),
     );
 
-  leaf(program, 'whoami', 'Show the client, project and scope of the current profile.', 'hookbot whoami --json').action(
+  leaf(program, 'whoami', 'Show the client, project and scope of the current profile.', 'whoami').action(
     (opts: Record<string, unknown>) => set('whoami', {}, opts),
   );
 
@@ -96,16 +107,11 @@ function buildProgram(set: Setter, io: HelpWriter): Command {
     project,
     'create <name>',
     'Create a project and print its first client credentials.',
-    'hookbot admin project create acme-health',
+    'admin project create',
   ).action((name: string, opts: Record<string, unknown>) => set('admin project create', { name }, opts));
 
   const bot = program.command('bot').description('Write, build, deploy and run bots.');
-  leaf(
-    bot,
-    'create <name>',
-    'Scaffold a TypeScript bot, its test and its hookbot.config.json entry.',
-    'hookbot bot create prior-auth --hook order-sign',
-  )
+  leaf(bot, 'create <name>', 'Scaffold a TypeScript bot, its test and its hookbot.config.json entry.', 'bot create')
     .option('--hook <hook>', 'answer this CDS hook (e.g. order-sign); omit for a plain bot')
     .option('--description <text>', 'service description shown in discovery')
     .action((name: string, opts: Record<string, unknown>) =>
@@ -119,33 +125,31 @@ function buildProgram(set: Setter, io: HelpWriter): Command {
     bot,
     'build [names...]',
     'Bundle bots with esbuild into one CommonJS file each (all bots by default).',
-    'hookbot bot build prior-auth',
+    'bot build',
   ).action((names: string[], opts: Record<string, unknown>) => set('bot build', { names }, opts));
-  leaf(
-    bot,
-    'deploy <patterns...>',
-    'Build, create or update, and deploy bots by name or glob.',
-    "hookbot bot deploy 'crd-*'",
-  ).action((patterns: string[], opts: Record<string, unknown>) => set('bot deploy', { patterns }, opts));
-  leaf(bot, 'list', "List the project's bots.", 'hookbot bot list').action((opts: Record<string, unknown>) =>
+  leaf(bot, 'deploy <patterns...>', 'Build, create or update, and deploy bots by name or glob.', 'bot deploy')
+    .option('--force', 'change a Bot of the same name even if it answers another hook or serves a rule set')
+    .option('--no-typecheck', 'deploy TypeScript without type-checking it first')
+    .action((patterns: string[], opts: Record<string, unknown>) =>
+      set(
+        'bot deploy',
+        {
+          patterns,
+          ...(opts.force === true ? { force: true } : {}),
+          ...(opts.typecheck === false ? { typecheck: false } : {}),
+        },
+        opts,
+      ),
+    );
+  leaf(bot, 'list', "List the project's bots.", 'bot list').action((opts: Record<string, unknown>) =>
     set('bot list', {}, opts),
   );
-  leaf(
-    bot,
-    'execute <name>',
-    'Run a deployed bot with an input file.',
-    'hookbot bot execute prior-auth --input bots/prior-auth/request.json',
-  )
+  leaf(bot, 'execute <name>', 'Run a deployed bot with an input file.', 'bot execute')
     .option('--input <file>', 'request body: JSON, or text when the file is not JSON')
     .action((name: string, opts: Record<string, unknown>) =>
       set('bot execute', { name, ...pick<{ input?: string }>(opts, ['input']) }, opts),
     );
-  leaf(
-    bot,
-    'logs <name>',
-    "Show a bot's recent executions and their console output.",
-    'hookbot bot logs prior-auth --follow',
-  )
+  leaf(bot, 'logs <name>', "Show a bot's recent executions and their console output.", 'bot logs')
     .option('-f, --follow', 'keep polling for new executions')
     .option('-n, --count <n>', 'how many executions to show', positiveInt, 20)
     .option('--interval <seconds>', 'seconds between polls with --follow', positiveInt, 2)
@@ -156,36 +160,25 @@ function buildProgram(set: Setter, io: HelpWriter): Command {
         opts,
       ),
     );
-  leaf(bot, 'versions <name>', "List a bot's versions.", 'hookbot bot versions prior-auth').action(
+  leaf(bot, 'versions <name>', "List a bot's versions.", 'bot versions').action(
     (name: string, opts: Record<string, unknown>) => set('bot versions', { name }, opts),
   );
-  leaf(bot, 'rollback <name>', 'Run the code of an earlier version again.', 'hookbot bot rollback prior-auth --to 3')
+  leaf(bot, 'rollback <name>', 'Run the code of an earlier version again.', 'bot rollback')
     .requiredOption('--to <version>', 'the version to roll back to (see hookbot bot versions)')
     .action((name: string, opts: Record<string, unknown>) => set('bot rollback', { name, to: String(opts.to) }, opts));
 
   const rules = program.command('rules').description('Rule sets for analysts.');
-  leaf(
-    rules,
-    'validate <file>',
-    'Check a rule set (JSON or YAML) locally.',
-    'hookbot rules validate examples/rules/crd-prior-auth.yaml',
-  ).action((file: string, opts: Record<string, unknown>) => set('rules validate', { file }, opts));
-  leaf(
-    rules,
-    'test <file>',
-    "Run a rule set's test cases (locally, or on the server with --remote).",
-    'hookbot rules test examples/rules/crd-prior-auth.yaml',
-  )
+  leaf(rules, 'validate <file>', 'Check a rule set (JSON or YAML) locally.', 'rules validate').action(
+    (file: string, opts: Record<string, unknown>) => set('rules validate', { file }, opts),
+  );
+  leaf(rules, 'test <file>', "Run a rule set's test cases (locally, or on the server with --remote).", 'rules test')
     .option('--remote', 'run the tests on the server ($test-rules)')
     .action((file: string, opts: Record<string, unknown>) =>
       set('rules test', { file, remote: Boolean(opts.remote) }, opts),
     );
-  leaf(
-    rules,
-    'deploy <file>',
-    'Validate and deploy a rule set as a CDS service.',
-    'hookbot rules deploy examples/rules/crd-prior-auth.yaml',
-  ).action((file: string, opts: Record<string, unknown>) => set('rules deploy', { file }, opts));
+  leaf(rules, 'deploy <file>', 'Validate and deploy a rule set as a CDS service.', 'rules deploy').action(
+    (file: string, opts: Record<string, unknown>) => set('rules deploy', { file }, opts),
+  );
 
   const hooks = program.command('hooks').description('See what an EHR sees.');
   const withKey = (cmd: Command) =>
@@ -198,15 +191,15 @@ function buildProgram(set: Setter, io: HelpWriter): Command {
       .option('--kid <kid>', 'JWT header kid (default: the JWK kid)')
       .option('--jku <url>', 'JWT header jku (a JWKS URL the server allows)')
       .option('--base-url <url>', 'server to call when signing with --key and no profile is stored');
-  withKey(leaf(hooks, 'discover', 'List the CDS services (GET /cds-services).', 'hookbot hooks discover')).action(
+  withKey(leaf(hooks, 'discover', 'List the CDS services (GET /cds-services).', 'hooks discover')).action(
     (opts: Record<string, unknown>) => set('hooks discover', pick(opts, KEY_FLAGS), opts),
   );
   withKey(
     leaf(
       hooks,
-      'invoke <hook-or-id>',
-      'Call a CDS service as an EHR: discovery, then POST by the service id; cards drawn for the terminal.',
-      'hookbot hooks invoke order-sign --request bots/prior-auth/request.json',
+      'invoke <service>',
+      'Call a CDS service (its id, hook or title) as an EHR: discovery, then POST by id; cards drawn for the terminal.',
+      'hooks invoke',
     ),
   )
     .requiredOption('--request <file>', 'the CDS Hooks request (JSON)')
@@ -219,7 +212,7 @@ function buildProgram(set: Setter, io: HelpWriter): Command {
     );
 
   const feedback = program.command('feedback').description('Clinician feedback on cards.');
-  leaf(feedback, 'stats', 'Accepted and overridden counts per service and card.', 'hookbot feedback stats').action(
+  leaf(feedback, 'stats', 'Accepted and overridden counts per service and card.', 'feedback stats').action(
     (opts: Record<string, unknown>) => set('feedback stats', {}, opts),
   );
 
@@ -228,27 +221,44 @@ function buildProgram(set: Setter, io: HelpWriter): Command {
     pas,
     'submit <file>',
     'Submit a PAS request Bundle (Claim/$submit) and show the decision per item.',
-    'hookbot pas submit examples/pas/seed-request.json',
+    'pas submit',
   ).action((file: string, opts: Record<string, unknown>) => set('pas submit', { file }, opts));
   leaf(
     pas,
     'bind <bot>',
     "Make a bot or rule set decide the project's prior authorization requests.",
-    'hookbot pas bind pas-cardiac-cath',
+    'pas bind',
   ).action((name: string, opts: Record<string, unknown>) => set('pas bind', { name }, opts));
   return program;
 }
 
 const KEY_FLAGS = ['key', 'issuer', 'kid', 'jku', 'baseUrl'];
 
-export const EXIT_CODES_HELP = `
-Exit codes:
-  0  success
-  1  failed: the server refused the request, a test failed, or a check found problems
-  2  usage error: bad flags or arguments, unknown bot, unreadable input file
-  3  auth or config error: not logged in, bad credentials, HTTP 401/403
-  4  network error: the server cannot be reached
-`;
+/**
+ * The example under each command's `--help`, in the order of a session from a fresh clone (test/cli-help.test.ts
+ * runs them in this order against a server started on the default address, in a folder holding `examples/`).
+ */
+export const EXAMPLES: { readonly [K in CommandName]: string } = {
+  login: 'hookbot login --base-url http://localhost:8103 --client-id ID --client-secret SECRET',
+  whoami: 'hookbot whoami --json',
+  'admin project create': 'hookbot admin project create acme-health',
+  'rules validate': 'hookbot rules validate examples/rules/crd-prior-auth.json',
+  'rules test': 'hookbot rules test examples/rules/dme-sleep-study.yaml',
+  'rules deploy': 'hookbot rules deploy examples/rules/crd-prior-auth.json',
+  'bot create': 'hookbot bot create prior-auth --hook order-sign',
+  'bot build': 'hookbot bot build prior-auth',
+  'bot deploy': "hookbot bot deploy 'prior-*'",
+  'bot list': 'hookbot bot list',
+  'bot execute': 'hookbot bot execute prior-auth --input bots/prior-auth/request.json',
+  'bot logs': 'hookbot bot logs prior-auth --follow',
+  'bot versions': 'hookbot bot versions prior-auth',
+  'bot rollback': 'hookbot bot rollback prior-auth --to 2',
+  'hooks discover': 'hookbot hooks discover',
+  'hooks invoke': 'hookbot hooks invoke prior-auth --request bots/prior-auth/request.json',
+  'feedback stats': 'hookbot feedback stats',
+  'pas bind': 'hookbot pas bind pas-cardiac-cath',
+  'pas submit': 'hookbot pas submit examples/pas/seed-request.json',
+};
 
 function globalOptions(opts: Record<string, unknown>): GlobalOptions {
   return {
@@ -271,15 +281,15 @@ function positiveInt(value: string): number {
   return n;
 }
 
-/** "bot deploy " from argv, for the hint after a usage error. */
-function commandPath(argv: string[]): string {
+/** "bot deploy " from argv: the longest run of words that name commands, for the hint after a usage error. */
+function commandPath(program: Command, argv: string[]): string {
   const words: string[] = [];
+  let command = program;
   for (const arg of argv) {
-    if (arg.startsWith('-') || words.length === 3) break;
+    const sub = command.commands.find((c) => c.name() === arg);
+    if (!sub) break;
     words.push(arg);
+    command = sub;
   }
-  const groups = ['admin', 'project', 'bot', 'rules', 'hooks', 'feedback'];
-  if (!['login', 'whoami', ...groups].includes(words[0] ?? '')) return '';
-  const path = words.filter((w, i) => i === 0 || groups.includes(words[i - 1] ?? '')).slice(0, 3);
-  return path.length ? `${path.join(' ')} ` : '';
+  return words.length ? `${words.join(' ')} ` : '';
 }

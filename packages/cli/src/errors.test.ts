@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EXIT_CODES_HELP } from './cli.js';
-import { CliError, EXIT_CODES } from './errors.js';
+import { CliError, EXIT_CODE_TABLE, EXIT_CODES } from './errors.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 
@@ -11,10 +11,16 @@ describe('exit codes', () => {
     expect(Object.fromEntries(rows)).toEqual(EXIT_CODES);
   });
 
-  it('--help lists every code', () => {
-    for (const [name, code] of Object.entries(EXIT_CODES)) {
-      expect(EXIT_CODES_HELP, name).toMatch(new RegExp(`^  ${code}  `, 'm'));
+  it('--help lists every code with the meaning of the one table', () => {
+    for (const [name, row] of Object.entries(EXIT_CODE_TABLE)) {
+      expect(EXIT_CODES_HELP, name).toContain(`\n  ${row.code}  ${row.help}\n`);
+      expect(EXIT_CODES[name as keyof typeof EXIT_CODES]).toBe(row.code);
     }
+  });
+
+  it('an unknown or ambiguous bot name is the usage error --help describes', () => {
+    expect(EXIT_CODE_TABLE.usage.help).toMatch(/unknown or ambiguous bot/);
+    expect(EXIT_CODE_TABLE.failed.help).not.toMatch(/unknown/);
   });
 
   it('a CliError exits with the code of its name', () => {

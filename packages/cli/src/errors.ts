@@ -4,18 +4,34 @@
  */
 import { readFile } from 'node:fs/promises';
 
-export const EXIT_CODES = {
-  /** The server refused the request, a bot or rule test failed, or a local check found problems. */
-  failed: 1,
-  /** The command line is wrong: unknown flag, missing argument, unknown bot name, unreadable input file. */
-  usage: 2,
-  /** No usable profile, bad credentials, or the server answered 401/403. */
-  auth: 3,
-  /** The server could not be reached, or answered something that is not HTTP/JSON we understand. */
-  network: 4,
+/**
+ * The one table of exit codes: `EXIT_CODES` (what the code exits with) and `--help`'s "Exit codes" section are
+ * both derived from it, and errors.test.ts checks README.md against it.
+ */
+export const EXIT_CODE_TABLE = {
+  failed: { code: 1, help: 'failed: the server refused the request, a test failed, or a check found problems' },
+  usage: {
+    code: 2,
+    help: 'usage error: bad flags or arguments, unknown or ambiguous bot or service name, unreadable input file',
+  },
+  auth: { code: 3, help: 'auth or config error: not logged in, unknown profile, bad credentials, HTTP 401/403' },
+  network: { code: 4, help: 'network error: the server cannot be reached' },
 } as const;
 
-export type CliErrorCode = keyof typeof EXIT_CODES;
+export type CliErrorCode = keyof typeof EXIT_CODE_TABLE;
+
+export const EXIT_CODES = Object.fromEntries(
+  Object.entries(EXIT_CODE_TABLE).map(([name, row]) => [name, row.code]),
+) as { readonly [K in CliErrorCode]: (typeof EXIT_CODE_TABLE)[K]['code'] };
+
+/** The "Exit codes" section of every `--help`. */
+export const EXIT_CODES_HELP = [
+  '',
+  'Exit codes:',
+  '  0  success',
+  ...Object.values(EXIT_CODE_TABLE).map((row) => `  ${row.code}  ${row.help}`),
+  '',
+].join('\n');
 
 export interface CliErrorDetails {
   /** The server's X-Request-Id, so an operator can find the request in the server's logs. */

@@ -24,6 +24,8 @@ function readmeCommands(): string[] {
 const words = (line: string) =>
   line
     .replace(/^npx hookbot\s*/, '')
+    // A value the shell computes (`$(jq -r .clientId …)`) is one word.
+    .replace(/\$\([^)]*\)/g, 'VALUE')
     .split(/\s+/)
     .filter(Boolean)
     .map((w) => w.replace(/^'(.*)'$/, '$1'));

@@ -1,12 +1,18 @@
 /**
- * Attack suite, part 2: CPU, memory, timers, log floods and the host bridge (issue 3). Part 1 is attacks.test.ts.
+ * Attack suite, part 2: CPU, memory, timers, log floods and the host bridge. Part 1 is attacks.test.ts.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BotRuntime, type HostCall, type RunResult } from './index.js';
 import type ivm from 'isolated-vm';
 import { answer, deliver, type ActiveCall } from './call.js';
 import { LogTail } from './output.js';
+import { HostSlots } from './owner-gate.js';
 import { bot, HostError, memoryHost, sleep, watchHost } from './testing/helpers.js';
+
+const MAP_BOMB = fileURLToPath(new URL('./testing/map-bomb.ts', import.meta.url));
 
 const rt = new BotRuntime({ defaultLimits: { timeoutMs: 1000, memoryMb: 32 } });
 const resources = {
@@ -118,23 +124,30 @@ describe('memory', () => {
   it('53 a Map bomb is contained, and the catastrophic error it causes is reported', async () => {
     // Growing a hash table (Map, Set, WeakMap, dictionary object) past the heap limit is a fatal V8 OOM inside
     // isolated-vm 5.0.4 ("Catastrophic out-of-memory error"): the watchdog answers, the host keeps serving, and the
-    // runtime reports itself unhealthy so the embedder can drain and restart. Run in its own runtime for that reason.
-    const messages: string[] = [];
-    const own = new BotRuntime({
-      defaultLimits: { timeoutMs: 1000, memoryMb: 32 },
-      onCatastrophicError: (m) => void messages.push(m),
-    });
-    try {
-      const code = bot(
-        'exports.handler = async () => { const m = new Map(); for (let i = 0; ; i++) m.set(i, { i }); };',
-      );
-      const r = await own.run({ code, event: {}, host });
-      expect(r.ok === false && ['memory', 'timeout'].includes(r.kind)).toBe(true);
-      expect(own.stats().healthy).toBe(messages.length === 0);
-      expect(await result('exports.handler = async () => "still serving";')).toBe('still serving');
-    } finally {
-      await own.close();
+    // runtime reports itself unhealthy so the embedder can drain and restart. Run in a child process of its own,
+    // whose stderr takes V8's out-of-memory report (it would otherwise read like a crash in the suite's output).
+    const child = spawn(
+      process.execPath,
+      ['--no-node-snapshot', '--conditions=hookbot-source', '--import', 'tsx', MAP_BOMB],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const closed = once(child, 'close');
+    for (let waited = 0; !stdout.includes('\n'); waited += 50) {
+      if (child.exitCode !== null || waited > 25_000) throw new Error(`the bomb's process said nothing:\n${stderr}`);
+      await sleep(50);
     }
+    child.kill('SIGKILL');
+    await closed;
+    const outcome = JSON.parse(stdout) as { kind: string; healthy: boolean; catastrophic: number; after: unknown };
+    expect(['memory', 'timeout']).toContain(outcome.kind);
+    expect(outcome.healthy).toBe(outcome.catastrophic === 0);
+    expect(outcome.after).toBe('still serving');
+    if (outcome.catastrophic > 0) expect(stderr).toMatch(/Last few GCs|out of memory/i);
+    expect(await result('exports.handler = async () => "still serving";')).toBe('still serving');
   });
 
   it('54 an ArrayBuffer bomb', async () => {
@@ -151,6 +164,61 @@ describe('memory', () => {
     expect(r.kind).toBe('thrown');
     expect(r.message).toMatch(/WebAssembly is not defined/);
   });
+
+  // The bot throws isolated-vm's own messages from code that runs outside the prelude's catch (an ES module's top
+  // level; in fresh contexts, CommonJS text that closes the wrapper early), once a first call is in flight.
+  const forgeries: [string, string, (t: number, msg: string) => string, 'sealed' | 'fresh'][] = [
+    [
+      '56',
+      'an ES module',
+      (t, msg) => `if (Date.now() > ${t}) throw new Error(${JSON.stringify(msg)});
+        export async function handler(m) { return 'first ' + (await m.readResource('Patient', 'a1')).id; }`,
+      'sealed',
+    ],
+    [
+      '57',
+      'CommonJS text outside the wrapper',
+      (t, msg) => `exports.handler = async (m) => 'first ' + (await m.readResource('Patient', 'a1')).id;
+        }));
+        if (Date.now() > ${t}) throw new Error(${JSON.stringify(msg)});
+        ((function () {`,
+      'fresh',
+    ],
+  ];
+  for (const [n, what, source, contexts] of forgeries) {
+    it(`${n} ${what} cannot pass off its own error as running out of memory or time`, async () => {
+      const own = new BotRuntime({ defaultLimits: { timeoutMs: 5000, memoryMb: 32 }, contexts });
+      try {
+        for (const message of [
+          'Isolate was disposed during execution due to memory limit',
+          'Script execution timed out.',
+        ]) {
+          const t = Date.now() + 400;
+          const code = bot(source(t, message));
+          let release: () => void = () => undefined;
+          const gate = new Promise<void>((r) => (release = r));
+          const first = own.run({
+            code,
+            event: {},
+            host: async (...args) => {
+              await gate;
+              return host(...args);
+            },
+          });
+          await sleep(Math.max(0, t - Date.now()) + 50);
+          const forged = await own.run({ code, event: {}, host });
+          release();
+          expect(forged.ok === false && forged.kind).toBe('thrown');
+          expect(forged.ok === false && forged.message).toBe(message);
+          const r = await first;
+          expect(r.ok && r.result).toBe('first a1');
+          expect(own.stats().disposed).toMatchObject({ memory: 0, timeout: 0, crashed: 0 });
+        }
+      } finally {
+        await own.close();
+      }
+    });
+  }
 });
 
 describe('timers and work that outlives the call', () => {
@@ -358,6 +426,7 @@ describe('the host side of the bridge, as if the prelude were bypassed', () => {
       deadline: performance.now() + 10_000,
       maxHostCalls: options.maxHostCalls ?? 1000,
       hostCalls: 0,
+      runSlots: new HostSlots(8),
       argsSent: 0,
       active: true,
       hb,

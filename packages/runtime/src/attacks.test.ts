@@ -1,5 +1,5 @@
 /**
- * Attack suite, part 1: escapes, globals, prototype pollution, hostile results and throws (issue 3), run with
+ * Attack suite, part 1: escapes, globals, prototype pollution, hostile results and throws, run with
  * sealed contexts (the default) and with fresh ones. Part 2 (limits, timers, the host bridge) is
  * attacks-limits.test.ts; what sealed contexts add is sealed.test.ts. Each hostile bot asserts the safe outcome.
  */

@@ -47,10 +47,8 @@ export type DeathReason = 'timeout' | 'memory' | 'evicted' | 'retired' | 'crashe
 export type ContextPolicy = 'fresh' | 'sealed' | 'warm';
 
 /**
- * A reused context serves at most this many calls, bounding whatever V8 keeps per context. Measured: the isolate's
- * heap after 20,000 calls in one sealed context (a bot leaking into globals and module state) was what it was after
- * 2,000. A new sealed context costs ~4 ms of lockdown, paid by the call that makes it, and cold JIT state: at 1,000
- * uses the bot process spent 181–229 µs of CPU per trivial call, at 10,000 154–190.
+ * A reused context serves at most this many calls, bounding whatever V8 keeps per context; a new one costs ~4 ms of
+ * lockdown and cold JIT state (docs/decisions/sealed-context-reuse.md).
  */
 const MAX_CONTEXT_USES = 10_000;
 
@@ -72,7 +70,16 @@ interface WarmContext extends Booted {
  */
 const SPARE_BOOT_TIMEOUT_MS = 250;
 
-/** An ES-module bot's top level threw; carries only the bot's message (never a host stack) and its line. */
+/**
+ * isolated-vm's timer may end a run this much before the deadline it was given; an error arriving later than this
+ * is taken as the end of the call's time whatever its text says.
+ */
+const TIMEOUT_SLACK_MS = 5;
+
+/**
+ * Bot code outside the prelude's catch threw (an ES module's top level; in fresh contexts, CommonJS text that
+ * closes the wrapper early); carries only the bot's message (never a host stack) and its line.
+ */
 export class BotThrew extends Error {
   constructor(
     message: string,
@@ -81,9 +88,12 @@ export class BotThrew extends Error {
     super(message);
   }
 
-  /** Passes isolate failures (timeout, memory, disposal) through unchanged. */
-  static from(err: unknown, filename: string): unknown {
-    if (!(err instanceof Error) || /timed out|memory limit|disposed|abandoned/i.test(err.message)) return err;
+  /**
+   * What isolated-vm ended (the isolate disposed, the call's time up) passes through unchanged; anything else came
+   * from bot code. Decided from the isolate's state and the clock, never from the message, which a bot can write.
+   */
+  static from(err: unknown, filename: string, interrupted: boolean): unknown {
+    if (!(err instanceof Error) || interrupted) return err;
     const stack = typeof err.stack === 'string' ? err.stack : '';
     const at = stack.indexOf(`${filename}:`);
     const line = at < 0 ? NaN : parseInt(stack.slice(at + filename.length + 1), 10);
@@ -192,6 +202,14 @@ export class BotIsolate {
     return this.inFlight === 0;
   }
 
+  /**
+   * Whether isolated-vm, not the bot, ended what the call was running: the isolate is disposed (by the host, or by
+   * isolated-vm when the heap limit was hit) or the call's time is up.
+   */
+  interrupted(call: ActiveCall): boolean {
+    return this.isolate.isDisposed || performance.now() >= call.deadline - TIMEOUT_SLACK_MS;
+  }
+
   kill(reason: DeathReason): void {
     this.dead ??= reason;
     this.spare = undefined;
@@ -280,7 +298,7 @@ export class BotIsolate {
     try {
       await mod.evaluate({ timeout: remaining(call.deadline) });
     } catch (err) {
-      throw BotThrew.from(err, this.filename);
+      throw BotThrew.from(err, this.filename, this.interrupted(call));
     }
     const ns = mod.namespace;
     track(ns);
@@ -293,7 +311,9 @@ export class BotIsolate {
    * an isolate runs its tasks in order (and a `run` without a bound factory would only find no handler).
    */
   defineBot(context: ivm.Context, call: ActiveCall): Promise<unknown> | undefined {
-    return this.script?.run(context, { timeout: remaining(call.deadline) });
+    return this.script?.run(context, { timeout: remaining(call.deadline) }).catch((err: unknown) => {
+      throw BotThrew.from(err, this.filename, this.interrupted(call));
+    });
   }
 
   /** @internal `ns` is an ES-module bot's namespace. */

@@ -2,6 +2,7 @@
 import type ivm from 'isolated-vm';
 import sjson from 'secure-json-parse';
 import { encodeHostError, encodeHostValue, type LogTail } from './output.js';
+import type { HostSlots } from './owner-gate.js';
 import { MAX_ARGS_LENGTH, MAX_ARGS_TOTAL } from './prelude.js';
 import type { HostCall } from './types.js';
 
@@ -26,6 +27,10 @@ export interface ActiveCall {
   readonly deadline: number;
   readonly maxHostCalls: number;
   hostCalls: number;
+  /** The invocation's client calls the host works on at once (`maxHostCallsInFlight`); the others wait in it. */
+  readonly runSlots: HostSlots;
+  /** The same across all the invocations of its owner, if it has one. */
+  readonly ownerSlots?: HostSlots;
   /** Argument characters accepted so far (see MAX_ARGS_TOTAL). */
   argsSent: number;
   /** False once the invocation has ended: its client calls are refused and nothing is delivered to it. */
@@ -33,6 +38,13 @@ export interface ActiveCall {
   /** The context's `hookbot` dispatcher, set once the context is booted; replies go through it. */
   hb?: ivm.Reference;
   settle(outcome: Settled): void;
+}
+
+/** Ends the invocation's client calls: the waiting ones are dropped unrun; the host's answers to the others too. */
+export function endHostCalls(call: ActiveCall): void {
+  call.active = false;
+  call.runSlots.drop(call);
+  call.ownerSlots?.drop(call);
 }
 
 export const remaining = (deadline: number): number => Math.max(1, Math.ceil(deadline - performance.now()));
@@ -63,7 +75,17 @@ export async function answer(
     call.argsSent += argsJson.length;
     const args: unknown = sjson.parse(argsJson, null, { protoAction: 'error', constructorAction: 'error' });
     if (!Array.isArray(args)) throw new Error('Invalid client call arguments');
-    tagged = encodeHostValue(await call.host(client, method, args));
+    // A bot firing many calls at once gets a few worked on at a time: the rest wait here, not in the host's
+    // database or network queues, where nothing could take them back once the bot is gone.
+    if (!(await call.runSlots.take(call))) return undefined;
+    const owned = call.ownerSlots ? await call.ownerSlots.take(call) : true;
+    try {
+      if (!owned || !call.active) return undefined;
+      tagged = encodeHostValue(await call.host(client, method, args));
+    } finally {
+      if (owned) call.ownerSlots?.give();
+      call.runSlots.give();
+    }
   } catch (err) {
     tagged = encodeHostError(err);
   }

@@ -9,6 +9,7 @@ const DEFAULT_LIMITS: Limits = {
   maxOutputBytes: 1024 * 1024,
   maxLogBytes: 10 * 1024,
   maxHostCalls: 1000,
+  maxHostCallsInFlight: 8,
 };
 const MAX_TIMEOUT_MS = 10 * 60 * 1000;
 
@@ -27,6 +28,7 @@ export function effectiveLimits(defaults: RunLimits | undefined, maxMemoryMb: nu
     maxOutputBytes: int(l.maxOutputBytes, 2, 64 * 1024 * 1024),
     maxLogBytes: int(l.maxLogBytes, 0, 1024 * 1024),
     maxHostCalls: int(l.maxHostCalls, 0, 1_000_000),
+    maxHostCallsInFlight: int(l.maxHostCallsInFlight, 1, 1024),
   };
 }
 

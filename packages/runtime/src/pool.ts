@@ -3,7 +3,9 @@
  * to start with, grown on demand (up to `maxPerBot`) when every isolate of the bot is busy, so calls to one bot
  * can use several cores instead of queueing on one isolate thread. Groups are evicted least recently used first;
  * older versions are retired and disposed as soon as their calls in flight finish. Every isolate counts against
- * `maxIsolates`.
+ * `maxIsolates`, and an owner's (a tenant's) against `maxPerOwner`: an owner at its limit can only replace its own
+ * idle isolates, and room for an owner is made from its own idle isolates first, then from the owners holding the
+ * most, so one owner's burst does not evict a small owner's warm isolates.
  */
 import type { BotIsolate, ContextPolicy, DeathReason } from './bot-isolate.js';
 import type { BotCode, CompileCheck } from './types.js';
@@ -14,6 +16,8 @@ interface Slot {
 }
 
 interface Group {
+  /** Runs without an owner share the `undefined` owner, which has no limit of its own. */
+  owner: string | undefined;
   version: string;
   memoryMb: number;
   policy: ContextPolicy;
@@ -24,18 +28,22 @@ interface Group {
 
 const MAX_REMEMBERED_FAILURES = 256;
 
-export type Acquired = { bot: BotIsolate } | { compile: CompileCheck } | 'overloaded';
+/** `owner-full`: the owner holds all the isolates it may and none of them is idle. */
+export type Acquired = { bot: BotIsolate } | { compile: CompileCheck } | 'overloaded' | 'owner-full';
 
 export class IsolatePool {
   private readonly groups = new Map<string, Group>();
   private readonly retiring = new Set<BotIsolate>();
   private readonly failures = new Map<string, CompileCheck>();
+  /** Live isolates per owner. */
+  private readonly owned = new Map<string | undefined, number>();
   private live = 0;
   private clock = 0;
 
   constructor(
     private readonly maxIsolates: number,
     private readonly maxPerBot: number,
+    private readonly maxPerOwner: number,
     private readonly create: (code: BotCode, memoryMb: number, policy: ContextPolicy) => BotIsolate,
     private readonly disposed: (reason: DeathReason) => void,
   ) {}
@@ -45,14 +53,20 @@ export class IsolatePool {
   }
 
   /** Reserves one of the bot's isolates for one call (`release` it afterwards), creating one if needed. */
-  async acquire(code: BotCode, memoryMb: number, policy: ContextPolicy): Promise<Acquired> {
+  async acquire(code: BotCode, memoryMb: number, policy: ContextPolicy, owner: string | undefined): Promise<Acquired> {
     const failureKey = `${code.botId}\n${code.version}`;
     const failure = this.failures.get(failureKey);
     if (failure) return { compile: failure };
     let group = this.groups.get(code.botId);
     if (group) for (const s of [...group.slots]) if (s.bot.dead) this.forget(s.bot);
     group = this.groups.get(code.botId);
-    if (group && (group.version !== code.version || group.memoryMb !== memoryMb || group.policy !== policy)) {
+    if (
+      group &&
+      (group.version !== code.version ||
+        group.memoryMb !== memoryMb ||
+        group.policy !== policy ||
+        group.owner !== owner)
+    ) {
       for (const s of [...group.slots]) this.retire(s.bot, 'retired');
       group = undefined;
     }
@@ -60,11 +74,17 @@ export class IsolatePool {
     if (group) group.lastUsed = ++this.clock;
     let slot = group ? leastBusy(group) : undefined;
     if (slot === undefined) {
-      if (!this.makeRoom()) return 'overloaded';
-      slot = this.add(code, memoryMb, policy);
-    } else if (slot.bot.inFlight > 0 && (group?.slots.length ?? 0) < this.maxPerBot && this.size < this.maxIsolates) {
+      const room = this.makeRoom(owner);
+      if (room !== true) return room;
+      slot = this.add(code, memoryMb, policy, owner);
+    } else if (
+      slot.bot.inFlight > 0 &&
+      (group?.slots.length ?? 0) < this.maxPerBot &&
+      this.size < this.maxIsolates &&
+      !this.ownerFull(owner)
+    ) {
       // Grow only into free room: a busy bot does not evict other bots' isolates to get more of its own.
-      slot = this.add(code, memoryMb, policy);
+      slot = this.add(code, memoryMb, policy, owner);
     }
     const bot = slot.bot;
     bot.inFlight++;
@@ -80,17 +100,27 @@ export class IsolatePool {
     return { bot };
   }
 
-  private add(code: BotCode, memoryMb: number, policy: ContextPolicy): Slot {
+  private add(code: BotCode, memoryMb: number, policy: ContextPolicy, owner: string | undefined): Slot {
     let group = this.groups.get(code.botId);
     if (!group) {
-      group = { version: code.version, memoryMb, policy, slots: [], lastUsed: ++this.clock };
+      group = { owner, version: code.version, memoryMb, policy, slots: [], lastUsed: ++this.clock };
       this.groups.set(code.botId, group);
     }
     const bot = this.create(code, memoryMb, policy);
     const slot = { bot, ready: bot.compile() };
     group.slots.push(slot);
     this.live++;
+    this.owned.set(owner, (this.owned.get(owner) ?? 0) + 1);
     return slot;
+  }
+
+  /** Isolates the owner holds. */
+  ownedBy(owner: string | undefined): number {
+    return this.owned.get(owner) ?? 0;
+  }
+
+  private ownerFull(owner: string | undefined): boolean {
+    return owner !== undefined && this.ownedBy(owner) >= this.maxPerOwner;
   }
 
   release(bot: BotIsolate): void {
@@ -119,6 +149,7 @@ export class IsolatePool {
     for (const bot of this.retiring) bot.kill('retired');
     this.groups.clear();
     this.retiring.clear();
+    this.owned.clear();
     this.live = 0;
   }
 
@@ -148,17 +179,39 @@ export class IsolatePool {
     if (i < 0) return;
     group.slots.splice(i, 1);
     this.live--;
+    const left = (this.owned.get(group.owner) ?? 1) - 1;
+    if (left > 0) this.owned.set(group.owner, left);
+    else this.owned.delete(group.owner);
     if (group.slots.length === 0) this.groups.delete(bot.botId);
   }
 
-  /** Evicts idle isolates, least recently used bot first, until one more fits. */
-  private makeRoom(): boolean {
+  /**
+   * Makes room for one more isolate of `owner`. An owner at its limit only replaces one of its own idle isolates.
+   * When the pool is full, idle isolates are evicted from the owner's own bots first, then from the owners holding
+   * the most isolates; least recently used bot first within an owner.
+   */
+  private makeRoom(owner: string | undefined): true | 'overloaded' | 'owner-full' {
+    if (this.ownerFull(owner)) return this.evictIdle((g) => g.owner === owner) ? true : 'owner-full';
     if (this.size < this.maxIsolates) return true;
-    for (const group of [...this.groups.values()].sort((a, b) => a.lastUsed - b.lastUsed)) {
-      for (const slot of [...group.slots]) {
-        if (!slot.bot.idle) continue;
+    if (this.evictIdle((g) => g.owner === owner)) return true;
+    const others = [...new Set([...this.groups.values()].map((g) => g.owner))]
+      .filter((o) => o !== owner)
+      .sort((a, b) => this.ownedBy(b) - this.ownedBy(a));
+    for (const other of others) {
+      while (this.size >= this.maxIsolates && this.evictIdle((g) => g.owner === other));
+      if (this.size < this.maxIsolates) return true;
+    }
+    return 'overloaded';
+  }
+
+  /** Disposes one idle isolate of the least recently used group that `which` selects; false if there is none. */
+  private evictIdle(which: (g: Group) => boolean): boolean {
+    const groups = [...this.groups.values()].filter(which).sort((a, b) => a.lastUsed - b.lastUsed);
+    for (const group of groups) {
+      const slot = group.slots.find((s) => s.bot.idle);
+      if (slot) {
         this.dispose(slot.bot, 'evicted');
-        if (this.size < this.maxIsolates) return true;
+        return true;
       }
     }
     return false;

@@ -1,11 +1,16 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ProcessBotRuntime, type RunResult } from './index.js';
+import { WORKER_ENV_ALLOWED } from './process-runtime.js';
 import { bot, HostError, memoryHost, sleep } from './testing/helpers.js';
 
 const catastrophic: string[] = [];
+let workerStderr = '';
 const rt = new ProcessBotRuntime({
   defaultLimits: { timeoutMs: 2000, memoryMb: 32 },
   onCatastrophicError: (m) => void catastrophic.push(m),
+  // The bomb below makes V8 print its fatal out-of-memory report; it belongs to this test, not the suite's output.
+  onWorkerStderr: (text) => void (workerStderr += text),
 });
 afterAll(() => rt.close());
 const { host } = memoryHost({ 'Patient/p1': { resourceType: 'Patient', id: 'p1', tenant: 'a' } });
@@ -65,7 +70,10 @@ describe('ProcessBotRuntime', () => {
     const r = await rt.run({ code: bomb, event: {}, host });
     expect(r.ok).toBe(false);
     expect(ok(await rt.run({ code: bot('exports.handler = async () => "fresh";'), event: {}, host }))).toBe('fresh');
-    if (catastrophic.length > 0) expect(rt.stats().pid).not.toBe(pid);
+    if (catastrophic.length > 0) {
+      expect(rt.stats().pid).not.toBe(pid);
+      expect(workerStderr).toMatch(/Last few GCs|out of memory/i);
+    }
   });
 
   it("sends a bot version's code once per worker and picks up a new version", async () => {
@@ -96,6 +104,39 @@ describe('ProcessBotRuntime', () => {
       expect(pool.stats().pids).toHaveLength(2);
     } finally {
       await pool.close();
+    }
+  });
+
+  // The environment a process started with, as the kernel keeps it (what an escaped bot could read).
+  it.skipIf(!existsSync('/proc/self/environ'))("keeps the server's environment out of the worker", async () => {
+    const secrets = {
+      DATABASE_URL: 'postgres://hookbot:db-password-7f3a@db/hookbot',
+      HOOKBOT_SECRETS_KEY: 'secrets-key-9c2e',
+      HOOKBOT_ADMIN_CLIENT_SECRET: 'admin-secret-41d8',
+      AWS_SECRET_ACCESS_KEY: 'aws-secret-0b6f',
+      NODE_OPTIONS: '--require /tmp/not-for-the-worker.cjs',
+    };
+    const saved = Object.fromEntries(Object.keys(secrets).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, secrets);
+    const isolated = new ProcessBotRuntime({ defaultLimits: { timeoutMs: 2000 } });
+    try {
+      expect(ok(await isolated.run({ code: bot('exports.handler = async () => "up";'), event: {}, host }))).toBe('up');
+      const pid = isolated.stats().pid as number;
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
+      for (const value of Object.values(secrets)) expect(environ).not.toContain(value);
+      const names = environ
+        .split('\0')
+        .filter(Boolean)
+        .map((entry) => entry.slice(0, entry.indexOf('=')));
+      // Besides the allowed ones: the runtime's options and the IPC channel Node's `fork` adds.
+      const own = ['HOOKBOT_RUNTIME_OPTIONS', 'NODE_CHANNEL_FD', 'NODE_CHANNEL_SERIALIZATION_MODE'];
+      expect(names.filter((n) => !own.includes(n) && !WORKER_ENV_ALLOWED.includes(n))).toEqual([]);
+    } finally {
+      await isolated.close();
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
     }
   });
 });

@@ -13,8 +13,16 @@ import type { BotCode, CompileCheck, HostCall, RunOptions, RunResult, RuntimeOpt
 export interface ProcessRuntimeOptions extends RuntimeOptions {
   /** Extra time the parent waits beyond a call's timeout before it declares the worker hung and kills it. */
   hangGraceMs?: number;
-  /** Worker processes; each call goes to the least busy one. `maxIsolates` applies to each. Default 1. */
+  /**
+   * Worker processes; each call goes to the least busy one. `maxIsolates` and the per-owner limits apply to each.
+   * Default 1.
+   */
   processes?: number;
+  /**
+   * Where the workers' own stderr goes (V8's report of a fatal out-of-memory, Node's warnings; bot output travels
+   * over IPC). Default: this process's stderr.
+   */
+  onWorkerStderr?: (text: string) => void;
 }
 
 export interface ProcessRuntimeStats {
@@ -25,6 +33,25 @@ export interface ProcessRuntimeStats {
   /** The first worker's process id. */
   pid?: number;
   pids: number[];
+}
+
+/**
+ * The only variables of the parent's environment the worker gets: what Node and its locale and time zone need.
+ * Everything else (database URLs, keys, client secrets, cloud credentials) stays out of the process that runs
+ * untrusted code. `NODE_OPTIONS` is left out too: it can load code (`--require`, `--import`) into that process, and
+ * the worker's flags are the runtime's own.
+ */
+export const WORKER_ENV_ALLOWED: readonly string[] = ['TZ', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TMPDIR', 'NODE_ICU_DATA'];
+
+/** The worker's environment: the allowed variables of `parent` and the runtime's options. */
+export function workerEnv(parent: NodeJS.ProcessEnv, options: ChildOptions): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const name of WORKER_ENV_ALLOWED) {
+    const value = parent[name];
+    if (value !== undefined) env[name] = value;
+  }
+  env['HOOKBOT_RUNTIME_OPTIONS'] = JSON.stringify(options);
+  return env;
 }
 
 /** Bot versions whose code a worker holds; beyond this the worker is told to forget them all. */
@@ -50,7 +77,12 @@ class Worker {
   draining = false;
   exited = false;
 
-  constructor(options: ChildOptions, onMessage: (w: Worker, m: FromChild) => void, onExit: (w: Worker) => void) {
+  constructor(
+    options: ChildOptions,
+    onMessage: (w: Worker, m: FromChild) => void,
+    onExit: (w: Worker) => void,
+    onStderr?: (text: string) => void,
+  ) {
     const source = import.meta.url.endsWith('.ts');
     const entry = new URL(source ? './process-worker.ts' : './process-worker.js', import.meta.url);
     this.proc = fork(entry, [], {
@@ -58,13 +90,14 @@ class Worker {
         ? ['--no-node-snapshot', '--conditions=hookbot-source', '--import', 'tsx']
         : ['--no-node-snapshot'],
       serialization: 'json',
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      env: { ...process.env, HOOKBOT_RUNTIME_OPTIONS: JSON.stringify(options) },
+      stdio: ['ignore', 'inherit', onStderr ? 'pipe' : 'inherit', 'ipc'],
+      env: workerEnv(process.env, options),
     });
     this.ready = new Promise((resolve) => {
       this.proc.once('message', () => resolve());
       this.proc.once('exit', () => resolve());
     });
+    if (onStderr) this.proc.stderr?.on('data', (chunk: Buffer) => onStderr(chunk.toString()));
     this.proc.on('message', (m: FromChild) => onMessage(this, m));
     this.proc.on('exit', () => {
       this.exited = true;
@@ -98,8 +131,8 @@ export class ProcessBotRuntime {
 
   constructor(private readonly options: ProcessRuntimeOptions = {}) {
     this.slots = new Array<Worker | undefined>(Math.max(1, Math.floor(options.processes ?? 1))).fill(undefined);
-    const { maxIsolates, maxIsolatesPerBot, defaultLimits, maxMemoryMb, maxWarmContexts, contexts } = options;
-    this.childOptions = { maxIsolates, maxIsolatesPerBot, defaultLimits, maxMemoryMb, maxWarmContexts, contexts };
+    const { onCatastrophicError: _, hangGraceMs: __, processes: ___, ...childOptions } = options;
+    this.childOptions = childOptions;
   }
 
   async check(code: string, filename?: string): Promise<CompileCheck> {
@@ -194,6 +227,7 @@ export class ProcessBotRuntime {
           this.childOptions,
           (worker, m) => this.onMessage(worker, m),
           (worker) => this.onExit(worker),
+          this.options.onWorkerStderr,
         );
         this.workers.add(w);
         this.slots[i] = w;

@@ -5,9 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { BotIsolate, BotThrew, type ContextPolicy, type IsolateHooks } from './bot-isolate.js';
-import { answer, deliver, remaining, type ActiveCall, type Settled } from './call.js';
+import { answer, deliver, endHostCalls, remaining, type ActiveCall, type Settled } from './call.js';
 import { CallTable } from './call-table.js';
 import { decodeOutput, LogTail, truncate, type Decoded } from './output.js';
+import { HostSlots, OwnerGate } from './owner-gate.js';
 import { IsolatePool } from './pool.js';
 import { firstLine } from './source.js';
 import type {
@@ -22,6 +23,7 @@ import type {
 import { effectiveLimits, maxMemoryMbOf, type Limits } from './limits.js';
 
 const CLIENT_NAME = /^[A-Za-z_$][\w$]{0,63}$/;
+const OWNER_BUSY = "Too many of this owner's bots are running; try again later";
 
 interface CallRecord extends ActiveCall {
   readonly owner: BotIsolate;
@@ -29,6 +31,10 @@ interface CallRecord extends ActiveCall {
 
 export class BotRuntime {
   private readonly pool: IsolatePool;
+  private readonly owners: OwnerGate;
+  /** Client calls in flight per owner, across its runs. */
+  private readonly ownerHostSlots = new Map<string, HostSlots>();
+  private readonly maxHostCallsPerOwner: number;
   private readonly calls = new CallTable<CallRecord>();
   private readonly defaults: Limits;
   private readonly maxMemoryMb: number;
@@ -65,9 +71,17 @@ export class BotRuntime {
       },
     };
     const maxWarm = Math.max(1, options.maxWarmContexts ?? 4);
+    const maxIsolates = Math.max(1, options.maxIsolates ?? 64);
+    const perOwner = Math.max(1, Math.floor(options.maxIsolatesPerOwner ?? maxIsolates / 4));
+    this.owners = new OwnerGate(
+      Math.max(1, Math.floor(options.maxRunsPerOwner ?? 2 * perOwner)),
+      Math.max(0, options.ownerQueueMs ?? 1000),
+    );
+    this.maxHostCallsPerOwner = Math.max(1, Math.floor(options.maxHostCallsInFlightPerOwner ?? 16));
     this.pool = new IsolatePool(
-      Math.max(1, options.maxIsolates ?? 64),
+      maxIsolates,
       Math.max(1, options.maxIsolatesPerBot ?? availableParallelism()),
+      perOwner,
       (code, memoryMb, policy) => new BotIsolate(code, memoryMb, this.hooks, maxWarm, policy),
       (reason) => this.disposedCounts[reason]++,
     );
@@ -112,21 +126,28 @@ export class BotRuntime {
       } catch {
         return fail('crashed', 'The event is not JSON-serialisable');
       }
-      const policy: ContextPolicy = options.reuseContext === true ? 'warm' : this.contexts;
-      const acquired = await this.pool.acquire(options.code, limits.memoryMb, policy);
-      if (acquired === 'overloaded') return fail('overloaded', 'Too many bots are running; try again later');
-      if ('compile' in acquired) {
-        return fail('compile', acquired.compile.message ?? 'The bot does not compile', acquired.compile.line);
-      }
-      const bot = acquired.bot;
+      const owner = options.owner;
+      if (owner !== undefined && !(await this.owners.enter(owner))) return fail('overloaded', OWNER_BUSY);
       try {
-        const decoded = await this.execute(bot, options, clients, eventJson, limits, logs, started);
-        const durationMs = performance.now() - started;
-        if (decoded.ok)
-          return { ok: true, result: decoded.result, logs: logs.toArray(), durationMs, cpuMs: decoded.cpuMs };
-        return fail(decoded.kind, decoded.message, decoded.line);
+        const policy: ContextPolicy = options.reuseContext === true ? 'warm' : this.contexts;
+        const acquired = await this.pool.acquire(options.code, limits.memoryMb, policy, owner);
+        if (acquired === 'overloaded') return fail('overloaded', 'Too many bots are running; try again later');
+        if (acquired === 'owner-full') return fail('overloaded', OWNER_BUSY);
+        if ('compile' in acquired) {
+          return fail('compile', acquired.compile.message ?? 'The bot does not compile', acquired.compile.line);
+        }
+        const bot = acquired.bot;
+        try {
+          const decoded = await this.execute(bot, options, clients, eventJson, limits, logs, started);
+          const durationMs = performance.now() - started;
+          if (decoded.ok)
+            return { ok: true, result: decoded.result, logs: logs.toArray(), durationMs, cpuMs: decoded.cpuMs };
+          return fail(decoded.kind, decoded.message, decoded.line);
+        } finally {
+          this.pool.release(bot);
+        }
       } finally {
-        this.pool.release(bot);
+        if (owner !== undefined) this.owners.leave(owner);
       }
     } catch (err) {
       return fail('crashed', `The bot runtime failed: ${truncate(firstLine(errorMessage(err)), 200)}`);
@@ -175,6 +196,8 @@ export class BotRuntime {
       deadline: started + limits.timeoutMs,
       maxHostCalls: limits.maxHostCalls,
       hostCalls: 0,
+      runSlots: new HostSlots(limits.maxHostCallsInFlight),
+      ...(options.owner !== undefined ? { ownerSlots: this.hostSlotsOf(options.owner) } : {}),
       argsSent: 0,
       active: true,
       settle: (s) => settle(s),
@@ -201,30 +224,39 @@ export class BotRuntime {
     try {
       const settled = await outcome;
       const cpuMs = Number(cpuTimeOf(bot) - cpuBefore) / 1e6;
-      const decoded = this.classify(bot, settled, limits);
+      const decoded = this.classify(bot, call, settled, limits);
       // A warm context is reused only after a clean return from the handler, never after an interruption.
       keepWarm = 'value' in settled && (decoded.ok || (decoded.kind !== 'compile' && !decoded.fromTopLevel));
       return decoded.ok ? { ...decoded, cpuMs: Math.max(0, cpuMs) } : decoded;
     } finally {
       clearTimeout(watchdog);
-      call.active = false;
+      endHostCalls(call);
+      // Forgotten only when no other run of the owner holds them (this run still counts as running here), so the
+      // owner's runs always share one set.
+      const owner = options.owner;
+      if (owner !== undefined && call.ownerSlots?.idle && this.owners.running(owner) <= 1) {
+        this.ownerHostSlots.delete(owner);
+      }
       this.calls.take(call.callId);
       session.close(keepWarm);
     }
   }
 
-  private classify(bot: BotIsolate, settled: Settled, limits: Limits): Decoded {
+  /**
+   * Out of memory and out of time are read from the isolate's state and the clock; an error's text only tells them
+   * apart once isolated-vm has in fact disposed the isolate or the call's time is up, since bot code can throw any
+   * message (and disposing the isolate fails the bot's other calls in flight).
+   */
+  private classify(bot: BotIsolate, call: ActiveCall, settled: Settled, limits: Limits): Decoded {
     if ('wallClock' in settled) {
       return { ok: false, kind: 'timeout', message: `The bot did not finish within ${limits.timeoutMs} ms` };
     }
     if ('value' in settled) return decodeOutput(settled.value, limits.maxOutputBytes);
     const message = errorMessage(settled.error);
-    if (/memory limit/i.test(message)) {
+    // Disposed, and not by the host: isolated-vm disposes an isolate that reached its heap limit.
+    if (bot.isolate.isDisposed && bot.dead === undefined && /memory limit/i.test(message)) {
       this.pool.died(bot, 'memory');
       return { ok: false, kind: 'memory', message: `The bot exceeded its memory limit of ${bot.memoryMb} MB` };
-    }
-    if (/Script execution timed out/.test(message)) {
-      return { ok: false, kind: 'timeout', message: `The bot did not finish within ${limits.timeoutMs} ms` };
     }
     if (bot.dead || bot.isolate.isDisposed) {
       const reason = bot.dead ?? 'crashed';
@@ -241,6 +273,9 @@ export class BotRuntime {
     if (settled.error instanceof BotThrew) {
       const { line } = settled.error;
       return { ok: false, kind: 'thrown', message: settled.error.message, ...(line ? { line } : {}) };
+    }
+    if (/Script execution timed out/.test(message) && bot.interrupted(call)) {
+      return { ok: false, kind: 'timeout', message: `The bot did not finish within ${limits.timeoutMs} ms` };
     }
     return { ok: false, kind: 'crashed', message: `The sandbox failed: ${truncate(firstLine(message), 200)}` };
   }
@@ -264,6 +299,15 @@ export class BotRuntime {
       if (tagged !== undefined && call.active) deliver(call, reqId, tagged);
       else owner.late = true;
     });
+  }
+
+  private hostSlotsOf(owner: string): HostSlots {
+    let slots = this.ownerHostSlots.get(owner);
+    if (!slots) {
+      slots = new HostSlots(this.maxHostCallsPerOwner);
+      this.ownerHostSlots.set(owner, slots);
+    }
+    return slots;
   }
 
   private limitsFor(limits: RunLimits | undefined): Limits {

@@ -21,6 +21,11 @@ export interface RunLimits {
   maxLogBytes?: number;
   /** Most client calls (`medplum.readResource` …) one invocation may make. Default 1,000. */
   maxHostCalls?: number;
+  /**
+   * Most of one invocation's client calls the host works on at once; the others wait in the invocation, in order,
+   * and are dropped unrun when it ends. Default 8.
+   */
+  maxHostCallsInFlight?: number;
 }
 
 /**
@@ -34,6 +39,12 @@ export interface RunOptions {
   /** JSON-serialisable; becomes the handler's second argument. */
   event: unknown;
   host: HostCall;
+  /**
+   * Whom the run is for (a tenant): the runs of one owner share its limits (`maxIsolatesPerOwner`,
+   * `maxRunsPerOwner`), so one owner's burst neither takes every isolate nor evicts another owner's idle ones.
+   * Runs without an owner are limited only by the runtime's totals.
+   */
+  owner?: string;
   /** Names of the client objects built in the sandbox; the first is also the handler's first argument. */
   clients?: string[];
   limits?: RunLimits;
@@ -72,6 +83,23 @@ export interface RuntimeOptions {
    * calls can run on several cores. Default: the number of cores.
    */
   maxIsolatesPerBot?: number;
+  /**
+   * Most isolates the bots of one owner (`RunOptions.owner`) hold at once; at the limit an owner's new isolate
+   * replaces one of its own idle ones, or the run answers `overloaded`. Default: a quarter of `maxIsolates`.
+   */
+  maxIsolatesPerOwner?: number;
+  /**
+   * Most runs of one owner in flight at once. Runs beyond it wait (at most `ownerQueueMs`, and at most as many as
+   * this limit) for one to finish, else answer `overloaded`. Default: twice `maxIsolatesPerOwner`.
+   */
+  maxRunsPerOwner?: number;
+  /** How long a run over its owner's limit waits for a slot. Default 1,000 ms. */
+  ownerQueueMs?: number;
+  /**
+   * Most client calls of one owner's runs the host works on at once (each run also within its own
+   * `maxHostCallsInFlight`); the others wait in their runs, in order. Default 16.
+   */
+  maxHostCallsInFlightPerOwner?: number;
   defaultLimits?: RunLimits;
   /** Server maximum for `RunLimits.memoryMb`. Default 512. */
   maxMemoryMb?: number;

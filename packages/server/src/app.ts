@@ -1,28 +1,31 @@
 /**
  * The Koa application: middleware in the order error handling → request ids → security headers → CORS → tenant
- * header stripping → body parsing → routes. Routes are composed from one router per domain.
+ * header stripping → canonical paths → authentication → body parsing (by the route itself on the routes that
+ * authenticate their callers themselves, once they have) → routes. Routes are composed from one router
+ * per domain; authentication asks those same routers which route a request reaches (`auth/route-access.ts`).
  */
 import cors from '@koa/cors';
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import Koa from 'koa';
 import './infra/koa-state.js';
 import { adminRouter } from './admin/routes.js';
 import { accessFor } from './auth/access-token.js';
-import { callerFromRequest, callerProject, stripTenantHeaders } from './auth/middleware.js';
+import { callerProject, stripTenantHeaders } from './auth/middleware.js';
+import { authenticateRoutes } from './auth/route-access.js';
 import { authRouter } from './auth/routes.js';
 import { notifyingRepository } from './bots/bot-cache.js';
 import { botOperationsRouter } from './bots/routes.js';
 import { registerBotValidator } from './bots/validate-bot.js';
 import { cdsRouter } from './cds/routes.js';
 import { pasRouter } from './pas/routes.js';
-import { deliveriesRouter } from './deliveries/routes.js';
 import { ruleSetRouter } from './rules/routes.js';
 import { createRepository } from './fhir/repository.js';
 import { fhirRouter } from './fhir/routes.js';
 import { bodyParsing } from './infra/body.js';
+import { canonicalPath } from './infra/canonical-path.js';
 import { errorMiddleware } from './infra/error-middleware.js';
-import { rateLimit } from './infra/rate-limit.js';
 import { requestContext } from './infra/request-context.js';
+import { createRouter, publicRoute } from './infra/router.js';
 import type { Services } from './services.js';
 
 const securityHeaders: Koa.Middleware = async (ctx, next) => {
@@ -32,10 +35,19 @@ const securityHeaders: Koa.Middleware = async (ctx, next) => {
   await next();
 };
 
+/**
+ * Browsers may call what EHR apps call with bearer tokens: CDS Hooks, FHIR and the discovery documents. No route
+ * reads cookies, so the answer carries no credentials and allows any origin (the caller's, echoed). The admin API,
+ * the token endpoint and the rest get no CORS headers: a web page cannot read their answers, nor send them a token
+ * or a JSON body.
+ */
+const CORS_OPEN = /^\/(?:cds-services(?:\/|$)|fhir\/R4(?:\/|$)|\.well-known\/)/;
+
 export function createApp(services: Services): Koa {
   const { config } = services;
   registerBotValidator();
-  const app = new Koa({ proxy: false });
+  // X-Forwarded-For is believed only for the proxies the operator counts; without them it is ignored.
+  const app = new Koa({ proxy: config.trustProxyHops > 0, maxIpsCount: config.trustProxyHops });
   app.silent = true;
 
   app.use(errorMiddleware());
@@ -43,7 +55,7 @@ export function createApp(services: Services): Koa {
   app.use(securityHeaders);
   app.use(
     cors({
-      origin: (ctx) => ctx.get('Origin') || '*',
+      origin: (ctx) => (CORS_OPEN.test(ctx.path) ? ctx.get('Origin') || '*' : ''),
       allowMethods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS'],
       allowHeaders: [
         'Authorization',
@@ -67,10 +79,25 @@ export function createApp(services: Services): Koa {
     }),
   );
   app.use(stripTenantHeaders);
-  for (const middleware of bodyParsing(config.maxBodyBytes)) app.use(middleware);
+  app.use(canonicalPath);
 
-  const root = new Router();
-  root.get('/healthcheck', async (ctx) => {
+  const routers = createRouters(services);
+  app.use(authenticateRoutes(routers, services));
+  for (const middleware of bodyParsing(config.maxBodyBytes)) {
+    app.use((ctx, next) => (ctx.state.ownAuthentication ? next() : middleware(ctx, next)));
+  }
+  for (const router of routers) {
+    app.use(router.routes());
+    app.use(router.allowedMethods({ throw: true }));
+  }
+  return app;
+}
+
+/** The app's routers, in the order they are tried. */
+export function createRouters(services: Services): Router[] {
+  const { config } = services;
+  const root = createRouter();
+  root.get('/healthcheck', publicRoute, async (ctx) => {
     const [db, redis] = await Promise.all([
       services.db.query('SELECT 1').then(
         () => 'ok',
@@ -87,36 +114,26 @@ export function createApp(services: Services): Koa {
     ctx.body = ok ? { ok, db, redis } : { ok, db, redis, runtime };
   });
 
-  const perClient = rateLimit(
-    services.shared,
-    config.rateLimitPerMinute,
-    (ctx) => `client:${ctx.state.caller?.clientId}`,
-  );
   const fhirBase = `${config.baseUrl}/fhir/R4`;
-  const fhirAuth: Koa.Middleware = async (ctx, next) => {
+  // Not authentication (done before routing) but the caller's view of the store; the public metadata route has none.
+  const fhirContext: Koa.Middleware = async (ctx, next) => {
     ctx.state.baseUrl = fhirBase;
-    if (ctx.path === '/fhir/R4/metadata') return next();
-    ctx.state.caller = await callerFromRequest(ctx, services);
-    await perClient(ctx, async () => {
-      const access = accessFor({ ...ctx.state.caller, projectId: callerProject(ctx.state.caller) });
+    const { caller } = ctx.state as { caller?: typeof ctx.state.caller };
+    if (caller) {
+      const access = accessFor({ ...caller, projectId: callerProject(caller) });
       ctx.state.repo = notifyingRepository(createRepository(services.db, access, { baseUrl: fhirBase }), services.bots);
-      await next();
-    });
+    }
+    await next();
   };
-  const fhir = new Router({ prefix: '/fhir/R4' });
-  fhir.use(fhirAuth);
+  const fhir = createRouter('/fhir/R4');
+  fhir.use(fhirContext);
   const botRoutes = botOperationsRouter(services);
   const ruleRoutes = ruleSetRouter(services);
   const fhirRoutes = fhirRouter();
   fhir.use(ruleRoutes.routes());
   fhir.use(botRoutes.routes());
-  fhir.use(pasRouter(services).routes());
-  fhir.use(deliveriesRouter(services).routes());
   fhir.use(fhirRoutes.routes(), fhirRoutes.allowedMethods({ throw: true }));
 
-  for (const router of [root, authRouter(services), adminRouter(services), cdsRouter(services), fhir]) {
-    app.use(router.routes());
-    app.use(router.allowedMethods({ throw: true }));
-  }
-  return app;
+  // Prior authorization before the FHIR API: its routes (and `POST Subscription`) are its own, partners included.
+  return [root, authRouter(services), adminRouter(services), cdsRouter(services), pasRouter(services), fhir];
 }

@@ -1,3 +1,3 @@
-export { createApp } from './app.js';
+export { createApp, createRouters } from './app.js';
 export { loadConfig, type Config } from './infra/config.js';
 export { startServer, createServices, type RunningServer } from './server.js';

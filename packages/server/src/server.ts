@@ -7,19 +7,21 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { BotRuntime, ProcessBotRuntime } from '@hookbot/runtime';
 import { ensureAdminClient, ensureDemoProject } from './admin/bootstrap.js';
-import { seedDemoProject } from './admin/seed-demo.js';
 import { IssuerCache } from './admin/issuer-cache.js';
 import { loadSecretsKey } from './admin/secrets-key.js';
 import { ProjectSettingsCache } from './admin/settings-cache.js';
 import { AuditWriter } from './bots/audit.js';
 import { createDeliveries } from './deliveries/create.js';
 import { BotCache } from './bots/bot-cache.js';
+import { registerBotValidator } from './bots/validate-bot.js';
 import { ClientKeyCache } from './auth/client-keys.js';
 import { loadSigningKey } from './auth/signing-keys.js';
 import { createApp } from './app.js';
 import type { Config } from './infra/config.js';
 import { openDatabase } from './infra/database.js';
+import { answerClientErrors } from './infra/error-middleware.js';
 import { createLogger, type Logger } from './infra/logger.js';
+import { RateLimits } from './infra/rate-limit.js';
 import { runMigrations } from './infra/migrations/index.js';
 import { createSharedState } from './infra/shared-state.js';
 import type { Services } from './services.js';
@@ -36,20 +38,28 @@ export async function createServices(config: Config, log: Logger = createLogger(
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     background: config.pglitePriority === 'background',
+    log,
+    statementTimeoutMs: config.statementTimeoutMs,
+    poolSize: config.pgPoolSize,
   });
+  // Before anything writes a Bot (demo seeding included): a Bot's cdsService is checked on every path.
+  registerBotValidator();
   try {
     await runMigrations(db);
-    const shared = createSharedState(config.redisUrl, config.redisPrefix);
+    const shared = createSharedState(config.redisUrl, config.redisPrefix, log);
+    const cacheTtlMs = config.cacheTtlSeconds * 1000;
     const key = await loadSigningKey(db);
     const runtimeOptions = {
       maxIsolates: config.bot.maxIsolates,
+      maxIsolatesPerOwner: config.bot.maxIsolatesPerProject,
+      maxRunsPerOwner: config.bot.maxRunsPerProject,
       maxMemoryMb: config.bot.maxMemoryMb,
       defaultLimits: { memoryMb: config.bot.memoryMb, timeoutMs: config.bot.timeoutMs },
       contexts: config.bot.contexts,
     };
     const runtime =
       config.bot.isolation === 'process' ? new ProcessBotRuntime(runtimeOptions) : new BotRuntime(runtimeOptions);
-    const bots = new BotCache(db, shared, runtime, config.baseUrl);
+    const bots = new BotCache(db, shared, runtime, config.baseUrl, cacheTtlMs);
     await bots.start();
     const audit = new AuditWriter(db, log);
     const secretsKey = await loadSecretsKey({ fromEnv: config.secretsKey, dataDir: config.dataDir });
@@ -58,7 +68,7 @@ export async function createServices(config: Config, log: Logger = createLogger(
         'Project secrets are encrypted with a key from the data folder: set HOOKBOT_SECRETS_KEY when several instances share the database',
       );
     }
-    const settings = new ProjectSettingsCache(db, shared, secretsKey);
+    const settings = new ProjectSettingsCache(db, shared, secretsKey, cacheTtlMs);
     await settings.start();
     const issuers = new IssuerCache(db, shared);
     await issuers.start();
@@ -77,6 +87,10 @@ export async function createServices(config: Config, log: Logger = createLogger(
       issuers,
       secretsKey,
       deliveries,
+      limits: new RateLimits(shared, {
+        perClient: config.rateLimitPerMinute,
+        tokenPerAddress: config.tokenRateLimitPerMinute,
+      }),
     };
   } catch (err) {
     await db.close();
@@ -88,14 +102,12 @@ export async function startServer(config: Config, log?: Logger): Promise<Running
   const services = await createServices(config, log);
   await ensureAdminClient(services.db, config, services.log);
   if (config.seedDemo) {
-    const demo = await ensureDemoProject(services.db, config, services.log);
-    if (demo.created) {
-      const report = await seedDemoProject(services, demo.project.id);
-      services.log.info(report, 'seeded demo project from examples/');
-    }
+    const demo = await ensureDemoProject(services);
+    if (demo.seeded) services.log.info(demo.seeded, 'seeded demo project from examples/');
   }
   const app = createApp(services);
   const http = app.listen(config.port);
+  answerClientErrors(http);
   await once(http, 'listening');
   services.deliveries.start();
   const { port } = http.address() as AddressInfo;

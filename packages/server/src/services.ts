@@ -11,6 +11,7 @@ import type { Deliveries } from './deliveries/service.js';
 import type { Config } from './infra/config.js';
 import type { Database } from './infra/database.js';
 import type { Logger } from './infra/logger.js';
+import type { RateLimits } from './infra/rate-limit.js';
 import type { SharedState } from './infra/shared-state.js';
 
 export type SandboxRuntime = BotRuntime | ProcessBotRuntime;
@@ -29,6 +30,7 @@ export interface Services {
   settings: ProjectSettingsCache;
   /** Clients by JWT issuer, for CDS Hooks client JWTs. */
   issuers: IssuerCache;
+  limits: RateLimits;
   /** Seals what must not be stored in clear (project secrets, partner callback credentials). */
   secretsKey: SecretsKey;
   /** Durable deliveries of PAS decisions (Subscriptions, partner callbacks). */

@@ -56,7 +56,7 @@ export interface CoverageInformationInput {
   expiryDate?: string;
 }
 
-/** The crd-ci-q* invariants (standards-notes §3.6) the input breaks, by input field. */
+/** The crd-ci-q* invariants (Da Vinci CRD coverage-information extension) the input breaks, by input field. */
 export function checkCoverageInformation(input: CoverageInformationInput): CdsIssue[] {
   const issues: CdsIssue[] = [];
   const fail = (path: string, message: string): number => issues.push({ path, message });

@@ -1,6 +1,6 @@
 /**
  * validateFeedback: a CDS Hooks feedback body (CDS Hooks 2.0 "Feedback") → normalised items, or issues by path
- * (`feedback[0].outcome`). Tolerates Epic's plural `overrideReasons` and a bare array of items (ehr-notes §5 #18).
+ * (`feedback[0].outcome`). Tolerates Epic's plural `overrideReasons` and a bare array of items.
  */
 import type { Coding } from '@medplum/fhirtypes';
 import type { CdsIssue } from './issues.js';

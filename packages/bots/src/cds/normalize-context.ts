@@ -1,6 +1,6 @@
 /**
  * Normalises a hook `context` into one shape per hook (the catalogue in hooks.ts) and checks its required fields.
- * Tolerances (ehr-notes.md §5 #11–#13): `Patient/123` ids, absolute references, `draftOrders`/`appointments`
+ * Tolerances (README.md, "Tolerant input"): `Patient/123` ids, absolute references, `draftOrders`/`appointments`
  * as a Bundle of any type or a bare array, and `order-dispatch` 1.0 / kebab-case / 1.1 contexts.
  * Unknown context fields are passed through untouched (CRD hook-23).
  */

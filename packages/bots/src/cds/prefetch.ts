@@ -103,8 +103,8 @@ function tokenValues(token: string, context: Record<string, unknown>): string[] 
 }
 
 /**
- * Template keys the request did not satisfy: absent, `null`, or an OperationOutcome (issue 4: the service then
- * fetches them itself).
+ * Template keys the request did not satisfy: absent, `null`, or an OperationOutcome (the service then fetches
+ * them itself).
  */
 export function missingPrefetchKeys(
   templates: readonly CdsPrefetchTemplate[] | Readonly<Record<string, string>> | undefined,

@@ -2,8 +2,8 @@
  * validateCdsRequest: an untrusted CDS Hooks request body + the service's `cdsService` → a normalised request and
  * warnings, or the list of issues (each naming the field). Never throws.
  *
- * Strict on what the spec and issue 4 require (`hook`, `context` and the hook's required fields, `fhirServer` with
- * `fhirAuthorization`, `access_token`, `token_type: Bearer`); tolerant of what real clients send (ehr-notes.md §5).
+ * Strict on what the spec requires (`hook`, `context` and the hook's required fields, `fhirServer` with
+ * `fhirAuthorization`, `access_token`, `token_type: Bearer`); tolerant of what real clients send (README.md, "Tolerant input").
  */
 import type { Resource } from '@medplum/fhirtypes';
 import { findHook } from './hooks.js';

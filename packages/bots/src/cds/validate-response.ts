@@ -4,7 +4,7 @@
  *
  * Errors are CDS Hooks 2.0 "CDS Service Response" rules, plus the Da Vinci CRD 2.2.1 rules when `crd` is set
  * (resp-5/resp-13 `source.topic`; hook-16 a Coverage Information systemAction for the primary hooks).
- * Warnings flag valid output that Epic would not render as meant (ehr-notes.md §1.6).
+ * Warnings flag valid output that Epic would not render as meant (Epic's CDS Hooks documentation).
  * Unknown members are errors (see checkMembers); FHIR resources inside actions are checked only for
  * `resourceType` and empty values.
  */
@@ -41,7 +41,7 @@ export interface CdsResponseValidation {
 
 const INDICATORS = ['info', 'warning', 'critical'];
 const SELECTION_BEHAVIORS = ['at-most-one', 'any'];
-/** Epic renders only these suggestion actions (ehr-notes.md §1.6). */
+/** Epic renders only these suggestion actions. */
 const EPIC_SUGGESTION_ACTIONS = [
   'create Condition',
   'create MedicationRequest',

@@ -2,9 +2,10 @@ import { BotRuntime } from '@hookbot/runtime';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CdsRequest } from '../cds/types.js';
 import { EXAMPLES_DIR, loadExamples, loadRequest } from './__fixtures__/examples.js';
-import { minimalRuleSet } from './__fixtures__/minimal.js';
-import { buildRuleBotCode, getRuleRunnerSource } from './bot-code.js';
+import { CPT, minimalRuleSet, orderSignRequest } from './__fixtures__/minimal.js';
+import { buildRuleBotCode, buildRuleTestBotCode, getRuleRunnerSource } from './bot-code.js';
 import { evaluateRuleSet, InvalidRuleSetError } from './run.js';
+import { runRuleSetTests } from './test-cases.js';
 import type { RuleSetDocument } from './types.js';
 
 const runtime = new BotRuntime();
@@ -80,5 +81,54 @@ describe('buildRuleBotCode', () => {
     });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.kind, result.message).toBe('timeout');
+  });
+
+  it('builds a test bot whose results in the sandbox are those of runRuleSetTests in process', async () => {
+    const doc = minimalRuleSet();
+    const pa = orderSignRequest([[{ system: CPT, code: '93456' }]]);
+    doc.tests = [
+      { name: 'passes', request: pa, expect: { cards: [{ summary: 'Prior auth needed for CPT 93456' }] } },
+      { name: 'differs', request: pa, expect: { cards: [] } },
+    ];
+    const withDoubling = {
+      ...doc,
+      facts: { ...doc.facts, doubled: `%order.code.coding${'.select($this.combine($this))'.repeat(15)}` },
+    };
+    for (const d of [doc, withDoubling]) {
+      const result = await runtime.run({
+        code: {
+          botId: `tests-${d.id}`,
+          version: String(Object.keys(d.facts).length),
+          code: await buildRuleTestBotCode(d),
+        },
+        event: {},
+        host,
+        reuseContext: true,
+      });
+      if (!result.ok) throw new Error(`${result.kind}: ${result.message}`);
+      expect(result.result).toEqual(await runRuleSetTests(d, { baseDir: '/nonexistent' }));
+      const diffs = (result.result as { diff?: string }[]).map((r) => r.diff?.split('\n')[0]);
+      expect(diffs).toEqual(
+        d === doc
+          ? [undefined, 'cards: expected 0, got 1']
+          : Array(2).fill('error: Fact "doubled" yields more than 10000 items at select($this.combine($this))'),
+      );
+    }
+  });
+
+  it('fails a CDS call whose fact crosses a FHIRPath bound with an error naming the fact', async () => {
+    const doc = minimalRuleSet();
+    doc.facts['doubled'] = `%order.code.coding${'.select($this.combine($this))'.repeat(15)}.count()`;
+    const result = await runtime.run({
+      code: { botId: 'doubling', version: '1', code: await buildRuleBotCode(doc) },
+      event: orderSignRequest([[{ system: CPT, code: '93456' }]]),
+      host,
+      reuseContext: true,
+    });
+    expect(result).toMatchObject({
+      ok: false,
+      kind: 'thrown',
+      message: expect.stringContaining('Fact "doubled" yields more than 10000 items') as unknown,
+    });
   });
 });

@@ -1,9 +1,9 @@
 /**
  * `buildRuleBotCode`: turns a rule set into a CommonJS bot for the sandbox (`exports.handler = async (medplum,
- * event) => CdsResponse`). json-rules-engine, the FHIRPath engine and the evaluator are bundled with esbuild once
+ * event) => CdsResponse`); `buildRuleTestBotCode`, the same bot answering its test cases' results instead. json-rules-engine, the FHIRPath engine and the evaluator are bundled with esbuild once
  * per process into the runner; the analyst's rule set is embedded as a JSON string literal and parsed with
  * JSON.parse, so it is data and never code. jsonpath-plus is replaced by a stub that throws: rule paths go through
- * our own resolver (runtime-notes §3.2).
+ * our own resolver (`path-resolver.ts`).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -59,6 +59,28 @@ async function bundleRunner(): Promise<string> {
 
 /** Validates the rule set (throws InvalidRuleSetError) and returns the bot's CommonJS source. */
 export async function buildRuleBotCode(doc: unknown): Promise<string> {
+  return ruleBotSource(doc, [
+    // A Hookbot bot event carries the hook request as `input`; a bare request is accepted too (tests, tools).
+    "  var request = event && typeof event === 'object' && event.bot && 'input' in event ? event.input : event;",
+    // A prior authorization rule set decides the items of a PAS request instead of answering a hook.
+    `  if (compiled.doc.hook === ${JSON.stringify(PRIOR_AUTHORIZATION)}) return ${RUNNER_GLOBAL}.evaluatePriorAuthorization(compiled, request);`,
+    `  return ${RUNNER_GLOBAL}.evaluateCompiled(compiled, request);`,
+  ]);
+}
+
+/**
+ * The same bot, with a handler that runs the rule set's inline test cases and answers their results
+ * (`RuleSetTestResult[]`): how the server tests a rule set in the sandbox. The event may carry `budgetMs`, after
+ * which the cases not yet started fail as not run.
+ */
+export async function buildRuleTestBotCode(doc: unknown): Promise<string> {
+  return ruleBotSource(doc, [
+    "  var budgetMs = event && typeof event === 'object' && typeof event.budgetMs === 'number' ? event.budgetMs : undefined;",
+    `  return ${RUNNER_GLOBAL}.runInlineTestCases(compiled, { budgetMs: budgetMs });`,
+  ]);
+}
+
+async function ruleBotSource(doc: unknown, handlerBody: string[]): Promise<string> {
   const compiled = prepareRuleSet(doc);
   const runner = await getRuleRunnerSource();
   // A JSON string inside a JS string literal: the rule set can only ever be read as data.
@@ -74,11 +96,7 @@ export async function buildRuleBotCode(doc: unknown): Promise<string> {
     'var compiled;',
     'exports.handler = async function (medplum, event) {',
     `  if (!compiled) compiled = ${RUNNER_GLOBAL}.compileRuleSet(JSON.parse(ruleSetJson));`,
-    // A Hookbot bot event carries the hook request as `input`; a bare request is accepted too (tests, tools).
-    "  var request = event && typeof event === 'object' && event.bot && 'input' in event ? event.input : event;",
-    // A prior authorization rule set decides the items of a PAS request instead of answering a hook.
-    `  if (compiled.doc.hook === ${JSON.stringify(PRIOR_AUTHORIZATION)}) return ${RUNNER_GLOBAL}.evaluatePriorAuthorization(compiled, request);`,
-    `  return ${RUNNER_GLOBAL}.evaluateCompiled(compiled, request);`,
+    ...handlerBody,
     '};',
     '})();',
     '',

@@ -9,6 +9,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { CdsAction, CdsCard, CdsRequest, CdsResponse } from '../cds/types.js';
 import { candidateRules, type CompiledRuleSet } from './compile.js';
 import { evaluateFhirPath, toTypedValue, type TypedValue } from './fhirpath.js';
+import { FhirPathLimitError } from './fhirpath-guard.js';
 import { renderOutcomes, type FiredRule } from './outcomes.js';
 import { createOperators } from './operators.js';
 import { resolvePath } from './path-resolver.js';
@@ -51,7 +52,13 @@ export function computeFacts(
   const variables: Record<string, TypedValue> = { [subjectVariable]: toTypedValue(order ?? {}) };
   const facts: Record<string, unknown> = {};
   for (const fact of compiled.facts) {
-    const values = evaluateFhirPath(fact.atom, input, variables);
+    let values: unknown[];
+    try {
+      values = evaluateFhirPath(fact.atom, input, variables);
+    } catch (err) {
+      if (err instanceof FhirPathLimitError) throw new FhirPathLimitError(`Fact "${fact.name}" ${err.message}`);
+      throw err;
+    }
     facts[fact.name] = fact.many ? values : values.length === 0 ? undefined : values.length === 1 ? values[0] : values;
   }
   return facts;

@@ -9,13 +9,15 @@ export {
 } from './prior-authorization.js';
 export { RULE_SET_LIMITS } from './limits.js';
 export { ruleSetSchema } from './schema.js';
-export { parseRuleSetText, RuleSetParseError } from './parse.js';
+export { parseRuleSetText, pointerPosition, RuleSetParseError } from './parse.js';
 export { validateRuleSet, type RuleSetIssue, type RuleSetValidation } from './validate.js';
 export { compileRuleSet, isCompiledRuleSet, RuleSetCompileError, type CompiledRuleSet } from './compile.js';
 export { evaluateRuleSet, prepareRuleSet, InvalidRuleSetError } from './run.js';
 export { evaluateCompiled, type EvaluateOptions } from './evaluate.js';
-export { runRuleSetTests, DEFAULT_TEST_NOW, type RuleSetTestResult } from './test-cases.js';
-export { buildRuleBotCode, getRuleRunnerSource } from './bot-code.js';
+export { runRuleSetTests } from './test-cases.js';
+export { DEFAULT_TEST_NOW, type RuleSetTestResult } from './run-test-cases.js';
+export { FhirPathLimitError } from './fhirpath-guard.js';
+export { buildRuleBotCode, buildRuleTestBotCode, getRuleRunnerSource } from './bot-code.js';
 export { resolvePath, parsePath } from './path-resolver.js';
 export { createOperators, CUSTOM_OPERATORS, BUILT_IN_OPERATORS } from './operators.js';
 export { CODE_SYSTEMS } from './codes.js';

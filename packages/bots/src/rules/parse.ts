@@ -2,7 +2,7 @@
  * Reads a rule set from JSON or YAML text. YAML is parsed to plain data (no custom tags, no aliases beyond a
  * small budget) and `__proto__` keys are refused, so the result is safe to validate.
  */
-import { parse as parseYaml } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, parse as parseYaml, type Node } from 'yaml';
 
 export class RuleSetParseError extends Error {
   constructor(message: string) {
@@ -18,10 +18,56 @@ export function parseRuleSetText(text: string, fileName = ''): unknown {
   try {
     value = looksJson ? JSON.parse(text) : parseYaml(text, { maxAliasCount: 100, customTags: [], uniqueKeys: true });
   } catch (err) {
-    throw new RuleSetParseError(`${fileName || 'rule set'}: ${err instanceof Error ? err.message : String(err)}`);
+    const message = err instanceof Error ? err.message : String(err);
+    throw new RuleSetParseError(`${fileName || 'rule set'}: ${looksJson ? withLineAndColumn(message, text) : message}`);
   }
   if (hasProtoKey(value)) throw new RuleSetParseError(`${fileName || 'rule set'}: '__proto__' keys are not allowed`);
   return value;
+}
+
+/** JSON.parse says "at position 184" (Node 20) or adds "(line 5 column 3)" (Node 22): say line and column. */
+function withLineAndColumn(message: string, text: string): string {
+  const match = /at position (\d+)(?: \(line \d+ column \d+\))?/.exec(message);
+  if (!match) return message;
+  const { line, column } = lineAndColumn(text, Number(match[1]));
+  return message.replace(match[0], `at line ${line}, column ${column}`);
+}
+
+function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset).split('\n');
+  return { line: before.length, column: (before.at(-1)?.length ?? 0) + 1 };
+}
+
+/**
+ * Where a JSON Pointer points in the rule set's text (JSON or YAML; YAML reads JSON too): the line and column of
+ * the value, or of the nearest enclosing one that exists (a missing property points at its object).
+ */
+export function pointerPosition(text: string, pointer: string): { line: number; column: number } | undefined {
+  const lineCounter = new LineCounter();
+  let doc;
+  try {
+    doc = parseDocument(text, { lineCounter, uniqueKeys: false });
+  } catch {
+    return undefined;
+  }
+  let node: unknown = doc.contents;
+  let at: Node | undefined = doc.contents ?? undefined;
+  for (const raw of pointer.split('/').slice(1)) {
+    const segment = raw.replaceAll('~1', '/').replaceAll('~0', '~');
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === segment);
+      if (!pair) break;
+      node = pair.value;
+      at = (isScalar(pair.value) || isMap(pair.value) || isSeq(pair.value) ? pair.value : pair.key) as Node;
+    } else if (isSeq(node) && /^\d+$/.test(segment) && node.items[Number(segment)]) {
+      node = node.items[Number(segment)];
+      at = node as Node;
+    } else break;
+  }
+  const offset = at?.range?.[0];
+  if (offset === undefined) return undefined;
+  const { line, col } = lineCounter.linePos(offset);
+  return { line, column: col };
 }
 
 function hasProtoKey(root: unknown): boolean {

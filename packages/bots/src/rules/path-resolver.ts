@@ -1,6 +1,6 @@
 /**
  * The `pathResolver` handed to json-rules-engine instead of its default jsonpath-plus (which has had code-execution
- * flaws, runtime-notes §3.2). Paths are `a.b[0].c` (an optional leading `$.` is accepted); only own properties of
+ * flaws, CVE-2024-21534). Paths are `a.b[0].c` (an optional leading `$.` is accepted); only own properties of
  * plain objects and arrays are walked, and `__proto__`, `prototype` and `constructor` are refused.
  */
 const FORBIDDEN = new Set(['__proto__', 'prototype', 'constructor']);

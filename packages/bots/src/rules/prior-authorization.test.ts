@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildRuleBotCode } from './bot-code.js';
 import { evaluatePriorAuthorization } from './prior-authorization.js';
 import { prepareRuleSet } from './run.js';
+import { runInlineTestCases } from './run-test-cases.js';
 import { runRuleSetTests } from './test-cases.js';
 import type { RuleSetDocument } from './types.js';
 import { validateRuleSet } from './validate.js';
@@ -51,6 +52,13 @@ describe('prior-authorization rule sets', () => {
   it("pass the example's own test cases", async () => {
     const results = await runRuleSetTests(example(), { baseDir: '.' });
     expect(results.length).toBeGreaterThan(0);
+    expect(results.filter((r) => !r.passed)).toEqual([]);
+  });
+
+  it("pass the example's own test cases in the sandbox runner, which decides items instead of answering a hook", async () => {
+    const doc = example();
+    const results = await runInlineTestCases(prepareRuleSet(doc));
+    expect(results).toHaveLength(doc.tests?.length ?? 0);
     expect(results.filter((r) => !r.passed)).toEqual([]);
   });
 

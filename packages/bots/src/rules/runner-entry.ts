@@ -2,3 +2,4 @@
 export { compileRuleSet } from './compile.js';
 export { evaluateCompiled } from './evaluate.js';
 export { evaluatePriorAuthorization } from './prior-authorization.js';
+export { runInlineTestCases } from './run-test-cases.js';

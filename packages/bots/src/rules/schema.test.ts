@@ -1,12 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { renderSchema, SCHEMA_FILE } from '../../scripts/generate-schema.js';
 import { parseRuleSetText, RuleSetParseError } from './parse.js';
 import { ruleSetSchema } from './schema.js';
 
 describe('published schema', () => {
   it('matches ruleSetSchema (regenerate packages/bots/schema/rule-set.schema.json when this fails)', () => {
-    const file = new URL('../../schema/rule-set.schema.json', import.meta.url);
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(ruleSetSchema);
+    expect(JSON.parse(readFileSync(SCHEMA_FILE, 'utf8'))).toEqual(ruleSetSchema);
+  });
+
+  it('is the file `npm run generate` writes', async () => {
+    expect(readFileSync(SCHEMA_FILE, 'utf8'), 'run npm run generate').toBe(await renderSchema());
   });
 });
 

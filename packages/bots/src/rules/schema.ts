@@ -1,9 +1,10 @@
 /**
- * JSON Schema (2020-12) of the rule-set document. Published as `packages/bots/schema/rule-set.schema.json`;
- * `schema.test.ts` fails when the two differ.
+ * JSON Schema (2020-12) of the rule-set document: the one source of `packages/bots/schema/rule-set.schema.json`,
+ * which `npm run generate` writes (`schema.test.ts` fails when the file is not current).
  */
 import { KNOWN_HOOKS } from '../cds/types.js';
 import { RULE_SET_LIMITS } from './limits.js';
+import * as enums from './types.js';
 
 const str = (maxLength: number): Record<string, unknown> => ({ type: 'string', minLength: 1, maxLength });
 const name = { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$' };
@@ -33,7 +34,7 @@ const action = {
   additionalProperties: false,
   required: ['type', 'description'],
   properties: {
-    type: { enum: ['create', 'update', 'delete'] },
+    type: { enum: [...enums.ACTION_TYPES] },
     description: str(500),
     resource: { type: 'object', required: ['resourceType'] },
     resourceId: str(200),
@@ -45,14 +46,11 @@ const suggestionBody = {
   actions: { type: 'array', maxItems: 10, items: action },
 };
 const coverageBody = {
-  covered: { enum: ['covered', 'not-covered', 'conditional', 'indeterminate'] },
-  paNeeded: { enum: ['no-auth', 'auth-needed', 'satisfied', 'performpa', 'conditional', 'indeterminate'] },
-  docNeeded: { type: 'array', items: { enum: ['clinical', 'admin', 'patient', 'conditional', 'indeterminate'] } },
-  docPurpose: { type: 'array', items: { enum: ['withpa', 'withclaim', 'withorder', 'retain-doc', 'OTH'] } },
-  infoNeeded: {
-    type: 'array',
-    items: { enum: ['performer', 'location', 'timeframe', 'contract-window', 'detail-code', 'OTH'] },
-  },
+  covered: { enum: [...enums.COVERED] },
+  paNeeded: { enum: [...enums.PA_NEEDED] },
+  docNeeded: { type: 'array', items: { enum: [...enums.DOC_NEEDED] } },
+  docPurpose: { type: 'array', items: { enum: [...enums.DOC_PURPOSE] } },
+  infoNeeded: { type: 'array', items: { enum: [...enums.INFO_NEEDED] } },
   billingCode: {
     oneOf: [
       { type: 'array', maxItems: 50, items: coding },
@@ -77,7 +75,7 @@ const coverageBody = {
       additionalProperties: false,
       required: ['code', 'value'],
       properties: {
-        category: { enum: ['cat-limitation', 'cat-decisional', 'cat-other'] },
+        category: { enum: [...enums.DETAIL_CATEGORIES] },
         code: str(64),
         value: { type: ['string', 'number', 'boolean'] },
         qualification: str(500),
@@ -370,7 +368,7 @@ export const ruleSetSchema: Record<string, unknown> = {
             type: { const: 'card' },
             summary: str(500),
             detail: str(10_000),
-            indicator: { enum: ['info', 'warning', 'critical'] },
+            indicator: { enum: [...enums.INDICATORS] },
             source,
             links: {
               type: 'array',
@@ -382,7 +380,7 @@ export const ruleSetSchema: Record<string, unknown> = {
                 properties: {
                   label: str(200),
                   url: { type: 'string', pattern: '^https://', maxLength: 1000 },
-                  type: { enum: ['absolute', 'smart'] },
+                  type: { enum: [...enums.LINK_TYPES] },
                 },
               },
             },
@@ -391,7 +389,7 @@ export const ruleSetSchema: Record<string, unknown> = {
               maxItems: 10,
               items: { type: 'object', additionalProperties: false, required: ['label'], properties: suggestionBody },
             },
-            selectionBehavior: { enum: ['at-most-one', 'any'] },
+            selectionBehavior: { enum: [...enums.SELECTION_BEHAVIORS] },
           },
         },
         {

@@ -1,8 +1,19 @@
 /**
- * The rule-set document analysts write (JSON or YAML). `schema.ts` is the normative JSON Schema; these types mirror
- * it for TypeScript callers. Conditions use json-rules-engine's own syntax.
+ * The rule-set document analysts write (JSON or YAML). `schema.ts` is the normative JSON Schema, built from the
+ * enumerations below; these types mirror its shapes for TypeScript callers. Conditions use json-rules-engine's syntax.
  */
 import type { CdsRequest } from '../cds/types.js';
+
+export const ACTION_TYPES = ['create', 'update', 'delete'] as const;
+export const LINK_TYPES = ['absolute', 'smart'] as const;
+export const INDICATORS = ['info', 'warning', 'critical'] as const;
+export const SELECTION_BEHAVIORS = ['at-most-one', 'any'] as const;
+export const COVERED = ['covered', 'not-covered', 'conditional', 'indeterminate'] as const;
+export const PA_NEEDED = ['no-auth', 'auth-needed', 'satisfied', 'performpa', 'conditional', 'indeterminate'] as const;
+export const DOC_NEEDED = ['clinical', 'admin', 'patient', 'conditional', 'indeterminate'] as const;
+export const DOC_PURPOSE = ['withpa', 'withclaim', 'withorder', 'retain-doc', 'OTH'] as const;
+export const INFO_NEEDED = ['performer', 'location', 'timeframe', 'contract-window', 'detail-code', 'OTH'] as const;
+export const DETAIL_CATEGORIES = ['cat-limitation', 'cat-decisional', 'cat-other'] as const;
 
 export interface RuleSetFactDefinition {
   /** FHIRPath over the hook request (`context`, `prefetch`, `hook`); `%order` is the order being judged. */
@@ -59,7 +70,7 @@ export interface CodeList {
 export interface RuleSetLink {
   label: string;
   url: string;
-  type?: 'absolute' | 'smart';
+  type?: (typeof LINK_TYPES)[number];
 }
 
 export interface RuleSetSource {
@@ -70,7 +81,7 @@ export interface RuleSetSource {
 }
 
 export interface RuleSetAction {
-  type: 'create' | 'update' | 'delete';
+  type: (typeof ACTION_TYPES)[number];
   description: string;
   resource?: Record<string, unknown>;
   resourceId?: string;
@@ -87,15 +98,15 @@ export interface CardEvent {
   type: 'card';
   summary: string;
   detail?: string;
-  indicator: 'info' | 'warning' | 'critical';
+  indicator: (typeof INDICATORS)[number];
   source?: RuleSetSource;
   links?: RuleSetLink[];
   suggestions?: Omit<SuggestionEvent, 'type'>[];
-  selectionBehavior?: 'at-most-one' | 'any';
+  selectionBehavior?: (typeof SELECTION_BEHAVIORS)[number];
 }
 
 export interface CoverageDetail {
-  category?: 'cat-limitation' | 'cat-decisional' | 'cat-other';
+  category?: (typeof DETAIL_CATEGORIES)[number];
   code: string;
   value: string | number | boolean;
   qualification?: string;
@@ -103,11 +114,11 @@ export interface CoverageDetail {
 
 export interface CoverageEvent {
   type: 'coverage-information';
-  covered: 'covered' | 'not-covered' | 'conditional' | 'indeterminate';
-  paNeeded?: 'no-auth' | 'auth-needed' | 'satisfied' | 'performpa' | 'conditional' | 'indeterminate';
-  docNeeded?: ('clinical' | 'admin' | 'patient' | 'conditional' | 'indeterminate')[];
-  docPurpose?: ('withpa' | 'withclaim' | 'withorder' | 'retain-doc' | 'OTH')[];
-  infoNeeded?: ('performer' | 'location' | 'timeframe' | 'contract-window' | 'detail-code' | 'OTH')[];
+  covered: (typeof COVERED)[number];
+  paNeeded?: (typeof PA_NEEDED)[number];
+  docNeeded?: (typeof DOC_NEEDED)[number][];
+  docPurpose?: (typeof DOC_PURPOSE)[number][];
+  infoNeeded?: (typeof INFO_NEEDED)[number][];
   /** Billing codes: literal Codings, or the values of a fact tagged with a code system. */
   billingCode?: { system: string; code: string; display?: string }[] | { fact: string; system: string };
   reason?: { code?: string; text?: string }[];

@@ -24,118 +24,145 @@ import type { RuleSetIssue } from './validate.js';
 /** A key as one JSON Pointer segment (RFC 6901). */
 export const escapePointer = (key: string): string => key.replaceAll('~', '~0').replaceAll('/', '~1');
 
-export function checkSemantics(doc: RuleSetDocument, errors: RuleSetIssue[], warnings: RuleSetIssue[]): void {
-  const factNames = new Set(Object.keys(doc.facts));
+/**
+ * `partial`: the schema refused the document. Each fact, shared condition, rule and the default coverage is then
+ * checked on its own, and a part whose shape the checks cannot read (the schema reported it) is skipped.
+ */
+export function checkSemantics(
+  doc: RuleSetDocument,
+  errors: RuleSetIssue[],
+  warnings: RuleSetIssue[],
+  partial = false,
+): void {
+  const guard = (check: () => void): void => {
+    if (!partial) return check();
+    try {
+      check();
+    } catch {
+      // A part of the wrong shape: the schema's error for it is already in the list.
+    }
+  };
+  const facts = isRecord(doc.facts) ? doc.facts : {};
+  const factNames = new Set(Object.keys(facts));
   const maxLengths = new Map<string, number>();
-  for (const [name, def] of Object.entries(doc.facts)) {
-    const spec = typeof def === 'string' ? { fhirpath: def } : def;
-    maxLengths.set(name, spec.maxLength ?? RULE_SET_LIMITS.defaultFactMaxLength);
-    const pointer =
-      typeof def === 'string' ? `/facts/${escapePointer(name)}` : `/facts/${escapePointer(name)}/fhirpath`;
-    const parsed = compileFhirPath(spec.fhirpath);
-    if ('error' in parsed) errors.push({ pointer, message: `The FHIRPath of fact '${name}' ${parsed.error}.` });
+  for (const [name, def] of Object.entries(facts)) {
+    guard(() => {
+      const spec = typeof def === 'string' ? { fhirpath: def } : def;
+      maxLengths.set(name, spec.maxLength ?? RULE_SET_LIMITS.defaultFactMaxLength);
+      const pointer =
+        typeof def === 'string' ? `/facts/${escapePointer(name)}` : `/facts/${escapePointer(name)}/fhirpath`;
+      const parsed = compileFhirPath(spec.fhirpath);
+      if ('error' in parsed) errors.push({ pointer, message: `The FHIRPath of fact '${name}' ${parsed.error}.` });
+    });
   }
-  const shared = doc.conditions ?? {};
+  const shared = isRecord(doc.conditions) ? (doc.conditions as Record<string, TopLevelCondition>) : {};
   const known = [...factNames].join(', ') || '(none)';
   const ctx = { doc, factNames, known, shared, errors };
 
   for (const [name, condition] of Object.entries(shared)) {
-    checkCondition(ctx, condition, `/conditions/${escapePointer(name)}`, 1);
-    if (reachesItself(name, shared)) {
-      errors.push({
-        pointer: `/conditions/${escapePointer(name)}`,
-        message: `Shared condition '${name}' refers back to itself.`,
-      });
-    }
+    guard(() => {
+      checkCondition(ctx, condition, `/conditions/${escapePointer(name)}`, 1);
+      if (reachesItself(name, shared)) {
+        errors.push({
+          pointer: `/conditions/${escapePointer(name)}`,
+          message: `Shared condition '${name}' refers back to itself.`,
+        });
+      }
+    });
   }
 
   const ruleNames = new Set<string>();
   let unindexed = 0;
-  doc.rules.forEach((rule, i) => {
-    const base = `/rules/${i}`;
-    if (ruleNames.has(rule.name))
-      errors.push({ pointer: `${base}/name`, message: `Rule name '${rule.name}' is used twice.` });
-    ruleNames.add(rule.name);
-    checkCondition(ctx, rule.conditions, `${base}/conditions`, 1);
-    if (!('all' in rule.conditions) && !('condition' in rule.conditions)) unindexed++;
-    let sawCard = false;
-    rule.events.forEach((event, j) => {
-      const at = `${base}/events/${j}`;
-      const checkTemplate = (text: string, pointer: string): void => {
-        for (const name of placeholders(text)) {
-          if (!factNames.has(name) && BUILT_IN_PLACEHOLDERS[name] === undefined) {
-            errors.push({ pointer, message: `The placeholder {{${name}}} names no fact (known facts: ${known}).` });
+  (Array.isArray(doc.rules) ? doc.rules : []).forEach((rule, i) =>
+    guard(() => {
+      const base = `/rules/${i}`;
+      if (ruleNames.has(rule.name))
+        errors.push({ pointer: `${base}/name`, message: `Rule name '${rule.name}' is used twice.` });
+      ruleNames.add(rule.name);
+      checkCondition(ctx, rule.conditions, `${base}/conditions`, 1);
+      if (!('all' in rule.conditions) && !('condition' in rule.conditions)) unindexed++;
+      let sawCard = false;
+      rule.events.forEach((event, j) => {
+        const at = `${base}/events/${j}`;
+        const checkTemplate = (text: string, pointer: string): void => {
+          for (const name of placeholders(text)) {
+            if (!factNames.has(name) && BUILT_IN_PLACEHOLDERS[name] === undefined) {
+              errors.push({ pointer, message: `The placeholder {{${name}}} names no fact (known facts: ${known}).` });
+            }
+          }
+        };
+        const pas = doc.hook === PRIOR_AUTHORIZATION;
+        if (pas !== (event.type === 'pas-decision')) {
+          errors.push({
+            pointer: `${at}/type`,
+            message: pas
+              ? `A prior-authorization rule set decides items with 'pas-decision' events, not '${event.type}'.`
+              : `'pas-decision' events belong to rule sets whose hook is '${PRIOR_AUTHORIZATION}'.`,
+          });
+          return;
+        }
+        if (event.type === 'pas-decision') {
+          checkPasDecision(event, at, errors);
+          if (event.authorizationNumber) checkTemplate(event.authorizationNumber, `${at}/authorizationNumber`);
+          if (event.note) checkTemplate(event.note, `${at}/note`);
+        } else if (event.type === 'card') {
+          sawCard = true;
+          checkTemplate(event.summary, `${at}/summary`);
+          const longest = maxRenderedLength(event.summary, (n) => maxLengths.get(n) ?? BUILT_IN_PLACEHOLDERS[n] ?? 0);
+          if (longest > RULE_SET_LIMITS.maxSummaryLength) {
+            errors.push({
+              pointer: `${at}/summary`,
+              message: `The card summary can reach ${longest} characters; CDS Hooks allows fewer than 140. Shorten the text or lower the facts' maxLength.`,
+            });
+          }
+          if (event.detail) checkTemplate(event.detail, `${at}/detail`);
+          event.links?.forEach((l, k) => checkTemplate(l.label, `${at}/links/${k}/label`));
+          event.suggestions?.forEach((s, k) => checkTemplate(JSON.stringify(s), `${at}/suggestions/${k}`));
+        } else if (event.type === 'suggestion') {
+          if (!sawCard) {
+            errors.push({ pointer: at, message: 'A suggestion event must follow a card event in the same rule.' });
+          }
+          checkTemplate(JSON.stringify(event), at);
+        } else {
+          checkCoverageOutcome(event, at, errors);
+          if (!doc.crd)
+            warnings.push({
+              pointer: at,
+              message: 'Coverage information is returned only by CRD services (set "crd": true).',
+            });
+          if (event.billingCode && !Array.isArray(event.billingCode) && !factNames.has(event.billingCode.fact)) {
+            errors.push({
+              pointer: `${at}/billingCode/fact`,
+              message: `Unknown fact '${event.billingCode.fact}' (known facts: ${known}).`,
+            });
+          }
+          if (
+            doc.crd &&
+            !isCrdPrimaryHook(doc.hook) &&
+            ((event.docNeeded?.length ?? 0) > 0 || (event.infoNeeded?.length ?? 0) > 0)
+          ) {
+            warnings.push({
+              pointer: at,
+              message: `CRD hook-19: coverage information on ${doc.hook} should not ask for clinical or administrative information.`,
+            });
           }
         }
-      };
-      const pas = doc.hook === PRIOR_AUTHORIZATION;
-      if (pas !== (event.type === 'pas-decision')) {
-        errors.push({
-          pointer: `${at}/type`,
-          message: pas
-            ? `A prior-authorization rule set decides items with 'pas-decision' events, not '${event.type}'.`
-            : `'pas-decision' events belong to rule sets whose hook is '${PRIOR_AUTHORIZATION}'.`,
-        });
-        return;
-      }
-      if (event.type === 'pas-decision') {
-        checkPasDecision(event, at, errors);
-        if (event.authorizationNumber) checkTemplate(event.authorizationNumber, `${at}/authorizationNumber`);
-        if (event.note) checkTemplate(event.note, `${at}/note`);
-      } else if (event.type === 'card') {
-        sawCard = true;
-        checkTemplate(event.summary, `${at}/summary`);
-        const longest = maxRenderedLength(event.summary, (n) => maxLengths.get(n) ?? BUILT_IN_PLACEHOLDERS[n] ?? 0);
-        if (longest > RULE_SET_LIMITS.maxSummaryLength) {
-          errors.push({
-            pointer: `${at}/summary`,
-            message: `The card summary can reach ${longest} characters; CDS Hooks allows fewer than 140. Shorten the text or lower the facts' maxLength.`,
-          });
-        }
-        if (event.detail) checkTemplate(event.detail, `${at}/detail`);
-        event.links?.forEach((l, k) => checkTemplate(l.label, `${at}/links/${k}/label`));
-        event.suggestions?.forEach((s, k) => checkTemplate(JSON.stringify(s), `${at}/suggestions/${k}`));
-      } else if (event.type === 'suggestion') {
-        if (!sawCard) {
-          errors.push({ pointer: at, message: 'A suggestion event must follow a card event in the same rule.' });
-        }
-        checkTemplate(JSON.stringify(event), at);
-      } else {
-        checkCoverageOutcome(event, at, errors);
-        if (!doc.crd)
-          warnings.push({
-            pointer: at,
-            message: 'Coverage information is returned only by CRD services (set "crd": true).',
-          });
-        if (event.billingCode && !Array.isArray(event.billingCode) && !factNames.has(event.billingCode.fact)) {
-          errors.push({
-            pointer: `${at}/billingCode/fact`,
-            message: `Unknown fact '${event.billingCode.fact}' (known facts: ${known}).`,
-          });
-        }
-        if (
-          doc.crd &&
-          !isCrdPrimaryHook(doc.hook) &&
-          ((event.docNeeded?.length ?? 0) > 0 || (event.infoNeeded?.length ?? 0) > 0)
-        ) {
-          warnings.push({
-            pointer: at,
-            message: `CRD hook-19: coverage information on ${doc.hook} should not ask for clinical or administrative information.`,
-          });
-        }
-      }
-    });
-  });
+      });
+    }),
+  );
 
-  if (doc.defaultDecision) {
+  guard(() => {
+    if (!doc.defaultDecision) return;
     if (doc.hook !== PRIOR_AUTHORIZATION)
       errors.push({
         pointer: '/defaultDecision',
         message: `defaultDecision belongs to rule sets whose hook is '${PRIOR_AUTHORIZATION}'.`,
       });
     else checkPasDecision(doc.defaultDecision, '/defaultDecision', errors);
-  }
-  if (doc.defaultCoverage) checkCoverageOutcome(doc.defaultCoverage, '/defaultCoverage', errors);
+  });
+  guard(() => {
+    if (doc.defaultCoverage) checkCoverageOutcome(doc.defaultCoverage, '/defaultCoverage', errors);
+  });
   if (doc.crd && isCrdPrimaryHook(doc.hook) && !doc.defaultCoverage) {
     errors.push({
       pointer: '/defaultCoverage',
@@ -143,7 +170,7 @@ export function checkSemantics(doc: RuleSetDocument, errors: RuleSetIssue[], war
     });
   }
   if (
-    doc.defaultCoverage?.billingCode &&
+    isRecord(doc.defaultCoverage?.billingCode) &&
     !Array.isArray(doc.defaultCoverage.billingCode) &&
     !factNames.has(doc.defaultCoverage.billingCode.fact)
   ) {
@@ -250,6 +277,10 @@ function reachesItself(start: string, shared: Record<string, TopLevelCondition>)
     else if ('not' in c) stack.push(c.not);
   }
   return false;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function isFactReference(value: unknown): value is { fact: unknown } {

@@ -237,4 +237,30 @@ describe('validateRuleSet', () => {
     expect(result.valid).toBe(true);
     expect(result.warnings.map((w) => w.pointer)).toContain('/rules/0/events/0');
   });
+
+  it('reports every problem in one pass: the schema errors and the semantic ones of the parts it could read', () => {
+    const result = broken((d) => {
+      d.hook = 'order-sing' as never; // schema
+      (firstRule(d).events[1] as { indicator: string }).indicator = 'infoo'; // schema
+      d.facts['broken'] = 'prefetch.coverage.where('; // semantic: FHIRPath
+      (firstRule(d).conditions as { all: { fact: string }[] }).all[0]!.fact = 'plna'; // semantic: unknown fact
+      d.rules.push({ name: 'odd', conditions: 'nope', events: [] } as never); // schema, its semantics unreadable
+    });
+    expect(result.valid).toBe(false);
+    expect(result.errors.map((e) => e.pointer).sort()).toEqual([
+      '/facts/broken',
+      '/hook',
+      '/rules/0/conditions/all/0/fact',
+      '/rules/0/events/1/indicator',
+      '/rules/1/conditions',
+      '/rules/1/events',
+    ]);
+  });
+
+  it('says where a FHIRPath that ends too early is missing something', () => {
+    const result = broken((d) => (d.facts['broken'] = 'prefetch.coverage.where('));
+    expect(result.errors[0]?.message).toBe(
+      "The FHIRPath of fact 'broken' does not parse: it ends too early: something is missing after '(' (line 1, column 24), such as an operand or a closing parenthesis.",
+    );
+  });
 });

@@ -1,8 +1,9 @@
 /**
  * `validateRuleSet`: the save-time check (CLI `hookbot rules validate`, and deploy). Errors carry a JSON pointer
  * (RFC 6901) and a sentence an analyst can act on. The document's nesting is measured before the JSON Schema runs
- * so that hostile documents are refused before any recursive code sees them; the semantic checks run only on
- * documents that pass the schema.
+ * so that hostile documents are refused before any recursive code sees them; the semantic checks run after the
+ * schema, on the parts of the document they can read even when the schema refused others, so an analyst sees every
+ * problem at once.
  */
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { RULE_SET_LIMITS } from './limits.js';
@@ -45,11 +46,16 @@ export function validateRuleSet(doc: unknown): RuleSetValidation {
     return invalid([{ pointer: '', message: 'The document has more than 2,000,000 values; split the rule set.' }]);
   }
   const validate = getSchemaValidator();
-  if (!validate(doc)) return invalid(schemaIssues(validate.errors ?? []));
+  const schemaErrors = validate(doc) ? [] : schemaIssues(validate.errors ?? []);
   const errors: RuleSetIssue[] = [];
   const warnings: RuleSetIssue[] = [];
-  checkSemantics(doc as RuleSetDocument, errors, warnings);
-  return { valid: errors.length === 0, errors, warnings };
+  // Every problem in one pass: the semantic checks also run on a document the schema refused, on each part whose
+  // shape they can read (see checkSemantics); a problem the schema already reported at a place is not repeated.
+  checkSemantics(doc as RuleSetDocument, errors, warnings, schemaErrors.length > 0);
+  const reported = schemaErrors.map((e) => e.pointer);
+  const more = errors.filter((e) => !reported.some((p) => e.pointer === p || e.pointer.startsWith(`${p}/`)));
+  const all = [...schemaErrors, ...more];
+  return { valid: all.length === 0, errors: all, warnings: schemaErrors.length > 0 ? [] : warnings };
 }
 
 function invalid(errors: RuleSetIssue[]): RuleSetValidation {

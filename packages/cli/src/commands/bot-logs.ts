@@ -1,7 +1,8 @@
 /**
  * `hookbot bot logs NAME [--follow]`: the bot's executions from its AuditEvents
- * (`GET /fhir/R4/AuditEvent?entity=Bot/{id}&_sort=-_lastUpdated`), oldest first; `--follow` polls for new ones
- * until interrupted.
+ * (`GET /fhir/R4/AuditEvent?entity=Bot/{id}&_tag=…record-origin|server&_sort=-_lastUpdated`), oldest first by the
+ * time the server recorded them; `--follow` polls for new ones until interrupted. Only events the server recorded: an
+ * AuditEvent a client wrote about the bot is not one of its runs.
  */
 import type { HookbotApi } from '../api.js';
 import { connect, type CommandContext } from '../context.js';
@@ -58,13 +59,29 @@ export async function botLogs(input: CommandContext & BotLogsOptions): Promise<v
   }
 }
 
+/** The server's tag on the events it records (the server's `fhir/record-origin.ts`); clients cannot write it. */
+export const SERVER_RECORDED_TAG = 'https://hookbot.dev/fhir/CodeSystem/record-origin|server';
+
+export function logsQuery(botId: string, count: number): Record<string, string | number> {
+  return { entity: `Bot/${botId}`, _tag: SERVER_RECORDED_TAG, _sort: '-_lastUpdated', _count: count };
+}
+
 async function fetchEntries(api: HookbotApi, botId: string, count: number, out: Output): Promise<LogEntry[]> {
   const { body } = await out.step('Reading logs', () =>
     api.request<Bundle<AuditEventLike>>('GET', '/fhir/R4/AuditEvent', {
-      query: { entity: `Bot/${botId}`, _sort: '-_lastUpdated', _count: count },
+      query: logsQuery(botId, count),
     }),
   );
-  return resourcesOf(body).map(toLogEntry).reverse();
+  return inArrivalOrder(resourcesOf(body).map(toLogEntry).reverse());
+}
+
+/**
+ * Oldest first by `recorded`, which the server sets when it runs a bot or receives feedback; audit rows are
+ * written in batches, so their `_lastUpdated` order can differ from it.
+ */
+export function inArrivalOrder(entries: LogEntry[]): LogEntry[] {
+  const time = (e: LogEntry) => (e.recorded ? Date.parse(e.recorded) : 0);
+  return [...entries].sort((a, b) => time(a) - time(b));
 }
 
 /** FHIR AuditEvent.outcome: 0 success, 4 minor failure, 8 serious failure, 12 major failure. */

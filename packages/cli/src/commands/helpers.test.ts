@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createStyle } from '../output.js';
 import { globToRegExp, selectBots, type LoadedProject } from '../project.js';
 import { versionOf } from './bot-deploy.js';
-import { renderLogEntry, toLogEntry } from './bot-logs.js';
+import { logsQuery, renderLogEntry, toLogEntry } from './bot-logs.js';
 import { pickService } from './hooks-invoke.js';
 
 describe('pickService', () => {
@@ -16,18 +16,28 @@ describe('pickService', () => {
     ['a2', 'a2'],
     ['appointment-book', 'b1'],
     ['Appointment-Book', 'b1'],
+    ['DME', 'a2'],
   ])('%s → %s', (target, id) => {
     expect(pickService(services, target).id).toBe(id);
   });
 
   it('refuses a hook that several services answer, listing their ids (usage, exit 2)', () => {
     expect(() => pickService(services, 'order-sign')).toThrow(
-      expect.objectContaining({ code: 'usage', details: { lines: ['  a1  Prior auth', '  a2  DME'] } }),
+      expect.objectContaining({
+        code: 'usage',
+        details: { lines: ['  a1  order-sign  Prior auth', '  a2  order-sign  DME'] },
+      }),
     );
   });
 
-  it('refuses an unknown target, listing what exists (exit 1)', () => {
-    expect(() => pickService(services, 'nope')).toThrow(expect.objectContaining({ code: 'failed' }));
+  it('refuses a title that several services share', () => {
+    expect(() => pickService([...services, { id: 'c1', hook: 'patient-view', title: 'DME' }], 'DME')).toThrow(
+      expect.objectContaining({ code: 'usage', message: '2 services are titled DME; name one by id' }),
+    );
+  });
+
+  it('refuses an unknown target, listing what exists (usage, exit 2, as --help says)', () => {
+    expect(() => pickService(services, 'nope')).toThrow(expect.objectContaining({ code: 'usage' }));
     expect(() => pickService([], 'nope')).toThrow(
       expect.objectContaining({ details: { lines: ['The server lists no services (hookbot hooks discover).'] } }),
     );
@@ -121,5 +131,16 @@ describe('versionOf', () => {
     ['text', undefined],
   ])('%j → %s', (response, version) => {
     expect(versionOf(response)).toBe(version);
+  });
+});
+
+describe('bot logs', () => {
+  it('asks only for the events the server recorded, never AuditEvents a client wrote about the bot', () => {
+    expect(logsQuery('b1', 20)).toEqual({
+      entity: 'Bot/b1',
+      _tag: 'https://hookbot.dev/fhir/CodeSystem/record-origin|server',
+      _sort: '-_lastUpdated',
+      _count: 20,
+    });
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Talking to `/cds-services` as an EHR would: with the Hookbot bearer token of the profile, or, with `--key`,
- * a CDS Hooks client JWT (CDS Hooks 2.0 "Trusting CDS Clients") whose `aud` is the exact URL called, freshly
+ * a CDS Hooks client JWT (CDS Hooks 2.0 "Trusting CDS Clients") whose `aud` is the exact URL called as the server
+ * names it (its SMART configuration's issuer: the server may know itself by another address), freshly
  * signed for every request since each carries its own `jti`.
  */
 import { HookbotApi, type ApiResponse, type RequestOptions } from '../api.js';
@@ -61,7 +62,7 @@ export class HooksClient {
     const { key, issuer, kid, jku } = this.signing;
     const jwt = await signJwt(
       key,
-      { iss: issuer, aud: this.api.url(path) },
+      { iss: issuer, aud: await this.api.audience(path) },
       { ...(kid ? { kid } : {}), ...(jku ? { jku } : {}) },
     );
     return this.api.request<T>(method, path, { ...options, auth: jwt });

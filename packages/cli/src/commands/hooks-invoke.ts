@@ -1,7 +1,7 @@
 /**
- * `hookbot hooks invoke HOOK|ID --request FILE`: discovery first, then `POST /cds-services/{id}` by the
- * service's id (CDS Hooks addresses services by id; the hook name is not a route). A hook name that several
- * services answer is refused with their ids. A missing `hookInstance` is generated, as an EHR would. The answer
+ * `hookbot hooks invoke ID|HOOK|TITLE --request FILE`: discovery first, then `POST /cds-services/{id}` by the
+ * service's id (CDS Hooks addresses services by id; the hook name is not a route). A hook name or title that
+ * several services share is refused with their ids. A missing `hookInstance` is generated, as an EHR would. The answer
  * is checked again locally, so the author sees the warnings the server does not refuse (cards a major EHR would not
  * render).
  */
@@ -10,7 +10,7 @@ import path from 'node:path';
 import { validateCdsResponse, type CdsResponse } from '@hookbot/bots';
 import { renderCdsResponse } from '../cards.js';
 import type { CommandContext } from '../context.js';
-import { CliError, usageError } from '../errors.js';
+import { usageError } from '../errors.js';
 import { readInput } from './bot-execute.js';
 import { HooksClient, type CdsServiceEntry, type HooksAuthOptions } from './hooks-client.js';
 
@@ -40,21 +40,26 @@ export async function hooksInvoke(input: CommandContext & HooksInvokeOptions): P
   }
 }
 
+/** By id; else the one service that answers a hook of that name; else the one service with that title. */
 export function pickService(services: CdsServiceEntry[], target: string): CdsServiceEntry {
   const byId = services.find((s) => s.id === target);
   if (byId) return byId;
   const byHook = services.filter((s) => s.hook.toLowerCase() === target.toLowerCase());
-  if (byHook.length === 1 && byHook[0]) return byHook[0];
-  if (byHook.length > 1) {
-    throw usageError(`${byHook.length} services answer ${target}; name one by id`, [
-      ...byHook.map((s) => `  ${s.id}  ${s.title ?? s.description ?? ''}`),
-    ]);
+  const byTitle = services.filter((s) => s.title === target);
+  for (const [matches, what] of [
+    [byHook, 'answer'],
+    [byTitle, 'are titled'],
+  ] as const) {
+    if (matches.length === 1 && matches[0]) return matches[0];
+    if (matches.length > 1) {
+      throw usageError(`${matches.length} services ${what} ${target}; name one by id`, [
+        ...matches.map((s) => `  ${s.id}  ${s.hook}  ${s.title ?? s.description ?? ''}`),
+      ]);
+    }
   }
-  throw new CliError('failed', `No CDS service with id or hook "${target}"`, {
-    lines: [
-      services.length
-        ? `Available: ${services.map((s) => `${s.id} (${s.hook})`).join(', ')}`
-        : 'The server lists no services (hookbot hooks discover).',
-    ],
-  });
+  throw usageError(`No CDS service with id, hook or title "${target}"`, [
+    services.length
+      ? `Available: ${services.map((s) => `${s.id} (${s.hook}${s.title ? `, ${s.title}` : ''})`).join(', ')}`
+      : 'The server lists no services (hookbot hooks discover).',
+  ]);
 }

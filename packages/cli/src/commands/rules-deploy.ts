@@ -15,8 +15,8 @@ interface DeployRulesResponse {
 
 export async function rulesDeploy(input: CommandContext & RulesFileOptions): Promise<void> {
   const { out } = input;
-  const { file, doc } = await readRuleSet(input.cwd, input.file);
-  await out.step('Validating', async () => checkRuleSet(out, input.file, doc), {
+  const { file, doc, text } = await readRuleSet(input.cwd, input.file);
+  await out.step('Validating', async () => checkRuleSet(out, input.file, doc, text), {
     report: () => `Validated ${input.file}`,
   });
   const api = await connect(input);

@@ -7,13 +7,15 @@ import { CliError, readText } from '../errors.js';
 export interface RuleSetFile {
   file: string;
   doc: unknown;
+  /** The file's text, to point problems at their line and column. */
+  text: string;
 }
 
 export async function readRuleSet(cwd: string, file: string): Promise<RuleSetFile> {
   const absolute = path.resolve(cwd, file);
   const text = await readText(absolute, file);
   try {
-    return { file: absolute, doc: parseRuleSetText(text, path.basename(file)) };
+    return { file: absolute, doc: parseRuleSetText(text, path.basename(file)), text };
   } catch (error) {
     throw new CliError('failed', `${file} cannot be read as a rule set`, { lines: [(error as Error).message] });
   }

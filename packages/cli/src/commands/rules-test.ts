@@ -17,8 +17,8 @@ export type RuleTestResult = RuleSetTestResult;
 
 export async function rulesTest(input: CommandContext & RulesTestOptions): Promise<void> {
   const { out } = input;
-  const { file, doc } = await readRuleSet(input.cwd, input.file);
-  checkRuleSet(out, input.file, doc);
+  const { file, doc, text } = await readRuleSet(input.cwd, input.file);
+  checkRuleSet(out, input.file, doc, text);
   let results: RuleTestResult[];
   if (input.remote) {
     const api = await connect(input);

@@ -1,15 +1,18 @@
 /**
  * First-start set-up: the super-admin client (from `HOOKBOT_ADMIN_CLIENT_ID`/`_SECRET`, or generated, printed
- * once and written to `<data dir>/admin-credentials.json`) and the `demo` project with its credentials in
- * `<data dir>/demo-credentials.json`, both files mode 0600.
+ * once and written to `<data dir>/admin-credentials.json`) and the `demo` project, seeded from `examples/`, with its
+ * credentials in `<data dir>/demo-credentials.json`, both files mode 0600.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../infra/config.js';
 import type { Database } from '../infra/database.js';
+import { HookbotError } from '../infra/errors.js';
 import type { Logger } from '../infra/logger.js';
 import { generateSecret } from '../auth/secrets.js';
+import type { Services } from '../services.js';
 import { createClient, createProject, findClient, setClientSecret, type Project } from './projects.js';
+import { seedDemoProject, type SeedReport } from './seed-demo.js';
 
 export const DEMO_PROJECT_NAME = 'demo';
 
@@ -60,21 +63,40 @@ export async function ensureAdminClient(db: Database, config: Config, log: Logge
 
 export interface DemoProject {
   project: Project;
-  created: boolean;
+  /** What was seeded, when this start created the project. */
+  seeded?: SeedReport;
 }
 
-/** Creates the demo project on first start; returns it (created or found). */
-export async function ensureDemoProject(db: Database, config: Config, log: Logger): Promise<DemoProject> {
-  const existing = (await db.query<Project>('SELECT id, name FROM projects WHERE name = $1', [DEMO_PROJECT_NAME]))
-    .rows[0];
-  if (existing) return { project: existing, created: false };
-  const project = await createProject(db, DEMO_PROJECT_NAME);
-  const { clientId, clientSecret } = await createClient(db, project.id, { name: 'demo client' });
-  const file = await writeCredentials(config.dataDir, 'demo-credentials.json', {
-    projectId: project.id,
-    clientId,
-    clientSecret,
-  });
-  log.info({ projectId: project.id, clientId, file }, 'created demo project');
-  return { project, created: true };
+const findDemoProject = async (db: Database): Promise<Project | undefined> =>
+  (await db.query<Project>('SELECT id, name FROM projects WHERE name = $1', [DEMO_PROJECT_NAME])).rows[0];
+
+/**
+ * Creates the demo project on first start, seeded from `examples/`: all or nothing. The project, its client, every
+ * example (bots with their code) and the credentials file are written in one transaction, the file before the
+ * commit; a start interrupted anywhere (Ctrl-C, a crash, a lost database) leaves no demo project, so the next start
+ * does it all again instead of finding a project it will never finish. When another instance sharing the database
+ * seeds it at the same time, the unique project name lets one commit and the other use its project.
+ */
+export async function ensureDemoProject(services: Services): Promise<DemoProject> {
+  const { db, config, log } = services;
+  const existing = await findDemoProject(db);
+  if (existing) return { project: existing };
+  try {
+    return await db.transaction(async (tx) => {
+      const project = await createProject(tx, DEMO_PROJECT_NAME);
+      const { clientId, clientSecret } = await createClient(tx, project.id, { name: 'demo client' });
+      const seeded = await seedDemoProject({ ...services, db: tx }, project.id);
+      const file = await writeCredentials(config.dataDir, 'demo-credentials.json', {
+        projectId: project.id,
+        clientId,
+        clientSecret,
+      });
+      log.info({ projectId: project.id, clientId, file }, 'created demo project');
+      return { project, seeded };
+    });
+  } catch (err) {
+    const winner = err instanceof HookbotError && err.status === 409 ? await findDemoProject(db) : undefined;
+    if (winner) return { project: winner };
+    throw err;
+  }
 }

@@ -1,10 +1,20 @@
 /** Tenants (projects) and their OAuth clients, stored in the `projects` and `clients` tables. */
 import { randomUUID } from 'node:crypto';
 import type { JSONWebKeySet } from 'jose';
+import {
+  CLIENT_ROLES,
+  defaultScopeOf,
+  isClientRole,
+  rolesAllowing,
+  scopeBeyondRole,
+  type ClientRole,
+} from '../auth/roles.js';
 import { parseScopes } from '../auth/scopes.js';
 import { generateSecret, hashSecret } from '../auth/secrets.js';
-import { badRequest, notFound } from '../infra/errors.js';
+import { badRequest, conflict, notFound } from '../infra/errors.js';
 import type { Database } from '../infra/database.js';
+
+const invalid = (message: string, field: string) => badRequest('admin.invalid-request', message, field);
 
 export interface Project {
   id: string;
@@ -16,7 +26,10 @@ export interface ClientRecord {
   projectId: string | null;
   name: string;
   secretHash: string | null;
+  /** What the client was registered for: never more than its role allows. */
   scope: string;
+  role: ClientRole;
+  /** The super-admin (no project): may use `/admin`. */
   isAdmin: boolean;
   issuer: string | null;
   jwks: JSONWebKeySet | null;
@@ -29,6 +42,7 @@ interface ClientRow {
   name: string;
   secret_hash: string | null;
   scope: string;
+  role: string;
   is_admin: boolean;
   issuer: string | null;
   jwks: JSONWebKeySet | null;
@@ -41,16 +55,22 @@ const toClient = (r: ClientRow): ClientRecord => ({
   name: r.name,
   secretHash: r.secret_hash,
   scope: r.scope,
+  // The column is constrained to the roles; anything else would be a hand edit, and gets the least.
+  role: isClientRole(r.role) ? r.role : 'ehr',
   isAdmin: r.is_admin,
   issuer: r.issuer,
   jwks: r.jwks,
   jwksUri: r.jwks_uri,
 });
 
-export const DEFAULT_CLIENT_SCOPE = 'system/*.cruds';
-
 export interface NewClientInput {
   name: string;
+  /**
+   * Set by `checkNewClient` for every client registered through the API. Without it, `createClient` makes a project
+   * administrator: what the server itself registers (a project's default client, the demo and super-admin clients).
+   */
+  role?: ClientRole;
+  /** The role's default scope when absent. */
   scope?: string;
   /** CDS Hooks / private_key_jwt clients: the JWT `iss` and where its keys are. */
   issuer?: string;
@@ -62,7 +82,15 @@ export interface NewClient {
   clientId: string;
   /** Present for secret clients; shown once, never stored in clear. */
   clientSecret?: string;
+  role: ClientRole;
+  scope: string;
 }
+
+/**
+ * The role of a client registered without one: an EHR when it signs JWTs (`issuer`, `jwks`, `jwksUri`), and also
+ * otherwise, since the least privilege is the safe default; the FHIR API needs `admin` or `bot-developer` by name.
+ */
+export const DEFAULT_CLIENT_ROLE: ClientRole = 'ehr';
 
 export function checkNewClient(input: unknown): NewClientInput {
   const body = (typeof input === 'object' && input !== null && !Array.isArray(input) ? input : {}) as Record<
@@ -70,34 +98,47 @@ export function checkNewClient(input: unknown): NewClientInput {
     unknown
   >;
   const { name, scope, issuer, jwks, jwksUri } = body;
-  if (typeof name !== 'string' || !name.trim()) throw badRequest('"name" is required', 'name');
+  if (typeof name !== 'string' || !name.trim()) throw invalid('"name" is required', 'name');
+  if (body.role !== undefined && !isClientRole(body.role)) {
+    throw invalid(`"role" must be one of ${CLIENT_ROLES.map((r) => `"${r}"`).join(', ')}`, 'role');
+  }
+  const role: ClientRole = isClientRole(body.role) ? body.role : DEFAULT_CLIENT_ROLE;
   if (scope !== undefined) {
-    if (typeof scope !== 'string') throw badRequest('"scope" must be a string', 'scope');
+    if (typeof scope !== 'string') throw invalid('"scope" must be a string', 'scope');
     const parsed = parseScopes(scope);
     if (parsed.scopes.some((s) => s.query)) {
-      throw badRequest('Query-restricted scopes are not supported for Hookbot clients', 'scope');
+      throw invalid('Query-restricted scopes are not supported for Hookbot clients', 'scope');
     }
-    if (parsed.other.length)
-      throw badRequest(`Unknown scope "${parsed.other[0]}": use SMART syntax such as system/*.read`, 'scope');
+    const beyond = scopeBeyondRole(role, scope);
+    if (beyond !== undefined) {
+      const holders = rolesAllowing(beyond);
+      throw invalid(
+        holders.length
+          ? `Scope "${beyond}" is beyond the "${role}" role: it needs role ${holders.map((r) => `"${r}"`).join(' or ')}`
+          : `Unknown scope "${beyond}": use SMART syntax such as system/*.read`,
+        holders.length ? 'role' : 'scope',
+      );
+    }
   }
   if (issuer !== undefined && (typeof issuer !== 'string' || !issuer))
-    throw badRequest('"issuer" must be a string', 'issuer');
+    throw invalid('"issuer" must be a string', 'issuer');
   if (
     jwks !== undefined &&
     (typeof jwks !== 'object' || jwks === null || !Array.isArray((jwks as JSONWebKeySet).keys))
   ) {
-    throw badRequest('"jwks" must be a JSON Web Key Set ({"keys": [...]})', 'jwks');
+    throw invalid('"jwks" must be a JSON Web Key Set ({"keys": [...]})', 'jwks');
   }
   if (jwksUri !== undefined) {
     if (typeof jwksUri !== 'string' || !URL.canParse(jwksUri))
-      throw badRequest('"jwksUri" must be an absolute URL', 'jwksUri');
+      throw invalid('"jwksUri" must be an absolute URL', 'jwksUri');
   }
   if ((jwks !== undefined || jwksUri !== undefined) && issuer === undefined) {
-    throw badRequest('"issuer" is required with "jwks" or "jwksUri"', 'issuer');
+    throw invalid('"issuer" is required with "jwks" or "jwksUri"', 'issuer');
   }
-  if (jwks !== undefined && jwksUri !== undefined) throw badRequest('Send "jwks" or "jwksUri", not both', 'jwksUri');
+  if (jwks !== undefined && jwksUri !== undefined) throw invalid('Send "jwks" or "jwksUri", not both', 'jwksUri');
   return {
     name: name.trim(),
+    role,
     ...(scope !== undefined ? { scope: scope as string } : {}),
     ...(issuer !== undefined ? { issuer: issuer as string } : {}),
     ...(jwks !== undefined ? { jwks: jwks as JSONWebKeySet } : {}),
@@ -105,8 +146,13 @@ export function checkNewClient(input: unknown): NewClientInput {
   };
 }
 
+/** 409 when a project of that name exists, also when both are created at once (the name is a unique key). */
 export async function createProject(db: Database, name: string, id: string = randomUUID()): Promise<Project> {
-  await db.query('INSERT INTO projects (id, name) VALUES ($1, $2)', [id, name]);
+  const { rows } = await db.query(
+    'INSERT INTO projects (id, name) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING id',
+    [id, name],
+  );
+  if (rows.length === 0) throw conflict('admin.project-exists', `A project named "${name}" already exists`);
   return { id, name };
 }
 
@@ -116,7 +162,7 @@ export async function getProject(db: Database, id: string): Promise<Project | un
 
 export async function requireProject(db: Database, id: string): Promise<Project> {
   const project = await getProject(db, id);
-  if (!project) throw notFound(`Project ${id} not found`);
+  if (!project) throw notFound('admin.project-not-found', `Project ${id} not found`);
   return project;
 }
 
@@ -133,30 +179,37 @@ export async function createClient(
   const id = options.id ?? randomUUID();
   const keyClient = input.jwks !== undefined || input.jwksUri !== undefined;
   const secret = keyClient ? undefined : (options.secret ?? generateSecret());
+  const role = input.role ?? 'admin';
+  const scope = input.scope ?? defaultScopeOf(role);
   await db.query(
-    `INSERT INTO clients (id, project_id, name, secret_hash, scope, is_admin, issuer, jwks, jwks_uri)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    `INSERT INTO clients (id, project_id, name, secret_hash, scope, role, is_admin, issuer, jwks, jwks_uri)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
     [
       id,
       projectId,
       input.name,
       secret ? await hashSecret(secret) : null,
-      input.scope ?? DEFAULT_CLIENT_SCOPE,
+      scope,
+      role,
       options.isAdmin ?? false,
       input.issuer ?? null,
       input.jwks ? JSON.stringify(input.jwks) : null,
       input.jwksUri ?? null,
     ],
   );
-  return { clientId: id, ...(secret ? { clientSecret: secret } : {}) };
+  return { clientId: id, ...(secret ? { clientSecret: secret } : {}), role, scope };
 }
 
 export async function findClient(db: Database, id: string): Promise<ClientRecord | undefined> {
+  // A NUL can be in no stored id, and PostgreSQL refuses it in a parameter: such an id (from HTTP Basic
+  // credentials or a JWT claim, which the body checks do not see) is simply unknown.
+  if (id.includes('\u0000')) return undefined;
   const row = (await db.query<ClientRow>('SELECT * FROM clients WHERE id = $1', [id])).rows[0];
   return row && toClient(row);
 }
 
 export async function findClientsByIssuer(db: Database, issuer: string): Promise<ClientRecord[]> {
+  if (issuer.includes('\u0000')) return [];
   return (
     await db.query<ClientRow>('SELECT * FROM clients WHERE issuer = $1 ORDER BY created_at, id', [issuer])
   ).rows.map(toClient);

@@ -1,27 +1,27 @@
 /** `/admin`: tenants and their clients, for the super-admin. */
-import Router from '@koa/router';
-import { requireAdmin, requireCaller } from '../auth/middleware.js';
-import { badRequest, conflict } from '../infra/errors.js';
+import type Router from '@koa/router';
+import { requireAdmin } from '../auth/middleware.js';
+import { badRequest } from '../infra/errors.js';
+import { createRouter } from '../infra/router.js';
 import type { Services } from '../services.js';
 import { checkNewClient, createClient, createProject, listProjects, requireProject } from './projects.js';
 import { checkProjectSettings, describeSettings, type ProjectSettings } from './settings.js';
 
 export function adminRouter(services: Services): Router {
   const { db } = services;
-  const router = new Router({ prefix: '/admin' });
-  router.use(requireCaller(services), requireAdmin());
+  const router = createRouter('/admin');
+  // On each route rather than `router.use`: the check belongs to the route, whatever reaches it.
+  const admin = requireAdmin();
 
-  router.get('/projects', async (ctx) => {
+  router.get('/projects', admin, async (ctx) => {
     ctx.body = { projects: await listProjects(db) };
   });
 
-  router.post('/projects', async (ctx) => {
+  router.post('/projects', admin, async (ctx) => {
     const body = ctx.request.body as { name?: unknown } | undefined;
     const name = typeof body?.name === 'string' ? body.name.trim() : '';
-    if (!name) throw badRequest('"name" is required', 'name');
+    if (!name) throw badRequest('admin.invalid-request', '"name" is required', 'name');
     const result = await db.transaction(async (tx) => {
-      const existing = await tx.query('SELECT 1 FROM projects WHERE name = $1', [name]);
-      if (existing.rows.length) throw conflict(`A project named "${name}" already exists`);
       const project = await createProject(tx, name);
       const client = await createClient(tx, project.id, { name: `${name} default client` });
       return { project, client };
@@ -30,7 +30,7 @@ export function adminRouter(services: Services): Router {
     ctx.body = result;
   });
 
-  router.post('/projects/:id/clients', async (ctx) => {
+  router.post('/projects/:id/clients', admin, async (ctx) => {
     const input = checkNewClient(ctx.request.body);
     await requireProject(db, ctx.params.id as string);
     const created = await createClient(db, ctx.params.id as string, input);
@@ -39,7 +39,7 @@ export function adminRouter(services: Services): Router {
     ctx.body = created;
   });
 
-  router.put('/projects/:id/settings', async (ctx) => {
+  router.put('/projects/:id/settings', admin, async (ctx) => {
     await requireProject(db, ctx.params.id as string);
     const settings: ProjectSettings = checkProjectSettings(ctx.request.body);
     await services.settings.set(ctx.params.id as string, settings);

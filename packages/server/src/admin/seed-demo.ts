@@ -30,14 +30,25 @@ async function list(dir: string): Promise<string[]> {
   }
 }
 
-export async function seedDemoProject(services: Services, projectId: string): Promise<SeedReport> {
+/**
+ * Seeds in one transaction (joining the caller's: bootstrap.ts commits the project and its examples together). Each
+ * example runs in a savepoint, so a broken one is rolled back alone and the others stay.
+ */
+export function seedDemoProject(services: Services, projectId: string): Promise<SeedReport> {
+  return services.db.transaction((tx) => seedExamples({ ...services, db: tx }, projectId));
+}
+
+async function seedExamples(services: Services, projectId: string): Promise<SeedReport> {
   const root = services.config.examplesDir;
   const repo = createRepository(services.db, projectSystemAccess(projectId), { baseUrl: services.config.baseUrl });
   const report: SeedReport = { members: 0, services: [], ruleSets: [], failures: [] };
   const attempt = async (what: string, fn: () => Promise<void>) => {
+    await services.db.query('SAVEPOINT demo_example');
     try {
       await fn();
+      await services.db.query('RELEASE SAVEPOINT demo_example');
     } catch (err) {
+      await services.db.query('ROLLBACK TO SAVEPOINT demo_example');
       report.failures.push(what);
       services.log.warn(
         { example: what, err: err instanceof Error ? err.message : String(err) },
@@ -49,11 +60,9 @@ export async function seedDemoProject(services: Services, projectId: string): Pr
   for (const file of (await list(path.join(root, 'members'))).filter((f) => f.endsWith('.json'))) {
     await attempt(`members/${file}`, async () => {
       const bundle = JSON.parse(await readFile(path.join(root, 'members', file), 'utf8')) as Bundle;
-      for (const entry of bundle.entry ?? []) {
-        if (!entry.resource) continue;
-        await repo.update<Resource>(entry.resource);
-        report.members++;
-      }
+      const resources = (bundle.entry ?? []).flatMap((entry) => (entry.resource ? [entry.resource] : []));
+      for (const resource of resources) await repo.update<Resource>(resource);
+      report.members += resources.length;
     });
   }
 

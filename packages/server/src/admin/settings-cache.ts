@@ -1,4 +1,7 @@
-/** Project settings (allowed base URLs, secrets) cached per project for the hot path; dropped on change. */
+/**
+ * Project settings (allowed base URLs, secrets) cached per project for the hot path; dropped on change on every
+ * instance, and read again after `ttlMs` or a pub/sub reconnect in case a change message was lost.
+ */
 import type { Database } from '../infra/database.js';
 import { InvalidatedCache } from '../infra/invalidated-cache.js';
 import type { SharedState } from '../infra/shared-state.js';
@@ -14,8 +17,9 @@ export class ProjectSettingsCache {
     private readonly db: Database,
     shared: SharedState,
     private readonly key: SecretsKey,
+    ttlMs: number,
   ) {
-    this.cache = new InvalidatedCache(shared, SETTINGS_CHANGED);
+    this.cache = new InvalidatedCache(shared, SETTINGS_CHANGED, { ttlMs, maxEntries: 10_000 });
   }
 
   start(): Promise<void> {

@@ -8,6 +8,8 @@ import { badRequest, HookbotError } from '../infra/errors.js';
 import type { Database } from '../infra/database.js';
 import type { SecretsKey } from './secrets-key.js';
 
+const invalid = (message: string, field?: string) => badRequest('admin.invalid-request', message, field);
+
 export interface ProjectSecret {
   name: string;
   value: string;
@@ -20,29 +22,28 @@ export interface ProjectSettings {
 
 export function checkProjectSettings(input: unknown): ProjectSettings {
   if (typeof input !== 'object' || input === null || Array.isArray(input))
-    throw badRequest('Settings must be a JSON object');
+    throw invalid('Settings must be a JSON object');
   const { allowedBaseUrls, secrets } = input as Record<string, unknown>;
   const out: ProjectSettings = {};
   if (allowedBaseUrls !== undefined) {
-    if (!Array.isArray(allowedBaseUrls))
-      throw badRequest('"allowedBaseUrls" must be an array of URLs', 'allowedBaseUrls');
+    if (!Array.isArray(allowedBaseUrls)) throw invalid('"allowedBaseUrls" must be an array of URLs', 'allowedBaseUrls');
     allowedBaseUrls.forEach((u, i) => {
       if (typeof u !== 'string' || !URL.canParse(u) || !/^https?:$/.test(new URL(u).protocol)) {
-        throw badRequest(`allowedBaseUrls[${i}] must be an absolute http(s) URL`, `allowedBaseUrls[${i}]`);
+        throw invalid(`allowedBaseUrls[${i}] must be an absolute http(s) URL`, `allowedBaseUrls[${i}]`);
       }
     });
     out.allowedBaseUrls = (allowedBaseUrls as string[]).map((u) => u.replace(/\/+$/, ''));
   }
   if (secrets !== undefined) {
-    if (!Array.isArray(secrets)) throw badRequest('"secrets" must be an array of {name, value}', 'secrets');
+    if (!Array.isArray(secrets)) throw invalid('"secrets" must be an array of {name, value}', 'secrets');
     const names = new Set<string>();
     out.secrets = secrets.map((s: unknown, i) => {
       const { name, value } = (typeof s === 'object' && s !== null ? s : {}) as Record<string, unknown>;
       if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(name)) {
-        throw badRequest(`secrets[${i}].name must be an identifier`, `secrets[${i}].name`);
+        throw invalid(`secrets[${i}].name must be an identifier`, `secrets[${i}].name`);
       }
-      if (typeof value !== 'string') throw badRequest(`secrets[${i}].value must be a string`, `secrets[${i}].value`);
-      if (names.has(name)) throw badRequest(`secrets[${i}].name "${name}" is repeated`, `secrets[${i}].name`);
+      if (typeof value !== 'string') throw invalid(`secrets[${i}].value must be a string`, `secrets[${i}].value`);
+      if (names.has(name)) throw invalid(`secrets[${i}].name "${name}" is repeated`, `secrets[${i}].name`);
       names.add(name);
       return { name, value };
     });
@@ -95,8 +96,7 @@ async function openSecrets(
     return JSON.parse(await key.open(projectId, stored)) as ProjectSecret[];
   } catch {
     throw new HookbotError(
-      500,
-      'exception',
+      'admin.secrets-unreadable',
       "The project's secrets cannot be decrypted with this server's secrets key (HOOKBOT_SECRETS_KEY)",
     );
   }

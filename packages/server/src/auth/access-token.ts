@@ -1,8 +1,9 @@
 /** Hookbot access tokens: ES256 JWTs carrying the tenant (project), the client and the granted scopes. */
 import { randomUUID } from 'node:crypto';
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
-import { unauthorized } from '../infra/errors.js';
+import { forbidden, unauthorized } from '../infra/errors.js';
 import type { AccessPolicy } from './access.js';
+import { isClientRole, roleHasFhirApi, type ClientRole } from './roles.js';
 import { grantingScopes, parseScopes, type ScopeSet } from './scopes.js';
 import { TOKEN_ALG, type SigningKey } from './signing-keys.js';
 
@@ -11,6 +12,8 @@ export interface Caller {
   /** The tenant; absent for the super-admin. */
   projectId?: string;
   admin: boolean;
+  /** The role the client was registered with. */
+  role: ClientRole;
   scope: string;
   scopes: ScopeSet;
   /** `exp` of the token, seconds since the epoch. */
@@ -21,6 +24,7 @@ export interface TokenClaims {
   clientId: string;
   projectId?: string;
   admin: boolean;
+  role: ClientRole;
   scope: string;
 }
 
@@ -33,6 +37,7 @@ export async function signAccessToken(
   return new SignJWT({
     client_id: claims.clientId,
     scope: claims.scope,
+    role: claims.role,
     ...(claims.projectId ? { project: claims.projectId } : {}),
     ...(claims.admin ? { admin: true } : {}),
   })
@@ -82,26 +87,42 @@ async function verifyUncached(key: SigningKey, issuer: string, token: string): P
     const clientId = typeof payload.client_id === 'string' ? payload.client_id : undefined;
     const scope = typeof payload.scope === 'string' ? payload.scope : '';
     const projectId = typeof payload.project === 'string' ? payload.project : undefined;
-    if (!clientId) throw unauthorized('Access token has no client_id');
+    if (!clientId) throw unauthorized('auth.invalid-token', 'Access token has no client_id');
+    // A token without a role was issued before clients had roles: its scope may exceed what the client now holds.
+    if (!isClientRole(payload.role))
+      throw unauthorized('auth.token-without-role', 'Access token carries no client role: get a new one', {
+        'WWW-Authenticate': 'Bearer error="invalid_token"',
+      });
     return Object.freeze({
       clientId,
       projectId,
       admin: payload.admin === true,
+      role: payload.role,
       scope,
       scopes: parseScopes(scope),
       expires: payload.exp as number,
     });
   } catch (err) {
     if (err instanceof joseErrors.JWTExpired)
-      throw unauthorized('Access token expired', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+      throw unauthorized('auth.expired-token', 'Access token expired', {
+        'WWW-Authenticate': 'Bearer error="invalid_token"',
+      });
     if (err instanceof joseErrors.JOSEError)
-      throw unauthorized('Invalid access token', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+      throw unauthorized('auth.invalid-token', 'Invalid access token', {
+        'WWW-Authenticate': 'Bearer error="invalid_token"',
+      });
     throw err;
   }
 }
 
-/** The access a caller's token grants inside its project: SMART `system/` and `user/` scopes. */
+/**
+ * The access a caller's token grants inside its project: SMART `system/` and `user/` scopes. A client whose role has
+ * no FHIR API (an EHR, a partner, a member app) is refused outright, whatever its token says.
+ */
 export function accessFor(caller: Caller & { projectId: string }): AccessPolicy {
+  if (!roleHasFhirApi(caller.role)) {
+    throw forbidden('auth.role-not-allowed', `A client with role "${caller.role}" may not use the FHIR API`);
+  }
   const cache = new Map<string, boolean>();
   return {
     projectId: caller.projectId,

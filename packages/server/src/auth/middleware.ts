@@ -1,4 +1,4 @@
-/** Bearer-token authentication for Hookbot's own API (FHIR, admin): puts the caller on `ctx.state.caller`. */
+/** Bearer-token authentication for Hookbot's own API (FHIR, admin); `route-access.ts` decides where it applies. */
 import type { Context, Middleware } from 'koa';
 import { forbidden, unauthorized } from '../infra/errors.js';
 import type { Services } from '../services.js';
@@ -23,26 +23,20 @@ export function bearerToken(ctx: Context): string | undefined {
 
 export async function callerFromRequest(ctx: Context, services: Services): Promise<Caller> {
   const token = bearerToken(ctx);
-  if (!token) throw unauthorized('Missing bearer token: get one from POST /oauth2/token');
+  if (!token) throw unauthorized('auth.missing-token', 'Missing bearer token: get one from POST /oauth2/token');
   return verifyAccessToken(services.key, services.config.baseUrl, token);
-}
-
-export function requireCaller(services: Services): Middleware {
-  return async (ctx, next) => {
-    ctx.state.caller = await callerFromRequest(ctx, services);
-    await next();
-  };
 }
 
 export function requireAdmin(): Middleware {
   return async (ctx, next) => {
-    if (!ctx.state.caller?.admin) throw forbidden('This operation needs a super-admin token');
+    if (!ctx.state.caller?.admin) throw forbidden('auth.admin-only', 'This operation needs a super-admin token');
     await next();
   };
 }
 
 /** The caller's project, or 403 for tokens that carry none (the super-admin's). */
 export function callerProject(caller: Caller): string {
-  if (!caller.projectId) throw forbidden('This token belongs to no project: use a project client to call the API');
+  if (!caller.projectId)
+    throw forbidden('auth.no-project', 'This token belongs to no project: use a project client to call the API');
   return caller.projectId;
 }

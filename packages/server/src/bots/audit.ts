@@ -2,13 +2,15 @@
  * AuditEvents for bot executions and CDS invocations, written off the response's critical path: events queue
  * in memory and a background flush (every 50 ms, or at 48 events) writes them in chunks (one statement per
  * project and chunk); `close()` drains the queue, so a graceful shutdown loses none. Each event is written into
- * its own project with the server's system access.
+ * its own project with the server's system access, tagged as server-recorded (fhir/record-origin.ts): a client can
+ * neither write that tag nor alter an event.
  */
 import type { AuditEvent, AuditEventEntityDetail } from '@medplum/fhirtypes';
 import { projectSystemAccess } from '../auth/access.js';
 import { createRepository } from '../fhir/repository.js';
 import type { Database } from '../infra/database.js';
 import type { Logger } from '../infra/logger.js';
+import { storableText } from '../infra/storable.js';
 
 export const MAX_LOG_TAIL = 10 * 1024;
 const MIN_CHUNK = 16;
@@ -38,7 +40,8 @@ const OUTCOME_CODE = { success: '0', failure: '4', error: '8' } as const;
 export function toAuditEvent(record: AuditRecord, recorded = new Date()): AuditEvent {
   const detail: AuditEventEntityDetail[] = [];
   const add = (type: string, value: string | undefined) => {
-    if (value !== undefined && value !== '') detail.push({ type, valueString: value });
+    // Bot text (and a tail cut inside a surrogate pair) may hold what the store refuses, failing the whole batch.
+    if (value !== undefined && value !== '') detail.push({ type, valueString: storableText(value) });
   };
   add('version', record.botVersion);
   add('durationMs', record.durationMs.toFixed(1));
@@ -55,7 +58,7 @@ export function toAuditEvent(record: AuditRecord, recorded = new Date()): AuditE
     action: 'E',
     recorded: recorded.toISOString(),
     outcome: OUTCOME_CODE[record.outcome],
-    ...(record.outcomeDesc ? { outcomeDesc: record.outcomeDesc.slice(0, 2000) } : {}),
+    ...(record.outcomeDesc ? { outcomeDesc: storableText(record.outcomeDesc.slice(0, 2000)) } : {}),
     agent: [
       {
         requestor: true,
@@ -104,15 +107,13 @@ export class AuditWriter {
    * Queues the event. The promise resolves at once while the events not yet written stay under `maxBacklogBytes`,
    * and otherwise once enough of them are written. Callers await it before answering, so a server saturated for
    * longer than the backlog lasts slows to the rate at which it writes its audit trail, instead of holding an ever
-   * longer queue in memory (in-process at 4 connections, PGlite wrote ~3,800 of ~4,600 events a second: after 60 s,
-   * 49,000 were waiting).
+   * longer queue in memory.
    */
   add(record: AuditRecord): Promise<void> {
     const bytes = estimatedBytes(record);
     this.queue.push({ record, at: new Date(), bytes });
     this.unwritten += bytes;
-    // A flush under way takes what is queued when it ends. Starting one per event instead left a suspended flush per
-    // request waiting behind it: with a backlog, tens of thousands of them, promoted to the old generation.
+    // A flush under way takes what is queued when it ends: a flush per event would leave one suspended per request.
     if (!this.flushing) {
       if (this.queue.length >= (this.options.batchSize ?? 48)) void this.flush();
       else this.timer ??= setTimeout(() => void this.flush(), this.options.intervalMs ?? 50);
@@ -146,9 +147,8 @@ export class AuditWriter {
   }
 
   /**
-   * Takes the queue until it stays empty. A loop, not a flush calling itself for the events added meanwhile: under
-   * steady load the queue is never empty when a batch ends, and each suspended caller kept its written batch alive,
-   * so every event ever written stayed in the heap until the load stopped.
+   * Takes the queue until it stays empty: a loop, since under steady load a flush calling itself for the events
+   * added meanwhile would never unwind, keeping every written batch alive (docs/decisions/old-generation-promotion.md).
    */
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
@@ -198,6 +198,7 @@ export class AuditWriter {
         // Built here from typed code (its shape is checked once in audit.test.ts), so the structure check is skipped.
         await createRepository(this.db, projectSystemAccess(projectId)).createMany(events, {
           serverBuilt: true,
+          serverRecorded: true,
           slice: PREPARE_SLICE,
           background,
         });

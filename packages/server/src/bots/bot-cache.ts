@@ -1,7 +1,9 @@
 /**
  * Bots and their code, cached so a warm invocation reads nothing from the database. Any write to a Bot (FHIR
  * REST, $deploy, rule deploys, rollbacks) publishes `bot-changed`; every instance drops its entry (Redis pub/sub
- * when configured) and the runtime drops the bot's isolate.
+ * when configured) and the runtime drops the bot's isolate. Entries are also read again after `ttlMs` and after
+ * pub/sub reconnects, so a lost message delays new code by that much at most (the runtime sees the new code
+ * version and replaces the isolate).
  */
 import type { Bot, Resource } from '@medplum/fhirtypes';
 import { projectSystemAccess } from '../auth/access.js';
@@ -29,10 +31,15 @@ export class BotCache {
     shared: SharedState,
     runtime: SandboxRuntime,
     private readonly baseUrl: string,
+    ttlMs: number,
     maxEntries = 1000,
   ) {
     // Keys are `${projectId}/${botId}`, which is also the bot's key in the runtime.
-    this.cache = new InvalidatedCache(shared, BOT_CHANGED, { maxEntries, onDrop: (key) => runtime.invalidate(key) });
+    this.cache = new InvalidatedCache(shared, BOT_CHANGED, {
+      ttlMs,
+      maxEntries,
+      onDrop: (key) => runtime.invalidate(key),
+    });
   }
 
   start(): Promise<void> {

@@ -54,8 +54,7 @@ async function ruleSetCode(text: string): Promise<string> {
     return await buildRuleBotCode(JSON.parse(text));
   } catch (err) {
     throw new HookbotError(
-      422,
-      'business-rule',
+      'bot.rule-set-unbuildable',
       `The stored rule set cannot be built: ${err instanceof Error ? err.message : 'invalid'}`,
     );
   }
@@ -65,11 +64,7 @@ async function ruleSetCode(text: string): Promise<string> {
 export async function loadBotCode(repo: Repository, bot: Bot): Promise<LoadedCode> {
   const id = binaryId(bot.executableCode);
   if (!id) {
-    throw new HookbotError(
-      422,
-      'business-rule',
-      `Bot ${bot.id} has no deployed code: POST Bot/${bot.id}/$deploy first`,
-    );
+    throw new HookbotError('bot.no-code', `Bot ${bot.id} has no deployed code: POST Bot/${bot.id}/$deploy first`);
   }
   const key = `${repo.access.projectId}/${id}`;
   const cached = cache.get(key);

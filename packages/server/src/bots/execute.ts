@@ -46,7 +46,8 @@ export interface RunBudget {
 /** Wraps a host so that calls arriving after the invocation ended are refused instead of served. */
 export function whileOpen(budget: RunBudget, host: HostCall): HostCall {
   return (client, method, args) => {
-    if (!budget.open) return Promise.reject(new HookbotError(409, 'conflict', 'The invocation has already finished'));
+    if (!budget.open)
+      return Promise.reject(new HookbotError('bot.invocation-finished', 'The invocation has already finished'));
     return host(client, method, args);
   };
 }
@@ -55,16 +56,16 @@ export async function executeBot(req: ExecuteInput): Promise<ExecuteOutput> {
   const { services, repo, caller } = req;
   const depth = req.depth ?? 0;
   if (depth >= MAX_EXECUTE_DEPTH) {
-    throw new HookbotError(400, 'too-costly', `executeBot nesting is limited to ${MAX_EXECUTE_DEPTH} levels`);
+    throw new HookbotError('bot.execute-limit', `executeBot nesting is limited to ${MAX_EXECUTE_DEPTH} levels`);
   }
   const budget = req.budget ?? { remaining: MAX_RUNS_PER_REQUEST, open: true };
-  if (!budget.open) throw new HookbotError(409, 'conflict', 'The invocation has already finished');
+  if (!budget.open) throw new HookbotError('bot.invocation-finished', 'The invocation has already finished');
   if (budget.remaining-- <= 0) {
-    throw new HookbotError(400, 'too-costly', `A request may run at most ${MAX_RUNS_PER_REQUEST} bots (executeBot)`);
+    throw new HookbotError('bot.execute-limit', `A request may run at most ${MAX_RUNS_PER_REQUEST} bots (executeBot)`);
   }
   // The caller must be able to read the Bot: its scopes here, its project through the cache (which reads within
   // that project, so another project's Bot is a 404). The cache saves a database read per call.
-  if (!repo.access.allows('Bot', 'r')) throw forbidden('Not allowed to read Bot');
+  if (!repo.access.allows('Bot', 'r')) throw forbidden('auth.forbidden-scope', 'Not allowed to read Bot');
   const { bot, code } = await services.bots.getWithCode(repo.access.projectId, req.botId);
 
   const client = repositoryClient(repo);

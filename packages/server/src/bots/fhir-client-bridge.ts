@@ -20,13 +20,13 @@ export type ExecuteBotFn = (idOrReference: string, input: unknown, contentType?:
 
 const str = (value: unknown, what: string): string => {
   if (typeof value !== 'string' || value === '')
-    throw new HookbotError(400, 'invalid', `${what} must be a non-empty string`);
+    throw new HookbotError('bot.invalid-client-call', `${what} must be a non-empty string`);
   return value;
 };
 
 const resourceArg = (value: unknown): Resource => {
   if (typeof value !== 'object' || value === null || typeof (value as Resource).resourceType !== 'string') {
-    throw new HookbotError(400, 'invalid', 'Expected a FHIR resource');
+    throw new HookbotError('bot.invalid-client-call', 'Expected a FHIR resource');
   }
   return value as Resource;
 };
@@ -45,14 +45,15 @@ export function toSearchParams(query: unknown): URLSearchParams {
     }
     return params;
   }
-  throw new HookbotError(400, 'invalid', 'Search query must be a string or an object');
+  throw new HookbotError('bot.invalid-client-call', 'Search query must be a string or an object');
 }
 
 function splitReference(reference: unknown): [string, string] {
   const ref =
     typeof reference === 'object' && reference !== null ? (reference as { reference?: unknown }).reference : reference;
   const match = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(typeof ref === 'string' ? ref : '');
-  if (!match) throw new HookbotError(400, 'invalid', 'readReference needs a relative reference such as "Patient/123"');
+  if (!match)
+    throw new HookbotError('bot.invalid-client-call', 'readReference needs a relative reference such as "Patient/123"');
   return [match[1] as string, match[2] as string];
 }
 
@@ -98,9 +99,9 @@ export async function dispatchClientCall(
         typeof args[2] === 'string' ? args[2] : undefined,
       );
     default:
-      throw new HookbotError(400, 'not-supported', `Unknown client method ${method}`);
+      throw new HookbotError('bot.unknown-client-method', `Unknown client method ${method}`);
   }
-  throw new HookbotError(403, 'forbidden', `${method} is not allowed on this client`);
+  throw new HookbotError('bot.client-method-not-allowed', `${method} is not allowed on this client`);
 }
 
 /** The project's own store, under the caller's access policy. */

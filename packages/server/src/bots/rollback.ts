@@ -11,15 +11,11 @@ export async function rollbackBot(repo: Repository, botId: string, body: unknown
   const version =
     (typeof body === 'object' && body !== null ? (body as { version?: unknown }).version : undefined) ?? undefined;
   if ((typeof version !== 'string' && typeof version !== 'number') || String(version) === '') {
-    throw badRequest('"version" (a Bot versionId from its _history) is required', 'version');
+    throw badRequest('bot.invalid-request', '"version" (a Bot versionId from its _history) is required', 'version');
   }
   const current = await repo.read<Bot>('Bot', botId);
   const target = await repo.vread<Bot>('Bot', botId, String(version));
   const { meta: _meta, ...content } = target;
-  const restored = await repo.update<Bot>({
-    ...content,
-    id: botId,
-    meta: { versionId: current.meta?.versionId },
-  } as Bot);
-  return restored;
+  // Versioned: a Bot changed since it was read (a deploy, a PUT) answers 412 instead of being silently replaced.
+  return repo.update<Bot>({ ...content, id: botId } as Bot, { ifMatch: current.meta?.versionId ?? '' });
 }

@@ -1,5 +1,6 @@
 /** Bot operations under `/fhir/R4`: `$deploy`, `$execute` (POST and GET) and `$rollback`. */
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../infra/router.js';
 import type { Context } from 'koa';
 import type { Services } from '../services.js';
 import { checkDeployInput, deployBot } from './deploy.js';
@@ -17,7 +18,7 @@ function sendResult(ctx: Context, result: unknown): void {
 }
 
 export function botOperationsRouter(services: Services): Router {
-  const router = new Router();
+  const router = createRouter();
 
   router.post('/Bot/:id/$deploy', async (ctx) => {
     const bot = await deployBot(services, ctx.state.repo, ctx.params.id as string, checkDeployInput(ctx.request.body));

@@ -49,32 +49,40 @@ function runOnce(run: BotRun): Promise<RunResult> {
     },
     event: run.event,
     host: run.host,
+    // The project shares the sandbox with the others: its runs and isolates are limited per project.
+    owner: run.projectId,
     ...(run.clients ? { clients: run.clients } : {}),
     ...(run.code.trusted ? { reuseContext: true } : {}),
   });
 }
 
-/** The HTTP error for a failed run; the bot's message is the bot author's, never a host stack trace. */
+/**
+ * The HTTP error for a failed run; the bot's message is the bot author's, never a host stack trace. A bot that
+ * throws, runs out of memory or answers junk is the payer's service failing, not the caller's request being wrong:
+ * 500 (504 for a timeout), in CDS calls and `$execute` alike. Requests the caller got wrong are refused before the
+ * bot runs, with 400.
+ */
 export function runFailureError(result: Extract<RunResult, { ok: false }>): HookbotError {
   const message = result.message.slice(0, 1000);
+  const fault = "the payer's bot failed, not the request";
   switch (result.kind) {
     case 'timeout':
-      return new HookbotError(504, 'timeout', `Bot timed out: ${message}`);
+      return new HookbotError('bot.timeout', `Bot timed out (${fault}): ${message}`);
     case 'memory':
-      return new HookbotError(400, 'too-costly', `Bot exceeded its memory limit: ${message}`);
+      return new HookbotError('bot.memory-exceeded', `Bot exceeded its memory limit (${fault}): ${message}`);
     case 'output-too-large':
-      return new HookbotError(400, 'too-costly', `Bot result too large: ${message}`);
+      return new HookbotError('bot.result-too-large', `Bot result too large (${fault}): ${message}`);
     case 'bad-output':
-      return new HookbotError(400, 'invalid', `Bot returned an invalid result: ${message}`);
+      return new HookbotError('bot.invalid-result', `Bot returned an invalid result (${fault}): ${message}`);
     case 'compile':
-      return new HookbotError(400, 'invalid', `Bot code does not compile: ${message}`);
+      return new HookbotError('bot.stored-code-does-not-compile', `Bot code does not compile (${fault}): ${message}`);
     case 'thrown':
-      return new HookbotError(400, 'processing', `Bot failed: ${message}`);
+      return new HookbotError('bot.failed', `Bot failed (${fault}): ${message}`);
     case 'overloaded':
-      return new HookbotError(503, 'throttled', 'Bot runtime is busy; retry shortly', {
+      return new HookbotError('bot.runtime-busy', 'Bot runtime is busy; retry shortly', {
         headers: { 'Retry-After': '1' },
       });
     default:
-      return new HookbotError(500, 'exception', 'Bot runtime failure');
+      return new HookbotError('bot.runtime-failure', 'Bot runtime failure');
   }
 }

@@ -1,6 +1,7 @@
 import { generateKeyPair } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { signAccessToken } from '../auth/access-token.js';
+import type { ClientRole } from '../auth/roles.js';
 import type { SigningKey } from '../auth/signing-keys.js';
 import { HookbotError } from '../infra/errors.js';
 import type { Services } from '../services.js';
@@ -14,8 +15,8 @@ async function services(): Promise<Services> {
   return { key, config: { baseUrl: BASE } } as unknown as Services;
 }
 
-const token = (s: Services, ttl = 60, scope = 'system/Bot.rs') =>
-  signAccessToken(s.key, BASE, { clientId: 'c1', projectId: 'p1', admin: false, scope }, ttl);
+const token = (s: Services, ttl = 60, scope = 'system/Bot.rs', role: ClientRole = 'admin') =>
+  signAccessToken(s.key, BASE, { clientId: 'c1', projectId: 'p1', admin: false, role, scope }, ttl);
 
 async function refusal(p: Promise<unknown>): Promise<HookbotError> {
   const err = await p.then(
@@ -64,5 +65,13 @@ describe('access tokens on CDS routes', () => {
     for (let i = 0; i < 2; i++) {
       expect((await refusal(authenticateCdsCaller(s, `Bearer ${t}`, `${BASE}/cds-services/x`))).status).toBe(403);
     }
+  });
+
+  it('an EHR token calls CDS services with the cds-hooks scope, and never through Bot read', async () => {
+    const s = await services();
+    const ehr = await token(s, 60, 'cds-hooks', 'ehr');
+    expect((await authenticateCdsCaller(s, `Bearer ${ehr}`, `${BASE}/cds-services`)).clientId).toBe('c1');
+    const forged = await token(s, 60, 'system/Bot.rs', 'ehr');
+    expect((await refusal(authenticateCdsCaller(s, `Bearer ${forged}`, `${BASE}/cds-services`))).status).toBe(403);
   });
 });

@@ -2,18 +2,21 @@
  * Who is calling a `/cds-services` route: a Hookbot access token, or a CDS Hooks client JWT (CDS Hooks 2.0
  * "Trusting CDS Clients"): header `alg` (asymmetric only), `kid`, `typ`, optional `jku`; claims `iss`, `aud` (the
  * exact URL called), `exp`, `iat`, `jti`, optional `tenant`. The EHR is a registered client of one project with
- * its `iss` and a JWKS or JWKS URL; a `jku` is honoured only when it is that registered URL. A `jti` is accepted
- * once within its lifetime (at least 15 minutes, since Epic's tokens live that long).
+ * its `iss` and a JWKS or JWKS URL; a `jku` is honoured only when it is that registered URL. CDS Hooks sets no
+ * maximum lifetime, so the server does (`HOOKBOT_CDS_JWT_MAX_LIFETIME`): `exp` at most that long after `iat` and
+ * after now, `iat` not in the future (both with the clock skew). A `jti` is accepted once, and remembered until the
+ * JWT expires, so replay markers never outlive the bounded lifetime.
  */
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
-import { accessFor, verifiedAccessToken, verifyAccessToken, type Caller } from '../auth/access-token.js';
+import { verifiedAccessToken, verifyAccessToken, type Caller } from '../auth/access-token.js';
 import { bearerTokenOf } from '../auth/middleware.js';
-import { HookbotError } from '../infra/errors.js';
+import { CDS_HOOKS_SCOPE, registeredScope, roleHasFhirApi, type ClientRole } from '../auth/roles.js';
+import { grantingScopes, parseScopes, type ScopeSet } from '../auth/scopes.js';
+import { HookbotError, type ErrorCode } from '../infra/errors.js';
 import type { Services } from '../services.js';
 
 export const CDS_JWT_ALGS = ['ES384', 'RS384', 'ES256', 'RS256', 'PS384', 'ES512', 'RS512', 'EdDSA'];
 const CLOCK_SKEW_SECONDS = 60;
-const MIN_REPLAY_WINDOW_SECONDS = 15 * 60;
 
 export interface CdsCaller {
   projectId: string;
@@ -21,10 +24,19 @@ export interface CdsCaller {
   via: 'access-token' | 'client-jwt';
 }
 
-const refused = (message: string) =>
-  new HookbotError(401, 'login', message, {
+const refused = (message: string, code: ErrorCode = 'auth.invalid-client-jwt') =>
+  new HookbotError(code, message, {
     headers: { 'WWW-Authenticate': `Bearer error="invalid_token", error_description="${message.replace(/"/g, "'")}"` },
   });
+
+/**
+ * CDS services may be called with the `cds-hooks` scope, or, by a client of the FHIR API (an administrator, a bot
+ * developer), with read access to Bot.
+ */
+function mayCallCds(role: ClientRole, scopes: ScopeSet): boolean {
+  if (scopes.other.includes(CDS_HOOKS_SCOPE)) return true;
+  return roleHasFhirApi(role) && grantingScopes(scopes, 'Bot', 'r', ['system', 'user']).some((s) => !s.query);
+}
 
 /** The audience check is exact up to a trailing slash (clients differ on it). */
 function audienceMatches(aud: unknown, url: string): boolean {
@@ -32,6 +44,18 @@ function audienceMatches(aud: unknown, url: string): boolean {
   const target = norm(url);
   const list = Array.isArray(aud) ? aud : [aud];
   return list.some((a) => typeof a === 'string' && norm(a) === target);
+}
+
+/**
+ * Refuses a JWT issued in the future or living longer than `maxLifetime`; returns how long its `jti` must be kept:
+ * until jose stops accepting the JWT (`exp` plus the skew).
+ */
+function checkLifetime(iat: number, exp: number, now: number, maxLifetime: number): number {
+  if (iat > now + CLOCK_SKEW_SECONDS) throw refused('JWT iat is in the future');
+  if (exp - iat > maxLifetime || exp > now + maxLifetime + CLOCK_SKEW_SECONDS) {
+    throw refused(`JWT lifetime exceeds ${maxLifetime} s: exp must be at most that long after iat`);
+  }
+  return exp - now + CLOCK_SKEW_SECONDS;
 }
 
 async function verifyClientJwt(
@@ -50,7 +74,10 @@ async function verifyClientJwt(
     throw refused(`JWT alg "${header.alg ?? ''}" is not accepted: use an asymmetric algorithm such as ES384 or RS384`);
   }
   if (typeof claims.iss !== 'string') throw refused('JWT has no iss');
-  const clients = await services.issuers.clientsFor(claims.iss);
+  // Only clients whose role and registered scope allow calling CDS services count as registered here.
+  const clients = (await services.issuers.clientsFor(claims.iss)).filter((c) =>
+    mayCallCds(c.role, parseScopes(registeredScope(c.role, c.scope))),
+  );
   // One answer for an unknown issuer, a missing and a wrong tenant: nothing to learn about who is registered where.
   const client =
     clients.length > 1 && typeof claims.tenant !== 'string'
@@ -79,13 +106,18 @@ async function verifyClientJwt(
     });
     if (!audienceMatches(payload.aud, calledUrl)) throw refused(`JWT aud must be ${calledUrl}`);
     const now = Math.floor(Date.now() / 1000);
-    const ttl = Math.max(MIN_REPLAY_WINDOW_SECONDS, (payload.exp ?? now) - now + CLOCK_SKEW_SECONDS);
+    const ttl = checkLifetime(
+      payload.iat as number,
+      payload.exp as number,
+      now,
+      services.config.cdsJwtMaxLifetimeSeconds,
+    );
     if (!(await services.shared.setOnce(`cds-jti:${client.issuer}:${payload.jti}`, ttl))) {
-      throw refused('JWT jti was already used');
+      throw refused('JWT jti was already used', 'auth.replayed-client-jwt');
     }
   } catch (err) {
     if (err instanceof HookbotError) throw err;
-    if (err instanceof joseErrors.JWTExpired) throw refused('JWT expired');
+    if (err instanceof joseErrors.JWTExpired) throw refused('JWT expired', 'auth.expired-client-jwt');
     if (err instanceof joseErrors.JWKSNoMatchingKey) throw refused(`No key matches kid "${header.kid ?? ''}"`);
     if (err instanceof joseErrors.JOSEError) throw refused(`JWT rejected: ${err.message}`);
     throw err;
@@ -99,7 +131,8 @@ export async function authenticateCdsCaller(
   calledUrl: string,
 ): Promise<CdsCaller> {
   const token = bearerTokenOf(authorization);
-  if (!token) throw refused('Missing bearer token: send a Hookbot access token or a CDS Hooks client JWT');
+  if (!token)
+    throw refused('Missing bearer token: send a Hookbot access token or a CDS Hooks client JWT', 'auth.missing-token');
   const known = verifiedAccessToken(services.key, token);
   if (known) return accessTokenCaller(known);
   let claims: ReturnType<typeof decodeJwt>;
@@ -115,9 +148,12 @@ export async function authenticateCdsCaller(
 }
 
 function accessTokenCaller(caller: Caller): CdsCaller {
-  if (!caller.projectId) throw new HookbotError(403, 'forbidden', 'This token belongs to no project');
-  if (!accessFor({ ...caller, projectId: caller.projectId }).allows('Bot', 'r')) {
-    throw new HookbotError(403, 'forbidden', 'Calling CDS services needs read access to Bot (a system/Bot.rs scope)');
+  if (!caller.projectId) throw new HookbotError('auth.no-project', 'This token belongs to no project');
+  if (!mayCallCds(caller.role, caller.scopes)) {
+    throw new HookbotError(
+      'auth.forbidden-scope',
+      `Calling CDS services needs the ${CDS_HOOKS_SCOPE} scope (or, for administrators and bot developers, read access to Bot)`,
+    );
   }
   return { projectId: caller.projectId, clientId: caller.clientId, via: 'access-token' };
 }

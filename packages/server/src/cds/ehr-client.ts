@@ -33,7 +33,7 @@ const ID = /^[A-Za-z0-9\-.]{1,256}$/;
 
 const SMART_NON_RESOURCE = /^(openid|fhirUser|profile|offline_access|online_access|launch(\/[A-Za-z]+)?)$/;
 
-const denied = (message: string) => new HookbotError(403, 'forbidden', message);
+const denied = (message: string) => new HookbotError('ehr.scope-not-granted', message);
 
 interface Grant {
   /** Must stay inside the context patient's compartment. */
@@ -122,7 +122,8 @@ export function ehrClient(options: EhrClientOptions): BotFhirClient {
 
   return {
     async readResource(type, id) {
-      if (!TYPE.test(type) || !ID.test(id)) throw new HookbotError(400, 'invalid', 'Invalid resource type or id');
+      if (!TYPE.test(type) || !ID.test(id))
+        throw new HookbotError('ehr.invalid-request', 'Invalid resource type or id');
       const grant = grantFor(scopes, type, 'r', options.patientId);
       checkCompartment(type, grant, id);
       if (grant.queries.length) {
@@ -136,14 +137,14 @@ export function ehrClient(options: EhrClientOptions): BotFhirClient {
       }
       const resource = await get(`${type}/${encodeURIComponent(id)}`);
       if (resource.resourceType !== type)
-        throw new HookbotError(502, 'exception', 'The EHR answered a different resource type');
+        throw new HookbotError('ehr.unexpected-response', 'The EHR answered a different resource type');
       if (grant.patientOnly && !inPatientCompartment(resource, options.patientId as string)) {
         throw denied(`${type}/${id} does not belong to the context patient`);
       }
       return resource;
     },
     async searchResources(type, params) {
-      if (!TYPE.test(type)) throw new HookbotError(400, 'invalid', 'Invalid resource type');
+      if (!TYPE.test(type)) throw new HookbotError('ehr.invalid-request', 'Invalid resource type');
       const grant = grantFor(scopes, type, 's', options.patientId);
       checkCompartment(type, grant);
       if (!satisfiesQuery(params, grant.queries)) {

@@ -25,17 +25,16 @@ export async function fetchFhirJson(url: string, options: FhirFetchOptions): Pro
       err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')
         ? 'timed out'
         : 'could not be reached';
-    throw new HookbotError(502, 'exception', `The EHR FHIR server ${reason} (${what})`);
+    throw new HookbotError('ehr.unreachable', `The EHR FHIR server ${reason} (${what})`);
   }
   const text = await response.text();
   if (text.length > (options.maxResponseBytes ?? 5 * 1024 * 1024)) {
-    throw new HookbotError(502, 'too-costly', `The EHR FHIR response is too large (${what})`);
+    throw new HookbotError('outbound.response-too-large', `The EHR FHIR response is too large (${what})`);
   }
   if (!response.ok) {
     const notFound = response.status === 404 || response.status === 410;
     throw new HookbotError(
-      notFound ? 404 : 502,
-      notFound ? 'not-found' : 'exception',
+      notFound ? 'ehr.not-found' : 'ehr.error',
       `The EHR FHIR server answered ${response.status} (${what})`,
     );
   }
@@ -46,8 +45,7 @@ export async function fetchFhirJson(url: string, options: FhirFetchOptions): Pro
     return parsed as Resource;
   } catch {
     throw new HookbotError(
-      502,
-      'exception',
+      'ehr.unexpected-response',
       `The EHR FHIR server answered something that is not a FHIR resource (${what})`,
     );
   }

@@ -38,8 +38,7 @@ export interface InvokeInput {
 
 const notAService = (id: string) =>
   new HookbotError(
-    404,
-    'not-found',
+    'cds.service-not-found',
     isKnownHook(id.toLowerCase())
       ? `"${id}" is a hook name, not a service id: call GET /cds-services and POST to /cds-services/{id} with the id of the service for that hook`
       : `No CDS service with id "${id}": call GET /cds-services for the list`,
@@ -106,10 +105,10 @@ export async function invokeService(input: InvokeInput): Promise<CdsResponse> {
   const started = performance.now();
   const service = await loadService(services, caller.projectId, input.serviceId);
   if (nestingExceeds(input.body, MAX_REQUEST_DEPTH)) {
-    throw new HookbotError(400, 'too-costly', `The request nests deeper than ${MAX_REQUEST_DEPTH} levels`);
+    throw new HookbotError('cds.request-too-deep', `The request nests deeper than ${MAX_REQUEST_DEPTH} levels`);
   }
   const validation = validateCdsRequest(input.body, service.cdsService);
-  if (!validation.ok) throw invalidIssues(400, locatedIssues(validation.issues));
+  if (!validation.ok) throw invalidIssues('cds.invalid-request', locatedIssues(validation.issues));
   const request = validation.request;
 
   // fhirServer is checked (SSRF) before the first request to it, not before: a request whose prefetch is complete
@@ -126,7 +125,7 @@ export async function invokeService(input: InvokeInput): Promise<CdsResponse> {
   });
   if (completion.failures.length) {
     throw invalidIssues(
-      412,
+      'cds.prefetch-unavailable',
       locatedIssues(
         completion.failures.map((f) => ({ path: `prefetch.${f.key}`, message: f.reason })),
         'incomplete',
@@ -199,7 +198,7 @@ export async function invokeService(input: InvokeInput): Promise<CdsResponse> {
   if (!result.ok) throw runFailureError(result);
   if (!checked?.valid || !checked.response) {
     throw invalidIssues(
-      500,
+      'cds.invalid-response',
       locatedIssues(checked?.errors ?? [], 'invariant', 'The service returned an invalid CDS Hooks response: '),
     );
   }

@@ -17,7 +17,7 @@ export async function registerCallback(
   repo: Repository,
   body: unknown,
 ): Promise<{ url: string; tokenUrl: string; clientId: string }> {
-  requirePas('submit', caller, repo.access);
+  requirePas('subscribe', caller, repo.access);
   const input = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
   const problems: LocatedProblem[] = [];
   for (const field of ['url', 'tokenUrl', 'clientId', 'clientSecret'])
@@ -25,7 +25,7 @@ export async function registerCallback(
       problems.push({ path: field, message: `"${field}" is required` });
   if (input.scope !== undefined && typeof input.scope !== 'string')
     problems.push({ path: 'scope', message: '"scope" must be a string' });
-  if (problems.length) throw invalidIssues(400, locatedIssues(problems));
+  if (problems.length) throw invalidIssues('delivery.invalid-callback', locatedIssues(problems));
   const projectId = repo.access.projectId;
   const { allowedBaseUrls } = await services.settings.get(projectId);
   const policy = { development: services.config.development, allowedBaseUrls };

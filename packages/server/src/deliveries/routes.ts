@@ -1,11 +1,11 @@
 /** Delivery routes under `/fhir/R4`: PAS Subscriptions and partner callbacks. */
-import Router from '@koa/router';
+import type Router from '@koa/router';
 import type { Services } from '../services.js';
 import { registerCallback } from './callbacks.js';
 import { createPasSubscription, subscriptionStatus } from './subscriptions.js';
 
-export function deliveriesRouter(services: Services): Router {
-  const router = new Router();
+/** Adds the delivery routes to `router` (the PAS router, whose context gives `ctx.state.repo`). */
+export function addDeliveryRoutes(router: Router, services: Services): void {
   router.post('/Subscription', async (ctx) => {
     const created = await createPasSubscription(services, ctx.state.caller, ctx.state.repo, ctx.request.body);
     ctx.status = 201;
@@ -18,10 +18,9 @@ export function deliveriesRouter(services: Services): Router {
   });
   router.get('/Subscription/:id/$status', async (ctx) => {
     ctx.type = 'application/fhir+json';
-    ctx.body = await subscriptionStatus(services, ctx.state.repo, ctx.params.id as string);
+    ctx.body = await subscriptionStatus(services, ctx.state.caller, ctx.state.repo, ctx.params.id as string);
   });
   router.post('/$pas-callback', async (ctx) => {
     ctx.body = await registerCallback(services, ctx.state.caller, ctx.state.repo, ctx.request.body);
   });
-  return router;
 }

@@ -173,7 +173,7 @@ export class Deliveries {
         }
       }
     }
-    await repo.create<AuditEvent>(deliveryAudit(job, result, final));
+    await repo.createMany<AuditEvent>([deliveryAudit(job, result, final)], { serverRecorded: true });
   }
 }
 

@@ -76,7 +76,7 @@ export function checkPasSubscription(input: unknown): {
       message: err instanceof Error ? err.message : 'Malformed header',
     });
   }
-  if (problems.length) throw invalidIssues(400, locatedIssues(problems));
+  if (problems.length) throw invalidIssues('subscription.invalid', locatedIssues(problems));
   return { subscription: sub, orgIdentifiers, headers };
 }
 
@@ -86,7 +86,7 @@ export async function createPasSubscription(
   repo: Repository,
   body: unknown,
 ): Promise<Subscription> {
-  requirePas('submit', caller, repo.access);
+  requirePas('subscribe', caller, repo.access);
   const { subscription, orgIdentifiers, headers } = checkPasSubscription(body);
   const projectId = repo.access.projectId;
   const { allowedBaseUrls } = await services.settings.get(projectId);
@@ -133,10 +133,18 @@ export async function createPasSubscription(
   return repo.update<Subscription>({ ...created, status, ...(error ? { error } : {}) });
 }
 
-export async function subscriptionStatus(services: Services, repo: Repository, id: string): Promise<Parameters> {
+export async function subscriptionStatus(
+  services: Services,
+  caller: Caller,
+  repo: Repository,
+  id: string,
+): Promise<Parameters> {
+  requirePas('subscribe', caller, repo.access);
   await repo.read<Subscription>('Subscription', id);
   const row = await getSubscription(services.db, repo.access.projectId, id);
-  if (!row) throw notFound(`Subscription/${id} is not a PAS Subscription`);
+  // A partner sees its own Subscriptions only, not those of the project's other partners.
+  if (!row || (caller.role === 'partner' && row.clientId !== caller.clientId))
+    throw notFound('subscription.not-found', `Subscription/${id} is not a PAS Subscription`);
   const status = statusParameters(
     repo.fhirBase,
     id,

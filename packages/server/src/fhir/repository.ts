@@ -6,6 +6,8 @@
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 import type { AccessPolicy } from '../auth/access.js';
 import type { Database } from '../infra/database.js';
+import { badRequest } from '../infra/errors.js';
+import { unstorableText } from '../infra/storable.js';
 import { searchResources } from './search/execute.js';
 import type { SearchQuery } from './search/parse.js';
 import { fhirBaseUrl, type StoreContext } from './store/context.js';
@@ -43,6 +45,13 @@ export interface RepositoryOptions {
   baseUrl?: string;
 }
 
+/** An id from a URL or a bot that the store cannot even look up (a NUL) is a 400, not a failed query. */
+function lookupId(id: string): string {
+  const why = unstorableText(id);
+  if (why) throw badRequest('fhir.invalid-id', `Invalid id: it ${why.replace(/, which cannot be stored$/, '')}`, 'id');
+  return id;
+}
+
 export function createRepository(db: Database, access: AccessPolicy, options: RepositoryOptions = {}): Repository {
   const ctx: StoreContext = { db, access, fhirBase: fhirBaseUrl(options.baseUrl ?? 'http://localhost:8103') };
   return {
@@ -50,11 +59,11 @@ export function createRepository(db: Database, access: AccessPolicy, options: Re
     fhirBase: ctx.fhirBase,
     create: (resource) => createResource(ctx, resource),
     createMany: (resources, options) => createResources(ctx, resources, options),
-    read: (resourceType, id) => readResource(ctx, resourceType, id),
-    vread: (resourceType, id, versionId) => vreadResource(ctx, resourceType, id, versionId),
+    read: async (resourceType, id) => readResource(ctx, resourceType, lookupId(id)),
+    vread: async (resourceType, id, versionId) => vreadResource(ctx, resourceType, lookupId(id), versionId),
     update: (resource, opts) => updateResource(ctx, resource, opts),
-    delete: (resourceType, id) => deleteResource(ctx, resourceType, id),
-    history: (resourceType, id) => resourceHistory(ctx, resourceType, id),
+    delete: async (resourceType, id) => deleteResource(ctx, resourceType, lookupId(id)),
+    history: async (resourceType, id) => resourceHistory(ctx, resourceType, lookupId(id)),
     search: (resourceType, query) => searchResources(ctx, resourceType, query),
     searchResources: async <T extends Resource>(resourceType: string, query: SearchQuery) => {
       const bundle = await searchResources(ctx, resourceType, query);

@@ -1,4 +1,4 @@
-/** The resource types a payer platform stores (issue 2, item 7). Anything else answers 400. */
+/** The resource types a payer platform stores. Anything else answers 400. */
 export const RESOURCE_TYPES = [
   'Bot',
   'Patient',

@@ -2,7 +2,9 @@
  * The FHIR REST route table, mounted by the app at `/fhir/R4`. Handlers read the caller's repository from
  * `ctx.state.repo`; errors are thrown as HookbotError and rendered by the error middleware.
  */
-import Router, { type RouterContext } from '@koa/router';
+import type Router from '@koa/router';
+import type { RouterContext } from '@koa/router';
+import { createRouter, publicRoute } from '../infra/router.js';
 import { HookbotError } from '../infra/errors.js';
 import { createHandler } from './rest/create.js';
 import { deleteHandler } from './rest/delete.js';
@@ -13,8 +15,8 @@ import { searchHandler, searchPostHandler } from './rest/search.js';
 import { updateHandler } from './rest/update.js';
 
 export function fhirRouter(): Router {
-  const router = new Router();
-  router.get('/metadata', metadataHandler);
+  const router = createRouter();
+  router.get('/metadata', publicRoute, metadataHandler);
   allowOnly(router, '/metadata', ['GET']);
 
   router.get('/:type', searchHandler);
@@ -44,7 +46,7 @@ function allowOnly(router: Router, path: string, methods: string[]): void {
     if (allow.includes(ctx.method) || ctx.method === 'OPTIONS') {
       return next();
     }
-    throw new HookbotError(405, 'not-supported', `${ctx.method} is not supported on this path`, {
+    throw new HookbotError('request.method-not-allowed', `${ctx.method} is not supported on this path`, {
       headers: { Allow: allow.join(', ') },
     });
   });

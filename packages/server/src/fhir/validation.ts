@@ -6,6 +6,7 @@
 import { OperationOutcomeError, validateResource } from '@medplum/core';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { badRequest, invalidIssues, type Issue, type IssueType } from '../infra/errors.js';
+import { findUnstorable } from '../infra/storable.js';
 import { ensureDefinitions } from './definitions.js';
 import { ID_PATTERN, isSupportedResourceType } from './resource-types.js';
 
@@ -44,29 +45,35 @@ export interface WriteExpectations {
 /** Returns the resource to store: validated, `meta.versionId`/`meta.lastUpdated` removed (the server sets them). */
 export function validateForWrite(input: unknown, expect: WriteExpectations = {}): Resource {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    throw badRequest('Resource must be a JSON object');
+    throw badRequest('fhir.invalid-resource', 'Resource must be a JSON object');
   }
   const resource = { ...(input as Record<string, unknown>) };
   const type = resource.resourceType;
   if (typeof type !== 'string' || type === '') {
-    throw badRequest('Missing resourceType', 'resourceType');
+    throw badRequest('fhir.invalid-resource', 'Missing resourceType', 'resourceType');
   }
   if (!isSupportedResourceType(type)) {
-    throw badRequest(`Unsupported resource type "${type}"`, 'resourceType');
+    throw badRequest('fhir.unsupported-type', `Unsupported resource type "${type}"`, 'resourceType');
+  }
+  // Before the structural check, which recurses, and the store, which cannot hold such strings.
+  const unstorable = findUnstorable(input);
+  if (unstorable) {
+    const where = unstorable.path ? `${type}.${unstorable.path}` : type;
+    throw badRequest('request.unstorable', `${where}: ${unstorable.message}`, where);
   }
   if (resource.id !== undefined && (typeof resource.id !== 'string' || !ID_PATTERN.test(resource.id))) {
-    throw badRequest('Invalid id: 1-64 characters of A-Z, a-z, 0-9, "-" and "."', `${type}.id`);
+    throw badRequest('fhir.invalid-id', 'Invalid id: 1-64 characters of A-Z, a-z, 0-9, "-" and "."', `${type}.id`);
   }
   if (resource.meta !== undefined) {
     if (typeof resource.meta !== 'object' || resource.meta === null || Array.isArray(resource.meta)) {
-      throw badRequest('meta must be an object', `${type}.meta`);
+      throw badRequest('fhir.invalid-resource', 'meta must be an object', `${type}.meta`);
     }
     const { versionId: _v, lastUpdated: _l, ...meta } = resource.meta as Record<string, unknown>;
     resource.meta = meta;
   }
   const issues = [...(expect.serverBuilt ? [] : structuralIssues(type, resource)), ...customIssues(type, resource)];
   if (issues.some((i) => i.severity !== 'warning' && i.severity !== 'information')) {
-    throw invalidIssues(400, issues);
+    throw invalidIssues('fhir.invalid-resource', issues);
   }
   return resource as unknown as Resource;
 }

@@ -1,11 +1,14 @@
 /**
- * Request bodies: size-limited (413), JSON in its three spellings (`application/json`, `application/fhir+json` and
- * the legacy `application/json+fhir`, any charset), form-encoded where OAuth and FHIR `_search` need it, plain text
- * for bot input. Anything else with a body is a 415. `__proto__` keys in JSON are refused by co-body's parser.
+ * Request input: the URL, and bodies: size-limited (413), JSON in its three spellings (`application/json`,
+ * `application/fhir+json` and the legacy `application/json+fhir`, any charset), form-encoded where OAuth and FHIR
+ * `_search` need it, plain text for bot input. Anything else with a body is a 415. `__proto__` keys in JSON are
+ * refused by co-body's parser. What the store cannot hold (a NUL anywhere, a lone surrogate, JSON nested deeper than
+ * `MAX_JSON_DEPTH`: see storable.ts) is a 400 naming where it is, before any handler sees it.
  */
 import { bodyParser } from '@koa/bodyparser';
 import type { Context, Middleware } from 'koa';
-import { HookbotError } from './errors.js';
+import { HookbotError, malformedJson, type OAuthErrorCode } from './errors.js';
+import { findUnstorable, unstorableText } from './storable.js';
 
 export const JSON_TYPES = ['application/json', 'application/fhir+json', 'application/json+fhir'];
 const FORM = 'application/x-www-form-urlencoded';
@@ -24,20 +27,54 @@ function hasBody(ctx: Context): boolean {
   return (length !== '' && length !== '0') || ctx.get('transfer-encoding') !== '';
 }
 
+/** A 400 naming `path`; `invalid_request` on the OAuth routes. */
+function refused(ctx: Context, path: string, message: string): HookbotError {
+  const diagnostics = path ? `${path}: ${message}` : message;
+  const oauthError: OAuthErrorCode | undefined = ctx.path.startsWith('/oauth2/') ? 'invalid_request' : undefined;
+  return new HookbotError('request.unstorable', diagnostics, {
+    issues: [{ severity: 'error', code: 'invalid', diagnostics, ...(path ? { expression: [path] } : {}) }],
+    oauthError,
+  });
+}
+
+/** A NUL (`%00`) in the path or the query; a query parameter is named. */
+const checkUrl: Middleware = async (ctx, next) => {
+  if (/%00/i.test(ctx.path)) throw refused(ctx, '', `The URL path ${unstorableText('\u0000')}`);
+  if (/%00/i.test(ctx.querystring)) {
+    for (const [key, value] of new URLSearchParams(ctx.querystring)) {
+      const why = unstorableText(key + value);
+      if (why) throw refused(ctx, key.replaceAll('\u0000', '%00'), `The query parameter ${why}`);
+    }
+  }
+  await next();
+};
+
+const checkParsed: Middleware = async (ctx, next) => {
+  const body: unknown = (ctx.request as { body?: unknown }).body;
+  if (typeof body === 'string') {
+    const why = unstorableText(body);
+    if (why) throw refused(ctx, '', `The request body ${why}`);
+  } else {
+    const problem = findUnstorable(body);
+    if (problem) throw refused(ctx, problem.path, problem.message);
+  }
+  await next();
+};
+
 export function bodyParsing(maxBodyBytes: number): Middleware[] {
   const checkType: Middleware = async (ctx, next) => {
     if (['POST', 'PUT', 'PATCH'].includes(ctx.method) && hasBody(ctx)) {
       const accepted = ACCEPTED.find(([test]) => test(ctx.path))?.[1] ?? JSON_TYPES;
       const declared = Number(ctx.get('content-length'));
       if (Number.isFinite(declared) && declared > maxBodyBytes) {
-        throw new HookbotError(413, 'too-costly', `Request body exceeds the limit of ${maxBodyBytes} bytes`);
+        throw new HookbotError('request.body-too-large', `Request body exceeds the limit of ${maxBodyBytes} bytes`);
       }
       if (!ctx.is(accepted)) {
         const message = `Content-Type "${ctx.get('content-type') || '(none)'}" is not accepted here; send ${accepted.join(' or ')}`;
         if (ctx.path.startsWith('/oauth2/')) {
-          throw new HookbotError(400, 'not-supported', message, { oauthError: 'invalid_request' });
+          throw new HookbotError('oauth.unsupported-media-type', message, { oauthError: 'invalid_request' });
         }
-        throw new HookbotError(415, 'not-supported', message);
+        throw new HookbotError('request.unsupported-media-type', message);
       }
     }
     await next();
@@ -49,13 +86,14 @@ export function bodyParsing(maxBodyBytes: number): Middleware[] {
     formLimit: maxBodyBytes,
     textLimit: maxBodyBytes,
     jsonStrict: true,
-    onError: (err: Error) => {
+    onError: (err: Error, ctx: Context) => {
       const status = (err as { status?: number }).status ?? 400;
       if (status === 413) {
-        throw new HookbotError(413, 'too-costly', `Request body exceeds the limit of ${maxBodyBytes} bytes`);
+        throw new HookbotError('request.body-too-large', `Request body exceeds the limit of ${maxBodyBytes} bytes`);
       }
-      throw new HookbotError(400, 'structure', `Malformed request body: ${err.message}`);
+      if (ctx.is(JSON_TYPES)) throw malformedJson(err.message);
+      throw new HookbotError('request.malformed-body', `Malformed request body: ${err.message}`);
     },
   });
-  return [checkType, parse];
+  return [checkUrl, checkType, parse, checkParsed];
 }

@@ -7,9 +7,35 @@ describe('loadConfig', () => {
     expect(loadConfig({ HOOKBOT_PGLITE_PRIORITY: 'normal' }).pglitePriority).toBe('normal');
   });
 
+  it('bounds cache lifetimes: 60 s unless told otherwise, never unbounded', () => {
+    expect(loadConfig({}).cacheTtlSeconds).toBe(60);
+    expect(loadConfig({ HOOKBOT_CACHE_TTL: '5' }).cacheTtlSeconds).toBe(5);
+    expect(() => loadConfig({ HOOKBOT_CACHE_TTL: '0' })).toThrow(/HOOKBOT_CACHE_TTL/);
+  });
+
   it('names the variable when a value is not one it knows', () => {
     expect(() => loadConfig({ HOOKBOT_PGLITE_PRIORITY: 'idle' })).toThrow(ConfigError);
     expect(() => loadConfig({ HOOKBOT_PGLITE_PRIORITY: 'idle' })).toThrow(/HOOKBOT_PGLITE_PRIORITY/);
     expect(() => loadConfig({ HOOKBOT_BOT_ISOLATION: 'thread' })).toThrow(/HOOKBOT_BOT_ISOLATION/);
+  });
+
+  it('bounds CDS client JWT lifetimes to an hour unless told otherwise, and never below five minutes', () => {
+    expect(loadConfig({}).cdsJwtMaxLifetimeSeconds).toBe(3600);
+    expect(loadConfig({ HOOKBOT_CDS_JWT_MAX_LIFETIME: '900' }).cdsJwtMaxLifetimeSeconds).toBe(900);
+    expect(() => loadConfig({ HOOKBOT_CDS_JWT_MAX_LIFETIME: '60' })).toThrow(/HOOKBOT_CDS_JWT_MAX_LIFETIME/);
+  });
+
+  it('trusts no proxy (X-Forwarded-For ignored) unless told how many stand in front', () => {
+    expect(loadConfig({}).trustProxyHops).toBe(0);
+    expect(loadConfig({ HOOKBOT_TRUST_PROXY_HOPS: '2' }).trustProxyHops).toBe(2);
+    expect(() => loadConfig({ HOOKBOT_TRUST_PROXY_HOPS: 'yes' })).toThrow(/HOOKBOT_TRUST_PROXY_HOPS/);
+    expect(() => loadConfig({ HOOKBOT_TRUST_PROXY_HOPS: '-1' })).toThrow(/HOOKBOT_TRUST_PROXY_HOPS/);
+  });
+
+  it('reads the PostgreSQL pool size (10 unless told otherwise, at least 1)', () => {
+    expect(loadConfig({}).pgPoolSize).toBe(10);
+    expect(loadConfig({ HOOKBOT_PG_POOL_SIZE: '4' }).pgPoolSize).toBe(4);
+    expect(() => loadConfig({ HOOKBOT_PG_POOL_SIZE: '0' })).toThrow(/HOOKBOT_PG_POOL_SIZE/);
+    expect(() => loadConfig({ HOOKBOT_PG_POOL_SIZE: 'many' })).toThrow(/HOOKBOT_PG_POOL_SIZE/);
   });
 });

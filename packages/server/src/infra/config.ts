@@ -11,6 +11,10 @@ export interface Config {
   dataDir: string;
   /** `background`: the embedded database's thread yields the CPU to request handling (Linux; see infra/README). */
   pglitePriority: 'background' | 'normal';
+  /** Longest a database statement may take (PGlite: may wait to start); 0 disables. */
+  statementTimeoutMs: number;
+  /** PostgreSQL connections per instance. */
+  pgPoolSize: number;
   maxBodyBytes: number;
   logLevel: string;
   development: boolean;
@@ -20,17 +24,33 @@ export interface Config {
   secretsKey?: string;
   /** Seed a `demo` project with everything in `examples/` on first start. */
   seedDemo: boolean;
+  /** What the demo project is seeded with. */
   examplesDir: string;
   accessTokenTtlSeconds: number;
+  /** The longest a CDS Hooks client JWT may live (`exp` after `iat`, and after now); its `jti` is kept that long. */
+  cdsJwtMaxLifetimeSeconds: number;
+  /**
+   * How long bots and project settings are served from memory before they are read again, changed or not: bounds
+   * staleness when a change message is lost (changes are otherwise announced to every instance at once).
+   */
+  cacheTtlSeconds: number;
   /** Requests per minute per client (0 disables). */
   rateLimitPerMinute: number;
   /** Token requests per minute per address (0 disables). */
   tokenRateLimitPerMinute: number;
+  /**
+   * How many reverse proxies every request passes through: the client address is the one the outermost of them
+   * saw (counted from the right of `X-Forwarded-For`). 0: the header is ignored and the socket address is used.
+   */
+  trustProxyHops: number;
   bot: {
     memoryMb: number;
     maxMemoryMb: number;
     timeoutMs: number;
     maxIsolates: number;
+    /** A project's fair share: most isolates its bots hold, and most of its bot runs in flight at once. */
+    maxIsolatesPerProject: number;
+    maxRunsPerProject: number;
     /** `process`: isolates live in a supervised child process, so a fatal V8 error costs a restart of that child. */
     isolation: 'process' | 'in-process';
     /**
@@ -83,6 +103,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const memoryMb = intFrom(env, 'HOOKBOT_BOT_MEMORY_MB', 128, 8);
   const maxMemoryMb = intFrom(env, 'HOOKBOT_BOT_MAX_MEMORY_MB', 512, 8);
   if (memoryMb > maxMemoryMb) throw new ConfigError('HOOKBOT_BOT_MEMORY_MB exceeds HOOKBOT_BOT_MAX_MEMORY_MB');
+  const maxIsolates = intFrom(env, 'HOOKBOT_BOT_MAX_ISOLATES', 64, 1);
+  const maxIsolatesPerProject = intFrom(
+    env,
+    'HOOKBOT_BOT_MAX_ISOLATES_PER_PROJECT',
+    Math.max(1, Math.floor(maxIsolates / 4)),
+    1,
+  );
   return {
     port,
     baseUrl,
@@ -91,6 +118,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisPrefix: env.HOOKBOT_REDIS_PREFIX || 'hookbot:',
     dataDir: path.resolve(env.HOOKBOT_DATA_DIR || './data'),
     pglitePriority: choiceFrom(env, 'HOOKBOT_PGLITE_PRIORITY', ['background', 'normal']),
+    statementTimeoutMs: intFrom(env, 'HOOKBOT_DB_STATEMENT_TIMEOUT_MS', 30_000),
+    pgPoolSize: intFrom(env, 'HOOKBOT_PG_POOL_SIZE', 10, 1),
     maxBodyBytes: bytesFrom(env, 'HOOKBOT_MAX_BODY', 8 * 1024 ** 2),
     logLevel: env.LOG_LEVEL || 'info',
     development: env.NODE_ENV === 'development',
@@ -100,13 +129,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedDemo: env.HOOKBOT_SEED_DEMO !== 'false',
     examplesDir: path.resolve(env.HOOKBOT_EXAMPLES_DIR || path.join(import.meta.dirname, '../../../../examples')),
     accessTokenTtlSeconds: intFrom(env, 'HOOKBOT_TOKEN_TTL', 3600, 60),
+    // At least the five minutes the CDS Hooks sandbox and Inferno sign for.
+    cdsJwtMaxLifetimeSeconds: intFrom(env, 'HOOKBOT_CDS_JWT_MAX_LIFETIME', 3600, 300),
+    cacheTtlSeconds: intFrom(env, 'HOOKBOT_CACHE_TTL', 60, 1),
     rateLimitPerMinute: intFrom(env, 'HOOKBOT_RATE_LIMIT', 60_000),
     tokenRateLimitPerMinute: intFrom(env, 'HOOKBOT_TOKEN_RATE_LIMIT', 1_200),
+    trustProxyHops: intFrom(env, 'HOOKBOT_TRUST_PROXY_HOPS', 0),
     bot: {
       memoryMb,
       maxMemoryMb,
       timeoutMs: intFrom(env, 'HOOKBOT_BOT_TIMEOUT_MS', 10_000, 10),
-      maxIsolates: intFrom(env, 'HOOKBOT_BOT_MAX_ISOLATES', 64, 1),
+      maxIsolates,
+      maxIsolatesPerProject,
+      maxRunsPerProject: intFrom(env, 'HOOKBOT_BOT_MAX_RUNS_PER_PROJECT', 2 * maxIsolatesPerProject, 1),
       isolation: choiceFrom(env, 'HOOKBOT_BOT_ISOLATION', ['process', 'in-process']),
       contexts: choiceFrom(env, 'HOOKBOT_BOT_CONTEXTS', ['sealed', 'fresh']),
     },

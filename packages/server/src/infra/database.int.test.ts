@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { withStores } from '../testing/stores.js';
+import { createTestPostgresDatabase, withStores } from '../testing/stores.js';
 import { openDatabase } from './database.js';
 
 withStores('database', (getDb) => {
@@ -43,5 +43,23 @@ it('PGlite persists in <dataDir>/pglite across restarts', async () => {
     await second.close();
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+});
+
+it('PostgreSQL cancels a statement that runs past the statement timeout', async () => {
+  const created = await createTestPostgresDatabase();
+  const db = await openDatabase({ databaseUrl: created.url, dataDir: tmpdir(), statementTimeoutMs: 200 });
+  try {
+    const err = await db.query('SELECT pg_sleep(2)').catch((e: unknown) => e);
+    expect((err as { code?: string }).code).toBe('57014');
+    expect((await db.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+    // Migrations lift it for their own transaction.
+    await db.transaction(async (tx) => {
+      await tx.query('SET LOCAL statement_timeout = 0');
+      await tx.query('SELECT pg_sleep(0.3)');
+    });
+  } finally {
+    await db.close();
+    await created.drop();
   }
 });

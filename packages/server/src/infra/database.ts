@@ -6,6 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
+import type { Logger } from './logger.js';
 import { openPglite } from './pglite-thread.js';
 import { joinedTransaction } from './joined-transaction.js';
 
@@ -27,26 +28,58 @@ export interface Database {
   readonly kind: 'postgres' | 'pglite';
 }
 
+/** PostgreSQL's unique_violation (SQLSTATE 23505), as `pg` and the PGlite thread both report it. */
+export function isUniqueViolation(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '23505';
+}
+
 export interface OpenDatabaseOptions {
   databaseUrl?: string;
   dataDir: string;
   /** PGlite only: run its thread at background priority where possible. */
   background?: boolean;
+  /** Where PostgreSQL connection errors go. */
+  log?: Logger;
+  /** PostgreSQL's `statement_timeout` (PGlite: see pglite-thread.ts); 0 or unset: none. */
+  statementTimeoutMs?: number;
+  /** PostgreSQL connections per instance (default 10). */
+  poolSize?: number;
 }
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
   if (options.databaseUrl) {
-    return openPostgres(options.databaseUrl);
+    const { log, statementTimeoutMs, poolSize } = options;
+    return openPostgres(options.databaseUrl, { log, statementTimeoutMs, poolSize });
   }
   const dir = join(options.dataDir, 'pglite');
   await mkdir(dir, { recursive: true });
-  return openPglite({ dir, background: options.background === true });
+  return openPglite({
+    dir,
+    background: options.background === true,
+    ...(options.statementTimeoutMs ? { statementTimeoutMs: options.statementTimeoutMs } : {}),
+  });
 }
 
-export function openPostgres(connectionString: string): Promise<Database> {
-  const pool = new pg.Pool({ connectionString, max: Number(process.env.HOOKBOT_PG_POOL_SIZE ?? 10) });
-  // An idle client losing its connection must not crash the process; the next query reconnects.
-  pool.on('error', () => undefined);
+export interface PostgresOptions {
+  /** Where connection errors go. */
+  log?: Logger;
+  /** PostgreSQL's `statement_timeout`; 0 or unset: none. */
+  statementTimeoutMs?: number | undefined;
+  poolSize?: number | undefined;
+}
+
+export function openPostgres(connectionString: string, options: PostgresOptions = {}): Promise<Database> {
+  const { log, statementTimeoutMs, poolSize = 10 } = options;
+  const pool = new pg.Pool({
+    connectionString,
+    max: poolSize,
+    ...(statementTimeoutMs ? { statement_timeout: statementTimeoutMs } : {}),
+  });
+  // An idle client losing its connection must not crash the process (the next query reconnects), but it is logged:
+  // the message and code only, never the connection string.
+  pool.on('error', (err: Error & { code?: string }) => {
+    log?.error({ err: { message: err.message, code: err.code } }, 'PostgreSQL idle connection error');
+  });
   const db: Database = {
     kind: 'postgres',
     query: async <R>(sql: string, params?: unknown[]) => ({ rows: (await pool.query(sql, params)).rows as R[] }),

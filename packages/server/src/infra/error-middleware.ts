@@ -3,8 +3,11 @@
  * own machinery (body parser, http-errors) are mapped by status; anything else is a 500 whose details go to the
  * log only. OAuth routes answer RFC 6749 §5.2 JSON instead of an OperationOutcome.
  */
+import type { Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Context, Middleware } from 'koa';
-import { HookbotError, type Issue, type IssueType, type OAuthErrorCode } from './errors.js';
+import { ERROR_CODE_SYSTEM, ERROR_CODES, type ErrorCode } from './error-codes.js';
+import { HookbotError, malformedJson, type Issue, type OAuthErrorCode } from './errors.js';
 import type { RequestIds } from './request-context.js';
 
 export const REQUEST_ID_EXTENSION = 'https://hookbot.dev/fhir/StructureDefinition/request-id';
@@ -14,10 +17,11 @@ export interface OperationOutcomeBody {
   resourceType: 'OperationOutcome';
   id?: string;
   extension?: { url: string; valueString: string }[];
-  issue: Issue[];
+  issue: (Issue & { details: { coding: { system: string; code: ErrorCode }[] } })[];
 }
 
-export function operationOutcome(issues: Issue[], ids?: RequestIds): OperationOutcomeBody {
+/** Each issue carries the Hookbot error code beside its FHIR code. */
+export function operationOutcome(issues: Issue[], code: ErrorCode, ids?: RequestIds): OperationOutcomeBody {
   return {
     resourceType: 'OperationOutcome',
     ...(ids
@@ -29,23 +33,29 @@ export function operationOutcome(issues: Issue[], ids?: RequestIds): OperationOu
           ],
         }
       : {}),
-    issue: issues.map((i) => ({ severity: i.severity ?? 'error', ...i })),
+    issue: issues.map((i) => ({
+      severity: i.severity ?? 'error',
+      ...i,
+      details: { coding: [{ system: ERROR_CODE_SYSTEM, code }] },
+    })),
   };
 }
 
-export const STATUS_ISSUE: Record<number, [IssueType, string]> = {
-  400: ['invalid', 'Bad request'],
-  401: ['login', 'Unauthorized'],
-  403: ['forbidden', 'Forbidden'],
-  404: ['not-found', 'Not found'],
-  405: ['not-supported', 'Method not allowed'],
-  408: ['timeout', 'Request timeout'],
-  409: ['conflict', 'Conflict'],
-  412: ['conflict', 'Precondition failed'],
-  413: ['too-costly', 'Request body too large'],
-  415: ['not-supported', 'Unsupported content type'],
-  422: ['business-rule', 'Unprocessable entity'],
-  429: ['throttled', 'Too many requests'],
+/** The code of an error another library (Koa, co-body, http-errors) raised with this status, and its wording. */
+export const STATUS_ERRORS: Record<number, [ErrorCode, string]> = {
+  400: ['request.invalid', 'Bad request'],
+  401: ['auth.invalid-token', 'Unauthorized'],
+  403: ['auth.forbidden-scope', 'Forbidden'],
+  404: ['route.not-found', 'Not found'],
+  405: ['request.method-not-allowed', 'Method not allowed'],
+  408: ['request.timeout', 'Request timeout'],
+  409: ['fhir.conflict', 'Conflict'],
+  412: ['fhir.precondition-failed', 'Precondition failed'],
+  413: ['request.body-too-large', 'Request body too large'],
+  415: ['request.unsupported-media-type', 'Unsupported content type'],
+  422: ['request.unprocessable', 'Unprocessable entity'],
+  429: ['request.rate-limited', 'Too many requests'],
+  431: ['request.headers-too-large', 'Request header fields too large'],
 };
 
 /** Errors thrown by koa, co-body and http-errors carry `status` and `expose`. */
@@ -62,13 +72,13 @@ function toHookbotError(err: unknown): HookbotError {
   const e = (typeof err === 'object' && err !== null ? err : {}) as HttpLikeError;
   const status = e.status ?? e.statusCode ?? 500;
   if (status >= 400 && status < 500) {
-    const [code, fallback] = STATUS_ISSUE[status] ?? ['invalid', 'Bad request'];
+    const [code, fallback] = STATUS_ERRORS[status] ?? ['request.invalid', 'Bad request'];
+    if (e.type === 'entity.parse.failed') return malformedJson(e.message ?? 'could not parse the body');
     let message = e.expose && e.message ? e.message : fallback;
-    if (e.type === 'entity.parse.failed') message = `Malformed JSON: ${e.message ?? 'could not parse the body'}`;
     if (status === 413) message = 'Request body too large';
-    return new HookbotError(status, code, message);
+    return new HookbotError(code, message, { status });
   }
-  return new HookbotError(500, 'exception', 'Internal server error', { cause: err });
+  return new HookbotError('server.internal', 'Internal server error', { cause: err });
 }
 
 const OAUTH_BY_STATUS: Record<number, OAuthErrorCode> = { 401: 'invalid_client', 400: 'invalid_request' };
@@ -86,7 +96,7 @@ export function errorMiddleware(): Middleware {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) {
-        throw new HookbotError(404, 'not-found', `No route for ${ctx.method} ${ctx.path}`);
+        throw new HookbotError('route.not-found', `No route for ${ctx.method} ${ctx.path}`);
       }
     } catch (err) {
       const error = toHookbotError(err);
@@ -97,8 +107,47 @@ export function errorMiddleware(): Middleware {
         renderOAuth(ctx, error);
       } else {
         ctx.type = 'application/fhir+json';
-        ctx.body = operationOutcome(error.issues, ctx.state.ids);
+        ctx.body = operationOutcome(error.issues, error.errorCode, ctx.state.ids);
       }
     }
   };
+}
+
+interface ClientError extends Error {
+  code?: string;
+}
+
+/** What Node's HTTP parser refuses before Koa sees a request, answered as an OperationOutcome. */
+const CLIENT_ERRORS: Record<string, [ErrorCode, string, string]> = {
+  HPE_HEADER_OVERFLOW: [
+    'request.headers-too-large',
+    'Request Header Fields Too Large',
+    'Request headers (or the URL) too large',
+  ],
+  ERR_HTTP_REQUEST_TIMEOUT: ['request.timeout', 'Request Timeout', 'The request was not received in time'],
+};
+
+/**
+ * Answers requests that Node's HTTP parser rejects (oversized headers or URL, malformed requests, time-outs) with
+ * an OperationOutcome instead of Node's bare status line, then closes the connection as Node would.
+ */
+export function answerClientErrors(server: Server): void {
+  server.on('clientError', (err: ClientError, socket: Duplex) => {
+    const inUse = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+    if (err.code === 'ECONNRESET' || !socket.writable || inUse) {
+      socket.destroy(err);
+      return;
+    }
+    const [errorCode, reason, diagnostics] = CLIENT_ERRORS[err.code ?? ''] ?? [
+      'request.malformed-http',
+      'Bad Request',
+      'Malformed HTTP request',
+    ];
+    const [status, code] = ERROR_CODES[errorCode];
+    const body = JSON.stringify(operationOutcome([{ severity: 'error', code, diagnostics }], errorCode));
+    socket.end(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/fhir+json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
 }

@@ -1,30 +1,12 @@
 /**
  * The one error type of the server. Everything that should become an error response throws a `HookbotError`;
  * one middleware (`infra/error-middleware.ts`) renders it as a FHIR OperationOutcome (FHIR and CDS routes) or as
- * RFC 6749 JSON (OAuth routes). The status lives on the error.
+ * RFC 6749 JSON (OAuth routes). Its code (`error-codes.ts`) fixes the status and the FHIR issue type.
  */
 
-/** OperationOutcome.issue.code values used by Hookbot (FHIR R4 IssueType). */
-export type IssueType =
-  | 'invalid'
-  | 'structure'
-  | 'required'
-  | 'value'
-  | 'invariant'
-  | 'security'
-  | 'login'
-  | 'forbidden'
-  | 'not-found'
-  | 'not-supported'
-  | 'conflict'
-  | 'duplicate'
-  | 'too-costly'
-  | 'business-rule'
-  | 'processing'
-  | 'exception'
-  | 'timeout'
-  | 'throttled'
-  | 'incomplete';
+import { ERROR_CODES, type ErrorCode, type IssueType } from './error-codes.js';
+
+export type { ErrorCode, IssueType };
 
 export interface Issue {
   severity?: 'fatal' | 'error' | 'warning' | 'information';
@@ -36,32 +18,35 @@ export interface Issue {
 
 /** RFC 6749 §5.2 error codes, for the OAuth endpoints. */
 export type OAuthErrorCode =
-  | 'invalid_request'
-  | 'invalid_client'
-  | 'invalid_grant'
-  | 'unauthorized_client'
-  | 'unsupported_grant_type'
-  | 'invalid_scope';
+  'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unsupported_grant_type' | 'invalid_scope';
 
 export interface HookbotErrorOptions {
   issues?: Issue[];
+  /** Where the problem is, for the default issue. */
+  expression?: string;
   /** For OAuth routes. */
   oauthError?: OAuthErrorCode;
   headers?: Record<string, string>;
+  /** Only for errors of other libraries whose status the code does not fix (see error-middleware.ts). */
+  status?: number;
   cause?: unknown;
 }
 
 export class HookbotError extends Error {
+  readonly errorCode: ErrorCode;
   readonly status: number;
   readonly issues: Issue[];
   readonly oauthError?: OAuthErrorCode;
   readonly headers: Record<string, string>;
 
-  constructor(status: number, code: IssueType, diagnostics: string, options: HookbotErrorOptions = {}) {
+  constructor(errorCode: ErrorCode, diagnostics: string, options: HookbotErrorOptions = {}) {
     super(diagnostics, { cause: options.cause });
+    const [status, code] = ERROR_CODES[errorCode];
+    const expression = options.expression ? { expression: [options.expression] } : {};
     this.name = 'HookbotError';
-    this.status = status;
-    this.issues = options.issues ?? [{ severity: 'error', code, diagnostics }];
+    this.errorCode = errorCode;
+    this.status = options.status ?? status;
+    this.issues = options.issues ?? [{ severity: 'error', code, diagnostics, ...expression }];
     this.oauthError = options.oauthError;
     this.headers = options.headers ?? {};
   }
@@ -83,15 +68,25 @@ export function locatedIssues(problems: LocatedProblem[], code: IssueType = 'inv
   }));
 }
 
-export const badRequest = (diagnostics: string, expression?: string): HookbotError =>
-  new HookbotError(400, 'invalid', diagnostics, {
-    issues: [{ severity: 'error', code: 'invalid', diagnostics, ...(expression ? { expression: [expression] } : {}) }],
-  });
-export const unauthorized = (diagnostics: string, headers: Record<string, string> = {}): HookbotError =>
-  new HookbotError(401, 'login', diagnostics, { headers: { 'WWW-Authenticate': 'Bearer', ...headers } });
-export const forbidden = (diagnostics: string): HookbotError => new HookbotError(403, 'forbidden', diagnostics);
-export const notFound = (diagnostics = 'Not found'): HookbotError => new HookbotError(404, 'not-found', diagnostics);
-export const conflict = (diagnostics: string): HookbotError => new HookbotError(409, 'conflict', diagnostics);
-export const preconditionFailed = (diagnostics: string): HookbotError => new HookbotError(412, 'conflict', diagnostics);
-export const invalidIssues = (status: number, issues: Issue[]): HookbotError =>
-  new HookbotError(status, issues[0]?.code ?? 'invalid', issues.map((i) => i.diagnostics).join('; '), { issues });
+/** A body that does not parse; the FHIR, CDS, admin and OAuth routes all word it so. */
+export const malformedJson = (detail: string): HookbotError =>
+  new HookbotError('request.malformed-json', `Malformed JSON: ${detail}`);
+/** The codes answered with HTTP status `S`. */
+type CodeWithStatus<S extends number> = {
+  [K in ErrorCode]: (typeof ERROR_CODES)[K][0] extends S ? K : never;
+}[ErrorCode];
+
+export const badRequest = (code: CodeWithStatus<400>, diagnostics: string, expression?: string): HookbotError =>
+  new HookbotError(code, diagnostics, expression ? { expression } : {});
+export const forbidden = (code: CodeWithStatus<403>, diagnostics: string): HookbotError =>
+  new HookbotError(code, diagnostics);
+export const notFound = (code: CodeWithStatus<404>, diagnostics: string): HookbotError =>
+  new HookbotError(code, diagnostics);
+export const conflict = (code: CodeWithStatus<409>, diagnostics: string): HookbotError =>
+  new HookbotError(code, diagnostics);
+export const preconditionFailed = (diagnostics: string): HookbotError =>
+  new HookbotError('fhir.precondition-failed', diagnostics);
+export const unauthorized = (code: CodeWithStatus<401>, diagnostics: string, headers: Record<string, string> = {}) =>
+  new HookbotError(code, diagnostics, { headers: { 'WWW-Authenticate': 'Bearer', ...headers } });
+export const invalidIssues = (code: ErrorCode, issues: Issue[]): HookbotError =>
+  new HookbotError(code, issues.map((i) => i.diagnostics).join('; '), { issues });

@@ -12,11 +12,38 @@ const counter = () => {
   };
 };
 
+/** A clock the test moves. */
+const clock = () => {
+  let now = 1_000_000;
+  return { now: () => now, advance: (ms: number) => (now += ms) };
+};
+
+/** In-process pub/sub whose connection the test can "lose": messages published meanwhile are not delivered. */
+class FlakySharedState extends MemorySharedState {
+  private down = false;
+  private readonly reconnectListeners: (() => void)[] = [];
+  override async publish(channel: string, message: string): Promise<void> {
+    if (!this.down) await super.publish(channel, message);
+  }
+  override onReconnect(listener: () => void): void {
+    this.reconnectListeners.push(listener);
+  }
+  disconnect(): void {
+    this.down = true;
+  }
+  reconnect(): void {
+    this.down = false;
+    for (const listener of this.reconnectListeners) listener();
+  }
+}
+
+const HOUR = 3_600_000;
+
 it('shares one load between readers until the key changes, on every instance', async () => {
   const shared = new MemorySharedState();
   const dropped: string[] = [];
-  const a = new InvalidatedCache<number>(shared, 'changed');
-  const b = new InvalidatedCache<number>(shared, 'changed', { onDrop: (key) => dropped.push(key) });
+  const a = new InvalidatedCache<number>(shared, 'changed', { ttlMs: HOUR });
+  const b = new InvalidatedCache<number>(shared, 'changed', { ttlMs: HOUR, onDrop: (key) => dropped.push(key) });
   await a.start();
   await b.start();
   const c = counter();
@@ -28,31 +55,64 @@ it('shares one load between readers until the key changes, on every instance', a
 });
 
 it('forgets a failed load', async () => {
-  const cache = new InvalidatedCache<number>(new MemorySharedState(), 'changed');
+  const cache = new InvalidatedCache<number>(new MemorySharedState(), 'changed', { ttlMs: HOUR });
   await expect(cache.get('k', () => Promise.reject(new Error('down')))).rejects.toThrow('down');
   expect(await cache.get('k', async () => 7)).toBe(7);
 });
 
-it('expires entries after ttlMs and keeps at most maxEntries, dropping the oldest', async () => {
-  const cache = new InvalidatedCache<number>(new MemorySharedState(), 'changed', { ttlMs: 20, maxEntries: 2 });
+it('reloads an entry older than ttlMs, and serves it until then', async () => {
+  const time = clock();
+  const cache = new InvalidatedCache<number>(new MemorySharedState(), 'changed', { ttlMs: 60_000, now: time.now });
+  const c = counter();
+  expect(await cache.get('a', c.load)).toBe(1);
+  time.advance(59_999);
+  expect(await cache.get('a', c.load)).toBe(1);
+  time.advance(1);
+  expect(await cache.get('a', c.load)).toBe(2);
+});
+
+it('keeps at most maxEntries, dropping the oldest', async () => {
+  const cache = new InvalidatedCache<number>(new MemorySharedState(), 'changed', { ttlMs: HOUR, maxEntries: 2 });
   const c = counter();
   await cache.get('a', c.load);
   await cache.get('b', c.load);
   await cache.get('c', c.load);
   expect(await cache.get('b', c.load)).toBe(2);
   expect(await cache.get('a', c.load)).toBe(4);
-  await new Promise((resolve) => setTimeout(resolve, 30));
-  expect(await cache.get('a', c.load)).toBe(5);
 });
 
 it('reloading an expired key does not evict another, live entry', async () => {
-  const cache = new InvalidatedCache<number>(new MemorySharedState(), 'changed', { ttlMs: 200, maxEntries: 3 });
+  const time = clock();
+  const cache = new InvalidatedCache<number>(new MemorySharedState(), 'changed', {
+    ttlMs: 200,
+    maxEntries: 3,
+    now: time.now,
+  });
   const c = counter();
   await cache.get('a', c.load);
   await cache.get('b', c.load);
-  await new Promise((resolve) => setTimeout(resolve, 250));
+  time.advance(250);
   expect(await cache.get('a', c.load)).toBe(3); // expired: reloaded, live again
   await cache.get('c', c.load); // 4; the cache is full: a (live), b (expired), c
   expect(await cache.get('b', c.load)).toBe(5); // expired: reloaded
   expect(await cache.get('a', c.load)).toBe(3); // still cached
+});
+
+it('drops everything when pub/sub reconnects, so a change announced while it was down is not missed', async () => {
+  const shared = new FlakySharedState();
+  const a = new InvalidatedCache<string>(shared, 'changed', { ttlMs: HOUR });
+  const b = new InvalidatedCache<string>(shared, 'changed', { ttlMs: HOUR });
+  await a.start();
+  await b.start();
+  let stored = 'old';
+  const load = async () => stored;
+  expect(await b.get('k', load)).toBe('old');
+  expect(await b.get('other', load)).toBe('old');
+  shared.disconnect();
+  stored = 'new';
+  await a.changed('k'); // lost
+  expect(await b.get('k', load)).toBe('old');
+  shared.reconnect();
+  expect(await b.get('k', load)).toBe('new');
+  expect(await b.get('other', load)).toBe('new');
 });

@@ -1,5 +1,6 @@
 /** Types of what Hookbot's middleware puts on `ctx.state`. */
 import type { Caller } from '../auth/access-token.js';
+import type { CdsCaller } from '../cds/authenticate.js';
 import type { Repository } from '../fhir/repository.js';
 import type { Logger } from './logger.js';
 import type { RequestIds } from './request-context.js';
@@ -10,6 +11,10 @@ declare module 'koa' {
     /** The request's logger, bound to its ids. */
     log: () => Logger;
     caller: Caller;
+    /** The route authenticates its caller itself, and reads the request body only after that. */
+    ownAuthentication: boolean;
+    /** The caller of a CDS Hooks route, as that route authenticated it. */
+    cdsCaller: CdsCaller;
     repo: Repository;
     baseUrl: string;
   }

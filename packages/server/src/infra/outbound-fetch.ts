@@ -41,6 +41,8 @@ export function outboundFetch(policy: OutboundPolicy, options: OutboundFetchOpti
     );
     const headers = Object.fromEntries(new Headers(init.headers).entries());
     const transport = url.protocol === 'https:' ? https : http;
+    const tooLarge = () =>
+      new HookbotError('outbound.response-too-large', `The response from ${url.origin} exceeds ${maxBytes} bytes`);
     return new Promise<Response>((resolve, reject) => {
       const req = transport.request(
         url,
@@ -53,7 +55,7 @@ export function outboundFetch(policy: OutboundPolicy, options: OutboundFetchOpti
         (res) => {
           if (Number(res.headers['content-length'] ?? 0) > maxBytes) {
             req.destroy();
-            reject(new HookbotError(502, 'too-costly', `The response from ${url.origin} exceeds ${maxBytes} bytes`));
+            reject(tooLarge());
             return;
           }
           const chunks: Buffer[] = [];
@@ -62,7 +64,7 @@ export function outboundFetch(policy: OutboundPolicy, options: OutboundFetchOpti
             size += chunk.length;
             if (size > maxBytes) {
               req.destroy();
-              reject(new HookbotError(502, 'too-costly', `The response from ${url.origin} exceeds ${maxBytes} bytes`));
+              reject(tooLarge());
               return;
             }
             chunks.push(chunk);

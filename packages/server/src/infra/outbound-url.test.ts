@@ -74,6 +74,20 @@ describe('checkOutboundUrl', () => {
     ).resolves.toBeInstanceOf(URL);
     await refusal(checkOutboundUrl('http://127.0.0.1:9999/fhirx', { development: true, allowedBaseUrls: allowed }));
   });
+  it('names both conditions for a loopback URL at once, and which are missing', async () => {
+    const url = 'http://127.0.0.1:9999/fhir/Patient/1';
+    const both =
+      'http://127.0.0.1:9999 is a loopback address, called only when it is an allowed base URL of the project and the server runs in development mode; ';
+    const notListed = 'it is not an allowed base URL of the project (allowedBaseUrls in its settings)';
+    const notDev = 'the server does not run in development mode (NODE_ENV=development)';
+    const message = async (policy: { development: boolean; allowedBaseUrls?: string[] }) =>
+      (await refusal(checkOutboundUrl(url, policy))).issues[0]?.diagnostics;
+    expect(await message({ development: false })).toBe(`${both}${notListed}, and ${notDev}`);
+    expect(await message({ development: true })).toBe(`${both}${notListed}`);
+    expect(await message({ development: false, allowedBaseUrls: ['http://127.0.0.1:9999/fhir'] })).toBe(
+      `${both}${notDev}`,
+    );
+  });
   it('refuses a listed base URL whose name resolves to loopback outside development', async () => {
     const allowed = ['http://ehr.internal:9999'];
     const loopbackDns = async () => ['127.0.0.1'];

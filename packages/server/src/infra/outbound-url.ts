@@ -15,7 +15,7 @@ export interface OutboundPolicy {
 }
 
 const blocked = (message: string, field?: string) =>
-  new HookbotError(400, 'security', message, {
+  new HookbotError('outbound.blocked-url', message, {
     issues: [{ severity: 'error', code: 'security', diagnostics: message, ...(field ? { expression: [field] } : {}) }],
   });
 
@@ -108,10 +108,6 @@ function withinAllowed(url: URL, allowed: readonly string[]): boolean {
   });
 }
 
-/**
- * Checks `raw` before it is fetched. Throws a 400 (`security`) naming `field` when the URL may not be called.
- * `resolve` is injectable for tests.
- */
 /** Which resolved addresses a URL may connect to under `policy` (used before fetching and again at connect time). */
 export function addressRule(url: URL, policy: OutboundPolicy): (address: string) => boolean {
   if (withinAllowed(url, policy.allowedBaseUrls ?? [])) {
@@ -144,11 +140,10 @@ export async function checkOutboundUrl(
     throw blocked(`Scheme ${url.protocol} is not allowed`, field);
   }
   const allowed = withinAllowed(url, policy.allowedBaseUrls ?? []);
+  const loopback = isLoopbackHost(url.hostname);
+  if (loopback && !(allowed && policy.development)) throw blocked(loopbackRefusal(url, allowed, policy), field);
   if (!allowed && url.protocol !== 'https:') {
     throw blocked(`${url.origin} must use https (or be an allowed base URL of the project)`, field);
-  }
-  if (allowed && isLoopbackHost(url.hostname) && !policy.development) {
-    throw blocked('Loopback URLs are allowed only in development mode (NODE_ENV=development)', field);
   }
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const addresses = isIP(host) ? [host] : await resolve(host).catch(() => []);
@@ -156,11 +151,20 @@ export async function checkOutboundUrl(
   const rule = addressRule(url, policy);
   if (!addresses.every(rule)) {
     throw blocked(
-      allowed
-        ? `${url.origin} resolves to a loopback address, allowed only in development mode (NODE_ENV=development)`
-        : `${url.origin} resolves to a private or loopback address; allow it as a project base URL to call it`,
+      addresses.some(isLoopbackAddress)
+        ? loopbackRefusal(url, allowed, policy)
+        : `${url.origin} resolves to a private address; allow it as a project base URL to call it`,
       field,
     );
   }
   return url;
+}
+
+/** Both conditions for calling a loopback address at once, and which of them is missing. */
+function loopbackRefusal(url: URL, allowed: boolean, policy: OutboundPolicy): string {
+  const missing = [
+    allowed ? undefined : 'it is not an allowed base URL of the project (allowedBaseUrls in its settings)',
+    policy.development ? undefined : 'the server does not run in development mode (NODE_ENV=development)',
+  ].filter(Boolean);
+  return `${url.origin} is a loopback address, called only when it is an allowed base URL of the project and the server runs in development mode; ${missing.join(', and ')}`;
 }

@@ -165,6 +165,25 @@ it.runIf(process.platform === 'linux')(
   },
 );
 
+it('fails a statement that waited longer than the statement timeout without running it', async () => {
+  const limited = await openPglite({ statementTimeoutMs: 300 });
+  try {
+    await limited.query('CREATE TABLE marks (v int)');
+    const slow = limited.query('SELECT pg_sleep(1)');
+    const queued = limited.query('INSERT INTO marks VALUES (1)').catch((e: unknown) => e);
+    await slow;
+    const err = await queued;
+    expect(err).toBeInstanceOf(DatabaseError);
+    expect((err as DatabaseError).code).toBe('57014');
+    // It never ran, and the database serves the next statement.
+    expect((await limited.query('SELECT count(*)::int AS n FROM marks')).rows).toEqual([{ n: 0 }]);
+    await limited.transaction((tx) => tx.query('INSERT INTO marks VALUES (2)'));
+    expect((await limited.query('SELECT v FROM marks')).rows).toEqual([{ v: 2 }]);
+  } finally {
+    await limited.close();
+  }
+});
+
 it('refuses statements once closed (last: closes the shared instance)', async () => {
   await db.close();
   await expect(db.query('SELECT 1')).rejects.toThrow('The database is closed');

@@ -4,6 +4,13 @@
  * Here the event loop only posts statements and receives rows (structured clone keeps `Date`, `bigint`, bytes and
  * parsed JSON). Transactions are held open in the worker by id; PGlite's own lock serialises everything else
  * behind an open transaction, as it did on the main thread.
+ *
+ * Statement timeout: PGlite cannot interrupt a running statement (WebAssembly has no signal to cancel it with), so
+ * the worker starts statements outside a transaction, and transactions, one at a time in arrival order, and fails
+ * one that has waited longer than the timeout without starting it (SQLSTATE 57014, as PostgreSQL's
+ * `statement_timeout` would). A backlog (a burst of requests, a bot's abandoned client calls) therefore ends
+ * after the timeout instead of holding the database for every statement behind it. Statements of an open
+ * transaction bypass the queue (its own lock makes everything else wait for them).
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -13,8 +20,8 @@ import type { Database } from './database.js';
 import { joinedTransaction } from './joined-transaction.js';
 
 type Request =
-  | { op: 'query'; sql: string; params: unknown[]; tx?: number }
-  | { op: 'begin' }
+  | { op: 'query'; sql: string; params: unknown[]; tx?: number; at?: number }
+  | { op: 'begin'; at?: number }
   | { op: 'commit' | 'rollback'; tx: number }
   | { op: 'close' };
 
@@ -47,30 +54,65 @@ const wire = (err) => ({
 const reply = (id, result) => parentPort.postMessage({ id, ok: true, ...result });
 const failed = (id, err) => parentPort.postMessage({ id, ok: false, error: wire(err) });
 const ROLLBACK = Symbol('rollback');
+const timeoutMs = workerData.statementTimeoutMs;
+// Statements outside a transaction, and transactions to begin, in arrival order; each is started when the one
+// before it has finished (a transaction: has started).
+const queue = [];
+let running = false;
+const pump = () => {
+  while (!running && queue.length > 0) {
+    const { id, at, start } = queue.shift();
+    if (timeoutMs > 0 && Date.now() - at > timeoutMs) {
+      failed(id, Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' }));
+      continue;
+    }
+    running = true;
+    start(() => {
+      running = false;
+      pump();
+    });
+  }
+};
+const enqueue = (id, at, start) => {
+  queue.push({ id, at: at ?? Date.now(), start });
+  pump();
+};
 PGlite.create(workerData.dir).then(
   (db) => {
     parentPort.on('message', ({ id, request }) => {
       switch (request.op) {
         case 'query': {
-          const target = request.tx === undefined ? db : open.get(request.tx)?.tx;
+          if (request.tx === undefined) {
+            enqueue(id, request.at, (done) =>
+              db.query(request.sql, request.params).then(
+                (r) => (done(), reply(id, { rows: r.rows })),
+                (e) => (done(), failed(id, e)),
+              ),
+            );
+            return;
+          }
+          const target = open.get(request.tx)?.tx;
           if (!target) return failed(id, new Error('The transaction has ended'));
           target.query(request.sql, request.params).then((r) => reply(id, { rows: r.rows }), (e) => failed(id, e));
           return;
         }
         case 'begin': {
-          const tx = nextTx++;
-          let started = false;
-          db.transaction(
-            (handle) =>
-              new Promise((resolve, reject) => {
-                started = true;
-                open.set(tx, { tx: handle, resolve, reject });
-                reply(id, { tx });
-              }),
-          ).then(
-            () => open.get(tx)?.settled(),
-            (e) => (started ? open.get(tx)?.settled(e === ROLLBACK ? undefined : e) : failed(id, e)),
-          );
+          enqueue(id, request.at, (done) => {
+            const tx = nextTx++;
+            let started = false;
+            db.transaction(
+              (handle) =>
+                new Promise((resolve, reject) => {
+                  started = true;
+                  open.set(tx, { tx: handle, resolve, reject });
+                  done();
+                  reply(id, { tx });
+                }),
+            ).then(
+              () => open.get(tx)?.settled(),
+              (e) => (started ? open.get(tx)?.settled(e === ROLLBACK ? undefined : e) : (done(), failed(id, e))),
+            );
+          });
           return;
         }
         case 'commit':
@@ -122,6 +164,8 @@ export interface PgliteOptions {
   dir?: string;
   /** Run the database thread at idle priority where possible (see background-priority.ts). */
   background?: boolean;
+  /** A statement that waited longer than this without starting fails (57014) unrun; 0 or unset: no limit. */
+  statementTimeoutMs?: number;
   /** Watches the thread's priority (tests replace it); given how long the oldest request's statement has waited. */
   watchPriority?: (tid: number, oldestWaitMs: () => number) => Promise<BackgroundPriority | undefined>;
 }
@@ -129,7 +173,10 @@ export interface PgliteOptions {
 /** PGlite on its own thread. */
 export async function openPglite(options: PgliteOptions = {}): Promise<Database> {
   const pglite = createRequire(import.meta.url).resolve('@electric-sql/pglite');
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { pglite, dir: options.dir } });
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { pglite, dir: options.dir, statementTimeoutMs: options.statementTimeoutMs ?? 0 },
+  });
   // `background`: no request waits for the statement, so its wait does not raise the thread's priority.
   const pending = new CallTable<{
     at: number;
@@ -182,7 +229,11 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database>
       });
       if (!background) priority?.watch();
       try {
-        worker.postMessage({ id, request });
+        // When it was sent, on the wall clock the worker shares: its wait counts from here.
+        worker.postMessage({
+          id,
+          request: request.op === 'query' || request.op === 'begin' ? { ...request, at: Date.now() } : request,
+        });
       } catch (err) {
         // A parameter that cannot be cloned (a function, a symbol) fails here, before anything reached the worker.
         pending.take(id);

@@ -1,7 +1,12 @@
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import Koa from 'koa';
 import type { Context } from 'koa';
+import pino from 'pino';
+import { errorMiddleware } from './error-middleware.js';
+import { HookbotError } from './errors.js';
 import { createLogger } from './logger.js';
 import { parseTraceparent, requestContext } from './request-context.js';
 
@@ -50,5 +55,45 @@ describe('parseTraceparent', () => {
     );
     expect(parseTraceparent(`00-${'0'.repeat(32)}-00f067aa0ba902b7-01`)).toBeUndefined();
     expect(parseTraceparent(undefined)).toBeUndefined();
+  });
+});
+
+describe('request logs', () => {
+  /** Serves one request through the app's own order (errors outermost, then ids) and returns its log lines. */
+  async function logLinesOf(handler: Koa.Middleware, path = '/x'): Promise<Record<string, unknown>[]> {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const app = new Koa();
+    app.silent = true;
+    app.use(errorMiddleware());
+    app.use(requestContext(logger));
+    app.use(handler);
+    const server = app.listen(0);
+    await once(server, 'listening');
+    try {
+      const { port } = server.address() as AddressInfo;
+      await (await fetch(`http://127.0.0.1:${port}${path}`)).text();
+      await vi.waitFor(() => expect(lines.some((l) => l.msg === 'request')).toBe(true));
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    return lines.filter((l) => l.msg === 'request');
+  }
+
+  it('record the status the client received, errors included', async () => {
+    const unauthorized = await logLinesOf(() => {
+      throw new HookbotError('auth.missing-token', 'no token');
+    });
+    expect(unauthorized.map((l) => l.status)).toEqual([401]);
+    const crashed = await logLinesOf(() => {
+      throw new Error('boom');
+    });
+    expect(crashed.map((l) => l.status)).toEqual([500]);
+    const ok = await logLinesOf((ctx) => {
+      ctx.body = { ok: true };
+    });
+    expect(ok.map((l) => l.status)).toEqual([200]);
+    const missing = await logLinesOf(async (_ctx, next) => next());
+    expect(missing.map((l) => l.status)).toEqual([404]);
   });
 });

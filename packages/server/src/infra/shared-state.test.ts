@@ -22,6 +22,23 @@ describe('MemorySharedState', () => {
     return state.size;
   };
 
+  it('reads a budget without spending it, and 0 once its window has passed', async () => {
+    const budget = new MemorySharedState().budget('failures', 1_000, 60);
+    expect(await budget.used('c')).toBe(0);
+    await budget.add('c');
+    expect(await budget.add('c')).toBe(2);
+    expect(await budget.used('c')).toBe(2);
+    expect(await budget.used('c')).toBe(2);
+    vi.advanceTimersByTime(60_001);
+    expect(await budget.used('c')).toBe(0);
+  });
+
+  it('shares one budget between callers naming it', async () => {
+    const state = new MemorySharedState();
+    await state.budget('b', 10, 60).add('k');
+    expect(await state.budget('b', 10, 60).used('k')).toBe(1);
+  });
+
   it('accepts a marker once while it lives, and again once it has expired', async () => {
     const state = new MemorySharedState();
     expect(await state.setOnce('jti:a', 60)).toBe(true);
@@ -65,13 +82,14 @@ describe('MemorySharedState', () => {
     expect(state.size).toBe(1);
   });
 
-  it('drops a counter with its window, so the next window starts at 1', async () => {
+  it('refuses a budget spent within its window with the seconds left, and starts afresh after it', async () => {
     const state = new MemorySharedState();
-    for (let i = 0; i < 3; i++) await state.increment('rate:client', 1);
-    vi.advanceTimersByTime(1500);
-    expect(await state.increment('rate:client', 1)).toBe(1);
-    vi.advanceTimersByTime(600);
-    // The first window's second has been swept; the renewed counter was left alone.
-    expect(await state.increment('rate:client', 1)).toBe(2);
+    const budget = state.budget('client', 3, 60);
+    for (let i = 0; i < 3; i++) expect(await budget.spend('a')).toBeUndefined();
+    vi.advanceTimersByTime(20_000);
+    expect(await budget.spend('a')).toBe(40);
+    expect(await budget.spend('b')).toBeUndefined();
+    vi.advanceTimersByTime(40_001);
+    expect(await budget.spend('a')).toBeUndefined();
   });
 });

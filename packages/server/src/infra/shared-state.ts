@@ -1,20 +1,68 @@
 /**
- * What server instances must share: one-time markers (JWT `jti` replay), counters (rate limits) and pub/sub
+ * What server instances must share: one-time markers (JWT `jti` replay), rate-limit budgets and pub/sub
  * (cache invalidation). Redis when `REDIS_URL` is set; otherwise an in-process implementation of the same
  * interface serves a single instance.
  */
 import { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Logger } from './logger.js';
 
 export type Listener = (message: string) => void;
+
+/** A budget of `points` calls per `durationSeconds` and key. */
+export interface Budget {
+  /** Counts one call for `key`: undefined when within budget, else the seconds until the next call is allowed. */
+  spend(key: string): Promise<number | undefined>;
+  /** Counts one call for `key` whatever the budget (a failure to remember); returns the calls counted. */
+  add(key: string): Promise<number>;
+  /** The calls counted for `key` in its current window, without counting one. */
+  used(key: string): Promise<number>;
+}
+
+/** rate-limiter-flexible refuses with a `RateLimiterRes`, and fails with an `Error` when its store does. */
+function budgetOf(limiter: RateLimiterAbstract): Budget {
+  return {
+    async spend(key) {
+      try {
+        await limiter.consume(key);
+        return undefined;
+      } catch (refusal) {
+        if (refusal instanceof RateLimiterRes) return Math.max(1, Math.ceil(refusal.msBeforeNext / 1000));
+        throw refusal;
+      }
+    },
+    async add(key) {
+      return (await limiter.penalty(key, 1)).consumedPoints;
+    },
+    async used(key) {
+      return (await limiter.get(key))?.consumedPoints ?? 0;
+    },
+  };
+}
+
+/** Budgets by name, so every caller naming one shares its counters (an in-process limiter keeps them itself). */
+function memoised(budgets: Map<string, Budget>, name: string, create: () => Budget): Budget {
+  let budget = budgets.get(name);
+  if (!budget) {
+    budget = create();
+    budgets.set(name, budget);
+  }
+  return budget;
+}
 
 export interface SharedState {
   readonly kind: 'redis' | 'embedded';
   /** Sets `key` for `ttlSeconds` unless it exists; true when this call set it (Redis `SET NX EX`). */
   setOnce(key: string, ttlSeconds: number): Promise<boolean>;
-  /** Increments a counter that expires `ttlSeconds` after its first increment; returns the new value. */
-  increment(key: string, ttlSeconds: number): Promise<number>;
+  /** A rate-limit budget named `name`, shared by every instance (Redis) or kept in this process. */
+  budget(name: string, points: number, durationSeconds: number): Budget;
   publish(channel: string, message: string): Promise<void>;
   subscribe(channel: string, listener: Listener): Promise<void>;
+  /**
+   * Runs `listener` whenever pub/sub comes back after a lost connection: messages published meanwhile were not
+   * delivered, so whoever relies on them must resynchronise.
+   */
+  onReconnect(listener: () => void): void;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -22,23 +70,21 @@ export interface SharedState {
 /**
  * Each key is also listed under the second its entry ends in, and the first call of every second drops the keys
  * listed under the seconds that have passed (a key whose entry was renewed since is left alone). So a sweep costs the
- * listed seconds (at most the longest TTL's) and the keys that expired, never a walk of all entries: at 1,000 client
- * JWTs a second the 15-minute `jti` window holds 900,000 markers, and walking them once a second held the event loop
- * ~13 ms each time.
+ * keys that expired, never a walk of all entries (docs/decisions/client-jwt-verification.md).
  */
 export class MemorySharedState implements SharedState {
   readonly kind = 'embedded' as const;
   private readonly expiries = new Map<string, number>();
-  private readonly counters = new Map<string, number>();
   private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly budgets = new Map<string, Budget>();
   /** Epoch second → the keys whose entries end in it. */
   private readonly endingIn = new Map<number, string[]>();
   /** The first second not swept yet. */
   private nextSweep = Math.floor(Date.now() / 1000);
 
-  /** Markers and counters held, expired ones not yet swept included. */
+  /** Markers held, expired ones not yet swept included. */
   get size(): number {
-    return this.expiries.size + this.counters.size;
+    return this.expiries.size;
   }
 
   private live(key: string, now: number): boolean {
@@ -46,7 +92,6 @@ export class MemorySharedState implements SharedState {
     if (expiry === undefined) return false;
     if (expiry > now) return true;
     this.expiries.delete(key);
-    this.counters.delete(key);
     return false;
   }
 
@@ -78,13 +123,10 @@ export class MemorySharedState implements SharedState {
     return true;
   }
 
-  async increment(key: string, ttlSeconds: number): Promise<number> {
-    const now = Date.now();
-    this.sweep(now);
-    if (!this.live(key, now)) this.setExpiry(key, now + ttlSeconds * 1000);
-    const value = (this.counters.get(key) ?? 0) + 1;
-    this.counters.set(key, value);
-    return value;
+  budget(name: string, points: number, durationSeconds: number): Budget {
+    return memoised(this.budgets, `${name}:${points}:${durationSeconds}`, () =>
+      budgetOf(new RateLimiterMemory({ keyPrefix: `rate:${name}`, points, duration: durationSeconds })),
+    );
   }
 
   async publish(channel: string, message: string): Promise<void> {
@@ -96,6 +138,9 @@ export class MemorySharedState implements SharedState {
     set.add(listener);
     this.listeners.set(channel, set);
   }
+
+  /** In process, no message is ever lost: the listener is never needed. */
+  onReconnect(_listener: () => void): void {}
 
   async ping(): Promise<boolean> {
     return true;
@@ -111,14 +156,40 @@ export class RedisSharedState implements SharedState {
   private readonly client: Redis;
   private subscriber?: Redis;
   private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly reconnectListeners: (() => void)[] = [];
+  private readonly budgets = new Map<string, Budget>();
 
   constructor(
     url: string,
     private readonly prefix: string,
+    private readonly log?: Logger,
   ) {
     // Bounded retries: a Redis outage surfaces as an error to the caller instead of a hang.
     this.client = new Redis(url, { enableOfflineQueue: true, maxRetriesPerRequest: 2, lazyConnect: false });
-    this.client.on('error', () => undefined);
+    this.watch(this.client, 'commands');
+  }
+
+  /**
+   * Logs a connection's errors (ioredis retries on its own; an unhandled 'error' event would crash the process)
+   * once per distinct message until it is ready again, since every retry repeats the same error. Only the message
+   * and code: the connection URL may carry a password.
+   */
+  private watch(connection: Redis, role: 'commands' | 'pub/sub', onReconnect?: () => void): void {
+    let lastError: string | undefined;
+    let wasReady = false;
+    connection.on('error', (err: Error & { code?: string }) => {
+      if (err.message === lastError) return;
+      lastError = err.message;
+      this.log?.error({ err: { message: err.message, code: err.code }, redis: role }, 'Redis connection error');
+    });
+    connection.on('ready', () => {
+      if (wasReady) {
+        this.log?.info({ redis: role }, 'Redis connection restored');
+        onReconnect?.();
+      }
+      wasReady = true;
+      lastError = undefined;
+    });
   }
 
   async setOnce(key: string, ttlSeconds: number): Promise<boolean> {
@@ -126,14 +197,18 @@ export class RedisSharedState implements SharedState {
     return result === 'OK';
   }
 
-  async increment(key: string, ttlSeconds: number): Promise<number> {
-    const full = this.prefix + key;
-    const [[, value]] = (await this.client
-      .multi()
-      .incr(full)
-      .expire(full, Math.max(1, Math.ceil(ttlSeconds)), 'NX')
-      .exec()) as [[Error | null, number], [Error | null, number]];
-    return value;
+  /** Its script uses commands of Redis 2.6 (`SET … EX … NX`, `INCRBY`, `PTTL`), so counters expire on any Redis. */
+  budget(name: string, points: number, durationSeconds: number): Budget {
+    return memoised(this.budgets, `${name}:${points}:${durationSeconds}`, () =>
+      budgetOf(
+        new RateLimiterRedis({
+          storeClient: this.client,
+          keyPrefix: `${this.prefix}rate:${name}`,
+          points,
+          duration: durationSeconds,
+        }),
+      ),
+    );
   }
 
   async publish(channel: string, message: string): Promise<void> {
@@ -143,8 +218,13 @@ export class RedisSharedState implements SharedState {
   async subscribe(channel: string, listener: Listener): Promise<void> {
     if (!this.subscriber) {
       // A subscribed connection cannot issue other commands, so pub/sub gets its own.
-      this.subscriber = this.client.duplicate();
-      this.subscriber.on('error', () => undefined);
+      // Named, so an operator (or a test) can tell it apart in CLIENT LIST.
+      this.subscriber = this.client.duplicate({
+        connectionName: `hookbot-pubsub-${this.prefix.replace(/[^\w:.-]/g, '_')}`,
+      });
+      this.watch(this.subscriber, 'pub/sub', () => {
+        for (const listener of this.reconnectListeners) listener();
+      });
       this.subscriber.on('message', (full: string, message: string) => {
         for (const l of this.listeners.get(full.slice(this.prefix.length)) ?? []) l(message);
       });
@@ -153,6 +233,10 @@ export class RedisSharedState implements SharedState {
     if (set.size === 0) await this.subscriber.subscribe(this.prefix + channel);
     set.add(listener);
     this.listeners.set(channel, set);
+  }
+
+  onReconnect(listener: () => void): void {
+    this.reconnectListeners.push(listener);
   }
 
   async ping(): Promise<boolean> {
@@ -178,6 +262,6 @@ export class RedisSharedState implements SharedState {
   }
 }
 
-export function createSharedState(redisUrl: string | undefined, prefix: string): SharedState {
-  return redisUrl ? new RedisSharedState(redisUrl, prefix) : new MemorySharedState();
+export function createSharedState(redisUrl: string | undefined, prefix: string, log?: Logger): SharedState {
+  return redisUrl ? new RedisSharedState(redisUrl, prefix, log) : new MemorySharedState();
 }

@@ -61,7 +61,7 @@ export function parseAttachmentRequest(body: unknown): AttachmentRequest {
   ) as Param[] | undefined;
   if (!params)
     throw invalidIssues(
-      400,
+      'pas.invalid-attachment',
       locatedIssues([{ path: 'Parameters', message: 'The body must be a Parameters resource' }]),
     );
   const one = (name: string) => params.find((p) => p.name === name);
@@ -108,7 +108,7 @@ export function parseAttachmentRequest(body: unknown): AttachmentRequest {
       path: "Parameters.parameter.where(name='Attachment')",
       message: 'At least one Attachment is required',
     });
-  if (problems.length) throw invalidIssues(400, locatedIssues(problems));
+  if (problems.length) throw invalidIssues('pas.invalid-attachment', locatedIssues(problems));
   const adminPreAuthRef = adminRef ? /^PEND-(.+)-\d+$/.exec(adminRef)?.[1] : undefined;
   return {
     keys: [...identifierKeys(tracking), ...(adminPreAuthRef ? [adminPreAuthRef] : [])],
@@ -134,14 +134,18 @@ export async function submitAttachment(input: AttachmentInput): Promise<Operatio
   const row = (await findByReference(services.db, projectId, parsed.keys)).find(
     (r) => r.memberId === parsed.memberId && submittedBy(r, caller, parsed.providerKeys),
   );
-  if (!row) throw notFound('No prior authorization of this member matches TrackingId or AdminRefNumber');
+  if (!row)
+    throw notFound(
+      'pas.authorization-not-found',
+      'No prior authorization of this member matches TrackingId or AdminRefNumber',
+    );
   const wanted = new Set(parsed.attachments.flatMap((a) => a.lineItems));
   const pended = (row.decision?.items ?? [])
     .filter((i) => i.action === 'A4' && (wanted.size === 0 || wanted.has(i.sequence)))
     .map((i) => i.sequence);
   const attachments = [...row.attachments, ...parsed.attachments];
   const member = await findMember(services.db, projectId, row.memberId);
-  if (!member) throw new HookbotError(422, 'business-rule', `Member ${row.memberId} is no longer covered`);
+  if (!member) throw new HookbotError('pas.member-not-covered', `Member ${row.memberId} is no longer covered`);
   const request = requestOf(row.requestBundle);
   const { decision, botId } = await adjudicate({
     services,

@@ -31,7 +31,11 @@ function decisionOf(body: unknown): unknown {
   try {
     return param?.valueString ? (JSON.parse(param.valueString) as unknown) : undefined;
   } catch {
-    throw badRequest('Parameter "decision" must hold JSON', 'Parameters.parameter[decision].valueString');
+    throw badRequest(
+      'pas.invalid-decision',
+      'Parameter "decision" must hold JSON',
+      'Parameters.parameter[decision].valueString',
+    );
   }
 }
 
@@ -40,9 +44,9 @@ export async function decidePriorAuthorization(input: DecideInput): Promise<Bund
   requirePas('decide', caller, repo.access);
   const projectId = repo.access.projectId;
   const row = await getAuthorization(services.db, projectId, input.id);
-  if (!row) throw notFound(`No prior authorization ClaimResponse/${input.id}`);
+  if (!row) throw notFound('pas.authorization-not-found', `No prior authorization ClaimResponse/${input.id}`);
   if (row.clientId === caller.clientId) {
-    throw forbidden('The client that submitted a prior authorization request cannot decide it');
+    throw forbidden('pas.own-request', 'The client that submitted a prior authorization request cannot decide it');
   }
   const body = decisionOf(input.body);
   const items = Array.isArray((body as { items?: unknown } | undefined)?.items)
@@ -53,6 +57,7 @@ export async function decidePriorAuthorization(input: DecideInput): Promise<Bund
   const checked = checkDecision(body, sequences);
   if (!checked.ok || sequences.length === 0) {
     throw badRequest(
+      'pas.invalid-decision',
       `Invalid decision: ${checked.ok ? 'give at least one item of this authorization' : checked.reason}`,
       'items',
     );

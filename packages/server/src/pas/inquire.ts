@@ -76,7 +76,7 @@ export async function inquirePriorAuthorization(input: InquireInput): Promise<Pa
   const { services, caller, repo } = input;
   requirePas('inquire', caller, repo.access);
   const validation = validateRequestBundle(input.body, { items: false });
-  if (!validation.ok) throw invalidIssues(400, locatedIssues(validation.problems));
+  if (!validation.ok) throw invalidIssues('pas.invalid-request', locatedIssues(validation.problems));
   const { request } = validation;
   const providers = providerIdentifiers(request);
   const refs = referencesOf(request);

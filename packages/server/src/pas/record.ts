@@ -45,7 +45,8 @@ export function mergeDecisions(current: Decision | null, items: ItemDecision[], 
 
 export function requestOf(bundle: Bundle): PasRequest {
   const parsed = validateRequestBundle(bundle);
-  if (!parsed.ok) throw new HookbotError(500, 'exception', 'A stored prior authorization request no longer parses');
+  if (!parsed.ok)
+    throw new HookbotError('pas.stored-request-unreadable', 'A stored prior authorization request no longer parses');
   return parsed.request;
 }
 
@@ -60,7 +61,7 @@ export async function recordDecisionChange(change: DecisionChange): Promise<Reco
   const { services, projectId } = change;
   const recorded = await services.db.transaction(async (tx) => {
     const row = await getAuthorization(tx, projectId, change.authorizationId, { forUpdate: true });
-    if (!row) throw new HookbotError(404, 'not-found', `No prior authorization ${change.authorizationId}`);
+    if (!row) throw new HookbotError('pas.authorization-not-found', `No prior authorization ${change.authorizationId}`);
     const decision = mergeDecisions(row.decision, change.items, change.note);
     const request = requestOf(change.request?.bundle ?? row.requestBundle);
     const built = buildResponse({
@@ -86,7 +87,7 @@ export async function recordDecisionChange(change: DecisionChange): Promise<Reco
         : {}),
       ...(change.attachments ? { attachments: change.attachments } : {}),
     });
-    await repo.create<AuditEvent>(decisionAudit(change, saved));
+    await repo.createMany<AuditEvent>([decisionAudit(change, saved)], { serverRecorded: true });
     // Queued with the decision (the table queue writes in this transaction): a decision is never left unsent.
     await services.deliveries.decisionChanged(tx, projectId, audienceOf(row), built.bundle);
     return { row, decision, bundle: built.bundle, claimResponse: saved };

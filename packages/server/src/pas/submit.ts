@@ -42,7 +42,7 @@ export async function checkSubmission(
   body: unknown,
 ): Promise<{ request: PasRequest; member: Member }> {
   const validation = validateRequestBundle(body);
-  if (!validation.ok) throw invalidIssues(400, locatedIssues(validation.problems));
+  if (!validation.ok) throw invalidIssues('pas.invalid-request', locatedIssues(validation.problems));
   const { request } = validation;
   const member = await findMember(services.db, projectId, request.memberId);
   if (!member) {
@@ -50,7 +50,7 @@ export async function checkSubmission(
       path: `Bundle.entry[${request.coverageEntry.index}].resource.subscriberId`,
       message: `No member with id "${request.memberId}" is covered by this payer`,
     };
-    throw invalidIssues(422, locatedIssues([problem], 'not-found'));
+    throw invalidIssues('pas.member-not-found', locatedIssues([problem], 'not-found'));
   }
   return { request, member };
 }

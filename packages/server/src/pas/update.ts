@@ -58,7 +58,7 @@ async function findPrior(input: UpdateInput): Promise<AuthorizationRow> {
   const at = 'Bundle.entry[0].resource.related[0].claim';
   if (!row) {
     throw invalidIssues(
-      422,
+      'pas.prior-request-not-found',
       locatedIssues(
         [{ path: at, message: 'No earlier prior authorization request of this member matches the related Claim' }],
         'not-found',
@@ -68,7 +68,7 @@ async function findPrior(input: UpdateInput): Promise<AuthorizationRow> {
   const items = row.decision?.items ?? [];
   if (items.length > 0 && items.every((i) => i.action === 'A3')) {
     throw invalidIssues(
-      422,
+      'pas.not-updatable',
       locatedIssues(
         [
           {
@@ -82,7 +82,7 @@ async function findPrior(input: UpdateInput): Promise<AuthorizationRow> {
   }
   if (row.status === 'cancelled') {
     throw invalidIssues(
-      422,
+      'pas.not-updatable',
       locatedIssues([{ path: at, message: `${row.preAuthRef} was cancelled: submit a new request` }], 'business-rule'),
     );
   }
@@ -93,7 +93,8 @@ export async function updatePriorAuthorization(input: UpdateInput): Promise<Bund
   const { services, caller, repo, request, member } = input;
   const projectId = repo.access.projectId;
   const row = await findPrior(input);
-  if (row.status === 'received') throw new HookbotError(409, 'conflict', `${row.preAuthRef} is still being decided`);
+  if (row.status === 'received')
+    throw new HookbotError('pas.still-deciding', `${row.preAuthRef} is still being decided`);
   const claim = await createRepository(services.db, projectSystemAccess(projectId), {
     baseUrl: repo.fhirBase,
   }).create<Claim>(storedClaim(request, member));

@@ -3,6 +3,7 @@
  * creates or updates the Bot that serves it (found by the identifier `RULE_SET_SYSTEM|<rule set id>`), with the
  * `cdsService` taken from the rule set. Every deploy is a new Bot version, listed by `_history` and restored by
  * `$rollback`. The Bot's code is built from the stored rule set when it is loaded (`bots/code.ts`), never uploaded.
+ * One Bot per rule-set id and project (a unique index): a deploy racing another answers 409 or 412, never a duplicate.
  */
 import type { Bot } from '@medplum/fhirtypes';
 import { PRIOR_AUTHORIZATION, validateRuleSet, type BotCdsService, type RuleSetDocument } from '@hookbot/bots';
@@ -22,7 +23,7 @@ export function checkRuleSet(doc: unknown): RuleSetDocument {
   const validation = validateRuleSet(doc);
   if (!validation.valid) {
     throw invalidIssues(
-      400,
+      'rules.invalid-rule-set',
       locatedIssues(validation.errors.map((e) => ({ path: e.pointer || '/', message: e.message }))),
     );
   }
@@ -69,7 +70,11 @@ export async function deployRuleSet(services: Services, repo: Repository, body: 
       sourceCode: attachment,
       executableCode: attachment,
     } as Bot;
-    const saved = existing ? await txRepo.update<Bot>(bot) : await txRepo.create<Bot>(bot);
+    // Versioned update (412 when the Bot changed since the search); a concurrent first deploy of the same id meets
+    // the unique index on rule-set identifiers (409).
+    const saved = existing
+      ? await txRepo.update<Bot>(bot, { ifMatch: existing.meta?.versionId ?? '' })
+      : await txRepo.create<Bot>(bot);
     return { bot: saved, version: saved.meta?.versionId ?? '1', created: !existing };
   });
   await services.bots.changed(repo.access.projectId, result.bot.id as string);

@@ -1,18 +1,19 @@
 /** Rule-set operations under `/fhir/R4`: `Bot/$deploy-rules` and `Bot/$test-rules`. */
-import Router from '@koa/router';
+import type Router from '@koa/router';
+import { createRouter } from '../infra/router.js';
 import type { Services } from '../services.js';
 import { deployRuleSet } from './deploy-rule-set.js';
 import { testRuleSet } from './test-rule-set.js';
 
 export function ruleSetRouter(services: Services): Router {
-  const router = new Router();
+  const router = createRouter();
   router.post('/Bot/$deploy-rules', async (ctx) => {
     const deployed = await deployRuleSet(services, ctx.state.repo, ctx.request.body);
     ctx.status = deployed.created ? 201 : 200;
     ctx.body = deployed;
   });
   router.post('/Bot/$test-rules', async (ctx) => {
-    ctx.body = await testRuleSet(ctx.state.repo, ctx.request.body);
+    ctx.body = await testRuleSet(services, ctx.state.repo, ctx.request.body);
   });
   return router;
 }

@@ -32,11 +32,12 @@ export function versionLocation(ctx: RouterContext, resource: Resource): string 
 export function bodyResource(ctx: RouterContext): Resource {
   const body = (ctx.request as { body?: unknown }).body;
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw badRequest('Request body must be a FHIR resource (JSON object)');
+    throw badRequest('fhir.invalid-resource', 'Request body must be a FHIR resource (JSON object)');
   }
   const resourceType = (body as { resourceType?: unknown }).resourceType;
   if (resourceType !== ctx.params.type) {
     throw badRequest(
+      'fhir.invalid-resource',
       `resourceType "${String(resourceType)}" does not match the URL (${String(ctx.params.type)})`,
       'resourceType',
     );

@@ -9,7 +9,11 @@ import { bodyResource, param, sendResource, versionLocation } from './respond.js
 export async function updateHandler(ctx: RouterContext): Promise<void> {
   const resource = bodyResource(ctx);
   if (resource.id !== param(ctx, 'id')) {
-    throw badRequest(`Resource id must match the URL (${param(ctx, 'id')})`, `${resource.resourceType}.id`);
+    throw badRequest(
+      'fhir.invalid-resource',
+      `Resource id must match the URL (${param(ctx, 'id')})`,
+      `${resource.resourceType}.id`,
+    );
   }
   const ifMatch = ctx.get('If-Match');
   const updated = await ctx.state.repo.update(resource, ifMatch ? { ifMatch } : {});

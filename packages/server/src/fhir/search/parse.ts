@@ -4,8 +4,11 @@
  */
 import type { SearchParameter } from '@medplum/fhirtypes';
 import { badRequest, HookbotError } from '../../infra/errors.js';
+import { unstorableText } from '../../infra/storable.js';
 import { searchParameter } from '../definitions.js';
 import { isSupportedResourceType } from '../resource-types.js';
+
+const invalidSearch = (message: string, field?: string) => badRequest('fhir.invalid-search', message, field);
 
 export type SearchQuery = URLSearchParams | Record<string, string | string[] | undefined>;
 
@@ -76,7 +79,7 @@ export function queryEntries(query: SearchQuery): [string, string][] {
 
 export function assertResourceType(resourceType: string): void {
   if (!isSupportedResourceType(resourceType)) {
-    throw badRequest(`Unsupported resource type "${resourceType}"`);
+    throw badRequest('fhir.unsupported-type', `Unsupported resource type "${resourceType}"`);
   }
 }
 
@@ -100,9 +103,14 @@ export function parseSearchRequest(resourceType: string, query: SearchQuery): Se
   };
   const entries = queryEntries(query);
   if (entries.length > MAX_PARAMETERS) {
-    throw new HookbotError(400, 'too-costly', `A search may have at most ${MAX_PARAMETERS} parameters`);
+    throw new HookbotError('fhir.search-too-costly', `A search may have at most ${MAX_PARAMETERS} parameters`);
   }
   for (const [key, value] of entries) {
+    const why = unstorableText(key + value);
+    if (why) {
+      const name = key.replaceAll('\u0000', '%00');
+      throw invalidSearch(`Search parameter "${name}" ${why}`, name);
+    }
     if (key !== '_count' && key !== '_offset') {
       request.entries.push([key, value]);
     }
@@ -122,7 +130,7 @@ function applyEntry(request: SearchRequest, key: string, value: string): void {
       return;
     case '_total':
       if (value !== 'none' && value !== 'estimate' && value !== 'accurate') {
-        throw badRequest(`Invalid _total "${value}": expected none, estimate or accurate`, '_total');
+        throw invalidSearch(`Invalid _total "${value}": expected none, estimate or accurate`, '_total');
       }
       request.total = value;
       return;
@@ -130,7 +138,7 @@ function applyEntry(request: SearchRequest, key: string, value: string): void {
       if (value === 'count') {
         request.summaryCount = true;
       } else if (value !== 'false') {
-        throw badRequest(`Unsupported _summary "${value}"`, '_summary');
+        throw invalidSearch(`Unsupported _summary "${value}"`, '_summary');
       }
       return;
     case '_sort':
@@ -158,14 +166,14 @@ function applyEntry(request: SearchRequest, key: string, value: string): void {
   if (mod !== undefined && param.type === 'reference' && isSupportedResourceType(mod)) {
     mod = `type:${mod}`;
   } else if (mod !== undefined && !(MODIFIERS[param.type ?? ''] ?? []).includes(mod)) {
-    throw badRequest(`Unsupported modifier ":${mod}" on search parameter "${code}"`, key);
+    throw invalidSearch(`Unsupported modifier ":${mod}" on search parameter "${code}"`, key);
   }
   if ((mod === 'missing' || mod === 'present') && value !== 'true' && value !== 'false') {
-    throw badRequest(`Search parameter "${key}" expects true or false`, key);
+    throw invalidSearch(`Search parameter "${key}" expects true or false`, key);
   }
   const values = splitValues(value);
   if (values.length > MAX_VALUES) {
-    throw new HookbotError(400, 'too-costly', `Search parameter ${key} has more than ${MAX_VALUES} values`);
+    throw new HookbotError('fhir.search-too-costly', `Search parameter ${key} has more than ${MAX_VALUES} values`);
   }
   request.filters.push({ code, param, modifier: mod, values });
 }
@@ -178,7 +186,7 @@ function splitModifier(key: string): [string, string | undefined] {
 function requireParam(type: string, code: string, where?: string): SearchParameter {
   const param = searchParameter(type, code);
   if (!param || param.type === 'composite' || param.type === 'special' || code === '_compartment') {
-    throw badRequest(`Unknown search parameter "${code}" for ${type}`, where ?? code);
+    throw invalidSearch(`Unknown search parameter "${code}" for ${type}`, where ?? code);
   }
   return param;
 }
@@ -186,7 +194,7 @@ function requireParam(type: string, code: string, where?: string): SearchParamet
 function parseNonNegative(key: string, value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) {
-    throw badRequest(`Invalid ${key} "${value}": expected a non-negative integer`, key);
+    throw invalidSearch(`Invalid ${key} "${value}": expected a non-negative integer`, key);
   }
   return n;
 }
@@ -213,17 +221,17 @@ function splitValues(value: string): string[] {
 function parseInclude(value: string, key: string, sourceAllowed: (source: string) => boolean): IncludeRule {
   const [sourceType = '', code = '', targetType] = value.split(':');
   if (!isSupportedResourceType(sourceType) || !sourceAllowed(sourceType)) {
-    throw badRequest(`Invalid ${key} "${value}": unsupported source type "${sourceType}"`, key);
+    throw invalidSearch(`Invalid ${key} "${value}": unsupported source type "${sourceType}"`, key);
   }
   if (targetType !== undefined && !isSupportedResourceType(targetType)) {
-    throw badRequest(`Invalid ${key} "${value}": unsupported target type "${targetType}"`, key);
+    throw invalidSearch(`Invalid ${key} "${value}": unsupported target type "${targetType}"`, key);
   }
   if (code === '*') {
     return { sourceType, codes: ['*'], targetType };
   }
   const param = searchParameter(sourceType, code);
   if (param?.type !== 'reference') {
-    throw badRequest(`Invalid ${key} "${value}": "${code}" is not a reference parameter of ${sourceType}`, key);
+    throw invalidSearch(`Invalid ${key} "${value}": "${code}" is not a reference parameter of ${sourceType}`, key);
   }
   return { sourceType, codes: [code], targetType };
 }

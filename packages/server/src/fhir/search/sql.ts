@@ -104,7 +104,7 @@ function valueCondition(filter: Filter, value: string, params: Params): string {
     case 'quantity':
       return quantityCondition(code, value, params);
     default:
-      throw badRequest(`Unsupported search parameter "${code}"`, code);
+      throw badRequest('fhir.invalid-search', `Unsupported search parameter "${code}"`, code);
   }
 }
 
@@ -145,7 +145,7 @@ function dateCondition(code: string, value: string, params: Params, low: string,
   const [prefix, text] = splitPrefix(value);
   const range = parseDateRange(text);
   if (!range) {
-    throw badRequest(`Invalid date "${value}" for search parameter "${code}"`, code);
+    throw badRequest('fhir.invalid-search', `Invalid date "${value}" for search parameter "${code}"`, code);
   }
   // Added on use: PostgreSQL cannot type a parameter the statement never mentions.
   const pLow = () => `${params.add(range.low.toISOString())}::timestamptz`;
@@ -182,7 +182,7 @@ const NUMBER_RE = /^[-+]?\d+(\.\d+)?([eE][-+]?\d+)?$/;
 function numericCondition(code: string, value: string, params: Params, column: string): string {
   const [prefix, text] = splitPrefix(value);
   if (!NUMBER_RE.test(text)) {
-    throw badRequest(`Invalid number "${value}" for search parameter "${code}"`, code);
+    throw badRequest('fhir.invalid-search', `Invalid number "${value}" for search parameter "${code}"`, code);
   }
   const n = Number(text);
   // The precision of the value sets the range that "equals" it: 100 means [99.5, 100.5) (FHIR R4 §3.1.1.4.1).

@@ -27,12 +27,11 @@ const INTERACTION_NAMES: Record<Interaction, string> = {
 export function authorize(ctx: StoreContext, resourceType: string, interaction: Interaction): void {
   assertResourceType(resourceType);
   if (!ctx.access.allows(resourceType, interaction)) {
-    throw forbidden(`Not allowed to ${INTERACTION_NAMES[interaction]} ${resourceType}`);
+    throw forbidden('auth.forbidden-scope', `Not allowed to ${INTERACTION_NAMES[interaction]} ${resourceType}`);
   }
   if ((interaction === 'u' || interaction === 'd') && isAppendOnly(resourceType)) {
     throw new HookbotError(
-      405,
-      'not-supported',
+      'fhir.append-only',
       `${resourceType} is append-only: it can be created and read, never updated or deleted`,
       { headers: { Allow: 'GET, HEAD' } },
     );

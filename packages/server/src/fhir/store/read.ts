@@ -35,7 +35,7 @@ async function versionRows<T>(
   return (await ctx.db.query<VersionRow<T>>(sql, params)).rows;
 }
 
-const gone = (what: string): HookbotError => new HookbotError(410, 'not-found', `${what} has been deleted`);
+const gone = (what: string): HookbotError => new HookbotError('fhir.deleted', `${what} has been deleted`);
 
 export async function readResource<T extends Resource>(
   ctx: StoreContext,
@@ -49,7 +49,7 @@ export async function readResource<T extends Resource>(
   );
   const row = rows[0];
   if (!row) {
-    throw notFound(`${resourceType}/${id} not found`);
+    throw notFound('fhir.not-found', `${resourceType}/${id} not found`);
   }
   if (row.deleted || !row.content) {
     throw gone(`${resourceType}/${id}`);
@@ -65,11 +65,11 @@ export async function vreadResource<T extends Resource>(
 ): Promise<T> {
   authorize(ctx, resourceType, 'r');
   if (!/^\d{1,9}$/.test(versionId)) {
-    throw notFound(`${resourceType}/${id}/_history/${versionId} not found`);
+    throw notFound('fhir.not-found', `${resourceType}/${id}/_history/${versionId} not found`);
   }
   const row = (await versionRows<T>(ctx, resourceType, id, Number(versionId)))[0];
   if (!row) {
-    throw notFound(`${resourceType}/${id}/_history/${versionId} not found`);
+    throw notFound('fhir.not-found', `${resourceType}/${id}/_history/${versionId} not found`);
   }
   if (row.deleted || !row.content) {
     throw gone(`${resourceType}/${id}/_history/${versionId}`);
@@ -82,7 +82,7 @@ export async function resourceHistory(ctx: StoreContext, resourceType: string, i
   authorize(ctx, resourceType, 'r');
   const rows = await versionRows<Resource>(ctx, resourceType, id);
   if (rows.length === 0) {
-    throw notFound(`${resourceType}/${id} not found`);
+    throw notFound('fhir.not-found', `${resourceType}/${id} not found`);
   }
   const fullUrl = `${ctx.fhirBase}/${resourceType}/${id}`;
   const entry: BundleEntry[] = rows.map((row) => {

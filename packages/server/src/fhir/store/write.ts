@@ -5,7 +5,8 @@
  */
 import type { Resource } from '@medplum/fhirtypes';
 import { conflict, HookbotError, notFound, preconditionFailed } from '../../infra/errors.js';
-import type { Database } from '../../infra/database.js';
+import { isUniqueViolation, type Database } from '../../infra/database.js';
+import { markServerRecorded, refuseRecordOriginClaim } from '../record-origin.js';
 import { isAppendOnly } from '../resource-types.js';
 import { extractIndexRows } from '../search/extract.js';
 import { validateForWrite } from '../validation.js';
@@ -24,11 +25,14 @@ export async function createResource<T extends Resource>(ctx: StoreContext, inpu
     authorize(ctx, type, 'c');
   }
   const validated = validateForWrite(input);
+  refuseRecordOriginClaim(validated);
   const resource = stamp(validated, newResourceId(), 1);
-  await ctx.db.transaction(async (tx) => {
-    await insertCurrent(tx, ctx.access.projectId, resource);
-    await writeVersion(tx, ctx.access.projectId, resource, true);
-  });
+  await uniqueAsConflict(
+    ctx.db.transaction(async (tx) => {
+      await insertCurrent(tx, ctx.access.projectId, resource);
+      await writeVersion(tx, ctx.access.projectId, resource, true);
+    }),
+  );
   noteWrite(ctx.db);
   return resource as T;
 }
@@ -40,6 +44,11 @@ export interface CreateManyOptions {
   slice?: number;
   /** No request waits for the write (see QueryOptions). */
   background?: boolean;
+  /**
+   * Records the server writes itself (audit, feedback): each gets the server-recorded tag (record-origin.ts). Without
+   * it, a resource claiming a record origin is refused like any client write.
+   */
+  serverRecorded?: boolean;
 }
 
 /**
@@ -60,7 +69,8 @@ export async function createResources<T extends Resource>(
     for (const input of inputs.slice(start, start + slice)) {
       const validated = validateForWrite(input, { serverBuilt: options.serverBuilt === true });
       authorize(ctx, validated.resourceType, 'c');
-      const resource = stamp(validated, newResourceId(), 1);
+      if (!options.serverRecorded) refuseRecordOriginClaim(validated);
+      const resource = stamp(options.serverRecorded ? markServerRecorded(validated) : validated, newResourceId(), 1);
       resources.push(resource);
       versions.push(
         JSON.stringify({
@@ -75,7 +85,7 @@ export async function createResources<T extends Resource>(
     }
   }
   // One statement is atomic on its own; the versions' JSON is parsed once and feeds all three tables.
-  await ctx.db.query(
+  const written = ctx.db.query(
     `WITH v AS (
        SELECT x.resource_type, x.id, x.last_updated::timestamptz AS last_updated, x.content, x.history, x.index
        FROM jsonb_to_recordset($2::jsonb)
@@ -91,6 +101,7 @@ export async function createResources<T extends Resource>(
     [ctx.access.projectId, `[${versions.join(',')}]`],
     { background: options.background === true },
   );
+  await uniqueAsConflict(written);
   noteWrite(ctx.db);
   return resources as T[];
 }
@@ -105,43 +116,46 @@ export async function updateResource<T extends Resource>(
     authorize(ctx, type, 'u');
   }
   const validated = validateForWrite(input);
+  refuseRecordOriginClaim(validated);
   const id = validated.id;
   if (!id) {
-    throw new HookbotError(400, 'required', 'Resource id is required for update', {
+    throw new HookbotError('fhir.missing-id', 'Resource id is required for update', {
       issues: [{ severity: 'error', code: 'required', diagnostics: 'Missing id', expression: [`${type}.id`] }],
     });
   }
   const projectId = ctx.access.projectId;
   const expected = options.ifMatch === undefined ? undefined : parseETag(options.ifMatch);
-  const result = await ctx.db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ version_id: number }>(
-      'SELECT version_id FROM fhir_resources WHERE project_id = $1 AND resource_type = $2 AND id = $3 FOR UPDATE',
-      [projectId, validated.resourceType, id],
-    );
-    const current = rows[0];
-    if (!current) {
-      if (expected !== undefined) {
-        throw preconditionFailed(`If-Match ${options.ifMatch} does not match: resource does not exist`);
+  const result = await uniqueAsConflict(
+    ctx.db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ version_id: number }>(
+        'SELECT version_id FROM fhir_resources WHERE project_id = $1 AND resource_type = $2 AND id = $3 FOR UPDATE',
+        [projectId, validated.resourceType, id],
+      );
+      const current = rows[0];
+      if (!current) {
+        if (expected !== undefined) {
+          throw preconditionFailed(`If-Match ${options.ifMatch} does not match: resource does not exist`);
+        }
+        authorize(ctx, validated.resourceType, 'c');
+        const resource = stamp(validated, id, 1);
+        await insertCurrent(tx, projectId, resource);
+        await writeVersion(tx, projectId, resource, true);
+        return resource as T;
       }
-      authorize(ctx, validated.resourceType, 'c');
-      const resource = stamp(validated, id, 1);
-      await insertCurrent(tx, projectId, resource);
-      await writeVersion(tx, projectId, resource, true);
-      return resource as T;
-    }
-    const version = Number(current.version_id);
-    if (expected !== undefined && expected !== String(version)) {
-      throw preconditionFailed(`If-Match ${options.ifMatch} does not match the current version ${version}`);
-    }
-    const resource = stamp(validated, id, version + 1);
-    await tx.query(
-      `UPDATE fhir_resources SET version_id = $4, last_updated = $5, deleted = false, content = $6::jsonb
+      const version = Number(current.version_id);
+      if (expected !== undefined && expected !== String(version)) {
+        throw preconditionFailed(`If-Match ${options.ifMatch} does not match the current version ${version}`);
+      }
+      const resource = stamp(validated, id, version + 1);
+      await tx.query(
+        `UPDATE fhir_resources SET version_id = $4, last_updated = $5, deleted = false, content = $6::jsonb
        WHERE project_id = $1 AND resource_type = $2 AND id = $3`,
-      [projectId, resource.resourceType, id, version + 1, resource.meta?.lastUpdated, JSON.stringify(resource)],
-    );
-    await writeVersion(tx, projectId, resource, false);
-    return resource as T;
-  });
+        [projectId, resource.resourceType, id, version + 1, resource.meta?.lastUpdated, JSON.stringify(resource)],
+      );
+      await writeVersion(tx, projectId, resource, false);
+      return resource as T;
+    }),
+  );
   noteWrite(ctx.db);
   return result;
 }
@@ -157,7 +171,7 @@ export async function deleteResource(ctx: StoreContext, resourceType: string, id
     );
     const current = rows[0];
     if (!current) {
-      throw notFound(`${resourceType}/${id} not found`);
+      throw notFound('fhir.not-found', `${resourceType}/${id} not found`);
     }
     if (current.deleted) {
       return;
@@ -183,6 +197,24 @@ export async function deleteResource(ctx: StoreContext, resourceType: string, id
   noteWrite(ctx.db);
 }
 
+/**
+ * 409 for a write that a unique index refuses (a Bot taking a rule-set id another Bot of the project holds, also
+ * when both are written at once), as FHIR answers a conflicting write.
+ */
+async function uniqueAsConflict<T>(write: Promise<T>): Promise<T> {
+  try {
+    return await write;
+  } catch (err) {
+    if (isUniqueViolation(err)) {
+      throw conflict(
+        'fhir.conflict',
+        'The resource conflicts with one already stored or written concurrently (a unique identifier)',
+      );
+    }
+    throw err;
+  }
+}
+
 /** `W/"3"`, `"3"` or `3` → `3`. */
 export function parseETag(etag: string): string {
   return etag
@@ -206,7 +238,7 @@ async function insertCurrent(tx: Database, projectId: string, resource: Resource
     [projectId, resource.resourceType, resource.id, resource.meta?.lastUpdated, JSON.stringify(resource)],
   );
   if (rows.length === 0) {
-    throw conflict(`${resource.resourceType}/${resource.id} was created concurrently`);
+    throw conflict('fhir.conflict', `${resource.resourceType}/${resource.id} was created concurrently`);
   }
 }
 

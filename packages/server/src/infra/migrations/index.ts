@@ -6,6 +6,9 @@ import type { Database } from '../database.js';
 import { statements as initial } from './001_initial.js';
 import { statements as projectSettings } from './002_project_settings.js';
 import { statements as partialSearchIndexes } from './003_partial_search_indexes.js';
+import { statements as clientRoles } from './004_client_roles.js';
+import { statements as serverRecordedEvents } from './005_server_recorded_events.js';
+import { statements as uniqueNames } from './006_unique_names.js';
 import { statements as priorAuthorization } from './010_prior_authorization.js';
 import { statements as deliveries } from './011_deliveries.js';
 
@@ -19,6 +22,9 @@ export const migrations: Migration[] = [
   { version: 1, name: 'initial', statements: initial },
   { version: 2, name: 'project settings', statements: projectSettings },
   { version: 3, name: 'partial search indexes', statements: partialSearchIndexes },
+  { version: 4, name: 'client roles', statements: clientRoles },
+  { version: 5, name: 'server-recorded events', statements: serverRecordedEvents },
+  { version: 6, name: 'unique project names and rule-set ids', statements: uniqueNames },
   { version: 10, name: 'prior authorization', statements: priorAuthorization },
   { version: 11, name: 'deliveries', statements: deliveries },
 ];
@@ -35,6 +41,8 @@ export async function runMigrations(db: Database, list: Migration[] = migrations
 
 function applyPending(db: Database, list: Migration[]): Promise<number[]> {
   return db.transaction(async (tx) => {
+    // Migrations (and waiting for another instance's) may take longer than requests' statement timeout.
+    await tx.query('SET LOCAL statement_timeout = 0');
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
     await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY,

@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
 import { withStores } from '../../testing/stores.js';
+import { statements as clientRoles } from './004_client_roles.js';
 import { migrations, runMigrations } from './index.js';
 
 withStores('migrations', (getDb, kind) => {
@@ -23,6 +24,34 @@ withStores('migrations', (getDb, kind) => {
       ['c1'],
     );
     expect(rows).toEqual([{ is_admin: false, secrets: [] }]);
+  });
+
+  it('give existing clients the role their registration implies', async () => {
+    const db = getDb();
+    await db.query(`INSERT INTO projects (id, name) VALUES ('r1', 'Roles') ON CONFLICT DO NOTHING`);
+    await db.query('ALTER TABLE clients DROP CONSTRAINT clients_role_check');
+    await db.query('ALTER TABLE clients DROP COLUMN role');
+    await db.query(`INSERT INTO clients (id, project_id, name, scope, is_admin, secret_hash, issuer, jwks, jwks_uri) VALUES
+      ('super', NULL, 'super-admin', '', true, 'h', NULL, NULL, NULL),
+      ('default', 'r1', 'default client', 'system/*.cruds', false, 'h', NULL, NULL, NULL),
+      ('reader', 'r1', 'reader', 'system/*.read', false, 'h', NULL, NULL, NULL),
+      ('inline', 'r1', 'EHR', 'system/*.cruds', false, NULL, 'https://ehr.example', '{"keys":[]}', NULL),
+      ('remote', 'r1', 'EHR 2', 'system/*.cruds', false, NULL, 'https://ehr2.example', NULL, 'https://ehr2.example/k')`);
+    for (const sql of clientRoles) await db.query(sql);
+    const { rows } = await db.query<{ id: string; role: string; scope: string }>(
+      `SELECT id, role, scope FROM clients WHERE id IN ('super', 'default', 'reader', 'inline', 'remote') ORDER BY id`,
+    );
+    expect(rows).toEqual([
+      { id: 'default', role: 'admin', scope: 'system/*.cruds' },
+      { id: 'inline', role: 'ehr', scope: 'cds-hooks' },
+      { id: 'reader', role: 'admin', scope: 'system/*.read' },
+      { id: 'remote', role: 'ehr', scope: 'cds-hooks' },
+      { id: 'super', role: 'admin', scope: '' },
+    ]);
+    await expect(
+      db.query(`INSERT INTO clients (id, project_id, name, role) VALUES ('bad', 'r1', 'bad', 'owner')`),
+    ).rejects.toThrow();
+    await db.query(`DELETE FROM clients WHERE project_id = 'r1' OR id = 'super'`);
   });
 
   it('apply a new version once even when runs start together', async () => {

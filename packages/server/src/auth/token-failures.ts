@@ -1,0 +1,60 @@
+/**
+ * Slows down guessing at the token endpoint: failed client authentications are counted per client id and per
+ * address (shared by every instance, for a window from the first failure), and once either has failed more than a
+ * few times, every further failing attempt for it waits before its answer, twice as long per failure up to a
+ * ceiling. Only failures wait: anyone who knows a client id could otherwise lock its owner out, or slow every one of
+ * its token requests down to the ceiling.
+ */
+import { createHash } from 'node:crypto';
+import type { SharedState } from '../infra/shared-state.js';
+
+const WINDOW_SECONDS = 15 * 60;
+/** Failures allowed without delay: a mistyped secret or a key rotation should not be slowed. */
+const FREE_FAILURES = { client: 5, address: 20 } as const;
+const FIRST_DELAY_MS = 250;
+const MAX_DELAY_MS = 10_000;
+
+export type Sleep = (ms: number) => Promise<void>;
+const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface FailureKeys {
+  clientId: string;
+  /** The caller's address; absent when unknown. */
+  address?: string;
+}
+
+/** Client ids are whatever callers send: hashed, they make keys of bounded size. */
+const digest = (value: string) => createHash('sha256').update(value).digest('base64url').slice(0, 22);
+
+/** A count, never a refusal: the budget's points are never reached. */
+const failures = (shared: SharedState) => shared.budget('token-failures', Number.MAX_SAFE_INTEGER, WINDOW_SECONDS);
+
+function keysOf(who: FailureKeys): { key: string; free: number }[] {
+  return [
+    { key: `client:${digest(who.clientId)}`, free: FREE_FAILURES.client },
+    ...(who.address ? [{ key: `address:${digest(who.address)}`, free: FREE_FAILURES.address }] : []),
+  ];
+}
+
+/** The wait before checking an attempt, after `failures` failures of which `free` cost nothing. */
+export function failureDelayMs(failures: number, free: number): number {
+  if (failures < free) return 0;
+  return Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** Math.min(failures - free, 16));
+}
+
+/** Waits as long as the recent failures of this client id and this address demand. */
+export async function delayAfterFailures(
+  shared: SharedState,
+  who: FailureKeys,
+  sleep: Sleep = realSleep,
+): Promise<void> {
+  const delays = await Promise.all(
+    keysOf(who).map(async ({ key, free }) => failureDelayMs(await failures(shared).used(key), free)),
+  );
+  const delay = Math.max(0, ...delays);
+  if (delay > 0) await sleep(delay);
+}
+
+export async function recordFailure(shared: SharedState, who: FailureKeys): Promise<void> {
+  await Promise.all(keysOf(who).map(({ key }) => failures(shared).add(key)));
+}
