@@ -455,6 +455,22 @@ describe.each([
       expect(res.status, role).toBe(403);
     }
 
+    // The payer's administrator, whatever its scopes, writes no ClaimResponse directly: $decide is the one way.
+    const current = await request<ClaimResponse>(`${fhir()}/ClaimResponse/${cr.id}`, { token: demo.token });
+    const put = await request<OperationOutcome>(`${fhir()}/ClaimResponse/${cr.id}`, {
+      method: 'PUT',
+      token: demo.token,
+      json: { ...current.body, outcome: 'complete' },
+    });
+    expect(put.status).toBe(405);
+    expect(errorCodes(put.body)).toEqual(['pas.claim-response-read-only']);
+    const { id: _id, meta: _meta, ...copy } = current.body;
+    const post = await request(`${fhir()}/ClaimResponse`, { method: 'POST', token: demo.token, json: copy });
+    expect(post.status).toBe(405);
+    const del = await request(`${fhir()}/ClaimResponse/${cr.id}`, { method: 'DELETE', token: demo.token });
+    expect(del.status).toBe(405);
+    const history = await request<Bundle>(`${fhir()}/ClaimResponse/${cr.id}/_history`, { token: demo.token });
+    expect(history.body.entry).toHaveLength(1);
     const decided = await decide(await reviewer());
     expect(decided.status, JSON.stringify(decided.body)).toBe(200);
   });

@@ -111,6 +111,7 @@ export const ERROR_CODES = {
   'pas.invalid-attachment': [400, 'invalid'],
   'pas.invalid-decision': [400, 'invalid'],
   'pas.own-request': [403, 'forbidden'],
+  'pas.claim-response-read-only': [405, 'not-supported'],
   'pas.authorization-not-found': [404, 'not-found'],
   'pas.still-deciding': [409, 'conflict'],
   'pas.member-not-found': [422, 'not-found'],

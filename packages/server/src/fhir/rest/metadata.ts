@@ -2,7 +2,7 @@
 import type { RouterContext } from '@koa/router';
 import type { CapabilityStatement, CapabilityStatementRest, CapabilityStatementRestResource } from '@medplum/fhirtypes';
 import { allSearchParameters } from '../definitions.js';
-import { isAppendOnly, RESOURCE_TYPES } from '../resource-types.js';
+import { isAppendOnly, isServerWritten, RESOURCE_TYPES } from '../resource-types.js';
 import { fhirBaseUrl } from '../store/context.js';
 import { sendJson } from './respond.js';
 
@@ -19,6 +19,7 @@ const INTERACTIONS: InteractionCode[] = [
   'search-type',
 ];
 const APPEND_ONLY_INTERACTIONS = INTERACTIONS.filter((code) => code !== 'update' && code !== 'delete');
+const READ_ONLY_INTERACTIONS = APPEND_ONLY_INTERACTIONS.filter((code) => code !== 'create');
 
 let cached: Omit<CapabilityStatement, 'implementation'> | undefined;
 
@@ -64,8 +65,13 @@ function build(): Omit<CapabilityStatement, 'implementation'> {
     type,
     versioning: 'versioned',
     readHistory: true,
-    updateCreate: !isAppendOnly(type),
-    interaction: (isAppendOnly(type) ? APPEND_ONLY_INTERACTIONS : INTERACTIONS).map((code) => ({ code })),
+    updateCreate: !isAppendOnly(type) && !isServerWritten(type),
+    interaction: (isServerWritten(type)
+      ? READ_ONLY_INTERACTIONS
+      : isAppendOnly(type)
+        ? APPEND_ONLY_INTERACTIONS
+        : INTERACTIONS
+    ).map((code) => ({ code })),
     searchParam: allSearchParameters(type)
       .filter((p) => p.type !== 'composite' && p.type !== 'special' && p.code !== '_compartment')
       .map((p) => ({
