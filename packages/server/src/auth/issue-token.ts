@@ -9,7 +9,7 @@ import { HookbotError, type OAuthErrorCode } from '../infra/errors.js';
 import type { Database } from '../infra/database.js';
 import type { OutboundPolicy } from '../infra/outbound-url.js';
 import type { SharedState } from '../infra/shared-state.js';
-import { findClient, type ClientRecord } from '../admin/projects.js';
+import { findClient, type ClientRecord } from './clients.js';
 import { signAccessToken } from './access-token.js';
 import type { ClientKeyCache } from './client-keys.js';
 import { CDS_HOOKS_SCOPE, registeredScope } from './roles.js';
