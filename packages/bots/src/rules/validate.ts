@@ -7,13 +7,10 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { RULE_SET_LIMITS } from './limits.js';
 import { ruleSetSchema } from './schema.js';
-import { checkSemantics, escapePointer } from './validate-semantics.js';
+import { checkSemantics, escapePointer, type RuleSetIssue } from './validate-semantics.js';
 import type { RuleSetDocument } from './types.js';
 
-export interface RuleSetIssue {
-  pointer: string;
-  message: string;
-}
+export type { RuleSetIssue };
 
 export interface RuleSetValidation {
   valid: boolean;

@@ -1,4 +1,4 @@
-import type { Database } from './database.js';
+import type { Database } from './database-types.js';
 
 /** A Database bound to one open transaction: a nested `transaction` joins it; ending it is its owner's job. */
 export function joinedTransaction(kind: Database['kind'], query: Database['query']): Database {
