@@ -138,7 +138,7 @@ function toIssue(e: ErrorObject): RuleSetIssue {
 }
 
 /** `/rules/3/events/0/summary` → `rules[3].events[0].summary` */
-export function describe(pointer: string): string {
+function describe(pointer: string): string {
   return pointer
     .split('/')
     .slice(1)

@@ -8,7 +8,7 @@ import { InvalidatedCache } from '../infra/invalidated-cache.js';
 import type { SharedState } from '../infra/shared-state.js';
 import { findClientsByIssuer, type ClientRecord } from '../auth/clients.js';
 
-export const ISSUER_CHANGED = 'client-issuer-changed';
+const ISSUER_CHANGED = 'client-issuer-changed';
 const TTL_MS = 30_000;
 const MAX_ENTRIES = 1000;
 

@@ -18,7 +18,7 @@ export async function createProject(db: Database, name: string, id: string = ran
   return { id, name };
 }
 
-export async function getProject(db: Database, id: string): Promise<Project | undefined> {
+async function getProject(db: Database, id: string): Promise<Project | undefined> {
   return (await db.query<Project>('SELECT id, name FROM projects WHERE id = $1', [id])).rows[0];
 }
 

@@ -8,7 +8,7 @@ import { badRequest, HookbotError } from '../infra/errors.js';
 import type { Database } from '../infra/database.js';
 import type { SecretsKey } from './secrets-key.js';
 
-export interface ProjectSecret {
+interface ProjectSecret {
   name: string;
   value: string;
 }

@@ -83,7 +83,7 @@ export interface NewClient {
  * The role of a client registered without one: an EHR when it signs JWTs (`issuer`, `jwks`, `jwksUri`), and also
  * otherwise, since the least privilege is the safe default; the FHIR API needs `admin` or `bot-developer` by name.
  */
-export const DEFAULT_CLIENT_ROLE: ClientRole = 'ehr';
+const DEFAULT_CLIENT_ROLE: ClientRole = 'ehr';
 
 export function checkNewClient(input: unknown): NewClientInput {
   const body = (typeof input === 'object' && input !== null && !Array.isArray(input) ? input : {}) as Record<

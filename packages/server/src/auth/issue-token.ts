@@ -18,7 +18,7 @@ import { verifySecret, type Kdf } from './secrets.js';
 import type { SigningKey } from './signing-keys.js';
 import { delayAfterFailures, recordFailure, type Sleep } from './token-failures.js';
 
-export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const ASSERTION_ALGS = ['RS384', 'ES384', 'RS256', 'ES256', 'PS384', 'EdDSA'];
 const ASSERTION_MAX_LIFETIME_SECONDS = 300;
 const ASSERTION_SKEW_SECONDS = 60;

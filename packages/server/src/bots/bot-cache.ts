@@ -14,7 +14,7 @@ import type { SharedState } from '../infra/shared-state.js';
 import { loadBotCode, type LoadedCode } from './code.js';
 import { runtimeKey, type SandboxRuntime } from './run-bot.js';
 
-export const BOT_CHANGED = 'bot-changed';
+const BOT_CHANGED = 'bot-changed';
 
 export interface CachedBot {
   bot: Bot;

@@ -60,7 +60,7 @@ export async function testRuleSet(services: Services, repo: Repository, body: un
  * Cases start only within this part of the run's time limit, so that a slow suite answers with the cases it ran
  * (and the rest as not run) instead of timing out as a whole.
  */
-export function caseBudgetMs(timeoutMs: number): number {
+function caseBudgetMs(timeoutMs: number): number {
   return Math.max(0, timeoutMs - Math.max(100, Math.round(timeoutMs / 5)));
 }
 
