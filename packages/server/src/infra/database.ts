@@ -6,13 +6,11 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
-import type { Database } from './database-types.js';
+import { joinedTransaction, type Database } from './database-interface.js';
 import type { Logger } from './logger.js';
 import { openPglite } from './pglite-thread.js';
-import { joinedTransaction } from './joined-transaction.js';
 
-export { openPglite };
-export type { Database, QueryOptions } from './database-types.js';
+export type { Database, QueryOptions } from './database-interface.js';
 
 /** PostgreSQL's unique_violation (SQLSTATE 23505), as `pg` and the PGlite thread both report it. */
 export function isUniqueViolation(err: unknown): boolean {
