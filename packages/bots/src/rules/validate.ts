@@ -10,8 +10,6 @@ import { ruleSetSchema } from './schema.js';
 import { checkSemantics, escapePointer, type RuleSetIssue } from './validate-semantics.js';
 import type { RuleSetDocument } from './types.js';
 
-export type { RuleSetIssue };
-
 export interface RuleSetValidation {
   valid: boolean;
   errors: RuleSetIssue[];

@@ -18,12 +18,8 @@ export async function createProject(db: Database, name: string, id: string = ran
   return { id, name };
 }
 
-async function getProject(db: Database, id: string): Promise<Project | undefined> {
-  return (await db.query<Project>('SELECT id, name FROM projects WHERE id = $1', [id])).rows[0];
-}
-
 export async function requireProject(db: Database, id: string): Promise<Project> {
-  const project = await getProject(db, id);
+  const project = (await db.query<Project>('SELECT id, name FROM projects WHERE id = $1', [id])).rows[0];
   if (!project) throw notFound(`Project ${id} not found`);
   return project;
 }
