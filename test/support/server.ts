@@ -11,8 +11,7 @@ import * as net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { loadConfig, startServer, type RunningServer } from '@hookbot/server';
-import { createLogger } from '../../packages/server/src/infra/logger.js';
-import { RedisSharedState } from '../../packages/server/src/infra/shared-state.js';
+import { createLogger, RedisSharedState } from '@hookbot/server/testing';
 
 export const TEST_PG_URL = process.env.HOOKBOT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const TEST_REDIS_URL = process.env.HOOKBOT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -6,7 +6,8 @@
  * so it is refused (the CLI inlines request files before it sends a rule set).
  */
 import { createHash } from 'node:crypto';
-import { buildRuleTestBotCode, type RuleSetTestResult } from '@hookbot/bots';
+import { buildRuleTestBotCode } from '@hookbot/bots/build';
+import type { RuleSetTestResult } from '@hookbot/bots/rules';
 import type { RunResult } from '@hookbot/runtime';
 import type { Bot } from '@medplum/fhirtypes';
 import type { Repository } from '../fhir/repository.js';
