@@ -1,14 +1,8 @@
 /** OAuth clients, stored in the `clients` table: registration checks, creation and lookups. */
 import { randomUUID } from 'node:crypto';
 import type { JSONWebKeySet } from 'jose';
-import {
-  CLIENT_ROLES,
-  defaultScopeOf,
-  isClientRole,
-  rolesAllowing,
-  scopeBeyondRole,
-  type ClientRole,
-} from './roles.js';
+import type { ClientRole } from './roles.js';
+import { CLIENT_ROLES, defaultScopeOf, isClientRole, rolesAllowing, scopeBeyondRole } from './roles.js';
 import { parseScopes } from './scopes.js';
 import { generateSecret, hashSecret } from './secrets.js';
 import { badRequest } from '../infra/errors.js';
