@@ -7,8 +7,6 @@ export { validateRuleSet, type RuleSetValidation } from './validate.js';
 export type { RuleSetIssue } from './validate-semantics.js';
 export { compileRuleSet, isCompiledRuleSet, RuleSetCompileError, type CompiledRuleSet } from './compile.js';
 export { evaluateRuleSet, prepareRuleSet, InvalidRuleSetError } from './run.js';
-export { evaluateCompiled, type EvaluateOptions } from './evaluate.js';
 export { runRuleSetTests } from './test-cases.js';
 export { DEFAULT_TEST_NOW, type RuleSetTestResult } from './run-test-cases.js';
 export { FhirPathLimitError } from './fhirpath-guard.js';
-export { readCoverageInformation } from './coverage.js';
