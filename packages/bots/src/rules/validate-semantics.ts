@@ -12,7 +12,11 @@ import { BUILT_IN_OPERATORS, CUSTOM_OPERATOR_CHECKS, OPERATOR_DECORATORS, splitO
 import { parsePath } from './path-resolver.js';
 import { BUILT_IN_PLACEHOLDERS, maxRenderedLength, placeholders } from './template.js';
 import type { CoverageEvent, NestedCondition, RuleSetDocument, TopLevelCondition } from './types.js';
-import type { RuleSetIssue } from './validate.js';
+
+export interface RuleSetIssue {
+  pointer: string;
+  message: string;
+}
 
 /** A key as one JSON Pointer segment (RFC 6901). */
 export const escapePointer = (key: string): string => key.replaceAll('~', '~0').replaceAll('/', '~1');

@@ -11,8 +11,8 @@ import type { Services } from '../services.js';
 import { dispatchClientCall, repositoryClient } from './fhir-client-bridge.js';
 import { formatLogs, runBot, runFailureError } from './run-bot.js';
 
-export const MAX_EXECUTE_DEPTH = 4;
-export const MAX_RUNS_PER_REQUEST = 25;
+const MAX_EXECUTE_DEPTH = 4;
+const MAX_RUNS_PER_REQUEST = 25;
 
 export interface ExecuteInput {
   services: Services;
@@ -49,7 +49,7 @@ export interface RunBudget {
 }
 
 /** Wraps a host so that calls arriving after the invocation ended are refused instead of served. */
-export function whileOpen(budget: RunBudget, host: HostCall): HostCall {
+export function whileOpen(budget: Pick<RunBudget, 'open'>, host: HostCall): HostCall {
   return (client, method, args) => {
     if (!budget.open)
       return Promise.reject(new HookbotError('bot.invocation-finished', 'The invocation has already finished'));

@@ -10,7 +10,7 @@ import type { Context, Middleware } from 'koa';
 import { HookbotError, malformedJson, type OAuthErrorCode } from './errors.js';
 import { findUnstorable, unstorableText } from './storable.js';
 
-export const JSON_TYPES = ['application/json', 'application/fhir+json', 'application/json+fhir'];
+const JSON_TYPES = ['application/json', 'application/fhir+json', 'application/json+fhir'];
 const FORM = 'application/x-www-form-urlencoded';
 const TEXT = 'text/plain';
 

@@ -16,8 +16,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { CallTable } from '@hookbot/runtime';
 import { backgroundPriority, type BackgroundPriority } from './background-priority.js';
-import type { Database } from './database.js';
-import { joinedTransaction } from './joined-transaction.js';
+import { joinedTransaction, type Database } from './database-interface.js';
 
 type Request =
   | { op: 'query'; sql: string; params: unknown[]; tx?: number; at?: number }

@@ -22,7 +22,7 @@ const APPEND_ONLY_INTERACTIONS = INTERACTIONS.filter((code) => code !== 'update'
 
 let cached: Omit<CapabilityStatement, 'implementation'> | undefined;
 
-export function capabilityStatement(fhirBase: string): CapabilityStatement {
+function capabilityStatement(fhirBase: string): CapabilityStatement {
   cached ??= build();
   const oauthBase = fhirBase.replace(/\/fhir\/R4$/, '');
   return {
