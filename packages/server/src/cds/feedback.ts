@@ -18,7 +18,12 @@ export const FEEDBACK_SUBTYPE = 'cds-feedback';
  * `recorded` is when the server received the feedback, so a bot's log lists events in the order they arrived; the
  * EHR's own `outcomeTimestamp` (its clock, possibly late or skewed) is kept as a detail.
  */
-export function toAuditEvent(serviceId: string, clientId: string, item: NormalizedFeedbackItem, received = new Date()): AuditEvent {
+export function toAuditEvent(
+  serviceId: string,
+  clientId: string,
+  item: NormalizedFeedbackItem,
+  received = new Date(),
+): AuditEvent {
   const detail: AuditEventEntityDetail[] = [
     { type: 'card', valueString: item.card },
     { type: 'outcome', valueString: item.outcome },
