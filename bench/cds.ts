@@ -327,7 +327,7 @@ async function benchMode(mode: Isolation, targets: string[]): Promise<CdsBenchRo
     }
 
     const runtime = t.server.services.runtime;
-    const pids = () => ('pids' in runtime.stats() ? (runtime.stats() as { pids: number[] }).pids : []);
+    const pids = () => runtime.stats().pids.filter((pid) => pid !== process.pid);
     const rows: CdsBenchRow[] = [];
     const measure = async (target: string, connections: number, tokens: string) => {
       await t.server.services.audit.flush();
