@@ -4,13 +4,7 @@
  * Here the event loop only posts statements and receives rows (structured clone keeps `Date`, `bigint`, bytes and
  * parsed JSON). Transactions are held open in the worker by id; PGlite's own lock serialises everything else
  * behind an open transaction, as it did on the main thread.
- *
- * Statement timeout: PGlite cannot interrupt a running statement (WebAssembly has no signal to cancel it with), so
- * the worker starts statements outside a transaction, and transactions, one at a time in arrival order, and fails
- * one that has waited longer than the timeout without starting it (SQLSTATE 57014, as PostgreSQL's
- * `statement_timeout` would). A backlog (a burst of requests, a bot's abandoned client calls) therefore ends
- * after the timeout instead of holding the database for every statement behind it. Statements of an open
- * transaction bypass the queue (its own lock makes everything else wait for them).
+ * The thread runs `pglite-worker.ts`, which also enforces the statement timeout.
  */
 import { Worker } from 'node:worker_threads';
 import { backgroundPriority, type BackgroundPriority } from './background-priority.js';

@@ -1,8 +1,12 @@
 /**
- * The database thread started by `pglite-thread.ts`: PGlite, answering the statements posted to it. Statements
- * outside a transaction, and transactions to begin, start one at a time in arrival order; one that has waited
- * longer than the statement timeout fails (57014) without starting. Statements of an open transaction bypass the
- * queue (PGlite's own lock makes everything else wait for them).
+ * The database thread started by `pglite-thread.ts`: PGlite, answering the statements posted to it.
+ *
+ * Statement timeout: PGlite cannot interrupt a running statement (WebAssembly has no signal to cancel it with), so
+ * statements outside a transaction, and transactions to begin, start one at a time in arrival order, and one that
+ * has waited longer than the timeout fails without starting (SQLSTATE 57014, as PostgreSQL's `statement_timeout`
+ * would). A backlog (a burst of requests, a bot's abandoned client calls) therefore ends after the timeout instead
+ * of holding the database for every statement behind it. Statements of an open transaction bypass the queue
+ * (PGlite's own lock makes everything else wait for them).
  */
 import { readlinkSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
