@@ -1,9 +1,9 @@
 /** The long-lived parts of a running server, created once in `main.ts` (or by tests) and handed to the app. */
+import type { SandboxRuntime } from '@hookbot/runtime';
 import type { IssuerCache } from './admin/issuer-cache.js';
 import type { ProjectSettingsCache } from './admin/settings-cache.js';
 import type { AuditWriter } from './bots/audit.js';
 import type { BotCache } from './bots/bot-cache.js';
-import type { SandboxRuntime } from './bots/run-bot.js';
 import type { ClientKeyCache } from './auth/client-keys.js';
 import type { SigningKey } from './auth/signing-keys.js';
 import type { Config } from './infra/config.js';

@@ -11,8 +11,9 @@ import { createRepository, type Repository } from '../fhir/repository.js';
 import type { Database } from '../infra/database.js';
 import { InvalidatedCache } from '../infra/invalidated-cache.js';
 import type { SharedState } from '../infra/shared-state.js';
+import type { SandboxRuntime } from '@hookbot/runtime';
 import { loadBotCode, type LoadedCode } from './code.js';
-import { runtimeKey, type SandboxRuntime } from './run-bot.js';
+import { runtimeKey } from './run-bot.js';
 
 const BOT_CHANGED = 'bot-changed';
 

@@ -4,11 +4,10 @@
  * clients handed to the bot.
  */
 import type { Bot } from '@medplum/fhirtypes';
-import type { BotRuntime, HostCall, LogLine, ProcessBotRuntime, RunResult } from '@hookbot/runtime';
+import type { HostCall, LogLine, RunResult } from '@hookbot/runtime';
 import { HookbotError } from '../infra/errors.js';
+import type { SandboxRuntime } from '@hookbot/runtime';
 import type { LoadedCode } from './code.js';
-
-export type SandboxRuntime = BotRuntime | ProcessBotRuntime;
 
 export interface BotRun {
   /** Called once the run has settled (answered or failed). */

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
 
 describe('loadConfig', () => {
-  it('runs the embedded database thread in the background unless told otherwise', () => {
-    expect(loadConfig({}).pglitePriority).toBe('background');
-    expect(loadConfig({ HOOKBOT_PGLITE_PRIORITY: 'normal' }).pglitePriority).toBe('normal');
+  it('runs the embedded database thread at normal priority unless told otherwise', () => {
+    expect(loadConfig({}).pglitePriority).toBe('normal');
+    expect(loadConfig({ HOOKBOT_PGLITE_PRIORITY: 'background' }).pglitePriority).toBe('background');
   });
 
   it('bounds cache lifetimes: 60 s unless told otherwise, never unbounded', () => {

@@ -9,7 +9,7 @@ export interface Config {
   /** Key prefix for everything Hookbot writes to Redis (tests use one per run). */
   redisPrefix: string;
   dataDir: string;
-  /** `background`: the embedded database's thread yields the CPU to request handling (Linux; see infra/README). */
+  /** `background` (opt-in): the embedded database's thread yields the CPU to request handling (Linux; see infra/README). */
   pglitePriority: 'background' | 'normal';
   /** Longest a database statement may take (PGlite: may wait to start); 0 disables. */
   statementTimeoutMs: number;
@@ -115,7 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: env.REDIS_URL || undefined,
     redisPrefix: env.HOOKBOT_REDIS_PREFIX || 'hookbot:',
     dataDir: path.resolve(env.HOOKBOT_DATA_DIR || './data'),
-    pglitePriority: choiceFrom(env, 'HOOKBOT_PGLITE_PRIORITY', ['background', 'normal']),
+    pglitePriority: choiceFrom(env, 'HOOKBOT_PGLITE_PRIORITY', ['normal', 'background']),
     statementTimeoutMs: intFrom(env, 'HOOKBOT_DB_STATEMENT_TIMEOUT_MS', 30_000),
     pgPoolSize: intFrom(env, 'HOOKBOT_PG_POOL_SIZE', 10, 1),
     maxBodyBytes: bytesFrom(env, 'HOOKBOT_MAX_BODY', 8 * 1024 ** 2),
