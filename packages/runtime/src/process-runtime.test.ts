@@ -139,4 +139,22 @@ describe('ProcessBotRuntime', () => {
       }
     }
   });
+
+  // Root only: changing the user needs the privilege (CI runs as root).
+  it.skipIf(process.getuid?.() !== 0)(
+    "runs the worker as the user it is given, so an escaped bot cannot read the server's environment",
+    async () => {
+      const isolated = new ProcessBotRuntime({ defaultLimits: { timeoutMs: 5000 }, user: { uid: 65534, gid: 65534 } });
+      try {
+        expect(ok(await isolated.run({ code: bot('exports.handler = async () => "up";'), event: {}, host }))).toBe(
+          'up',
+        );
+        const status = readFileSync(`/proc/${isolated.stats().pids[0] as number}/status`, 'utf8');
+        expect(status).toMatch(/^Uid:\s+65534\s+65534\s+65534\s+65534$/m);
+        expect(status).toMatch(/^Gid:\s+65534\s+65534\s+65534\s+65534$/m);
+      } finally {
+        await isolated.close();
+      }
+    },
+  );
 });

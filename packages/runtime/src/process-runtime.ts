@@ -31,6 +31,12 @@ export interface ProcessRuntimeOptions extends RuntimeOptions {
    * over IPC). Default: this process's stderr.
    */
   onWorkerStderr?: (text: string) => void;
+  /**
+   * The user (and group) the workers run as. Code that escapes an isolate can read the files and the environment
+   * (`/proc/<pid>/environ`) of every process of its own user, the server's included: a user of its own closes that.
+   * Needs a server started as root (or with CAP_SETUID/CAP_SETGID).
+   */
+  user?: { uid: number; gid: number };
 }
 
 /**
@@ -81,6 +87,7 @@ class Worker {
     onMessage: (w: Worker, m: FromChild) => void,
     onExit: (w: Worker) => void,
     onStderr?: (text: string) => void,
+    user?: { uid: number; gid: number },
   ) {
     const source = import.meta.url.endsWith('.ts');
     const entry = new URL(source ? './process-worker.ts' : './process-worker.js', import.meta.url);
@@ -91,6 +98,7 @@ class Worker {
       serialization: 'json',
       stdio: ['ignore', 'inherit', onStderr ? 'pipe' : 'inherit', 'ipc'],
       env: workerEnv(process.env, options),
+      ...(user ? { uid: user.uid, gid: user.gid } : {}),
     });
     this.ready = new Promise((resolve) => {
       this.proc.once('message', () => resolve());
@@ -239,6 +247,7 @@ export class ProcessBotRuntime implements SandboxRuntime {
           (worker, m) => this.onMessage(worker, m),
           (worker) => this.onExit(worker),
           this.options.onWorkerStderr,
+          this.options.user,
         );
         this.workers.add(w);
         this.slots[i] = w;

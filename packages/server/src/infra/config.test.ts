@@ -38,4 +38,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ HOOKBOT_PG_POOL_SIZE: '0' })).toThrow(/HOOKBOT_PG_POOL_SIZE/);
     expect(() => loadConfig({ HOOKBOT_PG_POOL_SIZE: 'many' })).toThrow(/HOOKBOT_PG_POOL_SIZE/);
   });
+
+  it('runs bot workers as the user it is given, as uid or uid:gid', () => {
+    expect(loadConfig({}).bot.workerUser).toBeUndefined();
+    expect(loadConfig({ HOOKBOT_BOT_WORKER_USER: '65534' }).bot.workerUser).toEqual({ uid: 65534, gid: 65534 });
+    expect(loadConfig({ HOOKBOT_BOT_WORKER_USER: '1000:100' }).bot.workerUser).toEqual({ uid: 1000, gid: 100 });
+    expect(() => loadConfig({ HOOKBOT_BOT_WORKER_USER: 'nobody' })).toThrow(/HOOKBOT_BOT_WORKER_USER/);
+  });
 });

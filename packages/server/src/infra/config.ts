@@ -58,10 +58,21 @@ export interface Config {
      * `fresh`: a new context per call (about 0.9 ms more CPU per call; bots may change their own intrinsics).
      */
     contexts: 'sealed' | 'fresh';
+    /** The user the bot worker processes run as (`HOOKBOT_BOT_WORKER_USER`, `uid:gid`); unset: the server's own. */
+    workerUser?: { uid: number; gid: number };
   };
 }
 
 export class ConfigError extends Error {}
+
+function workerUserFrom(env: NodeJS.ProcessEnv): { workerUser?: { uid: number; gid: number } } {
+  const raw = env.HOOKBOT_BOT_WORKER_USER;
+  if (raw === undefined || raw === '') return {};
+  const match = /^(\d+)(?::(\d+))?$/.exec(raw);
+  if (!match) throw new ConfigError(`HOOKBOT_BOT_WORKER_USER must be a numeric uid or uid:gid, got "${raw}"`);
+  const uid = Number(match[1]);
+  return { workerUser: { uid, gid: match[2] === undefined ? uid : Number(match[2]) } };
+}
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
   const raw = env[name];
@@ -142,6 +153,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxRunsPerProject: intFrom(env, 'HOOKBOT_BOT_MAX_RUNS_PER_PROJECT', 2 * maxIsolatesPerProject, 1),
       isolation: choiceFrom(env, 'HOOKBOT_BOT_ISOLATION', ['process', 'in-process']),
       contexts: choiceFrom(env, 'HOOKBOT_BOT_CONTEXTS', ['sealed', 'fresh']),
+      ...workerUserFrom(env),
     },
   };
 }
