@@ -20,7 +20,7 @@
  * Options (environment): HOOKBOT_BENCH_STORE=postgres (PostgreSQL and Redis), BENCH_ISOLATION=process,in-process
  * (empty: the floor only), BENCH_CDS_TARGETS=floor,access,jwt, BENCH_CDS_CONNECTIONS (4,32), BENCH_CDS_SECONDS (6),
  * BENCH_CDS_WARMUP_SECONDS (5), BENCH_WRK_THREADS (2), HOOKBOT_BOT_CONTEXTS=fresh (a new context per call instead
- * of sealed reused ones), BENCH_CDS_JWT_ALG (RS384), BENCH_WRK_RAW=1 (also print wrk's own report, with its 75% and 90% latencies).
+ * of sealed reused ones), HOOKBOT_PGLITE_PRIORITY=background (PGlite's thread under SCHED_IDLE), BENCH_CDS_JWT_ALG (RS384), BENCH_WRK_RAW=1 (also print wrk's own report, with its 75% and 90% latencies).
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -249,6 +249,7 @@ async function benchMode(mode: Isolation, targets: string[]): Promise<CdsBenchRo
     env: {
       HOOKBOT_BOT_ISOLATION: mode,
       ...(process.env.HOOKBOT_BOT_CONTEXTS ? { HOOKBOT_BOT_CONTEXTS: process.env.HOOKBOT_BOT_CONTEXTS } : {}),
+      ...(process.env.HOOKBOT_PGLITE_PRIORITY ? { HOOKBOT_PGLITE_PRIORITY: process.env.HOOKBOT_PGLITE_PRIORITY } : {}),
     },
   });
   try {
@@ -327,7 +328,7 @@ async function benchMode(mode: Isolation, targets: string[]): Promise<CdsBenchRo
     }
 
     const runtime = t.server.services.runtime;
-    const pids = () => ('pids' in runtime.stats() ? (runtime.stats() as { pids: number[] }).pids : []);
+    const pids = () => runtime.stats().pids.filter((pid) => pid !== process.pid);
     const rows: CdsBenchRow[] = [];
     const measure = async (target: string, connections: number, tokens: string) => {
       await t.server.services.audit.flush();

@@ -4,7 +4,8 @@
  * and with a reused context. Run: `npm run bench -- rules` or
  * `node --no-node-snapshot --conditions=hookbot-source --import tsx -e "import('./bench/rules.ts').then(m => m.benchRules())"`.
  */
-import { buildRuleBotCode, evaluateRuleSet, prepareRuleSet, type RuleSetDocument } from '@hookbot/bots';
+import { buildRuleBotCode } from '@hookbot/bots/build';
+import { evaluateRuleSet, prepareRuleSet, type RuleSetDocument } from '@hookbot/bots/rules';
 import { BotRuntime } from '@hookbot/runtime';
 import { CPT, orderSignRequest } from '../packages/bots/src/rules/__fixtures__/minimal.js';
 

@@ -7,10 +7,8 @@
  */
 import { pathToFileURL } from 'node:url';
 import type { Resource } from '@medplum/fhirtypes';
-import { runMigrations } from '../packages/server/src/infra/migrations/index.js';
-import { createRepository, type Repository } from '../packages/server/src/fhir/repository.js';
-import { bot, coverage, patient, testAccess } from '../packages/server/src/testing/fixtures.js';
-import { openTestStore, STORE_KINDS, type StoreKind } from '../packages/server/src/testing/stores.js';
+import { bot, coverage, createRepository, openTestStore, patient, testAccess } from '@hookbot/server/testing';
+import { runMigrations, STORE_KINDS, type Repository, type StoreKind } from '@hookbot/server/testing';
 
 const SEED = 1_000;
 const DURATION_MS = 2_000;

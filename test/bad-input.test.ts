@@ -52,6 +52,17 @@ describe.each(['pglite', 'postgres'] as const)('bad input on %s', (store) => {
     expect(res.body.error_description).toMatch(/client_id.*NUL/);
   });
 
+  it('refuses a token request body over 64 KB before reading it, as invalid_request', async () => {
+    const res = await request<{ error: string; error_description: string }>(`${t.url}/oauth2/token`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: `grant_type=client_credentials&client_id=${t.demo.clientId}&client_secret=${'x'.repeat(70 * 1024)}`,
+    });
+    expect(res.status).toBe(413);
+    expect(res.body.error).toBe('invalid_request');
+    expect(res.body.error_description).toMatch(/65536 bytes/);
+  });
+
   it('refuses a NUL in a client id sent outside the form (HTTP Basic, an assertion, a CDS JWT) as an unknown client', async () => {
     const token = (headers: Record<string, string>, body: Record<string, string>) =>
       request<{ error: string }>(`${t.url}/oauth2/token`, {

@@ -9,7 +9,7 @@ import { request as httpRequest } from 'node:http';
 import { METHODS } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRouters } from '@hookbot/server';
-import { ownAuthentication, publicRoute } from '../packages/server/src/infra/router.js';
+import { ownAuthentication, publicRoute } from '@hookbot/server/testing';
 import { getToken, request } from './support/http.js';
 import { startTestServer, type TestServer } from './support/server.js';
 

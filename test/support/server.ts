@@ -9,12 +9,9 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as net from 'node:net';
 import path from 'node:path';
-import pg from 'pg';
 import { loadConfig, startServer, type RunningServer } from '@hookbot/server';
-import { createLogger } from '../../packages/server/src/infra/logger.js';
-import { RedisSharedState } from '../../packages/server/src/infra/shared-state.js';
+import { createLogger, createTestPostgresDatabase, RedisSharedState } from '@hookbot/server/testing';
 
-export const TEST_PG_URL = process.env.HOOKBOT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const TEST_REDIS_URL = process.env.HOOKBOT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export interface TestServerOptions {
@@ -47,31 +44,6 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-export async function createTempDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `hookbot_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: TEST_PG_URL });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(TEST_PG_URL);
-  url.pathname = `/${name}`;
-  return {
-    url: url.href,
-    async drop() {
-      const client = new pg.Client({ connectionString: TEST_PG_URL });
-      await client.connect();
-      try {
-        await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await client.end();
-      }
-    },
-  };
-}
-
 /** A port nobody listens on now; the server's base URL (token issuer, JWT audience) must name the real port. */
 async function freePort(): Promise<number> {
   const probe = net.createServer();
@@ -85,7 +57,7 @@ async function freePort(): Promise<number> {
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'hookbot-e2e-')));
   const peer = options.peer;
-  const database = options.store === 'postgres' && !peer ? await createTempDatabase() : undefined;
+  const database = options.store === 'postgres' && !peer ? await createTestPostgresDatabase() : undefined;
   const prefix = `hookbot-test:${randomBytes(6).toString('hex')}:`;
   const port = await freePort();
   const env: Record<string, string> = peer

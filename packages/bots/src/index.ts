@@ -1,10 +1,3 @@
-export * from './cds/types.js';
-export * from './cds/issues.js';
-export * from './cds/hooks.js';
-export * from './cds/request.js';
-export * from './cds/prefetch.js';
-export * from './cds/service-config.js';
-export * from './cds/validate-response.js';
+/** `@hookbot/bots`: cds/ and rules/ together; the esbuild bundler for rule bots is `@hookbot/bots/build`. */
+export * from './cds/index.js';
 export * from './rules/index.js';
-export * from './cds/crd.js';
-export * from './cds/feedback.js';

@@ -174,7 +174,7 @@ function outcomeExtension(body: unknown, suffix: string): string | undefined {
 }
 
 /** The server's own words: every OperationOutcome issue, or the OAuth error and its description. */
-export function diagnosticsOf(body: unknown): string[] {
+function diagnosticsOf(body: unknown): string[] {
   if (typeof body === 'string') return body.trim() ? [body.trim().slice(0, 500)] : [];
   const value = body as OperationOutcomeLike | undefined;
   if (!value || typeof value !== 'object') return [];
@@ -188,7 +188,7 @@ export function diagnosticsOf(body: unknown): string[] {
   });
 }
 
-export function errorFromResponse(
+function errorFromResponse(
   method: string,
   path: string,
   status: number,

@@ -48,7 +48,7 @@ export function renderCard(card: CdsCard, style: Style): string {
   return lines.join('\n');
 }
 
-export function renderAction(action: CdsAction): string {
+function renderAction(action: CdsAction): string {
   const resource = action.resource as { resourceType?: string; id?: string; extension?: unknown[] } | undefined;
   const target =
     action.resourceId ?? (resource ? `${resource.resourceType ?? '?'}${resource.id ? `/${resource.id}` : ''}` : '');

@@ -23,7 +23,7 @@ export interface ConfigFile {
 }
 
 export const DEFAULT_PROFILE = 'default';
-export const CONFIG_FILE = 'config.json';
+const CONFIG_FILE = 'config.json';
 
 export function configDir(env: NodeJS.ProcessEnv): string {
   if (env.HOOKBOT_CONFIG_DIR) return env.HOOKBOT_CONFIG_DIR;
@@ -54,7 +54,7 @@ export async function readConfig(dir: string): Promise<ConfigFile> {
 }
 
 /** Writes atomically, with the file created 0600 and the folder 0700, so a secret is never readable by others. */
-export async function writeConfig(dir: string, config: ConfigFile): Promise<string> {
+async function writeConfig(dir: string, config: ConfigFile): Promise<string> {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const file = path.join(dir, CONFIG_FILE);
   const temp = `${file}.${process.pid}.tmp`;

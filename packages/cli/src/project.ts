@@ -19,7 +19,7 @@ export interface BotEntry {
   cdsService?: BotCdsService;
 }
 
-export interface ProjectConfig {
+interface ProjectConfig {
   bots: BotEntry[];
 }
 

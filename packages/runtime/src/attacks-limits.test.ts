@@ -436,15 +436,17 @@ describe('the host side of the bridge, as if the prelude were bypassed', () => {
   }
 
   const refusal = (tagged: string | undefined): string =>
-    tagged?.startsWith('E') ? (JSON.parse(tagged.slice(1)) as { message: string }).message : `answered: ${tagged}`;
+    tagged?.startsWith('error:')
+      ? (JSON.parse(tagged.slice('error:'.length)) as { message: string }).message
+      : `answered: ${tagged}`;
 
   it('70 the per-invocation argument total (16 MB) is enforced by the host', async () => {
     const f = fakeCall();
     const big = JSON.stringify(['Patient', 'x'.repeat(4 * 1024 * 1024 - 100)]);
     const answers = await Promise.all(Array.from({ length: 50 }, () => answer(f.call, 'medplum', 'readResource', big)));
     expect(f.hostCalls.length).toBe(4);
-    expect(answers.filter((a) => a?.startsWith('O')).length).toBe(4);
-    expect(new Set(answers.filter((a) => !a?.startsWith('O')).map(refusal))).toEqual(
+    expect(answers.filter((a) => a?.startsWith('value:')).length).toBe(4);
+    expect(new Set(answers.filter((a) => !a?.startsWith('value:')).map(refusal))).toEqual(
       new Set(['Too much data sent to clients in one invocation']),
     );
     // once over the total, small calls are refused too, as in the sandbox
@@ -460,8 +462,12 @@ describe('the host side of the bridge, as if the prelude were bypassed', () => {
     expect(refusal(await answer(f.call, 'medplum', 'createResource', '{'.repeat(4 * 1024 * 1024 + 1)))).toBe(
       'Client call arguments are too large',
     );
-    expect(refusal(await answer(f.call, 'medplum', 'readResource', '["Patient","a1"]'))).toBe('answered: O{"ok":true}');
-    expect(refusal(await answer(f.call, 'medplum', 'readResource', '["Patient","a1"]'))).toBe('answered: O{"ok":true}');
+    expect(refusal(await answer(f.call, 'medplum', 'readResource', '["Patient","a1"]'))).toBe(
+      'answered: value:{"ok":true}',
+    );
+    expect(refusal(await answer(f.call, 'medplum', 'readResource', '["Patient","a1"]'))).toBe(
+      'answered: value:{"ok":true}',
+    );
     expect(refusal(await answer(f.call, 'medplum', 'readResource', '["Patient","a1"]'))).toBe(
       'Too many client calls in one invocation',
     );
@@ -475,7 +481,7 @@ describe('the host side of the bridge, as if the prelude were bypassed', () => {
     const next = fakeCall({ hb: shared });
     ended.call.active = false;
     expect(await answer(ended.call, 'medplum', 'readResource', '["Patient","a1"]')).toBeUndefined();
-    deliver(ended.call, 1, 'O{"late":true}');
+    deliver(ended.call, 1, 'value:{"late":true}');
     expect(ended.hostCalls).toEqual([]);
     expect(ended.call.hostCalls).toBe(0);
     expect(shared).toEqual([]);

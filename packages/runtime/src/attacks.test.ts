@@ -203,7 +203,7 @@ describe.each(['sealed', 'fresh'] as const)('%s contexts', (contexts) => {
     it('16 closing the CommonJS wrapper early runs no code before the prelude', async () => {
       const code = `}));
       const seen = [typeof WebAssembly, typeof process].join();
-      ((function () { return 'R' + JSON.stringify(seen); `;
+      ((function () { return 'result:' + JSON.stringify(seen); `;
       const r = await run(code);
       // Either the hijacked dispatcher's answer (the globals were already gone) or a refused run; never an escape.
       if (r.ok) expect(r.result).toBe('undefined,undefined');
@@ -234,7 +234,7 @@ describe.each(['sealed', 'fresh'] as const)('%s contexts', (contexts) => {
   }
   const big = JSON.stringify(['Patient', 'x'.repeat(4 * 1024 * 1024 - 100)]);
   for (let i = 0; i < 50; i++) send(callId, i + 1, 'medplum', 'readResource', big);
-  return Promise.resolve('R' + JSON.stringify({ hijacked: true }));
+  return Promise.resolve('result:' + JSON.stringify({ hijacked: true }));
 }`;
 
     async function attempt(code: string): Promise<{ r: RunResult; hostCalls: number }> {
@@ -326,7 +326,7 @@ var __x = ((function () {`);
 
     it('20 tampering with JSON and Reflect before returning does not forge the result', async () => {
       const code = `exports.handler = async () => {
-      JSON.stringify = () => 'R{"forged":true}'; JSON.parse = () => ({ forged: true }); Reflect.apply = () => 'forged';
+      JSON.stringify = () => 'result:{"forged":true}'; JSON.parse = () => ({ forged: true }); Reflect.apply = () => 'forged';
       return { real: true };
     };`;
       expect(await result(code)).toEqual({ real: true });

@@ -10,6 +10,6 @@ export type {
   RunResult,
   RuntimeOptions,
   RuntimeStats,
+  SandboxRuntime,
 } from './types.js';
-export { ProcessBotRuntime, type ProcessRuntimeOptions, type ProcessRuntimeStats } from './process-runtime.js';
-export { CallTable } from './call-table.js';
+export { ProcessBotRuntime, type ProcessRuntimeOptions } from './process-runtime.js';

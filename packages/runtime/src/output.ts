@@ -3,6 +3,7 @@ import sjson from 'secure-json-parse';
 import { firstLine } from './source.js';
 import type { LogLine, RunFailureKind } from './types.js';
 import type { HostErrorInfo } from './process-protocol.js';
+import type { Answer, Outcome } from './prelude-script.js';
 
 export const MAX_MESSAGE_LENGTH = 1000;
 /** Deeper results are refused: consumers walking them recursively would overflow their stacks. */
@@ -12,28 +13,29 @@ export type Decoded =
   | { ok: true; result: unknown }
   | { ok: false; kind: RunFailureKind; message: string; line?: number; fromTopLevel?: boolean };
 
-/** Turns the tagged string produced by the prelude's `run` into a result. Everything in it is untrusted. */
+/** Turns the `<outcome>:<body>` string produced by the prelude's `run` into a result. All of it is untrusted. */
 export function decodeOutput(raw: unknown, maxOutputBytes: number): Decoded {
   if (typeof raw !== 'string' || raw.length === 0) {
     return { ok: false, kind: 'crashed', message: 'The sandbox returned no result' };
   }
-  const tag = raw[0];
-  const body = raw.slice(1);
-  switch (tag) {
-    case 'R':
+  const colon = raw.indexOf(':');
+  const outcome = (colon < 0 ? '' : raw.slice(0, colon)) as Outcome;
+  const body = raw.slice(colon + 1);
+  switch (outcome) {
+    case 'result':
       return decodeResult(body, maxOutputBytes);
-    case 'L':
+    case 'too-large':
       return { ok: false, kind: 'output-too-large', message: tooLarge(maxOutputBytes) };
-    case 'B':
+    case 'bad-output':
       return {
         ok: false,
         kind: 'bad-output',
         message: `The result is not JSON-serialisable: ${describe(body).message}`,
       };
-    case 'T':
-    case 'X':
-      return { ok: false, kind: 'thrown', ...describe(body), fromTopLevel: tag === 'X' };
-    case 'C':
+    case 'thrown':
+    case 'top-level-thrown':
+      return { ok: false, kind: 'thrown', ...describe(body), fromTopLevel: outcome === 'top-level-thrown' };
+    case 'no-handler':
       return { ok: false, kind: 'compile', message: describe(body).message };
     default:
       return { ok: false, kind: 'crashed', message: 'The sandbox returned an unexpected result' };
@@ -92,12 +94,14 @@ export function nestingDepth(json: string): number {
   return max;
 }
 
-/** The answer to a bot's client call, tagged for the prelude's `reply`. Never throws. */
+const answer = (kind: Answer, body = ''): string => `${kind}:${body}`;
+
+/** The answer to a bot's client call, as the prelude's `reply` reads it. Never throws. */
 export function encodeHostValue(value: unknown): string {
-  if (value === undefined) return 'U';
+  if (value === undefined) return answer('undefined');
   try {
     const json = JSON.stringify(value);
-    return json === undefined ? 'U' : `O${json}`;
+    return json === undefined ? answer('undefined') : answer('value', json);
   } catch {
     return encodeHostError(new Error('The client returned a value that is not JSON-serialisable'));
   }
@@ -105,7 +109,7 @@ export function encodeHostValue(value: unknown): string {
 
 /** Only the message (and a status and issue code when the error carries them): never a host stack trace. */
 export function encodeHostError(err: unknown): string {
-  return `E${JSON.stringify(hostErrorInfo(err))}`;
+  return answer('error', JSON.stringify(hostErrorInfo(err)));
 }
 
 /** What a host error may tell a bot (see encodeHostError). */

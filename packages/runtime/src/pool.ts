@@ -70,7 +70,6 @@ export class IsolatePool {
       for (const s of [...group.slots]) this.retire(s.bot, 'retired');
       group = undefined;
     }
-    // Not a Map reordered on every call (delete and set again): see CallTable for what that churn costs.
     if (group) group.lastUsed = ++this.clock;
     let slot = group ? leastBusy(group) : undefined;
     if (slot === undefined) {

@@ -38,7 +38,7 @@ describe('ProcessBotRuntime', () => {
       n: 1,
     });
     expect(r.logs.map((l) => l.message)).toEqual(['in child']);
-    expect(rt.stats().pid).not.toBe(process.pid);
+    expect(rt.stats().pids[0]).not.toBe(process.pid);
   });
 
   it('checks code without running it', async () => {
@@ -57,7 +57,7 @@ describe('ProcessBotRuntime', () => {
       },
     });
     await sleep(100);
-    process.kill(rt.stats().pid as number, 'SIGKILL');
+    process.kill(rt.stats().pids[0] as number, 'SIGKILL');
     const r = await slow;
     expect(r.ok === false && r.kind).toBe('crashed');
     expect(ok(await rt.run({ code: bot('exports.handler = async () => "back";'), event: {}, host }))).toBe('back');
@@ -65,13 +65,13 @@ describe('ProcessBotRuntime', () => {
   });
 
   it('replaces the worker after a catastrophic isolate error', async () => {
-    const pid = rt.stats().pid;
+    const pid = rt.stats().pids[0];
     const bomb = bot('exports.handler = async () => { const m = new Map(); for (let i = 0; ; i++) m.set(i, i); };');
     const r = await rt.run({ code: bomb, event: {}, host });
     expect(r.ok).toBe(false);
     expect(ok(await rt.run({ code: bot('exports.handler = async () => "fresh";'), event: {}, host }))).toBe('fresh');
     if (catastrophic.length > 0) {
-      expect(rt.stats().pid).not.toBe(pid);
+      expect(rt.stats().pids[0]).not.toBe(pid);
       expect(workerStderr).toMatch(/Last few GCs|out of memory/i);
     }
   });
@@ -121,7 +121,7 @@ describe('ProcessBotRuntime', () => {
     const isolated = new ProcessBotRuntime({ defaultLimits: { timeoutMs: 2000 } });
     try {
       expect(ok(await isolated.run({ code: bot('exports.handler = async () => "up";'), event: {}, host }))).toBe('up');
-      const pid = isolated.stats().pid as number;
+      const pid = isolated.stats().pids[0] as number;
       const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
       for (const value of Object.values(secrets)) expect(environ).not.toContain(value);
       const names = environ
@@ -139,4 +139,22 @@ describe('ProcessBotRuntime', () => {
       }
     }
   });
+
+  // Root only: changing the user needs the privilege (CI runs as root).
+  it.skipIf(process.getuid?.() !== 0)(
+    "runs the worker as the user it is given, so an escaped bot cannot read the server's environment",
+    async () => {
+      const isolated = new ProcessBotRuntime({ defaultLimits: { timeoutMs: 5000 }, user: { uid: 65534, gid: 65534 } });
+      try {
+        expect(ok(await isolated.run({ code: bot('exports.handler = async () => "up";'), event: {}, host }))).toBe(
+          'up',
+        );
+        const status = readFileSync(`/proc/${isolated.stats().pids[0] as number}/status`, 'utf8');
+        expect(status).toMatch(/^Uid:\s+65534\s+65534\s+65534\s+65534$/m);
+        expect(status).toMatch(/^Gid:\s+65534\s+65534\s+65534\s+65534$/m);
+      } finally {
+        await isolated.close();
+      }
+    },
+  );
 });

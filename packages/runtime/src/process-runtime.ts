@@ -4,11 +4,19 @@
  * restart of the child, not the server: calls in flight in a dead child answer `crashed`.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { CallTable } from './call-table.js';
 import { effectiveLimits, maxMemoryMbOf } from './limits.js';
 import { hostErrorInfo } from './output.js';
 import type { ChildOptions, FromChild, HostErrorInfo, ToChild } from './process-protocol.js';
-import type { BotCode, CompileCheck, HostCall, RunOptions, RunResult, RuntimeOptions } from './types.js';
+import type {
+  BotCode,
+  CompileCheck,
+  HostCall,
+  RunOptions,
+  RunResult,
+  RuntimeOptions,
+  RuntimeStats,
+  SandboxRuntime,
+} from './types.js';
 
 export interface ProcessRuntimeOptions extends RuntimeOptions {
   /** Extra time the parent waits beyond a call's timeout before it declares the worker hung and kills it. */
@@ -23,16 +31,12 @@ export interface ProcessRuntimeOptions extends RuntimeOptions {
    * over IPC). Default: this process's stderr.
    */
   onWorkerStderr?: (text: string) => void;
-}
-
-export interface ProcessRuntimeStats {
-  isolates: number;
-  inFlight: number;
-  healthy: boolean;
-  restarts: number;
-  /** The first worker's process id. */
-  pid?: number;
-  pids: number[];
+  /**
+   * The user (and group) the workers run as. Code that escapes an isolate can read the files and the environment
+   * (`/proc/<pid>/environ`) of every process of its own user, the server's included: a user of its own closes that.
+   * Needs a server started as root (or with CAP_SETUID/CAP_SETGID).
+   */
+  user?: { uid: number; gid: number };
 }
 
 /**
@@ -67,11 +71,12 @@ interface PendingRun {
 class Worker {
   readonly proc: ChildProcess;
   readonly ready: Promise<void>;
-  readonly runs = new CallTable<PendingRun>();
-  readonly checks = new CallTable<(c: CompileCheck) => void>();
+  readonly runs = new Map<number, PendingRun>();
+  readonly checks = new Map<number, (c: CompileCheck) => void>();
   /** botId → the code key the worker holds for it (see `codeKey`). */
   readonly codes = new Map<string, string>();
-  isolates = 0;
+  /** The worker's own figures, as of its last answer. */
+  stats?: RuntimeStats;
   /** Calls that picked this worker and wait for it to start. */
   starting = 0;
   draining = false;
@@ -82,6 +87,7 @@ class Worker {
     onMessage: (w: Worker, m: FromChild) => void,
     onExit: (w: Worker) => void,
     onStderr?: (text: string) => void,
+    user?: { uid: number; gid: number },
   ) {
     const source = import.meta.url.endsWith('.ts');
     const entry = new URL(source ? './process-worker.ts' : './process-worker.js', import.meta.url);
@@ -92,6 +98,7 @@ class Worker {
       serialization: 'json',
       stdio: ['ignore', 'inherit', onStderr ? 'pipe' : 'inherit', 'ipc'],
       env: workerEnv(process.env, options),
+      ...(user ? { uid: user.uid, gid: user.gid } : {}),
     });
     this.ready = new Promise((resolve) => {
       this.proc.once('message', () => resolve());
@@ -120,7 +127,7 @@ class Worker {
   }
 }
 
-export class ProcessBotRuntime {
+export class ProcessBotRuntime implements SandboxRuntime {
   /** The serving workers, one per slot; a slot is refilled on the next call after its worker ends or drains. */
   private readonly slots: (Worker | undefined)[];
   private readonly workers = new Set<Worker>();
@@ -141,7 +148,7 @@ export class ProcessBotRuntime {
     return new Promise((resolve) => {
       w.checks.set(id, resolve);
       if (!w.send({ t: 'check', id, code, ...(filename ? { filename } : {}) })) {
-        w.checks.take(id);
+        w.checks.delete(id);
         resolve({ ok: false, message: 'The bot runtime process is not available' });
       }
     });
@@ -174,7 +181,7 @@ export class ProcessBotRuntime {
       // The child enforces the call's limits; this only catches a worker that stopped answering altogether.
       const timer = setTimeout(
         () => {
-          w.runs.take(id);
+          w.runs.delete(id);
           resolve(crashed('The bot runtime process stopped responding and was restarted'));
           this.kill(w);
         },
@@ -183,7 +190,7 @@ export class ProcessBotRuntime {
       w.runs.set(id, { host, started, resolve, timer });
       if (!w.send({ t: 'run', id, botId: code.botId, ...(known ? {} : { code }), options: rest })) {
         clearTimeout(timer);
-        w.runs.take(id);
+        w.runs.delete(id);
         resolve(crashed('The bot runtime process is not available'));
       }
     });
@@ -193,19 +200,31 @@ export class ProcessBotRuntime {
     for (const w of this.workers) w.send({ t: 'invalidate', botId });
   }
 
-  stats(): ProcessRuntimeStats {
-    let inFlight = 0;
-    for (const w of this.workers) inFlight += w.runs.size;
-    const serving = this.slots.filter((w): w is Worker => w !== undefined);
-    const pids = serving.map((w) => w.proc.pid).filter((pid): pid is number => pid !== undefined);
-    return {
-      isolates: serving.reduce((n, w) => n + w.isolates, 0),
-      inFlight,
+  stats(): RuntimeStats {
+    const total: RuntimeStats = {
+      isolates: 0,
+      inFlight: 0,
       healthy: !this.closed,
+      runs: 0,
+      disposed: { timeout: 0, memory: 0, evicted: 0, retired: 0, crashed: 0 },
+      contexts: { created: 0, reused: 0 },
       restarts: this.restarts,
-      ...(pids[0] !== undefined ? { pid: pids[0] } : {}),
-      pids,
+      pids: [],
     };
+    for (const w of this.workers) total.inFlight += w.runs.size;
+    for (const w of this.slots) {
+      if (w === undefined) continue;
+      if (w.proc.pid !== undefined) total.pids.push(w.proc.pid);
+      const s = w.stats;
+      if (s === undefined) continue;
+      total.isolates += s.isolates;
+      total.runs += s.runs;
+      for (const k of Object.keys(total.disposed) as (keyof RuntimeStats['disposed'])[])
+        total.disposed[k] += s.disposed[k];
+      total.contexts.created += s.contexts.created;
+      total.contexts.reused += s.contexts.reused;
+    }
+    return total;
   }
 
   async close(): Promise<void> {
@@ -228,6 +247,7 @@ export class ProcessBotRuntime {
           (worker, m) => this.onMessage(worker, m),
           (worker) => this.onExit(worker),
           this.options.onWorkerStderr,
+          this.options.user,
         );
         this.workers.add(w);
         this.slots[i] = w;
@@ -257,21 +277,23 @@ export class ProcessBotRuntime {
         return;
       }
       case 'result': {
-        const run = w.runs.take(m.id);
+        const run = w.runs.get(m.id);
         if (!run) return;
+        w.runs.delete(m.id);
         clearTimeout(run.timer);
         run.resolve(m.result);
-        w.isolates = m.stats.isolates;
+        w.stats = m.stats;
         if (!m.stats.healthy) this.drain(w);
         this.retireIfDrained(w);
         return;
       }
       case 'stats':
-        w.isolates = m.stats.isolates;
+        w.stats = m.stats;
         if (!m.stats.healthy) this.drain(w);
         return;
       case 'checked': {
-        w.checks.take(m.id)?.(m.check);
+        w.checks.get(m.id)?.(m.check);
+        w.checks.delete(m.id);
         this.retireIfDrained(w);
         return;
       }
@@ -305,7 +327,9 @@ export class ProcessBotRuntime {
     this.workers.delete(w);
     this.unslot(w);
     if (!this.closed) this.restarts++;
-    for (const run of w.runs.clear()) {
+    const runs = [...w.runs.values()];
+    w.runs.clear();
+    for (const run of runs) {
       clearTimeout(run.timer);
       run.resolve({
         ok: false,
@@ -315,7 +339,9 @@ export class ProcessBotRuntime {
         durationMs: performance.now() - run.started,
       });
     }
-    for (const resolve of w.checks.clear()) resolve({ ok: false, message: 'The bot runtime process ended' });
+    const checks = [...w.checks.values()];
+    w.checks.clear();
+    for (const resolve of checks) resolve({ ok: false, message: 'The bot runtime process ended' });
   }
 }
 

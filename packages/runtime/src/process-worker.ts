@@ -1,5 +1,4 @@
 /** Entry point of the worker process started by ProcessBotRuntime: a BotRuntime driven over IPC. */
-import { CallTable } from './call-table.js';
 import type { ChildOptions, FromChild, HostErrorInfo, ToChild } from './process-protocol.js';
 import { BotRuntime } from './runtime.js';
 import type { BotCode } from './types.js';
@@ -8,7 +7,7 @@ const send = (m: FromChild): void => void process.send?.(m);
 const options = JSON.parse(process.env['HOOKBOT_RUNTIME_OPTIONS'] ?? '{}') as ChildOptions;
 const runtime = new BotRuntime({ ...options, onCatastrophicError: (message) => send({ t: 'catastrophic', message }) });
 const codes = new Map<string, BotCode>();
-const pending = new CallTable<{ resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
+const pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
 let nextReq = 0;
 
 class RelayedHostError extends Error {
@@ -48,7 +47,9 @@ process.on('message', (m: ToChild) => {
       codes.clear();
       return;
     case 'reply': {
-      const p = pending.take(`${m.id}:${m.reqId}`);
+      const key = `${m.id}:${m.reqId}`;
+      const p = pending.get(key);
+      pending.delete(key);
       if (m.ok) p?.resolve(m.value);
       else p?.reject(new RelayedHostError(m.error ?? { message: 'Client call failed' }));
       return;

@@ -6,10 +6,10 @@ import { randomUUID } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { BotIsolate, BotThrew, type ContextPolicy, type IsolateHooks } from './bot-isolate.js';
 import { answer, deliver, endHostCalls, remaining, type ActiveCall, type Settled } from './call.js';
-import { CallTable } from './call-table.js';
 import { decodeOutput, LogTail, truncate, type Decoded } from './output.js';
 import { HostSlots, OwnerGate } from './owner-gate.js';
 import { IsolatePool } from './pool.js';
+import { Session } from './session.js';
 import { firstLine } from './source.js';
 import type {
   CompileCheck,
@@ -19,6 +19,7 @@ import type {
   RunResult,
   RuntimeOptions,
   RuntimeStats,
+  SandboxRuntime,
 } from './types.js';
 import { effectiveLimits, maxMemoryMbOf, type Limits } from './limits.js';
 
@@ -29,13 +30,13 @@ interface CallRecord extends ActiveCall {
   readonly owner: BotIsolate;
 }
 
-export class BotRuntime {
+export class BotRuntime implements SandboxRuntime {
   private readonly pool: IsolatePool;
   private readonly owners: OwnerGate;
   /** Client calls in flight per owner, across its runs. */
   private readonly ownerHostSlots = new Map<string, HostSlots>();
   private readonly maxHostCallsPerOwner: number;
-  private readonly calls = new CallTable<CallRecord>();
+  private readonly calls = new Map<string, CallRecord>();
   private readonly defaults: Limits;
   private readonly maxMemoryMb: number;
   private readonly hooks: IsolateHooks;
@@ -87,7 +88,6 @@ export class BotRuntime {
     );
   }
 
-  /** Compiles the code without running it. */
   async check(code: string, filename?: string): Promise<CompileCheck> {
     const bot = new BotIsolate(
       { botId: 'check', version: '0', code, ...(filename ? { filename } : {}) },
@@ -154,7 +154,6 @@ export class BotRuntime {
     }
   }
 
-  /** Drops the bot's isolate and compiled code; calls in flight finish on the old code. */
   invalidate(botId: string): void {
     this.pool.invalidate(botId);
   }
@@ -167,6 +166,8 @@ export class BotRuntime {
       runs: this.runs,
       disposed: { ...this.disposedCounts },
       contexts: { ...this.contextCounts },
+      restarts: 0,
+      pids: [process.pid],
     };
   }
 
@@ -204,7 +205,7 @@ export class BotRuntime {
     };
     this.calls.set(call.callId, call);
     const cpuBefore = cpuTimeOf(bot);
-    const session = bot.open(call, {
+    const session = new Session(bot, call, {
       eventJson,
       clientsJson: JSON.stringify(clients),
       maxOutput: limits.maxOutputBytes,
@@ -237,7 +238,7 @@ export class BotRuntime {
       if (owner !== undefined && call.ownerSlots?.idle && this.owners.running(owner) <= 1) {
         this.ownerHostSlots.delete(owner);
       }
-      this.calls.take(call.callId);
+      this.calls.delete(call.callId);
       session.close(keepWarm);
     }
   }

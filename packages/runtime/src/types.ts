@@ -125,4 +125,23 @@ export interface RuntimeStats {
   disposed: { timeout: number; memory: number; evicted: number; retired: number; crashed: number };
   /** Contexts calls got: new ones, and reused (sealed or warm) ones. */
   contexts: { created: number; reused: number };
+  /** Worker processes replaced after a crash, a catastrophic error or a hang (always 0 in process). */
+  restarts: number;
+  /** The processes whose isolates run the bots: this one in process, else the serving workers. */
+  pids: number[];
+}
+
+/**
+ * What an embedder depends on: `BotRuntime` (isolates in this process) and `ProcessBotRuntime` (in supervised child
+ * processes) both implement it. `run` never rejects; every failure is a typed `RunResult`.
+ */
+export interface SandboxRuntime {
+  run(options: RunOptions): Promise<RunResult>;
+  /** Compiles the code without running it. */
+  check(code: string, filename?: string): Promise<CompileCheck>;
+  /** Drops the bot's isolates and compiled code; calls in flight finish on the old code. */
+  invalidate(botId: string): void;
+  /** In a child process: the sum over its serving workers, as of their last answer. */
+  stats(): RuntimeStats;
+  close(): Promise<void>;
 }

@@ -7,7 +7,7 @@
 import cors from '@koa/cors';
 import type Router from '@koa/router';
 import Koa from 'koa';
-import './infra/koa-state.js';
+import './koa-state.js';
 import { adminRouter } from './admin/routes.js';
 import { accessFor } from './auth/access-token.js';
 import { callerProject, stripTenantHeaders } from './auth/middleware.js';

@@ -56,6 +56,7 @@ export async function createServices(config: Config, log: Logger = createLogger(
       maxMemoryMb: config.bot.maxMemoryMb,
       defaultLimits: { memoryMb: config.bot.memoryMb, timeoutMs: config.bot.timeoutMs },
       contexts: config.bot.contexts,
+      ...(config.bot.workerUser ? { user: config.bot.workerUser } : {}),
     };
     const runtime =
       config.bot.isolation === 'process' ? new ProcessBotRuntime(runtimeOptions) : new BotRuntime(runtimeOptions);

@@ -1,5 +1,5 @@
 /** The long-lived parts of a running server, created once in `main.ts` (or by tests) and handed to the app. */
-import type { BotRuntime, ProcessBotRuntime } from '@hookbot/runtime';
+import type { SandboxRuntime } from '@hookbot/runtime';
 import type { IssuerCache } from './admin/issuer-cache.js';
 import type { ProjectSettingsCache } from './admin/settings-cache.js';
 import type { SecretsKey } from './admin/secrets-key.js';
@@ -13,8 +13,6 @@ import type { Database } from './infra/database.js';
 import type { Logger } from './infra/logger.js';
 import type { RateLimits } from './infra/rate-limit.js';
 import type { SharedState } from './infra/shared-state.js';
-
-export type SandboxRuntime = BotRuntime | ProcessBotRuntime;
 
 export interface Services {
   config: Config;

@@ -112,7 +112,7 @@ function toRelative(value: string): string {
  * A Bundle of type `collection`, from a Bundle of any or no type, or a bare array of resources or entries.
  * Entries that are not resources are dropped (Epic adds Medication entries: those are kept, they are resources).
  */
-export function toCollectionBundle(value: unknown): JsonObject | undefined {
+function toCollectionBundle(value: unknown): JsonObject | undefined {
   let entries: unknown[];
   let base: JsonObject = {};
   if (Array.isArray(value)) {

@@ -18,7 +18,7 @@ const SYSTEM_ALIASES: Record<string, string> = {
   'urn:oid:2.16.840.1.113883.6.69': CODE_SYSTEMS.ndc,
 };
 
-export function canonicalSystem(system: string | undefined): string | undefined {
+function canonicalSystem(system: string | undefined): string | undefined {
   if (system === undefined || system === '') return undefined;
   const short = (CODE_SYSTEMS as Record<string, string>)[system.toLowerCase()];
   return short ?? SYSTEM_ALIASES[system] ?? system;

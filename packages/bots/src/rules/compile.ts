@@ -11,14 +11,14 @@ import { RULE_SET_LIMITS } from './limits.js';
 import type { CodeList, NestedCondition, RuleDefinition, RuleSetDocument, TopLevelCondition } from './types.js';
 import { CodeMatchers } from './operators.js';
 
-export interface CompiledFact {
+interface CompiledFact {
   name: string;
   atom: FhirPathAtom;
   many: boolean;
   maxLength: number;
 }
 
-export interface CompiledRule {
+interface CompiledRule {
   index: number;
   definition: RuleDefinition;
   priority: number;

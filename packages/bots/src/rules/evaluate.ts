@@ -6,7 +6,7 @@
  */
 import { Engine, type TopLevelCondition as EngineCondition, type RuleProperties } from 'json-rules-engine';
 import type { Resource } from '@medplum/fhirtypes';
-import type { CdsAction, CdsCard, CdsRequest, CdsResponse } from '../cds/types.js';
+import type { CdsRequest, CdsResponse } from '../cds/types.js';
 import { candidateRules, type CompiledRuleSet } from './compile.js';
 import { evaluateFhirPath, toTypedValue, type TypedValue } from './fhirpath.js';
 import { FhirPathLimitError } from './fhirpath-guard.js';
@@ -20,7 +20,7 @@ export interface EvaluateOptions {
   now?: Date;
 }
 
-export interface SubjectResult {
+interface SubjectResult {
   order: Resource | undefined;
   facts: Record<string, unknown>;
   fired: FiredRule[];
@@ -103,5 +103,3 @@ export async function runEngine(
     .sort((a, b) => b.priority - a.priority || a.index - b.index)
     .map((r) => ({ index: r.index, definition: r.definition }));
 }
-
-export type { CdsAction, CdsCard };

@@ -24,7 +24,7 @@ export interface FhirPathBounds {
   maxString: number;
 }
 
-export const DEFAULT_FHIRPATH_BOUNDS: FhirPathBounds = {
+const DEFAULT_FHIRPATH_BOUNDS: FhirPathBounds = {
   maxCollection: RULE_SET_LIMITS.maxFhirPathCollection,
   maxSteps: RULE_SET_LIMITS.maxFhirPathSteps,
   maxString: RULE_SET_LIMITS.maxFhirPathString,

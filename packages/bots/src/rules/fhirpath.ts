@@ -17,7 +17,7 @@ import {
 import { childAtoms, FhirPathLimitError, guardFhirPath, withFhirPathBounds } from './fhirpath-guard.js';
 import { RULE_SET_LIMITS } from './limits.js';
 
-export const FHIRPATH_FUNCTIONS: ReadonlySet<string> = new Set([
+const FHIRPATH_FUNCTIONS: ReadonlySet<string> = new Set([
   'where',
   'select',
   'exists',

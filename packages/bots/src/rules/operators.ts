@@ -242,7 +242,7 @@ export function createOperators(
   };
 }
 
-export function toCodeList(value: unknown, valueSets: Record<string, CodeList>): CodeList | undefined {
+function toCodeList(value: unknown, valueSets: Record<string, CodeList>): CodeList | undefined {
   if (Array.isArray(value)) return { codes: value.filter((c): c is string => typeof c === 'string') };
   if (!isRecord(value)) return undefined;
   if (typeof value['valueSet'] === 'string') return valueSets[value['valueSet']];

@@ -34,7 +34,7 @@ interface Subject {
   fired: FiredRule[];
 }
 
-export const CARD_TYPE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/cdshooks-card-type';
+const CARD_TYPE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/cdshooks-card-type';
 
 export function renderOutcomes(
   compiled: CompiledRuleSet,

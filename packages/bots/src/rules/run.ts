@@ -3,7 +3,8 @@ import type { CdsRequest, CdsResponse } from '../cds/types.js';
 import { compileRuleSet, isCompiledRuleSet, type CompiledRuleSet } from './compile.js';
 import { evaluateCompiled, type EvaluateOptions } from './evaluate.js';
 import type { RuleSetDocument } from './types.js';
-import { validateRuleSet, type RuleSetIssue } from './validate.js';
+import { validateRuleSet } from './validate.js';
+import type { RuleSetIssue } from './validate-semantics.js';
 
 export class InvalidRuleSetError extends Error {
   readonly issues: RuleSetIssue[];

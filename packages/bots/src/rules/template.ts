@@ -14,13 +14,13 @@ export const BUILT_IN_PLACEHOLDERS: Record<string, number> = {
   'item.code': 64,
 };
 
-export interface TemplatePart {
+interface TemplatePart {
   text?: string;
   name?: string;
 }
 
 /** Splits a template; `{{` without a closing `}}` stays literal text. */
-export function parseTemplate(template: string): TemplatePart[] {
+function parseTemplate(template: string): TemplatePart[] {
   const parts: TemplatePart[] = [];
   let rest = template;
   while (rest.length > 0) {

@@ -19,7 +19,11 @@ import {
   type RuleSetDocument,
   type TopLevelCondition,
 } from './types.js';
-import type { RuleSetIssue } from './validate.js';
+
+export interface RuleSetIssue {
+  pointer: string;
+  message: string;
+}
 
 /** A key as one JSON Pointer segment (RFC 6901). */
 export const escapePointer = (key: string): string => key.replaceAll('~', '~0').replaceAll('/', '~1');

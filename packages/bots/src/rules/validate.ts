@@ -8,13 +8,8 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { RULE_SET_LIMITS } from './limits.js';
 import { ruleSetSchema } from './schema.js';
-import { checkSemantics, escapePointer } from './validate-semantics.js';
+import { checkSemantics, escapePointer, type RuleSetIssue } from './validate-semantics.js';
 import type { RuleSetDocument } from './types.js';
-
-export interface RuleSetIssue {
-  pointer: string;
-  message: string;
-}
 
 export interface RuleSetValidation {
   valid: boolean;
@@ -147,7 +142,7 @@ function toIssue(e: ErrorObject): RuleSetIssue {
 }
 
 /** `/rules/3/events/0/summary` → `rules[3].events[0].summary` */
-export function describe(pointer: string): string {
+function describe(pointer: string): string {
   return pointer
     .split('/')
     .slice(1)

@@ -11,7 +11,8 @@ import { HookbotError } from '../infra/errors.js';
 import type { Logger } from '../infra/logger.js';
 import { generateSecret } from '../auth/secrets.js';
 import type { Services } from '../services.js';
-import { createClient, createProject, findClient, setClientSecret, type Project } from './projects.js';
+import { createClient, findClient, setClientSecret } from '../auth/clients.js';
+import { createProject, type Project } from './projects.js';
 import { seedDemoProject, type SeedReport } from './seed-demo.js';
 
 export const DEMO_PROJECT_NAME = 'demo';

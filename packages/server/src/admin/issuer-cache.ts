@@ -6,9 +6,9 @@
 import type { Database } from '../infra/database.js';
 import { InvalidatedCache } from '../infra/invalidated-cache.js';
 import type { SharedState } from '../infra/shared-state.js';
-import { findClientsByIssuer, type ClientRecord } from './projects.js';
+import { findClientsByIssuer, type ClientRecord } from '../auth/clients.js';
 
-export const ISSUER_CHANGED = 'client-issuer-changed';
+const ISSUER_CHANGED = 'client-issuer-changed';
 const TTL_MS = 30_000;
 const MAX_ENTRIES = 1000;
 

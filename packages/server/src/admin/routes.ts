@@ -4,7 +4,8 @@ import { requireAdmin } from '../auth/middleware.js';
 import { badRequest } from '../infra/errors.js';
 import { createRouter } from '../infra/router.js';
 import type { Services } from '../services.js';
-import { checkNewClient, createClient, createProject, listProjects, requireProject } from './projects.js';
+import { checkNewClient, createClient } from '../auth/clients.js';
+import { createProject, listProjects, requireProject } from './projects.js';
 import { checkProjectSettings, describeSettings, type ProjectSettings } from './settings.js';
 
 export function adminRouter(services: Services): Router {

@@ -8,7 +8,7 @@ import type { SharedState } from '../infra/shared-state.js';
 import type { SecretsKey } from './secrets-key.js';
 import { getProjectSettings, setProjectSettings, type ProjectSettings } from './settings.js';
 
-export const SETTINGS_CHANGED = 'project-settings-changed';
+const SETTINGS_CHANGED = 'project-settings-changed';
 
 export class ProjectSettingsCache {
   private readonly cache: InvalidatedCache<Required<ProjectSettings>>;

@@ -10,7 +10,7 @@ import type { SecretsKey } from './secrets-key.js';
 
 const invalid = (message: string, field?: string) => badRequest('admin.invalid-request', message, field);
 
-export interface ProjectSecret {
+interface ProjectSecret {
   name: string;
   value: string;
 }

@@ -13,7 +13,7 @@ import {
 import { outboundFetch } from '../infra/outbound-fetch.js';
 import type { OutboundPolicy } from '../infra/outbound-url.js';
 import { checkOutboundUrl } from '../infra/outbound-url.js';
-import type { ClientRecord } from '../admin/projects.js';
+import type { ClientRecord } from './clients.js';
 
 type KeyResolver = JWTVerifyGetKey;
 

@@ -9,7 +9,7 @@ import { HookbotError, type ErrorCode, type OAuthErrorCode } from '../infra/erro
 import type { Database } from '../infra/database.js';
 import type { OutboundPolicy } from '../infra/outbound-url.js';
 import type { SharedState } from '../infra/shared-state.js';
-import { findClient, type ClientRecord } from '../admin/projects.js';
+import { findClient, type ClientRecord } from './clients.js';
 import { signAccessToken } from './access-token.js';
 import type { ClientKeyCache } from './client-keys.js';
 import { CDS_HOOKS_SCOPE, registeredScope } from './roles.js';
@@ -18,7 +18,7 @@ import { verifySecret, type Kdf } from './secrets.js';
 import type { SigningKey } from './signing-keys.js';
 import { delayAfterFailures, recordFailure, type Sleep } from './token-failures.js';
 
-export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const ASSERTION_ALGS = ['RS384', 'ES384', 'RS256', 'ES256', 'PS384', 'EdDSA'];
 const ASSERTION_MAX_LIFETIME_SECONDS = 300;
 const ASSERTION_SKEW_SECONDS = 60;

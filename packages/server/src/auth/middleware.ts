@@ -17,7 +17,7 @@ export function bearerTokenOf(header: string): string | undefined {
   return /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1];
 }
 
-export function bearerToken(ctx: Context): string | undefined {
+function bearerToken(ctx: Context): string | undefined {
   return bearerTokenOf(ctx.get('authorization'));
 }
 

@@ -37,7 +37,7 @@ function keysOf(who: FailureKeys): { key: string; free: number }[] {
 }
 
 /** The wait before checking an attempt, after `failures` failures of which `free` cost nothing. */
-export function failureDelayMs(failures: number, free: number): number {
+function failureDelayMs(failures: number, free: number): number {
   if (failures < free) return 0;
   return Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** Math.min(failures - free, 16));
 }

@@ -71,7 +71,7 @@ export function toAuditEvent(record: AuditRecord, recorded = new Date()): AuditE
 }
 
 /** The default bound of what waits to be written, in estimated bytes (~30,000 events without logs). */
-export const MAX_BACKLOG_BYTES = 32 * 1024 * 1024;
+const MAX_BACKLOG_BYTES = 32 * 1024 * 1024;
 
 const RESOLVED = Promise.resolve();
 

@@ -11,11 +11,11 @@ import { createRepository, type Repository } from '../fhir/repository.js';
 import type { Database } from '../infra/database.js';
 import { InvalidatedCache } from '../infra/invalidated-cache.js';
 import type { SharedState } from '../infra/shared-state.js';
-import type { SandboxRuntime } from '../services.js';
+import type { SandboxRuntime } from '@hookbot/runtime';
 import { loadBotCode, type LoadedCode } from './code.js';
 import { runtimeKey } from './run-bot.js';
 
-export const BOT_CHANGED = 'bot-changed';
+const BOT_CHANGED = 'bot-changed';
 
 export interface CachedBot {
   bot: Bot;

@@ -3,7 +3,7 @@
  * `Bot.sourceCode`). Loaded code is cached by Binary id and version, which never change once written.
  */
 import { createHash } from 'node:crypto';
-import { buildRuleBotCode } from '@hookbot/bots';
+import { buildRuleBotCode } from '@hookbot/bots/build';
 import type { Attachment, Binary, Bot } from '@medplum/fhirtypes';
 import type { Repository } from '../fhir/repository.js';
 import { HookbotError } from '../infra/errors.js';

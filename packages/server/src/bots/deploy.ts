@@ -10,7 +10,7 @@ import { badRequest, HookbotError } from '../infra/errors.js';
 import type { Services } from '../services.js';
 import { JS_CONTENT_TYPE, RULES_CONTENT_TYPE, storeCodeBinary, TS_CONTENT_TYPE } from './code.js';
 
-export const MAX_CODE_BYTES = 5 * 1024 * 1024;
+const MAX_CODE_BYTES = 5 * 1024 * 1024;
 
 export interface DeployInput {
   code: string;

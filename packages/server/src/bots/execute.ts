@@ -14,8 +14,8 @@ import { judgeRun, runAudited } from './run-audited.js';
 
 export { secretsFor } from './run-audited.js';
 
-export const MAX_EXECUTE_DEPTH = 4;
-export const MAX_RUNS_PER_REQUEST = 25;
+const MAX_EXECUTE_DEPTH = 4;
+const MAX_RUNS_PER_REQUEST = 25;
 
 export interface ExecuteInput {
   services: Services;
@@ -44,7 +44,7 @@ export interface RunBudget {
 }
 
 /** Wraps a host so that calls arriving after the invocation ended are refused instead of served. */
-export function whileOpen(budget: RunBudget, host: HostCall): HostCall {
+export function whileOpen(budget: Pick<RunBudget, 'open'>, host: HostCall): HostCall {
   return (client, method, args) => {
     if (!budget.open)
       return Promise.reject(new HookbotError('bot.invocation-finished', 'The invocation has already finished'));

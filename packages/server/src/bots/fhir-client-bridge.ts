@@ -32,7 +32,7 @@ const resourceArg = (value: unknown): Resource => {
 };
 
 /** Medplum accepts a query as a string (`name=x&_count=1`), a record or URLSearchParams-like pairs. */
-export function toSearchParams(query: unknown): URLSearchParams {
+function toSearchParams(query: unknown): URLSearchParams {
   if (query === undefined || query === null) return new URLSearchParams();
   if (typeof query === 'string') return new URLSearchParams(query.startsWith('?') ? query.slice(1) : query);
   if (Array.isArray(query))

@@ -8,8 +8,7 @@ import { badRequest } from '../infra/errors.js';
 
 /** `repo` is the request's repository, which announces the Bot change to every cache (see bot-cache.ts). */
 export async function rollbackBot(repo: Repository, botId: string, body: unknown): Promise<Bot> {
-  const version =
-    (typeof body === 'object' && body !== null ? (body as { version?: unknown }).version : undefined) ?? undefined;
+  const version = typeof body === 'object' && body !== null ? (body as { version?: unknown }).version : undefined;
   if ((typeof version !== 'string' && typeof version !== 'number') || String(version) === '') {
     throw badRequest('bot.invalid-request', '"version" (a Bot versionId from its _history) is required', 'version');
   }

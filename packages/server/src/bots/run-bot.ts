@@ -6,7 +6,7 @@
 import type { Bot } from '@medplum/fhirtypes';
 import type { HostCall, LogLine, RunResult } from '@hookbot/runtime';
 import { HookbotError } from '../infra/errors.js';
-import type { SandboxRuntime } from '../services.js';
+import type { SandboxRuntime } from '@hookbot/runtime';
 import type { LoadedCode } from './code.js';
 
 export interface BotRun {

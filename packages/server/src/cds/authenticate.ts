@@ -15,7 +15,7 @@ import { grantingScopes, parseScopes, type ScopeSet } from '../auth/scopes.js';
 import { HookbotError, type ErrorCode } from '../infra/errors.js';
 import type { Services } from '../services.js';
 
-export const CDS_JWT_ALGS = ['ES384', 'RS384', 'ES256', 'RS256', 'PS384', 'ES512', 'RS512', 'EdDSA'];
+const CDS_JWT_ALGS = ['ES384', 'RS384', 'ES256', 'RS256', 'PS384', 'ES512', 'RS512', 'EdDSA'];
 const CLOCK_SKEW_SECONDS = 60;
 
 export interface CdsCaller {

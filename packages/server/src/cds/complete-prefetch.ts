@@ -14,7 +14,7 @@ import {
 import { HookbotError } from '../infra/errors.js';
 import { fetchFhirJson } from './fhir-fetch.js';
 
-export interface PrefetchFailure {
+interface PrefetchFailure {
   key: string;
   reason: string;
 }

@@ -10,7 +10,7 @@ import { AUDIT_TYPE_SYSTEM } from '../bots/audit.js';
 import type { Services } from '../services.js';
 import { FEEDBACK_SUBTYPE } from './feedback.js';
 
-export interface CardStats {
+interface CardStats {
   card: string;
   accepted: number;
   overridden: number;

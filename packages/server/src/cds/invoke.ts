@@ -18,7 +18,7 @@ import { outboundFetch } from '../infra/outbound-fetch.js';
 import { checkOutboundUrl } from '../infra/outbound-url.js';
 import type { Services } from '../services.js';
 import { dispatchClientCall, readOnlyClient, type BotFhirClient } from '../bots/fhir-client-bridge.js';
-import { whileOpen, type RunBudget } from '../bots/execute.js';
+import { whileOpen } from '../bots/execute.js';
 import { judgeRun, runAudited } from '../bots/run-audited.js';
 import { runFailureError } from '../bots/run-bot.js';
 import type { CdsCaller } from './authenticate.js';
@@ -26,7 +26,7 @@ import { completePrefetch } from './complete-prefetch.js';
 import { ehrClient, noEhrAccess } from './ehr-client.js';
 import { ID_PATTERN } from '../fhir/resource-types.js';
 
-export const PREFETCH_DEADLINE_MS = 4000;
+const PREFETCH_DEADLINE_MS = 4000;
 
 export interface InvokeInput {
   services: Services;
@@ -64,10 +64,10 @@ function patientOf(request: NormalizedCdsRequest): string | undefined {
 }
 
 /** Far deeper than any FHIR resource; a deeper body could not be handed to the sandbox. */
-export const MAX_REQUEST_DEPTH = 200;
+const MAX_REQUEST_DEPTH = 200;
 
 /** Iterative, so a hostile body cannot overflow the stack here either. */
-export function nestingExceeds(value: unknown, max: number): boolean {
+function nestingExceeds(value: unknown, max: number): boolean {
   const stack: [unknown, number][] = [[value, 0]];
   while (stack.length) {
     const [item, depth] = stack.pop() as [unknown, number];
@@ -146,7 +146,7 @@ export async function invokeService(input: InvokeInput): Promise<CdsResponse> {
         })
       : noEhrAccess;
   let payer: BotFhirClient | undefined;
-  const budget: RunBudget = { remaining: 0, open: true };
+  const budget = { open: true };
   const host: HostCall = whileOpen(budget, (client, method, args) =>
     dispatchClientCall(
       client === 'payer' ? (payer ??= readOnlyClient(services.bots.systemRepo(caller.projectId))) : ehr,

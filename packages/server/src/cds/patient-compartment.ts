@@ -9,7 +9,7 @@ import { searchParameter } from '../fhir/definitions.js';
 
 let params: Map<string, string[]> | undefined;
 
-export function compartmentParams(resourceType: string): string[] {
+function compartmentParams(resourceType: string): string[] {
   if (!params) {
     const definition = readJson('fhir/r4/compartmentdefinition-patient.json') as CompartmentDefinition;
     params = new Map((definition.resource ?? []).map((r) => [r.code as string, r.param ?? []]));

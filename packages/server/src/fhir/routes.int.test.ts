@@ -4,7 +4,7 @@ import type { Server } from 'node:http';
 import Router from '@koa/router';
 import Koa from 'koa';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import '../infra/koa-state.js';
+import '../koa-state.js';
 import { bodyParsing } from '../infra/body.js';
 import { errorMiddleware } from '../infra/error-middleware.js';
 import { auditEvent, bot, patient, testAccess } from '../testing/fixtures.js';

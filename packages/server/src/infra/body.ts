@@ -10,9 +10,16 @@ import type { Context, Middleware } from 'koa';
 import { HookbotError, malformedJson, type OAuthErrorCode } from './errors.js';
 import { findUnstorable, unstorableText } from './storable.js';
 
-export const JSON_TYPES = ['application/json', 'application/fhir+json', 'application/json+fhir'];
+const JSON_TYPES = ['application/json', 'application/fhir+json', 'application/json+fhir'];
 const FORM = 'application/x-www-form-urlencoded';
 const TEXT = 'text/plain';
+
+/**
+ * The OAuth endpoints are public: a form there is a few fields (a client assertion of a few KB at most), so a larger
+ * body is refused before it is read or any secret in it hashed.
+ */
+const OAUTH_MAX_BODY = 64 * 1024;
+const isOAuth = (ctx: Context) => ctx.path.startsWith('/oauth2/');
 
 /** Which body types a path accepts; the first matching prefix wins. */
 const ACCEPTED: [test: (path: string) => boolean, types: string[]][] = [
@@ -61,14 +68,19 @@ const checkParsed: Middleware = async (ctx, next) => {
   await next();
 };
 
+const tooLarge = (ctx: Context, limit: number) =>
+  new HookbotError('request.body-too-large', `Request body exceeds the limit of ${limit} bytes`, {
+    ...(isOAuth(ctx) ? { oauthError: 'invalid_request' as const } : {}),
+  });
+
 export function bodyParsing(maxBodyBytes: number): Middleware[] {
+  const oauthMax = Math.min(maxBodyBytes, OAUTH_MAX_BODY);
+  const limitOf = (ctx: Context) => (isOAuth(ctx) ? oauthMax : maxBodyBytes);
   const checkType: Middleware = async (ctx, next) => {
     if (['POST', 'PUT', 'PATCH'].includes(ctx.method) && hasBody(ctx)) {
       const accepted = ACCEPTED.find(([test]) => test(ctx.path))?.[1] ?? JSON_TYPES;
       const declared = Number(ctx.get('content-length'));
-      if (Number.isFinite(declared) && declared > maxBodyBytes) {
-        throw new HookbotError('request.body-too-large', `Request body exceeds the limit of ${maxBodyBytes} bytes`);
-      }
+      if (Number.isFinite(declared) && declared > limitOf(ctx)) throw tooLarge(ctx, limitOf(ctx));
       if (!ctx.is(accepted)) {
         const message = `Content-Type "${ctx.get('content-type') || '(none)'}" is not accepted here; send ${accepted.join(' or ')}`;
         if (ctx.path.startsWith('/oauth2/')) {
@@ -79,21 +91,23 @@ export function bodyParsing(maxBodyBytes: number): Middleware[] {
     }
     await next();
   };
-  const parse = bodyParser({
-    enableTypes: ['json', 'form', 'text'],
-    extendTypes: { json: JSON_TYPES },
-    jsonLimit: maxBodyBytes,
-    formLimit: maxBodyBytes,
-    textLimit: maxBodyBytes,
-    jsonStrict: true,
-    onError: (err: Error, ctx: Context) => {
-      const status = (err as { status?: number }).status ?? 400;
-      if (status === 413) {
-        throw new HookbotError('request.body-too-large', `Request body exceeds the limit of ${maxBodyBytes} bytes`);
-      }
-      if (ctx.is(JSON_TYPES)) throw malformedJson(err.message);
-      throw new HookbotError('request.malformed-body', `Malformed request body: ${err.message}`);
-    },
-  });
+  const parserFor = (limit: number) =>
+    bodyParser({
+      enableTypes: ['json', 'form', 'text'],
+      extendTypes: { json: JSON_TYPES },
+      jsonLimit: limit,
+      formLimit: limit,
+      textLimit: limit,
+      jsonStrict: true,
+      onError: (err: Error, ctx: Context) => {
+        const status = (err as { status?: number }).status ?? 400;
+        if (status === 413) throw tooLarge(ctx, limit);
+        if (ctx.is(JSON_TYPES)) throw malformedJson(err.message);
+        throw new HookbotError('request.malformed-body', `Malformed request body: ${err.message}`);
+      },
+    });
+  const parseOAuth = parserFor(oauthMax);
+  const parseOther = parserFor(maxBodyBytes);
+  const parse: Middleware = (ctx, next) => (isOAuth(ctx) ? parseOAuth(ctx, next) : parseOther(ctx, next));
   return [checkUrl, checkType, parse, checkParsed];
 }

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
 
 describe('loadConfig', () => {
-  it('runs the embedded database thread in the background unless told otherwise', () => {
-    expect(loadConfig({}).pglitePriority).toBe('background');
-    expect(loadConfig({ HOOKBOT_PGLITE_PRIORITY: 'normal' }).pglitePriority).toBe('normal');
+  it('runs the embedded database thread at normal priority unless told otherwise', () => {
+    expect(loadConfig({}).pglitePriority).toBe('normal');
+    expect(loadConfig({ HOOKBOT_PGLITE_PRIORITY: 'background' }).pglitePriority).toBe('background');
   });
 
   it('bounds cache lifetimes: 60 s unless told otherwise, never unbounded', () => {
@@ -37,5 +37,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ HOOKBOT_PG_POOL_SIZE: '4' }).pgPoolSize).toBe(4);
     expect(() => loadConfig({ HOOKBOT_PG_POOL_SIZE: '0' })).toThrow(/HOOKBOT_PG_POOL_SIZE/);
     expect(() => loadConfig({ HOOKBOT_PG_POOL_SIZE: 'many' })).toThrow(/HOOKBOT_PG_POOL_SIZE/);
+  });
+
+  it('runs bot workers as the user it is given, as uid or uid:gid', () => {
+    expect(loadConfig({}).bot.workerUser).toBeUndefined();
+    expect(loadConfig({ HOOKBOT_BOT_WORKER_USER: '65534' }).bot.workerUser).toEqual({ uid: 65534, gid: 65534 });
+    expect(loadConfig({ HOOKBOT_BOT_WORKER_USER: '1000:100' }).bot.workerUser).toEqual({ uid: 1000, gid: 100 });
+    expect(() => loadConfig({ HOOKBOT_BOT_WORKER_USER: 'nobody' })).toThrow(/HOOKBOT_BOT_WORKER_USER/);
   });
 });

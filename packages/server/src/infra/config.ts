@@ -9,7 +9,7 @@ export interface Config {
   /** Key prefix for everything Hookbot writes to Redis (tests use one per run). */
   redisPrefix: string;
   dataDir: string;
-  /** `background`: the embedded database's thread yields the CPU to request handling (Linux; see infra/README). */
+  /** `background` (opt-in): the embedded database's thread yields the CPU to request handling (Linux; see infra/README). */
   pglitePriority: 'background' | 'normal';
   /** Longest a database statement may take (PGlite: may wait to start); 0 disables. */
   statementTimeoutMs: number;
@@ -58,12 +58,23 @@ export interface Config {
      * `fresh`: a new context per call (about 0.9 ms more CPU per call; bots may change their own intrinsics).
      */
     contexts: 'sealed' | 'fresh';
+    /** The user the bot worker processes run as (`HOOKBOT_BOT_WORKER_USER`, `uid:gid`); unset: the server's own. */
+    workerUser?: { uid: number; gid: number };
   };
   /** Deliveries of PAS decisions: attempts per job, the first retry's delay (doubling up to the maximum), polling. */
   delivery: { maxAttempts: number; backoffMs: number; maxBackoffMs: number; pollMs: number };
 }
 
 export class ConfigError extends Error {}
+
+function workerUserFrom(env: NodeJS.ProcessEnv): { workerUser?: { uid: number; gid: number } } {
+  const raw = env.HOOKBOT_BOT_WORKER_USER;
+  if (raw === undefined || raw === '') return {};
+  const match = /^(\d+)(?::(\d+))?$/.exec(raw);
+  if (!match) throw new ConfigError(`HOOKBOT_BOT_WORKER_USER must be a numeric uid or uid:gid, got "${raw}"`);
+  const uid = Number(match[1]);
+  return { workerUser: { uid, gid: match[2] === undefined ? uid : Number(match[2]) } };
+}
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
   const raw = env[name];
@@ -117,7 +128,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: env.REDIS_URL || undefined,
     redisPrefix: env.HOOKBOT_REDIS_PREFIX || 'hookbot:',
     dataDir: path.resolve(env.HOOKBOT_DATA_DIR || './data'),
-    pglitePriority: choiceFrom(env, 'HOOKBOT_PGLITE_PRIORITY', ['background', 'normal']),
+    pglitePriority: choiceFrom(env, 'HOOKBOT_PGLITE_PRIORITY', ['normal', 'background']),
     statementTimeoutMs: intFrom(env, 'HOOKBOT_DB_STATEMENT_TIMEOUT_MS', 30_000),
     pgPoolSize: intFrom(env, 'HOOKBOT_PG_POOL_SIZE', 10, 1),
     maxBodyBytes: bytesFrom(env, 'HOOKBOT_MAX_BODY', 8 * 1024 ** 2),
@@ -144,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxRunsPerProject: intFrom(env, 'HOOKBOT_BOT_MAX_RUNS_PER_PROJECT', 2 * maxIsolatesPerProject, 1),
       isolation: choiceFrom(env, 'HOOKBOT_BOT_ISOLATION', ['process', 'in-process']),
       contexts: choiceFrom(env, 'HOOKBOT_BOT_CONTEXTS', ['sealed', 'fresh']),
+      ...workerUserFrom(env),
     },
     delivery: {
       maxAttempts: intFrom(env, 'HOOKBOT_DELIVERY_MAX_ATTEMPTS', 8, 1),

@@ -6,27 +6,11 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
+import { joinedTransaction, type Database } from './database-interface.js';
 import type { Logger } from './logger.js';
 import { openPglite } from './pglite-thread.js';
-import { joinedTransaction } from './joined-transaction.js';
 
-export { openPglite };
-
-export interface QueryOptions {
-  /**
-   * Work no request is waiting for (the audit trail): on PGlite it may wait for idle CPU, and its waiting does not
-   * raise the database thread's priority (see pglite-thread.ts). PostgreSQL runs it like any other statement.
-   */
-  background?: boolean;
-}
-
-export interface Database {
-  query<R>(sql: string, params?: unknown[], options?: QueryOptions): Promise<{ rows: R[] }>;
-  /** Runs `fn` in one transaction; a nested call joins the enclosing transaction. */
-  transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T>;
-  close(): Promise<void>;
-  readonly kind: 'postgres' | 'pglite';
-}
+export type { Database, QueryOptions } from './database-interface.js';
 
 /** PostgreSQL's unique_violation (SQLSTATE 23505), as `pg` and the PGlite thread both report it. */
 export function isUniqueViolation(err: unknown): boolean {

@@ -10,7 +10,7 @@ import type { LookupFunction } from 'node:net';
 import { HookbotError } from './errors.js';
 import { addressRule, checkOutboundUrl, type OutboundPolicy } from './outbound-url.js';
 
-export const DEFAULT_MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
+const DEFAULT_MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
 
 function pinnedLookup(allowed: (address: string) => boolean): LookupFunction {
   return ((hostname: string, options: LookupOneOptions | LookupAllOptions, callback: (...args: unknown[]) => void) => {

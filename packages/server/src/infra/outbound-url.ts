@@ -91,7 +91,7 @@ export function isLoopbackAddress(address: string): boolean {
   return embedded && isLoopbackAddress(v4(g[6] as number, g[7] as number));
 }
 
-export function isLoopbackHost(hostname: string): boolean {
+function isLoopbackHost(hostname: string): boolean {
   const host = hostname
     .replace(/^\[|\]$/g, '')
     .toLowerCase()

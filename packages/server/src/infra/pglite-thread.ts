@@ -4,140 +4,12 @@
  * Here the event loop only posts statements and receives rows (structured clone keeps `Date`, `bigint`, bytes and
  * parsed JSON). Transactions are held open in the worker by id; PGlite's own lock serialises everything else
  * behind an open transaction, as it did on the main thread.
- *
- * Statement timeout: PGlite cannot interrupt a running statement (WebAssembly has no signal to cancel it with), so
- * the worker starts statements outside a transaction, and transactions, one at a time in arrival order, and fails
- * one that has waited longer than the timeout without starting it (SQLSTATE 57014, as PostgreSQL's
- * `statement_timeout` would). A backlog (a burst of requests, a bot's abandoned client calls) therefore ends
- * after the timeout instead of holding the database for every statement behind it. Statements of an open
- * transaction bypass the queue (its own lock makes everything else wait for them).
+ * The thread runs `pglite-worker.ts`, which also enforces the statement timeout.
  */
-import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { CallTable } from '@hookbot/runtime';
 import { backgroundPriority, type BackgroundPriority } from './background-priority.js';
-import type { Database } from './database.js';
-import { joinedTransaction } from './joined-transaction.js';
-
-type Request =
-  | { op: 'query'; sql: string; params: unknown[]; tx?: number; at?: number }
-  | { op: 'begin'; at?: number }
-  | { op: 'commit' | 'rollback'; tx: number }
-  | { op: 'close' };
-
-type Reply = { id: number; ok: true; rows?: unknown[]; tx?: number } | { id: number; ok: false; error: WireError };
-
-interface WireError {
-  message: string;
-  code?: string;
-  detail?: string;
-}
-
-/**
- * The worker's code. It is evaluated (not loaded from a file) so that the same code runs from the TypeScript
- * sources in tests and from `dist` in production; it needs nothing but PGlite's CommonJS build.
- */
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { PGlite } = require(workerData.pglite);
-let tid;
-try {
-  tid = Number(require('node:fs').readlinkSync('/proc/thread-self').split('/').pop());
-} catch {}
-const open = new Map();
-let nextTx = 1;
-const wire = (err) => ({
-  message: err instanceof Error ? err.message : String(err),
-  ...(err && typeof err.code === 'string' ? { code: err.code } : {}),
-  ...(err && typeof err.detail === 'string' ? { detail: err.detail } : {}),
-});
-const reply = (id, result) => parentPort.postMessage({ id, ok: true, ...result });
-const failed = (id, err) => parentPort.postMessage({ id, ok: false, error: wire(err) });
-const ROLLBACK = Symbol('rollback');
-const timeoutMs = workerData.statementTimeoutMs;
-// Statements outside a transaction, and transactions to begin, in arrival order; each is started when the one
-// before it has finished (a transaction: has started).
-const queue = [];
-let running = false;
-const pump = () => {
-  while (!running && queue.length > 0) {
-    const { id, at, start } = queue.shift();
-    if (timeoutMs > 0 && Date.now() - at > timeoutMs) {
-      failed(id, Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' }));
-      continue;
-    }
-    running = true;
-    start(() => {
-      running = false;
-      pump();
-    });
-  }
-};
-const enqueue = (id, at, start) => {
-  queue.push({ id, at: at ?? Date.now(), start });
-  pump();
-};
-PGlite.create(workerData.dir).then(
-  (db) => {
-    parentPort.on('message', ({ id, request }) => {
-      switch (request.op) {
-        case 'query': {
-          if (request.tx === undefined) {
-            enqueue(id, request.at, (done) =>
-              db.query(request.sql, request.params).then(
-                (r) => (done(), reply(id, { rows: r.rows })),
-                (e) => (done(), failed(id, e)),
-              ),
-            );
-            return;
-          }
-          const target = open.get(request.tx)?.tx;
-          if (!target) return failed(id, new Error('The transaction has ended'));
-          target.query(request.sql, request.params).then((r) => reply(id, { rows: r.rows }), (e) => failed(id, e));
-          return;
-        }
-        case 'begin': {
-          enqueue(id, request.at, (done) => {
-            const tx = nextTx++;
-            let started = false;
-            db.transaction(
-              (handle) =>
-                new Promise((resolve, reject) => {
-                  started = true;
-                  open.set(tx, { tx: handle, resolve, reject });
-                  done();
-                  reply(id, { tx });
-                }),
-            ).then(
-              () => open.get(tx)?.settled(),
-              (e) => (started ? open.get(tx)?.settled(e === ROLLBACK ? undefined : e) : (done(), failed(id, e))),
-            );
-          });
-          return;
-        }
-        case 'commit':
-        case 'rollback': {
-          const entry = open.get(request.tx);
-          if (!entry) return failed(id, new Error('The transaction has ended'));
-          entry.settled = (err) => {
-            open.delete(request.tx);
-            if (err === undefined) reply(id, {});
-            else failed(id, err);
-          };
-          if (request.op === 'commit') entry.resolve();
-          else entry.reject(ROLLBACK);
-          return;
-        }
-        case 'close':
-          db.close().then(() => reply(id, {}), (e) => failed(id, e));
-          return;
-      }
-    });
-    parentPort.postMessage({ ready: true, tid });
-  },
-  (err) => parentPort.postMessage({ ready: false, error: wire(err) }),
-);
-`;
+import { joinedTransaction, type Database } from './database-interface.js';
+import type { Ready, Reply, Request, WireError, WorkerOptions } from './pglite-worker.js';
 
 export class DatabaseError extends Error {
   readonly code?: string;
@@ -172,18 +44,20 @@ export interface PgliteOptions {
 
 /** PGlite on its own thread. */
 export async function openPglite(options: PgliteOptions = {}): Promise<Database> {
-  const pglite = createRequire(import.meta.url).resolve('@electric-sql/pglite');
-  const worker = new Worker(WORKER_SOURCE, {
-    eval: true,
-    workerData: { pglite, dir: options.dir, statementTimeoutMs: options.statementTimeoutMs ?? 0 },
+  const worker = startWorker({
+    ...(options.dir !== undefined ? { dir: options.dir } : {}),
+    statementTimeoutMs: options.statementTimeoutMs ?? 0,
   });
   // `background`: no request waits for the statement, so its wait does not raise the thread's priority.
-  const pending = new CallTable<{
-    at: number;
-    background: boolean;
-    resolve(reply: Reply): void;
-    reject(err: Error): void;
-  }>();
+  const pending = new Map<
+    number,
+    {
+      at: number;
+      background: boolean;
+      resolve(reply: Reply): void;
+      reject(err: Error): void;
+    }
+  >();
   let nextId = 1;
   let gone: Error | undefined;
   let priority: BackgroundPriority | undefined;
@@ -192,15 +66,18 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database>
   const stop = (err: Error) => {
     gone ??= err;
     void priority?.stop(false);
-    for (const p of pending.clear()) p.reject(err);
+    const waiting = [...pending.values()];
+    pending.clear();
+    for (const p of waiting) p.reject(err);
   };
   let tid: number | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
-      worker.once('message', (m: { ready: boolean; tid?: number; error?: WireError }) => {
-        tid = m.tid;
-        if (m.ready) resolve();
-        else reject(new DatabaseError(m.error ?? { message: 'PGlite failed to start' }));
+      worker.once('message', (m: Ready) => {
+        if (m.ready) {
+          tid = m.tid;
+          resolve();
+        } else reject(new DatabaseError(m.error));
       });
       worker.once('error', reject);
       worker.once('exit', () => reject(new DatabaseError({ message: 'The database thread exited while starting' })));
@@ -210,7 +87,9 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database>
     throw err;
   }
   worker.on('message', (reply: Reply) => {
-    pending.take(reply.id)?.resolve(reply);
+    const p = pending.get(reply.id);
+    pending.delete(reply.id);
+    p?.resolve(reply);
   });
   worker.on('error', (err) => stop(new DatabaseError({ message: `The database thread failed: ${err.message}` })));
   worker.on('exit', () => stop(new DatabaseError({ message: 'The database is closed' })));
@@ -236,7 +115,7 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database>
         });
       } catch (err) {
         // A parameter that cannot be cloned (a function, a symbol) fails here, before anything reached the worker.
-        pending.take(id);
+        pending.delete(id);
         reject(new DatabaseError({ message: `Cannot send the statement: ${(err as Error).message}` }));
       }
     });
@@ -287,4 +166,17 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database>
       await worker.terminate();
     },
   };
+}
+
+/**
+ * The worker runs `pglite-worker` from `dist`; from the TypeScript sources (tests, `npm run dev`), tsx loads it,
+ * registered inside the worker as worker threads do not inherit the parent's module hooks on Node 20.
+ */
+function startWorker(workerData: WorkerOptions): Worker {
+  if (!import.meta.url.endsWith('.ts'))
+    return new Worker(new URL('./pglite-worker.js', import.meta.url), { workerData });
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const entry = new URL('./pglite-worker.ts', import.meta.url).href;
+  const boot = `import(${JSON.stringify(tsx)}).then((tsx) => tsx.tsImport(${JSON.stringify(entry)}, ${JSON.stringify(import.meta.url)}))`;
+  return new Worker(boot, { eval: true, workerData });
 }

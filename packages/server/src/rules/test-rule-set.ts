@@ -6,7 +6,8 @@
  * so it is refused (the CLI inlines request files before it sends a rule set).
  */
 import { createHash } from 'node:crypto';
-import { buildRuleTestBotCode, type RuleSetTestResult } from '@hookbot/bots';
+import { buildRuleTestBotCode } from '@hookbot/bots/build';
+import type { RuleSetTestResult } from '@hookbot/bots/rules';
 import type { RunResult } from '@hookbot/runtime';
 import type { Bot } from '@medplum/fhirtypes';
 import type { Repository } from '../fhir/repository.js';
@@ -62,7 +63,7 @@ export async function testRuleSet(services: Services, repo: Repository, body: un
  * Cases start only within this part of the run's time limit, so that a slow suite answers with the cases it ran
  * (and the rest as not run) instead of timing out as a whole.
  */
-export function caseBudgetMs(timeoutMs: number): number {
+function caseBudgetMs(timeoutMs: number): number {
   return Math.max(0, timeoutMs - Math.max(100, Math.round(timeoutMs / 5)));
 }
 

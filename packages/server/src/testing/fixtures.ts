@@ -4,7 +4,7 @@ import type { AuditEvent, Bot, Coverage, Patient } from '@medplum/fhirtypes';
 import type { AccessPolicy, Interaction } from '../auth/access.js';
 
 /** A fresh tenant, so tests sharing a database never see each other's data. */
-export function newProjectId(): string {
+function newProjectId(): string {
   return `project-${randomUUID()}`;
 }
 

@@ -15,7 +15,7 @@ import { runMigrations } from '../infra/migrations/index.js';
 export type StoreKind = Database['kind'];
 export const STORE_KINDS: StoreKind[] = ['pglite', 'postgres'];
 
-export const TEST_PG_URL = process.env.HOOKBOT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const TEST_PG_URL = process.env.HOOKBOT_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export interface TestPostgresDatabase {
   url: string;

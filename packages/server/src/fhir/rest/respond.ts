@@ -3,7 +3,7 @@ import type { RouterContext } from '@koa/router';
 import type { Resource } from '@medplum/fhirtypes';
 import { badRequest } from '../../infra/errors.js';
 
-export const FHIR_JSON = 'application/fhir+json; charset=utf-8';
+const FHIR_JSON = 'application/fhir+json; charset=utf-8';
 
 export function sendResource(ctx: RouterContext, resource: Resource, status = 200): void {
   ctx.status = status;

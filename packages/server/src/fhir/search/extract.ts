@@ -73,7 +73,7 @@ function planFor(resourceType: string): Planned[] {
 }
 
 /** One branch of a fast path: member names after the type, and the type its references must name, if any. */
-export interface FastBranch {
+interface FastBranch {
   path: string[];
   resolvesTo?: string;
 }

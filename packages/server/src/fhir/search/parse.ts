@@ -48,8 +48,8 @@ export interface SearchRequest {
   entries: [string, string][];
 }
 
-export const DEFAULT_COUNT = 20;
-export const MAX_COUNT = 1000;
+const DEFAULT_COUNT = 20;
+const MAX_COUNT = 1000;
 
 const MODIFIERS: Record<string, string[]> = {
   string: ['exact', 'contains', 'missing', 'present'],
@@ -84,8 +84,8 @@ export function assertResourceType(resourceType: string): void {
 }
 
 /** Bounds that keep one search from becoming a huge SQL statement. */
-export const MAX_PARAMETERS = 100;
-export const MAX_VALUES = 1000;
+const MAX_PARAMETERS = 100;
+const MAX_VALUES = 1000;
 
 export function parseSearchRequest(resourceType: string, query: SearchQuery): SearchRequest {
   assertResourceType(resourceType);

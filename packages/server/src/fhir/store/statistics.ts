@@ -9,7 +9,7 @@ import type { Database } from '../../infra/database.js';
 const writes = new WeakMap<Database, number>();
 
 /** No request waits for it: on PGlite it runs with idle CPU (see QueryOptions). */
-export function analyzeStore(db: Database): Promise<void> {
+function analyzeStore(db: Database): Promise<void> {
   return db.query('ANALYZE fhir_resources, fhir_index, fhir_history', [], { background: true }).then(() => undefined);
 }
 

@@ -216,7 +216,7 @@ async function uniqueAsConflict<T>(write: Promise<T>): Promise<T> {
 }
 
 /** `W/"3"`, `"3"` or `3` → `3`. */
-export function parseETag(etag: string): string {
+function parseETag(etag: string): string {
   return etag
     .trim()
     .replace(/^W\//, '')

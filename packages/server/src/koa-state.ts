@@ -1,9 +1,9 @@
 /** Types of what Hookbot's middleware puts on `ctx.state`. */
-import type { Caller } from '../auth/access-token.js';
-import type { CdsCaller } from '../cds/authenticate.js';
-import type { Repository } from '../fhir/repository.js';
-import type { Logger } from './logger.js';
-import type { RequestIds } from './request-context.js';
+import type { Caller } from './auth/access-token.js';
+import type { CdsCaller } from './cds/authenticate.js';
+import type { Repository } from './fhir/repository.js';
+import type { Logger } from './infra/logger.js';
+import type { RequestIds } from './infra/request-context.js';
 
 declare module 'koa' {
   interface DefaultState {

@@ -1,0 +1,20 @@
+/** `@hookbot/bots/cds`: CDS Hooks types, request/response/feedback validators, the hook catalogue, CRD helpers. */
+export { KNOWN_HOOKS, type KnownHook, type BotCdsService, type CdsBot, type CdsServiceDescription } from './types.js';
+export type { CdsPrefetchTemplate, FhirAuthorization, CdsRequest, CdsSource, CdsAction } from './types.js';
+export type { CdsSuggestion, CdsLink, CdsCard, CdsResponse, CdsFeedbackItem, CdsFeedback } from './types.js';
+export { joinPath, type CdsIssue } from './issues.js';
+export { HOOK_CATALOGUE, CRD_PRIMARY_HOOKS, findHook, isKnownHook, isCrdPrimaryHook } from './hooks.js';
+export { requiredContextFields, type ContextFieldKind, type HookContextField, type HookDefinition } from './hooks.js';
+export { validateCdsRequest, type NormalizedCdsRequest, type CdsRequestValidation } from './request.js';
+export type { NormalizedFhirAuthorization, PrefetchValue } from './request.js';
+export { parsePrefetchQuery, renderPrefetchTemplate, missingPrefetchKeys } from './prefetch.js';
+export type { PrefetchQueryParse, PrefetchRender } from './prefetch.js';
+export { validateCdsServiceConfig, toServiceDescription } from './service-config.js';
+export { validateCdsResponse, type CdsResponseValidation } from './validate-response.js';
+export type { CdsResponseValidationOptions } from './validate-response.js';
+export { CRD_TEMP_SYSTEM, checkCoverageInformation, coverageInformation, coverageInformationAction } from './crd.js';
+export type { CoveredCode, PaNeededCode, DocNeededCode, DocPurposeCode, InfoNeededCode } from './crd.js';
+export type { CoverageInformationDetail, CoverageInformationInput } from './crd.js';
+export { validateFeedback, type FeedbackValidation, type NormalizedFeedbackItem } from './feedback.js';
+export type { CdsOverrideReason } from './feedback.js';
+export { COVERAGE_INFORMATION_URL } from './response-rules.js';

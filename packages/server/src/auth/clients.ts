@@ -1,0 +1,186 @@
+/** OAuth clients, stored in the `clients` table: registration checks, creation and lookups. */
+import { randomUUID } from 'node:crypto';
+import type { JSONWebKeySet } from 'jose';
+import type { ClientRole } from './roles.js';
+import { CLIENT_ROLES, defaultScopeOf, isClientRole, rolesAllowing, scopeBeyondRole } from './roles.js';
+import { parseScopes } from './scopes.js';
+import { generateSecret, hashSecret } from './secrets.js';
+import { badRequest } from '../infra/errors.js';
+import type { Database } from '../infra/database.js';
+
+const invalid = (message: string, field: string) => badRequest('admin.invalid-request', message, field);
+
+export interface ClientRecord {
+  id: string;
+  projectId: string | null;
+  name: string;
+  secretHash: string | null;
+  /** What the client was registered for: never more than its role allows. */
+  scope: string;
+  role: ClientRole;
+  /** The super-admin (no project): may use `/admin`. */
+  isAdmin: boolean;
+  issuer: string | null;
+  jwks: JSONWebKeySet | null;
+  jwksUri: string | null;
+}
+
+interface ClientRow {
+  id: string;
+  project_id: string | null;
+  name: string;
+  secret_hash: string | null;
+  scope: string;
+  role: string;
+  is_admin: boolean;
+  issuer: string | null;
+  jwks: JSONWebKeySet | null;
+  jwks_uri: string | null;
+}
+
+const toClient = (r: ClientRow): ClientRecord => ({
+  id: r.id,
+  projectId: r.project_id,
+  name: r.name,
+  secretHash: r.secret_hash,
+  scope: r.scope,
+  // The column is constrained to the roles; anything else would be a hand edit, and gets the least.
+  role: isClientRole(r.role) ? r.role : 'ehr',
+  isAdmin: r.is_admin,
+  issuer: r.issuer,
+  jwks: r.jwks,
+  jwksUri: r.jwks_uri,
+});
+
+export interface NewClientInput {
+  name: string;
+  /**
+   * Set by `checkNewClient` for every client registered through the API. Without it, `createClient` makes a project
+   * administrator: what the server itself registers (a project's default client, the demo and super-admin clients).
+   */
+  role?: ClientRole;
+  /** The role's default scope when absent. */
+  scope?: string;
+  /** CDS Hooks / private_key_jwt clients: the JWT `iss` and where its keys are. */
+  issuer?: string;
+  jwks?: JSONWebKeySet;
+  jwksUri?: string;
+}
+
+export interface NewClient {
+  clientId: string;
+  /** Present for secret clients; shown once, never stored in clear. */
+  clientSecret?: string;
+  role: ClientRole;
+  scope: string;
+}
+
+/**
+ * The role of a client registered without one: an EHR when it signs JWTs (`issuer`, `jwks`, `jwksUri`), and also
+ * otherwise, since the least privilege is the safe default; the FHIR API needs `admin` or `bot-developer` by name.
+ */
+const DEFAULT_CLIENT_ROLE: ClientRole = 'ehr';
+
+export function checkNewClient(input: unknown): NewClientInput {
+  const body = (typeof input === 'object' && input !== null && !Array.isArray(input) ? input : {}) as Record<
+    string,
+    unknown
+  >;
+  const { name, scope, issuer, jwks, jwksUri } = body;
+  if (typeof name !== 'string' || !name.trim()) throw invalid('"name" is required', 'name');
+  if (body.role !== undefined && !isClientRole(body.role)) {
+    throw invalid(`"role" must be one of ${CLIENT_ROLES.map((r) => `"${r}"`).join(', ')}`, 'role');
+  }
+  const role: ClientRole = isClientRole(body.role) ? body.role : DEFAULT_CLIENT_ROLE;
+  if (scope !== undefined) {
+    if (typeof scope !== 'string') throw invalid('"scope" must be a string', 'scope');
+    const parsed = parseScopes(scope);
+    if (parsed.scopes.some((s) => s.query)) {
+      throw invalid('Query-restricted scopes are not supported for Hookbot clients', 'scope');
+    }
+    const beyond = scopeBeyondRole(role, scope);
+    if (beyond !== undefined) {
+      const holders = rolesAllowing(beyond);
+      throw invalid(
+        holders.length
+          ? `Scope "${beyond}" is beyond the "${role}" role: it needs role ${holders.map((r) => `"${r}"`).join(' or ')}`
+          : `Unknown scope "${beyond}": use SMART syntax such as system/*.read`,
+        holders.length ? 'role' : 'scope',
+      );
+    }
+  }
+  if (issuer !== undefined && (typeof issuer !== 'string' || !issuer))
+    throw invalid('"issuer" must be a string', 'issuer');
+  if (
+    jwks !== undefined &&
+    (typeof jwks !== 'object' || jwks === null || !Array.isArray((jwks as JSONWebKeySet).keys))
+  ) {
+    throw invalid('"jwks" must be a JSON Web Key Set ({"keys": [...]})', 'jwks');
+  }
+  if (jwksUri !== undefined) {
+    if (typeof jwksUri !== 'string' || !URL.canParse(jwksUri))
+      throw invalid('"jwksUri" must be an absolute URL', 'jwksUri');
+  }
+  if ((jwks !== undefined || jwksUri !== undefined) && issuer === undefined) {
+    throw invalid('"issuer" is required with "jwks" or "jwksUri"', 'issuer');
+  }
+  if (jwks !== undefined && jwksUri !== undefined) throw invalid('Send "jwks" or "jwksUri", not both', 'jwksUri');
+  return {
+    name: name.trim(),
+    role,
+    ...(scope !== undefined ? { scope: scope as string } : {}),
+    ...(issuer !== undefined ? { issuer: issuer as string } : {}),
+    ...(jwks !== undefined ? { jwks: jwks as JSONWebKeySet } : {}),
+    ...(jwksUri !== undefined ? { jwksUri: jwksUri as string } : {}),
+  };
+}
+
+export async function createClient(
+  db: Database,
+  projectId: string | null,
+  input: NewClientInput,
+  options: { id?: string; secret?: string; isAdmin?: boolean } = {},
+): Promise<NewClient> {
+  const id = options.id ?? randomUUID();
+  const keyClient = input.jwks !== undefined || input.jwksUri !== undefined;
+  const secret = keyClient ? undefined : (options.secret ?? generateSecret());
+  const role = input.role ?? 'admin';
+  const scope = input.scope ?? defaultScopeOf(role);
+  await db.query(
+    `INSERT INTO clients (id, project_id, name, secret_hash, scope, role, is_admin, issuer, jwks, jwks_uri)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    [
+      id,
+      projectId,
+      input.name,
+      secret ? await hashSecret(secret) : null,
+      scope,
+      role,
+      options.isAdmin ?? false,
+      input.issuer ?? null,
+      input.jwks ? JSON.stringify(input.jwks) : null,
+      input.jwksUri ?? null,
+    ],
+  );
+  return { clientId: id, ...(secret ? { clientSecret: secret } : {}), role, scope };
+}
+
+export async function findClient(db: Database, id: string): Promise<ClientRecord | undefined> {
+  // A NUL can be in no stored id, and PostgreSQL refuses it in a parameter: such an id (from HTTP Basic
+  // credentials or a JWT claim, which the body checks do not see) is simply unknown.
+  if (id.includes('\u0000')) return undefined;
+  const row = (await db.query<ClientRow>('SELECT * FROM clients WHERE id = $1', [id])).rows[0];
+  return row && toClient(row);
+}
+
+export async function findClientsByIssuer(db: Database, issuer: string): Promise<ClientRecord[]> {
+  if (issuer.includes('\u0000')) return [];
+  return (
+    await db.query<ClientRow>('SELECT * FROM clients WHERE issuer = $1 ORDER BY created_at, id', [issuer])
+  ).rows.map(toClient);
+}
+
+/** Replaces a client's secret hash (admin credentials from the environment). */
+export async function setClientSecret(db: Database, id: string, secret: string): Promise<void> {
+  await db.query('UPDATE clients SET secret_hash = $2 WHERE id = $1', [id, await hashSecret(secret)]);
+}
