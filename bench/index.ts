@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- <store|runtime|cds|rules|v8|all>`: each benchmark prints its own table. Benchmarks start real
+ * `npm run bench -- <store|runtime|cds|rules|pas|v8|all>`: each benchmark prints its own table. Benchmarks start real
  * servers and databases on this machine (PostgreSQL from HOOKBOT_TEST_PG_URL, loopback only) and stop by themselves.
  */
 const BENCHES: Record<string, () => Promise<unknown>> = {
@@ -7,6 +7,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   runtime: async () => (await import('./runtime.js')).benchRuntime(),
   cds: async () => (await import('./cds.js')).benchCds(),
   rules: async () => (await import('./rules.js')).benchRules(),
+  pas: async () => (await import('./pas.js')).benchPas(),
   v8: async () => (await import('./v8.js')).benchV8(),
 };
 

@@ -611,6 +611,38 @@ describe('hookbot CLI error paths', () => {
   });
 });
 
+describe('hookbot pas end to end', () => {
+  it('binds the demo rule set and submits the seed request, one table row per item', async () => {
+    const login = await hookbot(
+      'login',
+      '--base-url',
+      t.url,
+      '--client-id',
+      t.demo.clientId,
+      '--client-secret',
+      t.demo.clientSecret,
+      '--profile',
+      'demo-pas',
+    );
+    expectOk(login);
+    expectOk(await hookbot('rules', 'deploy', path.join(rulesDir, 'pas-cardiac-cath.json'), '--profile', 'demo-pas'));
+    const bind = await hookbot('pas', 'bind', 'pas-cardiac-cath', '--profile', 'demo-pas');
+    expectOk(bind);
+    expect(bind.stdout).toMatch(/pas-cardiac-cath \(Bot\/\S+\) now decides prior authorization requests/);
+    const seed = path.join(REPO_ROOT, 'examples/pas/seed-request.json');
+    const submit = await hookbot('pas', 'submit', seed, '--profile', 'demo-pas', '--no-color');
+    expectOk(submit);
+    expect(submit.stdout).toMatch(
+      /^1\s+93456\s+A1 Certified in total\s+PA\w+-1\s+\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2}/m,
+    );
+    const json = await hookbot('pas', 'submit', seed, '--profile', 'demo-pas', '--json');
+    expectOk(json);
+    expect(json.json<{ entry: { resource: { resourceType: string } }[] }>().entry[0]?.resource.resourceType).toBe(
+      'ClaimResponse',
+    );
+  });
+});
+
 describe('every --help example, run as shown', () => {
   it('runs the example of every command, in the order of a session, in a folder holding examples/', async () => {
     // Only the server's address and the credentials, which the examples spell as placeholders, are filled in.
@@ -638,6 +670,21 @@ describe('every --help example, run as shown', () => {
       if (name === 'login') {
         // The super-admin first, for `admin project create`; the project's own client after it.
         argv = argv.map((w) => (w === 'ID' ? t.admin.clientId : w === 'SECRET' ? t.admin.clientSecret : w));
+      }
+      if (name === 'pas bind') {
+        // The prior authorization examples use the demo project: its seed deploys the example PAS rule set and holds
+        // the member the example request names.
+        expectOk(
+          await run([
+            'login',
+            '--base-url',
+            t.url,
+            '--client-id',
+            t.demo.clientId,
+            '--client-secret',
+            t.demo.clientSecret,
+          ]),
+        );
       }
       if (name === 'bot logs') {
         const child = startCli(argv, { cwd: dir, env: helpEnv });
@@ -667,7 +714,8 @@ describe('every --help example, run as shown', () => {
       if (name === 'hooks invoke') expect(res.stdout).toMatch(/prior-auth reviewed 1 item/);
     }
     expect(tenantLogin).not.toEqual([]);
-  });
+    // About twenty CLI processes, one after the other.
+  }, 120_000);
 });
 
 async function closedPortUrl(): Promise<string> {

@@ -273,6 +273,32 @@ describe('client roles', () => {
     }
   });
 
+  it('gives a partner CDS Hooks and prior authorization (the pas scope), and no other FHIR route', async () => {
+    const partner = await register({ name: 'clearinghouse', role: 'partner' });
+    expect(partner.status).toBe(201);
+    expect(partner.body).toMatchObject({ role: 'partner', scope: 'cds-hooks pas' });
+    const narrowed = await register({ name: 'clearinghouse-cds', role: 'partner', scope: 'cds-hooks' });
+    expect(narrowed.body).toMatchObject({ role: 'partner', scope: 'cds-hooks' });
+    for (const json of [
+      { name: 'x', role: 'partner', scope: 'system/Claim.c' },
+      { name: 'x', role: 'ehr', scope: 'pas' },
+      { name: 'x', role: 'member-app', scope: 'pas' },
+    ]) {
+      const refused = await register(json);
+      expect(refused.status, JSON.stringify(json)).toBe(400);
+    }
+    const token = await getToken(t.url, partner.body.clientId, partner.body.clientSecret as string);
+    expect((await request(`${t.url}/cds-services`, { token })).status).toBe(200);
+    const denied = [
+      await request(`${t.url}/fhir/R4/Patient`, { token }),
+      await request(`${t.url}/fhir/R4/Claim`, { method: 'POST', token, json: { resourceType: 'Claim' } }),
+      await request(`${t.url}/fhir/R4/ClaimResponse`, { token }),
+      await request(`${t.url}/fhir/R4/Bot/any/$bind-pas`, { method: 'POST', token, json: {} }),
+      await request(`${t.url}/admin/projects`, { token }),
+    ];
+    expect(denied.map((r) => r.status)).toEqual([403, 403, 403, 403, 403]);
+  });
+
   it('lets a bot developer change Bots and read data, but not write other resources', async () => {
     const dev = await register({ name: 'developer', role: 'bot-developer' });
     expect(dev.body).toMatchObject({ role: 'bot-developer', scope: 'system/Bot.cruds system/Binary.c system/*.rs' });

@@ -215,6 +215,20 @@ function buildProgram(set: Setter, io: HelpWriter): Command {
   leaf(feedback, 'stats', 'Accepted and overridden counts per service and card.', 'feedback stats').action(
     (opts: Record<string, unknown>) => set('feedback stats', {}, opts),
   );
+
+  const pas = program.command('pas').description('Prior authorization (Da Vinci PAS).');
+  leaf(
+    pas,
+    'submit <file>',
+    'Submit a PAS request Bundle (Claim/$submit) and show the decision per item.',
+    'pas submit',
+  ).action((file: string, opts: Record<string, unknown>) => set('pas submit', { file }, opts));
+  leaf(
+    pas,
+    'bind <bot>',
+    "Make a bot or rule set decide the project's prior authorization requests.",
+    'pas bind',
+  ).action((name: string, opts: Record<string, unknown>) => set('pas bind', { name }, opts));
   return program;
 }
 
@@ -242,6 +256,8 @@ export const EXAMPLES: { readonly [K in CommandName]: string } = {
   'hooks discover': 'hookbot hooks discover',
   'hooks invoke': 'hookbot hooks invoke prior-auth --request bots/prior-auth/request.json',
   'feedback stats': 'hookbot feedback stats',
+  'pas bind': 'hookbot pas bind pas-cardiac-cath',
+  'pas submit': 'hookbot pas submit examples/pas/seed-request.json',
 };
 
 function globalOptions(opts: Record<string, unknown>): GlobalOptions {

@@ -17,6 +17,7 @@ import { notifyingRepository } from './bots/bot-cache.js';
 import { botOperationsRouter } from './bots/routes.js';
 import { registerBotValidator } from './bots/validate-bot.js';
 import { cdsRouter } from './cds/routes.js';
+import { pasRouter } from './pas/routes.js';
 import { ruleSetRouter } from './rules/routes.js';
 import { createRepository } from './fhir/repository.js';
 import { fhirRouter } from './fhir/routes.js';
@@ -133,5 +134,6 @@ export function createRouters(services: Services): Router[] {
   fhir.use(botRoutes.routes());
   fhir.use(fhirRoutes.routes(), fhirRoutes.allowedMethods({ throw: true }));
 
-  return [root, authRouter(services), adminRouter(services), cdsRouter(services), fhir];
+  // Prior authorization before the FHIR API: its routes (and `POST Subscription`) are its own, partners included.
+  return [root, authRouter(services), adminRouter(services), cdsRouter(services), pasRouter(services), fhir];
 }

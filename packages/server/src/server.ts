@@ -11,6 +11,7 @@ import { IssuerCache } from './admin/issuer-cache.js';
 import { loadSecretsKey } from './admin/secrets-key.js';
 import { ProjectSettingsCache } from './admin/settings-cache.js';
 import { AuditWriter } from './bots/audit.js';
+import { createDeliveries } from './deliveries/create.js';
 import { BotCache } from './bots/bot-cache.js';
 import { registerBotValidator } from './bots/validate-bot.js';
 import { ClientKeyCache } from './auth/client-keys.js';
@@ -72,6 +73,7 @@ export async function createServices(config: Config, log: Logger = createLogger(
     await settings.start();
     const issuers = new IssuerCache(db, shared);
     await issuers.start();
+    const deliveries = await createDeliveries({ config, db, log, settings, secretsKey });
     return {
       config,
       db,
@@ -84,6 +86,8 @@ export async function createServices(config: Config, log: Logger = createLogger(
       audit,
       settings,
       issuers,
+      secretsKey,
+      deliveries,
       limits: new RateLimits(shared, {
         perClient: config.rateLimitPerMinute,
         tokenPerAddress: config.tokenRateLimitPerMinute,
@@ -106,6 +110,7 @@ export async function startServer(config: Config, log?: Logger): Promise<Running
   const http = app.listen(config.port);
   answerClientErrors(http);
   await once(http, 'listening');
+  services.deliveries.start();
   const { port } = http.address() as AddressInfo;
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -114,6 +119,7 @@ export async function startServer(config: Config, log?: Logger): Promise<Running
         http.close(() => resolve());
         http.closeIdleConnections();
       });
+      await services.deliveries.close();
       await services.audit.close();
       await services.runtime.close();
       await services.shared.close();

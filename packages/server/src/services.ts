@@ -2,10 +2,12 @@
 import type { SandboxRuntime } from '@hookbot/runtime';
 import type { IssuerCache } from './admin/issuer-cache.js';
 import type { ProjectSettingsCache } from './admin/settings-cache.js';
+import type { SecretsKey } from './admin/secrets-key.js';
 import type { AuditWriter } from './bots/audit.js';
 import type { BotCache } from './bots/bot-cache.js';
 import type { ClientKeyCache } from './auth/client-keys.js';
 import type { SigningKey } from './auth/signing-keys.js';
+import type { Deliveries } from './deliveries/service.js';
 import type { Config } from './infra/config.js';
 import type { Database } from './infra/database.js';
 import type { Logger } from './infra/logger.js';
@@ -27,4 +29,8 @@ export interface Services {
   /** Clients by JWT issuer, for CDS Hooks client JWTs. */
   issuers: IssuerCache;
   limits: RateLimits;
+  /** Seals what must not be stored in clear (project secrets, partner callback credentials). */
+  secretsKey: SecretsKey;
+  /** Durable deliveries of PAS decisions (Subscriptions, partner callbacks). */
+  deliveries: Deliveries;
 }

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { prepareRuleSet } from './run.js';
+import { PRIOR_AUTHORIZATION } from './types.js';
 
 const RUNNER_GLOBAL = '__hookbotRuleRunner';
 
@@ -61,6 +62,8 @@ export async function buildRuleBotCode(doc: unknown): Promise<string> {
   return ruleBotSource(doc, [
     // A Hookbot bot event carries the hook request as `input`; a bare request is accepted too (tests, tools).
     "  var request = event && typeof event === 'object' && event.bot && 'input' in event ? event.input : event;",
+    // A prior authorization rule set decides the items of a PAS request instead of answering a hook.
+    `  if (compiled.doc.hook === ${JSON.stringify(PRIOR_AUTHORIZATION)}) return ${RUNNER_GLOBAL}.evaluatePriorAuthorization(compiled, request);`,
     `  return ${RUNNER_GLOBAL}.evaluateCompiled(compiled, request);`,
   ]);
 }

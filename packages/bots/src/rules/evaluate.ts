@@ -42,13 +42,14 @@ export async function evaluateCompiled(
   return renderOutcomes(compiled, request, results, now);
 }
 
-function computeFacts(
+export function computeFacts(
   compiled: CompiledRuleSet,
   input: TypedValue,
   order: Resource | undefined,
+  subjectVariable = '%order',
 ): Record<string, unknown> {
   // An unbound %order would fail the whole expression; an empty object makes `%order.x` simply empty.
-  const variables: Record<string, TypedValue> = { '%order': toTypedValue(order ?? {}) };
+  const variables: Record<string, TypedValue> = { [subjectVariable]: toTypedValue(order ?? {}) };
   const facts: Record<string, unknown> = {};
   for (const fact of compiled.facts) {
     let values: unknown[];
@@ -63,7 +64,11 @@ function computeFacts(
   return facts;
 }
 
-async function runEngine(compiled: CompiledRuleSet, facts: Record<string, unknown>, now: Date): Promise<FiredRule[]> {
+export async function runEngine(
+  compiled: CompiledRuleSet,
+  facts: Record<string, unknown>,
+  now: Date,
+): Promise<FiredRule[]> {
   const candidates = candidateRules(compiled, facts);
   if (candidates.length === 0) return [];
   const engine = new Engine([], { allowUndefinedFacts: true, pathResolver: resolvePath });

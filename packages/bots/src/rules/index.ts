@@ -1,5 +1,12 @@
 /** `@hookbot/bots/rules`: rule sets on json-rules-engine (also re-exported from `@hookbot/bots`). */
 export type * from './types.js';
+export { PRIOR_AUTHORIZATION } from './types.js';
+export {
+  evaluatePriorAuthorization,
+  type PasInput,
+  type PasItemDecision,
+  type PasRuleDecision,
+} from './prior-authorization.js';
 export { RULE_SET_LIMITS } from './limits.js';
 export { ruleSetSchema } from './schema.js';
 export { parseRuleSetText, pointerPosition, RuleSetParseError } from './parse.js';

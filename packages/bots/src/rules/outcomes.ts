@@ -71,7 +71,7 @@ export function renderOutcomes(
           for (const s of event.suggestions ?? []) addSuggestion(lastCard, s, lookup, request.hookInstance);
         } else if (event.type === 'suggestion') {
           if (lastCard) addSuggestion(lastCard, event, lookup, request.hookInstance);
-        } else if (!coverageEvent) {
+        } else if (event.type === 'coverage-information' && !coverageEvent) {
           coverageEvent = renderCoverage(event);
         }
       }

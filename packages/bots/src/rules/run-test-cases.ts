@@ -6,8 +6,9 @@
 import type { CdsRequest } from '../cds/types.js';
 import type { CompiledRuleSet } from './compile.js';
 import { evaluateCompiled } from './evaluate.js';
-import { compareResponse } from './test-compare.js';
-import type { RuleSetTestCase } from './types.js';
+import { evaluatePriorAuthorization, type PasInput } from './prior-authorization.js';
+import { compareDecisions, compareResponse } from './test-compare.js';
+import { PRIOR_AUTHORIZATION, type RuleSetTestCase } from './types.js';
 
 export interface RuleSetTestResult {
   name: string;
@@ -24,11 +25,18 @@ export function failedCase(test: Pick<RuleSetTestCase, 'name'>, err: unknown): R
 export async function runTestCase(
   compiled: CompiledRuleSet,
   test: RuleSetTestCase,
-  request: CdsRequest,
+  request: CdsRequest | PasInput,
 ): Promise<RuleSetTestResult> {
   try {
-    const response = await evaluateCompiled(compiled, request, { now: new Date(test.now ?? DEFAULT_TEST_NOW) });
-    const lines = compareResponse(test.expect, response);
+    const now = new Date(test.now ?? DEFAULT_TEST_NOW);
+    // A prior authorization rule set decides the items of a PAS request instead of answering a hook.
+    const lines =
+      compiled.doc.hook === PRIOR_AUTHORIZATION
+        ? compareDecisions(
+            test.expect.decisions ?? [],
+            await evaluatePriorAuthorization(compiled, request as PasInput, { now }),
+          )
+        : compareResponse(test.expect, await evaluateCompiled(compiled, request as CdsRequest, { now }));
     return lines.length === 0
       ? { name: test.name, passed: true }
       : { name: test.name, passed: false, diff: lines.join('\n') };
@@ -42,7 +50,7 @@ export interface InlineTestOptions {
   budgetMs?: number;
 }
 
-/** The rule set's test cases, each with an inline `request` (a case naming a file fails). */
+/** The rule set's test cases, each with an inline `request` or PAS `input` (a case naming a file fails). */
 export async function runInlineTestCases(
   compiled: CompiledRuleSet,
   options: InlineTestOptions = {},
@@ -56,11 +64,27 @@ export async function runInlineTestCases(
         passed: false,
         diff: `error: not run: the test cases took longer than ${options.budgetMs} ms`,
       });
-    } else if (!test.request) {
-      results.push(failedCase(test, new Error('the test request must be inline ("request")')));
     } else {
-      results.push(await runTestCase(compiled, test, test.request));
+      const input = inlineInput(compiled, test);
+      results.push(
+        input
+          ? await runTestCase(compiled, test, input)
+          : failedCase(
+              test,
+              new Error(
+                compiled.doc.hook === PRIOR_AUTHORIZATION
+                  ? 'the test input must be inline ("input")'
+                  : 'the test request must be inline ("request")',
+              ),
+            ),
+      );
     }
   }
   return results;
+}
+
+/** A case's inline input: a PAS rule set's `input` (or `request`), another rule set's `request`. */
+export function inlineInput(compiled: CompiledRuleSet, test: RuleSetTestCase): CdsRequest | PasInput | undefined {
+  if (compiled.doc.hook === PRIOR_AUTHORIZATION) return (test.input ?? test.request) as PasInput | undefined;
+  return test.request;
 }

@@ -86,6 +86,33 @@ const coverageBody = {
   expiryDate: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
 };
 
+const pasDecisionBody = {
+  action: { enum: ['A1', 'A2', 'A3', 'A4', 'A6', 'C', 'NA'] },
+  reasonCodes: { type: 'array', maxItems: 10, items: str(16) },
+  authorizationNumber: str(200),
+  periodDays: { type: 'integer', minimum: 1, maximum: 3660 },
+  documentation: {
+    type: 'array',
+    maxItems: 20,
+    items: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['code'],
+      properties: { code: str(64), system: str(256), display: str(256), text: str(1000) },
+    },
+  },
+  authorized: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      productOrService: coding,
+      quantity: { type: 'number', minimum: 0 },
+      unitPrice: { type: 'number', minimum: 0 },
+    },
+  },
+  note: str(1000),
+};
+
 /** `if (has key) then ref else ...` for each [key, ref] pair in turn. */
 function dispatch(cases: [string, string][], otherwise: Record<string, unknown>): Record<string, unknown> {
   const [first, ...rest] = cases;
@@ -113,7 +140,7 @@ export const ruleSetSchema: Record<string, unknown> = {
     $schema: { type: 'string' },
     id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{1,63}$' },
     version: { type: ['string', 'integer'] },
-    hook: { enum: [...KNOWN_HOOKS] },
+    hook: { enum: [...KNOWN_HOOKS, 'prior-authorization'] },
     title: str(200),
     description: str(2000),
     usageRequirements: str(2000),
@@ -189,6 +216,12 @@ export const ruleSetSchema: Record<string, unknown> = {
       required: ['covered'],
       properties: coverageBody,
     },
+    defaultDecision: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['action'],
+      properties: pasDecisionBody,
+    },
     tests: {
       type: 'array',
       maxItems: RULE_SET_LIMITS.maxTestCases,
@@ -199,6 +232,7 @@ export const ruleSetSchema: Record<string, unknown> = {
         properties: {
           name: str(200),
           request: { type: 'object', required: ['hook', 'hookInstance', 'context'] },
+          input: { type: 'object', required: ['claim'] },
           requestFile: { type: 'string', pattern: '^[A-Za-z0-9_./-]{1,300}$' },
           now: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T' },
           expect: {
@@ -234,10 +268,23 @@ export const ruleSetSchema: Record<string, unknown> = {
                   },
                 },
               },
+              decisions: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  additionalProperties: false,
+                  properties: {
+                    sequence: { type: 'integer', minimum: 1 },
+                    action: { type: 'string' },
+                    authorizationNumber: { type: 'string' },
+                    documentation: { type: 'array', items: { type: 'string' } },
+                  },
+                },
+              },
             },
           },
         },
-        oneOf: [{ required: ['request'] }, { required: ['requestFile'] }],
+        oneOf: [{ required: ['request'] }, { required: ['requestFile'] }, { required: ['input'] }],
       },
     },
   },
@@ -311,7 +358,7 @@ export const ruleSetSchema: Record<string, unknown> = {
     event: {
       type: 'object',
       required: ['type'],
-      properties: { type: { enum: ['card', 'coverage-information', 'suggestion'] } },
+      properties: { type: { enum: ['card', 'coverage-information', 'suggestion', 'pas-decision'] } },
       ...dispatchOnType([
         {
           type: 'object',
@@ -356,6 +403,12 @@ export const ruleSetSchema: Record<string, unknown> = {
           additionalProperties: false,
           required: ['type', 'label'],
           properties: { type: { const: 'suggestion' }, ...suggestionBody },
+        },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['type', 'action'],
+          properties: { type: { const: 'pas-decision' }, ...pasDecisionBody },
         },
       ]),
     },

@@ -10,6 +10,8 @@ export const BUILT_IN_PLACEHOLDERS: Record<string, number> = {
   hook: 20,
   patientId: 64,
   rule: 100,
+  'item.sequence': 4,
+  'item.code': 64,
 };
 
 interface TemplatePart {

@@ -6,16 +6,17 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { CdsRequest } from '../cds/types.js';
 import { prepareRuleSet } from './run.js';
-import { failedCase, runTestCase, type RuleSetTestResult } from './run-test-cases.js';
+import type { PasInput } from './prior-authorization.js';
+import { failedCase, inlineInput, runTestCase, type RuleSetTestResult } from './run-test-cases.js';
 import type { RuleSetTestCase } from './types.js';
 
 export async function runRuleSetTests(doc: unknown, options: { baseDir: string }): Promise<RuleSetTestResult[]> {
   const compiled = prepareRuleSet(doc);
   const results: RuleSetTestResult[] = [];
   for (const test of compiled.doc.tests ?? []) {
-    let request: CdsRequest;
+    let request: CdsRequest | PasInput;
     try {
-      request = await loadRequest(test, options.baseDir);
+      request = inlineInput(compiled, test) ?? (await loadRequest(test, options.baseDir));
     } catch (err) {
       results.push(failedCase(test, err));
       continue;
@@ -26,7 +27,6 @@ export async function runRuleSetTests(doc: unknown, options: { baseDir: string }
 }
 
 async function loadRequest(test: RuleSetTestCase, baseDir: string): Promise<CdsRequest> {
-  if (test.request) return test.request;
   const text = await readFile(resolve(baseDir, test.requestFile ?? ''), 'utf8');
   return JSON.parse(text) as CdsRequest;
 }

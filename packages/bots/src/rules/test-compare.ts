@@ -4,7 +4,8 @@
  */
 import type { CdsResponse } from '../cds/types.js';
 import { readCoverageInformation } from './coverage.js';
-import type { ExpectedCard, ExpectedCoverage, RuleSetTestCase } from './types.js';
+import type { PasRuleDecision } from './prior-authorization.js';
+import type { ExpectedCard, ExpectedCoverage, ExpectedDecision, RuleSetTestCase } from './types.js';
 
 const show = (v: unknown): string => JSON.stringify(v);
 
@@ -77,4 +78,25 @@ function compareCoverage(expected: ExpectedCoverage[], response: CdsResponse, li
     field('infoNeeded', e.infoNeeded, 'info-needed');
     field('billingCode', e.billingCode, 'billingCode');
   });
+}
+
+/** Each expected decision against the item with its sequence (or in order): action, number, documents wanted. */
+export function compareDecisions(expected: ExpectedDecision[], actual: PasRuleDecision): string[] {
+  const lines: string[] = [];
+  expected.forEach((e, i) => {
+    const got = e.sequence !== undefined ? actual.items.find((x) => x.sequence === e.sequence) : actual.items[i];
+    const label = `decisions[${e.sequence ?? i}]`;
+    if (!got) {
+      lines.push(`${label}: no decision for this item`);
+      return;
+    }
+    const field = (name: string, want: unknown, value: unknown) => {
+      if (want !== undefined && show(want) !== show(value))
+        lines.push(`${label}.${name}`, `  - expected: ${show(want)}`, `  + actual:   ${show(value)}`);
+    };
+    field('action', e.action, got.action);
+    field('authorizationNumber', e.authorizationNumber, got.authorizationNumber);
+    field('documentation', e.documentation, got.documentation?.map((d) => d.code) ?? []);
+  });
+  return lines;
 }

@@ -127,7 +127,35 @@ export interface CoverageEvent {
   expiryDate?: string;
 }
 
-export type RuleEvent = CardEvent | CoverageEvent | SuggestionEvent;
+/** The `hook` of a rule set that decides prior authorization requests (Da Vinci PAS) instead of answering a hook. */
+export const PRIOR_AUTHORIZATION = 'prior-authorization';
+
+/** X12 306 review action codes a prior authorization decision may carry. */
+export type ReviewActionCode = 'A1' | 'A2' | 'A3' | 'A4' | 'A6' | 'C' | 'NA';
+
+/** A decision on one item of a prior authorization request (rule sets whose hook is `prior-authorization`). */
+export interface PasDecisionEvent {
+  type: 'pas-decision';
+  action: ReviewActionCode;
+  /** X12 HCR03 reason codes. */
+  reasonCodes?: string[];
+  /** Template (`{{fact}}`, `{{item.sequence}}`); the platform numbers certified items when absent. */
+  authorizationNumber?: string;
+  /** The authorization is valid from the decision's date for this many days. */
+  periodDays?: number;
+  /** Documents wanted before a pended item can be decided (LOINC attachment codes by default). */
+  documentation?: { code: string; system?: string; display?: string; text?: string }[];
+  /** For A6: what is authorized instead. */
+  authorized?: {
+    productOrService?: { system: string; code: string; display?: string };
+    quantity?: number;
+    unitPrice?: number;
+  };
+  /** Template shown as the item's note. */
+  note?: string;
+}
+
+export type RuleEvent = CardEvent | CoverageEvent | SuggestionEvent | PasDecisionEvent;
 
 export interface RuleDefinition {
   name: string;
@@ -155,14 +183,23 @@ export interface ExpectedCoverage {
   billingCode?: string[];
 }
 
+export interface ExpectedDecision {
+  sequence?: number;
+  action?: string;
+  authorizationNumber?: string;
+  documentation?: string[];
+}
+
 export interface RuleSetTestCase {
   name: string;
   request?: CdsRequest;
+  /** A prior authorization rule set's input: `{claim, member, sequences, history, attachments}`. */
+  input?: Record<string, unknown>;
   /** Path relative to the `baseDir` given to `runRuleSetTests`. */
   requestFile?: string;
   /** Clock for the case (ISO date-time), default 2026-01-15T12:00:00Z. */
   now?: string;
-  expect: { cards?: ExpectedCard[]; coverage?: ExpectedCoverage[] };
+  expect: { cards?: ExpectedCard[]; coverage?: ExpectedCoverage[]; decisions?: ExpectedDecision[] };
 }
 
 export interface RuleSetDocument {
@@ -183,5 +220,7 @@ export interface RuleSetDocument {
   rules: RuleDefinition[];
   /** Coverage outcome for orders no coverage rule decided (required for CRD primary hooks). */
   defaultCoverage?: Omit<CoverageEvent, 'type'>;
+  /** Prior authorization: the decision for items no rule decided (default: pended for review). */
+  defaultDecision?: Omit<PasDecisionEvent, 'type'>;
   tests?: RuleSetTestCase[];
 }

@@ -11,7 +11,14 @@ import { RULE_SET_LIMITS } from './limits.js';
 import { BUILT_IN_OPERATORS, CUSTOM_OPERATOR_CHECKS, OPERATOR_DECORATORS, splitOperator } from './operators.js';
 import { parsePath } from './path-resolver.js';
 import { BUILT_IN_PLACEHOLDERS, maxRenderedLength, placeholders } from './template.js';
-import type { CoverageEvent, NestedCondition, RuleSetDocument, TopLevelCondition } from './types.js';
+import {
+  PRIOR_AUTHORIZATION,
+  type CoverageEvent,
+  type NestedCondition,
+  type PasDecisionEvent,
+  type RuleSetDocument,
+  type TopLevelCondition,
+} from './types.js';
 
 export interface RuleSetIssue {
   pointer: string;
@@ -88,7 +95,21 @@ export function checkSemantics(
             }
           }
         };
-        if (event.type === 'card') {
+        const pas = doc.hook === PRIOR_AUTHORIZATION;
+        if (pas !== (event.type === 'pas-decision')) {
+          errors.push({
+            pointer: `${at}/type`,
+            message: pas
+              ? `A prior-authorization rule set decides items with 'pas-decision' events, not '${event.type}'.`
+              : `'pas-decision' events belong to rule sets whose hook is '${PRIOR_AUTHORIZATION}'.`,
+          });
+          return;
+        }
+        if (event.type === 'pas-decision') {
+          checkPasDecision(event, at, errors);
+          if (event.authorizationNumber) checkTemplate(event.authorizationNumber, `${at}/authorizationNumber`);
+          if (event.note) checkTemplate(event.note, `${at}/note`);
+        } else if (event.type === 'card') {
           sawCard = true;
           checkTemplate(event.summary, `${at}/summary`);
           const longest = maxRenderedLength(event.summary, (n) => maxLengths.get(n) ?? BUILT_IN_PLACEHOLDERS[n] ?? 0);
@@ -134,6 +155,15 @@ export function checkSemantics(
     }),
   );
 
+  guard(() => {
+    if (!doc.defaultDecision) return;
+    if (doc.hook !== PRIOR_AUTHORIZATION)
+      errors.push({
+        pointer: '/defaultDecision',
+        message: `defaultDecision belongs to rule sets whose hook is '${PRIOR_AUTHORIZATION}'.`,
+      });
+    else checkPasDecision(doc.defaultDecision, '/defaultDecision', errors);
+  });
   guard(() => {
     if (doc.defaultCoverage) checkCoverageOutcome(doc.defaultCoverage, '/defaultCoverage', errors);
   });
@@ -270,5 +300,12 @@ function checkCoverageOutcome(outcome: Omit<CoverageEvent, 'type'>, pointer: str
       pointer: `${pointer}/${issue.path.replace(/\[(\d+)\]/g, '/$1')}`,
       message: `Coverage outcome: ${issue.message}.`,
     });
+  }
+}
+
+/** A modified (A6) item must say what is authorized instead (PAS spec-36). */
+function checkPasDecision(event: Omit<PasDecisionEvent, 'type'>, at: string, errors: RuleSetIssue[]): void {
+  if (event.action === 'A6' && !event.authorized) {
+    errors.push({ pointer: `${at}/authorized`, message: 'A modified (A6) decision must give the authorized details.' });
   }
 }

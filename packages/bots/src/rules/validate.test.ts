@@ -64,7 +64,7 @@ describe('validateRuleSet', () => {
       'test without request',
       (d: Mutable) => (d.tests = [{ name: 't', expect: {} }]),
       '/tests/0',
-      "must give either 'request' or 'requestFile'",
+      "must give one of 'request', 'requestFile' or 'input'",
     ],
     [
       'too many rules',

@@ -128,7 +128,7 @@ function toIssue(e: ErrorObject): RuleSetIssue {
       return {
         pointer: at,
         message: at.startsWith('/tests/')
-          ? `${where} must give either 'request' or 'requestFile'.`
+          ? `${where} must give one of 'request', 'requestFile' or 'input'.`
           : `${where} does not match any of the allowed forms.`,
       };
     case 'propertyNames':

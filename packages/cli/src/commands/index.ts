@@ -15,6 +15,8 @@ import type { BotVersionsOptions } from './bot-versions.js';
 import type { HooksAuthOptions } from './hooks-client.js';
 import type { HooksInvokeOptions } from './hooks-invoke.js';
 import type { LoginOptions } from './login.js';
+import type { PasBindOptions } from './pas-bind.js';
+import type { PasSubmitOptions } from './pas-submit.js';
 import type { RulesTestOptions } from './rules-test.js';
 import type { RulesFileOptions } from './rules-validate.js';
 
@@ -36,6 +38,8 @@ export interface CommandOptions {
   'hooks discover': HooksAuthOptions;
   'hooks invoke': HooksInvokeOptions;
   'feedback stats': Record<string, never>;
+  'pas submit': PasSubmitOptions;
+  'pas bind': PasBindOptions;
 }
 
 export type CommandName = keyof CommandOptions;
@@ -60,4 +64,6 @@ export const COMMANDS: { [K in CommandName]: () => Promise<CommandTable[K]> } = 
   'hooks discover': async () => (await import('./hooks-discover.js')).hooksDiscover,
   'hooks invoke': async () => (await import('./hooks-invoke.js')).hooksInvoke,
   'feedback stats': async () => (await import('./feedback-stats.js')).feedbackStats,
+  'pas submit': async () => (await import('./pas-submit.js')).pasSubmit,
+  'pas bind': async () => (await import('./pas-bind.js')).pasBind,
 };

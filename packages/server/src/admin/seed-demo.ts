@@ -1,14 +1,16 @@
 /**
  * Fills a freshly created `demo` project with everything in `examples/`: member data (`members/*.json`, Bundles
  * whose resources keep their ids), coded CDS services (`services/<name>/bot.json` + `bot.js`) and analysts' rule
- * sets (`rules/*.json|yaml`). A broken example is logged and skipped: it must not stop the server from starting.
+ * sets (`rules/*.json|yaml`; the prior-authorization one is bound to PAS). A broken example is logged and
+ * skipped: it must not stop the server from starting.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Bot, Bundle, Resource } from '@medplum/fhirtypes';
-import { parseRuleSetText } from '@hookbot/bots';
+import { parseRuleSetText, PRIOR_AUTHORIZATION } from '@hookbot/bots';
 import { projectSystemAccess } from '../auth/access.js';
 import { deployBot } from '../bots/deploy.js';
+import { setBinding } from '../pas/store.js';
 import { createRepository } from '../fhir/repository.js';
 import type { Services } from '../services.js';
 import { deployRuleSet } from '../rules/deploy-rule-set.js';
@@ -78,7 +80,10 @@ async function seedExamples(services: Services, projectId: string): Promise<Seed
   for (const file of (await list(path.join(root, 'rules'))).filter((f) => /\.(json|ya?ml)$/.test(f))) {
     await attempt(`rules/${file}`, async () => {
       const doc = parseRuleSetText(await readFile(path.join(root, 'rules', file), 'utf8'), file);
-      await deployRuleSet(services, repo, { ruleSet: doc });
+      const { bot } = await deployRuleSet(services, repo, { ruleSet: doc });
+      // The prior-authorization example decides the demo project's PAS requests.
+      if ((doc as { hook?: unknown }).hook === PRIOR_AUTHORIZATION)
+        await setBinding(services.db, projectId, bot.id as string);
       report.ruleSets.push(file);
     });
   }

@@ -7,10 +7,12 @@ export type Interaction = 'c' | 'r' | 'u' | 'd' | 's';
 export interface AccessPolicy {
   /** The tenant: every read and write is confined to it. */
   readonly projectId: string;
+  /** The server's own work, not a client's: it alone writes the types the server writes (`isServerWritten`). */
+  readonly system?: boolean;
   allows(resourceType: string, interaction: Interaction): boolean;
 }
 
 /** Full access inside one project: for the server's own work (seeding, audit writes, bot deploys). */
 export function projectSystemAccess(projectId: string): AccessPolicy {
-  return { projectId, allows: () => true };
+  return { projectId, system: true, allows: () => true };
 }

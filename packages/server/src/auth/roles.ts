@@ -11,6 +11,13 @@ export type ClientRole = (typeof CLIENT_ROLES)[number];
 /** Hookbot's own scope: discover and invoke CDS services and send feedback, with a Hookbot access token. */
 export const CDS_HOOKS_SCOPE = 'cds-hooks';
 
+/**
+ * Hookbot's own scope for trading partners: submit and inquire prior authorization requests, send their
+ * attachments, subscribe to their decisions and register a callback (`pas/access.ts`), and nothing else of the FHIR
+ * API.
+ */
+export const PAS_SCOPE = 'pas';
+
 interface RoleDefinition {
   /** Registered (and granted) when no scope is given. */
   defaultScope: string;
@@ -36,8 +43,12 @@ const ROLES: Record<ClientRole, RoleDefinition> = {
   },
   // An EHR (CDS client): CDS discovery, invocation and feedback; nothing of the FHIR API.
   ehr: { defaultScope: CDS_HOOKS_SCOPE, ceiling: CDS_HOOKS_SCOPE, fhirApi: false },
-  // A trading partner (clearinghouse, intermediary): today the CDS services only, like an EHR.
-  partner: { defaultScope: CDS_HOOKS_SCOPE, ceiling: CDS_HOOKS_SCOPE, fhirApi: false },
+  // A trading partner (clearinghouse, intermediary): the CDS services and prior authorization, no other FHIR API.
+  partner: {
+    defaultScope: `${CDS_HOOKS_SCOPE} ${PAS_SCOPE}`,
+    ceiling: `${CDS_HOOKS_SCOPE} ${PAS_SCOPE}`,
+    fhirApi: false,
+  },
   // A member-facing app: patient-level scopes only, never system/ or user/ ones.
   'member-app': { defaultScope: 'patient/*.rs', ceiling: 'patient/*.rs', fhirApi: false },
 };

@@ -9,7 +9,10 @@ import type { Repository } from '../fhir/repository.js';
 import { forbidden, HookbotError } from '../infra/errors.js';
 import type { Services } from '../services.js';
 import { dispatchClientCall, repositoryClient } from './fhir-client-bridge.js';
-import { formatLogs, runBot, runFailureError } from './run-bot.js';
+import { runFailureError } from './run-bot.js';
+import { judgeRun, runAudited } from './run-audited.js';
+
+export { secretsFor } from './run-audited.js';
 
 const MAX_EXECUTE_DEPTH = 4;
 const MAX_RUNS_PER_REQUEST = 25;
@@ -29,14 +32,6 @@ export interface ExecuteInput {
 export interface ExecuteOutput {
   result: unknown;
   logs: string;
-}
-
-export async function secretsFor(
-  services: Services,
-  projectId: string,
-): Promise<Record<string, { name: string; valueString: string }>> {
-  const { secrets } = await services.settings.get(projectId);
-  return Object.fromEntries(secrets.map((s) => [s.name, { name: s.name, valueString: s.value }]));
 }
 
 /**
@@ -89,43 +84,24 @@ export async function executeBot(req: ExecuteInput): Promise<ExecuteOutput> {
     }),
   );
 
-  const event = {
-    bot: { reference: `Bot/${bot.id}` },
-    input: req.input,
-    contentType: req.contentType,
-    secrets: await secretsFor(services, repo.access.projectId),
-    traceId: req.requestIds?.traceId,
-    requester: { reference: `ClientApplication/${caller.clientId}` },
-  };
-  const started = performance.now();
-  const result = await runBot({
-    projectId: repo.access.projectId,
-    bot,
-    code,
-    event,
-    host,
-    runtime: services.runtime,
-    // The request's own bot has answered: whatever it left running may no longer call out.
-    ...(depth === 0 ? { onSettled: () => (budget.open = false) } : {}),
-  });
-  const durationMs = performance.now() - started;
-  const logs = formatLogs(result.logs);
-  await services.audit.add({
-    projectId: repo.access.projectId,
-    subtype: 'execute',
-    botId: req.botId,
-    botVersion: bot.meta?.versionId,
-    clientId: caller.clientId,
-    outcome: result.ok ? 'success' : result.kind === 'thrown' ? 'failure' : 'error',
-    ...(result.ok ? {} : { outcomeDesc: `${result.kind}: ${result.message}` }),
-    durationMs,
-    details: {
-      codeVersion: code.version,
-      requestId: req.requestIds?.requestId,
-      depth: depth ? String(depth) : undefined,
+  const { result, logs } = await runAudited(
+    {
+      services,
+      projectId: repo.access.projectId,
+      bot,
+      code,
+      input: req.input,
+      contentType: req.contentType,
+      host,
+      clientId: caller.clientId,
+      ...(req.requestIds ? { requestIds: req.requestIds } : {}),
+      // The request's own bot has answered: whatever it left running may no longer call out.
+      ...(depth === 0 ? { onSettled: () => (budget.open = false) } : {}),
+      subtype: 'execute',
+      details: { depth: depth ? String(depth) : undefined },
     },
-    logs,
-  });
+    (run) => ({ ...judgeRun(run), value: undefined }),
+  );
   if (!result.ok) throw runFailureError(result);
   return { result: result.result, logs };
 }

@@ -18,8 +18,9 @@ import { outboundFetch } from '../infra/outbound-fetch.js';
 import { checkOutboundUrl } from '../infra/outbound-url.js';
 import type { Services } from '../services.js';
 import { dispatchClientCall, readOnlyClient, type BotFhirClient } from '../bots/fhir-client-bridge.js';
-import { secretsFor, whileOpen } from '../bots/execute.js';
-import { formatLogs, runBot, runFailureError } from '../bots/run-bot.js';
+import { whileOpen } from '../bots/execute.js';
+import { judgeRun, runAudited } from '../bots/run-audited.js';
+import { runFailureError } from '../bots/run-bot.js';
 import type { CdsCaller } from './authenticate.js';
 import { completePrefetch } from './complete-prefetch.js';
 import { ehrClient, noEhrAccess } from './ehr-client.js';
@@ -155,63 +156,51 @@ export async function invokeService(input: InvokeInput): Promise<CdsResponse> {
   );
 
   const { fhirAuthorization: _token, auditHookInstance: _audit, ...visible } = request;
-  const event = {
-    bot: { reference: `Bot/${service.bot.id}` },
-    input: { ...visible, prefetch: completion.prefetch },
-    contentType: 'application/json',
-    secrets: await secretsFor(services, caller.projectId),
-    traceId: input.requestIds?.traceId,
-    requester: { reference: `ClientApplication/${caller.clientId}` },
-  };
-  const result = await runBot({
-    onSettled: () => (budget.open = false),
-    projectId: caller.projectId,
-    bot: service.bot,
-    code: service.code,
-    event,
-    host,
-    clients: ['medplum', 'payer'],
-    runtime: services.runtime,
-  });
-
-  const audit = (outcome: 'success' | 'failure' | 'error', outcomeDesc?: string) =>
-    services.audit.add({
+  const { result, value: checked } = await runAudited(
+    {
+      services,
       projectId: caller.projectId,
-      subtype: 'cds-hooks',
-      botId: service.bot.id as string,
-      botVersion: service.bot.meta?.versionId,
+      bot: service.bot,
+      code: service.code,
+      input: { ...visible, prefetch: completion.prefetch },
+      host,
+      clients: ['medplum', 'payer'],
       clientId: caller.clientId,
-      outcome,
-      ...(outcomeDesc ? { outcomeDesc } : {}),
-      durationMs: performance.now() - started,
+      ...(input.requestIds ? { requestIds: input.requestIds } : {}),
+      onSettled: () => (budget.open = false),
+      subtype: 'cds-hooks',
       details: {
         hook: service.cdsService.hook,
         hookInstance: request.auditHookInstance,
         serviceId: service.bot.id,
-        requestId: input.requestIds?.requestId,
         prefetchFetched: completion.fetched.join(',') || undefined,
       },
-      logs: formatLogs(result.logs),
-    });
-
-  if (!result.ok) {
-    await audit(result.kind === 'thrown' ? 'failure' : 'error', `${result.kind}: ${result.message}`);
-    throw runFailureError(result);
-  }
-  const checked = validateCdsResponse(result.result, {
-    hook: service.cdsService.hook,
-    crd: service.cdsService.crd === true,
-  });
-  if (!checked.valid || !checked.response) {
-    await audit(
-      'error',
-      `invalid response: ${checked.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`.slice(0, 2000),
-    );
+      started,
+    },
+    (run) => {
+      if (!run.ok) return { ...judgeRun(run), value: undefined };
+      const answer = validateCdsResponse(run.result, {
+        hook: service.cdsService.hook,
+        crd: service.cdsService.crd === true,
+      });
+      return answer.valid && answer.response
+        ? { outcome: 'success' as const, value: answer }
+        : {
+            outcome: 'error' as const,
+            description: `invalid response: ${answer.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`.slice(
+              0,
+              2000,
+            ),
+            value: answer,
+          };
+    },
+  );
+  if (!result.ok) throw runFailureError(result);
+  if (!checked?.valid || !checked.response) {
     throw invalidIssues(
       'cds.invalid-response',
-      locatedIssues(checked.errors, 'invariant', 'The service returned an invalid CDS Hooks response: '),
+      locatedIssues(checked?.errors ?? [], 'invariant', 'The service returned an invalid CDS Hooks response: '),
     );
   }
-  await audit('success');
   return checked.response;
 }

@@ -35,6 +35,17 @@ export function isAppendOnly(type: string): boolean {
   return APPEND_ONLY.has(type);
 }
 
+/**
+ * Types only the server writes, through its own operations: a prior authorization decision changes a ClaimResponse
+ * through `$decide` (which checks who decides and records the change), never through a plain create, update or
+ * delete, whatever the client's scopes.
+ */
+const SERVER_WRITTEN: ReadonlySet<string> = new Set<SupportedResourceType>(['ClaimResponse']);
+
+export function isServerWritten(type: string): boolean {
+  return SERVER_WRITTEN.has(type);
+}
+
 export function isSupportedResourceType(type: string): type is SupportedResourceType {
   return SUPPORTED.has(type);
 }

@@ -61,6 +61,8 @@ export interface Config {
     /** The user the bot worker processes run as (`HOOKBOT_BOT_WORKER_USER`, `uid:gid`); unset: the server's own. */
     workerUser?: { uid: number; gid: number };
   };
+  /** Deliveries of PAS decisions: attempts per job, the first retry's delay (doubling up to the maximum), polling. */
+  delivery: { maxAttempts: number; backoffMs: number; maxBackoffMs: number; pollMs: number };
 }
 
 export class ConfigError extends Error {}
@@ -154,6 +156,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       isolation: choiceFrom(env, 'HOOKBOT_BOT_ISOLATION', ['process', 'in-process']),
       contexts: choiceFrom(env, 'HOOKBOT_BOT_CONTEXTS', ['sealed', 'fresh']),
       ...workerUserFrom(env),
+    },
+    delivery: {
+      maxAttempts: intFrom(env, 'HOOKBOT_DELIVERY_MAX_ATTEMPTS', 8, 1),
+      backoffMs: intFrom(env, 'HOOKBOT_DELIVERY_BACKOFF_MS', 2000, 1),
+      maxBackoffMs: intFrom(env, 'HOOKBOT_DELIVERY_MAX_BACKOFF_MS', 600_000, 1),
+      pollMs: intFrom(env, 'HOOKBOT_DELIVERY_POLL_MS', 500, 10),
     },
   };
 }

@@ -6,7 +6,7 @@
  * One Bot per rule-set id and project (a unique index): a deploy racing another answers 409 or 412, never a duplicate.
  */
 import type { Bot } from '@medplum/fhirtypes';
-import { validateRuleSet, type BotCdsService, type RuleSetDocument } from '@hookbot/bots';
+import { PRIOR_AUTHORIZATION, validateRuleSet, type BotCdsService, type RuleSetDocument } from '@hookbot/bots';
 import { createRepository, type Repository } from '../fhir/repository.js';
 import { invalidIssues, locatedIssues } from '../infra/errors.js';
 import type { Services } from '../services.js';
@@ -65,7 +65,8 @@ export async function deployRuleSet(services: Services, repo: Repository, body: 
       name: doc.title,
       description: doc.description,
       identifier: [{ system: RULE_SET_SYSTEM, value: doc.id }],
-      cdsService: cdsServiceOf(doc),
+      // A prior-authorization rule set is bound to PAS (`Bot/{id}/$bind-pas`), never offered as a CDS service.
+      ...(doc.hook === PRIOR_AUTHORIZATION ? {} : { cdsService: cdsServiceOf(doc) }),
       sourceCode: attachment,
       executableCode: attachment,
     } as Bot;

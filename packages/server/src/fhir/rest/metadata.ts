@@ -1,8 +1,8 @@
 /** GET [base]/metadata → the CapabilityStatement (FHIR R4 http §3.1.0.11); answered without a token. */
 import type { RouterContext } from '@koa/router';
-import type { CapabilityStatement, CapabilityStatementRestResource } from '@medplum/fhirtypes';
+import type { CapabilityStatement, CapabilityStatementRest, CapabilityStatementRestResource } from '@medplum/fhirtypes';
 import { allSearchParameters } from '../definitions.js';
-import { isAppendOnly, RESOURCE_TYPES } from '../resource-types.js';
+import { isAppendOnly, isServerWritten, RESOURCE_TYPES } from '../resource-types.js';
 import { fhirBaseUrl } from '../store/context.js';
 import { sendJson } from './respond.js';
 
@@ -19,10 +19,21 @@ const INTERACTIONS: InteractionCode[] = [
   'search-type',
 ];
 const APPEND_ONLY_INTERACTIONS = INTERACTIONS.filter((code) => code !== 'update' && code !== 'delete');
+const READ_ONLY_INTERACTIONS = APPEND_ONLY_INTERACTIONS.filter((code) => code !== 'create');
 
 let cached: Omit<CapabilityStatement, 'implementation'> | undefined;
 
-function capabilityStatement(fhirBase: string): CapabilityStatement {
+/** What another domain adds to the statement (its operations, extensions), applied when it is built. */
+export type CapabilityContribution = (rest: CapabilityStatementRest) => void;
+const contributions = new Set<CapabilityContribution>();
+
+export function contributeCapabilities(contribution: CapabilityContribution): void {
+  if (contributions.has(contribution)) return;
+  contributions.add(contribution);
+  cached = undefined;
+}
+
+export function capabilityStatement(fhirBase: string): CapabilityStatement {
   cached ??= build();
   const oauthBase = fhirBase.replace(/\/fhir\/R4$/, '');
   return {
@@ -54,8 +65,13 @@ function build(): Omit<CapabilityStatement, 'implementation'> {
     type,
     versioning: 'versioned',
     readHistory: true,
-    updateCreate: !isAppendOnly(type),
-    interaction: (isAppendOnly(type) ? APPEND_ONLY_INTERACTIONS : INTERACTIONS).map((code) => ({ code })),
+    updateCreate: !isAppendOnly(type) && !isServerWritten(type),
+    interaction: (isServerWritten(type)
+      ? READ_ONLY_INTERACTIONS
+      : isAppendOnly(type)
+        ? APPEND_ONLY_INTERACTIONS
+        : INTERACTIONS
+    ).map((code) => ({ code })),
     searchParam: allSearchParameters(type)
       .filter((p) => p.type !== 'composite' && p.type !== 'special' && p.code !== '_compartment')
       .map((p) => ({
@@ -67,6 +83,12 @@ function build(): Omit<CapabilityStatement, 'implementation'> {
       .filter((p) => p.type === 'reference')
       .map((p) => `${type}:${p.code}`),
   }));
+  const rest: CapabilityStatementRest = {
+    mode: 'server',
+    resource,
+    searchParam: SEARCH_RESULT_PARAMS.map((name) => ({ name, type: 'special' })),
+  };
+  for (const contribute of contributions) contribute(rest);
   return {
     resourceType: 'CapabilityStatement',
     status: 'active',
@@ -75,7 +97,7 @@ function build(): Omit<CapabilityStatement, 'implementation'> {
     software: { name: 'Hookbot' },
     fhirVersion: '4.0.1',
     format: ['json', 'application/fhir+json'],
-    rest: [{ mode: 'server', resource, searchParam: SEARCH_RESULT_PARAMS.map((name) => ({ name, type: 'special' })) }],
+    rest: [rest],
   };
 }
 

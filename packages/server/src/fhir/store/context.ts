@@ -1,7 +1,7 @@
 import type { AccessPolicy, Interaction } from '../../auth/access.js';
 import { forbidden, HookbotError } from '../../infra/errors.js';
 import type { Database } from '../../infra/database.js';
-import { isAppendOnly } from '../resource-types.js';
+import { isAppendOnly, isServerWritten } from '../resource-types.js';
 import { assertResourceType } from '../search/parse.js';
 
 /** What every store operation works with: the database, the caller's policy, and the FHIR base URL. */
@@ -22,7 +22,7 @@ const INTERACTION_NAMES: Record<Interaction, string> = {
 
 /**
  * 400 for an unsupported type, 403 when the caller's scopes do not allow the interaction, 405 for an update or
- * delete of an append-only type (whatever the scopes).
+ * delete of an append-only type (whatever the scopes), and for a client's write of a type only the server writes.
  */
 export function authorize(ctx: StoreContext, resourceType: string, interaction: Interaction): void {
   assertResourceType(resourceType);
@@ -33,6 +33,13 @@ export function authorize(ctx: StoreContext, resourceType: string, interaction: 
     throw new HookbotError(
       'fhir.append-only',
       `${resourceType} is append-only: it can be created and read, never updated or deleted`,
+      { headers: { Allow: 'GET, HEAD' } },
+    );
+  }
+  if (interaction !== 'r' && interaction !== 's' && isServerWritten(resourceType) && !ctx.access.system) {
+    throw new HookbotError(
+      'pas.claim-response-read-only',
+      `${resourceType} is written by the server alone: record a prior authorization decision with POST ClaimResponse/{id}/$decide`,
       { headers: { Allow: 'GET, HEAD' } },
     );
   }

@@ -9,6 +9,8 @@ import { statements as partialSearchIndexes } from './003_partial_search_indexes
 import { statements as clientRoles } from './004_client_roles.js';
 import { statements as serverRecordedEvents } from './005_server_recorded_events.js';
 import { statements as uniqueNames } from './006_unique_names.js';
+import { statements as priorAuthorization } from './010_prior_authorization.js';
+import { statements as deliveries } from './011_deliveries.js';
 
 export interface Migration {
   version: number;
@@ -23,6 +25,8 @@ export const migrations: Migration[] = [
   { version: 4, name: 'client roles', statements: clientRoles },
   { version: 5, name: 'server-recorded events', statements: serverRecordedEvents },
   { version: 6, name: 'unique project names and rule-set ids', statements: uniqueNames },
+  { version: 10, name: 'prior authorization', statements: priorAuthorization },
+  { version: 11, name: 'deliveries', statements: deliveries },
 ];
 
 /** Arbitrary constant naming Hookbot's migration lock among the database's advisory locks. */

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { backoffMs } from './jobs.js';
+import { ClientCredentialsTokens } from './oauth.js';
+import { parseHeaders } from './service.js';
+import { checkPasSubscription, orgIdentifiersOf } from './subscriptions.js';
+
+describe('deliveries', () => {
+  it('back off exponentially up to the cap', () => {
+    const policy = { maxAttempts: 8, baseDelayMs: 1000, maxDelayMs: 5000 };
+    expect([1, 2, 3, 4, 5].map((n) => backoffMs(policy, n))).toEqual([1000, 2000, 4000, 5000, 5000]);
+  });
+
+  it('read both spellings of the PAS org filter', () => {
+    expect(orgIdentifiersOf(['org-identifier=A,B', 'orgIdentifier = C', 'other=D'])).toEqual(['A', 'B', 'C']);
+  });
+
+  it('refuse malformed channel headers', () => {
+    expect(parseHeaders(['Authorization: Bearer x: y'])).toEqual([['Authorization', 'Bearer x: y']]);
+    expect(() => parseHeaders(['no colon'])).toThrow();
+    expect(() => parseHeaders(['Bad Name: x'])).toThrow();
+    expect(() => checkPasSubscription({ resourceType: 'Subscription', channel: { type: 'websocket' } })).toThrow();
+  });
+
+  it('cache a client-credentials token until shortly before it expires, and fetch again once dropped', async () => {
+    let now = 0;
+    let issued = 0;
+    const tokens = new ClientCredentialsTokens(() => now);
+    const fetchFn = (async () =>
+      new Response(JSON.stringify({ access_token: `t${++issued}`, expires_in: 60 }), { status: 200 })) as typeof fetch;
+    const request = { key: 'k', tokenUrl: 'https://partner/token', clientId: 'c', clientSecret: 's' };
+    expect(await tokens.get(request, fetchFn)).toBe('t1');
+    now = 29_000;
+    expect(await tokens.get(request, fetchFn)).toBe('t1');
+    now = 31_000;
+    expect(await tokens.get(request, fetchFn)).toBe('t2');
+    tokens.drop('k');
+    expect(await tokens.get(request, fetchFn)).toBe('t3');
+  });
+});
