@@ -136,6 +136,7 @@ describe('every registered route', () => {
       'POST /oauth2/token',
       'GET /.well-known/jwks.json',
       'GET /.well-known/smart-configuration',
+      'GET /fhir/R4/.well-known/smart-configuration',
       'GET /fhir/R4/metadata',
     ]);
   });

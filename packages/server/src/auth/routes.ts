@@ -1,10 +1,11 @@
-/** `/oauth2/token` and the public key set at `/.well-known/jwks.json`. */
+/** `/oauth2/token`, `/auth/me` and the discovery documents (`/.well-known/jwks.json`, SMART configuration). */
 import type Router from '@koa/router';
+import type { Context } from 'koa';
 import { createRouter, publicRoute } from '../infra/router.js';
 import type { Services } from '../services.js';
 import { issueToken } from './issue-token.js';
-import { CDS_HOOKS_SCOPE } from './roles.js';
 import { jwks } from './signing-keys.js';
+import { smartConfigurationOf } from './smart-configuration.js';
 
 export function authRouter(services: Services): Router {
   const { config } = services;
@@ -50,18 +51,12 @@ export function authRouter(services: Services): Router {
     ctx.set('Cache-Control', 'public, max-age=300');
   });
 
-  router.get('/.well-known/smart-configuration', publicRoute, (ctx) => {
-    ctx.body = {
-      issuer: config.baseUrl,
-      jwks_uri: `${config.baseUrl}/.well-known/jwks.json`,
-      token_endpoint: `${config.baseUrl}/oauth2/token`,
-      grant_types_supported: ['client_credentials'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
-      token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384'],
-      scopes_supported: ['system/*.cruds', 'system/*.rs', 'system/*.read', 'system/*.write', CDS_HOOKS_SCOPE],
-      capabilities: ['client-confidential-asymmetric', 'permission-v1', 'permission-v2'],
-    };
-  });
+  // SMART clients (fhirclient among them) fetch the document under the FHIR base; others at the server root.
+  const smartConfiguration = (ctx: Context) => {
+    ctx.body = smartConfigurationOf(config.baseUrl);
+  };
+  router.get('/.well-known/smart-configuration', publicRoute, smartConfiguration);
+  router.get('/fhir/R4/.well-known/smart-configuration', publicRoute, smartConfiguration);
 
   return router;
 }
