@@ -21,6 +21,8 @@ describe('/.well-known/smart-configuration', () => {
       issuer: base,
       token_endpoint: `${base}/oauth2/token`,
       jwks_uri: `${base}/.well-known/jwks.json`,
+      introspection_endpoint: `${base}/oauth2/introspect`,
+      revocation_endpoint: `${base}/oauth2/revoke`,
     });
   });
 });

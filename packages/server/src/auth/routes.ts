@@ -1,9 +1,11 @@
-/** `/oauth2/token`, `/auth/me` and the discovery documents (`/.well-known/jwks.json`, SMART configuration). */
+/** The OAuth endpoints (token, introspection, revocation), `/auth/me` and the discovery documents (`/.well-known/jwks.json`, SMART configuration). */
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { createRouter, publicRoute } from '../infra/router.js';
 import type { Services } from '../services.js';
+import { introspectToken } from './introspect-token.js';
 import { issueToken } from './issue-token.js';
+import { revokeToken } from './revoke-token.js';
 import { jwks } from './signing-keys.js';
 import { smartConfigurationOf } from './smart-configuration.js';
 
@@ -11,35 +13,47 @@ export function authRouter(services: Services): Router {
   const { config } = services;
   const router = createRouter();
 
-  router.post(
-    '/oauth2/token',
-    publicRoute,
-    async (ctx, next) => {
-      await services.limits.tokenRequest(ctx.ip);
-      await next();
-    },
-    async (ctx) => {
-      ctx.body = await issueToken(
-        {
-          form: (ctx.request.body ?? {}) as Record<string, unknown>,
-          authorization: ctx.get('authorization') || undefined,
-          address: ctx.ip,
-        },
-        {
-          db: services.db,
-          key: services.key,
-          issuer: config.baseUrl,
-          tokenUrl: `${config.baseUrl}/oauth2/token`,
-          ttlSeconds: config.accessTokenTtlSeconds,
-          clientKeys: services.clientKeys,
-          shared: services.shared,
-          outbound: { development: config.development },
-        },
-      );
-      ctx.set('Cache-Control', 'no-store');
-      ctx.set('Pragma', 'no-cache');
-    },
-  );
+  const clientAuth = {
+    db: services.db,
+    key: services.key,
+    issuer: config.baseUrl,
+    tokenUrl: `${config.baseUrl}/oauth2/token`,
+    clientKeys: services.clientKeys,
+    shared: services.shared,
+    outbound: { development: config.development },
+  };
+  const oauthRequest = (ctx: Context) => ({
+    form: (ctx.request.body ?? {}) as Record<string, unknown>,
+    authorization: ctx.get('authorization') || undefined,
+    address: ctx.ip,
+  });
+  // The OAuth endpoints authenticate their clients themselves, within the token endpoint's budget per address.
+  const oauthRoute = (path: string, handler: (ctx: Context) => Promise<void>) =>
+    router.post(
+      path,
+      publicRoute,
+      async (ctx, next) => {
+        await services.limits.tokenRequest(ctx.ip);
+        await next();
+      },
+      async (ctx) => {
+        await handler(ctx);
+        ctx.set('Cache-Control', 'no-store');
+        ctx.set('Pragma', 'no-cache');
+      },
+    );
+
+  oauthRoute('/oauth2/token', async (ctx) => {
+    ctx.body = await issueToken(oauthRequest(ctx), { ...clientAuth, ttlSeconds: config.accessTokenTtlSeconds });
+  });
+  oauthRoute('/oauth2/introspect', async (ctx) => {
+    ctx.body = await introspectToken(oauthRequest(ctx), clientAuth);
+  });
+  oauthRoute('/oauth2/revoke', async (ctx) => {
+    await revokeToken(oauthRequest(ctx), clientAuth);
+    ctx.status = 200;
+    ctx.body = {};
+  });
 
   router.get('/auth/me', (ctx) => {
     const { clientId, projectId, role, scope, admin } = ctx.state.caller;

@@ -6,6 +6,8 @@ export function smartConfigurationOf(baseUrl: string) {
     issuer: baseUrl,
     jwks_uri: `${baseUrl}/.well-known/jwks.json`,
     token_endpoint: `${baseUrl}/oauth2/token`,
+    introspection_endpoint: `${baseUrl}/oauth2/introspect`,
+    revocation_endpoint: `${baseUrl}/oauth2/revoke`,
     grant_types_supported: ['client_credentials'],
     token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
     token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384'],
