@@ -40,8 +40,11 @@ export async function signAccessToken(
   claims: TokenClaims,
   ttlSeconds: number,
 ): Promise<string> {
+  const jti = randomUUID();
   return new SignJWT({
     client_id: claims.clientId,
+    // Medplum's clients ask `/auth/me` for the session only when the token names a login: here, the token itself.
+    login_id: jti,
     scope: claims.scope,
     role: claims.role,
     ...(claims.projectId ? { project: claims.projectId } : {}),
@@ -51,7 +54,7 @@ export async function signAccessToken(
     .setIssuer(issuer)
     .setAudience(issuer)
     .setSubject(claims.clientId)
-    .setJti(randomUUID())
+    .setJti(jti)
     .setIssuedAt()
     .setExpirationTime(`${ttlSeconds}s`)
     .sign(key.privateKey);

@@ -72,7 +72,7 @@ function presentedCredentials(req: ClientAuthRequest): Presented {
   const assertionType = formParam(form, 'client_assertion_type');
   const auth = req.authorization ?? '';
   if (/^basic /i.test(auth)) {
-    if (bodySecret || assertion) throw oauthError('invalid_request', 'Use one client authentication method only');
+    if (assertion) throw oauthError('invalid_request', 'Use one client authentication method only');
     const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 0)
@@ -88,6 +88,10 @@ function presentedCredentials(req: ClientAuthRequest): Presented {
       throw oauthError('invalid_client', 'Malformed HTTP Basic credentials', {
         'WWW-Authenticate': 'Basic realm="hookbot"',
       });
+    }
+    // Some clients (Medplum's) send the same credentials in the body too: harmless when they are the same pair.
+    if ((bodySecret !== undefined && bodySecret !== secret) || (bodyId !== undefined && bodyId !== id)) {
+      throw oauthError('invalid_request', 'Use one client authentication method only: the body and HTTP Basic differ');
     }
     return { clientId: id, secret, basic: true };
   }

@@ -23,6 +23,9 @@ export interface TokenResponse {
   token_type: 'Bearer';
   expires_in: number;
   scope: string;
+  /** Who the token speaks for and its project, as Medplum's clients read them from a token response. */
+  profile: { reference: string };
+  project?: { reference: string };
 }
 
 export interface TokenDeps extends ClientAuthDeps {
@@ -77,5 +80,12 @@ export async function issueToken(req: TokenRequest, deps: TokenDeps): Promise<To
     },
     deps.ttlSeconds,
   );
-  return { access_token: accessToken, token_type: 'Bearer', expires_in: deps.ttlSeconds, scope };
+  return {
+    access_token: accessToken,
+    token_type: 'Bearer',
+    expires_in: deps.ttlSeconds,
+    scope,
+    profile: { reference: `ClientApplication/${client.id}` },
+    ...(client.projectId ? { project: { reference: `Project/${client.projectId}` } } : {}),
+  };
 }

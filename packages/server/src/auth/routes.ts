@@ -6,6 +6,7 @@ import type { Services } from '../services.js';
 import { introspectToken } from './introspect-token.js';
 import { issueToken } from './issue-token.js';
 import { revokeToken } from './revoke-token.js';
+import { sessionOf } from './session.js';
 import { jwks } from './signing-keys.js';
 import { smartConfigurationOf } from './smart-configuration.js';
 
@@ -55,9 +56,8 @@ export function authRouter(services: Services): Router {
     ctx.body = {};
   });
 
-  router.get('/auth/me', (ctx) => {
-    const { clientId, projectId, role, scope, admin } = ctx.state.caller;
-    ctx.body = { clientId, ...(projectId ? { projectId } : {}), role, scope, admin };
+  router.get('/auth/me', async (ctx) => {
+    ctx.body = await sessionOf(services.db, ctx.state.caller);
   });
 
   router.get('/.well-known/jwks.json', publicRoute, (ctx) => {
