@@ -41,6 +41,21 @@ afterAll(async () => {
 });
 
 describe('two instances of one deployment', () => {
+  it('refuse a token revoked on either instance at once, although the other had it verified and warm', async () => {
+    const token = await getToken(a.url, a.demo.clientId, a.demo.clientSecret);
+    expect((await request(`${b.url}/fhir/R4/Patient`, { token })).status).toBe(200);
+    const basic = `Basic ${Buffer.from(`${a.demo.clientId}:${a.demo.clientSecret}`).toString('base64')}`;
+    const revoked = await request(`${a.url}/oauth2/revoke`, {
+      method: 'POST',
+      headers: { Authorization: basic, 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token }),
+    });
+    expect(revoked.status).toBe(200);
+    // No polling: the marker is read from Redis on every request, not carried by pub/sub.
+    expect((await request(`${b.url}/fhir/R4/Patient`, { token })).status).toBe(401);
+    expect((await request(`${a.url}/fhir/R4/Patient`, { token })).status).toBe(401);
+  });
+
   it('serve a redeployed or deleted bot everywhere, although the other instance had it warm', async () => {
     const created = await request<{ id: string }>(`${a.url}/fhir/R4/Bot`, {
       method: 'POST',

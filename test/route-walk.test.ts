@@ -134,8 +134,11 @@ describe('every registered route', () => {
     expect(routes.filter((r) => r.access === 'public').map((r) => `${r.method} ${r.path}`)).toEqual([
       'GET /healthcheck',
       'POST /oauth2/token',
+      'POST /oauth2/introspect',
+      'POST /oauth2/revoke',
       'GET /.well-known/jwks.json',
       'GET /.well-known/smart-configuration',
+      'GET /fhir/R4/.well-known/smart-configuration',
       'GET /fhir/R4/metadata',
     ]);
   });

@@ -1,13 +1,25 @@
 import { generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { HookbotError } from '../infra/errors.js';
-import { accessFor, verifyAccessToken } from './access-token.js';
+import { MemorySharedState } from '../infra/shared-state.js';
+import { accessFor, signAccessToken, verifyAccessToken } from './access-token.js';
+import { markRevoked } from './revocation.js';
 import type { ClientRole } from './roles.js';
 import type { SigningKey } from './signing-keys.js';
 import { parseScopes } from './scopes.js';
 
 const access = (scope: string, role: ClientRole = 'admin') =>
-  accessFor({ clientId: 'c', projectId: 'p', admin: false, role, scope, scopes: parseScopes(scope), expires: 0 });
+  accessFor({
+    clientId: 'c',
+    projectId: 'p',
+    admin: false,
+    role,
+    scope,
+    scopes: parseScopes(scope),
+    expires: 0,
+    issuedAt: 0,
+    jti: 'j',
+  });
 
 describe('accessFor', () => {
   it('grants by system/ and user/ scopes, per type and interaction', () => {
@@ -34,16 +46,55 @@ describe('accessFor', () => {
   );
 });
 
+const ISSUER = 'http://hookbot.test';
+
+async function signingKey(): Promise<SigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair('ES256');
+  return { kid: 'k1', privateKey, publicKey } as SigningKey;
+}
+
 describe('verifyAccessToken', () => {
   it('refuses a token without a client role (issued before roles existed), whatever its scope', async () => {
-    const { privateKey, publicKey } = await generateKeyPair('ES256');
-    const key = { kid: 'k1', privateKey, publicKey } as SigningKey;
+    const key = await signingKey();
     const token = await new SignJWT({ client_id: 'ehr', scope: 'system/*.cruds', project: 'p' })
       .setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'at+jwt' })
-      .setIssuer('http://hookbot.test')
-      .setAudience('http://hookbot.test')
+      .setIssuer(ISSUER)
+      .setAudience(ISSUER)
+      .setIssuedAt()
+      .setJti('j1')
       .setExpirationTime('5m')
-      .sign(privateKey);
-    await expect(verifyAccessToken(key, 'http://hookbot.test', token)).rejects.toMatchObject({ status: 401 });
+      .sign(key.privateKey);
+    await expect(verifyAccessToken(key, ISSUER, token, new MemorySharedState())).rejects.toMatchObject({
+      status: 401,
+      errorCode: 'auth.token-without-role',
+    });
+  });
+
+  it('refuses a token without a jti: it could not be revoked', async () => {
+    const key = await signingKey();
+    const token = await new SignJWT({ client_id: 'c', scope: 'system/*.rs', project: 'p', role: 'admin' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1', typ: 'at+jwt' })
+      .setIssuer(ISSUER)
+      .setAudience(ISSUER)
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(key.privateKey);
+    await expect(verifyAccessToken(key, ISSUER, token, new MemorySharedState())).rejects.toMatchObject({
+      errorCode: 'auth.invalid-token',
+    });
+  });
+
+  it('refuses a revoked token at once, although it was verified (and remembered) before', async () => {
+    const key = await signingKey();
+    const shared = new MemorySharedState();
+    const claims = { clientId: 'c', projectId: 'p', admin: false, role: 'admin', scope: 'system/*.rs' } as const;
+    const token = await signAccessToken(key, ISSUER, claims, 300);
+    const caller = await verifyAccessToken(key, ISSUER, token, shared);
+    expect(caller).toMatchObject({ clientId: 'c', jti: expect.any(String) });
+    await markRevoked(shared, caller.jti, caller.expires);
+    await expect(verifyAccessToken(key, ISSUER, token, shared)).rejects.toMatchObject({
+      status: 401,
+      errorCode: 'auth.revoked-token',
+    });
   });
 });

@@ -24,7 +24,7 @@ function bearerToken(ctx: Context): string | undefined {
 export async function callerFromRequest(ctx: Context, services: Services): Promise<Caller> {
   const token = bearerToken(ctx);
   if (!token) throw unauthorized('auth.missing-token', 'Missing bearer token: get one from POST /oauth2/token');
-  return verifyAccessToken(services.key, services.config.baseUrl, token);
+  return verifyAccessToken(services.key, services.config.baseUrl, token, services.shared);
 }
 
 export function requireAdmin(): Middleware {

@@ -1,48 +1,63 @@
-/** `/oauth2/token` and the public key set at `/.well-known/jwks.json`. */
+/** The OAuth endpoints (token, introspection, revocation), `/auth/me` and the discovery documents (`/.well-known/jwks.json`, SMART configuration). */
 import type Router from '@koa/router';
+import type { Context } from 'koa';
 import { createRouter, publicRoute } from '../infra/router.js';
 import type { Services } from '../services.js';
+import { introspectToken } from './introspect-token.js';
 import { issueToken } from './issue-token.js';
-import { CDS_HOOKS_SCOPE } from './roles.js';
+import { revokeToken } from './revoke-token.js';
+import { sessionOf } from './session.js';
 import { jwks } from './signing-keys.js';
+import { smartConfigurationOf } from './smart-configuration.js';
 
 export function authRouter(services: Services): Router {
   const { config } = services;
   const router = createRouter();
 
-  router.post(
-    '/oauth2/token',
-    publicRoute,
-    async (ctx, next) => {
-      await services.limits.tokenRequest(ctx.ip);
-      await next();
-    },
-    async (ctx) => {
-      ctx.body = await issueToken(
-        {
-          form: (ctx.request.body ?? {}) as Record<string, unknown>,
-          authorization: ctx.get('authorization') || undefined,
-          address: ctx.ip,
-        },
-        {
-          db: services.db,
-          key: services.key,
-          issuer: config.baseUrl,
-          tokenUrl: `${config.baseUrl}/oauth2/token`,
-          ttlSeconds: config.accessTokenTtlSeconds,
-          clientKeys: services.clientKeys,
-          shared: services.shared,
-          outbound: { development: config.development },
-        },
-      );
-      ctx.set('Cache-Control', 'no-store');
-      ctx.set('Pragma', 'no-cache');
-    },
-  );
+  const clientAuth = {
+    db: services.db,
+    key: services.key,
+    issuer: config.baseUrl,
+    tokenUrl: `${config.baseUrl}/oauth2/token`,
+    clientKeys: services.clientKeys,
+    shared: services.shared,
+    outbound: { development: config.development },
+  };
+  const oauthRequest = (ctx: Context) => ({
+    form: (ctx.request.body ?? {}) as Record<string, unknown>,
+    authorization: ctx.get('authorization') || undefined,
+    address: ctx.ip,
+  });
+  // The OAuth endpoints authenticate their clients themselves, within the token endpoint's budget per address.
+  const oauthRoute = (path: string, handler: (ctx: Context) => Promise<void>) =>
+    router.post(
+      path,
+      publicRoute,
+      async (ctx, next) => {
+        await services.limits.tokenRequest(ctx.ip);
+        await next();
+      },
+      async (ctx) => {
+        await handler(ctx);
+        ctx.set('Cache-Control', 'no-store');
+        ctx.set('Pragma', 'no-cache');
+      },
+    );
 
-  router.get('/auth/me', (ctx) => {
-    const { clientId, projectId, role, scope, admin } = ctx.state.caller;
-    ctx.body = { clientId, ...(projectId ? { projectId } : {}), role, scope, admin };
+  oauthRoute('/oauth2/token', async (ctx) => {
+    ctx.body = await issueToken(oauthRequest(ctx), { ...clientAuth, ttlSeconds: config.accessTokenTtlSeconds });
+  });
+  oauthRoute('/oauth2/introspect', async (ctx) => {
+    ctx.body = await introspectToken(oauthRequest(ctx), clientAuth);
+  });
+  oauthRoute('/oauth2/revoke', async (ctx) => {
+    await revokeToken(oauthRequest(ctx), clientAuth);
+    ctx.status = 200;
+    ctx.body = {};
+  });
+
+  router.get('/auth/me', async (ctx) => {
+    ctx.body = await sessionOf(services.db, ctx.state.caller);
   });
 
   router.get('/.well-known/jwks.json', publicRoute, (ctx) => {
@@ -50,18 +65,12 @@ export function authRouter(services: Services): Router {
     ctx.set('Cache-Control', 'public, max-age=300');
   });
 
-  router.get('/.well-known/smart-configuration', publicRoute, (ctx) => {
-    ctx.body = {
-      issuer: config.baseUrl,
-      jwks_uri: `${config.baseUrl}/.well-known/jwks.json`,
-      token_endpoint: `${config.baseUrl}/oauth2/token`,
-      grant_types_supported: ['client_credentials'],
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
-      token_endpoint_auth_signing_alg_values_supported: ['RS384', 'ES384'],
-      scopes_supported: ['system/*.cruds', 'system/*.rs', 'system/*.read', 'system/*.write', CDS_HOOKS_SCOPE],
-      capabilities: ['client-confidential-asymmetric', 'permission-v1', 'permission-v2'],
-    };
-  });
+  // SMART clients (fhirclient among them) fetch the document under the FHIR base; others at the server root.
+  const smartConfiguration = (ctx: Context) => {
+    ctx.body = smartConfigurationOf(config.baseUrl);
+  };
+  router.get('/.well-known/smart-configuration', publicRoute, smartConfiguration);
+  router.get('/fhir/R4/.well-known/smart-configuration', publicRoute, smartConfiguration);
 
   return router;
 }

@@ -133,8 +133,9 @@ export async function authenticateCdsCaller(
   const token = bearerTokenOf(authorization);
   if (!token)
     throw refused('Missing bearer token: send a Hookbot access token or a CDS Hooks client JWT', 'auth.missing-token');
-  const known = verifiedAccessToken(services.key, token);
-  if (known) return accessTokenCaller(known);
+  if (verifiedAccessToken(services.key, token)) {
+    return accessTokenCaller(await verifyAccessToken(services.key, services.config.baseUrl, token, services.shared));
+  }
   let claims: ReturnType<typeof decodeJwt>;
   try {
     claims = decodeJwt(token);
@@ -142,7 +143,7 @@ export async function authenticateCdsCaller(
     throw refused('The bearer token is not a JWT');
   }
   if (claims.iss === services.config.baseUrl) {
-    return accessTokenCaller(await verifyAccessToken(services.key, services.config.baseUrl, token));
+    return accessTokenCaller(await verifyAccessToken(services.key, services.config.baseUrl, token, services.shared));
   }
   return verifyClientJwt(services, token, claims, calledUrl);
 }

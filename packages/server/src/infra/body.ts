@@ -21,9 +21,12 @@ const TEXT = 'text/plain';
 const OAUTH_MAX_BODY = 64 * 1024;
 const isOAuth = (ctx: Context) => ctx.path.startsWith('/oauth2/');
 
+/** The OAuth endpoints, exactly: any other spelling reaches no route, and must answer 404 like one. */
+const OAUTH_FORM_PATHS = new Set(['/oauth2/token', '/oauth2/introspect', '/oauth2/revoke']);
+
 /** Which body types a path accepts; the first matching prefix wins. */
 const ACCEPTED: [test: (path: string) => boolean, types: string[]][] = [
-  [(p) => p === '/oauth2/token', [FORM]],
+  [(p) => OAUTH_FORM_PATHS.has(p), [FORM]],
   [(p) => p.startsWith('/fhir/') && p.endsWith('/_search'), [FORM, ...JSON_TYPES]],
   [(p) => p.startsWith('/fhir/') && p.endsWith('/$execute'), [...JSON_TYPES, TEXT, FORM]],
   [() => true, JSON_TYPES],

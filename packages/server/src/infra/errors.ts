@@ -18,7 +18,12 @@ export interface Issue {
 
 /** RFC 6749 §5.2 error codes, for the OAuth endpoints. */
 export type OAuthErrorCode =
-  'invalid_request' | 'invalid_client' | 'invalid_grant' | 'unsupported_grant_type' | 'invalid_scope';
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+  | 'invalid_scope';
 
 export interface HookbotErrorOptions {
   issues?: Issue[];

@@ -47,6 +47,15 @@ describe('MemorySharedState', () => {
     expect(await state.setOnce('jti:a', 60)).toBe(true);
   });
 
+  it('tells whether a marker lives, without setting one', async () => {
+    const state = new MemorySharedState();
+    expect(await state.exists('revoked:a')).toBe(false);
+    expect(await state.setOnce('revoked:a', 60)).toBe(true);
+    expect(await state.exists('revoked:a')).toBe(true);
+    vi.advanceTimersByTime(60_001);
+    expect(await state.exists('revoked:a')).toBe(false);
+  });
+
   it('drops expired markers at the first call after the second they end in, however few', async () => {
     const state = new MemorySharedState();
     expect(await fillThenWrite(state, 'old', 3, 1, 2000)).toBe(1);

@@ -1,5 +1,5 @@
 /**
- * What server instances must share: one-time markers (JWT `jti` replay), rate-limit budgets and pub/sub
+ * What server instances must share: one-time markers (JWT `jti` replay, revoked tokens), rate-limit budgets and pub/sub
  * (cache invalidation). Redis when `REDIS_URL` is set; otherwise an in-process implementation of the same
  * interface serves a single instance.
  */
@@ -54,6 +54,8 @@ export interface SharedState {
   readonly kind: 'redis' | 'embedded';
   /** Sets `key` for `ttlSeconds` unless it exists; true when this call set it (Redis `SET NX EX`). */
   setOnce(key: string, ttlSeconds: number): Promise<boolean>;
+  /** Whether `key` was set (by `setOnce`) and has not expired: one read (Redis `EXISTS`, or a Map lookup). */
+  exists(key: string): Promise<boolean>;
   /** A rate-limit budget named `name`, shared by every instance (Redis) or kept in this process. */
   budget(name: string, points: number, durationSeconds: number): Budget;
   publish(channel: string, message: string): Promise<void>;
@@ -121,6 +123,10 @@ export class MemorySharedState implements SharedState {
     this.sweep(now);
     this.setExpiry(key, now + ttlSeconds * 1000);
     return true;
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return this.live(key, Date.now());
   }
 
   budget(name: string, points: number, durationSeconds: number): Budget {
@@ -195,6 +201,10 @@ export class RedisSharedState implements SharedState {
   async setOnce(key: string, ttlSeconds: number): Promise<boolean> {
     const result = await this.client.set(this.prefix + key, '1', 'EX', Math.max(1, Math.ceil(ttlSeconds)), 'NX');
     return result === 'OK';
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return (await this.client.exists(this.prefix + key)) === 1;
   }
 
   /** Its script uses commands of Redis 2.6 (`SET … EX … NX`, `INCRBY`, `PTTL`), so counters expire on any Redis. */
