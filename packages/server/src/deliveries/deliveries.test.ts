@@ -36,4 +36,15 @@ describe('deliveries', () => {
     tokens.drop('k');
     expect(await tokens.get(request, fetchFn)).toBe('t3');
   });
+
+  it('give up on a token endpoint that never answers instead of holding the delivery worker', async () => {
+    const tokens = new ClientCredentialsTokens(Date.now, 20);
+    // Answers only by failing once its request is aborted; without a signal it would hang for ever.
+    const hanging = ((_url: string, init?: RequestInit) =>
+      new Promise<Response>((_resolve, reject) => {
+        init?.signal?.addEventListener('abort', () => reject(new Error('aborted')));
+      })) as typeof fetch;
+    const request = { key: 'k', tokenUrl: 'https://partner/token', clientId: 'c', clientSecret: 's' };
+    await expect(tokens.get(request, hanging)).rejects.toThrow('aborted');
+  }, 3000);
 });

@@ -51,9 +51,11 @@ export function parseHeaders(lines: string[]): [string, string][] {
 }
 
 export class Deliveries {
-  private readonly tokens = new ClientCredentialsTokens();
+  private readonly tokens: ClientCredentialsTokens;
 
-  constructor(private readonly options: DeliveriesOptions) {}
+  constructor(private readonly options: DeliveriesOptions) {
+    this.tokens = new ClientCredentialsTokens(Date.now, options.sendTimeoutMs ?? 10_000);
+  }
 
   get queueKind(): DeliveryQueue['kind'] {
     return this.options.queue.kind;
