@@ -18,6 +18,8 @@ describe('deliveries', () => {
     expect(parseHeaders(['Authorization: Bearer x: y'])).toEqual([['Authorization', 'Bearer x: y']]);
     expect(() => parseHeaders(['no colon'])).toThrow();
     expect(() => parseHeaders(['Bad Name: x'])).toThrow();
+    expect(() => parseHeaders(['Host: admin.internal'])).toThrow();
+    expect(() => parseHeaders(['content-length: 0'])).toThrow();
     expect(() => checkPasSubscription({ resourceType: 'Subscription', channel: { type: 'websocket' } })).toThrow();
   });
 
