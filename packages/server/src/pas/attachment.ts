@@ -134,7 +134,7 @@ export async function submitAttachment(input: AttachmentInput): Promise<Operatio
   requirePas('submit', caller, repo.access);
   const projectId = repo.access.projectId;
   const parsed = parseAttachmentRequest(input.body);
-  const row = (await findByReference(services.db, projectId, parsed.keys)).find(
+  const row = (await findByReference(services.db, projectId, caller.clientId, parsed.keys)).find(
     (r) => r.memberId === parsed.memberId && submittedBy(r, caller),
   );
   if (!row)

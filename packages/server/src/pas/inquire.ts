@@ -79,7 +79,7 @@ export async function inquirePriorAuthorization(input: InquireInput): Promise<Pa
   const { request } = validation;
   const refs = referencesOf(request);
   const codes = codesOf(request);
-  const rows = (await findByMember(services.db, repo.access.projectId, request.memberId)).filter(
+  const rows = (await findByMember(services.db, repo.access.projectId, request.memberId, caller.clientId)).filter(
     (row) => submittedBy(row, caller) && matches(row, refs, codes),
   );
   const bundles = rows.map(inquiryResponse).filter((b): b is Bundle => !!b);

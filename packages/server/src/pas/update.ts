@@ -51,9 +51,9 @@ function priorKeys(request: PasRequest): string[] {
 
 async function findPrior(input: UpdateInput): Promise<AuthorizationRow> {
   const { services, request, caller } = input;
-  const row = (await findByReference(services.db, input.repo.access.projectId, priorKeys(request))).find(
-    (r) => r.memberId === request.memberId && submittedBy(r, caller),
-  );
+  const row = (
+    await findByReference(services.db, input.repo.access.projectId, caller.clientId, priorKeys(request))
+  ).find((r) => r.memberId === request.memberId && submittedBy(r, caller));
   const at = 'Bundle.entry[0].resource.related[0].claim';
   if (!row) {
     throw invalidIssues(
