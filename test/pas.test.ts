@@ -613,6 +613,26 @@ describe.each([
     expect(empty.body.resourceType).toBe('OperationOutcome');
   });
 
+  it("never reaches another client's authorization by naming the same (public) provider NPI", async () => {
+    const withNpi = (bundle: Bundle) => {
+      const org = bundle.entry?.find((e) => e.resource?.id === 'RedoxPARequestorOrganizationExample')?.resource;
+      (org as { identifier?: unknown }).identifier = [
+        { system: 'http://hl7.org/fhir/sid/us-npi', value: '1999999984' },
+      ];
+      return bundle;
+    };
+    const submitted = await submit(withNpi(requestWith({ identifier: 'npi-1' })));
+    expect(submitted.status, JSON.stringify(submitted.body)).toBe(200);
+    const inquiry = withNpi(seedRequest());
+    const inquire = (token: string) =>
+      request<Parameters>(`${fhir()}/Claim/$inquire`, { method: 'POST', token, json: inquiry });
+    expect((await inquire(demo.token)).body.parameter?.length ?? 0).toBeGreaterThan(0);
+    const hostile = await clientOf('partner');
+    const found = await inquire(hostile);
+    expect(found.status).toBe(200);
+    expect(found.body.parameter ?? []).toHaveLength(0);
+  });
+
   it('lists the PAS operations and Subscription interactions in the CapabilityStatement', async () => {
     const res = await request<{
       rest: {

@@ -18,6 +18,8 @@ describe('deliveries', () => {
     expect(parseHeaders(['Authorization: Bearer x: y'])).toEqual([['Authorization', 'Bearer x: y']]);
     expect(() => parseHeaders(['no colon'])).toThrow();
     expect(() => parseHeaders(['Bad Name: x'])).toThrow();
+    expect(() => parseHeaders(['Host: admin.internal'])).toThrow();
+    expect(() => parseHeaders(['content-length: 0'])).toThrow();
     expect(() => checkPasSubscription({ resourceType: 'Subscription', channel: { type: 'websocket' } })).toThrow();
   });
 
@@ -36,4 +38,15 @@ describe('deliveries', () => {
     tokens.drop('k');
     expect(await tokens.get(request, fetchFn)).toBe('t3');
   });
+
+  it('give up on a token endpoint that never answers instead of holding the delivery worker', async () => {
+    const tokens = new ClientCredentialsTokens(Date.now, 20);
+    // Answers only by failing once its request is aborted; without a signal it would hang for ever.
+    const hanging = ((_url: string, init?: RequestInit) =>
+      new Promise<Response>((_resolve, reject) => {
+        init?.signal?.addEventListener('abort', () => reject(new Error('aborted')));
+      })) as typeof fetch;
+    const request = { key: 'k', tokenUrl: 'https://partner/token', clientId: 'c', clientSecret: 's' };
+    await expect(tokens.get(request, hanging)).rejects.toThrow('aborted');
+  }, 3000);
 });

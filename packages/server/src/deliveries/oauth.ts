@@ -22,7 +22,11 @@ const DEFAULT_TTL_SECONDS = 300;
 export class ClientCredentialsTokens {
   private readonly cache = new Map<string, Cached>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /** `timeoutMs` bounds each token request: a token endpoint that never answers must not hold a delivery worker. */
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly timeoutMs = 10_000,
+  ) {}
 
   async get(request: TokenRequest, fetchFn: typeof fetch): Promise<string> {
     const hit = this.cache.get(request.key);
@@ -40,6 +44,7 @@ export class ClientCredentialsTokens {
         Authorization: `Basic ${basic}`,
       },
       body: form.toString(),
+      signal: AbortSignal.timeout(this.timeoutMs),
     });
     const body = (await res.json().catch(() => ({}))) as { access_token?: unknown; expires_in?: unknown };
     if (!res.ok || typeof body.access_token !== 'string' || !body.access_token) {

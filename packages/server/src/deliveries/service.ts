@@ -38,6 +38,8 @@ export interface DecisionAudience {
 }
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** Headers that decide where and how the request is framed: a subscriber must not point it at another virtual host. */
+const RESERVED_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'upgrade', 'te']);
 
 /** `channel.header` entries ("Name: value") as headers; malformed ones are refused when the Subscription is made. */
 export function parseHeaders(lines: string[]): [string, string][] {
@@ -46,14 +48,17 @@ export function parseHeaders(lines: string[]): [string, string][] {
     const name = line.slice(0, at).trim();
     const value = line.slice(at + 1).trim();
     if (at <= 0 || !HEADER_NAME.test(name) || /[\r\n]/.test(value)) throw new Error(`Malformed header "${line}"`);
+    if (RESERVED_HEADERS.has(name.toLowerCase())) throw new Error(`Header "${name}" may not be set`);
     return [name, value];
   });
 }
 
 export class Deliveries {
-  private readonly tokens = new ClientCredentialsTokens();
+  private readonly tokens: ClientCredentialsTokens;
 
-  constructor(private readonly options: DeliveriesOptions) {}
+  constructor(private readonly options: DeliveriesOptions) {
+    this.tokens = new ClientCredentialsTokens(Date.now, options.sendTimeoutMs ?? 10_000);
+  }
 
   get queueKind(): DeliveryQueue['kind'] {
     return this.options.queue.kind;

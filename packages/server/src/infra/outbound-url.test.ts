@@ -36,6 +36,10 @@ describe('isPrivateAddress', () => {
     '::',
     '0.0.0.0',
     '192.0.0.8',
+    '::ffff:0:7f00:1',
+    '::ffff:0:a00:1',
+    '64:ff9b:1::a00:1',
+    'fec0::1',
   ])('%s (IPv4 inside IPv6, unspecified) is private', (ip) => expect(isPrivateAddress(ip)).toBe(true));
   it.each(['8.8.8.8', '93.184.216.34', '2001:4860:4860::8888', '172.32.0.1'])('%s is public', (ip) =>
     expect(isPrivateAddress(ip)).toBe(false),

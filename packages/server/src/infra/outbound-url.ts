@@ -57,8 +57,9 @@ function ipv6Groups(ip: string): number[] | undefined {
 const v4 = (hi: number, lo: number) => `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
 
 /**
- * True for loopback, private, link-local, unique-local, multicast and unspecified addresses, including IPv4 reached
- * through IPv6 (IPv4-mapped `::ffff:0:0/96`, IPv4-compatible `::/96`, NAT64 `64:ff9b::/96`, 6to4 `2002::/16`).
+ * True for loopback, private, link-local, site-local, unique-local, multicast and unspecified addresses, including
+ * IPv4 reached through IPv6 (IPv4-mapped `::ffff:0:0/96`, IPv4-translated `::ffff:0:0:0/96`, IPv4-compatible
+ * `::/96`, NAT64 `64:ff9b::/96` and `64:ff9b:1::/48`, 6to4 `2002::/16`).
  */
 export function isPrivateAddress(address: string): boolean {
   const ip = address
@@ -72,9 +73,14 @@ export function isPrivateAddress(address: string): boolean {
   if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0 && (g5 === 0 || g5 === 0xffff)) {
     return g5 === 0 && g6 === 0 && g7 <= 1 ? true : ipv4Private(v4(g6, g7));
   }
+  // IPv4-translated (SIIT) `::ffff:0:0/96`.
+  if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0xffff && g5 === 0) return ipv4Private(v4(g6, g7));
   if (g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0) return ipv4Private(v4(g6, g7));
+  // Local-use NAT64 `64:ff9b:1::/48` translates to the operator's own (private) IPv4 network.
+  if (g0 === 0x64 && g1 === 0xff9b && g2 === 1) return true;
   if (g0 === 0x2002) return ipv4Private(v4(g1, g2));
-  return (g0 & 0xfe00) === 0xfc00 || (g0 & 0xffc0) === 0xfe80 || (g0 & 0xff00) === 0xff00;
+  // Unique-local, link-local, (deprecated) site-local `fec0::/10`, multicast.
+  return (g0 & 0xfe00) === 0xfc00 || (g0 & 0xffc0) === 0xfe80 || (g0 & 0xffc0) === 0xfec0 || (g0 & 0xff00) === 0xff00;
 }
 
 /** Loopback and unspecified addresses (127/8, 0/8, ::1, ::, and IPv4 loopback embedded in IPv6). */

@@ -1,7 +1,7 @@
 /**
  * `POST /fhir/R4/$submit-attachment` (Da Vinci CDex) with `AttachTo` = `preauthorization`: documents for a pended
  * request. The authorization is found by `TrackingId` (its Claim identifier or PAS reference) or `AdminRefNumber`,
- * for the given `MemberId`, among those the caller's organisation submitted; the documents are kept with it and the
+ * for the given `MemberId`, among those the calling client submitted; the documents are kept with it and the
  * adjudication bot decides the pended items again (the input's `attachments`). The answer is an OperationOutcome
  * (CDex defines no output); the new decision reaches the submitter as a new ClaimResponse version, through its
  * Subscriptions and callbacks.
@@ -121,9 +121,12 @@ export function parseAttachmentRequest(body: unknown): AttachmentRequest {
   };
 }
 
-/** The caller's organisation submitted it: the same client, or a provider identifier the request named. */
-export function submittedBy(row: AuthorizationRow, caller: Caller, providerKeys: string[]): boolean {
-  return row.clientId === caller.clientId || providerKeys.some((k) => row.providerIdentifiers.includes(k));
+/**
+ * The caller submitted it. Only the authenticated client counts: provider identifiers (an NPI) are public and a
+ * request names whichever it likes, so they never prove that another client speaks for the same organisation.
+ */
+export function submittedBy(row: Pick<AuthorizationRow, 'clientId'>, caller: Pick<Caller, 'clientId'>): boolean {
+  return row.clientId === caller.clientId;
 }
 
 export async function submitAttachment(input: AttachmentInput): Promise<OperationOutcome> {
@@ -131,8 +134,8 @@ export async function submitAttachment(input: AttachmentInput): Promise<Operatio
   requirePas('submit', caller, repo.access);
   const projectId = repo.access.projectId;
   const parsed = parseAttachmentRequest(input.body);
-  const row = (await findByReference(services.db, projectId, parsed.keys)).find(
-    (r) => r.memberId === parsed.memberId && submittedBy(r, caller, parsed.providerKeys),
+  const row = (await findByReference(services.db, projectId, caller.clientId, parsed.keys)).find(
+    (r) => r.memberId === parsed.memberId && submittedBy(r, caller),
   );
   if (!row)
     throw notFound(

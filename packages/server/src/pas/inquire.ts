@@ -2,8 +2,8 @@
  * `POST /fhir/R4/Claim/$inquire`: a PAS inquiry Bundle (a Claim naming the member's Coverage and the requesting
  * provider, as a query by example) finds the current decision of the member's authorizations. The answer is a
  * Parameters with 0..n `return` PAS inquiry response Bundles (2.2.1). Only the caller's project is searched, and
- * only authorizations the caller's organisation submitted: the same client, or a provider identifier the inquiry
- * names that the request named too. Optional filters: an authorization number / PAS reference (the Claim's
+ * only authorizations the calling client submitted (provider identifiers are public, so naming one proves nothing).
+ * Optional filters: an authorization number / PAS reference (the Claim's
  * `authorizationNumber` or `administrationReferenceNumber` extension, or an identifier) and item codes (other than
  * `not-applicable`).
  */
@@ -14,7 +14,6 @@ import { invalidIssues, locatedIssues } from '../infra/errors.js';
 import type { Services } from '../services.js';
 import { requirePas } from './access.js';
 import { submittedBy } from './attachment.js';
-import { providerIdentifiers } from './claim-records.js';
 import { EXT, PROFILE } from './constants.js';
 import { findByMember, type AuthorizationRow } from './store.js';
 import { validateRequestBundle, type PasRequest } from './validate-request.js';
@@ -78,11 +77,10 @@ export async function inquirePriorAuthorization(input: InquireInput): Promise<Pa
   const validation = validateRequestBundle(input.body, { items: false });
   if (!validation.ok) throw invalidIssues('pas.invalid-request', locatedIssues(validation.problems));
   const { request } = validation;
-  const providers = providerIdentifiers(request);
   const refs = referencesOf(request);
   const codes = codesOf(request);
-  const rows = (await findByMember(services.db, repo.access.projectId, request.memberId)).filter(
-    (row) => submittedBy(row, caller, providers) && matches(row, refs, codes),
+  const rows = (await findByMember(services.db, repo.access.projectId, request.memberId, caller.clientId)).filter(
+    (row) => submittedBy(row, caller) && matches(row, refs, codes),
   );
   const bundles = rows.map(inquiryResponse).filter((b): b is Bundle => !!b);
   return {

@@ -152,10 +152,17 @@ export async function getAuthorization(
   return rows[0] ? toRow(rows[0]) : undefined;
 }
 
-export async function findByMember(db: Database, projectId: string, memberId: string): Promise<AuthorizationRow[]> {
+/** The member's authorizations submitted by `clientId`, newest first (another client's never fill the page). */
+export async function findByMember(
+  db: Database,
+  projectId: string,
+  memberId: string,
+  clientId: string,
+): Promise<AuthorizationRow[]> {
   const { rows } = await db.query<RawRow>(
-    `SELECT * FROM pas_authorizations WHERE project_id = $1 AND member_id = $2 ORDER BY created_at DESC LIMIT 100`,
-    [projectId, memberId],
+    `SELECT * FROM pas_authorizations WHERE project_id = $1 AND member_id = $2 AND client_id = $3
+     ORDER BY created_at DESC LIMIT 100`,
+    [projectId, memberId, clientId],
   );
   return rows.map(toRow);
 }
@@ -175,16 +182,21 @@ export async function setBinding(db: Database, projectId: string, botId: string)
   );
 }
 
-/** The authorizations of a project whose PAS reference (`preAuthRef`) or Claim identifier is one of `keys`. */
-export async function findByReference(db: Database, projectId: string, keys: string[]): Promise<AuthorizationRow[]> {
+/** The authorizations `clientId` submitted whose PAS reference (`preAuthRef`) or Claim identifier is one of `keys`. */
+export async function findByReference(
+  db: Database,
+  projectId: string,
+  clientId: string,
+  keys: string[],
+): Promise<AuthorizationRow[]> {
   if (keys.length === 0) return [];
   const { rows } = await db.query<RawRow>(
-    `SELECT * FROM pas_authorizations WHERE project_id = $1
+    `SELECT * FROM pas_authorizations WHERE project_id = $1 AND client_id = $3
        AND (pre_auth_ref IN (SELECT jsonb_array_elements_text($2::jsonb))
          OR EXISTS (SELECT 1 FROM jsonb_array_elements_text(claim_identifiers) c
                     WHERE c IN (SELECT jsonb_array_elements_text($2::jsonb))))
      ORDER BY created_at DESC LIMIT 100`,
-    [projectId, JSON.stringify(keys)],
+    [projectId, JSON.stringify(keys), clientId],
   );
   return rows.map(toRow);
 }

@@ -12,7 +12,7 @@ import { HookbotError, invalidIssues, locatedIssues } from '../infra/errors.js';
 import type { Services } from '../services.js';
 import { adjudicate } from './adjudicate.js';
 import { submittedBy } from './attachment.js';
-import { claimIdentifierKeys, identifierKeys, providerIdentifiers, storedClaim } from './claim-records.js';
+import { claimIdentifierKeys, identifierKeys, storedClaim } from './claim-records.js';
 import { EXT } from './constants.js';
 import type { ItemDecision } from './decision.js';
 import type { Member } from './member.js';
@@ -51,10 +51,9 @@ function priorKeys(request: PasRequest): string[] {
 
 async function findPrior(input: UpdateInput): Promise<AuthorizationRow> {
   const { services, request, caller } = input;
-  const providers = providerIdentifiers(request);
-  const row = (await findByReference(services.db, input.repo.access.projectId, priorKeys(request))).find(
-    (r) => r.memberId === request.memberId && submittedBy(r, caller, providers),
-  );
+  const row = (
+    await findByReference(services.db, input.repo.access.projectId, caller.clientId, priorKeys(request))
+  ).find((r) => r.memberId === request.memberId && submittedBy(r, caller));
   const at = 'Bundle.entry[0].resource.related[0].claim';
   if (!row) {
     throw invalidIssues(
