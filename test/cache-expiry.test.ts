@@ -5,8 +5,9 @@
  * ones until it restarts.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { getToken, request } from './support/http.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { request } from './support/http.js';
+import { startServerPair } from './support/pair.js';
+import type { TestServer } from './support/server.js';
 
 let a: TestServer;
 let b: TestServer;
@@ -18,11 +19,10 @@ let adminA: string;
 const poll = { timeout: 8000, interval: 100 };
 
 beforeAll(async () => {
-  a = await startTestServer({ store: 'postgres', env: { HOOKBOT_CACHE_TTL: '1' } });
-  b = await startTestServer({ store: 'postgres', peer: a });
-  tokenA = await getToken(a.url, a.demo.clientId, a.demo.clientSecret);
-  tokenB = await getToken(b.url, b.demo.clientId, b.demo.clientSecret);
-  adminA = await getToken(a.url, a.admin.clientId, a.admin.clientSecret);
+  ({ a, b, tokenA, tokenB, adminA } = await startServerPair(
+    { store: 'postgres', env: { HOOKBOT_CACHE_TTL: '1' } },
+    { store: 'postgres' },
+  ));
 });
 
 afterAll(async () => {

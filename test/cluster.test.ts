@@ -8,7 +8,8 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { patientView } from './support/cds.js';
 import { getToken, request, type JsonResponse } from './support/http.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { startServerPair } from './support/pair.js';
+import type { TestServer } from './support/server.js';
 
 let a: TestServer;
 let b: TestServer;
@@ -28,11 +29,10 @@ const summary = (res: JsonResponse) =>
 const poll = { timeout: 3000, interval: 50 };
 
 beforeAll(async () => {
-  a = await startTestServer({ store: 'postgres', redis: true });
-  b = await startTestServer({ store: 'postgres', redis: true, peer: a });
-  tokenA = await getToken(a.url, a.demo.clientId, a.demo.clientSecret);
-  tokenB = await getToken(b.url, b.demo.clientId, b.demo.clientSecret);
-  adminA = await getToken(a.url, a.admin.clientId, a.admin.clientSecret);
+  ({ a, b, tokenA, tokenB, adminA } = await startServerPair(
+    { store: 'postgres', redis: true },
+    { store: 'postgres', redis: true },
+  ));
 });
 
 afterAll(async () => {

@@ -303,30 +303,31 @@ describe.each([
 
   const crOf = (bundle: Bundle) => bundle.entry?.[0]?.resource as ClaimResponse;
 
-  it('certifies a pended request when its documentation arrives through $submit-attachment (a new version, audited)', async () => {
-    const pended = await submit(requestWith({ withoutDocuments: true, identifier: 'attach-1' }));
-    expect(itemResults(pended.body).map((i) => i.code)).toEqual(['A4']);
-    const cr = crOf(pended.body);
-    const attach = await request<OperationOutcome>(`${fhir()}/$submit-attachment`, {
+  /** `$submit-attachment` for the request with Claim identifier `claimId`, as member `memberId`: one Attachment. */
+  const submitAttachment = (claimId: string, memberId: string, part: unknown[]) =>
+    request<OperationOutcome>(`${fhir()}/$submit-attachment`, {
       method: 'POST',
       token: demo.token,
       json: {
         resourceType: 'Parameters',
         parameter: [
-          { name: 'TrackingId', valueIdentifier: { system: 'urn:test:claim', value: 'attach-1' } },
+          { name: 'TrackingId', valueIdentifier: { system: 'urn:test:claim', value: claimId } },
           { name: 'AttachTo', valueCode: 'preauthorization' },
-          { name: 'MemberId', valueIdentifier: { value: 'M2346623' } },
-          {
-            name: 'Attachment',
-            part: [
-              { name: 'LineItem', valueString: '1' },
-              { name: 'Code', valueCodeableConcept: { coding: [{ system: 'http://loinc.org', code: '11506-3' }] } },
-              { name: 'Content', resource: { resourceType: 'Binary', contentType: 'text/plain', data: 'bm90ZQ==' } },
-            ],
-          },
+          { name: 'MemberId', valueIdentifier: { value: memberId } },
+          { name: 'Attachment', part },
         ],
       },
     });
+
+  it('certifies a pended request when its documentation arrives through $submit-attachment (a new version, audited)', async () => {
+    const pended = await submit(requestWith({ withoutDocuments: true, identifier: 'attach-1' }));
+    expect(itemResults(pended.body).map((i) => i.code)).toEqual(['A4']);
+    const cr = crOf(pended.body);
+    const attach = await submitAttachment('attach-1', 'M2346623', [
+      { name: 'LineItem', valueString: '1' },
+      { name: 'Code', valueCodeableConcept: { coding: [{ system: 'http://loinc.org', code: '11506-3' }] } },
+      { name: 'Content', resource: { resourceType: 'Binary', contentType: 'text/plain', data: 'bm90ZQ==' } },
+    ]);
     expect(attach.status, JSON.stringify(attach.body)).toBe(200);
     expect(attach.body.issue[0]?.diagnostics).toMatch(/item 1: A1/);
     const stored = await request<ClaimResponse>(`${fhir()}/ClaimResponse/${cr.id}`, { token: demo.token });
@@ -343,22 +344,9 @@ describe.each([
       ),
     ).toBe(true);
     // Another member's id finds nothing.
-    const wrong = await request(`${fhir()}/$submit-attachment`, {
-      method: 'POST',
-      token: demo.token,
-      json: {
-        resourceType: 'Parameters',
-        parameter: [
-          { name: 'TrackingId', valueIdentifier: { system: 'urn:test:claim', value: 'attach-1' } },
-          { name: 'AttachTo', valueCode: 'preauthorization' },
-          { name: 'MemberId', valueIdentifier: { value: 'SOMEONE-ELSE' } },
-          {
-            name: 'Attachment',
-            part: [{ name: 'Content', resource: { resourceType: 'Binary', contentType: 'text/plain' } }],
-          },
-        ],
-      },
-    });
+    const wrong = await submitAttachment('attach-1', 'SOMEONE-ELSE', [
+      { name: 'Content', resource: { resourceType: 'Binary', contentType: 'text/plain' } },
+    ]);
     expect(wrong.status).toBe(404);
   });
 

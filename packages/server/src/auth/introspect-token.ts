@@ -3,11 +3,9 @@
  * `admin` client about every token of its project. Anything else — a token of another project or another client,
  * an expired, revoked, malformed or foreign one — is `{"active": false}` and nothing more (RFC 7662 §2.2).
  */
-import { HookbotError } from '../infra/errors.js';
-import { verifyAccessToken } from './access-token.js';
-import { authenticateClient, formParam, oauthError, type ClientAuthRequest } from './client-authentication.js';
+import type { ClientAuthRequest } from './client-authentication.js';
 import type { ClientRecord } from './clients.js';
-import type { TokenDeps } from './issue-token.js';
+import { presentedToken, type PresentedTokenDeps } from './presented-token.js';
 import type { ClientRole } from './roles.js';
 
 export type IntrospectionResponse =
@@ -28,8 +26,6 @@ export type IntrospectionResponse =
       project?: string;
     };
 
-export type IntrospectionDeps = Pick<TokenDeps, 'key'> & Parameters<typeof authenticateClient>[1];
-
 const INACTIVE = { active: false } as const;
 
 /** Whether `client` may learn about a token of `tokenClient` in `tokenProject`. */
@@ -38,18 +34,12 @@ function mayIntrospect(client: ClientRecord, tokenClient: string, tokenProject: 
   return tokenClient === client.id || client.role === 'admin';
 }
 
-export async function introspectToken(req: ClientAuthRequest, deps: IntrospectionDeps): Promise<IntrospectionResponse> {
-  const client = await authenticateClient(req, deps);
-  const token = formParam(req.form, 'token');
-  if (!token) throw oauthError('invalid_request', 'token is required');
-  let caller;
-  try {
-    caller = await verifyAccessToken(deps.key, deps.issuer, token, deps.shared);
-  } catch (err) {
-    if (err instanceof HookbotError && err.status === 401) return INACTIVE;
-    throw err;
-  }
-  if (!mayIntrospect(client, caller.clientId, caller.projectId)) return INACTIVE;
+export async function introspectToken(
+  req: ClientAuthRequest,
+  deps: PresentedTokenDeps,
+): Promise<IntrospectionResponse> {
+  const { client, caller } = await presentedToken(req, deps);
+  if (!caller || !mayIntrospect(client, caller.clientId, caller.projectId)) return INACTIVE;
   return {
     active: true,
     scope: caller.scope,

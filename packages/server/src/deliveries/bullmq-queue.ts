@@ -5,14 +5,7 @@
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Logger } from '../infra/logger.js';
-import {
-  backoffMs,
-  type AttemptListener,
-  type DeliveryHandler,
-  type DeliveryJob,
-  type DeliveryQueue,
-  type RetryPolicy,
-} from './jobs.js';
+import { attemptDelivery, backoffMs, type DeliveryJob, type DeliveryQueue, type RetryPolicy } from './jobs.js';
 
 const QUEUE = 'pas-deliveries';
 const CONCURRENCY = 8;
@@ -51,19 +44,14 @@ export function createBullQueue(url: string, prefix: string, policy: RetryPolicy
         })),
       );
     },
-    start(handler: DeliveryHandler, onAttempt: AttemptListener) {
+    start(handler, onAttempt) {
       workerConnection = connection();
       worker = new Worker<JobData>(
         QUEUE,
         async (job) => {
           const attempt: DeliveryJob = { ...job.data, attempts: job.attemptsMade };
-          const result = await handler(attempt).catch((err: unknown) => ({
-            ok: false as const,
-            error: err instanceof Error ? err.message : String(err),
-          }));
-          const made = job.attemptsMade + 1;
-          const final = result.ok || made >= policy.maxAttempts;
-          await onAttempt({ ...attempt, attempts: made }, result, final).catch((err: unknown) =>
+          const { result, final } = await attemptDelivery(handler, attempt, policy);
+          await onAttempt({ ...attempt, attempts: job.attemptsMade + 1 }, result, final).catch((err: unknown) =>
             log.warn({ err: err instanceof Error ? err.message : String(err) }, 'delivery bookkeeping failed'),
           );
           if (!result.ok) throw new Error(result.error);

@@ -37,3 +37,16 @@ export interface RetryPolicy {
 export function backoffMs(policy: RetryPolicy, attemptsMade: number): number {
   return Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attemptsMade - 1));
 }
+
+/** Sends `job` once: a handler that throws counts as a failed attempt; `final` when no retry follows. */
+export async function attemptDelivery(
+  handler: DeliveryHandler,
+  job: DeliveryJob,
+  policy: RetryPolicy,
+): Promise<{ result: DeliveryResult; final: boolean }> {
+  const result = await handler(job).catch((err: unknown): DeliveryResult => ({
+    ok: false,
+    error: err instanceof Error ? err.message : String(err),
+  }));
+  return { result, final: result.ok || job.attempts + 1 >= policy.maxAttempts };
+}

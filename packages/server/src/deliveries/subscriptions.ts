@@ -15,7 +15,7 @@ import { requirePas } from '../pas/access.js';
 import type { Services } from '../services.js';
 import { handshakeBundle, statusParameters } from './notification.js';
 import { parseHeaders } from './service.js';
-import { getSubscription, saveSubscription } from './store.js';
+import { getSubscription, saveSubscription, type SubscriptionRow } from './store.js';
 
 const FILTER_URL = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-filter-criteria';
 const CONTENT_URL = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-payload-content';
@@ -98,15 +98,17 @@ export async function createPasSubscription(
   const { id: _id, meta: _meta, ...rest } = subscription;
   const created = await repo.create<Subscription>({ ...rest, status: 'requested' });
   const id = created.id as string;
-  await saveSubscription(services.db, {
-    projectId,
-    id,
-    clientId: caller.clientId,
-    orgIdentifiers,
-    endpoint: subscription.channel.endpoint as string,
-    headers,
-    status: 'requested',
-  });
+  const save = (status: SubscriptionRow['status']) =>
+    saveSubscription(services.db, {
+      projectId,
+      id,
+      clientId: caller.clientId,
+      orgIdentifiers,
+      endpoint: subscription.channel.endpoint as string,
+      headers,
+      status,
+    });
+  await save('requested');
   let error: string | undefined;
   try {
     const fetchFn = await services.deliveries.fetchFor(projectId);
@@ -121,15 +123,7 @@ export async function createPasSubscription(
     error = `The handshake to the endpoint failed: ${err instanceof Error ? err.message : String(err)}`;
   }
   const status = error ? 'error' : 'active';
-  await saveSubscription(services.db, {
-    projectId,
-    id,
-    clientId: caller.clientId,
-    orgIdentifiers,
-    endpoint: subscription.channel.endpoint as string,
-    headers,
-    status,
-  });
+  await save(status);
   return repo.update<Subscription>({ ...created, status, ...(error ? { error } : {}) });
 }
 

@@ -7,6 +7,7 @@
 import type { Database } from '../infra/database.js';
 import type { Logger } from '../infra/logger.js';
 import {
+  attemptDelivery,
   backoffMs,
   type AttemptListener,
   type DeliveryHandler,
@@ -118,11 +119,7 @@ export class TableDeliveryQueue implements DeliveryQueue {
       body: typeof row.body === 'string' ? (JSON.parse(row.body) as unknown) : row.body,
       attempts: row.attempts - 1,
     };
-    const result = await handler(job).catch((err: unknown) => ({
-      ok: false as const,
-      error: err instanceof Error ? err.message : String(err),
-    }));
-    const final = result.ok || row.attempts >= this.policy.maxAttempts;
+    const { result, final } = await attemptDelivery(handler, job, this.policy);
     try {
       if (result.ok) {
         await this.db.query(

@@ -12,9 +12,9 @@ import type { Repository } from '../fhir/repository.js';
 import { HookbotError, invalidIssues, locatedIssues, notFound, type LocatedProblem } from '../infra/errors.js';
 import type { Services } from '../services.js';
 import { requirePas } from './access.js';
-import { adjudicate } from './adjudicate.js';
 import { findMember } from './member.js';
-import { recordDecisionChange, requestOf } from './record.js';
+import { requestOf } from './record.js';
+import { redecide } from './redecide.js';
 import { findByReference, type AuthorizationRow } from './store.js';
 
 export interface AttachmentInput {
@@ -150,29 +150,21 @@ export async function submitAttachment(input: AttachmentInput): Promise<Operatio
   const member = await findMember(services.db, projectId, row.memberId);
   if (!member) throw new HookbotError('pas.member-not-covered', `Member ${row.memberId} is no longer covered`);
   const request = requestOf(row.requestBundle);
-  const { decision, botId } = await adjudicate({
+  const recorded = await redecide({
     services,
     projectId,
-    clientId: caller.clientId,
-    operation: 'attachment',
+    caller,
+    cause: 'attachment',
+    row,
+    fhirBase: repo.fhirBase,
     claim: request.claim,
     bundle: request.bundle,
     member,
     memberId: row.memberId,
     sequences: pended,
     attachments,
-    authorizationId: row.id,
     ...(input.requestIds ? { requestIds: input.requestIds } : {}),
-  });
-  const recorded = await recordDecisionChange({
-    services,
-    projectId,
-    authorizationId: row.id,
-    items: decision.items,
-    by: botId ? `Bot/${botId}` : `ClientApplication/${caller.clientId}`,
-    cause: 'attachment',
-    fhirBase: repo.fhirBase,
-    attachments,
+    record: { attachments },
   });
   const summary = recorded.decision.items.map((i) => `item ${i.sequence}: ${i.action}`).join(', ');
   return {

@@ -10,13 +10,12 @@ import { projectSystemAccess } from '../auth/access.js';
 import { createRepository, type Repository } from '../fhir/repository.js';
 import { HookbotError, invalidIssues, locatedIssues } from '../infra/errors.js';
 import type { Services } from '../services.js';
-import { adjudicate } from './adjudicate.js';
 import { submittedBy } from './attachment.js';
 import { claimIdentifierKeys, identifierKeys, storedClaim } from './claim-records.js';
 import { EXT } from './constants.js';
 import type { ItemDecision } from './decision.js';
 import type { Member } from './member.js';
-import { recordDecisionChange } from './record.js';
+import { redecide } from './redecide.js';
 import { findByReference, type AuthorizationRow } from './store.js';
 import { hasCertificationCancel, type PasRequest } from './validate-request.js';
 
@@ -100,39 +99,34 @@ export async function updatePriorAuthorization(input: UpdateInput): Promise<Bund
   const previous = new Map((row.decision?.items ?? []).map((i) => [i.sequence, i]));
   const items = request.claim.item ?? [];
   const changes: ItemDecision[] = [];
-  const redecide: number[] = [];
+  const toDecide: number[] = [];
   if (request.cancelsAll) {
     for (const sequence of new Set([...previous.keys(), ...items.map((i) => i.sequence)]))
       changes.push({ sequence, action: 'C', note: 'Cancelled by the requester' });
   } else {
     for (const item of items) {
       if (isCancelled(item)) changes.push({ sequence: item.sequence, action: 'C', note: 'Cancelled by the requester' });
-      else if (isChanged(item) || !previous.has(item.sequence)) redecide.push(item.sequence);
+      else if (isChanged(item) || !previous.has(item.sequence)) toDecide.push(item.sequence);
     }
   }
-  const { decision, botId } = await adjudicate({
+  const recorded = await redecide({
     services,
     projectId,
-    clientId: caller.clientId,
-    operation: 'update',
+    caller,
+    cause: 'update',
+    row,
+    fhirBase: repo.fhirBase,
     claim: request.claim,
     bundle: request.bundle,
     member,
     memberId: request.memberId,
-    sequences: redecide,
+    sequences: toDecide,
     attachments: row.attachments,
-    authorizationId: row.id,
     ...(input.requestIds ? { requestIds: input.requestIds } : {}),
-  });
-  const recorded = await recordDecisionChange({
-    services,
-    projectId,
-    authorizationId: row.id,
-    items: [...changes, ...decision.items],
-    by: botId && redecide.length ? `Bot/${botId}` : `ClientApplication/${caller.clientId}`,
-    cause: 'update',
-    fhirBase: repo.fhirBase,
-    request: { bundle: request.bundle, claimId: claim.id as string, identifiers: claimIdentifierKeys(request.claim) },
+    changes,
+    record: {
+      request: { bundle: request.bundle, claimId: claim.id as string, identifiers: claimIdentifierKeys(request.claim) },
+    },
   });
   return recorded.bundle;
 }
