@@ -4,6 +4,7 @@ import { signAccessToken } from '../auth/access-token.js';
 import type { ClientRole } from '../auth/roles.js';
 import type { SigningKey } from '../auth/signing-keys.js';
 import { HookbotError } from '../infra/errors.js';
+import { MemorySharedState } from '../infra/shared-state.js';
 import type { Services } from '../services.js';
 import { authenticateCdsCaller } from './authenticate.js';
 
@@ -12,7 +13,7 @@ const BASE = 'http://hookbot.test';
 async function services(): Promise<Services> {
   const { privateKey, publicKey } = await generateKeyPair('ES256');
   const key: SigningKey = { kid: 'k1', privateKey, publicKey } as SigningKey;
-  return { key, config: { baseUrl: BASE } } as unknown as Services;
+  return { key, config: { baseUrl: BASE }, shared: new MemorySharedState() } as unknown as Services;
 }
 
 const token = (s: Services, ttl = 60, scope = 'system/Bot.rs', role: ClientRole = 'admin') =>
