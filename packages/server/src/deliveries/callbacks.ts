@@ -7,6 +7,7 @@ import type { Caller } from '../auth/access-token.js';
 import type { Repository } from '../fhir/repository.js';
 import { invalidIssues, locatedIssues, type LocatedProblem } from '../infra/errors.js';
 import { checkOutboundUrl } from '../infra/outbound-url.js';
+import { partnerUrlPolicy } from './url-policy.js';
 import { requirePas } from '../pas/access.js';
 import type { Services } from '../services.js';
 import { saveCallback } from './store.js';
@@ -28,7 +29,7 @@ export async function registerCallback(
   if (problems.length) throw invalidIssues('delivery.invalid-callback', locatedIssues(problems));
   const projectId = repo.access.projectId;
   const { allowedBaseUrls } = await services.settings.get(projectId);
-  const policy = { development: services.config.development, allowedBaseUrls };
+  const policy = partnerUrlPolicy(services.config.development, allowedBaseUrls);
   await checkOutboundUrl(input.url as string, policy, 'url');
   await checkOutboundUrl(input.tokenUrl as string, policy, 'tokenUrl');
   await saveCallback(services.db, {

@@ -14,6 +14,7 @@ import { createRepository } from '../fhir/repository.js';
 import type { Database } from '../infra/database.js';
 import type { Logger } from '../infra/logger.js';
 import { outboundFetch } from '../infra/outbound-fetch.js';
+import { partnerUrlPolicy } from './url-policy.js';
 import type { DeliveryJob, DeliveryQueue, DeliveryResult } from './jobs.js';
 import { notificationBundle } from './notification.js';
 import { ClientCredentialsTokens } from './oauth.js';
@@ -78,7 +79,7 @@ export class Deliveries {
   /** A fetch bound to the project's outbound policy (loopback only in development, when the project lists it). */
   async fetchFor(projectId: string): Promise<typeof fetch> {
     const { allowedBaseUrls } = await this.options.settings.get(projectId);
-    return outboundFetch({ development: this.options.development, allowedBaseUrls });
+    return outboundFetch(partnerUrlPolicy(this.options.development, allowedBaseUrls));
   }
 
   /** Queues the decision for the submitter's Subscriptions and callback, in the decision's transaction. */

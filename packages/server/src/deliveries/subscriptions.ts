@@ -10,6 +10,7 @@ import type { Caller } from '../auth/access-token.js';
 import type { Repository } from '../fhir/repository.js';
 import { invalidIssues, locatedIssues, notFound, type LocatedProblem } from '../infra/errors.js';
 import { checkOutboundUrl } from '../infra/outbound-url.js';
+import { partnerUrlPolicy } from './url-policy.js';
 import { PAS_TOPIC } from '../pas/constants.js';
 import { requirePas } from '../pas/access.js';
 import type { Services } from '../services.js';
@@ -92,7 +93,7 @@ export async function createPasSubscription(
   const { allowedBaseUrls } = await services.settings.get(projectId);
   await checkOutboundUrl(
     subscription.channel.endpoint as string,
-    { development: services.config.development, allowedBaseUrls },
+    partnerUrlPolicy(services.config.development, allowedBaseUrls),
     'Subscription.channel.endpoint',
   );
   const { id: _id, meta: _meta, ...rest } = subscription;
