@@ -7,7 +7,7 @@
 import { request as httpRequest } from 'node:http';
 import { generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getToken, request, type JsonResponse } from './support/http.js';
+import { basicAuth, form, getToken, request, type JsonResponse } from './support/http.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 function expectOutcome(res: JsonResponse, status: number, diagnostics: RegExp): void {
@@ -65,12 +65,8 @@ describe.each(['pglite', 'postgres'] as const)('bad input on %s', (store) => {
 
   it('refuses a NUL in a client id sent outside the form (HTTP Basic, an assertion, a CDS JWT) as an unknown client', async () => {
     const token = (headers: Record<string, string>, body: Record<string, string>) =>
-      request<{ error: string }>(`${t.url}/oauth2/token`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
-        body: new URLSearchParams({ grant_type: 'client_credentials', ...body }),
-      });
-    const basic = await token({ Authorization: `Basic ${Buffer.from('a\u0000b:secret').toString('base64')}` }, {});
+      request<{ error: string }>(`${t.url}/oauth2/token`, form({ grant_type: 'client_credentials', ...body }, headers));
+    const basic = await token({ Authorization: basicAuth('a\u0000b', 'secret') }, {});
     expect(basic.status).toBe(401);
     expect(basic.body.error).toBe('invalid_client');
     const { privateKey } = await generateKeyPair('ES384');

@@ -2,8 +2,6 @@
  * End-to-end: the built `hookbot` CLI as a child process against a real server. The tests run in order and
  * share state (profiles, the scaffolded bot), like a developer's session from login to rollback.
  */
-import { once } from 'node:events';
-import * as net from 'node:net';
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { exportJWK, generateKeyPair } from 'jose';
@@ -19,6 +17,7 @@ import {
 import { EXAMPLES } from '../packages/cli/src/cli.js';
 import { COMMANDS } from '../packages/cli/src/commands/index.js';
 import { getToken, request } from './support/http.js';
+import { freePort } from './support/port.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 let t: TestServer;
@@ -71,6 +70,16 @@ describe('hookbot CLI end to end', () => {
       '--profile',
       'acme',
     );
+  // What a developer does with curl beside the CLI: the tenant's token, a Bot POSTed, feedback sent.
+  const tenantToken = () => getToken(t.url, tenant.clientId, tenant.clientSecret);
+  const postBot = (token: string, bot: Record<string, unknown>) =>
+    request<{ id: string }>(`${t.url}/fhir/R4/Bot`, { method: 'POST', token, json: { resourceType: 'Bot', ...bot } });
+  const sendFeedback = (token: string, card: string, outcomeTimestamp: string) =>
+    request(`${t.url}/cds-services/${botId}/feedback`, {
+      method: 'POST',
+      token,
+      json: { feedback: [{ card, outcome: 'accepted', outcomeTimestamp }] },
+    });
 
   it('logs in as the super-admin and stores the profile with mode 0600', async () => {
     const res = await hookbot(
@@ -280,15 +289,10 @@ describe('hookbot CLI end to end', () => {
   });
 
   it('hooks invoke warns about a valid card that a major EHR would not render', async () => {
-    const token = await getToken(t.url, tenant.clientId, tenant.clientSecret);
-    const created = await request<{ id: string }>(`${t.url}/fhir/R4/Bot`, {
-      method: 'POST',
-      token,
-      json: {
-        resourceType: 'Bot',
-        name: 'epic-unfriendly',
-        cdsService: { hook: 'patient-view', title: 'Epic unfriendly', description: 'at-most-one suggestions' },
-      },
+    const token = await tenantToken();
+    const created = await postBot(token, {
+      name: 'epic-unfriendly',
+      cdsService: { hook: 'patient-view', title: 'Epic unfriendly', description: 'at-most-one suggestions' },
     });
     const code = `exports.handler = async () => ({ cards: [{
       summary: 'Pick one', indicator: 'info', source: { label: 'cli test' }, selectionBehavior: 'at-most-one',
@@ -396,12 +400,7 @@ describe('hookbot CLI end to end', () => {
   it('feedback stats counts accepted and overridden cards per service and card', async () => {
     const invoked = await hookbot('hooks', 'invoke', botId, '--request', 'bots/hello/request.json', '--json');
     const uuid = invoked.json<{ cards: { uuid: string }[] }>().cards[0]!.uuid;
-    const token = await getToken(t.url, tenant.clientId, tenant.clientSecret);
-    const sent = await request(`${t.url}/cds-services/${botId}/feedback`, {
-      method: 'POST',
-      token,
-      json: { feedback: [{ card: uuid, outcome: 'accepted', outcomeTimestamp: new Date().toISOString() }] },
-    });
+    const sent = await sendFeedback(await tenantToken(), uuid, new Date().toISOString());
     expect(sent.status).toBeLessThan(300);
     const res = await hookbot('feedback', 'stats', '--json');
     expectOk(res);
@@ -429,16 +428,12 @@ describe('hookbot CLI end to end', () => {
   });
 
   it('bot logs lists feedback in the order the server received it, whatever the EHR clock says', async () => {
-    const token = await getToken(t.url, tenant.clientId, tenant.clientSecret);
+    const token = await tenantToken();
     for (const [card, outcomeTimestamp] of [
       ['sent-first', '2026-01-02T00:00:00Z'],
       ['sent-second', '2026-01-01T00:00:00Z'],
-    ]) {
-      const sent = await request(`${t.url}/cds-services/${botId}/feedback`, {
-        method: 'POST',
-        token,
-        json: { feedback: [{ card, outcome: 'accepted', outcomeTimestamp }] },
-      });
+    ] as const) {
+      const sent = await sendFeedback(token, card, outcomeTimestamp);
       expect(sent.status).toBeLessThan(300);
     }
     const logs = await hookbot('bot', 'logs', 'hello', '--json', '--count', '50');
@@ -463,15 +458,10 @@ describe('hookbot CLI end to end', () => {
 
   it('bot deploy never takes over a Bot of the same name that answers another hook, unless --force', async () => {
     // The README's collision: a Bot made with curl, then a CLI bot of the same name.
-    const token = await getToken(t.url, tenant.clientId, tenant.clientSecret);
-    const other = await request<{ id: string }>(`${t.url}/fhir/R4/Bot`, {
-      method: 'POST',
-      token,
-      json: {
-        resourceType: 'Bot',
-        name: 'clash',
-        cdsService: { hook: 'patient-view', title: 'Clash', description: 'made with curl' },
-      },
+    const token = await tenantToken();
+    const other = await postBot(token, {
+      name: 'clash',
+      cdsService: { hook: 'patient-view', title: 'Clash', description: 'made with curl' },
     });
     expect(other.status).toBe(201);
     expectOk(await hookbot('bot', 'create', 'clash', '--hook', 'order-sign'));
@@ -492,11 +482,7 @@ describe('hookbot CLI end to end', () => {
     expect(rollback.stdout).toMatch(/has no code/);
 
     // A second Bot named clash: every lookup by that name is refused, listing both.
-    const twin = await request<{ id: string }>(`${t.url}/fhir/R4/Bot`, {
-      method: 'POST',
-      token,
-      json: { resourceType: 'Bot', name: 'clash' },
-    });
+    const twin = await postBot(token, { name: 'clash' });
     const ambiguous = await hookbot('bot', 'versions', 'clash');
     expectFailure(ambiguous, 2, /2 Bots are named "clash"/);
     expect(ambiguous.stderr).toContain(`Bot/${other.body.id}`);
@@ -542,7 +528,7 @@ describe('hookbot CLI error paths', () => {
   });
 
   it('an unreachable server: exit 4', async () => {
-    const closed = await closedPortUrl();
+    const closed = `http://127.0.0.1:${await freePort()}`;
     const res = await runCli(['login', '--base-url', closed, '--client-id', 'a', '--client-secret', 'b'], {
       cwd: work,
       env: { HOOKBOT_CONFIG_DIR: path.join(work, 'unreachable'), HOME: work },
@@ -717,14 +703,6 @@ describe('every --help example, run as shown', () => {
     // About twenty CLI processes, one after the other.
   }, 120_000);
 });
-
-async function closedPortUrl(): Promise<string> {
-  const probe = net.createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return `http://127.0.0.1:${port}`;
-}
 
 async function waitFor(check: () => boolean, timeoutMs = 15_000): Promise<void> {
   const start = Date.now();

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { patientView } from './support/cds.js';
-import { getToken, request, type JsonResponse } from './support/http.js';
+import { basicAuth, form, getToken, request, type JsonResponse } from './support/http.js';
 import { startServerPair } from './support/pair.js';
 import type { TestServer } from './support/server.js';
 
@@ -44,12 +44,8 @@ describe('two instances of one deployment', () => {
   it('refuse a token revoked on either instance at once, although the other had it verified and warm', async () => {
     const token = await getToken(a.url, a.demo.clientId, a.demo.clientSecret);
     expect((await request(`${b.url}/fhir/R4/Patient`, { token })).status).toBe(200);
-    const basic = `Basic ${Buffer.from(`${a.demo.clientId}:${a.demo.clientSecret}`).toString('base64')}`;
-    const revoked = await request(`${a.url}/oauth2/revoke`, {
-      method: 'POST',
-      headers: { Authorization: basic, 'Content-Type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ token }),
-    });
+    const basic = basicAuth(a.demo.clientId, a.demo.clientSecret);
+    const revoked = await request(`${a.url}/oauth2/revoke`, form({ token }, { Authorization: basic }));
     expect(revoked.status).toBe(200);
     // No polling: the marker is read from Redis on every request, not carried by pub/sub.
     expect((await request(`${b.url}/fhir/R4/Patient`, { token })).status).toBe(401);

@@ -5,7 +5,7 @@
  */
 import { MedplumClient } from '@medplum/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getToken, request } from './support/http.js';
+import { basicAuth as basic, form, getToken, request } from './support/http.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 let t: TestServer;
@@ -14,17 +14,11 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.stop());
 
-const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
-
 const tokenRequest = (fields: Record<string, string>, authorization?: string) =>
-  request(`${t.url}/oauth2/token`, {
-    method: 'POST',
-    headers: {
-      'Content-Type': 'application/x-www-form-urlencoded',
-      ...(authorization ? { Authorization: authorization } : {}),
-    },
-    body: new URLSearchParams({ grant_type: 'client_credentials', ...fields }),
-  });
+  request(
+    `${t.url}/oauth2/token`,
+    form({ grant_type: 'client_credentials', ...fields }, authorization ? { Authorization: authorization } : {}),
+  );
 
 describe('client credentials in HTTP Basic and in the body', () => {
   it('accepts the same pair presented twice', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { generateKeyPair, exportJWK, SignJWT, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getToken, request } from './support/http.js';
+import { form, getToken, request } from './support/http.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 let t: TestServer;
@@ -9,12 +9,6 @@ beforeAll(async () => {
   t = await startTestServer({ store: 'postgres', redis: true });
 });
 afterAll(async () => t?.stop());
-
-const form = (fields: Record<string, string>, headers: Record<string, string> = {}) => ({
-  method: 'POST',
-  headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
-  body: new URLSearchParams(fields),
-});
 
 describe('POST /oauth2/token', () => {
   it('issues a bearer JWT for client credentials in the body, with the granted scope', async () => {

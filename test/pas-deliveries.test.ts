@@ -7,7 +7,7 @@
 import type { Bundle, ClaimResponse, OperationOutcome, Parameters, Subscription } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getToken, request } from './support/http.js';
-import { itemResults, requestWith } from './support/pas.js';
+import { demoClientToken, itemResults, PAS_STORES, requestWith } from './support/pas.js';
 import { startReceiver, type Receiver, type Received } from './support/receiver.js';
 import { Redis } from 'ioredis';
 import { startTestServer, TEST_REDIS_URL, type TestServer } from './support/server.js';
@@ -22,10 +22,7 @@ function responseIn(r: Received): ClaimResponse | undefined {
   return inner?.entry?.[0]?.resource as ClaimResponse | undefined;
 }
 
-describe.each([
-  { store: 'pglite' as const, redis: false },
-  { store: 'postgres' as const, redis: true },
-])('PAS deliveries on $store', ({ store, redis }) => {
+describe.each(PAS_STORES)('PAS deliveries on $store', ({ store, redis }) => {
   let t: TestServer;
   let receiver: Receiver;
   let token: string;
@@ -70,16 +67,7 @@ describe.each([
     reviewerToken = await clientOf('admin');
   });
 
-  /** A token of a new client of the demo project with this role. */
-  async function clientOf(role: string): Promise<string> {
-    const admin = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
-    const client = await request<{ clientId: string; clientSecret: string }>(
-      `${t.url}/admin/projects/${t.demo.projectId}/clients`,
-      { method: 'POST', token: admin, json: { name: `${role}-${Date.now()}`, role } },
-    );
-    expect(client.status).toBe(201);
-    return getToken(t.url, client.body.clientId, client.body.clientSecret);
-  }
+  const clientOf = (role: string) => demoClientToken(t, role);
   afterAll(async () => {
     await t?.stop();
     await receiver?.close();

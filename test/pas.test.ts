@@ -12,7 +12,17 @@ import type {
 } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getToken, request } from './support/http.js';
-import { CPT, claimOf, itemResults, requestWith, seedRequest, updateOf } from './support/pas.js';
+import {
+  CPT,
+  claimOf,
+  coverageOf,
+  demoClientToken,
+  itemResults,
+  PAS_STORES,
+  requestWith,
+  seedRequest,
+  updateOf,
+} from './support/pas.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 /** A coded adjudication bot: CPT 93451/93456 certified with documentation, pended without, anything else declined. */
@@ -37,10 +47,7 @@ interface Tenant {
   token: string;
 }
 
-describe.each([
-  { store: 'pglite' as const, redis: false },
-  { store: 'postgres' as const, redis: true },
-])('prior authorization on $store', ({ store, redis }) => {
+describe.each(PAS_STORES)('prior authorization on $store', ({ store, redis }) => {
   let t: TestServer;
   let demo: Tenant;
   const fhir = () => `${t.url}/fhir/R4`;
@@ -80,10 +87,7 @@ describe.each([
   /** A new tenant with the seed's member (its Patient and Coverage) and its own adjudication bot. */
   async function tenantWithMember(name: string, botCode: string): Promise<Tenant & { botId: string }> {
     const tenant = await newTenant(name);
-    const coverage = JSON.parse(
-      JSON.stringify(seedRequest().entry?.find((e) => e.resource?.resourceType === 'Coverage')?.resource),
-    ) as Record<string, unknown>;
-    delete coverage.subscriber;
+    const { subscriber: _subscriber, ...coverage } = coverageOf(seedRequest());
     const patient = await request(`${fhir()}/Patient/RedoxPABeneficiaryExample`, {
       method: 'PUT',
       token: tenant.token,
@@ -180,12 +184,7 @@ describe.each([
     expect(expressions).toContain('Bundle.entry[0].resource.insurer');
     expect(expressions).toContain('Bundle.entry[0].resource.provider');
 
-    const unknownMember = seedRequest();
-    const coverage = unknownMember.entry?.find((e) => e.resource?.resourceType === 'Coverage')?.resource as {
-      subscriberId?: string;
-    };
-    coverage.subscriberId = 'NOBODY-1';
-    const unknown = await submit(unknownMember);
+    const unknown = await submit(requestWith({ subscriberId: 'NOBODY-1' }));
     expect(unknown.status).toBe(422);
     expect((unknown.body as unknown as OperationOutcome).issue[0]?.expression?.[0]).toMatch(/subscriberId$/);
 
@@ -214,12 +213,7 @@ describe.each([
     });
     expect(created.status).toBe(201);
     const before = await countStored('Claim');
-    const bundle = seedRequest();
-    const coverage = bundle.entry?.find((e) => e.resource?.resourceType === 'Coverage')?.resource as {
-      subscriberId?: string;
-    };
-    coverage.subscriberId = 'M999';
-    const res = await submit(bundle);
+    const res = await submit(requestWith({ subscriberId: 'M999' }));
     expect(res.status).toBe(422);
     expect(await countStored('Claim')).toBe(before);
     // And the other tenant cannot see the demo tenant's member either.
@@ -276,20 +270,7 @@ describe.each([
     expect(events[0]?.outcomeDesc).toMatch(/rules engine down/);
   });
 
-  /** A token of another client of the demo project, registered with `role` (and `scope`, else the role's default). */
-  async function clientOf(role: string, scope?: string): Promise<string> {
-    const adminToken = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
-    const res = await request<{ clientId: string; clientSecret: string }>(
-      `${t.url}/admin/projects/${t.demo.projectId}/clients`,
-      {
-        method: 'POST',
-        token: adminToken,
-        json: { name: `${role}-${Date.now()}`, role, ...(scope ? { scope } : {}) },
-      },
-    );
-    expect(res.status, JSON.stringify(res.body)).toBe(201);
-    return getToken(t.url, res.body.clientId, res.body.clientSecret);
-  }
+  const clientOf = (role: string, scope?: string) => demoClientToken(t, role, scope);
 
   /** The payer's reviewer: an administrator of the demo project. */
   const reviewer = () => clientOf('admin');

@@ -4,7 +4,7 @@
  * CORS open only where browser EHR apps call.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getToken, request, type JsonResponse } from './support/http.js';
+import { form, getToken, request, type JsonResponse } from './support/http.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 let direct: TestServer;
@@ -32,14 +32,13 @@ async function untilThrottled(call: () => Promise<JsonResponse>, max: number): P
 }
 
 const badTokenRequest = (server: TestServer, forwardedFor?: string) =>
-  request(`${server.url}/oauth2/token`, {
-    method: 'POST',
-    headers: {
-      'Content-Type': 'application/x-www-form-urlencoded',
-      ...(forwardedFor ? { 'X-Forwarded-For': forwardedFor } : {}),
-    },
-    body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'nobody', client_secret: 'x' }),
-  });
+  request(
+    `${server.url}/oauth2/token`,
+    form(
+      { grant_type: 'client_credentials', client_id: 'nobody', client_secret: 'x' },
+      forwardedFor ? { 'X-Forwarded-For': forwardedFor } : {},
+    ),
+  );
 
 describe('rate limits', () => {
   it('count CDS Hooks and admin calls against the client, 429 with Retry-After beyond the budget', async () => {

@@ -7,10 +7,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
-import * as net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertCliBuilt, collect, REPO_ROOT } from '../packages/cli/test-support/cli-process.js';
+import { freePort } from './support/port.js';
 
 const README_PORT = '8103';
 
@@ -28,14 +28,6 @@ let port: string;
 let server: ChildProcess;
 let serverOutput = '';
 let readme: string;
-
-async function freePort(): Promise<string> {
-  const probe = net.createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port: free } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return String(free);
-}
 
 /** Runs one README block as a bash script in the fresh folder; every command must succeed. */
 async function runBlock(block: string) {
@@ -65,7 +57,7 @@ beforeAll(async () => {
   for (const entry of ['examples', 'packages', 'node_modules', 'package.json']) {
     await symlink(path.join(REPO_ROOT, entry), path.join(work, entry));
   }
-  port = await freePort();
+  port = String(await freePort());
   const { scripts } = JSON.parse(await readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
     scripts: Record<string, string>;
   };

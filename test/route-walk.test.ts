@@ -5,12 +5,10 @@
  * must be refused unless the route is public, and with another tenant's token must never succeed on the victim's
  * resources nor crash.
  */
-import { request as httpRequest } from 'node:http';
-import { METHODS } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRouters } from '@hookbot/server';
-import { ownAuthentication, publicRoute } from '@hookbot/server/testing';
 import { getToken, request } from './support/http.js';
+import { registeredRoutes as routesOf, send as sendTo } from './support/routes.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 let t: TestServer;
@@ -33,42 +31,8 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.stop());
 
-interface Route {
-  method: string;
-  /** The route's path with its parameters filled with the demo tenant's ids. */
-  path: string;
-  access: 'public' | 'own' | 'caller';
-  /** Reaches the demo tenant's resources (an `:id`) or the super-admin's API. */
-  victim: 'resource' | 'admin' | undefined;
-}
-
-/** The routers' route layers; a layer for every method (`router.all`) is walked with one method no handler serves. */
-function registeredRoutes(): Route[] {
-  const routes: Route[] = [];
-  for (const router of createRouters(t.server.services)) {
-    for (const layer of router.stack) {
-      const pattern = layer.path;
-      if (layer.methods.length === 0 || typeof pattern !== 'string') continue;
-      const every = METHODS.every((m) => layer.methods.includes(m));
-      const methods = every ? ['PATCH'] : layer.methods.filter((m) => m !== 'HEAD' && m !== 'OPTIONS');
-      const path = pattern.replace(/:(\w+)/g, (_, name: string) =>
-        name === 'type' ? 'Bot' : name === 'vid' ? '1' : pattern.startsWith('/admin/') ? t.demo.projectId : botId,
-      );
-      const access = layer.stack.includes(publicRoute)
-        ? 'public'
-        : layer.stack.includes(ownAuthentication)
-          ? 'own'
-          : 'caller';
-      const victim = pattern.startsWith('/admin/')
-        ? 'admin'
-        : layer.paramNames.some((p) => p.name === 'id')
-          ? 'resource'
-          : undefined;
-      for (const method of methods) routes.push({ method, path, access, victim });
-    }
-  }
-  return routes;
-}
+const registeredRoutes = () => routesOf(t, botId);
+const send = (method: string, path: string, token?: string) => sendTo(t, method, path, { token });
 
 /** Other spellings of `path`: none of them is the route's. */
 function otherSpellings(path: string): string[] {
@@ -87,34 +51,6 @@ function otherSpellings(path: string): string[] {
     `/${encoded}${rest}`,
     `${path.slice(0, lastLetter)}%${path.charCodeAt(lastLetter).toString(16)}${path.slice(lastLetter + 1)}`,
   ].filter((spelling) => spelling !== path);
-}
-
-/** node:http sends the path as written (fetch would resolve dot segments). */
-function send(method: string, path: string, token?: string): Promise<{ status: number; body: string }> {
-  const url = new URL(t.url);
-  const body = ['POST', 'PUT', 'PATCH'].includes(method) ? '{}' : undefined;
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        host: url.hostname,
-        port: url.port,
-        method,
-        path,
-        headers: {
-          ...(token ? { Authorization: `Bearer ${token}` } : {}),
-          ...(body ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } : {}),
-        },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 describe('every registered route', () => {

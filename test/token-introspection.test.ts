@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { patientView } from './support/cds.js';
-import { getToken, request, type JsonResponse } from './support/http.js';
+import { basicAuth, form, getToken, request, type JsonResponse } from './support/http.js';
 import { startTestServer, type Credentials, type TestServer } from './support/server.js';
 
 let t: TestServer;
@@ -15,16 +15,10 @@ let adminToken: string;
 let botId: string;
 
 const post = (path: string, fields: Record<string, string>, basic?: Credentials) =>
-  request(`${t.url}${path}`, {
-    method: 'POST',
-    headers: {
-      'Content-Type': 'application/x-www-form-urlencoded',
-      ...(basic
-        ? { Authorization: `Basic ${Buffer.from(`${basic.clientId}:${basic.clientSecret}`).toString('base64')}` }
-        : {}),
-    },
-    body: new URLSearchParams(fields),
-  });
+  request(
+    `${t.url}${path}`,
+    form(fields, basic ? { Authorization: basicAuth(basic.clientId, basic.clientSecret) } : {}),
+  );
 
 const introspect = (token: string, as: Credentials) => post('/oauth2/introspect', { token }, as);
 const revoke = (token: string, as: Credentials) => post('/oauth2/revoke', { token }, as);

@@ -27,6 +27,16 @@ export async function request<T = Record<string, unknown>>(
   return { status: response.status, headers: response.headers, body: parsed as T };
 }
 
+/** `request` options for a POST of a form-encoded body (OAuth endpoints), with extra headers. */
+export const form = (fields: Record<string, string>, headers: Record<string, string> = {}) => ({
+  method: 'POST',
+  headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
+  body: new URLSearchParams(fields),
+});
+
+/** An HTTP Basic `Authorization` header value (RFC 7617). */
+export const basicAuth = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+
 export async function getToken(
   baseUrl: string,
   clientId: string,

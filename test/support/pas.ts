@@ -1,9 +1,18 @@
 /** PAS test data: the seed's request Bundle (examples/pas) and variations of it. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Bundle, Claim, ClaimResponse } from '@medplum/fhirtypes';
+import type { Bundle, Claim, ClaimResponse, Coverage } from '@medplum/fhirtypes';
+import { expect } from 'vitest';
+import { getToken, request } from './http.js';
+import type { TestServer } from './server.js';
 
 const EXAMPLES = path.join(import.meta.dirname, '..', '..', 'examples');
+
+/** The stores the PAS tests run on: PGlite with the table delivery queue, PostgreSQL with Redis (BullMQ). */
+export const PAS_STORES = [
+  { store: 'pglite' as const, redis: false },
+  { store: 'postgres' as const, redis: true },
+];
 
 export function seedRequest(): Bundle {
   return JSON.parse(readFileSync(path.join(EXAMPLES, 'pas', 'seed-request.json'), 'utf8')) as Bundle;
@@ -13,9 +22,14 @@ export function claimOf(bundle: Bundle): Claim {
   return bundle.entry?.[0]?.resource as Claim;
 }
 
-/** The request with its items' codes replaced (CPT), and optionally without its supporting documents. */
+/** The request's focal Coverage (the member's). */
+export function coverageOf(bundle: Bundle): Coverage {
+  return bundle.entry?.find((e) => e.resource?.resourceType === 'Coverage')?.resource as Coverage;
+}
+
+/** The request with its items' codes replaced (CPT), optionally without its supporting documents or for another member. */
 export function requestWith(
-  options: { codes?: string[]; withoutDocuments?: boolean; identifier?: string } = {},
+  options: { codes?: string[]; withoutDocuments?: boolean; identifier?: string; subscriberId?: string } = {},
 ): Bundle {
   const bundle = seedRequest();
   const claim = claimOf(bundle);
@@ -35,6 +49,7 @@ export function requestWith(
     claim.identifier = [{ system: 'urn:test:claim', value: options.identifier }];
     bundle.identifier = { system: 'urn:test:bundle', value: options.identifier };
   }
+  if (options.subscriberId) coverageOf(bundle).subscriberId = options.subscriberId;
   return bundle;
 }
 
@@ -88,3 +103,18 @@ export function updateOf(prior: Bundle, identifier: string, change: (claim: Clai
 }
 
 export const CPT = 'http://www.ama-assn.org/go/cpt';
+
+/** A token of a new client of the demo project, registered with `role` (and `scope`, else the role's default). */
+export async function demoClientToken(t: TestServer, role: string, scope?: string): Promise<string> {
+  const adminToken = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
+  const res = await request<{ clientId: string; clientSecret: string }>(
+    `${t.url}/admin/projects/${t.demo.projectId}/clients`,
+    {
+      method: 'POST',
+      token: adminToken,
+      json: { name: `${role}-${Date.now()}`, role, ...(scope ? { scope } : {}) },
+    },
+  );
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return getToken(t.url, res.body.clientId, res.body.clientSecret);
+}

@@ -4,13 +4,12 @@
  * Redis must be reachable: a missing service fails the test instead of skipping it.
  */
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import * as net from 'node:net';
 import path from 'node:path';
 import { loadConfig, startServer, type RunningServer } from '@hookbot/server';
 import { createLogger, createTestPostgresDatabase, RedisSharedState } from '@hookbot/server/testing';
+import { freePort } from './port.js';
 
 export const TEST_REDIS_URL = process.env.HOOKBOT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -42,16 +41,6 @@ export interface TestServer {
   /** The environment the server was configured from. */
   env: Record<string, string>;
   stop(): Promise<void>;
-}
-
-/** A port nobody listens on now; the server's base URL (token issuer, JWT audience) must name the real port. */
-async function freePort(): Promise<number> {
-  const probe = net.createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as net.AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {

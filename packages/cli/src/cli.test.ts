@@ -120,32 +120,19 @@ describe('parseArgv usage errors', () => {
 });
 
 describe('parseArgv help', () => {
+  /** `COMMAND --help`: what parseArgv returns and what it printed. */
+  const help = (command: string) => {
+    let text = '';
+    const result = parseArgv([...command.split(' '), '--help'], {
+      writeOut: (t) => (text += t),
+      writeErr: () => undefined,
+    });
+    return { result, text };
+  };
+
   it('--help exits 0 and every command has an example', () => {
-    const commands = [
-      'login',
-      'whoami',
-      'admin project create',
-      'bot create',
-      'bot build',
-      'bot deploy',
-      'bot list',
-      'bot execute',
-      'bot logs',
-      'bot versions',
-      'bot rollback',
-      'rules validate',
-      'rules test',
-      'rules deploy',
-      'hooks discover',
-      'hooks invoke',
-      'feedback stats',
-    ];
-    for (const command of commands) {
-      let text = '';
-      const result = parseArgv([...command.split(' '), '--help'], {
-        writeOut: (t) => (text += t),
-        writeErr: () => undefined,
-      });
+    for (const command of Object.keys(EXAMPLES)) {
+      const { result, text } = help(command);
       expect(result).toEqual({ exitCode: 0 });
       expect(text).toMatch(new RegExp(`Example:\\n  \\$ hookbot ${command.split(' ')[0]}`));
       expect(text).toContain('--json');
@@ -154,9 +141,7 @@ describe('parseArgv help', () => {
 
   it('every --help shows the example of EXAMPLES, which names only files of the repository or of the session', () => {
     for (const [command, example] of Object.entries(EXAMPLES)) {
-      let text = '';
-      parseArgv([...command.split(' '), '--help'], { writeOut: (t) => (text += t), writeErr: () => undefined });
-      expect(text).toContain(`Example:\n  $ ${example}\n`);
+      expect(help(command).text).toContain(`Example:\n  $ ${example}\n`);
       for (const file of example.split(' ').filter((w) => w.startsWith('examples/'))) {
         expect(existsSync(new URL(`../../../${file}`, import.meta.url)), file).toBe(true);
       }
@@ -167,9 +152,7 @@ describe('parseArgv help', () => {
   });
 
   it('login --help says --profile names the profile the login is saved as', () => {
-    let text = '';
-    parseArgv(['login', '--help'], { writeOut: (t) => (text += t), writeErr: () => undefined });
-    expect(text.replace(/\s+/g, ' ')).toMatch(/--profile <name> save the login as this profile/);
+    expect(help('login').text.replace(/\s+/g, ' ')).toMatch(/--profile <name> save the login as this profile/);
   });
 
   it('a command group without a subcommand prints help and is a usage error', () => {

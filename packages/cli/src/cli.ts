@@ -7,8 +7,6 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { CommandName, CommandOptions } from './commands/index.js';
 import { CliError, EXIT_CODES_HELP } from './errors.js';
 
-export { EXIT_CODES_HELP };
-
 export interface GlobalOptions {
   json: boolean;
   profile?: string;
@@ -235,7 +233,7 @@ function buildProgram(set: Setter, io: HelpWriter): Command {
 const KEY_FLAGS = ['key', 'issuer', 'kid', 'jku', 'baseUrl'];
 
 /**
- * The example under each command's `--help`, in the order of a session from a fresh clone (test/cli-help.test.ts
+ * The example under each command's `--help`, in the order of a session from a fresh clone (test/cli.test.ts
  * runs them in this order against a server started on the default address, in a folder holding `examples/`).
  */
 export const EXAMPLES: { readonly [K in CommandName]: string } = {

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { EXIT_CODES_HELP } from './cli.js';
-import { CliError, EXIT_CODE_TABLE, EXIT_CODES } from './errors.js';
+import { CliError, EXIT_CODE_TABLE, EXIT_CODES, EXIT_CODES_HELP } from './errors.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 

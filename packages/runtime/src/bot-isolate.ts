@@ -171,7 +171,7 @@ export class BotIsolate {
           return { ok: false, message: `Bots cannot import modules (found '${deps[0]}'); bundle dependencies` };
         }
       }
-      const prelude = preludeFor(this.format === 'commonjs', this.policy === 'sealed');
+      const prelude = await preludeFor(this.format === 'commonjs', this.policy === 'sealed');
       this.prelude = await this.isolate.compileScript(prelude, { filename: PRELUDE_FILENAME });
       return { ok: true };
     } catch (err) {
@@ -231,9 +231,9 @@ export class BotIsolate {
   }
 
   private unsealedPrelude(): Promise<ivm.Script> {
-    this.unsealed ??= this.isolate.compileScript(preludeFor(this.format === 'commonjs', false), {
-      filename: PRELUDE_FILENAME,
-    });
+    this.unsealed ??= preludeFor(this.format === 'commonjs', false).then((prelude) =>
+      this.isolate.compileScript(prelude, { filename: PRELUDE_FILENAME }),
+    );
     return this.unsealed;
   }
 

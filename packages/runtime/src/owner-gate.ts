@@ -1,15 +1,17 @@
 /**
  * Runs in flight per owner: at most `maxRuns` at once, the next ones waiting in order (a bounded number, for a
- * bounded time) for one to finish. Owners never wait for each other.
+ * bounded time) for one to finish. Owners never wait for each other. An admitted run gets its owner's client-call
+ * slots (`HostSlots`), shared by all of the owner's runs.
  */
 interface Waiter {
-  admit: (admitted: boolean) => void;
+  admit: (slots: HostSlots | undefined) => void;
   timer: NodeJS.Timeout;
 }
 
 interface OwnerState {
   running: number;
   queue: Waiter[];
+  hostSlots: HostSlots;
 }
 
 export class OwnerGate {
@@ -18,28 +20,32 @@ export class OwnerGate {
   constructor(
     private readonly maxRuns: number,
     private readonly maxWaitMs: number,
+    private readonly maxHostCalls: number,
   ) {}
 
-  /** Resolves `true` once the run may start (call `leave` when it ends), `false` if the owner stays too busy. */
-  enter(owner: string): Promise<boolean> {
+  /**
+   * Resolves with the owner's client-call slots once the run may start (call `leave` when it ends), `undefined` if
+   * the owner stays too busy.
+   */
+  enter(owner: string): Promise<HostSlots | undefined> {
     let state = this.owners.get(owner);
     if (!state) {
-      state = { running: 0, queue: [] };
+      state = { running: 0, queue: [], hostSlots: new HostSlots(this.maxHostCalls) };
       this.owners.set(owner, state);
     }
     if (state.running < this.maxRuns) {
       state.running++;
-      return Promise.resolve(true);
+      return Promise.resolve(state.hostSlots);
     }
-    if (state.queue.length >= this.maxRuns || this.maxWaitMs <= 0) return Promise.resolve(false);
+    if (state.queue.length >= this.maxRuns || this.maxWaitMs <= 0) return Promise.resolve(undefined);
     const queue = state.queue;
-    return new Promise<boolean>((resolve) => {
+    return new Promise<HostSlots | undefined>((resolve) => {
       const waiter: Waiter = {
         admit: resolve,
         timer: setTimeout(() => {
           const i = queue.indexOf(waiter);
           if (i >= 0) queue.splice(i, 1);
-          resolve(false);
+          resolve(undefined);
         }, this.maxWaitMs),
       };
       queue.push(waiter);
@@ -52,16 +58,12 @@ export class OwnerGate {
     const next = state.queue.shift();
     if (next) {
       clearTimeout(next.timer);
-      next.admit(true);
+      next.admit(state.hostSlots);
       return;
     }
     state.running--;
-    if (state.running <= 0) this.owners.delete(owner);
-  }
-
-  /** Runs in flight of the owner. */
-  running(owner: string): number {
-    return this.owners.get(owner)?.running ?? 0;
+    // Kept while a client call of an ended run is still with the host, so the owner's runs always share one set.
+    if (state.running <= 0 && state.hostSlots.idle) this.owners.delete(owner);
   }
 }
 

@@ -35,8 +35,6 @@ export class IsolatePool {
   private readonly groups = new Map<string, Group>();
   private readonly retiring = new Set<BotIsolate>();
   private readonly failures = new Map<string, CompileCheck>();
-  /** Live isolates per owner. */
-  private readonly owned = new Map<string | undefined, number>();
   private live = 0;
   private clock = 0;
 
@@ -109,17 +107,21 @@ export class IsolatePool {
     const slot = { bot, ready: bot.compile() };
     group.slots.push(slot);
     this.live++;
-    this.owned.set(owner, (this.owned.get(owner) ?? 0) + 1);
     return slot;
   }
 
-  /** Isolates the owner holds. */
-  ownedBy(owner: string | undefined): number {
-    return this.owned.get(owner) ?? 0;
+  /** Live isolates (retiring ones not counted) of each owner holding any. */
+  private ownedCounts(): Map<string | undefined, number> {
+    const counts = new Map<string | undefined, number>();
+    for (const g of this.groups.values()) counts.set(g.owner, (counts.get(g.owner) ?? 0) + g.slots.length);
+    return counts;
   }
 
   private ownerFull(owner: string | undefined): boolean {
-    return owner !== undefined && this.ownedBy(owner) >= this.maxPerOwner;
+    if (owner === undefined) return false;
+    let held = 0;
+    for (const g of this.groups.values()) if (g.owner === owner) held += g.slots.length;
+    return held >= this.maxPerOwner;
   }
 
   release(bot: BotIsolate): void {
@@ -148,7 +150,6 @@ export class IsolatePool {
     for (const bot of this.retiring) bot.kill('retired');
     this.groups.clear();
     this.retiring.clear();
-    this.owned.clear();
     this.live = 0;
   }
 
@@ -178,9 +179,6 @@ export class IsolatePool {
     if (i < 0) return;
     group.slots.splice(i, 1);
     this.live--;
-    const left = (this.owned.get(group.owner) ?? 1) - 1;
-    if (left > 0) this.owned.set(group.owner, left);
-    else this.owned.delete(group.owner);
     if (group.slots.length === 0) this.groups.delete(bot.botId);
   }
 
@@ -193,9 +191,8 @@ export class IsolatePool {
     if (this.ownerFull(owner)) return this.evictIdle((g) => g.owner === owner) ? true : 'owner-full';
     if (this.size < this.maxIsolates) return true;
     if (this.evictIdle((g) => g.owner === owner)) return true;
-    const others = [...new Set([...this.groups.values()].map((g) => g.owner))]
-      .filter((o) => o !== owner)
-      .sort((a, b) => this.ownedBy(b) - this.ownedBy(a));
+    const held = this.ownedCounts();
+    const others = [...held.keys()].filter((o) => o !== owner).sort((a, b) => (held.get(b) ?? 0) - (held.get(a) ?? 0));
     for (const other of others) {
       while (this.size >= this.maxIsolates && this.evictIdle((g) => g.owner === other));
       if (this.size < this.maxIsolates) return true;

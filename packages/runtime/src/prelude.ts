@@ -5,31 +5,39 @@
  * dispatcher. esbuild's CommonJS output keeps the module's helpers and constants inside that wrapper: the script
  * defines no global.
  */
-import { readFileSync } from 'node:fs';
-import { transformSync } from 'esbuild';
+import { readFile } from 'node:fs/promises';
+import { transform } from 'esbuild';
 
 export { DIRTY, MAX_ARGS_LENGTH, MAX_ARGS_TOTAL } from './prelude-script.js';
-export type { Answer, Outcome } from './prelude-script.js';
 
-let compiled: string | undefined;
+let compiled: Promise<string> | undefined;
 
-function preludeModule(): string {
-  if (compiled === undefined) {
-    const ts = import.meta.url.endsWith('.ts');
-    const file = new URL(ts ? './prelude-script.ts' : './prelude-script.js', import.meta.url);
-    const { code } = transformSync(readFileSync(file, 'utf8'), {
-      loader: ts ? 'ts' : 'js',
-      format: 'cjs',
-      target: 'es2022',
-    });
-    compiled = `(function () {\n'use strict';\nconst module = { exports: {} }, exports = module.exports;\n${code}\nreturn module.exports.hookbotPrelude;\n})()`;
-  }
+/**
+ * esbuild's asynchronous API: it shares the service process the server's other builds use, and never blocks the
+ * event loop (the synchronous one waits on a worker thread of its own, kept for the life of the process).
+ */
+function preludeModule(): Promise<string> {
+  compiled ??= compilePrelude().catch((err: unknown) => {
+    compiled = undefined;
+    throw err;
+  });
   return compiled;
 }
 
+async function compilePrelude(): Promise<string> {
+  const ts = import.meta.url.endsWith('.ts');
+  const file = new URL(ts ? './prelude-script.ts' : './prelude-script.js', import.meta.url);
+  const { code } = await transform(await readFile(file, 'utf8'), {
+    loader: ts ? 'ts' : 'js',
+    format: 'cjs',
+    target: 'es2022',
+  });
+  return `(function () {\n'use strict';\nconst module = { exports: {} }, exports = module.exports;\n${code}\nreturn module.exports.hookbotPrelude;\n})()`;
+}
+
 /** The prelude for CommonJS bots (with the one-shot binder) or ES-module bots, sealed or not. */
-export function preludeFor(commonJs: boolean, sealed: boolean): string {
-  return `${preludeModule()}(${commonJs}, ${sealed});\n`;
+export async function preludeFor(commonJs: boolean, sealed: boolean): Promise<string> {
+  return `${await preludeModule()}(${commonJs}, ${sealed});\n`;
 }
 
 /** The prelude's filename in stack traces (bot frames are told apart by the bot's own filename). */

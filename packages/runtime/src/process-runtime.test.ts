@@ -152,6 +152,12 @@ describe('ProcessBotRuntime', () => {
         const status = readFileSync(`/proc/${isolated.stats().pids[0] as number}/status`, 'utf8');
         expect(status).toMatch(/^Uid:\s+65534\s+65534\s+65534\s+65534$/m);
         expect(status).toMatch(/^Gid:\s+65534\s+65534\s+65534\s+65534$/m);
+        // Which user it runs as is the parent's business, not among the options the worker is given.
+        const environ = readFileSync(`/proc/${isolated.stats().pids[0] as number}/environ`, 'utf8');
+        const passed = environ.split('\0').find((e) => e.startsWith('HOOKBOT_RUNTIME_OPTIONS='));
+        expect(JSON.parse(passed?.slice('HOOKBOT_RUNTIME_OPTIONS='.length) ?? 'null')).toEqual({
+          defaultLimits: { timeoutMs: 5000 },
+        });
       } finally {
         await isolated.close();
       }

@@ -48,7 +48,7 @@ export interface ProcessRuntimeOptions extends RuntimeOptions {
 export const WORKER_ENV_ALLOWED: readonly string[] = ['TZ', 'LANG', 'LC_ALL', 'LC_CTYPE', 'TMPDIR', 'NODE_ICU_DATA'];
 
 /** The worker's environment: the allowed variables of `parent` and the runtime's options. */
-export function workerEnv(parent: NodeJS.ProcessEnv, options: ChildOptions): NodeJS.ProcessEnv {
+function workerEnv(parent: NodeJS.ProcessEnv, options: ChildOptions): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const name of WORKER_ENV_ALLOWED) {
     const value = parent[name];
@@ -138,8 +138,9 @@ export class ProcessBotRuntime implements SandboxRuntime {
 
   constructor(private readonly options: ProcessRuntimeOptions = {}) {
     this.slots = new Array<Worker | undefined>(Math.max(1, Math.floor(options.processes ?? 1))).fill(undefined);
-    const { onCatastrophicError: _, hangGraceMs: __, processes: ___, ...childOptions } = options;
-    this.childOptions = childOptions;
+    // The parent's own options stay here: the worker's are the runtime's, passed in its environment.
+    const { onCatastrophicError: _c, hangGraceMs: _h, processes: _p, onWorkerStderr: _s, user: _u, ...child } = options;
+    this.childOptions = child;
   }
 
   async check(code: string, filename?: string): Promise<CompileCheck> {

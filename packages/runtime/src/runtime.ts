@@ -33,9 +33,6 @@ interface CallRecord extends ActiveCall {
 export class BotRuntime implements SandboxRuntime {
   private readonly pool: IsolatePool;
   private readonly owners: OwnerGate;
-  /** Client calls in flight per owner, across its runs. */
-  private readonly ownerHostSlots = new Map<string, HostSlots>();
-  private readonly maxHostCallsPerOwner: number;
   private readonly calls = new Map<string, CallRecord>();
   private readonly defaults: Limits;
   private readonly maxMemoryMb: number;
@@ -77,8 +74,8 @@ export class BotRuntime implements SandboxRuntime {
     this.owners = new OwnerGate(
       Math.max(1, Math.floor(options.maxRunsPerOwner ?? 2 * perOwner)),
       Math.max(0, options.ownerQueueMs ?? 1000),
+      Math.max(1, Math.floor(options.maxHostCallsInFlightPerOwner ?? 16)),
     );
-    this.maxHostCallsPerOwner = Math.max(1, Math.floor(options.maxHostCallsInFlightPerOwner ?? 16));
     this.pool = new IsolatePool(
       maxIsolates,
       Math.max(1, options.maxIsolatesPerBot ?? availableParallelism()),
@@ -127,7 +124,8 @@ export class BotRuntime implements SandboxRuntime {
         return fail('crashed', 'The event is not JSON-serialisable');
       }
       const owner = options.owner;
-      if (owner !== undefined && !(await this.owners.enter(owner))) return fail('overloaded', OWNER_BUSY);
+      const ownerSlots = owner === undefined ? undefined : await this.owners.enter(owner);
+      if (owner !== undefined && ownerSlots === undefined) return fail('overloaded', OWNER_BUSY);
       try {
         const policy: ContextPolicy = options.reuseContext === true ? 'warm' : this.contexts;
         const acquired = await this.pool.acquire(options.code, limits.memoryMb, policy, owner);
@@ -138,7 +136,7 @@ export class BotRuntime implements SandboxRuntime {
         }
         const bot = acquired.bot;
         try {
-          const decoded = await this.execute(bot, options, clients, eventJson, limits, logs, started);
+          const decoded = await this.execute(bot, options, ownerSlots, clients, eventJson, limits, logs, started);
           const durationMs = performance.now() - started;
           if (decoded.ok)
             return { ok: true, result: decoded.result, logs: logs.toArray(), durationMs, cpuMs: decoded.cpuMs };
@@ -180,6 +178,7 @@ export class BotRuntime implements SandboxRuntime {
   private async execute(
     bot: BotIsolate,
     options: RunOptions,
+    ownerSlots: HostSlots | undefined,
     clients: string[],
     eventJson: string,
     limits: Limits,
@@ -198,7 +197,7 @@ export class BotRuntime implements SandboxRuntime {
       maxHostCalls: limits.maxHostCalls,
       hostCalls: 0,
       runSlots: new HostSlots(limits.maxHostCallsInFlight),
-      ...(options.owner !== undefined ? { ownerSlots: this.hostSlotsOf(options.owner) } : {}),
+      ...(ownerSlots ? { ownerSlots } : {}),
       argsSent: 0,
       active: true,
       settle: (s) => settle(s),
@@ -232,12 +231,6 @@ export class BotRuntime implements SandboxRuntime {
     } finally {
       clearTimeout(watchdog);
       endHostCalls(call);
-      // Forgotten only when no other run of the owner holds them (this run still counts as running here), so the
-      // owner's runs always share one set.
-      const owner = options.owner;
-      if (owner !== undefined && call.ownerSlots?.idle && this.owners.running(owner) <= 1) {
-        this.ownerHostSlots.delete(owner);
-      }
       this.calls.delete(call.callId);
       session.close(keepWarm);
     }
@@ -300,15 +293,6 @@ export class BotRuntime implements SandboxRuntime {
       if (tagged !== undefined && call.active) deliver(call, reqId, tagged);
       else owner.late = true;
     });
-  }
-
-  private hostSlotsOf(owner: string): HostSlots {
-    let slots = this.ownerHostSlots.get(owner);
-    if (!slots) {
-      slots = new HostSlots(this.maxHostCallsPerOwner);
-      this.ownerHostSlots.set(owner, slots);
-    }
-    return slots;
   }
 
   private limitsFor(limits: RunLimits | undefined): Limits {

@@ -9,7 +9,7 @@ export {
 } from './prior-authorization.js';
 export { RULE_SET_LIMITS } from './limits.js';
 export { ruleSetSchema } from './schema.js';
-export { parseRuleSetText, pointerPosition, RuleSetParseError } from './parse.js';
+export { parseRuleSetText, pointerLocator, RuleSetParseError } from './parse.js';
 export { validateRuleSet, type RuleSetValidation } from './validate.js';
 export type { RuleSetIssue } from './validate-semantics.js';
 export { compileRuleSet, isCompiledRuleSet, RuleSetCompileError, type CompiledRuleSet } from './compile.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRuleSetText, pointerPosition } from './parse.js';
+import { parseRuleSetText, pointerLocator } from './parse.js';
 
 describe('parseRuleSetText', () => {
   it('gives the line and column of a JSON syntax error, as YAML errors do', () => {
@@ -9,7 +9,7 @@ describe('parseRuleSetText', () => {
   });
 });
 
-describe('pointerPosition', () => {
+describe('pointerLocator', () => {
   const json = '{\n  "id": "x",\n  "rules": [\n    { "name": "a", "conditions": { "all": [] } }\n  ]\n}\n';
   const yaml = 'id: x\nrules:\n  - name: a\n    conditions:\n      all: []\n';
 
@@ -21,6 +21,6 @@ describe('pointerPosition', () => {
     [yaml, '/rules/0/conditions/all', 5, 12],
     [yaml, '', 1, 1],
   ])('case %#', (text, pointer, line, column) => {
-    expect(pointerPosition(text, pointer)).toEqual({ line, column });
+    expect(pointerLocator(text)(pointer)).toEqual({ line, column });
   });
 });

@@ -39,35 +39,41 @@ function lineAndColumn(text: string, offset: number): { line: number; column: nu
 }
 
 /**
- * Where a JSON Pointer points in the rule set's text (JSON or YAML; YAML reads JSON too): the line and column of
- * the value, or of the nearest enclosing one that exists (a missing property points at its object).
+ * Where JSON Pointers point in the rule set's text (JSON or YAML; YAML reads JSON too): the text is parsed once, at
+ * the first pointer, and each pointer gives the line and column of its value, or of the nearest enclosing one that
+ * exists (a missing property points at its object).
  */
-export function pointerPosition(text: string, pointer: string): { line: number; column: number } | undefined {
+export function pointerLocator(text: string): (pointer: string) => { line: number; column: number } | undefined {
   const lineCounter = new LineCounter();
-  let doc;
-  try {
-    doc = parseDocument(text, { lineCounter, uniqueKeys: false });
-  } catch {
-    return undefined;
-  }
-  let node: unknown = doc.contents;
-  let at: Node | undefined = doc.contents ?? undefined;
-  for (const raw of pointer.split('/').slice(1)) {
-    const segment = raw.replaceAll('~1', '/').replaceAll('~0', '~');
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === segment);
-      if (!pair) break;
-      node = pair.value;
-      at = (isScalar(pair.value) || isMap(pair.value) || isSeq(pair.value) ? pair.value : pair.key) as Node;
-    } else if (isSeq(node) && /^\d+$/.test(segment) && node.items[Number(segment)]) {
-      node = node.items[Number(segment)];
-      at = node as Node;
-    } else break;
-  }
-  const offset = at?.range?.[0];
-  if (offset === undefined) return undefined;
-  const { line, col } = lineCounter.linePos(offset);
-  return { line, column: col };
+  let doc: ReturnType<typeof parseDocument> | null | undefined;
+  return (pointer) => {
+    if (doc === undefined) {
+      try {
+        doc = parseDocument(text, { lineCounter, uniqueKeys: false });
+      } catch {
+        doc = null;
+      }
+    }
+    if (doc === null) return undefined;
+    let node: unknown = doc.contents;
+    let at: Node | undefined = doc.contents ?? undefined;
+    for (const raw of pointer.split('/').slice(1)) {
+      const segment = raw.replaceAll('~1', '/').replaceAll('~0', '~');
+      if (isMap(node)) {
+        const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === segment);
+        if (!pair) break;
+        node = pair.value;
+        at = (isScalar(pair.value) || isMap(pair.value) || isSeq(pair.value) ? pair.value : pair.key) as Node;
+      } else if (isSeq(node) && /^\d+$/.test(segment) && node.items[Number(segment)]) {
+        node = node.items[Number(segment)];
+        at = node as Node;
+      } else break;
+    }
+    const offset = at?.range?.[0];
+    if (offset === undefined) return undefined;
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
 }
 
 function hasProtoKey(root: unknown): boolean {

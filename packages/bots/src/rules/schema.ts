@@ -87,7 +87,7 @@ const coverageBody = {
 };
 
 const pasDecisionBody = {
-  action: { enum: ['A1', 'A2', 'A3', 'A4', 'A6', 'C', 'NA'] },
+  action: { enum: [...enums.REVIEW_ACTIONS] },
   reasonCodes: { type: 'array', maxItems: 10, items: str(16) },
   authorizationNumber: str(200),
   periodDays: { type: 'integer', minimum: 1, maximum: 3660 },
@@ -140,7 +140,7 @@ export const ruleSetSchema: Record<string, unknown> = {
     $schema: { type: 'string' },
     id: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{1,63}$' },
     version: { type: ['string', 'integer'] },
-    hook: { enum: [...KNOWN_HOOKS, 'prior-authorization'] },
+    hook: { enum: [...KNOWN_HOOKS, enums.PRIOR_AUTHORIZATION] },
     title: str(200),
     description: str(2000),
     usageRequirements: str(2000),

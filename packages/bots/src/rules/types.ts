@@ -131,7 +131,8 @@ export interface CoverageEvent {
 export const PRIOR_AUTHORIZATION = 'prior-authorization';
 
 /** X12 306 review action codes a prior authorization decision may carry. */
-export type ReviewActionCode = 'A1' | 'A2' | 'A3' | 'A4' | 'A6' | 'C' | 'NA';
+export const REVIEW_ACTIONS = ['A1', 'A2', 'A3', 'A4', 'A6', 'C', 'NA'] as const;
+export type ReviewActionCode = (typeof REVIEW_ACTIONS)[number];
 
 /** A decision on one item of a prior authorization request (rule sets whose hook is `prior-authorization`). */
 export interface PasDecisionEvent {

@@ -1,6 +1,6 @@
 /** `hookbot rules validate FILE`: the rule set checked locally with `validateRuleSet` from @hookbot/bots. */
 import path from 'node:path';
-import { pointerPosition, validateRuleSet, type RuleSetIssue, type RuleSetValidation } from '@hookbot/bots';
+import { pointerLocator, validateRuleSet, type RuleSetIssue, type RuleSetValidation } from '@hookbot/bots';
 import type { CommandContext } from '../context.js';
 import { CliError } from '../errors.js';
 import type { Output } from '../output.js';
@@ -23,8 +23,9 @@ export async function rulesValidate(input: CommandContext & RulesFileOptions): P
 export function checkRuleSet(out: Output, file: string, doc: unknown, text: string): RuleSetValidation {
   const result = validateRuleSet(doc);
   const name = path.basename(file);
+  const locate = pointerLocator(text);
   const format = (issue: RuleSetIssue) => {
-    const at = pointerPosition(text, issue.pointer);
+    const at = locate(issue.pointer);
     return `${name}${at ? `:${at.line}:${at.column}` : ''} #${issue.pointer}: ${issue.message}`;
   };
   for (const warning of result.warnings) out.note(`${out.style.yellow('warning')} ${format(warning)}`);

@@ -7,6 +7,8 @@ import type { Database } from '../infra/database.js';
 import { InvalidatedCache } from '../infra/invalidated-cache.js';
 import type { SharedState } from '../infra/shared-state.js';
 import { findClientsByIssuer, type ClientRecord } from '../auth/clients.js';
+import { mayCallCds, registeredScope } from '../auth/roles.js';
+import { parseScopes } from '../auth/scopes.js';
 
 const ISSUER_CHANGED = 'client-issuer-changed';
 const TTL_MS = 30_000;
@@ -26,10 +28,16 @@ export class IssuerCache {
     return this.cache.start();
   }
 
-  /** Clients of a project that can verify a JWT from `issuer` (inline keys or a JWKS URL). */
+  /**
+   * Clients of a project that can verify a JWT from `issuer` (inline keys or a JWKS URL) and whose role and
+   * registered scope allow calling CDS services: decided when loaded, not on every call.
+   */
   clientsFor(issuer: string): Promise<ClientRecord[]> {
     return this.cache.get(issuer, async () =>
-      (await findClientsByIssuer(this.db, issuer)).filter((c) => c.projectId && (c.jwks || c.jwksUri)),
+      (await findClientsByIssuer(this.db, issuer)).filter(
+        (c) =>
+          c.projectId && (c.jwks || c.jwksUri) && mayCallCds(c.role, parseScopes(registeredScope(c.role, c.scope))),
+      ),
     );
   }
 

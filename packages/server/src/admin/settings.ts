@@ -24,6 +24,9 @@ export function checkProjectSettings(input: unknown): ProjectSettings {
   if (typeof input !== 'object' || input === null || Array.isArray(input))
     throw invalid('Settings must be a JSON object');
   const { allowedBaseUrls, secrets } = input as Record<string, unknown>;
+  // An empty body (read as `{}`) or a misspelt field would otherwise answer 200 and change nothing.
+  if (allowedBaseUrls === undefined && secrets === undefined)
+    throw invalid('Settings must give "allowedBaseUrls", "secrets" or both');
   const out: ProjectSettings = {};
   if (allowedBaseUrls !== undefined) {
     if (!Array.isArray(allowedBaseUrls)) throw invalid('"allowedBaseUrls" must be an array of URLs', 'allowedBaseUrls');

@@ -12,7 +12,7 @@ import type { SharedState } from '../infra/shared-state.js';
 import { findClient, type ClientRecord } from './clients.js';
 import type { ClientKeyCache } from './client-keys.js';
 import { verifySecret, type Kdf } from './secrets.js';
-import { delayAfterFailures, recordFailure, type Sleep } from './token-failures.js';
+import { delayFailure, type Sleep } from './token-failures.js';
 
 export interface ClientAuthRequest {
   form: Record<string, unknown>;
@@ -38,6 +38,8 @@ const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-be
 const ASSERTION_ALGS = ['RS384', 'ES384', 'RS256', 'ES256', 'PS384', 'EdDSA'];
 const ASSERTION_MAX_LIFETIME_SECONDS = 300;
 const ASSERTION_SKEW_SECONDS = 60;
+/** RFC 6749 §5.2: a failed HTTP Basic authentication, or none where one is needed, is challenged for Basic. */
+const BASIC_CHALLENGE = { 'WWW-Authenticate': 'Basic realm="hookbot"' };
 
 const OAUTH_ERRORS: Record<OAuthErrorCode, ErrorCode> = {
   invalid_request: 'oauth.invalid-request',
@@ -73,21 +75,17 @@ function presentedCredentials(req: ClientAuthRequest): Presented {
   const auth = req.authorization ?? '';
   if (/^basic /i.test(auth)) {
     if (assertion) throw oauthError('invalid_request', 'Use one client authentication method only');
+    const malformed = () => oauthError('invalid_client', 'Malformed HTTP Basic credentials', BASIC_CHALLENGE);
     const decoded = Buffer.from(auth.slice(6).trim(), 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
-    if (colon < 0)
-      throw oauthError('invalid_client', 'Malformed HTTP Basic credentials', {
-        'WWW-Authenticate': 'Basic realm="hookbot"',
-      });
+    if (colon < 0) throw malformed();
     let id: string;
     let secret: string;
     try {
       id = decodeURIComponent(decoded.slice(0, colon).replace(/\+/g, ' '));
       secret = decodeURIComponent(decoded.slice(colon + 1).replace(/\+/g, ' '));
     } catch {
-      throw oauthError('invalid_client', 'Malformed HTTP Basic credentials', {
-        'WWW-Authenticate': 'Basic realm="hookbot"',
-      });
+      throw malformed();
     }
     // Some clients (Medplum's) send the same credentials in the body too: harmless when they are the same pair.
     if ((bodySecret !== undefined && bodySecret !== secret) || (bodyId !== undefined && bodyId !== id)) {
@@ -112,10 +110,7 @@ function presentedCredentials(req: ClientAuthRequest): Presented {
     }
     return { clientId: sub, assertion, basic: false };
   }
-  if (!bodyId)
-    throw oauthError('invalid_client', 'Client authentication is required', {
-      'WWW-Authenticate': 'Basic realm="hookbot"',
-    });
+  if (!bodyId) throw oauthError('invalid_client', 'Client authentication is required', BASIC_CHALLENGE);
   return { clientId: bodyId, ...(bodySecret ? { secret: bodySecret } : {}), basic: false };
 }
 
@@ -136,11 +131,7 @@ function assertionReplayWindow(iat: number | undefined, exp: number): number {
 
 async function authenticate(presented: Presented, deps: ClientAuthDeps): Promise<ClientRecord> {
   const failed = () =>
-    oauthError(
-      'invalid_client',
-      'Client authentication failed',
-      presented.basic ? { 'WWW-Authenticate': 'Basic realm="hookbot"' } : {},
-    );
+    oauthError('invalid_client', 'Client authentication failed', presented.basic ? BASIC_CHALLENGE : {});
   const client = await findClient(deps.db, presented.clientId);
   if (presented.assertion) {
     if (!client) throw failed();
@@ -179,14 +170,13 @@ async function authenticate(presented: Presented, deps: ClientAuthDeps): Promise
 /** The client a request authenticates as, else `invalid_client` (after the delay its earlier failures earned). */
 export async function authenticateClient(req: ClientAuthRequest, deps: ClientAuthDeps): Promise<ClientRecord> {
   const presented = presentedCredentials(req);
-  const who = { clientId: presented.clientId, ...(req.address ? { address: req.address } : {}) };
   try {
     return await authenticate(presented, deps);
   } catch (err) {
     if (err instanceof HookbotError && err.oauthError === 'invalid_client') {
       // Only a failure waits: delaying every attempt would let anyone who knows a client id slow its owner down.
-      await delayAfterFailures(deps.shared, who, deps.sleep);
-      await recordFailure(deps.shared, who);
+      const who = { clientId: presented.clientId, ...(req.address ? { address: req.address } : {}) };
+      await delayFailure(deps.shared, who, deps.sleep);
     }
     throw err;
   }

@@ -4,11 +4,19 @@
  */
 import { HookbotError } from '../infra/errors.js';
 import { verifyAccessToken, type Caller } from './access-token.js';
-import { authenticateClient, formParam, oauthError, type ClientAuthRequest } from './client-authentication.js';
+import {
+  authenticateClient,
+  formParam,
+  oauthError,
+  type ClientAuthDeps,
+  type ClientAuthRequest,
+} from './client-authentication.js';
 import type { ClientRecord } from './clients.js';
-import type { TokenDeps } from './issue-token.js';
+import type { SigningKey } from './signing-keys.js';
 
-export type PresentedTokenDeps = Pick<TokenDeps, 'key'> & Parameters<typeof authenticateClient>[1];
+export interface PresentedTokenDeps extends ClientAuthDeps {
+  key: SigningKey;
+}
 
 export interface PresentedToken {
   client: ClientRecord;

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { defaultScopeOf, registeredScope, roleAllowsScope, rolesAllowing, scopeBeyondRole } from './roles.js';
+import {
+  defaultScopeOf,
+  mayCallCds,
+  registeredScope,
+  roleAllowsScope,
+  rolesAllowing,
+  scopeBeyondRole,
+} from './roles.js';
+import { parseScopes } from './scopes.js';
 
 describe('client roles', () => {
   it('keep an EHR to the cds-hooks scope', () => {
@@ -19,6 +27,14 @@ describe('client roles', () => {
     expect(scopeBeyondRole('member-app', 'patient/Coverage.rs')).toBeUndefined();
     expect(scopeBeyondRole('member-app', 'system/Patient.rs')).toBe('system/Patient.rs');
     expect(scopeBeyondRole('member-app', 'user/Patient.rs')).toBe('user/Patient.rs');
+  });
+
+  it('let CDS services be called with cds-hooks, or with Bot read access by a client of the FHIR API', () => {
+    expect(mayCallCds('ehr', parseScopes('cds-hooks'))).toBe(true);
+    expect(mayCallCds('admin', parseScopes('system/Bot.rs'))).toBe(true);
+    expect(mayCallCds('member-app', parseScopes('user/Bot.rs'))).toBe(false);
+    expect(mayCallCds('admin', parseScopes('patient/Bot.rs'))).toBe(false);
+    expect(mayCallCds('admin', parseScopes('system/Patient.rs'))).toBe(false);
   });
 
   it('drop from a registration what the role does not allow', () => {

@@ -3,7 +3,7 @@
  * when it asks for none, and whether it may use Hookbot's FHIR API at all. The token endpoint never grants more than
  * the client's registered scope, and the registered scope never exceeds the role's ceiling.
  */
-import { parseScopes, scopeCovers, type ScopeSet } from './scopes.js';
+import { grantingScopes, parseScopes, scopeCovers, type ScopeSet } from './scopes.js';
 
 export const CLIENT_ROLES = ['admin', 'bot-developer', 'ehr', 'partner', 'member-app'] as const;
 export type ClientRole = (typeof CLIENT_ROLES)[number];
@@ -65,6 +65,15 @@ export function defaultScopeOf(role: ClientRole): string {
 
 export function roleHasFhirApi(role: ClientRole): boolean {
   return ROLES[role].fhirApi;
+}
+
+/**
+ * CDS services may be called with the `cds-hooks` scope, or, by a client of the FHIR API (an administrator, a bot
+ * developer), with read access to Bot.
+ */
+export function mayCallCds(role: ClientRole, scopes: ScopeSet): boolean {
+  if (scopes.other.includes(CDS_HOOKS_SCOPE)) return true;
+  return roleHasFhirApi(role) && grantingScopes(scopes, 'Bot', 'r', ['system', 'user']).some((s) => !s.query);
 }
 
 /** Does `role` allow this one scope (a SMART resource scope, or one of Hookbot's own)? */

@@ -42,19 +42,15 @@ function failureDelayMs(failures: number, free: number): number {
   return Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** Math.min(failures - free, 16));
 }
 
-/** Waits as long as the recent failures of this client id and this address demand. */
-export async function delayAfterFailures(
-  shared: SharedState,
-  who: FailureKeys,
-  sleep: Sleep = realSleep,
-): Promise<void> {
-  const delays = await Promise.all(
-    keysOf(who).map(async ({ key, free }) => failureDelayMs(await failures(shared).used(key), free)),
-  );
+/**
+ * After a failed attempt: waits as long as the recent failures of this client id and this address demand, then
+ * counts this failure for both.
+ */
+export async function delayFailure(shared: SharedState, who: FailureKeys, sleep: Sleep = realSleep): Promise<void> {
+  const budget = failures(shared);
+  const keys = keysOf(who);
+  const delays = await Promise.all(keys.map(async ({ key, free }) => failureDelayMs(await budget.used(key), free)));
   const delay = Math.max(0, ...delays);
   if (delay > 0) await sleep(delay);
-}
-
-export async function recordFailure(shared: SharedState, who: FailureKeys): Promise<void> {
-  await Promise.all(keysOf(who).map(({ key }) => failures(shared).add(key)));
+  await Promise.all(keys.map(({ key }) => budget.add(key)));
 }

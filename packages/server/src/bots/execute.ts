@@ -12,8 +12,6 @@ import { dispatchClientCall, repositoryClient } from './fhir-client-bridge.js';
 import { runFailureError } from './run-bot.js';
 import { judgeRun, runAudited } from './run-audited.js';
 
-export { secretsFor } from './run-audited.js';
-
 const MAX_EXECUTE_DEPTH = 4;
 const MAX_RUNS_PER_REQUEST = 25;
 

@@ -11,7 +11,7 @@ import type { LoadedCode } from './code.js';
 import { formatLogs, runBot } from './run-bot.js';
 
 /** The project's secrets as bots see them (`event.secrets`). */
-export async function secretsFor(
+async function secretsFor(
   services: Services,
   projectId: string,
 ): Promise<Record<string, { name: string; valueString: string }>> {
@@ -52,8 +52,8 @@ export function judgeRun(result: RunResult): Judgement {
 }
 
 /**
- * Runs the bot and audits the run; `judge` turns the result into the audited outcome (by default `judgeRun`) and
- * may return a value for the caller (for example the checked answer).
+ * Runs the bot and audits the run; `judge` turns the result into the audited outcome (`judgeRun` for a failed run)
+ * and may return a value for the caller (for example the checked answer).
  */
 export async function runAudited<T>(
   run: AuditedRun,

@@ -10,8 +10,7 @@
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import { verifiedAccessToken, verifyAccessToken, type Caller } from '../auth/access-token.js';
 import { bearerTokenOf } from '../auth/middleware.js';
-import { CDS_HOOKS_SCOPE, registeredScope, roleHasFhirApi, type ClientRole } from '../auth/roles.js';
-import { grantingScopes, parseScopes, type ScopeSet } from '../auth/scopes.js';
+import { CDS_HOOKS_SCOPE, mayCallCds } from '../auth/roles.js';
 import { HookbotError, type ErrorCode } from '../infra/errors.js';
 import type { Services } from '../services.js';
 
@@ -28,15 +27,6 @@ const refused = (message: string, code: ErrorCode = 'auth.invalid-client-jwt') =
   new HookbotError(code, message, {
     headers: { 'WWW-Authenticate': `Bearer error="invalid_token", error_description="${message.replace(/"/g, "'")}"` },
   });
-
-/**
- * CDS services may be called with the `cds-hooks` scope, or, by a client of the FHIR API (an administrator, a bot
- * developer), with read access to Bot.
- */
-function mayCallCds(role: ClientRole, scopes: ScopeSet): boolean {
-  if (scopes.other.includes(CDS_HOOKS_SCOPE)) return true;
-  return roleHasFhirApi(role) && grantingScopes(scopes, 'Bot', 'r', ['system', 'user']).some((s) => !s.query);
-}
 
 /** The audience check is exact up to a trailing slash (clients differ on it). */
 function audienceMatches(aud: unknown, url: string): boolean {
@@ -74,10 +64,8 @@ async function verifyClientJwt(
     throw refused(`JWT alg "${header.alg ?? ''}" is not accepted: use an asymmetric algorithm such as ES384 or RS384`);
   }
   if (typeof claims.iss !== 'string') throw refused('JWT has no iss');
-  // Only clients whose role and registered scope allow calling CDS services count as registered here.
-  const clients = (await services.issuers.clientsFor(claims.iss)).filter((c) =>
-    mayCallCds(c.role, parseScopes(registeredScope(c.role, c.scope))),
-  );
+  // Only clients whose role and registered scope allow calling CDS services (filtered once, when cached).
+  const clients = await services.issuers.clientsFor(claims.iss);
   // One answer for an unknown issuer, a missing and a wrong tenant: nothing to learn about who is registered where.
   const client =
     clients.length > 1 && typeof claims.tenant !== 'string'

@@ -63,23 +63,6 @@ function patientOf(request: NormalizedCdsRequest): string | undefined {
   return request.fhirAuthorization?.patient ?? (typeof fromContext === 'string' ? fromContext : undefined);
 }
 
-/** Far deeper than any FHIR resource; a deeper body could not be handed to the sandbox. */
-const MAX_REQUEST_DEPTH = 200;
-
-/** Iterative, so a hostile body cannot overflow the stack here either. */
-function nestingExceeds(value: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length) {
-    const [item, depth] = stack.pop() as [unknown, number];
-    if (typeof item !== 'object' || item === null) continue;
-    if (depth >= max) return true;
-    for (const child of Array.isArray(item) ? item : Object.values(item)) {
-      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
-    }
-  }
-  return false;
-}
-
 function onceGuard(services: Services, projectId: string, fhirServer: string): () => Promise<void> {
   let checked: Promise<void> | undefined;
   return () =>
@@ -104,9 +87,6 @@ export async function invokeService(input: InvokeInput): Promise<CdsResponse> {
   const { services, caller } = input;
   const started = performance.now();
   const service = await loadService(services, caller.projectId, input.serviceId);
-  if (nestingExceeds(input.body, MAX_REQUEST_DEPTH)) {
-    throw new HookbotError('cds.request-too-deep', `The request nests deeper than ${MAX_REQUEST_DEPTH} levels`);
-  }
   const validation = validateCdsRequest(input.body, service.cdsService);
   if (!validation.ok) throw invalidIssues('cds.invalid-request', locatedIssues(validation.issues));
   const request = validation.request;

@@ -7,7 +7,6 @@ import type { Caller } from '../auth/access-token.js';
 import type { Repository } from '../fhir/repository.js';
 import { invalidIssues, locatedIssues, type LocatedProblem } from '../infra/errors.js';
 import { checkOutboundUrl } from '../infra/outbound-url.js';
-import { partnerUrlPolicy } from './url-policy.js';
 import { requirePas } from '../pas/access.js';
 import type { Services } from '../services.js';
 import { saveCallback } from './store.js';
@@ -28,8 +27,7 @@ export async function registerCallback(
     problems.push({ path: 'scope', message: '"scope" must be a string' });
   if (problems.length) throw invalidIssues('delivery.invalid-callback', locatedIssues(problems));
   const projectId = repo.access.projectId;
-  const { allowedBaseUrls } = await services.settings.get(projectId);
-  const policy = partnerUrlPolicy(services.config.development, allowedBaseUrls);
+  const policy = await services.deliveries.partnerPolicy(projectId);
   await checkOutboundUrl(input.url as string, policy, 'url');
   await checkOutboundUrl(input.tokenUrl as string, policy, 'tokenUrl');
   await saveCallback(services.db, {

@@ -14,6 +14,7 @@ import { createRepository } from '../fhir/repository.js';
 import type { Database } from '../infra/database.js';
 import type { Logger } from '../infra/logger.js';
 import { outboundFetch } from '../infra/outbound-fetch.js';
+import type { OutboundPolicy } from '../infra/outbound-url.js';
 import { partnerUrlPolicy } from './url-policy.js';
 import type { DeliveryJob, DeliveryQueue, DeliveryResult } from './jobs.js';
 import { notificationBundle } from './notification.js';
@@ -76,10 +77,10 @@ export class Deliveries {
     return this.options.queue.close();
   }
 
-  /** A fetch bound to the project's outbound policy (loopback only in development, when the project lists it). */
-  async fetchFor(projectId: string): Promise<typeof fetch> {
+  /** The SSRF policy for the project's partners' URLs (loopback only in development, when the project lists it). */
+  async partnerPolicy(projectId: string): Promise<OutboundPolicy> {
     const { allowedBaseUrls } = await this.options.settings.get(projectId);
-    return outboundFetch(partnerUrlPolicy(this.options.development, allowedBaseUrls));
+    return partnerUrlPolicy(this.options.development, allowedBaseUrls);
   }
 
   /** Queues the decision for the submitter's Subscriptions and callback, in the decision's transaction. */
@@ -120,7 +121,7 @@ export class Deliveries {
 
   async send(job: DeliveryJob): Promise<DeliveryResult> {
     const { db } = this.options;
-    const fetchFn = await this.fetchFor(job.projectId);
+    const fetchFn = outboundFetch(await this.partnerPolicy(job.projectId));
     if (job.target.kind === 'subscription') {
       // The Subscription as it is now: deleted or switched off through the FHIR API, it gets nothing more; its
       // endpoint and headers are the current ones (checked by the SSRF guard again when connecting).

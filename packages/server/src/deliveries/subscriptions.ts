@@ -10,7 +10,7 @@ import type { Caller } from '../auth/access-token.js';
 import type { Repository } from '../fhir/repository.js';
 import { invalidIssues, locatedIssues, notFound, type LocatedProblem } from '../infra/errors.js';
 import { checkOutboundUrl } from '../infra/outbound-url.js';
-import { partnerUrlPolicy } from './url-policy.js';
+import { outboundFetch } from '../infra/outbound-fetch.js';
 import { PAS_TOPIC } from '../pas/constants.js';
 import { requirePas } from '../pas/access.js';
 import type { Services } from '../services.js';
@@ -90,12 +90,8 @@ export async function createPasSubscription(
   requirePas('subscribe', caller, repo.access);
   const { subscription, orgIdentifiers, headers } = checkPasSubscription(body);
   const projectId = repo.access.projectId;
-  const { allowedBaseUrls } = await services.settings.get(projectId);
-  await checkOutboundUrl(
-    subscription.channel.endpoint as string,
-    partnerUrlPolicy(services.config.development, allowedBaseUrls),
-    'Subscription.channel.endpoint',
-  );
+  const policy = await services.deliveries.partnerPolicy(projectId);
+  await checkOutboundUrl(subscription.channel.endpoint as string, policy, 'Subscription.channel.endpoint');
   const { id: _id, meta: _meta, ...rest } = subscription;
   const created = await repo.create<Subscription>({ ...rest, status: 'requested' });
   const id = created.id as string;
@@ -112,8 +108,7 @@ export async function createPasSubscription(
   await save('requested');
   let error: string | undefined;
   try {
-    const fetchFn = await services.deliveries.fetchFor(projectId);
-    const res = await fetchFn(subscription.channel.endpoint as string, {
+    const res = await outboundFetch(policy)(subscription.channel.endpoint as string, {
       method: 'POST',
       headers: { 'Content-Type': 'application/fhir+json', ...Object.fromEntries(parseHeaders(headers)) },
       body: JSON.stringify(handshakeBundle(repo.fhirBase, id)),

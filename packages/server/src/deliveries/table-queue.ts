@@ -2,7 +2,9 @@
  * Delivery jobs in a database table, for deployments without Redis: a job is written with the decision that caused
  * it (in the same transaction), a worker claims due jobs (`FOR UPDATE SKIP LOCKED`, so instances sharing a database
  * never send one twice at once), and a failed attempt is put back with exponential backoff. A job claimed by an
- * instance that died is claimed again once its lock expires, so nothing pending is lost across a restart.
+ * instance that died is claimed again once its lock expires, so nothing pending is lost across a restart. An idle
+ * worker does not poll at the short interval: it sleeps until the next retry or expiring lock the table holds (at most
+ * `IDLE_POLL_MS`), except just after this instance added jobs, whose transaction may commit after the wake-up.
  */
 import type { Database } from '../infra/database.js';
 import type { Logger } from '../infra/logger.js';
@@ -18,6 +20,8 @@ import {
 
 const LOCK_SECONDS = 60;
 const BATCH = 10;
+/** The longest sleep with nothing due: how late another instance's jobs, or a dead instance's, may be taken over. */
+const IDLE_POLL_MS = 10_000;
 
 interface JobRow {
   id: string;
@@ -33,13 +37,18 @@ export class TableDeliveryQueue implements DeliveryQueue {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private closed = false;
+  /** When this instance last added jobs (`Date.now()`). */
+  private lastAdded = Number.NEGATIVE_INFINITY;
+  private readonly idlePollMs: number;
 
   constructor(
     private readonly db: Database,
     private readonly policy: RetryPolicy,
     private readonly log: Logger,
     private readonly pollMs = 500,
-  ) {}
+  ) {
+    this.idlePollMs = Math.max(pollMs, IDLE_POLL_MS);
+  }
 
   async add(jobs: Omit<DeliveryJob, 'attempts'>[], db: Database = this.db): Promise<void> {
     if (jobs.length === 0) return;
@@ -59,6 +68,7 @@ export class TableDeliveryQueue implements DeliveryQueue {
         ),
       ],
     );
+    this.lastAdded = Date.now();
     this.wake();
   }
 
@@ -77,17 +87,24 @@ export class TableDeliveryQueue implements DeliveryQueue {
     if (this.closed) return;
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      this.running ??= this.drain().finally(() => {
-        this.running = undefined;
-        this.schedule(this.pollMs);
-      });
+      let next = this.pollMs;
+      this.running ??= this.drain()
+        .then((wait) => {
+          next = wait;
+        })
+        .finally(() => {
+          this.running = undefined;
+          // Jobs added while the drain ran woke nothing (this timer replaces that wake-up): keep the short poll.
+          this.schedule(this.recentlyAdded() ? Math.min(next, this.pollMs) : next);
+        });
     }, delay);
     this.timer.unref();
   }
 
-  private async drain(): Promise<void> {
+  /** Sends every due job; resolves with how long to wait before the next poll. */
+  private async drain(): Promise<number> {
     for (;;) {
-      if (this.closed || !this.handler) return;
+      if (this.closed || !this.handler) return this.pollMs;
       let rows: JobRow[];
       try {
         rows = (
@@ -103,10 +120,33 @@ export class TableDeliveryQueue implements DeliveryQueue {
         ).rows;
       } catch (err) {
         this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'delivery queue poll failed');
-        return;
+        return this.pollMs;
       }
-      if (rows.length === 0) return;
+      if (rows.length === 0) return this.idleWait();
       await Promise.all(rows.map((row) => this.attempt(row)));
+    }
+  }
+
+  /** Whether this instance added jobs lately: their transaction may commit after the wake-up it caused. */
+  private recentlyAdded(): boolean {
+    return Date.now() - this.lastAdded < this.idlePollMs;
+  }
+
+  /** With nothing due: how long until a job will be (its retry, or the lock of a job being sent running out). */
+  private async idleWait(): Promise<number> {
+    if (this.recentlyAdded()) return this.pollMs;
+    try {
+      const { rows } = await this.db.query<{ wait_ms: number | string | null }>(
+        `SELECT (EXTRACT(EPOCH FROM min(CASE WHEN status = 'pending' THEN next_attempt_at ELSE locked_until END)
+                 - now()) * 1000)::float8 AS wait_ms
+         FROM delivery_jobs WHERE status IN ('pending', 'running')`,
+      );
+      const wait = rows[0]?.wait_ms;
+      if (wait === null || wait === undefined) return this.idlePollMs;
+      return Math.min(this.idlePollMs, Math.max(this.pollMs, Number(wait)));
+    } catch (err) {
+      this.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'delivery queue poll failed');
+      return this.pollMs;
     }
   }
 

@@ -24,12 +24,11 @@ const isOAuth = (ctx: Context) => ctx.path.startsWith('/oauth2/');
 /** The OAuth endpoints, exactly: any other spelling reaches no route, and must answer 404 like one. */
 const OAUTH_FORM_PATHS = new Set(['/oauth2/token', '/oauth2/introspect', '/oauth2/revoke']);
 
-/** Which body types a path accepts; the first matching prefix wins. */
+/** Which body types a path accepts: the first match's, else JSON. */
 const ACCEPTED: [test: (path: string) => boolean, types: string[]][] = [
   [(p) => OAUTH_FORM_PATHS.has(p), [FORM]],
   [(p) => p.startsWith('/fhir/') && p.endsWith('/_search'), [FORM, ...JSON_TYPES]],
   [(p) => p.startsWith('/fhir/') && p.endsWith('/$execute'), [...JSON_TYPES, TEXT, FORM]],
-  [() => true, JSON_TYPES],
 ];
 
 function hasBody(ctx: Context): boolean {
@@ -40,7 +39,7 @@ function hasBody(ctx: Context): boolean {
 /** A 400 naming `path`; `invalid_request` on the OAuth routes. */
 function refused(ctx: Context, path: string, message: string): HookbotError {
   const diagnostics = path ? `${path}: ${message}` : message;
-  const oauthError: OAuthErrorCode | undefined = ctx.path.startsWith('/oauth2/') ? 'invalid_request' : undefined;
+  const oauthError: OAuthErrorCode | undefined = isOAuth(ctx) ? 'invalid_request' : undefined;
   return new HookbotError('request.unstorable', diagnostics, {
     issues: [{ severity: 'error', code: 'invalid', diagnostics, ...(path ? { expression: [path] } : {}) }],
     oauthError,
@@ -86,7 +85,7 @@ export function bodyParsing(maxBodyBytes: number): Middleware[] {
       if (Number.isFinite(declared) && declared > limitOf(ctx)) throw tooLarge(ctx, limitOf(ctx));
       if (!ctx.is(accepted)) {
         const message = `Content-Type "${ctx.get('content-type') || '(none)'}" is not accepted here; send ${accepted.join(' or ')}`;
-        if (ctx.path.startsWith('/oauth2/')) {
+        if (isOAuth(ctx)) {
           throw new HookbotError('oauth.unsupported-media-type', message, { oauthError: 'invalid_request' });
         }
         throw new HookbotError('request.unsupported-media-type', message);

@@ -98,7 +98,6 @@ export const ERROR_CODES = {
   'bot.invocation-finished': [409, 'conflict'],
   'rules.invalid-rule-set': [400, 'invalid'],
   'cds.invalid-request': [400, 'invalid'],
-  'cds.request-too-deep': [400, 'too-costly'],
   'cds.invalid-feedback': [400, 'invalid'],
   'cds.service-not-found': [404, 'not-found'],
   'cds.prefetch-unavailable': [412, 'incomplete'],

@@ -3,7 +3,7 @@
  * own machinery (body parser, http-errors) are mapped by status; anything else is a 500 whose details go to the
  * log only. OAuth routes answer RFC 6749 §5.2 JSON instead of an OperationOutcome.
  */
-import type { Server } from 'node:http';
+import { STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Context, Middleware } from 'koa';
 import { ERROR_CODE_SYSTEM, ERROR_CODES, type ErrorCode } from './error-codes.js';
@@ -41,22 +41,27 @@ export function operationOutcome(issues: Issue[], code: ErrorCode, ids?: Request
   };
 }
 
-/** The code of an error another library (Koa, co-body, http-errors) raised with this status, and its wording. */
-export const STATUS_ERRORS: Record<number, [ErrorCode, string]> = {
-  400: ['request.invalid', 'Bad request'],
-  401: ['auth.invalid-token', 'Unauthorized'],
-  403: ['auth.forbidden-scope', 'Forbidden'],
-  404: ['route.not-found', 'Not found'],
-  405: ['request.method-not-allowed', 'Method not allowed'],
-  408: ['request.timeout', 'Request timeout'],
-  409: ['fhir.conflict', 'Conflict'],
-  412: ['fhir.precondition-failed', 'Precondition failed'],
-  413: ['request.body-too-large', 'Request body too large'],
-  415: ['request.unsupported-media-type', 'Unsupported content type'],
-  422: ['request.unprocessable', 'Unprocessable entity'],
-  429: ['request.rate-limited', 'Too many requests'],
-  431: ['request.headers-too-large', 'Request header fields too large'],
-};
+/** The code of an error another library (Koa, co-body, http-errors) raised with the code's status, and its wording. */
+const FOREIGN_ERRORS: [ErrorCode, string][] = [
+  ['request.invalid', 'Bad request'],
+  ['auth.invalid-token', 'Unauthorized'],
+  ['auth.forbidden-scope', 'Forbidden'],
+  ['route.not-found', 'Not found'],
+  ['request.method-not-allowed', 'Method not allowed'],
+  ['request.timeout', 'Request timeout'],
+  ['fhir.conflict', 'Conflict'],
+  ['fhir.precondition-failed', 'Precondition failed'],
+  ['request.body-too-large', 'Request body too large'],
+  ['request.unsupported-media-type', 'Unsupported content type'],
+  ['request.unprocessable', 'Unprocessable entity'],
+  ['request.rate-limited', 'Too many requests'],
+  ['request.headers-too-large', 'Request header fields too large'],
+];
+
+/** `FOREIGN_ERRORS` by status: the status is the code's own (`error-codes.ts`), stated once. */
+export const STATUS_ERRORS: Record<number, [ErrorCode, string]> = Object.fromEntries(
+  FOREIGN_ERRORS.map((entry) => [ERROR_CODES[entry[0]][0], entry]),
+);
 
 /** Errors thrown by koa, co-body and http-errors carry `status` and `expose`. */
 interface HttpLikeError {
@@ -74,8 +79,8 @@ function toHookbotError(err: unknown): HookbotError {
   if (status >= 400 && status < 500) {
     const [code, fallback] = STATUS_ERRORS[status] ?? ['request.invalid', 'Bad request'];
     if (e.type === 'entity.parse.failed') return malformedJson(e.message ?? 'could not parse the body');
-    let message = e.expose && e.message ? e.message : fallback;
-    if (status === 413) message = 'Request body too large';
+    // A body too large is worded the same whatever the library said.
+    const message = e.expose && e.message && status !== 413 ? e.message : fallback;
     return new HookbotError(code, message, { status });
   }
   return new HookbotError('server.internal', 'Internal server error', { cause: err });
@@ -118,13 +123,9 @@ interface ClientError extends Error {
 }
 
 /** What Node's HTTP parser refuses before Koa sees a request, answered as an OperationOutcome. */
-const CLIENT_ERRORS: Record<string, [ErrorCode, string, string]> = {
-  HPE_HEADER_OVERFLOW: [
-    'request.headers-too-large',
-    'Request Header Fields Too Large',
-    'Request headers (or the URL) too large',
-  ],
-  ERR_HTTP_REQUEST_TIMEOUT: ['request.timeout', 'Request Timeout', 'The request was not received in time'],
+const CLIENT_ERRORS: Record<string, [ErrorCode, string]> = {
+  HPE_HEADER_OVERFLOW: ['request.headers-too-large', 'Request headers (or the URL) too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: ['request.timeout', 'The request was not received in time'],
 };
 
 /**
@@ -138,15 +139,14 @@ export function answerClientErrors(server: Server): void {
       socket.destroy(err);
       return;
     }
-    const [errorCode, reason, diagnostics] = CLIENT_ERRORS[err.code ?? ''] ?? [
+    const [errorCode, diagnostics] = CLIENT_ERRORS[err.code ?? ''] ?? [
       'request.malformed-http',
-      'Bad Request',
       'Malformed HTTP request',
     ];
     const [status, code] = ERROR_CODES[errorCode];
     const body = JSON.stringify(operationOutcome([{ severity: 'error', code, diagnostics }], errorCode));
     socket.end(
-      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/fhir+json; charset=utf-8\r\n` +
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/fhir+json; charset=utf-8\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   });

@@ -7,7 +7,8 @@
 import type { Bundle, Claim } from '@medplum/fhirtypes';
 import type { HostCall } from '@hookbot/runtime';
 import { dispatchClientCall, readOnlyClient } from '../bots/fhir-client-bridge.js';
-import { runAudited } from '../bots/run-audited.js';
+import { whileOpen } from '../bots/execute.js';
+import { judgeRun, runAudited } from '../bots/run-audited.js';
 import type { Services } from '../services.js';
 import { checkDecision, pendAll, type Decision } from './decision.js';
 import type { Member } from './member.js';
@@ -61,8 +62,7 @@ export async function adjudicate(input: AdjudicationInput): Promise<Adjudication
   const history = await memberHistory(services.db, projectId, input.memberId, input.authorizationId);
   const payer = readOnlyClient(services.bots.systemRepo(projectId));
   const budget = { open: true };
-  const host: HostCall = (_client, method, args) =>
-    budget.open ? dispatchClientCall(payer, method, args) : Promise.reject(new Error('The adjudication has finished'));
+  const host: HostCall = whileOpen(budget, (_client, method, args) => dispatchClientCall(payer, method, args));
 
   const { value } = await runAudited(
     {
@@ -91,11 +91,7 @@ export async function adjudicate(input: AdjudicationInput): Promise<Adjudication
     (result) => {
       if (!result.ok) {
         const reason = `Pended for review: the adjudication bot failed (${result.kind})`;
-        return {
-          outcome: result.kind === 'thrown' ? 'failure' : 'error',
-          description: `${result.kind}: ${result.message}`,
-          value: { decision: pendAll(input.sequences, reason), failed: true },
-        };
+        return { ...judgeRun(result), value: { decision: pendAll(input.sequences, reason), failed: true } };
       }
       const checked = checkDecision(result.result, input.sequences);
       if (!checked.ok) {

@@ -12,10 +12,11 @@ import type { Repository } from '../fhir/repository.js';
 import { HookbotError, invalidIssues, locatedIssues, notFound, type LocatedProblem } from '../infra/errors.js';
 import type { Services } from '../services.js';
 import { requirePas } from './access.js';
+import { claimIdentifierKeys } from './claim-records.js';
 import { findMember } from './member.js';
 import { requestOf } from './record.js';
 import { redecide } from './redecide.js';
-import { findByReference, type AuthorizationRow } from './store.js';
+import { findByReference } from './store.js';
 
 export interface AttachmentInput {
   services: Services;
@@ -45,12 +46,8 @@ export interface ReceivedAttachment {
 interface AttachmentRequest {
   keys: string[];
   memberId: string;
-  providerKeys: string[];
   attachments: ReceivedAttachment[];
 }
-
-const identifierKeys = (id: { system?: string; value?: string } | undefined): string[] =>
-  id?.value ? [id.value, ...(id.system ? [`${id.system}|${id.value}`] : [])] : [];
 
 export function parseAttachmentRequest(body: unknown): AttachmentRequest {
   const problems: LocatedProblem[] = [];
@@ -111,22 +108,13 @@ export function parseAttachmentRequest(body: unknown): AttachmentRequest {
   if (problems.length) throw invalidIssues('pas.invalid-attachment', locatedIssues(problems));
   const adminPreAuthRef = adminRef ? /^PEND-(.+)-\d+$/.exec(adminRef)?.[1] : undefined;
   return {
-    keys: [...identifierKeys(tracking), ...(adminPreAuthRef ? [adminPreAuthRef] : [])],
-    memberId: member as string,
-    providerKeys: [
-      ...identifierKeys(one('ProviderId')?.valueIdentifier),
-      ...identifierKeys(one('OrganizationId')?.valueIdentifier),
+    keys: [
+      ...claimIdentifierKeys({ identifier: tracking ? [tracking] : [] }),
+      ...(adminPreAuthRef ? [adminPreAuthRef] : []),
     ],
+    memberId: member as string,
     attachments,
   };
-}
-
-/**
- * The caller submitted it. Only the authenticated client counts: provider identifiers (an NPI) are public and a
- * request names whichever it likes, so they never prove that another client speaks for the same organisation.
- */
-export function submittedBy(row: Pick<AuthorizationRow, 'clientId'>, caller: Pick<Caller, 'clientId'>): boolean {
-  return row.clientId === caller.clientId;
 }
 
 export async function submitAttachment(input: AttachmentInput): Promise<OperationOutcome> {
@@ -135,7 +123,7 @@ export async function submitAttachment(input: AttachmentInput): Promise<Operatio
   const projectId = repo.access.projectId;
   const parsed = parseAttachmentRequest(input.body);
   const row = (await findByReference(services.db, projectId, caller.clientId, parsed.keys)).find(
-    (r) => r.memberId === parsed.memberId && submittedBy(r, caller),
+    (r) => r.memberId === parsed.memberId,
   );
   if (!row)
     throw notFound(

@@ -38,7 +38,7 @@ export function orgIdentifierOf(claim: Claim): string | undefined {
 }
 
 /** A Claim's identifiers as `system|value` and as bare values, the forms an inquiry or update may use. */
-export function claimIdentifierKeys(claim: Claim): string[] {
+export function claimIdentifierKeys(claim: Pick<Claim, 'identifier'>): string[] {
   return [
     ...new Set([
       ...identifierKeys(claim.identifier),

@@ -1,20 +1,23 @@
 /** Canonical URLs and code systems of Da Vinci PAS 2.2.1 used by the operations. */
 export const PAS = 'http://hl7.org/fhir/us/davinci-pas/StructureDefinition';
 
+const extension = <Name extends string>(name: Name) => `${PAS}/extension-${name}` as const;
+
 export const EXT = {
-  reviewAction: `${PAS}/extension-reviewAction`,
-  reviewActionCode: `${PAS}/extension-reviewActionCode`,
-  itemTraceNumber: `${PAS}/extension-itemTraceNumber`,
-  itemPreAuthIssueDate: `${PAS}/extension-itemPreAuthIssueDate`,
-  itemPreAuthPeriod: `${PAS}/extension-itemPreAuthPeriod`,
-  administrationReferenceNumber: `${PAS}/extension-administrationReferenceNumber`,
-  authorizationNumber: `${PAS}/extension-authorizationNumber`,
-  certificationType: `${PAS}/extension-certificationType`,
-  infoCancelled: `${PAS}/extension-infoCancelled`,
+  reviewAction: extension('reviewAction'),
+  reviewActionCode: extension('reviewActionCode'),
+  itemTraceNumber: extension('itemTraceNumber'),
+  itemPreAuthIssueDate: extension('itemPreAuthIssueDate'),
+  itemPreAuthPeriod: extension('itemPreAuthPeriod'),
+  administrationReferenceNumber: extension('administrationReferenceNumber'),
+  authorizationNumber: extension('authorizationNumber'),
+  certificationType: extension('certificationType'),
+  infoCancelled: extension('infoCancelled'),
   infoCancelledModifier: `${PAS}/modifierextension-infoCancelled`,
-  infoChanged: `${PAS}/extension-infoChanged`,
-  transmissionIdentifiers: `${PAS}/extension-TransmissionIdentifiers`,
-  claimResponseReviewer: `${PAS}/extension-claimResponseReviewer`,
+  infoChanged: extension('infoChanged'),
+  paLineNumber: extension('paLineNumber'),
+  transmissionIdentifiers: extension('TransmissionIdentifiers'),
+  claimResponseReviewer: extension('claimResponseReviewer'),
 } as const;
 
 export const PROFILE = {

@@ -13,7 +13,6 @@ import type { Repository } from '../fhir/repository.js';
 import { invalidIssues, locatedIssues } from '../infra/errors.js';
 import type { Services } from '../services.js';
 import { requirePas } from './access.js';
-import { submittedBy } from './attachment.js';
 import { EXT, PROFILE } from './constants.js';
 import { findByMember, type AuthorizationRow } from './store.js';
 import { validateRequestBundle, type PasRequest } from './validate-request.js';
@@ -80,7 +79,7 @@ export async function inquirePriorAuthorization(input: InquireInput): Promise<Pa
   const refs = referencesOf(request);
   const codes = codesOf(request);
   const rows = (await findByMember(services.db, repo.access.projectId, request.memberId, caller.clientId)).filter(
-    (row) => submittedBy(row, caller) && matches(row, refs, codes),
+    (row) => matches(row, refs, codes),
   );
   const bundles = rows.map(inquiryResponse).filter((b): b is Bundle => !!b);
   return {

@@ -13,7 +13,7 @@ import type { Services } from '../services.js';
 import type { Decision, ItemDecision } from './decision.js';
 import { buildResponse } from './response.js';
 import { getAuthorization, updateAuthorization, type AuthorizationRow } from './store.js';
-import { statusOf, storedClaimResponse } from './claim-records.js';
+import { claimIdentifierKeys, statusOf, storedClaimResponse } from './claim-records.js';
 import { validateRequestBundle, type PasRequest } from './validate-request.js';
 
 export interface DecisionChange {
@@ -28,8 +28,8 @@ export interface DecisionChange {
   cause: 'decide' | 'attachment' | 'update';
   humanReviewed?: boolean;
   fhirBase: string;
-  /** For an update: the new request and its stored Claim. */
-  request?: { bundle: Bundle; claimId: string; identifiers: string[] };
+  /** For an update: the new request (as `$submit` validated it) and its stored Claim. */
+  request?: { parsed: PasRequest; claimId: string };
   attachments?: unknown[];
   note?: string;
 }
@@ -63,7 +63,7 @@ export async function recordDecisionChange(change: DecisionChange): Promise<Reco
     const row = await getAuthorization(tx, projectId, change.authorizationId, { forUpdate: true });
     if (!row) throw new HookbotError('pas.authorization-not-found', `No prior authorization ${change.authorizationId}`);
     const decision = mergeDecisions(row.decision, change.items, change.note);
-    const request = requestOf(change.request?.bundle ?? row.requestBundle);
+    const request = change.request?.parsed ?? requestOf(row.requestBundle);
     const built = buildResponse({
       request,
       id: row.id,
@@ -83,7 +83,7 @@ export async function recordDecisionChange(change: DecisionChange): Promise<Reco
       decision,
       responseBundle: built.bundle,
       ...(change.request
-        ? { claimId, requestBundle: change.request.bundle, addIdentifiers: change.request.identifiers }
+        ? { claimId, requestBundle: request.bundle, addIdentifiers: claimIdentifierKeys(request.claim) }
         : {}),
       ...(change.attachments ? { attachments: change.attachments } : {}),
     });

@@ -113,7 +113,7 @@ function communicationRequestFor(input: ResponseInput, item: ItemDecision): Comm
     payload: item.documentation.map((doc) => ({
       extension: [
         {
-          url: `${'http://hl7.org/fhir/us/davinci-pas/StructureDefinition'}/extension-paLineNumber`,
+          url: EXT.paLineNumber,
           valuePositiveInt: item.sequence,
         },
       ],

@@ -152,7 +152,11 @@ export async function getAuthorization(
   return rows[0] ? toRow(rows[0]) : undefined;
 }
 
-/** The member's authorizations submitted by `clientId`, newest first (another client's never fill the page). */
+/**
+ * The member's authorizations submitted by `clientId`, newest first (another client's never fill the page). Only the
+ * authenticated client counts, here and in `findByReference`: provider identifiers (an NPI) are public and a request
+ * names whichever it likes, so they never prove that another client speaks for the same organisation.
+ */
 export async function findByMember(
   db: Database,
   projectId: string,

@@ -10,7 +10,6 @@ import { projectSystemAccess } from '../auth/access.js';
 import { createRepository, type Repository } from '../fhir/repository.js';
 import { HookbotError, invalidIssues, locatedIssues } from '../infra/errors.js';
 import type { Services } from '../services.js';
-import { submittedBy } from './attachment.js';
 import { claimIdentifierKeys, identifierKeys, storedClaim } from './claim-records.js';
 import { EXT } from './constants.js';
 import type { ItemDecision } from './decision.js';
@@ -52,7 +51,7 @@ async function findPrior(input: UpdateInput): Promise<AuthorizationRow> {
   const { services, request, caller } = input;
   const row = (
     await findByReference(services.db, input.repo.access.projectId, caller.clientId, priorKeys(request))
-  ).find((r) => r.memberId === request.memberId && submittedBy(r, caller));
+  ).find((r) => r.memberId === request.memberId);
   const at = 'Bundle.entry[0].resource.related[0].claim';
   if (!row) {
     throw invalidIssues(
@@ -124,9 +123,7 @@ export async function updatePriorAuthorization(input: UpdateInput): Promise<Bund
     attachments: row.attachments,
     ...(input.requestIds ? { requestIds: input.requestIds } : {}),
     changes,
-    record: {
-      request: { bundle: request.bundle, claimId: claim.id as string, identifiers: claimIdentifierKeys(request.claim) },
-    },
+    record: { request: { parsed: request, claimId: claim.id as string } },
   });
   return recorded.bundle;
 }

@@ -1,7 +1,6 @@
 /** `@hookbot/server/testing`: fixtures, test stores and the server internals that tests and benchmarks drive. */
-export { auditEvent, bot, coverage, patient, testAccess, type HookbotBot } from './fixtures.js';
-export { fakeServices, type FakeServicesOptions } from './services.js';
-export { createTestPostgresDatabase, openTestStore, withStores, STORE_KINDS, type StoreKind } from './stores.js';
+export { bot, coverage, patient, testAccess } from './fixtures.js';
+export { createTestPostgresDatabase, openTestStore, STORE_KINDS, type StoreKind } from './stores.js';
 export { createRepository, type Repository } from '../fhir/repository.js';
 export { runMigrations } from '../infra/migrations/index.js';
 export { createLogger } from '../infra/logger.js';

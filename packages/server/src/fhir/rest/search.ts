@@ -3,6 +3,7 @@
  * on POST the URL's query and the body's parameters both count.
  */
 import type { RouterContext } from '@koa/router';
+import { badRequest } from '../../infra/errors.js';
 import { queryEntries } from '../search/parse.js';
 import { param, sendJson } from './respond.js';
 
@@ -12,11 +13,29 @@ export async function searchHandler(ctx: RouterContext): Promise<void> {
 
 export async function searchPostHandler(ctx: RouterContext): Promise<void> {
   const query = new URLSearchParams(ctx.querystring);
-  const body = (ctx.request as { body?: unknown }).body;
-  if (typeof body === 'object' && body !== null && !Array.isArray(body)) {
-    for (const [key, value] of queryEntries(body as Record<string, string | string[]>)) {
-      query.append(key, String(value));
-    }
+  for (const [key, value] of queryEntries(searchParameters((ctx.request as { body?: unknown }).body ?? {}))) {
+    query.append(key, value);
   }
   sendJson(ctx, await ctx.state.repo.search(param(ctx, 'type'), query));
+}
+
+const isValue = (v: unknown): v is string | number | boolean => ['string', 'number', 'boolean'].includes(typeof v);
+
+/**
+ * A form, or a JSON object of values or arrays of values. Anything else (a JSON array, a nested object) would
+ * otherwise search with none of the parameters meant, or with "[object Object]": a wrong answer, not an error.
+ */
+function searchParameters(body: unknown): Record<string, string[]> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw badRequest('fhir.invalid-search', 'The _search body must be search parameters: a form or a JSON object');
+  }
+  const out: Record<string, string[]> = {};
+  for (const [key, value] of Object.entries(body)) {
+    const values: unknown[] = Array.isArray(value) ? value : [value];
+    if (!values.every(isValue)) {
+      throw badRequest('fhir.invalid-search', `Search parameter "${key}" must be a value or a list of values`, key);
+    }
+    out[key] = values.map(String);
+  }
+  return out;
 }
