@@ -6,7 +6,11 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['hookbot-source', 'module', 'node', 'development|production'] } },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    globalSetup: ['test/support/global-setup.ts'],
     pool: 'forks',
+    // Vitest's default on 2 cores is one file at a time; the end-to-end files mostly wait on PGlite's thread, bot
+    // worker processes and sockets, so two at a time use the machine instead of leaving a core idle.
+    maxWorkers: 2,
     execArgv: ['--no-node-snapshot'],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -1,6 +1,7 @@
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pgliteFromTemplate } from '@hookbot/server/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { getToken, request } from './support/http.js';
 import { startTestServer } from './support/server.js';
@@ -11,6 +12,7 @@ describe('a restart on the same data folder (PGlite)', () => {
 
   it('keeps the signing key, the data and the demo project, and writes credential files 0600', async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'hookbot-restart-'));
+    await pgliteFromTemplate(dataDir);
     const first = await startTestServer({ store: 'pglite', dataDir });
     const token = await getToken(first.url, first.demo.clientId, first.demo.clientSecret);
     const created = await request<{ id: string }>(`${first.url}/fhir/R4/Patient`, {

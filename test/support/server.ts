@@ -8,7 +8,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig, startServer, type RunningServer } from '@hookbot/server';
-import { createLogger, createTestPostgresDatabase, RedisSharedState } from '@hookbot/server/testing';
+import {
+  createLogger,
+  createTestPostgresDatabase,
+  pgliteFromTemplate,
+  RedisSharedState,
+} from '@hookbot/server/testing';
 import { freePort } from './port.js';
 
 export const TEST_REDIS_URL = process.env.HOOKBOT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -45,6 +50,7 @@ export interface TestServer {
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'hookbot-e2e-')));
+  if (!options.dataDir && options.store !== 'postgres') await pgliteFromTemplate(dataDir);
   const peer = options.peer;
   const database = options.store === 'postgres' && !peer ? await createTestPostgresDatabase() : undefined;
   const prefix = `hookbot-test:${randomBytes(6).toString('hex')}:`;

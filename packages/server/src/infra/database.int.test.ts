@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { pgliteFromTemplate } from '../testing/pglite-template.js';
 import { createTestPostgresDatabase, withStores } from '../testing/stores.js';
 import { openDatabase } from './database.js';
 
@@ -32,6 +33,7 @@ withStores('database', (getDb) => {
 
 it('PGlite persists in <dataDir>/pglite across restarts', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'hookbot-db-'));
+  await pgliteFromTemplate(dir);
   try {
     const first = await openDatabase({ dataDir: dir });
     expect(first.kind).toBe('pglite');

@@ -1,6 +1,7 @@
 /** `@hookbot/server/testing`: fixtures, test stores and the server internals that tests and benchmarks drive. */
 export { bot, coverage, patient, testAccess } from './fixtures.js';
 export { createTestPostgresDatabase, openTestStore, STORE_KINDS, type StoreKind } from './stores.js';
+export { pgliteFromTemplate } from './pglite-template.js';
 export { createRepository, type Repository } from '../fhir/repository.js';
 export { runMigrations } from '../infra/migrations/index.js';
 export { createLogger } from '../infra/logger.js';

@@ -11,6 +11,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { openDatabase, openPostgres, type Database } from '../infra/database.js';
 import { runMigrations } from '../infra/migrations/index.js';
+import { pgliteFromTemplate } from './pglite-template.js';
 
 export type StoreKind = Database['kind'];
 export const STORE_KINDS: StoreKind[] = ['pglite', 'postgres'];
@@ -79,6 +80,7 @@ export async function openTestStore(kind: StoreKind): Promise<TestStore> {
     };
   }
   const dir = await mkdtemp(join(tmpdir(), 'hookbot-pglite-'));
+  await pgliteFromTemplate(dir);
   const db = await openDatabase({ dataDir: dir });
   return {
     db,
