@@ -67,6 +67,8 @@ beforeAll(async () => {
     cwd: work,
     env: { PATH: process.env.PATH ?? '', HOME: work, PORT: port },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group, so stopping it stops the server `sh` started, not only `sh`.
+    detached: true,
   });
   server.stdout?.on('data', (chunk: Buffer) => (serverOutput += chunk.toString()));
   server.stderr?.on('data', (chunk: Buffer) => (serverOutput += chunk.toString()));
@@ -82,9 +84,10 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  if (server && server.exitCode === null) {
-    server.kill('SIGTERM');
-    await once(server, 'exit');
+  if (server?.pid !== undefined && server.exitCode === null) {
+    const exited = once(server, 'exit');
+    process.kill(-server.pid, 'SIGTERM');
+    await exited;
   }
   if (work) await rm(work, { recursive: true, force: true });
 });

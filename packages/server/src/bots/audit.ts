@@ -115,8 +115,8 @@ export class AuditWriter {
     this.unwritten += bytes;
     // A flush under way takes what is queued when it ends: a flush per event would leave one suspended per request.
     if (!this.flushing) {
-      if (this.queue.length >= (this.options.batchSize ?? 48)) void this.flush();
-      else this.timer ??= setTimeout(() => void this.flush(), this.options.intervalMs ?? 50);
+      if (this.queue.length >= (this.options.batchSize ?? 48)) void this.flush(false);
+      else this.schedule();
     }
     if (this.unwritten <= this.maxBacklogBytes) return RESOLVED;
     return new Promise((resolve) => this.waiting.push(resolve));
@@ -127,19 +127,28 @@ export class AuditWriter {
     return this.queue.length;
   }
 
-  /** Writes everything queued so far, and what is added while it writes. */
-  async flush(): Promise<void> {
+  /**
+   * Writes everything queued so far, and what is added while it writes; with `all` false (the writer's own
+   * flushes), what is added meanwhile is written at once only while it fills a chunk, and otherwise at the next
+   * interval.
+   */
+  async flush(all = true): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
     while (this.flushing) await this.flushing;
     if (this.queue.length === 0) return;
-    const flushing = this.drain();
+    const flushing = this.drain(all);
     this.flushing = flushing;
     try {
       await flushing;
     } finally {
       if (this.flushing === flushing) this.flushing = undefined;
+      if (!this.flushing && this.queue.length > 0) this.schedule();
     }
+  }
+
+  private schedule(): void {
+    this.timer ??= setTimeout(() => void this.flush(false), this.options.intervalMs ?? 50);
   }
 
   async close(): Promise<void> {
@@ -149,9 +158,14 @@ export class AuditWriter {
   /**
    * Takes the queue until it stays empty: a loop, since under steady load a flush calling itself for the events
    * added meanwhile would never unwind, keeping every written batch alive (docs/decisions/old-generation-promotion.md).
+   * Under steady load a few events arrive while each chunk is written; writing those at once would make a stream of
+   * small statements, each costing the database and the event loop far more per event, so unless `all` they wait for
+   * the next interval when they are fewer than a chunk.
    */
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
+  private async drain(all: boolean): Promise<void> {
+    let first = true;
+    while (this.queue.length > 0 && (all || first || this.queue.length >= MIN_CHUNK)) {
+      first = false;
       const batch = this.queue;
       this.queue = [];
       // Building the events and their index rows runs on the event loop; the database works on them elsewhere
