@@ -1,11 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
+/** Files that bound a latency under attack (a health check within 1 s): they run after the rest, one at a time. */
+const ALONE = ['test/tenant-fairness.test.ts', 'test/rules.test.ts'];
+
 export default defineConfig({
   // Workspace packages resolve to their TypeScript sources in tests (the `hookbot-source` export condition).
   resolve: { conditions: ['hookbot-source', 'module', 'node', 'development|production'] },
   ssr: { resolve: { conditions: ['hookbot-source', 'module', 'node', 'development|production'] } },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
     pool: 'forks',
     // Vitest's default on 2 cores is one file at a time; the end-to-end files mostly wait on PGlite's thread, bot
@@ -14,5 +16,20 @@ export default defineConfig({
     execArgv: ['--no-node-snapshot'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'suite',
+          include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: ['**/node_modules/**', ...ALONE],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'alone', include: ALONE, fileParallelism: false, sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });
