@@ -15,6 +15,25 @@ import { startTestServer, TEST_REDIS_URL, type TestServer } from './support/serv
 const PARTNER = { id: 'partner-app', secret: 's3cret-partner' };
 const TOPIC = 'http://hl7.org/fhir/us/davinci-pas/SubscriptionTopic/PASSubscriptionTopic';
 
+/** A PAS Subscription (rest-hook, filtered on `org`) to `endpoint`. */
+function pasSubscription(endpoint: string, org = 'PARTNER-ORG'): Subscription {
+  return {
+    resourceType: 'Subscription',
+    status: 'requested',
+    reason: 'PAS results',
+    criteria: TOPIC,
+    _criteria: {
+      extension: [
+        {
+          url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-filter-criteria',
+          valueString: `org-identifier=${org}`,
+        },
+      ],
+    },
+    channel: { type: 'rest-hook', endpoint, payload: 'application/fhir+json' },
+  } as Subscription;
+}
+
 /** The PAS response Bundle a notification or callback carries, and its ClaimResponse. */
 function responseIn(r: Received): ClaimResponse | undefined {
   const body = r.body as Bundle;
@@ -54,7 +73,12 @@ describe.each(PAS_STORES)('PAS deliveries on $store', ({ store, redis }) => {
     t = await startTestServer({
       store,
       redis,
-      env: { NODE_ENV: 'development', HOOKBOT_DELIVERY_BACKOFF_MS: '100', HOOKBOT_DELIVERY_POLL_MS: '50' },
+      env: {
+        NODE_ENV: 'development',
+        HOOKBOT_DELIVERY_BACKOFF_MS: '100',
+        HOOKBOT_DELIVERY_POLL_MS: '50',
+        HOOKBOT_MAX_SUBSCRIPTIONS_PER_CLIENT: '2',
+      },
     });
     const admin = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
     const settings = await request(`${t.url}/admin/projects/${t.demo.projectId}/settings`, {
@@ -291,6 +315,26 @@ describe.each(PAS_STORES)('PAS deliveries on $store', ({ store, redis }) => {
       json: { url: `${receiver.url}/cb`, tokenUrl: `${receiver.url}/token`, clientId: 'x', clientSecret: 'y' },
     });
     expect(ehr.status).toBe(403);
+  });
+
+  it("caps a client's PAS Subscriptions with a 422, and frees a place when the payer deletes one", async () => {
+    const partner = await clientOf('partner');
+    const subscribe = () =>
+      request<Subscription & OperationOutcome>(`${fhir()}/Subscription`, {
+        method: 'POST',
+        token: partner,
+        json: pasSubscription(`${receiver.url}/capped`),
+      });
+    const first = await subscribe();
+    expect(first.status).toBe(201);
+    expect((await subscribe()).status).toBe(201);
+    const refused = await subscribe();
+    expect(refused.status).toBe(422);
+    expect(refused.body.resourceType).toBe('OperationOutcome');
+    expect(refused.body.issue[0]?.diagnostics).toMatch(/at most 2 PAS Subscriptions/);
+    const deleted = await request(`${fhir()}/Subscription/${first.body.id}`, { method: 'DELETE', token });
+    expect(deleted.status).toBeLessThan(300);
+    expect((await subscribe()).status).toBe(201);
   });
 
   it('sends a delivery that was pending when the server stopped after it starts again', async () => {

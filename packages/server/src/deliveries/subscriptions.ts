@@ -8,7 +8,7 @@
 import type { Parameters, Subscription } from '@medplum/fhirtypes';
 import type { Caller } from '../auth/access-token.js';
 import type { Repository } from '../fhir/repository.js';
-import { invalidIssues, locatedIssues, notFound, type LocatedProblem } from '../infra/errors.js';
+import { HookbotError, invalidIssues, locatedIssues, notFound, type LocatedProblem } from '../infra/errors.js';
 import { checkOutboundUrl } from '../infra/outbound-url.js';
 import { outboundFetch } from '../infra/outbound-fetch.js';
 import { PAS_TOPIC } from '../pas/constants.js';
@@ -16,7 +16,7 @@ import { requirePas } from '../pas/access.js';
 import type { Services } from '../services.js';
 import { handshakeBundle, statusParameters } from './notification.js';
 import { parseHeaders } from './service.js';
-import { getSubscription, saveSubscription, type SubscriptionRow } from './store.js';
+import { countSubscriptionsOf, getSubscription, saveSubscription, type SubscriptionRow } from './store.js';
 
 const FILTER_URL = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-filter-criteria';
 const CONTENT_URL = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-payload-content';
@@ -90,6 +90,12 @@ export async function createPasSubscription(
   requirePas('subscribe', caller, repo.access);
   const { subscription, orgIdentifiers, headers } = checkPasSubscription(body);
   const projectId = repo.access.projectId;
+  // Each Subscription is a row and a delivery per decision: a client's count is capped. 422, not 429: the quota
+  // does not clear by waiting, only when the payer deletes Subscriptions (concurrent creations may overshoot it by
+  // the requests in flight, which the rate limit bounds).
+  const cap = services.config.delivery.maxSubscriptionsPerClient;
+  if ((await countSubscriptionsOf(services.db, projectId, caller.clientId)) >= cap)
+    throw new HookbotError('subscription.limit-reached', `A client may hold at most ${cap} PAS Subscriptions`);
   const policy = await services.deliveries.partnerPolicy(projectId);
   await checkOutboundUrl(subscription.channel.endpoint as string, policy, 'Subscription.channel.endpoint');
   const { id: _id, meta: _meta, ...rest } = subscription;
