@@ -238,6 +238,28 @@ describe.each(PAS_STORES)('PAS deliveries on $store', ({ store, redis }) => {
     expect(deliveriesOf('/callback', cr).map((r) => r.status)).toEqual([401, 200]);
   });
 
+  it('gets a new token after the callback is registered again, never the one cached for the old registration', async () => {
+    const issued = receiver.tokens.length;
+    const again = await request(`${fhir()}/$pas-callback`, {
+      method: 'POST',
+      token,
+      json: {
+        url: `${receiver.url}/callback`,
+        tokenUrl: `${receiver.url}/token?registration=2`,
+        clientId: PARTNER.id,
+        clientSecret: PARTNER.secret,
+      },
+    });
+    expect(again.status).toBe(200);
+    const cr = await pended(`deliver-reregistered-${store}`);
+    expect((await decide(cr)).status).toBe(200);
+    const delivered = await receiver.waitFor(
+      (r) => r.path === '/callback' && r.status === 200 && responseIn(r)?.preAuthRef === cr.preAuthRef,
+    );
+    expect(receiver.tokens).toHaveLength(issued + 1);
+    expect(delivered.headers.authorization).toBe(`Bearer tok-${issued + 1}`);
+  });
+
   it('delivers to a receiver that fails twice on the third try, and shows the failures', async () => {
     const cr = await pended(`deliver-3-${store}`);
     receiver.fail('/hook', 2);

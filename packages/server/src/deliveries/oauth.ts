@@ -52,6 +52,8 @@ export class ClientCredentialsTokens {
     }
     const ttl = Number(body.expires_in);
     const seconds = Number.isFinite(ttl) && ttl > 0 ? ttl : DEFAULT_TTL_SECONDS;
+    // Expired tokens go, so the keys of replaced registrations do not pile up.
+    for (const [key, entry] of this.cache) if (entry.expires <= this.now()) this.cache.delete(key);
     this.cache.set(request.key, {
       token: body.access_token,
       expires: this.now() + Math.max(1, seconds - EARLY_SECONDS) * 1000,

@@ -4,7 +4,7 @@
  * Bundle with a client-credentials token). Jobs are durable (see the queues); every URL goes through the SSRF guard
  * with the project's allowed base URLs; each attempt is audited and a Subscription's failures are on its status.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { AuditEvent, Bundle, Subscription } from '@medplum/fhirtypes';
 import type { ProjectSettingsCache } from '../admin/settings-cache.js';
 import type { SecretsKey } from '../admin/secrets-key.js';
@@ -139,11 +139,15 @@ export class Deliveries {
     }
     const callback = await getCallback(db, job.projectId, job.target.id);
     if (!callback) return { ok: true };
+    const clientSecret = await this.options.secretsKey.open(job.projectId, callback.oauthClientSecret);
+    const registration = [callback.url, callback.tokenUrl, callback.oauthClientId, clientSecret, callback.scope];
     const request = {
-      key: `${job.projectId}/${job.target.id}`,
+      // Keyed by the whole registration (the secret hashed): a token obtained for a callback never serves the one
+      // that re-registration put in its place (new URL, token endpoint or credentials).
+      key: `${job.projectId}/${job.target.id}/${createHash('sha256').update(JSON.stringify(registration)).digest('base64url')}`,
       tokenUrl: callback.tokenUrl,
       clientId: callback.oauthClientId,
-      clientSecret: await this.options.secretsKey.open(job.projectId, callback.oauthClientSecret),
+      clientSecret,
       ...(callback.scope ? { scope: callback.scope } : {}),
     };
     let res = await this.post(fetchFn, callback.url, job.body, {
