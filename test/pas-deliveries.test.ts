@@ -5,6 +5,9 @@
  * delivery that is pending when the server stops arriving after it starts again.
  */
 import type { Bundle, ClaimResponse, OperationOutcome, Parameters, Subscription } from '@medplum/fhirtypes';
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getToken, request } from './support/http.js';
 import { demoClientToken, itemResults, PAS_STORES, requestWith } from './support/pas.js';
@@ -337,6 +340,34 @@ describe.each(PAS_STORES)('PAS deliveries on $store', ({ store, redis }) => {
       json: { url: `${receiver.url}/cb`, tokenUrl: `${receiver.url}/token`, clientId: 'x', clientSecret: 'y' },
     });
     expect(ehr.status).toBe(403);
+  });
+
+  it('tells the partner only "connection refused" when the handshake fails, not the address it connected to', async () => {
+    const closed = http.createServer();
+    closed.listen(0, '127.0.0.1');
+    await once(closed, 'listening');
+    const closedUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise((resolve) => closed.close(resolve));
+    const admin = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
+    const settings = (allowedBaseUrls: string[]) =>
+      request(`${t.url}/admin/projects/${t.demo.projectId}/settings`, {
+        method: 'PUT',
+        token: admin,
+        json: { allowedBaseUrls },
+      });
+    expect((await settings([receiver.url, closedUrl])).status).toBe(200);
+    try {
+      const created = await request<Subscription>(`${fhir()}/Subscription`, {
+        method: 'POST',
+        token: await clientOf('partner'),
+        json: pasSubscription(`${closedUrl}/hook`),
+      });
+      expect(created.status).toBe(201);
+      expect(created.body.status).toBe('error');
+      expect(created.body.error).toBe('The handshake to the endpoint failed: connection refused');
+    } finally {
+      await settings([receiver.url]);
+    }
   });
 
   it("caps a client's PAS Subscriptions with a 422, and frees a place when the payer deletes one", async () => {

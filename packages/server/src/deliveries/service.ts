@@ -17,6 +17,7 @@ import { outboundFetch } from '../infra/outbound-fetch.js';
 import type { OutboundPolicy } from '../infra/outbound-url.js';
 import { partnerUrlPolicy } from './url-policy.js';
 import type { DeliveryJob, DeliveryQueue, DeliveryResult } from './jobs.js';
+import { describeFailure } from './failure.js';
 import { notificationBundle } from './notification.js';
 import { ClientCredentialsTokens } from './oauth.js';
 import { activeSubscriptionsOf, getCallback, nextEventNumber, noteAttempt } from './store.js';
@@ -119,7 +120,20 @@ export class Deliveries {
     });
   }
 
+  /** One attempt; a failure is reported as a fixed phrase (see failure.ts), its detail logged here only. */
   async send(job: DeliveryJob): Promise<DeliveryResult> {
+    try {
+      return await this.attempt(job);
+    } catch (err) {
+      this.options.log.warn(
+        { projectId: job.projectId, target: job.target, err: err instanceof Error ? err.message : String(err) },
+        'delivery attempt failed',
+      );
+      return { ok: false, error: describeFailure(err) };
+    }
+  }
+
+  private async attempt(job: DeliveryJob): Promise<DeliveryResult> {
     const { db } = this.options;
     const fetchFn = outboundFetch(await this.partnerPolicy(job.projectId));
     if (job.target.kind === 'subscription') {
@@ -135,7 +149,7 @@ export class Deliveries {
         job.body,
         Object.fromEntries(parseHeaders(sub.channel.header ?? [])),
       );
-      return res.ok ? { ok: true } : { ok: false, error: `${endpoint} answered ${res.status}` };
+      return res.ok ? { ok: true } : { ok: false, error: `the endpoint answered HTTP ${res.status}` };
     }
     const callback = await getCallback(db, job.projectId, job.target.id);
     if (!callback) return { ok: true };
@@ -160,7 +174,7 @@ export class Deliveries {
         Authorization: `Bearer ${await this.tokens.get(request, fetchFn)}`,
       });
     }
-    return res.ok ? { ok: true } : { ok: false, error: `${callback.url} answered ${res.status}` };
+    return res.ok ? { ok: true } : { ok: false, error: `the callback answered HTTP ${res.status}` };
   }
 
   private async afterAttempt(job: DeliveryJob, result: DeliveryResult, final: boolean): Promise<void> {

@@ -14,6 +14,7 @@ import { outboundFetch } from '../infra/outbound-fetch.js';
 import { PAS_TOPIC } from '../pas/constants.js';
 import { requirePas } from '../pas/access.js';
 import type { Services } from '../services.js';
+import { describeFailure } from './failure.js';
 import { handshakeBundle, statusParameters } from './notification.js';
 import { parseHeaders } from './service.js';
 import { countSubscriptionsOf, getSubscription, saveSubscription, type SubscriptionRow } from './store.js';
@@ -120,9 +121,14 @@ export async function createPasSubscription(
       body: JSON.stringify(handshakeBundle(repo.fhirBase, id)),
       signal: AbortSignal.timeout(HANDSHAKE_TIMEOUT_MS),
     });
-    if (!res.ok) error = `The handshake to the endpoint answered ${res.status}`;
+    if (!res.ok) error = `The handshake to the endpoint answered HTTP ${res.status}`;
   } catch (err) {
-    error = `The handshake to the endpoint failed: ${err instanceof Error ? err.message : String(err)}`;
+    // The partner reads this: a fixed phrase; the detail (addresses, hosts) is logged only.
+    services.log.warn(
+      { projectId, subscription: id, err: err instanceof Error ? err.message : String(err) },
+      'Subscription handshake failed',
+    );
+    error = `The handshake to the endpoint failed: ${describeFailure(err)}`;
   }
   const status = error ? 'error' : 'active';
   await save(status);
