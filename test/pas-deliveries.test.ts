@@ -14,6 +14,7 @@ import { demoClientToken, itemResults, PAS_STORES, requestWith } from './support
 import { startReceiver, type Receiver, type Received } from './support/receiver.js';
 import { Redis } from 'ioredis';
 import { startTestServer, TEST_REDIS_URL, type TestServer } from './support/server.js';
+import { pendInterrupted } from '@hookbot/server/testing';
 
 const PARTNER = { id: 'partner-app', secret: 's3cret-partner' };
 const TOPIC = 'http://hl7.org/fhir/us/davinci-pas/SubscriptionTopic/PASSubscriptionTopic';
@@ -373,7 +374,7 @@ describe.each(PAS_STORES)('PAS deliveries on $store', ({ store, redis }) => {
   it("caps a client's PAS Subscriptions with a 422, and frees a place when the payer deletes one", async () => {
     const partner = await clientOf('partner');
     const subscribe = () =>
-      request<Subscription & OperationOutcome>(`${fhir()}/Subscription`, {
+      request<Subscription | OperationOutcome>(`${fhir()}/Subscription`, {
         method: 'POST',
         token: partner,
         json: pasSubscription(`${receiver.url}/capped`),
@@ -384,8 +385,11 @@ describe.each(PAS_STORES)('PAS deliveries on $store', ({ store, redis }) => {
     const refused = await subscribe();
     expect(refused.status).toBe(422);
     expect(refused.body.resourceType).toBe('OperationOutcome');
-    expect(refused.body.issue[0]?.diagnostics).toMatch(/at most 2 PAS Subscriptions/);
-    const deleted = await request(`${fhir()}/Subscription/${first.body.id}`, { method: 'DELETE', token });
+    expect((refused.body as OperationOutcome).issue[0]?.diagnostics).toMatch(/at most 2 PAS Subscriptions/);
+    const deleted = await request(`${fhir()}/Subscription/${(first.body as Subscription).id}`, {
+      method: 'DELETE',
+      token,
+    });
     expect(deleted.status).toBeLessThan(300);
     expect((await subscribe()).status).toBe(201);
   });
@@ -407,6 +411,54 @@ describe.each(PAS_STORES)('PAS deliveries on $store', ({ store, redis }) => {
       );
     } finally {
       await restarted.stop();
+    }
+  });
+  it('pends a request whose decision was interrupted once a server starts, and notifies its submitter once', async () => {
+    // The restart test above stopped the server: this one starts the deployment again, on the same data.
+    const again = () => startTestServer({ dataDir: t.dataDir, env: t.env });
+    const interrupt = (server: TestServer, preAuthRef: string) =>
+      server.server.services.db.query(
+        `UPDATE pas_authorizations SET status = 'received', decision = NULL, response_bundle = NULL,
+           updated_at = now() - interval '1 hour' WHERE pre_auth_ref = $1`,
+        [preAuthRef],
+      );
+    const first = await again();
+    let stuck: ClaimResponse;
+    try {
+      stuck = await pended(`deliver-stuck-${store}`);
+      await interrupt(first, stuck.preAuthRef as string);
+    } finally {
+      await first.stop();
+    }
+    const second = await again();
+    try {
+      const notified = await receiver.waitFor(
+        (r) =>
+          r.path === '/hook' &&
+          responseIn(r)?.preAuthRef === stuck.preAuthRef &&
+          JSON.stringify(responseIn(r)?.processNote).includes('interrupted'),
+      );
+      expect(itemResults((notified.body as Bundle).entry?.[1]?.resource as Bundle).map((i) => i.code)).toEqual(['A4']);
+      const { db } = second.server.services;
+      const status = async () =>
+        (
+          await db.query<{ status: string }>('SELECT status FROM pas_authorizations WHERE pre_auth_ref = $1', [
+            stuck.preAuthRef,
+          ])
+        ).rows[0]?.status;
+      expect(await status()).toBe('pended');
+      // Two sweeps at once (two instances): one records it.
+      await interrupt(second, stuck.preAuthRef as string);
+      const counts = await Promise.all([1, 2].map(() => pendInterrupted(second.server.services, 60_000)));
+      expect(counts.reduce((a, b) => a + b, 0)).toBe(1);
+      expect(await status()).toBe('pended');
+      // A request interrupted only a moment ago is left alone (its server may still be deciding it).
+      await db.query(`UPDATE pas_authorizations SET status = 'received', updated_at = now() WHERE pre_auth_ref = $1`, [
+        stuck.preAuthRef,
+      ]);
+      expect(await pendInterrupted(second.server.services, 60_000)).toBe(0);
+    } finally {
+      await second.stop();
     }
   });
 });
