@@ -585,6 +585,29 @@ describe.each(PAS_STORES)('prior authorization on $store', ({ store, redis }) =>
     expect(empty.body.resourceType).toBe('OperationOutcome');
   });
 
+  it("narrows $inquire by service dates: a request matches when its dates overlap the inquiry's", async () => {
+    const dated = requestWith({ identifier: 'inquire-dates' });
+    (claimOf(dated).item ?? []).forEach((i) => (i.servicedDate = '2026-03-10'));
+    const preAuthRef = crOf((await submit(dated)).body).preAuthRef;
+    const found = async (period: { start?: string; end?: string }, onItem = false) => {
+      const inquiry = seedRequest();
+      const claim = claimOf(inquiry);
+      if (onItem) (claim.item ?? []).forEach((i) => (i.servicedPeriod = period));
+      else claim.billablePeriod = period;
+      const res = await request<Parameters>(`${fhir()}/Claim/$inquire`, {
+        method: 'POST',
+        token: demo.token,
+        json: inquiry,
+      });
+      expect(res.status).toBe(200);
+      return (res.body.parameter ?? []).map((p) => crOf(p.resource as Bundle).preAuthRef);
+    };
+    expect(await found({ start: '2026-03-01', end: '2026-03-31' })).toContain(preAuthRef);
+    expect(await found({ start: '2026-03-10' }, true)).toContain(preAuthRef);
+    expect(await found({ start: '2026-04-01', end: '2026-04-30' })).not.toContain(preAuthRef);
+    expect(await found({ end: '2026-03-09' }, true)).not.toContain(preAuthRef);
+  });
+
   it("never reaches another client's authorization by naming the same (public) provider NPI", async () => {
     const withNpi = (bundle: Bundle) => {
       const org = bundle.entry?.find((e) => e.resource?.id === 'RedoxPARequestorOrganizationExample')?.resource;
