@@ -9,7 +9,6 @@ import type { Parameters, Subscription } from '@medplum/fhirtypes';
 import type { Caller } from '../auth/access-token.js';
 import type { Repository } from '../fhir/repository.js';
 import { HookbotError, invalidIssues, locatedIssues, notFound, type LocatedProblem } from '../infra/errors.js';
-import { checkOutboundUrl } from '../infra/outbound-url.js';
 import { outboundFetch } from '../infra/outbound-fetch.js';
 import { PAS_TOPIC } from '../pas/constants.js';
 import { requirePas } from '../pas/access.js';
@@ -17,6 +16,7 @@ import type { Services } from '../services.js';
 import { describeFailure } from './failure.js';
 import { handshakeBundle, statusParameters } from './notification.js';
 import { parseHeaders } from './service.js';
+import { checkPartnerUrl } from './url-policy.js';
 import { countSubscriptionsOf, getSubscription, saveSubscription, type SubscriptionRow } from './store.js';
 
 const FILTER_URL = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-filter-criteria';
@@ -98,7 +98,7 @@ export async function createPasSubscription(
   if ((await countSubscriptionsOf(services.db, projectId, caller.clientId)) >= cap)
     throw new HookbotError('subscription.limit-reached', `A client may hold at most ${cap} PAS Subscriptions`);
   const policy = await services.deliveries.partnerPolicy(projectId);
-  await checkOutboundUrl(subscription.channel.endpoint as string, policy, 'Subscription.channel.endpoint');
+  await checkPartnerUrl(subscription.channel.endpoint as string, policy, 'Subscription.channel.endpoint');
   const { id: _id, meta: _meta, ...rest } = subscription;
   const created = await repo.create<Subscription>({ ...rest, status: 'requested' });
   const id = created.id as string;
