@@ -27,24 +27,37 @@ export async function pendInterrupted(services: Services, olderThanMs: number): 
      RETURNING project_id, id`,
     [olderThanMs / 1000, BATCH],
   );
+  let pended = 0;
   for (const { project_id: projectId, id } of rows) {
-    const row = await getAuthorization(services.db, projectId, id);
-    if (!row) continue;
-    const sequences = (requestOf(row.requestBundle).claim.item ?? []).map((i) => i.sequence);
-    const pended = pendAll(sequences, INTERRUPTED);
-    await recordDecisionChange({
-      services,
-      projectId,
-      authorizationId: id,
-      items: pended.items,
-      ...(pended.note ? { note: pended.note } : {}),
-      by: 'hookbot',
-      cause: 'recovery',
-      fhirBase: `${services.config.baseUrl}/fhir/R4`,
-    });
-    services.log.warn({ projectId, authorization: id }, 'pended a prior authorization whose decision was interrupted');
+    try {
+      const row = await getAuthorization(services.db, projectId, id);
+      if (!row) continue;
+      const sequences = (requestOf(row.requestBundle).claim.item ?? []).map((i) => i.sequence);
+      const decision = pendAll(sequences, INTERRUPTED);
+      await recordDecisionChange({
+        services,
+        projectId,
+        authorizationId: id,
+        items: decision.items,
+        ...(decision.note ? { note: decision.note } : {}),
+        by: 'hookbot',
+        cause: 'recovery',
+        fhirBase: `${services.config.baseUrl}/fhir/R4`,
+      });
+      pended++;
+      services.log.warn(
+        { projectId, authorization: id },
+        'pended a prior authorization whose decision was interrupted',
+      );
+    } catch (err) {
+      // One request that cannot be recorded does not hold back the others; it is claimed again after the bound.
+      services.log.error(
+        { projectId, authorization: id, err: err instanceof Error ? err.message : String(err) },
+        'could not pend an interrupted prior authorization',
+      );
+    }
   }
-  return rows.length;
+  return pended;
 }
 
 /** Sweeps now and then every `olderThanMs / 2` (at most a minute); `stop` waits for a sweep under way. */
