@@ -5,15 +5,38 @@
  * delivery that is pending when the server stops arriving after it starts again.
  */
 import type { Bundle, ClaimResponse, OperationOutcome, Parameters, Subscription } from '@medplum/fhirtypes';
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getToken, request } from './support/http.js';
 import { demoClientToken, itemResults, PAS_STORES, requestWith } from './support/pas.js';
 import { startReceiver, type Receiver, type Received } from './support/receiver.js';
 import { Redis } from 'ioredis';
 import { startTestServer, TEST_REDIS_URL, type TestServer } from './support/server.js';
+import { pendInterrupted } from '@hookbot/server/testing';
 
 const PARTNER = { id: 'partner-app', secret: 's3cret-partner' };
 const TOPIC = 'http://hl7.org/fhir/us/davinci-pas/SubscriptionTopic/PASSubscriptionTopic';
+
+/** A PAS Subscription (rest-hook, filtered on `org`) to `endpoint`. */
+function pasSubscription(endpoint: string, org = 'PARTNER-ORG'): Subscription {
+  return {
+    resourceType: 'Subscription',
+    status: 'requested',
+    reason: 'PAS results',
+    criteria: TOPIC,
+    _criteria: {
+      extension: [
+        {
+          url: 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-filter-criteria',
+          valueString: `org-identifier=${org}`,
+        },
+      ],
+    },
+    channel: { type: 'rest-hook', endpoint, payload: 'application/fhir+json' },
+  } as Subscription;
+}
 
 /** The PAS response Bundle a notification or callback carries, and its ClaimResponse. */
 function responseIn(r: Received): ClaimResponse | undefined {
@@ -54,7 +77,12 @@ describe.each(PAS_STORES)('PAS deliveries on $store', ({ store, redis }) => {
     t = await startTestServer({
       store,
       redis,
-      env: { NODE_ENV: 'development', HOOKBOT_DELIVERY_BACKOFF_MS: '100', HOOKBOT_DELIVERY_POLL_MS: '50' },
+      env: {
+        NODE_ENV: 'development',
+        HOOKBOT_DELIVERY_BACKOFF_MS: '100',
+        HOOKBOT_DELIVERY_POLL_MS: '50',
+        HOOKBOT_MAX_SUBSCRIPTIONS_PER_CLIENT: '2',
+      },
     });
     const admin = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
     const settings = await request(`${t.url}/admin/projects/${t.demo.projectId}/settings`, {
@@ -214,6 +242,28 @@ describe.each(PAS_STORES)('PAS deliveries on $store', ({ store, redis }) => {
     expect(deliveriesOf('/callback', cr).map((r) => r.status)).toEqual([401, 200]);
   });
 
+  it('gets a new token after the callback is registered again, never the one cached for the old registration', async () => {
+    const issued = receiver.tokens.length;
+    const again = await request(`${fhir()}/$pas-callback`, {
+      method: 'POST',
+      token,
+      json: {
+        url: `${receiver.url}/callback`,
+        tokenUrl: `${receiver.url}/token?registration=2`,
+        clientId: PARTNER.id,
+        clientSecret: PARTNER.secret,
+      },
+    });
+    expect(again.status).toBe(200);
+    const cr = await pended(`deliver-reregistered-${store}`);
+    expect((await decide(cr)).status).toBe(200);
+    const delivered = await receiver.waitFor(
+      (r) => r.path === '/callback' && r.status === 200 && responseIn(r)?.preAuthRef === cr.preAuthRef,
+    );
+    expect(receiver.tokens).toHaveLength(issued + 1);
+    expect(delivered.headers.authorization).toBe(`Bearer tok-${issued + 1}`);
+  });
+
   it('delivers to a receiver that fails twice on the third try, and shows the failures', async () => {
     const cr = await pended(`deliver-3-${store}`);
     receiver.fail('/hook', 2);
@@ -293,6 +343,57 @@ describe.each(PAS_STORES)('PAS deliveries on $store', ({ store, redis }) => {
     expect(ehr.status).toBe(403);
   });
 
+  it('tells the partner only "connection refused" when the handshake fails, not the address it connected to', async () => {
+    const closed = http.createServer();
+    closed.listen(0, '127.0.0.1');
+    await once(closed, 'listening');
+    const closedUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    await new Promise((resolve) => closed.close(resolve));
+    const admin = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
+    const settings = (allowedBaseUrls: string[]) =>
+      request(`${t.url}/admin/projects/${t.demo.projectId}/settings`, {
+        method: 'PUT',
+        token: admin,
+        json: { allowedBaseUrls },
+      });
+    expect((await settings([receiver.url, closedUrl])).status).toBe(200);
+    try {
+      const created = await request<Subscription>(`${fhir()}/Subscription`, {
+        method: 'POST',
+        token: await clientOf('partner'),
+        json: pasSubscription(`${closedUrl}/hook`),
+      });
+      expect(created.status).toBe(201);
+      expect(created.body.status).toBe('error');
+      expect(created.body.error).toBe('The handshake to the endpoint failed: connection refused');
+    } finally {
+      await settings([receiver.url]);
+    }
+  });
+
+  it("caps a client's PAS Subscriptions with a 422, and frees a place when the payer deletes one", async () => {
+    const partner = await clientOf('partner');
+    const subscribe = () =>
+      request<Subscription | OperationOutcome>(`${fhir()}/Subscription`, {
+        method: 'POST',
+        token: partner,
+        json: pasSubscription(`${receiver.url}/capped`),
+      });
+    const first = await subscribe();
+    expect(first.status).toBe(201);
+    expect((await subscribe()).status).toBe(201);
+    const refused = await subscribe();
+    expect(refused.status).toBe(422);
+    expect(refused.body.resourceType).toBe('OperationOutcome');
+    expect((refused.body as OperationOutcome).issue[0]?.diagnostics).toMatch(/at most 2 PAS Subscriptions/);
+    const deleted = await request(`${fhir()}/Subscription/${(first.body as Subscription).id}`, {
+      method: 'DELETE',
+      token,
+    });
+    expect(deleted.status).toBeLessThan(300);
+    expect((await subscribe()).status).toBe(201);
+  });
+
   it('sends a delivery that was pending when the server stopped after it starts again', async () => {
     const cr = await pended(`deliver-4-${store}`);
     receiver.fail('/hook', Number.POSITIVE_INFINITY);
@@ -310,6 +411,54 @@ describe.each(PAS_STORES)('PAS deliveries on $store', ({ store, redis }) => {
       );
     } finally {
       await restarted.stop();
+    }
+  });
+  it('pends a request whose decision was interrupted once a server starts, and notifies its submitter once', async () => {
+    // The restart test above stopped the server: this one starts the deployment again, on the same data.
+    const again = () => startTestServer({ dataDir: t.dataDir, env: t.env });
+    const interrupt = (server: TestServer, preAuthRef: string) =>
+      server.server.services.db.query(
+        `UPDATE pas_authorizations SET status = 'received', decision = NULL, response_bundle = NULL,
+           updated_at = now() - interval '1 hour' WHERE pre_auth_ref = $1`,
+        [preAuthRef],
+      );
+    const first = await again();
+    let stuck: ClaimResponse;
+    try {
+      stuck = await pended(`deliver-stuck-${store}`);
+      await interrupt(first, stuck.preAuthRef as string);
+    } finally {
+      await first.stop();
+    }
+    const second = await again();
+    try {
+      const notified = await receiver.waitFor(
+        (r) =>
+          r.path === '/hook' &&
+          responseIn(r)?.preAuthRef === stuck.preAuthRef &&
+          JSON.stringify(responseIn(r)?.processNote).includes('interrupted'),
+      );
+      expect(itemResults((notified.body as Bundle).entry?.[1]?.resource as Bundle).map((i) => i.code)).toEqual(['A4']);
+      const { db } = second.server.services;
+      const status = async () =>
+        (
+          await db.query<{ status: string }>('SELECT status FROM pas_authorizations WHERE pre_auth_ref = $1', [
+            stuck.preAuthRef,
+          ])
+        ).rows[0]?.status;
+      expect(await status()).toBe('pended');
+      // Two sweeps at once (two instances): one records it.
+      await interrupt(second, stuck.preAuthRef as string);
+      const counts = await Promise.all([1, 2].map(() => pendInterrupted(second.server.services, 60_000)));
+      expect(counts.reduce((a, b) => a + b, 0)).toBe(1);
+      expect(await status()).toBe('pended');
+      // A request interrupted only a moment ago is left alone (its server may still be deciding it).
+      await db.query(`UPDATE pas_authorizations SET status = 'received', updated_at = now() WHERE pre_auth_ref = $1`, [
+        stuck.preAuthRef,
+      ]);
+      expect(await pendInterrupted(second.server.services, 60_000)).toBe(0);
+    } finally {
+      await second.stop();
     }
   });
 });

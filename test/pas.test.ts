@@ -85,7 +85,10 @@ describe.each(PAS_STORES)('prior authorization on $store', ({ store, redis }) =>
   }
 
   /** A new tenant with the seed's member (its Patient and Coverage) and its own adjudication bot. */
-  async function tenantWithMember(name: string, botCode: string): Promise<Tenant & { botId: string }> {
+  async function tenantWithMember(
+    name: string,
+    botCode: string,
+  ): Promise<Tenant & { botId: string; projectId: string }> {
     const tenant = await newTenant(name);
     const { subscriber: _subscriber, ...coverage } = coverageOf(seedRequest());
     const patient = await request(`${fhir()}/Patient/RedoxPABeneficiaryExample`, {
@@ -582,6 +585,29 @@ describe.each(PAS_STORES)('prior authorization on $store', ({ store, redis }) =>
     expect(empty.body.resourceType).toBe('OperationOutcome');
   });
 
+  it("narrows $inquire by service dates: a request matches when its dates overlap the inquiry's", async () => {
+    const dated = requestWith({ identifier: 'inquire-dates' });
+    (claimOf(dated).item ?? []).forEach((i) => (i.servicedDate = '2026-03-10'));
+    const preAuthRef = crOf((await submit(dated)).body).preAuthRef;
+    const found = async (period: { start?: string; end?: string }, onItem = false) => {
+      const inquiry = seedRequest();
+      const claim = claimOf(inquiry);
+      if (onItem) (claim.item ?? []).forEach((i) => (i.servicedPeriod = period));
+      else claim.billablePeriod = period;
+      const res = await request<Parameters>(`${fhir()}/Claim/$inquire`, {
+        method: 'POST',
+        token: demo.token,
+        json: inquiry,
+      });
+      expect(res.status).toBe(200);
+      return (res.body.parameter ?? []).map((p) => crOf(p.resource as Bundle).preAuthRef);
+    };
+    expect(await found({ start: '2026-03-01', end: '2026-03-31' })).toContain(preAuthRef);
+    expect(await found({ start: '2026-03-10' }, true)).toContain(preAuthRef);
+    expect(await found({ start: '2026-04-01', end: '2026-04-30' })).not.toContain(preAuthRef);
+    expect(await found({ end: '2026-03-09' }, true)).not.toContain(preAuthRef);
+  });
+
   it("never reaches another client's authorization by naming the same (public) provider NPI", async () => {
     const withNpi = (bundle: Bundle) => {
       const org = bundle.entry?.find((e) => e.resource?.id === 'RedoxPARequestorOrganizationExample')?.resource;
@@ -600,6 +626,32 @@ describe.each(PAS_STORES)('prior authorization on $store', ({ store, redis }) =>
     const found = await inquire(hostile);
     expect(found.status).toBe(200);
     expect(found.body.parameter ?? []).toHaveLength(0);
+  });
+
+  it("gives the bot the member's history, but never lets its answer name another submitter's request", async () => {
+    // Pends everything, naming every earlier authorization of the member it was shown.
+    const echo = `exports.handler = async (medplum, event) => ({
+      items: event.input.sequences.map((sequence) => ({ sequence, action: 'A4' })),
+      note: 'Seen: ' + event.input.history.map((h) => h.preAuthRef + (h.sameSubmitter ? '(own)' : '')).join(' '),
+    });`;
+    const tenant = await tenantWithMember(`pas-history-${store}`, echo);
+    const first = crOf((await submit(requestWith({ identifier: 'history-1' }), tenant.token)).body);
+    const second = await submit(requestWith({ identifier: 'history-2' }), tenant.token);
+    // Its own earlier request may be named back to the submitter.
+    expect(JSON.stringify(second.body)).toContain(`${first.preAuthRef}(own)`);
+    const adminToken = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
+    const client = await request<{ clientId: string; clientSecret: string }>(
+      `${t.url}/admin/projects/${tenant.projectId}/clients`,
+      { method: 'POST', token: adminToken, json: { name: 'another-provider', role: 'partner' } },
+    );
+    expect(client.status).toBe(201);
+    const partner = await getToken(t.url, client.body.clientId, client.body.clientSecret);
+    const other = await submit(requestWith({ identifier: 'history-3' }), partner);
+    expect(other.status).toBe(200);
+    expect(JSON.stringify(other.body)).not.toContain(first.preAuthRef as string);
+    expect(JSON.stringify(other.body)).not.toContain(crOf(second.body).preAuthRef as string);
+    expect(itemResults(other.body).map((i) => i.code)).toEqual(['A4']);
+    expect(JSON.stringify(crOf(other.body).processNote)).toMatch(/invalid decision/);
   });
 
   it('lists the PAS operations and Subscription interactions in the CapabilityStatement', async () => {

@@ -21,6 +21,7 @@ import type { Config } from './infra/config.js';
 import { openDatabase } from './infra/database.js';
 import { answerClientErrors } from './infra/error-middleware.js';
 import { createLogger, type Logger } from './infra/logger.js';
+import { startRecovery } from './pas/recover.js';
 import { RateLimits } from './infra/rate-limit.js';
 import { runMigrations } from './infra/migrations/index.js';
 import { createSharedState } from './infra/shared-state.js';
@@ -111,6 +112,7 @@ export async function startServer(config: Config, log?: Logger): Promise<Running
   answerClientErrors(http);
   await once(http, 'listening');
   services.deliveries.start();
+  const recovery = startRecovery(services, config.pasInterruptedAfterMs);
   const { port } = http.address() as AddressInfo;
   let stopping: Promise<void> | undefined;
   const stop = () =>
@@ -119,6 +121,7 @@ export async function startServer(config: Config, log?: Logger): Promise<Running
         http.close(() => resolve());
         http.closeIdleConnections();
       });
+      await recovery.stop();
       await services.deliveries.close();
       await services.audit.close();
       await services.runtime.close();

@@ -1,6 +1,8 @@
 /**
  * Where a bot's code lives: a Binary referenced by `Bot.executableCode` (and the TypeScript source by
- * `Bot.sourceCode`). Loaded code is cached by Binary id and version, which never change once written.
+ * `Bot.sourceCode`). The Binary is read each time the bot cache loads the bot (once per bot per cache TTL or
+ * change), not cached by id: an administrator may update a Binary in place, and the bot must run what it holds.
+ * Only rule sets' built code is kept, by the rule set's content hash (the build depends on nothing else).
  */
 import { createHash } from 'node:crypto';
 import { buildRuleBotCode } from '@hookbot/bots/build';
@@ -42,16 +44,22 @@ export interface LoadedCode {
 }
 
 const MAX_CACHED = 500;
-const cache = new Map<string, LoadedCode>();
+/** Built rule-set code by the SHA-256 of the rule set. */
+const built = new Map<string, string>();
 
 function binaryId(attachment: Attachment | undefined): string | undefined {
   const match = /^Binary\/([A-Za-z0-9\-.]{1,64})$/.exec(attachment?.url ?? '');
   return match?.[1];
 }
 
-async function ruleSetCode(text: string): Promise<string> {
+async function ruleSetCode(text: string, hash: string): Promise<string> {
+  const cached = built.get(hash);
+  if (cached) return cached;
   try {
-    return await buildRuleBotCode(JSON.parse(text));
+    const code = await buildRuleBotCode(JSON.parse(text));
+    if (built.size >= MAX_CACHED) built.delete(built.keys().next().value as string);
+    built.set(hash, code);
+    return code;
   } catch (err) {
     throw new HookbotError(
       'bot.rule-set-unbuildable',
@@ -66,21 +74,15 @@ export async function loadBotCode(repo: Repository, bot: Bot): Promise<LoadedCod
   if (!id) {
     throw new HookbotError('bot.no-code', `Bot ${bot.id} has no deployed code: POST Bot/${bot.id}/$deploy first`);
   }
-  const key = `${repo.access.projectId}/${id}`;
-  const cached = cache.get(key);
-  if (cached) return cached;
   const binary = await repo.read<Binary>('Binary', id);
   const text = Buffer.from(binary.data ?? '', 'base64').toString('utf8');
   const isRuleSet = bot.executableCode?.contentType === RULES_CONTENT_TYPE;
   // The content hash makes the version unforgeable: a Binary id and version can be chosen by a client.
-  const hash = createHash('sha256').update(text).digest('hex').slice(0, 16);
-  const loaded: LoadedCode = {
-    version: `${id}@${binary.meta?.versionId ?? '1'}#${hash}`,
-    code: isRuleSet ? await ruleSetCode(text) : text,
+  const hash = createHash('sha256').update(text).digest('hex');
+  return {
+    version: `${id}@${binary.meta?.versionId ?? '1'}#${hash.slice(0, 16)}`,
+    code: isRuleSet ? await ruleSetCode(text, hash) : text,
     ...(bot.executableCode?.title ? { filename: bot.executableCode.title } : {}),
     ...(isRuleSet ? { trusted: true } : {}),
   };
-  if (cache.size >= MAX_CACHED) cache.delete(cache.keys().next().value as string);
-  cache.set(key, loaded);
-  return loaded;
 }

@@ -6,10 +6,10 @@
 import type { Caller } from '../auth/access-token.js';
 import type { Repository } from '../fhir/repository.js';
 import { invalidIssues, locatedIssues, type LocatedProblem } from '../infra/errors.js';
-import { checkOutboundUrl } from '../infra/outbound-url.js';
 import { requirePas } from '../pas/access.js';
 import type { Services } from '../services.js';
 import { saveCallback } from './store.js';
+import { checkPartnerUrl } from './url-policy.js';
 
 export async function registerCallback(
   services: Services,
@@ -28,8 +28,8 @@ export async function registerCallback(
   if (problems.length) throw invalidIssues('delivery.invalid-callback', locatedIssues(problems));
   const projectId = repo.access.projectId;
   const policy = await services.deliveries.partnerPolicy(projectId);
-  await checkOutboundUrl(input.url as string, policy, 'url');
-  await checkOutboundUrl(input.tokenUrl as string, policy, 'tokenUrl');
+  await checkPartnerUrl(input.url as string, policy, 'url');
+  await checkPartnerUrl(input.tokenUrl as string, policy, 'tokenUrl');
   await saveCallback(services.db, {
     projectId,
     clientId: caller.clientId,

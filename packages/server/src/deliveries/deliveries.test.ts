@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { HookbotError } from '../infra/errors.js';
+import { describeFailure, DeliveryFailure } from './failure.js';
 import { backoffMs } from './jobs.js';
 import { ClientCredentialsTokens } from './oauth.js';
 import { parseHeaders } from './service.js';
@@ -37,6 +39,25 @@ describe('deliveries', () => {
     expect(await tokens.get(request, fetchFn)).toBe('t2');
     tokens.drop('k');
     expect(await tokens.get(request, fetchFn)).toBe('t3');
+  });
+
+  it('describe a failure with a fixed phrase, never the addresses, hosts or bodies in its message', () => {
+    const refused = Object.assign(new Error('connect ECONNREFUSED 10.0.4.17:443'), { code: 'ECONNREFUSED' });
+    expect(describeFailure(refused)).toBe('connection refused');
+    const ssrf = Object.assign(new Error('Refused to connect to db.payer.internal'), { code: 'EHOOKBOTSSRF' });
+    expect(describeFailure(ssrf)).toBe('address not allowed');
+    expect(describeFailure(new HookbotError('outbound.blocked-url', 'https://x resolves to 10.0.0.1'))).toBe(
+      'address not allowed',
+    );
+    expect(describeFailure(Object.assign(new Error('The operation was aborted'), { name: 'AbortError' }))).toBe(
+      'timed out',
+    );
+    expect(describeFailure(Object.assign(new Error('x'), { code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }))).toBe('TLS failure');
+    expect(describeFailure(new Error('<html>stack at /srv/internal.js</html>'))).toBe('connection failed');
+    expect(describeFailure('text')).toBe('connection failed');
+    expect(describeFailure(new DeliveryFailure('the token endpoint answered HTTP 500'))).toBe(
+      'the token endpoint answered HTTP 500',
+    );
   });
 
   it('give up on a token endpoint that never answers instead of holding the delivery worker', async () => {

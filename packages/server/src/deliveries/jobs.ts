@@ -1,4 +1,5 @@
 import type { Database } from '../infra/database.js';
+import { describeFailure } from './failure.js';
 
 /** A delivery: one body to POST to one target (a PAS Subscription's endpoint, or a partner's OAuth2 callback). */
 export interface DeliveryJob {
@@ -46,7 +47,7 @@ export async function attemptDelivery(
 ): Promise<{ result: DeliveryResult; final: boolean }> {
   const result = await handler(job).catch((err: unknown): DeliveryResult => ({
     ok: false,
-    error: err instanceof Error ? err.message : String(err),
+    error: describeFailure(err),
   }));
   return { result, final: result.ok || job.attempts + 1 >= policy.maxAttempts };
 }

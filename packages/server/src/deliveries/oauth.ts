@@ -3,6 +3,8 @@
  * partner's token endpoint (through the SSRF guard), kept until shortly before it expires, and dropped when the
  * callback answers 401 so the next send gets a fresh one.
  */
+import { DeliveryFailure } from './failure.js';
+
 export interface TokenRequest {
   key: string;
   tokenUrl: string;
@@ -48,10 +50,12 @@ export class ClientCredentialsTokens {
     });
     const body = (await res.json().catch(() => ({}))) as { access_token?: unknown; expires_in?: unknown };
     if (!res.ok || typeof body.access_token !== 'string' || !body.access_token) {
-      throw new Error(`The token endpoint answered ${res.status} without an access_token`);
+      throw new DeliveryFailure(`the token endpoint answered HTTP ${res.status} without an access_token`);
     }
     const ttl = Number(body.expires_in);
     const seconds = Number.isFinite(ttl) && ttl > 0 ? ttl : DEFAULT_TTL_SECONDS;
+    // Expired tokens go, so the keys of replaced registrations do not pile up.
+    for (const [key, entry] of this.cache) if (entry.expires <= this.now()) this.cache.delete(key);
     this.cache.set(request.key, {
       token: body.access_token,
       expires: this.now() + Math.max(1, seconds - EARLY_SECONDS) * 1000,

@@ -4,7 +4,7 @@
  * Bundle with a client-credentials token). Jobs are durable (see the queues); every URL goes through the SSRF guard
  * with the project's allowed base URLs; each attempt is audited and a Subscription's failures are on its status.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { AuditEvent, Bundle, Subscription } from '@medplum/fhirtypes';
 import type { ProjectSettingsCache } from '../admin/settings-cache.js';
 import type { SecretsKey } from '../admin/secrets-key.js';
@@ -17,6 +17,7 @@ import { outboundFetch } from '../infra/outbound-fetch.js';
 import type { OutboundPolicy } from '../infra/outbound-url.js';
 import { partnerUrlPolicy } from './url-policy.js';
 import type { DeliveryJob, DeliveryQueue, DeliveryResult } from './jobs.js';
+import { describeFailure } from './failure.js';
 import { notificationBundle } from './notification.js';
 import { ClientCredentialsTokens } from './oauth.js';
 import { activeSubscriptionsOf, getCallback, nextEventNumber, noteAttempt } from './store.js';
@@ -119,7 +120,20 @@ export class Deliveries {
     });
   }
 
+  /** One attempt; a failure is reported as a fixed phrase (see failure.ts), its detail logged here only. */
   async send(job: DeliveryJob): Promise<DeliveryResult> {
+    try {
+      return await this.attempt(job);
+    } catch (err) {
+      this.options.log.warn(
+        { projectId: job.projectId, target: job.target, err: err instanceof Error ? err.message : String(err) },
+        'delivery attempt failed',
+      );
+      return { ok: false, error: describeFailure(err) };
+    }
+  }
+
+  private async attempt(job: DeliveryJob): Promise<DeliveryResult> {
     const { db } = this.options;
     const fetchFn = outboundFetch(await this.partnerPolicy(job.projectId));
     if (job.target.kind === 'subscription') {
@@ -135,15 +149,19 @@ export class Deliveries {
         job.body,
         Object.fromEntries(parseHeaders(sub.channel.header ?? [])),
       );
-      return res.ok ? { ok: true } : { ok: false, error: `${endpoint} answered ${res.status}` };
+      return res.ok ? { ok: true } : { ok: false, error: `the endpoint answered HTTP ${res.status}` };
     }
     const callback = await getCallback(db, job.projectId, job.target.id);
     if (!callback) return { ok: true };
+    const clientSecret = await this.options.secretsKey.open(job.projectId, callback.oauthClientSecret);
+    const registration = [callback.url, callback.tokenUrl, callback.oauthClientId, clientSecret, callback.scope];
     const request = {
-      key: `${job.projectId}/${job.target.id}`,
+      // Keyed by the whole registration (the secret hashed): a token obtained for a callback never serves the one
+      // that re-registration put in its place (new URL, token endpoint or credentials).
+      key: `${job.projectId}/${job.target.id}/${createHash('sha256').update(JSON.stringify(registration)).digest('base64url')}`,
       tokenUrl: callback.tokenUrl,
       clientId: callback.oauthClientId,
-      clientSecret: await this.options.secretsKey.open(job.projectId, callback.oauthClientSecret),
+      clientSecret,
       ...(callback.scope ? { scope: callback.scope } : {}),
     };
     let res = await this.post(fetchFn, callback.url, job.body, {
@@ -156,7 +174,7 @@ export class Deliveries {
         Authorization: `Bearer ${await this.tokens.get(request, fetchFn)}`,
       });
     }
-    return res.ok ? { ok: true } : { ok: false, error: `${callback.url} answered ${res.status}` };
+    return res.ok ? { ok: true } : { ok: false, error: `the callback answered HTTP ${res.status}` };
   }
 
   private async afterAttempt(job: DeliveryJob, result: DeliveryResult, final: boolean): Promise<void> {

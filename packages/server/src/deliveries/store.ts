@@ -89,6 +89,17 @@ export async function activeSubscriptionsOf(
   return rows.map(toSubscription);
 }
 
+/** How many PAS Subscriptions `clientId` holds: those whose Subscription resource still exists (not deleted). */
+export async function countSubscriptionsOf(db: Database, projectId: string, clientId: string): Promise<number> {
+  const { rows } = await db.query<{ n: string | number }>(
+    `SELECT count(*) AS n FROM pas_subscriptions s JOIN fhir_resources r
+       ON r.project_id = s.project_id AND r.resource_type = 'Subscription' AND r.id = s.id AND NOT r.deleted
+     WHERE s.project_id = $1 AND s.client_id = $2`,
+    [projectId, clientId],
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
 /** The next event number of a subscription (events since it started). */
 export async function nextEventNumber(db: Database, projectId: string, id: string): Promise<number> {
   const { rows } = await db.query<{ event_count: string | number }>(

@@ -8,15 +8,16 @@
 import type { Parameters, Subscription } from '@medplum/fhirtypes';
 import type { Caller } from '../auth/access-token.js';
 import type { Repository } from '../fhir/repository.js';
-import { invalidIssues, locatedIssues, notFound, type LocatedProblem } from '../infra/errors.js';
-import { checkOutboundUrl } from '../infra/outbound-url.js';
+import { HookbotError, invalidIssues, locatedIssues, notFound, type LocatedProblem } from '../infra/errors.js';
 import { outboundFetch } from '../infra/outbound-fetch.js';
 import { PAS_TOPIC } from '../pas/constants.js';
 import { requirePas } from '../pas/access.js';
 import type { Services } from '../services.js';
+import { describeFailure } from './failure.js';
 import { handshakeBundle, statusParameters } from './notification.js';
 import { parseHeaders } from './service.js';
-import { getSubscription, saveSubscription, type SubscriptionRow } from './store.js';
+import { checkPartnerUrl } from './url-policy.js';
+import { countSubscriptionsOf, getSubscription, saveSubscription, type SubscriptionRow } from './store.js';
 
 const FILTER_URL = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-filter-criteria';
 const CONTENT_URL = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/backport-payload-content';
@@ -90,8 +91,14 @@ export async function createPasSubscription(
   requirePas('subscribe', caller, repo.access);
   const { subscription, orgIdentifiers, headers } = checkPasSubscription(body);
   const projectId = repo.access.projectId;
+  // Each Subscription is a row and a delivery per decision: a client's count is capped. 422, not 429: the quota
+  // does not clear by waiting, only when the payer deletes Subscriptions (concurrent creations may overshoot it by
+  // the requests in flight, which the rate limit bounds).
+  const cap = services.config.delivery.maxSubscriptionsPerClient;
+  if ((await countSubscriptionsOf(services.db, projectId, caller.clientId)) >= cap)
+    throw new HookbotError('subscription.limit-reached', `A client may hold at most ${cap} PAS Subscriptions`);
   const policy = await services.deliveries.partnerPolicy(projectId);
-  await checkOutboundUrl(subscription.channel.endpoint as string, policy, 'Subscription.channel.endpoint');
+  await checkPartnerUrl(subscription.channel.endpoint as string, policy, 'Subscription.channel.endpoint');
   const { id: _id, meta: _meta, ...rest } = subscription;
   const created = await repo.create<Subscription>({ ...rest, status: 'requested' });
   const id = created.id as string;
@@ -114,9 +121,14 @@ export async function createPasSubscription(
       body: JSON.stringify(handshakeBundle(repo.fhirBase, id)),
       signal: AbortSignal.timeout(HANDSHAKE_TIMEOUT_MS),
     });
-    if (!res.ok) error = `The handshake to the endpoint answered ${res.status}`;
+    if (!res.ok) error = `The handshake to the endpoint answered HTTP ${res.status}`;
   } catch (err) {
-    error = `The handshake to the endpoint failed: ${err instanceof Error ? err.message : String(err)}`;
+    // The partner reads this: a fixed phrase; the detail (addresses, hosts) is logged only.
+    services.log.warn(
+      { projectId, subscription: id, err: err instanceof Error ? err.message : String(err) },
+      'Subscription handshake failed',
+    );
+    error = `The handshake to the endpoint failed: ${describeFailure(err)}`;
   }
   const status = error ? 'error' : 'active';
   await save(status);

@@ -61,8 +61,19 @@ export interface Config {
     /** The user the bot worker processes run as (`HOOKBOT_BOT_WORKER_USER`, `uid:gid`); unset: the server's own. */
     workerUser?: { uid: number; gid: number };
   };
-  /** Deliveries of PAS decisions: attempts per job, the first retry's delay (doubling up to the maximum), polling. */
-  delivery: { maxAttempts: number; backoffMs: number; maxBackoffMs: number; pollMs: number };
+  /** A PAS request still `received` (its adjudication interrupted) this long is pended (pas/recover.ts). */
+  pasInterruptedAfterMs: number;
+  /**
+   * Deliveries of PAS decisions: attempts per job, the first retry's delay (doubling up to the maximum), polling,
+   * and how many PAS Subscriptions one client may hold (each is a row and a delivery per decision).
+   */
+  delivery: {
+    maxAttempts: number;
+    backoffMs: number;
+    maxBackoffMs: number;
+    pollMs: number;
+    maxSubscriptionsPerClient: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -157,11 +168,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       contexts: choiceFrom(env, 'HOOKBOT_BOT_CONTEXTS', ['sealed', 'fresh']),
       ...workerUserFrom(env),
     },
+    pasInterruptedAfterMs: intFrom(env, 'HOOKBOT_PAS_INTERRUPTED_AFTER_MS', 300_000, 1000),
     delivery: {
       maxAttempts: intFrom(env, 'HOOKBOT_DELIVERY_MAX_ATTEMPTS', 8, 1),
       backoffMs: intFrom(env, 'HOOKBOT_DELIVERY_BACKOFF_MS', 2000, 1),
       maxBackoffMs: intFrom(env, 'HOOKBOT_DELIVERY_MAX_BACKOFF_MS', 600_000, 1),
       pollMs: intFrom(env, 'HOOKBOT_DELIVERY_POLL_MS', 500, 10),
+      maxSubscriptionsPerClient: intFrom(env, 'HOOKBOT_MAX_SUBSCRIPTIONS_PER_CLIENT', 20, 1),
     },
   };
 }

@@ -122,6 +122,7 @@ export const ERROR_CODES = {
   'pas.stored-request-unreadable': [500, 'exception'],
   'subscription.invalid': [400, 'invalid'],
   'subscription.not-found': [404, 'not-found'],
+  'subscription.limit-reached': [422, 'business-rule'],
   'delivery.invalid-callback': [400, 'invalid'],
   'outbound.blocked-url': [400, 'security'],
   'outbound.response-too-large': [502, 'too-costly'],

@@ -59,7 +59,10 @@ export async function adjudicate(input: AdjudicationInput): Promise<Adjudication
       failed: true,
     };
   }
-  const history = await memberHistory(services.db, projectId, input.memberId, input.authorizationId);
+  const history = await memberHistory(services.db, projectId, input.memberId, input.authorizationId, input.clientId);
+  // The bot sees every submitter's requests for the member (payer policy may need them); its answer goes to this
+  // submitter, so one naming another submitter's authorization is refused like any invalid answer.
+  const foreign = history.filter((h) => !h.sameSubmitter).map((h) => h.preAuthRef);
   const payer = readOnlyClient(services.bots.systemRepo(projectId));
   const budget = { open: true };
   const host: HostCall = whileOpen(budget, (_client, method, args) => dispatchClientCall(payer, method, args));
@@ -94,10 +97,11 @@ export async function adjudicate(input: AdjudicationInput): Promise<Adjudication
         return { ...judgeRun(result), value: { decision: pendAll(input.sequences, reason), failed: true } };
       }
       const checked = checkDecision(result.result, input.sequences);
-      if (!checked.ok) {
+      const answer = checked.ok ? JSON.stringify(checked.decision) : '';
+      if (!checked.ok || foreign.some((ref) => answer.includes(ref))) {
         return {
           outcome: 'error',
-          description: `invalid decision: ${checked.reason}`,
+          description: `invalid decision: ${checked.ok ? "it names another submitter's authorization" : checked.reason}`,
           value: {
             decision: pendAll(input.sequences, 'Pended for review: the adjudication bot answered an invalid decision'),
             failed: true,

@@ -4,10 +4,11 @@
  * Parameters with 0..n `return` PAS inquiry response Bundles (2.2.1). Only the caller's project is searched, and
  * only authorizations the calling client submitted (provider identifiers are public, so naming one proves nothing).
  * Optional filters: an authorization number / PAS reference (the Claim's
- * `authorizationNumber` or `administrationReferenceNumber` extension, or an identifier) and item codes (other than
- * `not-applicable`).
+ * `authorizationNumber` or `administrationReferenceNumber` extension, or an identifier), item codes (other than
+ * `not-applicable`) and service dates (`billablePeriod`, items' `servicedDate`/`servicedPeriod`: a request matches
+ * when one of its service date ranges overlaps one of the inquiry's).
  */
-import type { Bundle, ClaimResponse, Parameters } from '@medplum/fhirtypes';
+import type { Bundle, Claim, ClaimResponse, Parameters, Period } from '@medplum/fhirtypes';
 import type { Caller } from '../auth/access-token.js';
 import type { Repository } from '../fhir/repository.js';
 import { invalidIssues, locatedIssues } from '../infra/errors.js';
@@ -41,7 +42,33 @@ function codesOf(request: PasRequest): string[] {
     .filter((c): c is string => !!c && c !== 'not-applicable');
 }
 
-function matches(row: AuthorizationRow, refs: string[], codes: string[]): boolean {
+/** A date range as comparable text: `[start, end]`, an open end the lowest or highest possible. */
+type Range = [string, string];
+
+/**
+ * A Claim's service dates (X12 278 DTP, as PAS maps them): `billablePeriod` and each item's `servicedDate` or
+ * `servicedPeriod`, by day. An end sorts after every date it is a prefix of, so `2026-03` ends after `2026-03-31`.
+ */
+export function serviceRanges(claim: Claim | undefined): Range[] {
+  const periods = [
+    claim?.billablePeriod,
+    ...(claim?.item ?? []).map(
+      (i) => i.servicedPeriod ?? (i.servicedDate ? { start: i.servicedDate, end: i.servicedDate } : undefined),
+    ),
+  ];
+  return periods
+    .filter((p): p is Period => !!(p?.start || p?.end))
+    .map((p) => [p.start?.slice(0, 10) ?? '', `${p.end?.slice(0, 10) ?? ''}\uffff`]);
+}
+
+/** True when some inquired range overlaps some requested one; a request without service dates is not excluded. */
+export function datesMatch(inquired: Range[], requested: Range[]): boolean {
+  if (inquired.length === 0 || requested.length === 0) return true;
+  return inquired.some(([s1, e1]) => requested.some(([s2, e2]) => s1 <= e2 && s2 <= e1));
+}
+
+function matches(row: AuthorizationRow, refs: string[], codes: string[], dates: Range[]): boolean {
+  if (!datesMatch(dates, serviceRanges(row.requestBundle.entry?.[0]?.resource as Claim | undefined))) return false;
   if (refs.length) {
     const numbers = new Set([row.preAuthRef, ...row.claimIdentifiers]);
     for (const entry of row.responseBundle?.entry ?? []) {
@@ -78,8 +105,9 @@ export async function inquirePriorAuthorization(input: InquireInput): Promise<Pa
   const { request } = validation;
   const refs = referencesOf(request);
   const codes = codesOf(request);
+  const dates = serviceRanges(request.claim);
   const rows = (await findByMember(services.db, repo.access.projectId, request.memberId, caller.clientId)).filter(
-    (row) => matches(row, refs, codes),
+    (row) => matches(row, refs, codes, dates),
   );
   const bundles = rows.map(inquiryResponse).filter((b): b is Bundle => !!b);
   return {

@@ -24,8 +24,8 @@ export interface DecisionChange {
   items: ItemDecision[];
   /** Who decided: a client id (reviewer or submitter) or a bot reference. */
   by: string;
-  /** `decide`, `attachment`, `update`: what changed the decision. */
-  cause: 'decide' | 'attachment' | 'update';
+  /** `decide`, `attachment`, `update`, `recovery` (an interrupted decision pended): what changed the decision. */
+  cause: 'decide' | 'attachment' | 'update' | 'recovery';
   humanReviewed?: boolean;
   fhirBase: string;
   /** For an update: the new request (as `$submit` validated it) and its stored Claim. */

@@ -207,32 +207,40 @@ export async function findByReference(
 
 export interface HistoryEntry {
   preAuthRef: string;
+  /** Submitted by the client whose request is being decided (the bot may name only these in its answer). */
+  sameSubmitter: boolean;
   status: AuthorizationStatus;
   created: string;
   items: Decision['items'];
 }
 
-/** The member's most recent other authorizations and their decisions, for the adjudication bot (light columns). */
+/**
+ * The member's most recent other authorizations in the project (whoever submitted them) and their decisions, for
+ * the payer's adjudication bot (light columns); `sameSubmitter` says which ones `clientId` submitted.
+ */
 export async function memberHistory(
   db: Database,
   projectId: string,
   memberId: string,
   exceptId: string,
+  clientId: string,
   limit = 20,
 ): Promise<HistoryEntry[]> {
   const { rows } = await db.query<{
     pre_auth_ref: string;
+    client_id: string;
     status: AuthorizationStatus;
     created_at: Date | string;
     decision: Decision | string | null;
   }>(
-    `SELECT pre_auth_ref, status, created_at, decision FROM pas_authorizations
+    `SELECT pre_auth_ref, client_id, status, created_at, decision FROM pas_authorizations
      WHERE project_id = $1 AND member_id = $2 AND id <> $3 AND decision IS NOT NULL
      ORDER BY created_at DESC LIMIT $4`,
     [projectId, memberId, exceptId, limit],
   );
   return rows.map((r) => ({
     preAuthRef: r.pre_auth_ref,
+    sameSubmitter: r.client_id === clientId,
     status: r.status,
     created: iso(r.created_at),
     items: json<Decision>(r.decision)?.items ?? [],

@@ -7,3 +7,4 @@ export { runMigrations } from '../infra/migrations/index.js';
 export { createLogger } from '../infra/logger.js';
 export { ownAuthentication, publicRoute } from '../infra/router.js';
 export { RedisSharedState } from '../infra/shared-state.js';
+export { pendInterrupted } from '../pas/recover.js';
