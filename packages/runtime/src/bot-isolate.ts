@@ -243,18 +243,9 @@ export class BotIsolate {
    */
   prepareSpare(): void {
     // Spares are only made for isolates that serve fresh-context calls.
-    if (
-      this.policy !== 'fresh' ||
-      this.spare ||
-      this.noSpare ||
-      this.dead ||
-      this.retired ||
-      this.late ||
-      this.isolate.isDisposed
-    )
-      return;
+    if (this.policy !== 'fresh' || this.spare || this.noSpare || this.isolate.isDisposed) return;
     const prelude = this.prelude;
-    if (prelude === undefined) return;
+    if (prelude === undefined || this.dead || this.retired || this.late) return;
     this.spare = (async () => {
       let context: ivm.Context | undefined;
       try {

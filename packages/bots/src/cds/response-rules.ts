@@ -3,7 +3,7 @@
  * suggestions and systemActions), Codings, and the walk that finds empty values.
  */
 import { joinPath, type CdsIssue } from './issues.js';
-import { isNonEmptyString, isRecord, parseReference, type JsonObject } from './util.js';
+import { isAbsoluteHttpUrl, isNonEmptyString, isRecord, parseReference, type JsonObject } from './util.js';
 
 export const COVERAGE_INFORMATION_URL =
   'http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-coverage-information';
@@ -39,16 +39,8 @@ export function checkOptionalString(out: IssueCollector, path: string, value: un
 
 export function checkAbsoluteUrl(out: IssueCollector, path: string, value: unknown, required: boolean): void {
   if (value === undefined && !required) return;
-  let ok = false;
-  if (typeof value === 'string') {
-    try {
-      const url = new URL(value);
-      ok = url.protocol === 'https:' || url.protocol === 'http:';
-    } catch {
-      ok = false;
-    }
-  }
-  if (!ok) out.error(path, required ? 'An absolute http(s) URL is required' : 'must be an absolute http(s) URL');
+  if (!isAbsoluteHttpUrl(value))
+    out.error(path, required ? 'An absolute http(s) URL is required' : 'must be an absolute http(s) URL');
 }
 
 /** CDS Hooks 2.0 "Coding": `system` and `code` required; `display` required where the caller says so. */

@@ -5,6 +5,8 @@
  */
 import { checkCoverageInformation } from '../cds/crd.js';
 import { isCrdPrimaryHook } from '../cds/hooks.js';
+import { isRecord } from '../cds/util.js';
+import { reachableConditions } from './compile.js';
 import { toCoverageInput } from './coverage.js';
 import { compileFhirPath } from './fhirpath.js';
 import { RULE_SET_LIMITS } from './limits.js';
@@ -66,7 +68,7 @@ export function checkSemantics(
   for (const [name, condition] of Object.entries(shared)) {
     guard(() => {
       checkCondition(ctx, condition, `/conditions/${escapePointer(name)}`, 1);
-      if (reachesItself(name, shared)) {
+      if (reachableConditions(condition, shared).has(name)) {
         errors.push({
           pointer: `/conditions/${escapePointer(name)}`,
           message: `Shared condition '${name}' refers back to itself.`,
@@ -265,30 +267,8 @@ function checkCondition(ctx: Ctx, condition: NestedCondition, pointer: string, d
   }
 }
 
-function reachesItself(start: string, shared: Record<string, TopLevelCondition>): boolean {
-  const seen = new Set<string>();
-  const stack: NestedCondition[] = shared[start] ? [shared[start]] : [];
-  while (stack.length > 0) {
-    const c = stack.pop() as NestedCondition;
-    if ('condition' in c) {
-      if (c.condition === start) return true;
-      if (!seen.has(c.condition) && shared[c.condition]) {
-        seen.add(c.condition);
-        stack.push(shared[c.condition] as TopLevelCondition);
-      }
-    } else if ('all' in c) stack.push(...c.all);
-    else if ('any' in c) stack.push(...c.any);
-    else if ('not' in c) stack.push(c.not);
-  }
-  return false;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function isFactReference(value: unknown): value is { fact: unknown } {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && 'fact' in value;
+  return isRecord(value) && 'fact' in value;
 }
 
 /** The CRD invariants (crd-ci-q1..q9) checked at save time with the builder's own checker. */
