@@ -14,7 +14,6 @@ import { firstLine } from './source.js';
 import type {
   CompileCheck,
   RunFailureKind,
-  RunLimits,
   RunOptions,
   RunResult,
   RuntimeOptions,
@@ -102,7 +101,7 @@ export class BotRuntime implements SandboxRuntime {
 
   async run(options: RunOptions): Promise<RunResult> {
     const started = performance.now();
-    const limits = this.limitsFor(options.limits);
+    const limits = effectiveLimits(this.defaults, this.maxMemoryMb, options.limits);
     const logs = new LogTail(limits.maxLogBytes);
     const fail = (kind: RunFailureKind, message: string, line?: number): RunResult => ({
       ok: false,
@@ -293,10 +292,6 @@ export class BotRuntime implements SandboxRuntime {
       if (tagged !== undefined && call.active) deliver(call, reqId, tagged);
       else owner.late = true;
     });
-  }
-
-  private limitsFor(limits: RunLimits | undefined): Limits {
-    return effectiveLimits(this.defaults, this.maxMemoryMb, limits);
   }
 }
 

@@ -76,16 +76,7 @@ export function compileRuleSet(doc: RuleSetDocument): CompiledRuleSet {
   }));
   const matchers = new CodeMatchers(valueSets);
   const { groups, unindexed } = buildIndex(rules, shared, matchers);
-  return {
-    kind: 'hookbot-compiled-rule-set',
-    doc,
-    facts,
-    rules,
-    groups,
-    unindexed,
-    valueSets,
-    matchers,
-  };
+  return { kind: 'hookbot-compiled-rule-set', doc, facts, rules, groups, unindexed, valueSets, matchers };
 }
 
 /** The names of the shared conditions `root` refers to, directly or through other shared conditions. */

@@ -28,7 +28,8 @@ export interface FiredRule {
   definition: RuleDefinition;
 }
 
-interface Subject {
+/** One judged order (or none, for hooks without orders): its facts and the rules that fired. */
+export interface Subject {
   order: Resource | undefined;
   facts: Record<string, unknown>;
   fired: FiredRule[];

@@ -2,7 +2,7 @@
  * The rule-set document analysts write (JSON or YAML). `schema.ts` is the normative JSON Schema, built from the
  * enumerations below; these types mirror its shapes for TypeScript callers. Conditions use json-rules-engine's syntax.
  */
-import type { CdsRequest } from '../cds/types.js';
+import type { BotCdsService, CdsRequest } from '../cds/types.js';
 
 export const ACTION_TYPES = ['create', 'update', 'delete'] as const;
 export const LINK_TYPES = ['absolute', 'smart'] as const;
@@ -203,15 +203,10 @@ export interface RuleSetTestCase {
   expect: { cards?: ExpectedCard[]; coverage?: ExpectedCoverage[]; decisions?: ExpectedDecision[] };
 }
 
-export interface RuleSetDocument {
+/** The service part (`hook`, `title`, `description`, `usageRequirements`, `prefetch`, `crd`) is a `Bot.cdsService`. */
+export interface RuleSetDocument extends BotCdsService {
   id: string;
   version?: string | number;
-  hook: string;
-  title: string;
-  description: string;
-  usageRequirements?: string;
-  prefetch?: { key: string; query: string }[];
-  crd?: boolean;
   /** IANA zone (or `UTC`) for `today` in date operators. */
   timeZone?: string;
   source: RuleSetSource;

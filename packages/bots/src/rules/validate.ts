@@ -19,11 +19,6 @@ export interface RuleSetValidation {
 
 let schemaValidator: ValidateFunction | undefined;
 
-function getSchemaValidator(): ValidateFunction {
-  schemaValidator ??= new Ajv2020({ allErrors: true, strict: false }).compile(ruleSetSchema);
-  return schemaValidator;
-}
-
 export function validateRuleSet(doc: unknown): RuleSetValidation {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
     return invalid([{ pointer: '', message: 'A rule set must be a JSON (or YAML) object.' }]);
@@ -40,7 +35,7 @@ export function validateRuleSet(doc: unknown): RuleSetValidation {
   if (shape.nodes > 2_000_000) {
     return invalid([{ pointer: '', message: 'The document has more than 2,000,000 values; split the rule set.' }]);
   }
-  const validate = getSchemaValidator();
+  const validate = (schemaValidator ??= new Ajv2020({ allErrors: true, strict: false }).compile(ruleSetSchema));
   const schemaErrors = validate(doc) ? [] : schemaIssues(validate.errors ?? []);
   const errors: RuleSetIssue[] = [];
   const warnings: RuleSetIssue[] = [];
