@@ -42,13 +42,7 @@ export class BotRuntime implements SandboxRuntime {
   private healthy = true;
   private runs = 0;
   private readonly contextCounts = { created: 0, reused: 0 };
-  private readonly disposedCounts: RuntimeStats['disposed'] = {
-    timeout: 0,
-    memory: 0,
-    evicted: 0,
-    retired: 0,
-    crashed: 0,
-  };
+  private readonly disposed: RuntimeStats['disposed'] = { timeout: 0, memory: 0, evicted: 0, retired: 0, crashed: 0 };
 
   constructor(private readonly options: RuntimeOptions = {}) {
     this.maxMemoryMb = maxMemoryMbOf(options);
@@ -80,7 +74,7 @@ export class BotRuntime implements SandboxRuntime {
       Math.max(1, options.maxIsolatesPerBot ?? availableParallelism()),
       perOwner,
       (code, memoryMb, policy) => new BotIsolate(code, memoryMb, this.hooks, maxWarm, policy),
-      (reason) => this.disposedCounts[reason]++,
+      (reason) => this.disposed[reason]++,
     );
   }
 
@@ -161,7 +155,7 @@ export class BotRuntime implements SandboxRuntime {
       inFlight: this.calls.size,
       healthy: this.healthy,
       runs: this.runs,
-      disposed: { ...this.disposedCounts },
+      disposed: { ...this.disposed },
       contexts: { ...this.contextCounts },
       restarts: 0,
       pids: [process.pid],

@@ -45,10 +45,7 @@ export function checkAbsoluteUrl(out: IssueCollector, path: string, value: unkno
 
 /** CDS Hooks 2.0 "Coding": `system` and `code` required; `display` required where the caller says so. */
 export function checkCoding(out: IssueCollector, path: string, value: unknown, needDisplay: boolean): void {
-  if (!isRecord(value)) {
-    out.error(path, 'must be a Coding object');
-    return;
-  }
+  if (!isRecord(value)) return out.error(path, 'must be a Coding object');
   if (!isNonEmptyString(value.system)) out.error(`${path}.system`, 'system is required');
   if (!isNonEmptyString(value.code)) out.error(`${path}.code`, 'code is required');
   if (needDisplay && !isNonEmptyString(value.display)) out.error(`${path}.display`, 'display is required');
@@ -60,10 +57,7 @@ const ACTION_TYPES = ['create', 'update', 'delete'];
 
 /** CDS Hooks 2.0 "Action": for card suggestions and systemActions alike. */
 export function checkAction(out: IssueCollector, path: string, action: unknown): void {
-  if (!isRecord(action)) {
-    out.error(path, 'An action must be an object');
-    return;
-  }
+  if (!isRecord(action)) return out.error(path, 'An action must be an object');
   checkMembers(out, path, action, ['type', 'description', 'resource', 'resourceId']);
   if (typeof action.type !== 'string' || !ACTION_TYPES.includes(action.type)) {
     out.error(`${path}.type`, 'type must be create, update or delete');
@@ -123,10 +117,7 @@ const MAX_DEPTH = 64;
  * `cards: []` at the top is the one allowed empty value.
  */
 export function findEmptyValues(out: IssueCollector, value: unknown, path: string, depth = 0): void {
-  if (depth > MAX_DEPTH) {
-    out.error(path, `Nested deeper than ${MAX_DEPTH} levels`);
-    return;
-  }
+  if (depth > MAX_DEPTH) return out.error(path, `Nested deeper than ${MAX_DEPTH} levels`);
   if (value === null) out.error(path, 'null is not allowed: omit the member');
   else if (value === '') out.error(path, 'Empty strings are not allowed: omit the member');
   else if (Array.isArray(value)) {

@@ -31,31 +31,23 @@ export interface ConditionReference {
   priority?: number;
 }
 
-export interface FactCondition {
+/** json-rules-engine's optional fields of a condition. */
+interface ConditionOptions {
+  priority?: number;
+  name?: string;
+}
+
+export interface FactCondition extends ConditionOptions {
   fact: string;
   operator: string;
   value: unknown;
   path?: string;
   params?: Record<string, unknown>;
-  priority?: number;
-  name?: string;
 }
 
-export interface AllConditions {
-  all: NestedCondition[];
-  priority?: number;
-  name?: string;
-}
-export interface AnyConditions {
-  any: NestedCondition[];
-  priority?: number;
-  name?: string;
-}
-export interface NotConditions {
-  not: NestedCondition;
-  priority?: number;
-  name?: string;
-}
+export type AllConditions = ConditionOptions & { all: NestedCondition[] };
+export type AnyConditions = ConditionOptions & { any: NestedCondition[] };
+export type NotConditions = ConditionOptions & { not: NestedCondition };
 
 export type TopLevelCondition = AllConditions | AnyConditions | NotConditions | ConditionReference;
 export type NestedCondition = FactCondition | TopLevelCondition;
