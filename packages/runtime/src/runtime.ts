@@ -49,8 +49,7 @@ export class BotRuntime implements SandboxRuntime {
     this.defaults = effectiveLimits(options.defaultLimits, this.maxMemoryMb);
     this.contexts = options.contexts === 'fresh' ? 'fresh' : 'sealed';
     this.hooks = {
-      send: (owner, callId, reqId, client, method, argsJson) =>
-        this.onSend(owner, callId, reqId, client, method, argsJson),
+      send: this.onSend,
       log: (callId, level, message) => {
         if (typeof callId === 'string') this.calls.get(callId)?.logs.push(level, message);
       },
@@ -267,14 +266,7 @@ export class BotRuntime implements SandboxRuntime {
     return { ok: false, kind: 'crashed', message: `The sandbox failed: ${truncate(firstLine(message), 200)}` };
   }
 
-  private onSend(
-    owner: BotIsolate,
-    callId: unknown,
-    reqId: unknown,
-    client: unknown,
-    method: unknown,
-    argsJson: unknown,
-  ): void {
+  private readonly onSend: IsolateHooks['send'] = (owner, callId, reqId, client, method, argsJson) => {
     const call = typeof callId === 'string' ? this.calls.get(callId) : undefined;
     if (call === undefined || call.owner !== owner || !call.active) {
       owner.late = true;
@@ -286,7 +278,7 @@ export class BotRuntime implements SandboxRuntime {
       if (tagged !== undefined && call.active) deliver(call, reqId, tagged);
       else owner.late = true;
     });
-  }
+  };
 }
 
 function cpuTimeOf(bot: BotIsolate): bigint {
