@@ -121,12 +121,7 @@ export function encodeHostError(err: unknown): string {
 export function hostErrorInfo(err: unknown): HostErrorInfo {
   const info: HostErrorInfo = { message: 'Client call failed' };
   if (err instanceof Error || (typeof err === 'object' && err !== null)) {
-    const { message, status, code, issues } = err as {
-      message?: unknown;
-      status?: unknown;
-      code?: unknown;
-      issues?: unknown;
-    };
+    const { message, status, code, issues } = err as Record<string, unknown>;
     if (typeof message === 'string' && message.length > 0) info.message = truncate(firstLine(message, 2000));
     if (typeof status === 'number') info.status = status;
     if (typeof code === 'string') info.code = code.slice(0, 64);

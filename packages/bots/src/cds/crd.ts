@@ -9,8 +9,6 @@ import { COVERAGE_INFORMATION_URL } from './response-rules.js';
 import type { CdsAction } from './types.js';
 import { randomUuid } from './util.js';
 
-// COVERAGE_INFORMATION_URL is public through rules/index.ts (from response-rules.ts); not re-exported here.
-
 /** Codes of the CRD 2.2.1 coverageAssertionReasons value set (system below). */
 export const CRD_TEMP_SYSTEM = 'http://hl7.org/fhir/us/davinci-crd/CodeSystem/temp';
 const REASON_CODES = [
