@@ -82,10 +82,7 @@ export function checkCoverageInformation(input: CoverageInformationInput): CdsIs
   if (codes.includes('indeterminate') && reasons.length === 0) {
     fail('reason', 'An indeterminate answer needs a reason (crd-ci-q9)');
   }
-  for (const [field, value] of [
-    ['date', input.date],
-    ['expiryDate', input.expiryDate],
-  ] as const) {
+  for (const [field, value] of Object.entries({ date: input.date, expiryDate: input.expiryDate })) {
     if (value !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(value)) fail(field, `${field} must be YYYY-MM-DD`);
   }
   if (typeof input.coverage === 'string' ? !input.coverage : !input.coverage.reference) {

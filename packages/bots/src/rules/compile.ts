@@ -96,11 +96,8 @@ export function reachableConditions(root: NestedCondition, shared: Record<string
   return seen;
 }
 
-interface IndexCandidate {
-  fact: string;
-  kind: 'plain' | 'code';
-  keys: string[];
-}
+/** A condition that could index its rule: the keys it looks up in its group. */
+type IndexCandidate = Pick<IndexGroup, 'fact' | 'kind'> & { keys: string[] };
 
 /** Conditions every firing of the rule must satisfy: the members of top-level `all`s, through shared references. */
 function requiredConditions(

@@ -39,8 +39,7 @@ export function validateRuleSet(doc: unknown): RuleSetValidation {
   const schemaErrors = validate(doc) ? [] : schemaIssues(validate.errors ?? []);
   const errors: RuleSetIssue[] = [];
   const warnings: RuleSetIssue[] = [];
-  // Every problem in one pass: the semantic checks also run on a document the schema refused, on each part whose
-  // shape they can read (see checkSemantics); a problem the schema already reported at a place is not repeated.
+  // A problem the schema already reported at a place is not repeated.
   checkSemantics(doc as RuleSetDocument, errors, warnings, schemaErrors.length > 0);
   const reported = schemaErrors.map((e) => e.pointer);
   const more = errors.filter((e) => !reported.some((p) => e.pointer === p || e.pointer.startsWith(`${p}/`)));
