@@ -37,12 +37,8 @@ export interface InvokeArgs {
 export type DeathReason = 'timeout' | 'memory' | 'evicted' | 'retired' | 'crashed';
 
 /**
- * How calls get contexts:
- * - `fresh`: a new context per call;
- * - `sealed`: untrusted code in reused contexts that the prelude locked down (frozen intrinsics), with the bot's
- *   module evaluated afresh for every call and the globals a call added deleted before the next (README, "Sealed
- *   contexts");
- * - `warm`: trusted platform code in reused contexts whose module was evaluated once.
+ * How calls get contexts: `fresh`, a new one per call; `sealed`, reused contexts locked down for untrusted code
+ * (README, "Sealed contexts"); `warm`, reused contexts of trusted platform code whose module was evaluated once.
  */
 export type ContextPolicy = 'fresh' | 'sealed' | 'warm';
 
@@ -105,7 +101,6 @@ export class BotIsolate {
   readonly isolate: ivm.Isolate;
   readonly botId: string;
   readonly version: string;
-  readonly memoryMb: number;
   readonly format: BotFormat;
   readonly filename: string;
   inFlight = 0;
@@ -128,14 +123,13 @@ export class BotIsolate {
 
   constructor(
     code: BotCode,
-    memoryMb: number,
+    readonly memoryMb: number,
     readonly hooks: IsolateHooks,
     private readonly maxWarm: number,
     readonly policy: ContextPolicy,
   ) {
     this.botId = code.botId;
     this.version = code.version;
-    this.memoryMb = memoryMb;
     this.code = code.code;
     this.format = detectFormat(code);
     this.filename = filenameOf(code);
@@ -243,18 +237,9 @@ export class BotIsolate {
    */
   prepareSpare(): void {
     // Spares are only made for isolates that serve fresh-context calls.
-    if (
-      this.policy !== 'fresh' ||
-      this.spare ||
-      this.noSpare ||
-      this.dead ||
-      this.retired ||
-      this.late ||
-      this.isolate.isDisposed
-    )
-      return;
+    if (this.policy !== 'fresh' || this.spare || this.noSpare || this.isolate.isDisposed) return;
     const prelude = this.prelude;
-    if (prelude === undefined) return;
+    if (prelude === undefined || this.dead || this.retired || this.late) return;
     this.spare = (async () => {
       let context: ivm.Context | undefined;
       try {

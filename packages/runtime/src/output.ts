@@ -1,7 +1,7 @@
 /** Decoding what comes out of the sandbox (untrusted) and encoding what the host sends in. */
 import sjson from 'secure-json-parse';
 import { firstLine } from './source.js';
-import type { LogLine, RunFailureKind } from './types.js';
+import type { LogLine, RunFailureKind, RunResult } from './types.js';
 import type { HostErrorInfo } from './process-protocol.js';
 import type { Answer, Outcome } from './prelude-script.js';
 
@@ -57,6 +57,11 @@ function decodeResult(json: string, maxOutputBytes: number): Decoded {
 }
 
 const tooLarge = (max: number): string => `The result is larger than ${max} bytes`;
+
+/** A run that failed outside the bot (its runtime process was unavailable, ended or lost the code). */
+export function crashed(message: string, started: number): RunResult {
+  return { ok: false, kind: 'crashed', message, logs: [], durationMs: performance.now() - started };
+}
 
 /** Reads a `{message, line?}` descriptor written by the prelude; anything odd becomes a generic message. */
 function describe(json: string): { message: string; line?: number } {
@@ -116,12 +121,7 @@ export function encodeHostError(err: unknown): string {
 export function hostErrorInfo(err: unknown): HostErrorInfo {
   const info: HostErrorInfo = { message: 'Client call failed' };
   if (err instanceof Error || (typeof err === 'object' && err !== null)) {
-    const { message, status, code, issues } = err as {
-      message?: unknown;
-      status?: unknown;
-      code?: unknown;
-      issues?: unknown;
-    };
+    const { message, status, code, issues } = err as Record<string, unknown>;
     if (typeof message === 'string' && message.length > 0) info.message = truncate(firstLine(message, 2000));
     if (typeof status === 'number') info.status = status;
     if (typeof code === 'string') info.code = code.slice(0, 64);

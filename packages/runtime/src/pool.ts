@@ -1,11 +1,8 @@
 /**
- * The bounded set of bot isolates. Each bot has a group of isolates for its latest version and memory limit: one
- * to start with, grown on demand (up to `maxPerBot`) when every isolate of the bot is busy, so calls to one bot
- * can use several cores instead of queueing on one isolate thread. Groups are evicted least recently used first;
- * older versions are retired and disposed as soon as their calls in flight finish. Every isolate counts against
- * `maxIsolates`, and an owner's (a tenant's) against `maxPerOwner`: an owner at its limit can only replace its own
- * idle isolates, and room for an owner is made from its own idle isolates first, then from the owners holding the
- * most, so one owner's burst does not evict a small owner's warm isolates.
+ * The bounded set of bot isolates (README, "Design"): per bot a group of isolates for its latest version and memory
+ * limit, grown on demand up to `maxPerBot` so that one busy bot can use several cores; groups evicted least recently
+ * used first; older versions retired once their calls in flight finish; every isolate counted against `maxIsolates`
+ * and its owner's `maxPerOwner` (see `makeRoom`).
  */
 import type { BotIsolate, ContextPolicy, DeathReason } from './bot-isolate.js';
 import type { BotCode, CompileCheck } from './types.js';

@@ -1,23 +1,13 @@
 /**
- * The trusted code that runs first in every context, as its own script, before any bot code. `prelude.ts` turns
- * this module into that script: it must import nothing at run time (types only), and runs in the isolate, where
- * there is no Node. It removes the globals a bot must not have, captures the intrinsics it needs (a bot may tamper
- * with globals and prototypes afterwards), installs `console`, and evaluates to the dispatcher the host calls
- * through a Reference it keeps: `dispatch('run' | 'reply' | 'reset', ...)` (see `Operations`). The dispatcher is
- * only ever taken from this script's completion value, never from a script that contains bot text. For CommonJS
- * bots it also installs a one-shot global `__hookbotBind(factory)`, which the bot script's head calls with the
- * wrapped bot (and which deletes itself).
- *
- * A sealed prelude (untrusted bots whose contexts are reused, see README "Sealed contexts") also locks the realm
- * down before any bot text runs: the RegExp legacy statics (the last match) are deleted; the intrinsics, everything
- * reachable from the global object and the hidden intrinsics are frozen; the global object's own properties are made
- * read-only. The global object itself stays extensible: globals a call adds are deleted before the next call (see
- * `prepare`). The bot's module is evaluated afresh for every call, so no module state survives either. Assigning to an
- * inherited `toString`, `constructor`, `name` or `message` still works (the "override mistake" is tamed).
- *
- * Only plain functions (isolated-vm Callbacks whose arguments are copied) are handed in; no Reference,
- * ExternalCopy or the ivm module is ever visible in the context. If a bot subverts this code it only breaks its
- * own answers, which the host treats as untrusted anyway; the host enforces the client-call limits again.
+ * The trusted code that runs first in every context, as its own script, before any bot code (README, "Design" and
+ * "Sealed contexts"). `prelude.ts` turns this module into that script, so it must import nothing at run time (types
+ * only); it runs in the isolate, where there is no Node. It removes the globals a bot must not have, captures the
+ * intrinsics it needs (a bot may tamper with globals and prototypes afterwards), installs `console` and, for
+ * CommonJS bots, the one-shot binder `__hookbotBind(factory)` the bot script's head calls; a sealed prelude also
+ * locks the realm down (`lockdown`). It evaluates to the dispatcher (see `Operations`): the host takes it only from
+ * this script's completion value, never from a script that contains bot text. Only plain functions (isolated-vm
+ * Callbacks, arguments copied) are handed in. A bot that subverts this code only breaks its own answers, which the
+ * host treats as untrusted and checks again.
  */
 
 /** Client-call argument limits (JSON characters): per call and per invocation. The host checks them again. */
@@ -274,18 +264,13 @@ export function hookbotPrelude(commonJs: boolean, sealed: boolean): Dispatcher {
     }
   }
 
-  function findHandler(m: unknown): AnyFunction | undefined {
+  /** The module itself, its `handler`, its `default`, or its default's `handler`. */
+  function findHandler(m: unknown, isDefault = false): AnyFunction | undefined {
     if (typeof m === 'function') return m as AnyFunction;
     if (typeof m !== 'object' || m === null) return undefined;
     const h = (m as { handler?: unknown }).handler;
     if (typeof h === 'function') return h as AnyFunction;
-    const d = (m as { default?: unknown }).default;
-    if (typeof d === 'function') return d as AnyFunction;
-    if (typeof d === 'object' && d !== null) {
-      const dh = (d as { handler?: unknown }).handler;
-      if (typeof dh === 'function') return dh as AnyFunction;
-    }
-    return undefined;
+    return isDefault ? undefined : findHandler((m as { default?: unknown }).default, true);
   }
 
   const run: Operations['run'] = async (

@@ -1,9 +1,7 @@
 /**
  * The prelude script (`prelude-script.ts`, see there) as text for isolated-vm, and the CommonJS wrapper around bot
- * code. The module is compiled by esbuild, once per process, from whichever file sits beside this one (the
- * TypeScript source, or tsc's output in `dist`), and wrapped so that the script's completion value is the
- * dispatcher. esbuild's CommonJS output keeps the module's helpers and constants inside that wrapper: the script
- * defines no global.
+ * code. esbuild compiles the module once per process, from the file beside this one (the TypeScript source, or
+ * tsc's output in `dist`), into a wrapper that defines no global and whose completion value is the dispatcher.
  */
 import { readFile } from 'node:fs/promises';
 import { transform } from 'esbuild';

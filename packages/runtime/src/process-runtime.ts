@@ -5,7 +5,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { effectiveLimits, maxMemoryMbOf } from './limits.js';
-import { hostErrorInfo } from './output.js';
+import { crashed, hostErrorInfo } from './output.js';
 import type { ChildOptions, FromChild, HostErrorInfo, ToChild } from './process-protocol.js';
 import type {
   BotCode,
@@ -157,14 +157,7 @@ export class ProcessBotRuntime implements SandboxRuntime {
 
   async run(options: RunOptions): Promise<RunResult> {
     const started = performance.now();
-    const crashed = (message: string): RunResult => ({
-      ok: false,
-      kind: 'crashed',
-      message,
-      logs: [],
-      durationMs: performance.now() - started,
-    });
-    if (this.closed) return crashed('The bot runtime is closed');
+    if (this.closed) return crashed('The bot runtime is closed', started);
     const w = await this.worker();
     const id = ++this.nextId;
     const { host, code, ...rest } = options;
@@ -183,7 +176,7 @@ export class ProcessBotRuntime implements SandboxRuntime {
       const timer = setTimeout(
         () => {
           w.runs.delete(id);
-          resolve(crashed('The bot runtime process stopped responding and was restarted'));
+          resolve(crashed('The bot runtime process stopped responding and was restarted', started));
           this.kill(w);
         },
         timeoutMs + (this.options.hangGraceMs ?? 5000),
@@ -192,7 +185,7 @@ export class ProcessBotRuntime implements SandboxRuntime {
       if (!w.send({ t: 'run', id, botId: code.botId, ...(known ? {} : { code }), options: rest })) {
         clearTimeout(timer);
         w.runs.delete(id);
-        resolve(crashed('The bot runtime process is not available'));
+        resolve(crashed('The bot runtime process is not available', started));
       }
     });
   }
@@ -332,13 +325,7 @@ export class ProcessBotRuntime implements SandboxRuntime {
     w.runs.clear();
     for (const run of runs) {
       clearTimeout(run.timer);
-      run.resolve({
-        ok: false,
-        kind: 'crashed',
-        message: 'The bot runtime process ended during the call',
-        logs: [],
-        durationMs: performance.now() - run.started,
-      });
+      run.resolve(crashed('The bot runtime process ended during the call', run.started));
     }
     const checks = [...w.checks.values()];
     w.checks.clear();

@@ -1,5 +1,6 @@
 /** Entry point of the worker process started by ProcessBotRuntime: a BotRuntime driven over IPC. */
 import type { ChildOptions, FromChild, HostErrorInfo, ToChild } from './process-protocol.js';
+import { crashed } from './output.js';
 import { BotRuntime } from './runtime.js';
 import type { BotCode } from './types.js';
 
@@ -33,13 +34,7 @@ process.on('message', (m: ToChild) => {
       const code = codes.get(m.botId);
       const run = code
         ? runtime.run({ ...m.options, code, host })
-        : Promise.resolve({
-            ok: false as const,
-            kind: 'crashed' as const,
-            message: 'The bot runtime process lost the bot code',
-            logs: [],
-            durationMs: 0,
-          });
+        : Promise.resolve(crashed('The bot runtime process lost the bot code', performance.now()));
       void run.then((result) => send({ t: 'result', id: m.id, result, stats: runtime.stats() }));
       return;
     }

@@ -14,7 +14,6 @@ import { firstLine } from './source.js';
 import type {
   CompileCheck,
   RunFailureKind,
-  RunLimits,
   RunOptions,
   RunResult,
   RuntimeOptions,
@@ -43,21 +42,14 @@ export class BotRuntime implements SandboxRuntime {
   private healthy = true;
   private runs = 0;
   private readonly contextCounts = { created: 0, reused: 0 };
-  private readonly disposedCounts: RuntimeStats['disposed'] = {
-    timeout: 0,
-    memory: 0,
-    evicted: 0,
-    retired: 0,
-    crashed: 0,
-  };
+  private readonly disposed: RuntimeStats['disposed'] = { timeout: 0, memory: 0, evicted: 0, retired: 0, crashed: 0 };
 
   constructor(private readonly options: RuntimeOptions = {}) {
     this.maxMemoryMb = maxMemoryMbOf(options);
     this.defaults = effectiveLimits(options.defaultLimits, this.maxMemoryMb);
     this.contexts = options.contexts === 'fresh' ? 'fresh' : 'sealed';
     this.hooks = {
-      send: (owner, callId, reqId, client, method, argsJson) =>
-        this.onSend(owner, callId, reqId, client, method, argsJson),
+      send: this.onSend,
       log: (callId, level, message) => {
         if (typeof callId === 'string') this.calls.get(callId)?.logs.push(level, message);
       },
@@ -81,7 +73,7 @@ export class BotRuntime implements SandboxRuntime {
       Math.max(1, options.maxIsolatesPerBot ?? availableParallelism()),
       perOwner,
       (code, memoryMb, policy) => new BotIsolate(code, memoryMb, this.hooks, maxWarm, policy),
-      (reason) => this.disposedCounts[reason]++,
+      (reason) => this.disposed[reason]++,
     );
   }
 
@@ -102,7 +94,7 @@ export class BotRuntime implements SandboxRuntime {
 
   async run(options: RunOptions): Promise<RunResult> {
     const started = performance.now();
-    const limits = this.limitsFor(options.limits);
+    const limits = effectiveLimits(this.defaults, this.maxMemoryMb, options.limits);
     const logs = new LogTail(limits.maxLogBytes);
     const fail = (kind: RunFailureKind, message: string, line?: number): RunResult => ({
       ok: false,
@@ -162,7 +154,7 @@ export class BotRuntime implements SandboxRuntime {
       inFlight: this.calls.size,
       healthy: this.healthy,
       runs: this.runs,
-      disposed: { ...this.disposedCounts },
+      disposed: { ...this.disposed },
       contexts: { ...this.contextCounts },
       restarts: 0,
       pids: [process.pid],
@@ -274,14 +266,7 @@ export class BotRuntime implements SandboxRuntime {
     return { ok: false, kind: 'crashed', message: `The sandbox failed: ${truncate(firstLine(message), 200)}` };
   }
 
-  private onSend(
-    owner: BotIsolate,
-    callId: unknown,
-    reqId: unknown,
-    client: unknown,
-    method: unknown,
-    argsJson: unknown,
-  ): void {
+  private readonly onSend: IsolateHooks['send'] = (owner, callId, reqId, client, method, argsJson) => {
     const call = typeof callId === 'string' ? this.calls.get(callId) : undefined;
     if (call === undefined || call.owner !== owner || !call.active) {
       owner.late = true;
@@ -293,11 +278,7 @@ export class BotRuntime implements SandboxRuntime {
       if (tagged !== undefined && call.active) deliver(call, reqId, tagged);
       else owner.late = true;
     });
-  }
-
-  private limitsFor(limits: RunLimits | undefined): Limits {
-    return effectiveLimits(this.defaults, this.maxMemoryMb, limits);
-  }
+  };
 }
 
 function cpuTimeOf(bot: BotIsolate): bigint {

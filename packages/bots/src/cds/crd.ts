@@ -9,8 +9,6 @@ import { COVERAGE_INFORMATION_URL } from './response-rules.js';
 import type { CdsAction } from './types.js';
 import { randomUuid } from './util.js';
 
-// COVERAGE_INFORMATION_URL is public through rules/index.ts (from response-rules.ts); not re-exported here.
-
 /** Codes of the CRD 2.2.1 coverageAssertionReasons value set (system below). */
 export const CRD_TEMP_SYSTEM = 'http://hl7.org/fhir/us/davinci-crd/CodeSystem/temp';
 const REASON_CODES = [
@@ -84,10 +82,7 @@ export function checkCoverageInformation(input: CoverageInformationInput): CdsIs
   if (codes.includes('indeterminate') && reasons.length === 0) {
     fail('reason', 'An indeterminate answer needs a reason (crd-ci-q9)');
   }
-  for (const [field, value] of [
-    ['date', input.date],
-    ['expiryDate', input.expiryDate],
-  ] as const) {
+  for (const [field, value] of Object.entries({ date: input.date, expiryDate: input.expiryDate })) {
     if (value !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(value)) fail(field, `${field} must be YYYY-MM-DD`);
   }
   if (typeof input.coverage === 'string' ? !input.coverage : !input.coverage.reference) {

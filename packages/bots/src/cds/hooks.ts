@@ -29,6 +29,7 @@ const userId = { name: 'userId', required: true, prefetchToken: true, kind: 'ref
 const patientId = { name: 'patientId', required: true, prefetchToken: true, kind: 'id' } as const;
 const encounterId = { name: 'encounterId', required: false, prefetchToken: true, kind: 'id' } as const;
 const draftOrders = { name: 'draftOrders', required: true, prefetchToken: false, kind: 'bundle' } as const;
+const encounterContext = [userId, patientId, { ...encounterId, required: true }];
 
 export const HOOK_CATALOGUE: Readonly<Record<KnownHook, HookDefinition>> = {
   'patient-view': { hook: 'patient-view', context: [userId, patientId, encounterId], crd: false, crdPrimary: false },
@@ -73,18 +74,8 @@ export const HOOK_CATALOGUE: Readonly<Record<KnownHook, HookDefinition>> = {
     crd: true,
     crdPrimary: true,
   },
-  'encounter-start': {
-    hook: 'encounter-start',
-    context: [userId, patientId, { ...encounterId, required: true }],
-    crd: true,
-    crdPrimary: false,
-  },
-  'encounter-discharge': {
-    hook: 'encounter-discharge',
-    context: [userId, patientId, { ...encounterId, required: true }],
-    crd: true,
-    crdPrimary: false,
-  },
+  'encounter-start': { hook: 'encounter-start', context: encounterContext, crd: true, crdPrimary: false },
+  'encounter-discharge': { hook: 'encounter-discharge', context: encounterContext, crd: true, crdPrimary: false },
 };
 
 export const CRD_PRIMARY_HOOKS: readonly KnownHook[] = KNOWN_HOOKS.filter((h) => HOOK_CATALOGUE[h].crdPrimary);

@@ -40,16 +40,14 @@ export function normalizeContext(hook: HookDefinition, raw: JsonObject): Context
 
 function normalizeField(result: ContextNormalization, field: HookContextField, value: unknown): void {
   const path = `context.${field.name}`;
+  const fail = (message: string): void => void result.issues.push({ path, message });
   const set = (next: unknown): void => {
     result.context[field.name] = next;
     result.changed = true;
   };
   switch (field.kind) {
     case 'id': {
-      if (typeof value !== 'string') {
-        result.issues.push({ path, message: `${field.name} must be a string` });
-        return;
-      }
+      if (typeof value !== 'string') return fail(`${field.name} must be a string`);
       const ref = parseReference(value);
       if (ref && ref.type === ID_FIELD_TYPES[field.name]) {
         set(ref.id);
@@ -58,30 +56,22 @@ function normalizeField(result: ContextNormalization, field: HookContextField, v
       return;
     }
     case 'reference': {
-      if (typeof value !== 'string') {
-        result.issues.push({ path, message: `${field.name} must be a string reference like Practitioner/123` });
-        return;
-      }
+      if (typeof value !== 'string') return fail(`${field.name} must be a string reference like Practitioner/123`);
       const relative = toRelative(value);
       if (relative !== value) set(relative);
       return;
     }
     case 'references': {
       const list = typeof value === 'string' ? [value] : value;
-      if (!Array.isArray(list) || list.length === 0 || !list.every(isNonEmptyString)) {
-        result.issues.push({ path, message: `${field.name} must be a non-empty array of references` });
-        return;
-      }
+      if (!Array.isArray(list) || list.length === 0 || !list.every(isNonEmptyString))
+        return fail(`${field.name} must be a non-empty array of references`);
       const relative = list.map(toRelative);
       if (list !== value || relative.some((r, i) => r !== list[i])) set(relative);
       return;
     }
     case 'bundle': {
       const bundle = toCollectionBundle(value);
-      if (!bundle) {
-        result.issues.push({ path, message: `${field.name} must be a Bundle or an array of resources` });
-        return;
-      }
+      if (!bundle) return fail(`${field.name} must be a Bundle or an array of resources`);
       const unchanged =
         isRecord(value) &&
         value.type === 'collection' &&
@@ -92,10 +82,8 @@ function normalizeField(result: ContextNormalization, field: HookContextField, v
     }
     case 'resources': {
       const list = Array.isArray(value) ? value : [value];
-      if (list.length === 0 || !list.every((r) => isRecord(r) && typeof r.resourceType === 'string')) {
-        result.issues.push({ path, message: `${field.name} must be an array of FHIR resources` });
-        return;
-      }
+      if (list.length === 0 || !list.every((r) => isRecord(r) && typeof r.resourceType === 'string'))
+        return fail(`${field.name} must be an array of FHIR resources`);
       if (list !== value) set(list);
       return;
     }

@@ -143,16 +143,14 @@ function readFhirAuthorization(
     issues.push({ path: 'fhirAuthorization', message: 'fhirAuthorization must be an object' });
     return undefined;
   }
-  let ok = true;
+  const before = issues.length;
   if (!isNonEmptyString(value.access_token)) {
     issues.push({ path: 'fhirAuthorization.access_token', message: 'access_token is required' });
-    ok = false;
   }
   if (typeof value.token_type !== 'string' || value.token_type.toLowerCase() !== 'bearer') {
     issues.push({ path: 'fhirAuthorization.token_type', message: 'token_type must be "Bearer"' });
-    ok = false;
   }
-  if (!ok) return undefined;
+  if (issues.length > before) return undefined;
 
   const auth: NormalizedFhirAuthorization = {
     access_token: value.access_token as string,

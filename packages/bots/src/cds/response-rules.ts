@@ -3,7 +3,7 @@
  * suggestions and systemActions), Codings, and the walk that finds empty values.
  */
 import { joinPath, type CdsIssue } from './issues.js';
-import { isNonEmptyString, isRecord, parseReference, type JsonObject } from './util.js';
+import { isAbsoluteHttpUrl, isNonEmptyString, isRecord, parseReference, type JsonObject } from './util.js';
 
 export const COVERAGE_INFORMATION_URL =
   'http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext-coverage-information';
@@ -39,24 +39,13 @@ export function checkOptionalString(out: IssueCollector, path: string, value: un
 
 export function checkAbsoluteUrl(out: IssueCollector, path: string, value: unknown, required: boolean): void {
   if (value === undefined && !required) return;
-  let ok = false;
-  if (typeof value === 'string') {
-    try {
-      const url = new URL(value);
-      ok = url.protocol === 'https:' || url.protocol === 'http:';
-    } catch {
-      ok = false;
-    }
-  }
-  if (!ok) out.error(path, required ? 'An absolute http(s) URL is required' : 'must be an absolute http(s) URL');
+  if (!isAbsoluteHttpUrl(value))
+    out.error(path, required ? 'An absolute http(s) URL is required' : 'must be an absolute http(s) URL');
 }
 
 /** CDS Hooks 2.0 "Coding": `system` and `code` required; `display` required where the caller says so. */
 export function checkCoding(out: IssueCollector, path: string, value: unknown, needDisplay: boolean): void {
-  if (!isRecord(value)) {
-    out.error(path, 'must be a Coding object');
-    return;
-  }
+  if (!isRecord(value)) return out.error(path, 'must be a Coding object');
   if (!isNonEmptyString(value.system)) out.error(`${path}.system`, 'system is required');
   if (!isNonEmptyString(value.code)) out.error(`${path}.code`, 'code is required');
   if (needDisplay && !isNonEmptyString(value.display)) out.error(`${path}.display`, 'display is required');
@@ -68,10 +57,7 @@ const ACTION_TYPES = ['create', 'update', 'delete'];
 
 /** CDS Hooks 2.0 "Action": for card suggestions and systemActions alike. */
 export function checkAction(out: IssueCollector, path: string, action: unknown): void {
-  if (!isRecord(action)) {
-    out.error(path, 'An action must be an object');
-    return;
-  }
+  if (!isRecord(action)) return out.error(path, 'An action must be an object');
   checkMembers(out, path, action, ['type', 'description', 'resource', 'resourceId']);
   if (typeof action.type !== 'string' || !ACTION_TYPES.includes(action.type)) {
     out.error(`${path}.type`, 'type must be create, update or delete');
@@ -131,10 +117,7 @@ const MAX_DEPTH = 64;
  * `cards: []` at the top is the one allowed empty value.
  */
 export function findEmptyValues(out: IssueCollector, value: unknown, path: string, depth = 0): void {
-  if (depth > MAX_DEPTH) {
-    out.error(path, `Nested deeper than ${MAX_DEPTH} levels`);
-    return;
-  }
+  if (depth > MAX_DEPTH) return out.error(path, `Nested deeper than ${MAX_DEPTH} levels`);
   if (value === null) out.error(path, 'null is not allowed: omit the member');
   else if (value === '') out.error(path, 'Empty strings are not allowed: omit the member');
   else if (Array.isArray(value)) {

@@ -13,22 +13,19 @@ const KNOWN_FIELDS = new Set(['hook', 'title', 'description', 'usageRequirements
 export function validateCdsServiceConfig(cdsService: unknown): CdsIssue[] {
   if (!isRecord(cdsService)) return [{ path: ROOT, message: 'cdsService must be an object' }];
   const issues: CdsIssue[] = [];
+  const issue = (field: string, message: string): number => issues.push({ path: `${ROOT}.${field}`, message });
   for (const field of ['hook', 'title', 'description'] as const) {
-    if (!isNonEmptyString(cdsService[field])) {
-      issues.push({ path: `${ROOT}.${field}`, message: `${field} is required and must be a non-empty string` });
-    }
+    if (!isNonEmptyString(cdsService[field])) issue(field, `${field} is required and must be a non-empty string`);
   }
   if (isNonEmptyString(cdsService.hook) && /[\s/]/.test(cdsService.hook)) {
-    issues.push({ path: `${ROOT}.hook`, message: 'hook must be a hook name such as order-sign' });
+    issue('hook', 'hook must be a hook name such as order-sign');
   }
   if (cdsService.usageRequirements !== undefined && !isNonEmptyString(cdsService.usageRequirements)) {
-    issues.push({ path: `${ROOT}.usageRequirements`, message: 'usageRequirements must be a non-empty string' });
+    issue('usageRequirements', 'usageRequirements must be a non-empty string');
   }
-  if (cdsService.crd !== undefined && typeof cdsService.crd !== 'boolean') {
-    issues.push({ path: `${ROOT}.crd`, message: 'crd must be a boolean' });
-  }
+  if (cdsService.crd !== undefined && typeof cdsService.crd !== 'boolean') issue('crd', 'crd must be a boolean');
   for (const key of Object.keys(cdsService)) {
-    if (!KNOWN_FIELDS.has(key)) issues.push({ path: `${ROOT}.${key}`, message: `Unknown field ${key}` });
+    if (!KNOWN_FIELDS.has(key)) issue(key, `Unknown field ${key}`);
   }
   if (cdsService.prefetch !== undefined) issues.push(...validatePrefetchList(cdsService.prefetch));
   return issues;

@@ -27,11 +27,13 @@ interface MaybeCrypto {
 export function randomUuid(): string {
   const native = (globalThis as MaybeCrypto).crypto?.randomUUID;
   if (native) return native.call((globalThis as MaybeCrypto).crypto);
-  const hex = Array.from({ length: 32 }, () => Math.floor(Math.random() * 16).toString(16));
-  hex[12] = '4';
-  hex[16] = ((parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
-  const s = hex.join('');
-  return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
+  return uuidV4(Array.from({ length: 32 }, () => Math.floor(Math.random() * 16).toString(16)).join(''));
+}
+
+/** 32 hex digits as a UUID, with the version (4) and variant bits set. */
+export function uuidV4(hex: string): string {
+  const variant = ((parseInt(hex.slice(16, 17), 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** `Type/id`, optionally absolute and with `/_history/v`; ids are not length-checked (Epic's are ~194 chars). */

@@ -90,10 +90,7 @@ export function validateCdsResponse(body: unknown, opts: CdsResponseValidationOp
 }
 
 function checkCard(out: IssueCollector, path: string, card: unknown, opts: CdsResponseValidationOptions): void {
-  if (!isRecord(card)) {
-    out.error(path, 'A card must be an object');
-    return;
-  }
+  if (!isRecord(card)) return out.error(path, 'A card must be an object');
   checkMembers(out, path, card, [
     'uuid',
     'summary',
@@ -127,10 +124,7 @@ function checkCard(out: IssueCollector, path: string, card: unknown, opts: CdsRe
 }
 
 function checkSource(out: IssueCollector, path: string, source: unknown, opts: CdsResponseValidationOptions): void {
-  if (!isRecord(source)) {
-    out.error(path, 'source is required and must be an object');
-    return;
-  }
+  if (!isRecord(source)) return out.error(path, 'source is required and must be an object');
   checkMembers(out, path, source, ['label', 'url', 'icon', 'topic']);
   if (!isNonEmptyString(source.label)) out.error(`${path}.label`, 'label is required');
   checkAbsoluteUrl(out, `${path}.url`, source.url, false);
@@ -154,10 +148,7 @@ function checkSuggestions(out: IssueCollector, path: string, card: JsonObject): 
     }
   }
   if (card.suggestions === undefined) return;
-  if (!Array.isArray(card.suggestions)) {
-    out.error(`${path}.suggestions`, 'suggestions must be an array');
-    return;
-  }
+  if (!Array.isArray(card.suggestions)) return out.error(`${path}.suggestions`, 'suggestions must be an array');
   if (card.selectionBehavior === undefined) {
     out.error(`${path}.selectionBehavior`, 'selectionBehavior is required when suggestions are present');
   } else if (card.selectionBehavior !== 'any') {
@@ -169,10 +160,7 @@ function checkSuggestions(out: IssueCollector, path: string, card: JsonObject): 
   }
   card.suggestions.forEach((s: unknown, i) => {
     const sPath = `${path}.suggestions[${i}]`;
-    if (!isRecord(s)) {
-      out.error(sPath, 'A suggestion must be an object');
-      return;
-    }
+    if (!isRecord(s)) return out.error(sPath, 'A suggestion must be an object');
     checkMembers(out, sPath, s, ['label', 'uuid', 'isRecommended', 'actions']);
     if (!isNonEmptyString(s.label)) out.error(`${sPath}.label`, 'label is required');
     if (s.uuid === undefined) out.warn(`${sPath}.uuid`, 'uuid was missing: one was generated so feedback can name it');
@@ -181,10 +169,7 @@ function checkSuggestions(out: IssueCollector, path: string, card: JsonObject): 
       out.error(`${sPath}.isRecommended`, 'isRecommended must be a boolean');
     }
     if (s.actions === undefined) return;
-    if (!Array.isArray(s.actions)) {
-      out.error(`${sPath}.actions`, 'actions must be an array');
-      return;
-    }
+    if (!Array.isArray(s.actions)) return out.error(`${sPath}.actions`, 'actions must be an array');
     if (s.actions.length > 1) out.warn(`${sPath}.actions`, 'Epic supports a single action per suggestion');
     s.actions.forEach((a: unknown, j) => {
       checkAction(out, `${sPath}.actions[${j}]`, a);
@@ -198,10 +183,7 @@ function checkSuggestions(out: IssueCollector, path: string, card: JsonObject): 
 }
 
 function checkLink(out: IssueCollector, path: string, link: unknown): void {
-  if (!isRecord(link)) {
-    out.error(path, 'A link must be an object');
-    return;
-  }
+  if (!isRecord(link)) return out.error(path, 'A link must be an object');
   checkMembers(out, path, link, ['label', 'url', 'type', 'appContext', 'autolaunchable']);
   if (!isNonEmptyString(link.label)) out.error(`${path}.label`, 'label is required');
   checkAbsoluteUrl(out, `${path}.url`, link.url, true);

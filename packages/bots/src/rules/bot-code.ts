@@ -1,9 +1,9 @@
 /**
  * `buildRuleBotCode`: turns a rule set into a CommonJS bot for the sandbox (`exports.handler = async (medplum,
- * event) => CdsResponse`); `buildRuleTestBotCode`, the same bot answering its test cases' results instead. json-rules-engine, the FHIRPath engine and the evaluator are bundled with esbuild once
- * per process into the runner; the analyst's rule set is embedded as a JSON string literal and parsed with
- * JSON.parse, so it is data and never code. jsonpath-plus is replaced by a stub that throws: rule paths go through
- * our own resolver (`path-resolver.ts`).
+ * event) => CdsResponse`); `buildRuleTestBotCode`, the same bot answering its test cases' results instead.
+ * json-rules-engine, the FHIRPath engine and the evaluator are bundled with esbuild once per process into the
+ * runner; the rule set is embedded as a JSON string literal and parsed with JSON.parse, so it is data, never code.
+ * jsonpath-plus is replaced by a stub that throws: rule paths go through our own resolver (`path-resolver.ts`).
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';

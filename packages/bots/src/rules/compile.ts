@@ -72,48 +72,32 @@ export function compileRuleSet(doc: RuleSetDocument): CompiledRuleSet {
     index,
     definition,
     priority: definition.priority ?? 1,
-    sharedConditions: [...reachableConditions(definition.conditions, shared, new Set())],
+    sharedConditions: [...reachableConditions(definition.conditions, shared)],
   }));
   const matchers = new CodeMatchers(valueSets);
   const { groups, unindexed } = buildIndex(rules, shared, matchers);
-  return {
-    kind: 'hookbot-compiled-rule-set',
-    doc,
-    facts,
-    rules,
-    groups,
-    unindexed,
-    valueSets,
-    matchers,
-  };
+  return { kind: 'hookbot-compiled-rule-set', doc, facts, rules, groups, unindexed, valueSets, matchers };
 }
 
-function reachableConditions(
-  condition: NestedCondition,
-  shared: Record<string, TopLevelCondition>,
-  seen: Set<string>,
-): Set<string> {
-  if ('condition' in condition) {
-    if (!seen.has(condition.condition)) {
-      seen.add(condition.condition);
-      const target = shared[condition.condition];
-      if (target) reachableConditions(target, shared, seen);
-    }
-  } else if ('all' in condition) {
-    for (const c of condition.all) reachableConditions(c, shared, seen);
-  } else if ('any' in condition) {
-    for (const c of condition.any) reachableConditions(c, shared, seen);
-  } else if ('not' in condition) {
-    reachableConditions(condition.not, shared, seen);
+/** The names of the shared conditions `root` refers to, directly or through other shared conditions. */
+export function reachableConditions(root: NestedCondition, shared: Record<string, TopLevelCondition>): Set<string> {
+  const seen = new Set<string>();
+  const stack = [root];
+  while (stack.length > 0) {
+    const c = stack.pop() as NestedCondition;
+    if ('condition' in c) {
+      const target = shared[c.condition];
+      if (target && !seen.has(c.condition)) stack.push(target);
+      seen.add(c.condition);
+    } else if ('all' in c) stack.push(...c.all);
+    else if ('any' in c) stack.push(...c.any);
+    else if ('not' in c) stack.push(c.not);
   }
   return seen;
 }
 
-interface IndexCandidate {
-  fact: string;
-  kind: 'plain' | 'code';
-  keys: string[];
-}
+/** A condition that could index its rule: the keys it looks up in its group. */
+type IndexCandidate = Pick<IndexGroup, 'fact' | 'kind'> & { keys: string[] };
 
 /** Conditions every firing of the rule must satisfy: the members of top-level `all`s, through shared references. */
 function requiredConditions(

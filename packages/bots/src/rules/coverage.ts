@@ -6,7 +6,6 @@ import type { CodeableConcept, Extension } from '@medplum/fhirtypes';
 import { CRD_TEMP_SYSTEM, type CoverageInformationInput } from '../cds/crd.js';
 import type { CdsAction } from '../cds/types.js';
 import type { CoverageEvent } from './types.js';
-
 import { COVERAGE_INFORMATION_URL } from '../cds/response-rules.js';
 
 export type CoverageOutcome = Omit<CoverageEvent, 'type' | 'billingCode'>;

@@ -10,7 +10,7 @@ import type { CdsRequest, CdsResponse } from '../cds/types.js';
 import { candidateRules, type CompiledRuleSet } from './compile.js';
 import { evaluateFhirPath, toTypedValue, type TypedValue } from './fhirpath.js';
 import { FhirPathLimitError } from './fhirpath-guard.js';
-import { renderOutcomes, type FiredRule } from './outcomes.js';
+import { renderOutcomes, type FiredRule, type Subject } from './outcomes.js';
 import { createOperators } from './operators.js';
 import { resolvePath } from './path-resolver.js';
 import { subjectsOf } from './subjects.js';
@@ -18,12 +18,6 @@ import { subjectsOf } from './subjects.js';
 export interface EvaluateOptions {
   /** The clock (tests freeze it); defaults to the current time. */
   now?: Date;
-}
-
-interface SubjectResult {
-  order: Resource | undefined;
-  facts: Record<string, unknown>;
-  fired: FiredRule[];
 }
 
 export async function evaluateCompiled(
@@ -34,7 +28,7 @@ export async function evaluateCompiled(
   const now = options.now ?? new Date();
   const orders = subjectsOf(request);
   const input = toTypedValue(request);
-  const results: SubjectResult[] = [];
+  const results: Subject[] = [];
   for (const order of orders.length > 0 ? orders : [undefined]) {
     const facts = computeFacts(compiled, input, order);
     results.push({ order, facts, fired: await runEngine(compiled, facts, now) });

@@ -17,60 +17,24 @@ import {
 import { childAtoms, FhirPathLimitError, guardFhirPath, withFhirPathBounds } from './fhirpath-guard.js';
 import { RULE_SET_LIMITS } from './limits.js';
 
-const FHIRPATH_FUNCTIONS: ReadonlySet<string> = new Set([
-  'where',
-  'select',
-  'exists',
-  'empty',
-  'all',
-  'allTrue',
-  'anyTrue',
-  'allFalse',
-  'anyFalse',
-  'count',
-  'distinct',
-  'isDistinct',
-  'first',
-  'last',
-  'tail',
-  'skip',
-  'take',
-  'single',
-  'ofType',
-  'as',
-  'is',
-  'not',
-  'iif',
-  'union',
-  'combine',
-  'intersect',
-  'exclude',
-  'subsetOf',
-  'supersetOf',
-  'startsWith',
-  'endsWith',
-  'contains',
-  'lower',
-  'upper',
-  'length',
-  'substring',
-  'indexOf',
-  'toString',
-  'toInteger',
-  'toDecimal',
-  'toDate',
-  'toDateTime',
-  'toBoolean',
-  'convertsToInteger',
-  'convertsToDate',
-  'hasValue',
-  'children',
-  'today',
-  'now',
-  'extension',
-  'getValue',
-  'trim',
-]);
+/** The functions rule sets may call, by section of the FHIRPath specification. */
+const FHIRPATH_FUNCTIONS: ReadonlySet<string> = new Set(
+  [
+    // existence
+    ['exists', 'empty', 'all', 'allTrue', 'anyTrue', 'allFalse', 'anyFalse', 'count', 'distinct', 'isDistinct'],
+    ['subsetOf', 'supersetOf'],
+    // filtering, projection, subsetting, combining
+    ['where', 'select', 'ofType', 'single', 'first', 'last', 'tail', 'skip', 'take', 'intersect', 'exclude'],
+    ['union', 'combine'],
+    // conversion
+    ['iif', 'toString', 'toInteger', 'toDecimal', 'toDate', 'toDateTime', 'toBoolean', 'convertsToInteger'],
+    ['convertsToDate'],
+    // strings
+    ['startsWith', 'endsWith', 'contains', 'lower', 'upper', 'length', 'substring', 'indexOf', 'trim'],
+    // types, boolean logic, tree navigation, utility, FHIR's additions
+    ['as', 'is', 'not', 'children', 'today', 'now', 'extension', 'hasValue', 'getValue'],
+  ].flat(),
+);
 
 export type FhirPathCheck = { atom: FhirPathAtom } | { error: string };
 

@@ -2,6 +2,8 @@
  * Deterministic identifiers (card and suggestion uuids, coverage-assertion-id) derived from the hookInstance, so
  * that the same request gives the same response in process and in the sandbox (which has no crypto).
  */
+import { uuidV4 } from '../cds/util.js';
+
 function hash32(text: string, seed: number): number {
   let h = seed >>> 0;
   for (let i = 0; i < text.length; i++) {
@@ -17,7 +19,5 @@ const hex = (n: number): string => n.toString(16).padStart(8, '0');
 /** A version-4-shaped UUID from the parts (not random: unique because hookInstance is). */
 export function stableUuid(...parts: string[]): string {
   const text = parts.join('\u0000');
-  const h = [hash32(text, 1), hash32(text, 2), hash32(text, 3), hash32(text, 4)].map(hex).join('');
-  const variant = ((parseInt(h.slice(16, 17), 16) & 0x3) | 0x8).toString(16);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  return uuidV4([hash32(text, 1), hash32(text, 2), hash32(text, 3), hash32(text, 4)].map(hex).join(''));
 }

@@ -14,8 +14,16 @@ export interface OperatorEnv extends DateEnv {
   valueSets: Record<string, CodeList>;
 }
 
-type Compare = 'lt' | 'lte' | 'gt' | 'gte' | 'eq' | 'ne';
-const COMPARES: readonly string[] = ['lt', 'lte', 'gt', 'gte', 'eq', 'ne'];
+const COMPARE = {
+  lt: (a: number, b: number) => a < b,
+  lte: (a: number, b: number) => a <= b,
+  gt: (a: number, b: number) => a > b,
+  gte: (a: number, b: number) => a >= b,
+  eq: (a: number, b: number) => a === b,
+  ne: (a: number, b: number) => a !== b,
+};
+type Compare = keyof typeof COMPARE;
+const COMPARES: readonly string[] = Object.keys(COMPARE);
 
 /** json-rules-engine's own operators and decorators (7.3). */
 export const BUILT_IN_OPERATORS: readonly string[] = [
@@ -113,23 +121,6 @@ export function splitOperator(name: string): { decorators: string[]; operator: s
   return { decorators: parts, operator };
 }
 
-function compareNumbers(a: number, b: number, compare: Compare): boolean {
-  switch (compare) {
-    case 'lt':
-      return a < b;
-    case 'lte':
-      return a <= b;
-    case 'gt':
-      return a > b;
-    case 'gte':
-      return a >= b;
-    case 'eq':
-      return a === b;
-    case 'ne':
-      return a !== b;
-  }
-}
-
 const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined || v === null ? [] : [v]);
 
 function total(fn: OperatorFn): OperatorFn {
@@ -222,7 +213,7 @@ export function createOperators(
       if (at === undefined) return false;
       return asList(fact).some((item) => {
         const birth = parseFhirDate(item);
-        return birth !== undefined && compareNumbers(ageInYears(birth, at), v.years, v.compare);
+        return birth !== undefined && COMPARE[v.compare](ageInYears(birth, at), v.years);
       });
     }),
     quantityCompare: total((fact, value) => {
@@ -232,7 +223,7 @@ export function createOperators(
         if (!q) return false;
         if (v.unit !== undefined && q.unit !== undefined && q.unit !== v.unit) return false;
         if (v.unit !== undefined && q.unit === undefined && typeof item === 'object') return false;
-        return compareNumbers(q.value, v.value, v.compare);
+        return COMPARE[v.compare](q.value, v.value);
       });
     }),
     exists: total((fact, expected) => {

@@ -28,7 +28,8 @@ export interface FiredRule {
   definition: RuleDefinition;
 }
 
-interface Subject {
+/** One judged order (or none, for hooks without orders): its facts and the rules that fired. */
+export interface Subject {
   order: Resource | undefined;
   facts: Record<string, unknown>;
   fired: FiredRule[];
@@ -72,7 +73,8 @@ export function renderOutcomes(
         } else if (event.type === 'suggestion') {
           if (lastCard) addSuggestion(lastCard, event, lookup, request.hookInstance);
         } else if (event.type === 'coverage-information' && !coverageEvent) {
-          coverageEvent = renderCoverage(event);
+          const { type: _type, ...outcome } = event;
+          coverageEvent = outcome;
         }
       }
     }
@@ -172,11 +174,6 @@ function renderDeep(value: unknown, lookup: (n: string) => string, depth = 0): u
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = renderDeep(v, lookup, depth + 1);
   return out;
-}
-
-function renderCoverage(event: CoverageEvent): Omit<CoverageEvent, 'type'> {
-  const { type: _type, ...rest } = event;
-  return rest;
 }
 
 function billingCodesOf(

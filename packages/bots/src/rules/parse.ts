@@ -29,13 +29,8 @@ export function parseRuleSetText(text: string, fileName = ''): unknown {
 function withLineAndColumn(message: string, text: string): string {
   const match = /at position (\d+)(?: \(line \d+ column \d+\))?/.exec(message);
   if (!match) return message;
-  const { line, column } = lineAndColumn(text, Number(match[1]));
-  return message.replace(match[0], `at line ${line}, column ${column}`);
-}
-
-function lineAndColumn(text: string, offset: number): { line: number; column: number } {
-  const before = text.slice(0, offset).split('\n');
-  return { line: before.length, column: (before.at(-1)?.length ?? 0) + 1 };
+  const before = text.slice(0, Number(match[1])).split('\n');
+  return message.replace(match[0], `at line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`);
 }
 
 /**

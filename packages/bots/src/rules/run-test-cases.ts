@@ -57,27 +57,15 @@ export async function runInlineTestCases(
 ): Promise<RuleSetTestResult[]> {
   const started = Date.now();
   const results: RuleSetTestResult[] = [];
+  const field = compiled.doc.hook === PRIOR_AUTHORIZATION ? 'input' : 'request';
   for (const test of compiled.doc.tests ?? []) {
+    const input = inlineInput(compiled, test);
     if (options.budgetMs !== undefined && Date.now() - started > options.budgetMs) {
-      results.push({
-        name: test.name,
-        passed: false,
-        diff: `error: not run: the test cases took longer than ${options.budgetMs} ms`,
-      });
+      results.push(failedCase(test, new Error(`not run: the test cases took longer than ${options.budgetMs} ms`)));
+    } else if (!input) {
+      results.push(failedCase(test, new Error(`the test ${field} must be inline ("${field}")`)));
     } else {
-      const input = inlineInput(compiled, test);
-      results.push(
-        input
-          ? await runTestCase(compiled, test, input)
-          : failedCase(
-              test,
-              new Error(
-                compiled.doc.hook === PRIOR_AUTHORIZATION
-                  ? 'the test input must be inline ("input")'
-                  : 'the test request must be inline ("request")',
-              ),
-            ),
-      );
+      results.push(await runTestCase(compiled, test, input));
     }
   }
   return results;

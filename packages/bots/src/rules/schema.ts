@@ -6,40 +6,35 @@ import { KNOWN_HOOKS } from '../cds/types.js';
 import { RULE_SET_LIMITS } from './limits.js';
 import * as enums from './types.js';
 
-const str = (maxLength: number): Record<string, unknown> => ({ type: 'string', minLength: 1, maxLength });
+type Schema = Record<string, unknown>;
+
+const str = (maxLength: number): Schema => ({ type: 'string', minLength: 1, maxLength });
+/** An object with only the listed properties, of which `required` must be present. */
+const closed = (required: string[], properties: Schema): Schema => ({
+  type: 'object',
+  additionalProperties: false,
+  ...(required.length > 0 ? { required } : {}),
+  properties,
+});
+const priority = { type: 'integer', minimum: 1 };
 const name = { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_]{0,63}$' };
 const codes = {
   type: 'array',
   maxItems: RULE_SET_LIMITS.maxCodesPerList,
   items: { type: 'string', minLength: 1, maxLength: 64 },
 };
-const coding = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['system', 'code'],
-  properties: { system: str(256), code: str(64), display: str(256) },
-};
-const source = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['label'],
-  properties: {
-    label: str(120),
-    url: { type: 'string', pattern: '^https://', maxLength: 512 },
-    topic: { oneOf: [str(64), coding] },
-  },
-};
-const action = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['type', 'description'],
-  properties: {
-    type: { enum: [...enums.ACTION_TYPES] },
-    description: str(500),
-    resource: { type: 'object', required: ['resourceType'] },
-    resourceId: str(200),
-  },
-};
+const coding = closed(['system', 'code'], { system: str(256), code: str(64), display: str(256) });
+const source = closed(['label'], {
+  label: str(120),
+  url: { type: 'string', pattern: '^https://', maxLength: 512 },
+  topic: { oneOf: [str(64), coding] },
+});
+const action = closed(['type', 'description'], {
+  type: { enum: [...enums.ACTION_TYPES] },
+  description: str(500),
+  resource: { type: 'object', required: ['resourceType'] },
+  resourceId: str(200),
+});
 const suggestionBody = {
   label: str(200),
   isRecommended: { type: 'boolean' },
@@ -54,33 +49,19 @@ const coverageBody = {
   billingCode: {
     oneOf: [
       { type: 'array', maxItems: 50, items: coding },
-      {
-        type: 'object',
-        additionalProperties: false,
-        required: ['fact', 'system'],
-        properties: { fact: name, system: str(256) },
-      },
+      closed(['fact', 'system'], { fact: name, system: str(256) }),
     ],
   },
-  reason: {
-    type: 'array',
-    maxItems: 10,
-    items: { type: 'object', additionalProperties: false, properties: { code: str(64), text: str(500) } },
-  },
+  reason: { type: 'array', maxItems: 10, items: closed([], { code: str(64), text: str(500) }) },
   detail: {
     type: 'array',
     maxItems: 20,
-    items: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['code', 'value'],
-      properties: {
-        category: { enum: [...enums.DETAIL_CATEGORIES] },
-        code: str(64),
-        value: { type: ['string', 'number', 'boolean'] },
-        qualification: str(500),
-      },
-    },
+    items: closed(['code', 'value'], {
+      category: { enum: [...enums.DETAIL_CATEGORIES] },
+      code: str(64),
+      value: { type: ['string', 'number', 'boolean'] },
+      qualification: str(500),
+    }),
   },
   questionnaire: { type: 'array', maxItems: 10, items: str(512) },
   expiryDate: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
@@ -94,42 +75,41 @@ const pasDecisionBody = {
   documentation: {
     type: 'array',
     maxItems: 20,
-    items: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['code'],
-      properties: { code: str(64), system: str(256), display: str(256), text: str(1000) },
-    },
+    items: closed(['code'], { code: str(64), system: str(256), display: str(256), text: str(1000) }),
   },
-  authorized: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      productOrService: coding,
-      quantity: { type: 'number', minimum: 0 },
-      unitPrice: { type: 'number', minimum: 0 },
-    },
-  },
+  authorized: closed([], {
+    productOrService: coding,
+    quantity: { type: 'number', minimum: 0 },
+    unitPrice: { type: 'number', minimum: 0 },
+  }),
   note: str(1000),
 };
 
 /** `if (has key) then ref else ...` for each [key, ref] pair in turn. */
-function dispatch(cases: [string, string][], otherwise: Record<string, unknown>): Record<string, unknown> {
+function dispatch(cases: [string, string][], otherwise: Schema): Schema {
   const [first, ...rest] = cases;
   if (!first) return otherwise;
   return { if: { required: [first[0]] }, then: { $ref: first[1] }, else: dispatch(rest, otherwise) };
 }
 
-function dispatchOnType(branches: Record<string, unknown>[]): Record<string, unknown> {
+function dispatchOnType(branches: Schema[]): Schema {
   return {
     allOf: branches.map((branch) => {
-      const type = ((branch['properties'] as Record<string, unknown>)['type'] as { const: string }).const;
+      const type = ((branch['properties'] as Schema)['type'] as { const: string }).const;
       return { if: { properties: { type: { const: type } } }, then: branch };
     }),
   };
 }
 
-export const ruleSetSchema: Record<string, unknown> = {
+/** `all`, `any` or `not` and the condition's optional priority and name. */
+const group = (key: string, value: Schema): Schema => closed([key], { [key]: value, priority, name: str(100) });
+const nested = { $ref: '#/$defs/nestedCondition' };
+/** What a test case expects: the listed fields of each item. */
+const expected = (properties: Schema): Schema => ({ type: 'array', items: closed([], properties) });
+const strings = { type: 'array', items: { type: 'string' } };
+const count = { type: 'integer', minimum: 0 };
+
+export const ruleSetSchema: Schema = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   $id: 'https://hookbot.dev/schema/rule-set.schema.json',
   title: 'Hookbot rule set',
@@ -144,16 +124,7 @@ export const ruleSetSchema: Record<string, unknown> = {
     title: str(200),
     description: str(2000),
     usageRequirements: str(2000),
-    prefetch: {
-      type: 'array',
-      maxItems: 20,
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['key', 'query'],
-        properties: { key: name, query: str(1000) },
-      },
-    },
+    prefetch: { type: 'array', maxItems: 20, items: closed(['key', 'query'], { key: name, query: str(1000) }) },
     crd: { type: 'boolean' },
     timeZone: { type: 'string', pattern: '^[A-Za-z_+\\-/0-9]{1,64}$' },
     source,
@@ -164,16 +135,11 @@ export const ruleSetSchema: Record<string, unknown> = {
       additionalProperties: {
         oneOf: [
           { type: 'string', minLength: 1 },
-          {
-            type: 'object',
-            additionalProperties: false,
-            required: ['fhirpath'],
-            properties: {
-              fhirpath: { type: 'string', minLength: 1 },
-              many: { type: 'boolean' },
-              maxLength: { type: 'integer', minimum: 1, maximum: RULE_SET_LIMITS.maxSummaryLength },
-            },
-          },
+          closed(['fhirpath'], {
+            fhirpath: { type: 'string', minLength: 1 },
+            many: { type: 'boolean' },
+            maxLength: { type: 'integer', minimum: 1, maximum: RULE_SET_LIMITS.maxSummaryLength },
+          }),
         ],
       },
     },
@@ -181,12 +147,7 @@ export const ruleSetSchema: Record<string, unknown> = {
       type: 'object',
       maxProperties: 200,
       propertyNames: name,
-      additionalProperties: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['codes'],
-        properties: { system: str(256), codes },
-      },
+      additionalProperties: closed(['codes'], { system: str(256), codes }),
     },
     conditions: {
       type: 'object',
@@ -198,92 +159,49 @@ export const ruleSetSchema: Record<string, unknown> = {
       type: 'array',
       minItems: 1,
       maxItems: RULE_SET_LIMITS.maxRules,
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['name', 'conditions', 'events'],
-        properties: {
-          name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$' },
-          priority: { type: 'integer', minimum: 1, maximum: 1000 },
-          conditions: { $ref: '#/$defs/topLevelCondition' },
-          events: { type: 'array', minItems: 1, maxItems: 10, items: { $ref: '#/$defs/event' } },
-        },
-      },
+      items: closed(['name', 'conditions', 'events'], {
+        name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$' },
+        priority: { type: 'integer', minimum: 1, maximum: 1000 },
+        conditions: { $ref: '#/$defs/topLevelCondition' },
+        events: { type: 'array', minItems: 1, maxItems: 10, items: { $ref: '#/$defs/event' } },
+      }),
     },
-    defaultCoverage: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['covered'],
-      properties: coverageBody,
-    },
-    defaultDecision: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['action'],
-      properties: pasDecisionBody,
-    },
+    defaultCoverage: closed(['covered'], coverageBody),
+    defaultDecision: closed(['action'], pasDecisionBody),
     tests: {
       type: 'array',
       maxItems: RULE_SET_LIMITS.maxTestCases,
       items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['name', 'expect'],
-        properties: {
+        ...closed(['name', 'expect'], {
           name: str(200),
           request: { type: 'object', required: ['hook', 'hookInstance', 'context'] },
           input: { type: 'object', required: ['claim'] },
           requestFile: { type: 'string', pattern: '^[A-Za-z0-9_./-]{1,300}$' },
           now: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}T' },
-          expect: {
-            type: 'object',
-            additionalProperties: false,
-            properties: {
-              cards: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  additionalProperties: false,
-                  properties: {
-                    summary: { type: 'string' },
-                    indicator: { type: 'string' },
-                    detail: { type: 'string' },
-                    suggestions: { type: 'integer', minimum: 0 },
-                    links: { type: 'integer', minimum: 0 },
-                  },
-                },
-              },
-              coverage: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  additionalProperties: false,
-                  properties: {
-                    order: { type: 'string' },
-                    covered: { type: 'string' },
-                    paNeeded: { type: 'string' },
-                    docNeeded: { type: 'array', items: { type: 'string' } },
-                    infoNeeded: { type: 'array', items: { type: 'string' } },
-                    billingCode: { type: 'array', items: { type: 'string' } },
-                  },
-                },
-              },
-              decisions: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  additionalProperties: false,
-                  properties: {
-                    sequence: { type: 'integer', minimum: 1 },
-                    action: { type: 'string' },
-                    authorizationNumber: { type: 'string' },
-                    documentation: { type: 'array', items: { type: 'string' } },
-                  },
-                },
-              },
-            },
-          },
-        },
+          expect: closed([], {
+            cards: expected({
+              summary: { type: 'string' },
+              indicator: { type: 'string' },
+              detail: { type: 'string' },
+              suggestions: count,
+              links: count,
+            }),
+            coverage: expected({
+              order: { type: 'string' },
+              covered: { type: 'string' },
+              paNeeded: { type: 'string' },
+              docNeeded: strings,
+              infoNeeded: strings,
+              billingCode: strings,
+            }),
+            decisions: expected({
+              sequence: { type: 'integer', minimum: 1 },
+              action: { type: 'string' },
+              authorizationNumber: { type: 'string' },
+              documentation: strings,
+            }),
+          }),
+        }),
         oneOf: [{ required: ['request'] }, { required: ['requestFile'] }, { required: ['input'] }],
       },
     },
@@ -305,111 +223,45 @@ export const ruleSetSchema: Record<string, unknown> = {
       type: 'object',
       ...dispatch([['fact', '#/$defs/factCondition']], { $ref: '#/$defs/topLevelCondition' }),
     },
-    all: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['all'],
-      properties: {
-        all: { type: 'array', maxItems: 100, items: { $ref: '#/$defs/nestedCondition' } },
-        priority: { type: 'integer', minimum: 1 },
-        name: str(100),
-      },
-    },
-    any: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['any'],
-      properties: {
-        any: { type: 'array', maxItems: 100, items: { $ref: '#/$defs/nestedCondition' } },
-        priority: { type: 'integer', minimum: 1 },
-        name: str(100),
-      },
-    },
-    not: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['not'],
-      properties: {
-        not: { $ref: '#/$defs/nestedCondition' },
-        priority: { type: 'integer', minimum: 1 },
-        name: str(100),
-      },
-    },
-    conditionReference: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['condition'],
-      properties: { condition: name, priority: { type: 'integer', minimum: 1 } },
-    },
-    factCondition: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['fact', 'operator', 'value'],
-      properties: {
-        fact: name,
-        operator: { type: 'string', pattern: '^[A-Za-z:]{1,64}$' },
-        value: {},
-        path: { type: 'string', maxLength: 200 },
-        params: { type: 'object' },
-        priority: { type: 'integer', minimum: 1 },
-        name: str(100),
-      },
-    },
+    all: group('all', { type: 'array', maxItems: 100, items: nested }),
+    any: group('any', { type: 'array', maxItems: 100, items: nested }),
+    not: group('not', nested),
+    conditionReference: closed(['condition'], { condition: name, priority }),
+    factCondition: closed(['fact', 'operator', 'value'], {
+      fact: name,
+      operator: { type: 'string', pattern: '^[A-Za-z:]{1,64}$' },
+      value: {},
+      path: { type: 'string', maxLength: 200 },
+      params: { type: 'object' },
+      priority,
+      name: str(100),
+    }),
     event: {
       type: 'object',
       required: ['type'],
       properties: { type: { enum: ['card', 'coverage-information', 'suggestion', 'pas-decision'] } },
       ...dispatchOnType([
-        {
-          type: 'object',
-          additionalProperties: false,
-          required: ['type', 'summary', 'indicator'],
-          properties: {
-            type: { const: 'card' },
-            summary: str(500),
-            detail: str(10_000),
-            indicator: { enum: [...enums.INDICATORS] },
-            source,
-            links: {
-              type: 'array',
-              maxItems: 10,
-              items: {
-                type: 'object',
-                additionalProperties: false,
-                required: ['label', 'url'],
-                properties: {
-                  label: str(200),
-                  url: { type: 'string', pattern: '^https://', maxLength: 1000 },
-                  type: { enum: [...enums.LINK_TYPES] },
-                },
-              },
-            },
-            suggestions: {
-              type: 'array',
-              maxItems: 10,
-              items: { type: 'object', additionalProperties: false, required: ['label'], properties: suggestionBody },
-            },
-            selectionBehavior: { enum: [...enums.SELECTION_BEHAVIORS] },
+        closed(['type', 'summary', 'indicator'], {
+          type: { const: 'card' },
+          summary: str(500),
+          detail: str(10_000),
+          indicator: { enum: [...enums.INDICATORS] },
+          source,
+          links: {
+            type: 'array',
+            maxItems: 10,
+            items: closed(['label', 'url'], {
+              label: str(200),
+              url: { type: 'string', pattern: '^https://', maxLength: 1000 },
+              type: { enum: [...enums.LINK_TYPES] },
+            }),
           },
-        },
-        {
-          type: 'object',
-          additionalProperties: false,
-          required: ['type', 'covered'],
-          properties: { type: { const: 'coverage-information' }, ...coverageBody },
-        },
-        {
-          type: 'object',
-          additionalProperties: false,
-          required: ['type', 'label'],
-          properties: { type: { const: 'suggestion' }, ...suggestionBody },
-        },
-        {
-          type: 'object',
-          additionalProperties: false,
-          required: ['type', 'action'],
-          properties: { type: { const: 'pas-decision' }, ...pasDecisionBody },
-        },
+          suggestions: { type: 'array', maxItems: 10, items: closed(['label'], suggestionBody) },
+          selectionBehavior: { enum: [...enums.SELECTION_BEHAVIORS] },
+        }),
+        closed(['type', 'covered'], { type: { const: 'coverage-information' }, ...coverageBody }),
+        closed(['type', 'label'], { type: { const: 'suggestion' }, ...suggestionBody }),
+        closed(['type', 'action'], { type: { const: 'pas-decision' }, ...pasDecisionBody }),
       ]),
     },
   },

@@ -9,6 +9,11 @@ import type { ExpectedCard, ExpectedCoverage, ExpectedDecision, RuleSetTestCase 
 
 const show = (v: unknown): string => JSON.stringify(v);
 
+/** Adds an expected/actual diff under `label` when `want` is given and is not `got`. */
+function diff(lines: string[], label: string, want: unknown, got: unknown, equal: boolean): void {
+  if (want !== undefined && !equal) lines.push(label, `  - expected: ${show(want)}`, `  + actual:   ${show(got)}`);
+}
+
 export function compareResponse(expect: RuleSetTestCase['expect'], response: CdsResponse): string[] {
   const lines: string[] = [];
   if (expect.cards) compareCards(expect.cards, response, lines);
@@ -27,11 +32,8 @@ function compareCards(expected: ExpectedCard[], response: CdsResponse, lines: st
   expected.forEach((e, i) => {
     const a = actual[i];
     if (!a) return;
-    const field = (name: string, want: unknown, got: unknown): void => {
-      if (want !== undefined && want !== got) {
-        lines.push(`cards[${i}].${name}`, `  - expected: ${show(want)}`, `  + actual:   ${show(got)}`);
-      }
-    };
+    const field = (name: string, want: unknown, got: unknown): void =>
+      diff(lines, `cards[${i}].${name}`, want, got, want === got);
     field('summary', e.summary, a.summary);
     field('indicator', e.indicator, a.indicator);
     field('detail', e.detail, a.detail);
@@ -61,16 +63,9 @@ function compareCoverage(expected: ExpectedCoverage[], response: CdsResponse, li
     }
     const info = match.info;
     const field = (name: string, want: string | string[] | undefined, key: string): void => {
-      if (want === undefined) return;
       const got = info[key] ?? [];
-      const wantList = Array.isArray(want) ? want : [want];
-      if (show(wantList) !== show(got)) {
-        lines.push(
-          `${label}.${name}`,
-          `  - expected: ${show(want)}`,
-          `  + actual:   ${show(Array.isArray(want) ? got : got[0])}`,
-        );
-      }
+      const same = show(Array.isArray(want) ? want : [want]) === show(got);
+      diff(lines, `${label}.${name}`, want, Array.isArray(want) ? got : got[0], same);
     };
     field('covered', e.covered, 'covered');
     field('paNeeded', e.paNeeded, 'pa-needed');
@@ -90,10 +85,8 @@ export function compareDecisions(expected: ExpectedDecision[], actual: PasRuleDe
       lines.push(`${label}: no decision for this item`);
       return;
     }
-    const field = (name: string, want: unknown, value: unknown) => {
-      if (want !== undefined && show(want) !== show(value))
-        lines.push(`${label}.${name}`, `  - expected: ${show(want)}`, `  + actual:   ${show(value)}`);
-    };
+    const field = (name: string, want: unknown, value: unknown): void =>
+      diff(lines, `${label}.${name}`, want, value, show(want) === show(value));
     field('action', e.action, got.action);
     field('authorizationNumber', e.authorizationNumber, got.authorizationNumber);
     field('documentation', e.documentation, got.documentation?.map((d) => d.code) ?? []);

@@ -2,7 +2,7 @@
  * The rule-set document analysts write (JSON or YAML). `schema.ts` is the normative JSON Schema, built from the
  * enumerations below; these types mirror its shapes for TypeScript callers. Conditions use json-rules-engine's syntax.
  */
-import type { CdsRequest } from '../cds/types.js';
+import type { BotCdsService, CdsRequest } from '../cds/types.js';
 
 export const ACTION_TYPES = ['create', 'update', 'delete'] as const;
 export const LINK_TYPES = ['absolute', 'smart'] as const;
@@ -31,31 +31,23 @@ export interface ConditionReference {
   priority?: number;
 }
 
-export interface FactCondition {
+/** json-rules-engine's optional fields of a condition. */
+interface ConditionOptions {
+  priority?: number;
+  name?: string;
+}
+
+export interface FactCondition extends ConditionOptions {
   fact: string;
   operator: string;
   value: unknown;
   path?: string;
   params?: Record<string, unknown>;
-  priority?: number;
-  name?: string;
 }
 
-export interface AllConditions {
-  all: NestedCondition[];
-  priority?: number;
-  name?: string;
-}
-export interface AnyConditions {
-  any: NestedCondition[];
-  priority?: number;
-  name?: string;
-}
-export interface NotConditions {
-  not: NestedCondition;
-  priority?: number;
-  name?: string;
-}
+export type AllConditions = ConditionOptions & { all: NestedCondition[] };
+export type AnyConditions = ConditionOptions & { any: NestedCondition[] };
+export type NotConditions = ConditionOptions & { not: NestedCondition };
 
 export type TopLevelCondition = AllConditions | AnyConditions | NotConditions | ConditionReference;
 export type NestedCondition = FactCondition | TopLevelCondition;
@@ -203,15 +195,10 @@ export interface RuleSetTestCase {
   expect: { cards?: ExpectedCard[]; coverage?: ExpectedCoverage[]; decisions?: ExpectedDecision[] };
 }
 
-export interface RuleSetDocument {
+/** The service part (`hook`, `title`, `description`, `usageRequirements`, `prefetch`, `crd`) is a `Bot.cdsService`. */
+export interface RuleSetDocument extends BotCdsService {
   id: string;
   version?: string | number;
-  hook: string;
-  title: string;
-  description: string;
-  usageRequirements?: string;
-  prefetch?: { key: string; query: string }[];
-  crd?: boolean;
   /** IANA zone (or `UTC`) for `today` in date operators. */
   timeZone?: string;
   source: RuleSetSource;

@@ -5,6 +5,8 @@
  */
 import { checkCoverageInformation } from '../cds/crd.js';
 import { isCrdPrimaryHook } from '../cds/hooks.js';
+import { isRecord } from '../cds/util.js';
+import { reachableConditions } from './compile.js';
 import { toCoverageInput } from './coverage.js';
 import { compileFhirPath } from './fhirpath.js';
 import { RULE_SET_LIMITS } from './limits.js';
@@ -25,6 +27,8 @@ export interface RuleSetIssue {
   message: string;
 }
 
+type Report = (pointer: string, message: string) => void;
+
 /** A key as one JSON Pointer segment (RFC 6901). */
 export const escapePointer = (key: string): string => key.replaceAll('~', '~0').replaceAll('/', '~1');
 
@@ -38,6 +42,8 @@ export function checkSemantics(
   warnings: RuleSetIssue[],
   partial = false,
 ): void {
+  const error: Report = (pointer, message) => errors.push({ pointer, message });
+  const warn: Report = (pointer, message) => warnings.push({ pointer, message });
   const guard = (check: () => void): void => {
     if (!partial) return check();
     try {
@@ -56,21 +62,18 @@ export function checkSemantics(
       const pointer =
         typeof def === 'string' ? `/facts/${escapePointer(name)}` : `/facts/${escapePointer(name)}/fhirpath`;
       const parsed = compileFhirPath(spec.fhirpath);
-      if ('error' in parsed) errors.push({ pointer, message: `The FHIRPath of fact '${name}' ${parsed.error}.` });
+      if ('error' in parsed) error(pointer, `The FHIRPath of fact '${name}' ${parsed.error}.`);
     });
   }
   const shared = isRecord(doc.conditions) ? (doc.conditions as Record<string, TopLevelCondition>) : {};
   const known = [...factNames].join(', ') || '(none)';
-  const ctx = { doc, factNames, known, shared, errors };
+  const ctx = { doc, factNames, known, shared, error };
 
   for (const [name, condition] of Object.entries(shared)) {
     guard(() => {
       checkCondition(ctx, condition, `/conditions/${escapePointer(name)}`, 1);
-      if (reachesItself(name, shared)) {
-        errors.push({
-          pointer: `/conditions/${escapePointer(name)}`,
-          message: `Shared condition '${name}' refers back to itself.`,
-        });
+      if (reachableConditions(condition, shared).has(name)) {
+        error(`/conditions/${escapePointer(name)}`, `Shared condition '${name}' refers back to itself.`);
       }
     });
   }
@@ -80,8 +83,7 @@ export function checkSemantics(
   (Array.isArray(doc.rules) ? doc.rules : []).forEach((rule, i) =>
     guard(() => {
       const base = `/rules/${i}`;
-      if (ruleNames.has(rule.name))
-        errors.push({ pointer: `${base}/name`, message: `Rule name '${rule.name}' is used twice.` });
+      if (ruleNames.has(rule.name)) error(`${base}/name`, `Rule name '${rule.name}' is used twice.`);
       ruleNames.add(rule.name);
       checkCondition(ctx, rule.conditions, `${base}/conditions`, 1);
       if (!('all' in rule.conditions) && !('condition' in rule.conditions)) unindexed++;
@@ -91,22 +93,22 @@ export function checkSemantics(
         const checkTemplate = (text: string, pointer: string): void => {
           for (const name of placeholders(text)) {
             if (!factNames.has(name) && BUILT_IN_PLACEHOLDERS[name] === undefined) {
-              errors.push({ pointer, message: `The placeholder {{${name}}} names no fact (known facts: ${known}).` });
+              error(pointer, `The placeholder {{${name}}} names no fact (known facts: ${known}).`);
             }
           }
         };
         const pas = doc.hook === PRIOR_AUTHORIZATION;
         if (pas !== (event.type === 'pas-decision')) {
-          errors.push({
-            pointer: `${at}/type`,
-            message: pas
+          error(
+            `${at}/type`,
+            pas
               ? `A prior-authorization rule set decides items with 'pas-decision' events, not '${event.type}'.`
               : `'pas-decision' events belong to rule sets whose hook is '${PRIOR_AUTHORIZATION}'.`,
-          });
+          );
           return;
         }
         if (event.type === 'pas-decision') {
-          checkPasDecision(event, at, errors);
+          checkPasDecision(event, at, error);
           if (event.authorizationNumber) checkTemplate(event.authorizationNumber, `${at}/authorizationNumber`);
           if (event.note) checkTemplate(event.note, `${at}/note`);
         } else if (event.type === 'card') {
@@ -114,41 +116,32 @@ export function checkSemantics(
           checkTemplate(event.summary, `${at}/summary`);
           const longest = maxRenderedLength(event.summary, (n) => maxLengths.get(n) ?? BUILT_IN_PLACEHOLDERS[n] ?? 0);
           if (longest > RULE_SET_LIMITS.maxSummaryLength) {
-            errors.push({
-              pointer: `${at}/summary`,
-              message: `The card summary can reach ${longest} characters; CDS Hooks allows fewer than 140. Shorten the text or lower the facts' maxLength.`,
-            });
+            error(
+              `${at}/summary`,
+              `The card summary can reach ${longest} characters; CDS Hooks allows fewer than 140. Shorten the text or lower the facts' maxLength.`,
+            );
           }
           if (event.detail) checkTemplate(event.detail, `${at}/detail`);
           event.links?.forEach((l, k) => checkTemplate(l.label, `${at}/links/${k}/label`));
           event.suggestions?.forEach((s, k) => checkTemplate(JSON.stringify(s), `${at}/suggestions/${k}`));
         } else if (event.type === 'suggestion') {
-          if (!sawCard) {
-            errors.push({ pointer: at, message: 'A suggestion event must follow a card event in the same rule.' });
-          }
+          if (!sawCard) error(at, 'A suggestion event must follow a card event in the same rule.');
           checkTemplate(JSON.stringify(event), at);
         } else {
-          checkCoverageOutcome(event, at, errors);
-          if (!doc.crd)
-            warnings.push({
-              pointer: at,
-              message: 'Coverage information is returned only by CRD services (set "crd": true).',
-            });
+          checkCoverageOutcome(event, at, error);
+          if (!doc.crd) warn(at, 'Coverage information is returned only by CRD services (set "crd": true).');
           if (event.billingCode && !Array.isArray(event.billingCode) && !factNames.has(event.billingCode.fact)) {
-            errors.push({
-              pointer: `${at}/billingCode/fact`,
-              message: `Unknown fact '${event.billingCode.fact}' (known facts: ${known}).`,
-            });
+            error(`${at}/billingCode/fact`, `Unknown fact '${event.billingCode.fact}' (known facts: ${known}).`);
           }
           if (
             doc.crd &&
             !isCrdPrimaryHook(doc.hook) &&
             ((event.docNeeded?.length ?? 0) > 0 || (event.infoNeeded?.length ?? 0) > 0)
           ) {
-            warnings.push({
-              pointer: at,
-              message: `CRD hook-19: coverage information on ${doc.hook} should not ask for clinical or administrative information.`,
-            });
+            warn(
+              at,
+              `CRD hook-19: coverage information on ${doc.hook} should not ask for clinical or administrative information.`,
+            );
           }
         }
       });
@@ -158,39 +151,32 @@ export function checkSemantics(
   guard(() => {
     if (!doc.defaultDecision) return;
     if (doc.hook !== PRIOR_AUTHORIZATION)
-      errors.push({
-        pointer: '/defaultDecision',
-        message: `defaultDecision belongs to rule sets whose hook is '${PRIOR_AUTHORIZATION}'.`,
-      });
-    else checkPasDecision(doc.defaultDecision, '/defaultDecision', errors);
+      error('/defaultDecision', `defaultDecision belongs to rule sets whose hook is '${PRIOR_AUTHORIZATION}'.`);
+    else checkPasDecision(doc.defaultDecision, '/defaultDecision', error);
   });
   guard(() => {
-    if (doc.defaultCoverage) checkCoverageOutcome(doc.defaultCoverage, '/defaultCoverage', errors);
+    if (doc.defaultCoverage) checkCoverageOutcome(doc.defaultCoverage, '/defaultCoverage', error);
   });
   if (doc.crd && isCrdPrimaryHook(doc.hook) && !doc.defaultCoverage) {
-    errors.push({
-      pointer: '/defaultCoverage',
-      message: `A CRD service for ${doc.hook} (a primary hook) must return coverage information for every order (CRD hook-16): add defaultCoverage for orders no rule decides.`,
-    });
+    error(
+      '/defaultCoverage',
+      `A CRD service for ${doc.hook} (a primary hook) must return coverage information for every order (CRD hook-16): add defaultCoverage for orders no rule decides.`,
+    );
   }
   if (
     isRecord(doc.defaultCoverage?.billingCode) &&
     !Array.isArray(doc.defaultCoverage.billingCode) &&
     !factNames.has(doc.defaultCoverage.billingCode.fact)
   ) {
-    errors.push({
-      pointer: '/defaultCoverage/billingCode/fact',
-      message: `Unknown fact '${doc.defaultCoverage.billingCode.fact}' (known facts: ${known}).`,
-    });
+    error(
+      '/defaultCoverage/billingCode/fact',
+      `Unknown fact '${doc.defaultCoverage.billingCode.fact}' (known facts: ${known}).`,
+    );
   }
   if (unindexed > 100) {
-    warnings.push({
-      pointer: '/rules',
-      message: `${unindexed} rules have no top-level 'all' and run on every request; expect slower answers.`,
-    });
+    warn('/rules', `${unindexed} rules have no top-level 'all' and run on every request; expect slower answers.`);
   }
-  if (!doc.tests || doc.tests.length === 0)
-    warnings.push({ pointer: '/tests', message: 'The rule set has no test cases.' });
+  if (!doc.tests || doc.tests.length === 0) warn('/tests', 'The rule set has no test cases.');
 }
 
 interface Ctx {
@@ -198,15 +184,12 @@ interface Ctx {
   factNames: Set<string>;
   known: string;
   shared: Record<string, TopLevelCondition>;
-  errors: RuleSetIssue[];
+  error: Report;
 }
 
 function checkCondition(ctx: Ctx, condition: NestedCondition, pointer: string, depth: number): void {
   if (depth > RULE_SET_LIMITS.maxConditionDepth) {
-    ctx.errors.push({
-      pointer,
-      message: `Conditions are nested more than ${RULE_SET_LIMITS.maxConditionDepth} levels deep.`,
-    });
+    ctx.error(pointer, `Conditions are nested more than ${RULE_SET_LIMITS.maxConditionDepth} levels deep.`);
     return;
   }
   if ('all' in condition) condition.all.forEach((c, i) => checkCondition(ctx, c, `${pointer}/all/${i}`, depth + 1));
@@ -216,96 +199,59 @@ function checkCondition(ctx: Ctx, condition: NestedCondition, pointer: string, d
   else if ('condition' in condition) {
     if (!ctx.shared[condition.condition]) {
       const names = Object.keys(ctx.shared).join(', ') || '(none)';
-      ctx.errors.push({
-        pointer: `${pointer}/condition`,
-        message: `Unknown shared condition '${condition.condition}' (defined: ${names}).`,
-      });
+      ctx.error(`${pointer}/condition`, `Unknown shared condition '${condition.condition}' (defined: ${names}).`);
     }
   } else {
     if (!ctx.factNames.has(condition.fact)) {
-      ctx.errors.push({
-        pointer: `${pointer}/fact`,
-        message: `Unknown fact '${condition.fact}' (known facts: ${ctx.known}).`,
-      });
+      ctx.error(`${pointer}/fact`, `Unknown fact '${condition.fact}' (known facts: ${ctx.known}).`);
     }
     const { decorators, operator } = splitOperator(condition.operator);
     const badDecorator = decorators.find((d) => !OPERATOR_DECORATORS.includes(d));
     const custom = CUSTOM_OPERATOR_CHECKS[operator];
     if (badDecorator !== undefined) {
-      ctx.errors.push({
-        pointer: `${pointer}/operator`,
-        message: `Unknown operator decorator '${badDecorator}' (allowed: ${OPERATOR_DECORATORS.join(', ')}).`,
-      });
+      ctx.error(
+        `${pointer}/operator`,
+        `Unknown operator decorator '${badDecorator}' (allowed: ${OPERATOR_DECORATORS.join(', ')}).`,
+      );
     } else if (!custom && !BUILT_IN_OPERATORS.includes(operator)) {
-      ctx.errors.push({
-        pointer: `${pointer}/operator`,
-        message: `Unknown operator '${operator}' (allowed: ${[...BUILT_IN_OPERATORS, ...Object.keys(CUSTOM_OPERATOR_CHECKS)].join(', ')}).`,
-      });
+      ctx.error(
+        `${pointer}/operator`,
+        `Unknown operator '${operator}' (allowed: ${[...BUILT_IN_OPERATORS, ...Object.keys(CUSTOM_OPERATOR_CHECKS)].join(', ')}).`,
+      );
     } else if (custom && !isFactReference(condition.value) && decorators.every((d) => d === 'not')) {
       const problem = custom(condition.value, ctx.doc.valueSets ?? {});
-      if (problem) ctx.errors.push({ pointer: `${pointer}/value`, message: `Operator ${operator}: ${problem}.` });
+      if (problem) ctx.error(`${pointer}/value`, `Operator ${operator}: ${problem}.`);
     }
     if (isFactReference(condition.value)) {
       const ref = condition.value.fact;
       if (typeof ref !== 'string' || !ctx.factNames.has(ref)) {
-        ctx.errors.push({
-          pointer: `${pointer}/value/fact`,
-          message: `Unknown fact '${String(ref)}' (known facts: ${ctx.known}).`,
-        });
+        ctx.error(`${pointer}/value/fact`, `Unknown fact '${String(ref)}' (known facts: ${ctx.known}).`);
       }
     }
     if (condition.path !== undefined) {
       const parsed = parsePath(condition.path);
       if (typeof parsed === 'string')
-        ctx.errors.push({
-          pointer: `${pointer}/path`,
-          message: `The path '${condition.path}' is not allowed: ${parsed}.`,
-        });
+        ctx.error(`${pointer}/path`, `The path '${condition.path}' is not allowed: ${parsed}.`);
     }
   }
 }
 
-function reachesItself(start: string, shared: Record<string, TopLevelCondition>): boolean {
-  const seen = new Set<string>();
-  const stack: NestedCondition[] = shared[start] ? [shared[start]] : [];
-  while (stack.length > 0) {
-    const c = stack.pop() as NestedCondition;
-    if ('condition' in c) {
-      if (c.condition === start) return true;
-      if (!seen.has(c.condition) && shared[c.condition]) {
-        seen.add(c.condition);
-        stack.push(shared[c.condition] as TopLevelCondition);
-      }
-    } else if ('all' in c) stack.push(...c.all);
-    else if ('any' in c) stack.push(...c.any);
-    else if ('not' in c) stack.push(c.not);
-  }
-  return false;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function isFactReference(value: unknown): value is { fact: unknown } {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && 'fact' in value;
+  return isRecord(value) && 'fact' in value;
 }
 
 /** The CRD invariants (crd-ci-q1..q9) checked at save time with the builder's own checker. */
-function checkCoverageOutcome(outcome: Omit<CoverageEvent, 'type'>, pointer: string, errors: RuleSetIssue[]): void {
+function checkCoverageOutcome(outcome: Omit<CoverageEvent, 'type'>, pointer: string, error: Report): void {
   const { billingCode: _billingCode, ...rest } = outcome as CoverageEvent;
   const input = toCoverageInput(rest, { coverage: 'Coverage/check', date: '2026-01-01', coverageAssertionId: 'check' });
   for (const issue of checkCoverageInformation(input)) {
-    errors.push({
-      pointer: `${pointer}/${issue.path.replace(/\[(\d+)\]/g, '/$1')}`,
-      message: `Coverage outcome: ${issue.message}.`,
-    });
+    error(`${pointer}/${issue.path.replace(/\[(\d+)\]/g, '/$1')}`, `Coverage outcome: ${issue.message}.`);
   }
 }
 
 /** A modified (A6) item must say what is authorized instead (PAS spec-36). */
-function checkPasDecision(event: Omit<PasDecisionEvent, 'type'>, at: string, errors: RuleSetIssue[]): void {
+function checkPasDecision(event: Omit<PasDecisionEvent, 'type'>, at: string, error: Report): void {
   if (event.action === 'A6' && !event.authorized) {
-    errors.push({ pointer: `${at}/authorized`, message: 'A modified (A6) decision must give the authorized details.' });
+    error(`${at}/authorized`, 'A modified (A6) decision must give the authorized details.');
   }
 }

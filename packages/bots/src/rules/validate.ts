@@ -19,33 +19,22 @@ export interface RuleSetValidation {
 
 let schemaValidator: ValidateFunction | undefined;
 
-function getSchemaValidator(): ValidateFunction {
-  schemaValidator ??= new Ajv2020({ allErrors: true, strict: false }).compile(ruleSetSchema);
-  return schemaValidator;
-}
-
 export function validateRuleSet(doc: unknown): RuleSetValidation {
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-    return invalid([{ pointer: '', message: 'A rule set must be a JSON (or YAML) object.' }]);
+    return invalid('', 'A rule set must be a JSON (or YAML) object.');
   }
   const shape = measure(doc);
   if (shape.depth > RULE_SET_LIMITS.maxDocumentDepth) {
-    return invalid([
-      {
-        pointer: shape.deepest,
-        message: `The document is nested more than ${RULE_SET_LIMITS.maxDocumentDepth} levels deep.`,
-      },
-    ]);
+    return invalid(shape.deepest, `The document is nested more than ${RULE_SET_LIMITS.maxDocumentDepth} levels deep.`);
   }
   if (shape.nodes > 2_000_000) {
-    return invalid([{ pointer: '', message: 'The document has more than 2,000,000 values; split the rule set.' }]);
+    return invalid('', 'The document has more than 2,000,000 values; split the rule set.');
   }
-  const validate = getSchemaValidator();
+  const validate = (schemaValidator ??= new Ajv2020({ allErrors: true, strict: false }).compile(ruleSetSchema));
   const schemaErrors = validate(doc) ? [] : schemaIssues(validate.errors ?? []);
   const errors: RuleSetIssue[] = [];
   const warnings: RuleSetIssue[] = [];
-  // Every problem in one pass: the semantic checks also run on a document the schema refused, on each part whose
-  // shape they can read (see checkSemantics); a problem the schema already reported at a place is not repeated.
+  // A problem the schema already reported at a place is not repeated.
   checkSemantics(doc as RuleSetDocument, errors, warnings, schemaErrors.length > 0);
   const reported = schemaErrors.map((e) => e.pointer);
   const more = errors.filter((e) => !reported.some((p) => e.pointer === p || e.pointer.startsWith(`${p}/`)));
@@ -53,8 +42,8 @@ export function validateRuleSet(doc: unknown): RuleSetValidation {
   return { valid: all.length === 0, errors: all, warnings: schemaErrors.length > 0 ? [] : warnings };
 }
 
-function invalid(errors: RuleSetIssue[]): RuleSetValidation {
-  return { valid: false, errors, warnings: [] };
+function invalid(pointer: string, message: string): RuleSetValidation {
+  return { valid: false, errors: [{ pointer, message }], warnings: [] };
 }
 
 /** Depth and node count without recursion (a hostile document may be nested 100,000 deep). */
