@@ -24,7 +24,7 @@ export function cdsRouter(services: Services): Router {
   // The caller first, then the URL and body checks and parsing the app leaves to routes with their own authentication.
   const authenticated: Middleware[] = [
     async (ctx, next) => {
-      const found = await authenticateCdsCaller(services, ctx.get('authorization'), calledUrl(services, ctx));
+      const found = await authenticateCdsCaller(services, ctx.get('authorization'), calledUrl(services, ctx), ctx.req);
       await services.limits.perClient(found.clientId);
       ctx.state.cdsCaller = found;
       await next();

@@ -6,3 +6,4 @@ export { runMigrations } from '../infra/migrations/index.js';
 export { createLogger } from '../infra/logger.js';
 export { ownAuthentication, publicRoute } from '../infra/router.js';
 export { RedisSharedState } from '../infra/shared-state.js';
+export { setClientSecret } from '../auth/clients.js';
