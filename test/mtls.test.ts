@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setClientSecret } from '@hookbot/server/testing';
 import { decodeJwt } from 'jose';
+import { assertCliBuilt, runCli } from '../packages/cli/test-support/cli-process.js';
 import { Agent, fetch as tlsFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -289,4 +290,92 @@ describe('behind a TLS-terminating proxy', () => {
     const token = (await viaProxy(selfSigned, '127.0.0.1', { form: tokenForm(id) })).body.access_token as string;
     expect((await viaProxy(selfSigned, '127.0.0.2', { token })).status).toBe(401);
   });
+});
+
+describe('the CLI', () => {
+  it('registers a client with --cert, signs in with --cert and --key, and calls with the bound token', async () => {
+    assertCliBuilt();
+    await Promise.all([
+      writeFile(path.join(dir, 'client.pem'), selfSigned.cert),
+      writeFile(path.join(dir, 'client.key'), selfSigned.key),
+      writeFile(path.join(dir, 'other.key'), partnerCert.key),
+    ]);
+    const env = {
+      HOME: dir,
+      HOOKBOT_CONFIG_DIR: path.join(dir, 'config'),
+      NODE_EXTRA_CA_CERTS: path.join(dir, 'ca.pem'),
+    };
+    const hookbot = (...args: string[]) => runCli(args, { cwd: dir, env });
+    const admin = ['--profile', 'admin'];
+    const login = await hookbot(
+      'login',
+      '--base-url',
+      t.url,
+      '--client-id',
+      t.admin.clientId,
+      '--client-secret',
+      t.admin.clientSecret,
+      ...admin,
+    );
+    expect(login.code, login.stderr).toBe(0);
+    const created = await hookbot(
+      'admin',
+      'client',
+      'create',
+      'cli-partner',
+      '--project',
+      t.demo.projectId,
+      '--role',
+      'admin',
+      '--cert',
+      'client.pem',
+      '--require-mtls',
+      '--json',
+      ...admin,
+    );
+    expect(created.code, created.stderr).toBe(0);
+    const client = created.json<{ clientId: string; certThumbprint: string; requireMtls: boolean }>();
+    expect(client).toMatchObject({ certThumbprint: selfSigned.thumbprint, requireMtls: true });
+
+    const signIn = await hookbot(
+      'login',
+      '--base-url',
+      tls(),
+      '--client-id',
+      client.clientId,
+      '--cert',
+      'client.pem',
+      '--key',
+      'client.key',
+      '--profile',
+      'mtls',
+    );
+    expect(signIn.code, signIn.stderr).toBe(0);
+    const discover = await hookbot('hooks', 'discover', '--json', '--profile', 'mtls');
+    expect(discover.code, discover.stderr).toBe(0);
+    // A key that is not the certificate's fails the handshake: a network error (exit 4), never a token.
+    const mismatched = await hookbot(
+      'login',
+      '--base-url',
+      tls(),
+      '--client-id',
+      client.clientId,
+      '--cert',
+      'client.pem',
+      '--key',
+      'other.key',
+    );
+    expect(mismatched.code).not.toBe(0);
+    const withoutKey = await hookbot(
+      'login',
+      '--base-url',
+      tls(),
+      '--client-id',
+      client.clientId,
+      '--cert',
+      'client.pem',
+    );
+    expect(withoutKey.code).toBe(2);
+    expect(withoutKey.stderr).toMatch(/--cert and --key together/);
+  }, 60_000);
 });
