@@ -4,7 +4,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Agent, fetch as undiciFetch } from 'undici';
-import type { Fetch } from './api.js';
 import { usageError } from './errors.js';
 
 async function readPem(file: string, flag: string): Promise<string> {
@@ -15,9 +14,9 @@ async function readPem(file: string, flag: string): Promise<string> {
   }
 }
 
-export async function mtlsFetch(certFile: string, keyFile: string): Promise<Fetch> {
+export async function mtlsFetch(certFile: string, keyFile: string): Promise<typeof fetch> {
   const [cert, key] = await Promise.all([readPem(certFile, '--cert'), readPem(keyFile, '--key')]);
   const dispatcher = new Agent({ connect: { cert, key } });
   return ((input: string, init?: RequestInit) =>
-    undiciFetch(input, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher })) as unknown as Fetch;
+    undiciFetch(input, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher })) as unknown as typeof fetch;
 }
