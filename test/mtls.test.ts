@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setClientSecret } from '@hookbot/server/testing';
-import { decodeJwt } from 'jose';
+import { decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { assertCliBuilt, runCli } from '../packages/cli/test-support/cli-process.js';
 import { Agent, fetch as tlsFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -257,6 +257,28 @@ describe('certificate-bound tokens on every route', () => {
     const plain = await getToken(t.url, t.demo.clientId, t.demo.clientSecret);
     expect((await call(`${t.url}/fhir/R4/Patient`, { token: plain })).status).toBe(200);
     expect((await call(`${tls()}/fhir/R4/Patient`, { token: plain, cert: selfSigned })).status).toBe(200);
+  });
+});
+
+describe('CDS Hooks client JWTs on the TLS port', () => {
+  it('take the TLS address as the URL called (aud)', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ES384');
+    const iss = `https://ehr.example/${Math.random()}`;
+    await clientId({ role: 'ehr', issuer: iss, jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'k' }] } });
+    const jwt = (aud: string) =>
+      new SignJWT({})
+        .setProtectedHeader({ alg: 'ES384', kid: 'k' })
+        .setIssuer(iss)
+        .setAudience(aud)
+        .setIssuedAt()
+        .setExpirationTime('5m')
+        .setJti(crypto.randomUUID())
+        .sign(privateKey);
+    const tlsBase = t.server.services.config.tls?.baseUrl as string;
+    const ok = await call(`${tls()}/cds-services`, { token: await jwt(`${tlsBase}/cds-services`) });
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    const base = t.server.services.config.baseUrl;
+    expect((await call(`${tls()}/cds-services`, { token: await jwt(`${base}/cds-services`) })).status).toBe(401);
   });
 });
 
