@@ -204,6 +204,27 @@ describe('tls_client_auth and self_signed_tls_client_auth', () => {
     expect((await call(`${tls()}/oauth2/token`, { cert: partnerCert, form: tokenForm(id) })).status).toBe(401);
   });
 
+  it('takes a private_key_jwt assertion addressed to the mutual-TLS alias of the token endpoint', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('ES384');
+    const id = await clientId({ issuer: 'https://partner.example/', jwks: { keys: [await exportJWK(publicKey)] } });
+    const assertion = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES384' })
+      .setIssuer(id)
+      .setSubject(id)
+      .setAudience(`${t.server.services.config.tls?.baseUrl}/oauth2/token`)
+      .setExpirationTime('2m')
+      .setJti(crypto.randomUUID())
+      .sign(privateKey);
+    const res = await call(`${tls()}/oauth2/token`, {
+      form: {
+        ...tokenForm(id),
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: assertion,
+      },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+  });
+
   it('refuses a client that must use mutual TLS any other way, even with a valid secret', async () => {
     const id = await clientId({ certificate: selfSigned.cert, requireMtls: true });
     await setClientSecret(t.server.services.db, id, 'a-secret-it-should-not-have');

@@ -34,6 +34,8 @@ export interface ClientAuthDeps {
   issuer: string;
   /** A client assertion's `aud` is this URL or the issuer. */
   tokenUrl: string;
+  /** The token endpoint's mutual-TLS alias (RFC 8705 §5), an `aud` as good as `tokenUrl`. */
+  mtlsTokenUrl?: string;
   clientKeys: ClientKeyCache;
   shared: SharedState;
   outbound: OutboundPolicy;
@@ -163,7 +165,7 @@ async function authenticate(presented: Presented, deps: ClientAuthDeps): Promise
       const { payload } = await jwtVerify(presented.assertion, resolver, {
         issuer: client.id,
         subject: client.id,
-        audience: [deps.tokenUrl, deps.issuer],
+        audience: [deps.tokenUrl, deps.issuer, ...(deps.mtlsTokenUrl ? [deps.mtlsTokenUrl] : [])],
         algorithms: ASSERTION_ALGS,
         clockTolerance: ASSERTION_SKEW_SECONDS,
         // SMART requires no iat; jose checks it is a number when present.

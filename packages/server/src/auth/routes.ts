@@ -20,6 +20,7 @@ export function authRouter(services: Services): Router {
     key: services.key,
     issuer: config.baseUrl,
     tokenUrl: `${config.baseUrl}/oauth2/token`,
+    ...(config.tls ? { mtlsTokenUrl: `${config.tls.baseUrl}/oauth2/token` } : {}),
     clientKeys: services.clientKeys,
     shared: services.shared,
     outbound: { development: config.development },
