@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- <store|runtime|cds|rules|pas|v8|all>`: each benchmark prints its own table. Benchmarks start real
+ * `npm run bench -- <store|runtime|cds|rules|pas|v8|auth|all>`: each benchmark prints its own table. Benchmarks start real
  * servers and databases on this machine (PostgreSQL from HOOKBOT_TEST_PG_URL, loopback only) and stop by themselves.
  */
 const BENCHES: Record<string, () => Promise<unknown>> = {
@@ -9,6 +9,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   rules: async () => (await import('./rules.js')).benchRules(),
   pas: async () => (await import('./pas.js')).benchPas(),
   v8: async () => (await import('./v8.js')).benchV8(),
+  auth: async () => (await import('./auth.js')).benchAuth(),
 };
 
 async function main(): Promise<void> {

@@ -16,6 +16,7 @@ import {
 } from '../packages/cli/test-support/cli-process.js';
 import { EXAMPLES } from '../packages/cli/src/cli.js';
 import { COMMANDS } from '../packages/cli/src/commands/index.js';
+import { createClientCertificate } from './support/certificates.js';
 import { getToken, request } from './support/http.js';
 import { freePort } from './support/port.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -645,6 +646,7 @@ describe('every --help example, run as shown', () => {
         .split(' ')
         .map((w) => w.replace(/^'(.*)'$/, '$1'));
     let tenantLogin: string[] = [];
+    let projectId = '';
     const names = Object.keys(EXAMPLES) as (keyof typeof EXAMPLES)[];
     expect(names).toHaveLength(Object.keys(COMMANDS).length);
     for (const name of names) {
@@ -656,6 +658,11 @@ describe('every --help example, run as shown', () => {
       if (name === 'login') {
         // The super-admin first, for `admin project create`; the project's own client after it.
         argv = argv.map((w) => (w === 'ID' ? t.admin.clientId : w === 'SECRET' ? t.admin.clientSecret : w));
+      }
+      if (name === 'admin client create') {
+        // The project just created, and a client certificate in the session's folder.
+        argv = argv.map((w) => (w === 'PROJECT_ID' ? projectId : w));
+        await writeFile(path.join(dir, 'partner.pem'), (await createClientCertificate('CN=clearinghouse')).cert);
       }
       if (name === 'pas bind') {
         // The prior authorization examples use the demo project: its seed deploys the example PAS rule set and holds
@@ -685,6 +692,7 @@ describe('every --help example, run as shown', () => {
       const res = await run(argv);
       expect(res.code, `${example}\nstdout:\n${res.stdout}\nstderr:\n${res.stderr}`).toBe(0);
       if (name === 'admin project create') {
+        projectId = /\(([^)\s]+)\)\n/.exec(res.stdout)?.[1] ?? '';
         const client = /client id +(\S+)[\s\S]*client secret +(\S+)/.exec(res.stdout);
         tenantLogin = [
           'login',
@@ -695,6 +703,10 @@ describe('every --help example, run as shown', () => {
           '--client-secret',
           client?.[2] ?? '',
         ];
+      }
+      // The super-admin registers a client in the new project, then works in the project as its first client.
+      if (name === 'admin client create') {
+        expect(res.stdout).toMatch(/x5t#S256 [\w-]{43}/);
         expectOk(await run(tenantLogin));
       }
       if (name === 'hooks invoke') expect(res.stdout).toMatch(/prior-auth reviewed 1 item/);

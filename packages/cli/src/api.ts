@@ -36,10 +36,23 @@ export class HookbotApi {
   private accessToken?: Promise<string>;
   private serverMetadata?: Promise<ServerMetadata>;
 
+  /** `fetchImpl`: tests' own; otherwise global fetch, or one presenting the profile's client certificate. */
   constructor(
     readonly profile: Profile,
-    private readonly fetchImpl: Fetch = fetch,
+    private readonly fetchImpl?: Fetch,
   ) {}
+
+  private fetcher?: Promise<Fetch>;
+
+  private fetchFor(): Promise<Fetch> {
+    this.fetcher ??= (async () => {
+      if (this.fetchImpl) return this.fetchImpl;
+      const { certFile, keyFile } = this.profile;
+      if (!certFile || !keyFile) return fetch;
+      return (await import('./mtls.js')).mtlsFetch(certFile, keyFile);
+    })();
+    return this.fetcher;
+  }
 
   url(path: string, query?: RequestOptions['query']): string {
     const url = new URL(this.profile.baseUrl + path);
@@ -78,7 +91,10 @@ export class HookbotApi {
     return issuer ? new URL(issuer + path).href : this.url(path);
   }
 
-  /** OAuth 2.0 client credentials (RFC 6749 §4.4), with a secret or a signed assertion (RFC 7523 §2.2). */
+  /**
+   * OAuth 2.0 client credentials (RFC 6749 §4.4), with a secret, a signed assertion (RFC 7523 §2.2), or only the
+   * client id over mutual TLS (RFC 8705: the connection's certificate authenticates, and the token is bound to it).
+   */
   token(): Promise<string> {
     this.accessToken ??= this.fetchToken();
     return this.accessToken;
@@ -101,7 +117,7 @@ export class HookbotApi {
           this.profile.keyId ? { kid: this.profile.keyId } : {},
         ),
       );
-    } else {
+    } else if (this.profile.clientSecret !== undefined || !this.profile.certFile) {
       form.set('client_secret', this.profile.clientSecret ?? '');
     }
     const res = await this.send<{ access_token?: string }>('POST', '/oauth2/token', {
@@ -131,7 +147,8 @@ export class HookbotApi {
     const url = this.url(path, options.query);
     let response: Response;
     try {
-      response = await this.fetchImpl(url, { method, headers, ...(body !== undefined ? { body } : {}) });
+      const fetchImpl = await this.fetchFor();
+      response = await fetchImpl(url, { method, headers, ...(body !== undefined ? { body } : {}) });
     } catch (error) {
       const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       const reason = cause?.code ?? cause?.message ?? (error as Error).message;

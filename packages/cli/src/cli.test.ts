@@ -21,8 +21,32 @@ describe('parseArgv maps flags to typed options', () => {
         global: { json: false, profile: 'ci' },
       },
     ],
+    [
+      'login --base-url https://h:8443 --client-id c --cert c.pem --key c.key',
+      {
+        command: 'login',
+        options: { baseUrl: 'https://h:8443', clientId: 'c', cert: 'c.pem', key: 'c.key' },
+        global: plain,
+      },
+    ],
     ['whoami --json', { command: 'whoami', options: {}, global: { json: true } }],
     ['admin project create acme', { command: 'admin project create', options: { name: 'acme' }, global: plain }],
+    [
+      'admin client create edi --project p1 --role partner --cert c.pem --require-mtls',
+      {
+        command: 'admin client create',
+        options: { name: 'edi', project: 'p1', role: 'partner', cert: 'c.pem', requireMtls: true },
+        global: plain,
+      },
+    ],
+    [
+      'admin client create ca --project p1 --scope cds-hooks --subject-dn CN=ehr,O=Acme',
+      {
+        command: 'admin client create',
+        options: { name: 'ca', project: 'p1', scope: 'cds-hooks', subjectDn: 'CN=ehr,O=Acme' },
+        global: plain,
+      },
+    ],
     [
       'bot create pa --hook order-sign',
       { command: 'bot create', options: { name: 'pa', hook: 'order-sign' }, global: plain },

@@ -87,10 +87,20 @@ function buildProgram(set: Setter, io: HelpWriter): Command {
     .option('--client-secret <secret>', 'client secret (or HOOKBOT_CLIENT_SECRET)')
     .option('--private-key <file>', 'sign in with private_key_jwt using this JWK or PEM key instead of a secret')
     .option('--key-id <kid>', 'kid to put in the client assertion header')
+    .option('--cert <file>', 'sign in with mutual TLS (RFC 8705) presenting this client certificate (PEM)')
+    .option('--key <file>', "the client certificate's private key (PEM), with --cert")
     .action((opts: Record<string, unknown>) =>
       set(
         'login',
-        pick<CommandOptions['login']>(opts, ['baseUrl', 'clientId', 'clientSecret', 'privateKey', 'keyId']),
+        pick<CommandOptions['login']>(opts, [
+          'baseUrl',
+          'clientId',
+          'clientSecret',
+          'privateKey',
+          'keyId',
+          'cert',
+          'key',
+        ]),
         opts,
       ),
     );
@@ -107,6 +117,36 @@ function buildProgram(set: Setter, io: HelpWriter): Command {
     'Create a project and print its first client credentials.',
     'admin project create',
   ).action((name: string, opts: Record<string, unknown>) => set('admin project create', { name }, opts));
+  const client = admin.command('client').description('Clients of a project.');
+  leaf(
+    client,
+    'create <name>',
+    'Register a client in a project and print its credentials (mutual TLS with --cert or --subject-dn).',
+    'admin client create',
+  )
+    .requiredOption('--project <id>', 'the project id (hookbot admin project create prints it)')
+    .option('--role <role>', 'admin, bot-developer, ehr, partner or member-app (the server defaults to ehr)')
+    .option('--scope <scope>', "scopes within the role (default: the role's)")
+    .option('--cert <file>', 'the client certificate (PEM): self_signed_tls_client_auth by its thumbprint')
+    .option('--subject-dn <dn>', 'tls_client_auth: the subject DN of a certificate issued by a CA in TLS_CLIENT_CA')
+    .option('--require-mtls', 'the client may authenticate only with its certificate (no secret)')
+    .action((name: string, opts: Record<string, unknown>) =>
+      set(
+        'admin client create',
+        {
+          name,
+          ...pick<Omit<CommandOptions['admin client create'], 'name' | 'requireMtls'>>(opts, [
+            'project',
+            'role',
+            'scope',
+            'cert',
+            'subjectDn',
+          ]),
+          ...(opts.requireMtls === true ? { requireMtls: true } : {}),
+        },
+        opts,
+      ),
+    );
 
   const bot = program.command('bot').description('Write, build, deploy and run bots.');
   leaf(bot, 'create <name>', 'Scaffold a TypeScript bot, its test and its hookbot.config.json entry.', 'bot create')
@@ -240,6 +280,8 @@ export const EXAMPLES: { readonly [K in CommandName]: string } = {
   login: 'hookbot login --base-url http://localhost:8103 --client-id ID --client-secret SECRET',
   whoami: 'hookbot whoami --json',
   'admin project create': 'hookbot admin project create acme-health',
+  'admin client create':
+    'hookbot admin client create clearinghouse --project PROJECT_ID --role partner --cert partner.pem',
   'rules validate': 'hookbot rules validate examples/rules/crd-prior-auth.json',
   'rules test': 'hookbot rules test examples/rules/dme-sleep-study.yaml',
   'rules deploy': 'hookbot rules deploy examples/rules/crd-prior-auth.json',

@@ -15,6 +15,9 @@ export interface Profile {
   /** private_key_jwt (RFC 7523): the absolute path of a JWK or PKCS#8 PEM file. */
   privateKeyFile?: string;
   keyId?: string;
+  /** Mutual TLS (RFC 8705): the absolute paths of the client certificate and its private key (PEM). */
+  certFile?: string;
+  keyFile?: string;
 }
 
 export interface ConfigFile {
@@ -95,7 +98,7 @@ export async function resolveProfile(env: NodeJS.ProcessEnv, name?: string): Pro
     merged.privateKeyFile = env.HOOKBOT_PRIVATE_KEY_FILE;
     delete merged.clientSecret;
   }
-  if (!merged.baseUrl || !merged.clientId || (!merged.clientSecret && !merged.privateKeyFile)) {
+  if (!merged.baseUrl || !merged.clientId || (!merged.clientSecret && !merged.privateKeyFile && !merged.certFile)) {
     throw new CliError('auth', 'Not logged in', {
       lines: [
         'Run hookbot login --base-url URL --client-id ID --client-secret SECRET,',

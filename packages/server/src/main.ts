@@ -17,7 +17,7 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   const server = await startServer(config, log);
   process.stdout.write(
-    `Hookbot is listening on ${config.baseUrl} (store: ${server.services.db.kind}, shared state: ${server.services.shared.kind})\n`,
+    `Hookbot is listening on ${config.baseUrl}${config.tls ? ` and ${config.tls.baseUrl} (mutual TLS)` : ''} (store: ${server.services.db.kind}, shared state: ${server.services.shared.kind})\n`,
   );
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');

@@ -2,9 +2,11 @@
  * Starting and stopping a whole server: configuration → database and migrations → shared state → keys →
  * first-start set-up → bot runtime → HTTP. `startServer` is what `main.ts` and the end-to-end tests call.
  */
+import { constants } from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { BotRuntime, ProcessBotRuntime } from '@hookbot/runtime';
 import { ensureAdminClient, ensureDemoProject } from './admin/bootstrap.js';
 import { IssuerCache } from './admin/issuer-cache.js';
@@ -31,6 +33,9 @@ export interface RunningServer {
   services: Services;
   http: Server;
   url: string;
+  /** The mutual-TLS listener (`TLS_PORT`), serving the same app. */
+  https?: Server;
+  tlsUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -111,16 +116,24 @@ export async function startServer(config: Config, log?: Logger): Promise<Running
   const http = app.listen(config.port);
   answerClientErrors(http);
   await once(http, 'listening');
+  const https =
+    config.tls &&
+    (await listenTls(config.tls, config.clientCas, app.callback()).catch(async (err: unknown) => {
+      await new Promise((resolve) => http.close(resolve));
+      throw err;
+    }));
   services.deliveries.start();
   const recovery = startRecovery(services, config.pasInterruptedAfterMs);
   const { port } = http.address() as AddressInfo;
   let stopping: Promise<void> | undefined;
+  const close = (server: Server) =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
   const stop = () =>
     (stopping ??= (async () => {
-      await new Promise<void>((resolve) => {
-        http.close(() => resolve());
-        http.closeIdleConnections();
-      });
+      await Promise.all([close(http), ...(https ? [close(https)] : [])]);
       await recovery.stop();
       await services.deliveries.close();
       await services.audit.close();
@@ -128,6 +141,41 @@ export async function startServer(config: Config, log?: Logger): Promise<Running
       await services.shared.close();
       await services.db.close();
     })());
-  services.log.info({ port }, 'hookbot listening');
-  return { services, http, url: `http://127.0.0.1:${port}`, stop };
+  const tlsPort = https && (https.address() as AddressInfo).port;
+  services.log.info({ port, ...(tlsPort ? { tlsPort } : {}) }, 'hookbot listening');
+  return {
+    services,
+    http,
+    url: `http://127.0.0.1:${port}`,
+    ...(https ? { https, tlsUrl: `https://127.0.0.1:${tlsPort}` } : {}),
+    stop,
+  };
+}
+
+/**
+ * The mutual-TLS listener: it asks every client for a certificate and lets the handshake succeed without one (a
+ * client without a certificate authenticates otherwise); whether the certificate chains to `TLS_CLIENT_CA` is
+ * read per request (`auth/client-certificate.ts`). Renegotiation is off, so a connection's certificate never changes.
+ */
+async function listenTls(
+  tls: NonNullable<Config['tls']>,
+  clientCas: Config['clientCas'],
+  handler: ReturnType<ReturnType<typeof createApp>['callback']>,
+): Promise<Server> {
+  const server = createTlsServer(
+    {
+      cert: tls.cert,
+      key: tls.key,
+      requestCert: true,
+      rejectUnauthorized: false,
+      ...(clientCas.length ? { ca: clientCas.map((ca) => ca.toString()) } : {}),
+      minVersion: 'TLSv1.2',
+      secureOptions: constants.SSL_OP_NO_RENEGOTIATION,
+    },
+    (req, res) => void handler(req, res),
+  );
+  answerClientErrors(server);
+  server.listen(tls.port);
+  await once(server, 'listening');
+  return server;
 }

@@ -14,6 +14,9 @@ export interface LoginOptions {
   clientSecret?: string;
   privateKey?: string;
   keyId?: string;
+  /** Mutual TLS: the client certificate and its key (PEM files). */
+  cert?: string;
+  key?: string;
 }
 
 export interface Me {
@@ -27,11 +30,13 @@ export async function login(input: CommandContext & LoginOptions): Promise<void>
   const { env, out } = input;
   const baseUrl = input.baseUrl ?? env.HOOKBOT_BASE_URL;
   const clientId = input.clientId ?? env.HOOKBOT_CLIENT_ID;
-  const clientSecret = input.clientSecret ?? (input.privateKey ? undefined : env.HOOKBOT_CLIENT_SECRET);
+  const clientSecret = input.clientSecret ?? (input.privateKey || input.cert ? undefined : env.HOOKBOT_CLIENT_SECRET);
   if (!baseUrl) throw usageError('--base-url is required (or HOOKBOT_BASE_URL)');
   if (!clientId) throw usageError('--client-id is required (or HOOKBOT_CLIENT_ID)');
-  if (!clientSecret && !input.privateKey) throw usageError('Give --client-secret or --private-key');
-  if (clientSecret && input.privateKey) throw usageError('Give either --client-secret or --private-key, not both');
+  if (Boolean(input.cert) !== Boolean(input.key)) throw usageError('Give --cert and --key together');
+  const methods = [clientSecret, input.privateKey, input.cert].filter(Boolean).length;
+  if (methods === 0) throw usageError('Give --client-secret, --private-key, or --cert and --key');
+  if (methods > 1) throw usageError('Give one of --client-secret, --private-key or --cert, not several');
   try {
     new URL(baseUrl);
   } catch {
@@ -44,6 +49,9 @@ export async function login(input: CommandContext & LoginOptions): Promise<void>
     ...(clientSecret ? { clientSecret } : {}),
     ...(input.privateKey ? { privateKeyFile: path.resolve(input.cwd, input.privateKey) } : {}),
     ...(input.keyId ? { keyId: input.keyId } : {}),
+    ...(input.cert && input.key
+      ? { certFile: path.resolve(input.cwd, input.cert), keyFile: path.resolve(input.cwd, input.key) }
+      : {}),
   };
   const api = new HookbotApi(profile, input.fetch);
   const me = await out.step(`Signing in to ${profile.baseUrl}`, async () => {

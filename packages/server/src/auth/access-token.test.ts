@@ -1,4 +1,4 @@
-import { generateKeyPair, SignJWT } from 'jose';
+import { decodeJwt, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { HookbotError } from '../infra/errors.js';
 import { MemorySharedState } from '../infra/shared-state.js';
@@ -96,5 +96,17 @@ describe('verifyAccessToken', () => {
       status: 401,
       errorCode: 'auth.revoked-token',
     });
+  });
+
+  it('carries a certificate binding (cnf.x5t#S256) into the caller, and none for a plain token', async () => {
+    const key = await signingKey();
+    const shared = new MemorySharedState();
+    const claims = { clientId: 'c', projectId: 'p', admin: false, role: 'admin', scope: 'system/*.rs' } as const;
+    const bound = await signAccessToken(key, ISSUER, { ...claims, certThumbprint: 'x'.repeat(43) }, 300);
+    expect(decodeJwt(bound).cnf).toEqual({ 'x5t#S256': 'x'.repeat(43) });
+    expect((await verifyAccessToken(key, ISSUER, bound, shared)).certThumbprint).toBe('x'.repeat(43));
+    const plain = await signAccessToken(key, ISSUER, claims, 300);
+    expect(decodeJwt(plain).cnf).toBeUndefined();
+    expect((await verifyAccessToken(key, ISSUER, plain, shared)).certThumbprint).toBeUndefined();
   });
 });

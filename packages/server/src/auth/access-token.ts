@@ -24,6 +24,8 @@ export interface Caller {
   issuedAt: number;
   /** The token's id: what a revocation names. */
   jti: string;
+  /** RFC 8705 `cnf.x5t#S256`: the token works only with the client certificate of that thumbprint. */
+  certThumbprint?: string;
 }
 
 export interface TokenClaims {
@@ -32,6 +34,7 @@ export interface TokenClaims {
   admin: boolean;
   role: ClientRole;
   scope: string;
+  certThumbprint?: string;
 }
 
 export async function signAccessToken(
@@ -49,6 +52,7 @@ export async function signAccessToken(
     role: claims.role,
     ...(claims.projectId ? { project: claims.projectId } : {}),
     ...(claims.admin ? { admin: true } : {}),
+    ...(claims.certThumbprint ? { cnf: { 'x5t#S256': claims.certThumbprint } } : {}),
   })
     .setProtectedHeader({ alg: TOKEN_ALG, kid: key.kid, typ: 'at+jwt' })
     .setIssuer(issuer)
@@ -117,6 +121,8 @@ async function verifyUncached(key: SigningKey, issuer: string, token: string): P
     const scope = typeof payload.scope === 'string' ? payload.scope : '';
     const projectId = typeof payload.project === 'string' ? payload.project : undefined;
     if (!clientId) throw unauthorized('auth.invalid-token', 'Access token has no client_id');
+    const cnf = payload.cnf as { 'x5t#S256'?: unknown } | undefined;
+    const certThumbprint = typeof cnf?.['x5t#S256'] === 'string' ? cnf['x5t#S256'] : undefined;
     // A token without a role was issued before clients had roles: its scope may exceed what the client now holds.
     if (!isClientRole(payload.role))
       throw unauthorized('auth.token-without-role', 'Access token carries no client role: get a new one', {
@@ -132,6 +138,7 @@ async function verifyUncached(key: SigningKey, issuer: string, token: string): P
       expires: payload.exp as number,
       issuedAt: payload.iat as number,
       jti: payload.jti as string,
+      ...(certThumbprint ? { certThumbprint } : {}),
     });
   } catch (err) {
     if (err instanceof joseErrors.JWTExpired)

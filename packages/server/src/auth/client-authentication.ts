@@ -1,6 +1,8 @@
 /**
  * OAuth client authentication, shared by the token, introspection and revocation endpoints: a secret in the body or
- * HTTP Basic (RFC 6749 §2.3.1), or a signed JWT assertion (RFC 7523, SMART Backend Services "private_key_jwt").
+ * HTTP Basic (RFC 6749 §2.3.1), a signed JWT assertion (RFC 7523, SMART Backend Services "private_key_jwt"), or a
+ * TLS client certificate with the `client_id` in the body (RFC 8705 §2: `tls_client_auth` by a CA-issued certificate's
+ * subject DN, `self_signed_tls_client_auth` by a registered certificate's thumbprint).
  * Failures are RFC 6749 `invalid_client` (or `invalid_request` for a malformed request), and repeated failures per
  * client id and per address are slowed down (`token-failures.ts`).
  */
@@ -9,6 +11,7 @@ import { HookbotError, type ErrorCode, type OAuthErrorCode } from '../infra/erro
 import type { Database } from '../infra/database.js';
 import type { OutboundPolicy } from '../infra/outbound-url.js';
 import type { SharedState } from '../infra/shared-state.js';
+import { subjectDnMatches, type PresentedCertificate } from './client-certificate.js';
 import { findClient, type ClientRecord } from './clients.js';
 import type { ClientKeyCache } from './client-keys.js';
 import { verifySecret, type Kdf } from './secrets.js';
@@ -19,13 +22,20 @@ export interface ClientAuthRequest {
   authorization?: string;
   /** The caller's address: failed attempts are slowed down per address as well as per client id. */
   address?: string;
+  /** The TLS client certificate of the connection (or the trusted proxy's header). */
+  certificate?: PresentedCertificate;
 }
+
+/** An authenticated client; `mtlsThumbprint` when it authenticated with a certificate, to which its tokens are bound. */
+export type AuthenticatedClient = ClientRecord & { mtlsThumbprint?: string };
 
 export interface ClientAuthDeps {
   db: Database;
   issuer: string;
   /** A client assertion's `aud` is this URL or the issuer. */
   tokenUrl: string;
+  /** The token endpoint's mutual-TLS alias (RFC 8705 §5), an `aud` as good as `tokenUrl`. */
+  mtlsTokenUrl?: string;
   clientKeys: ClientKeyCache;
   shared: SharedState;
   outbound: OutboundPolicy;
@@ -63,6 +73,7 @@ interface Presented {
   clientId: string;
   secret?: string;
   assertion?: string;
+  certificate?: PresentedCertificate;
   basic: boolean;
 }
 
@@ -111,6 +122,7 @@ function presentedCredentials(req: ClientAuthRequest): Presented {
     return { clientId: sub, assertion, basic: false };
   }
   if (!bodyId) throw oauthError('invalid_client', 'Client authentication is required', BASIC_CHALLENGE);
+  if (!bodySecret && req.certificate) return { clientId: bodyId, certificate: req.certificate, basic: false };
   return { clientId: bodyId, ...(bodySecret ? { secret: bodySecret } : {}), basic: false };
 }
 
@@ -129,10 +141,22 @@ function assertionReplayWindow(iat: number | undefined, exp: number): number {
   return exp - now + ASSERTION_SKEW_SECONDS;
 }
 
-async function authenticate(presented: Presented, deps: ClientAuthDeps): Promise<ClientRecord> {
+/** RFC 8705 §2.1: a CA-issued certificate with the registered subject DN, or §2.2: the registered certificate. */
+function certificateAuthenticates(client: ClientRecord, cert: PresentedCertificate): boolean {
+  if (client.tlsSubjectDn !== null && cert.trusted && subjectDnMatches(client.tlsSubjectDn, cert.subject)) return true;
+  return client.certThumbprint !== null && client.certThumbprint === cert.thumbprint;
+}
+
+async function authenticate(presented: Presented, deps: ClientAuthDeps): Promise<AuthenticatedClient> {
   const failed = () =>
     oauthError('invalid_client', 'Client authentication failed', presented.basic ? BASIC_CHALLENGE : {});
   const client = await findClient(deps.db, presented.clientId);
+  if (presented.certificate) {
+    if (!client || !certificateAuthenticates(client, presented.certificate)) throw failed();
+    return { ...client, mtlsThumbprint: presented.certificate.thumbprint };
+  }
+  const certificateOnly = () =>
+    oauthError('invalid_client', 'This client must authenticate with its TLS client certificate (mutual TLS)');
   if (presented.assertion) {
     if (!client) throw failed();
     const resolver = await deps.clientKeys.resolverFor(client, deps.outbound);
@@ -141,7 +165,7 @@ async function authenticate(presented: Presented, deps: ClientAuthDeps): Promise
       const { payload } = await jwtVerify(presented.assertion, resolver, {
         issuer: client.id,
         subject: client.id,
-        audience: [deps.tokenUrl, deps.issuer],
+        audience: [deps.tokenUrl, deps.issuer, ...(deps.mtlsTokenUrl ? [deps.mtlsTokenUrl] : [])],
         algorithms: ASSERTION_ALGS,
         clockTolerance: ASSERTION_SKEW_SECONDS,
         // SMART requires no iat; jose checks it is a number when present.
@@ -158,17 +182,19 @@ async function authenticate(presented: Presented, deps: ClientAuthDeps): Promise
         throw oauthError('invalid_client', `client_assertion rejected: ${err.message}`);
       throw err;
     }
+    if (client.requireMtls) throw certificateOnly();
     return client;
   }
   // The same scrypt work for an unknown id, a client without a secret and a wrong secret: timing tells them apart
   // from nothing.
   const matches = await verifySecret(presented.secret ?? '', client?.secretHash, deps.kdf);
   if (!client || !presented.secret || !matches) throw failed();
+  if (client.requireMtls) throw certificateOnly();
   return client;
 }
 
 /** The client a request authenticates as, else `invalid_client` (after the delay its earlier failures earned). */
-export async function authenticateClient(req: ClientAuthRequest, deps: ClientAuthDeps): Promise<ClientRecord> {
+export async function authenticateClient(req: ClientAuthRequest, deps: ClientAuthDeps): Promise<AuthenticatedClient> {
   const presented = presentedCredentials(req);
   try {
     return await authenticate(presented, deps);

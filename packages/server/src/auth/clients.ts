@@ -1,7 +1,8 @@
 /** OAuth clients, stored in the `clients` table: registration checks, creation and lookups. */
-import { randomUUID } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import type { JSONWebKeySet } from 'jose';
 import type { ClientRole } from './roles.js';
+import { canonicalThumbprint, thumbprintOf } from './client-certificate.js';
 import { CLIENT_ROLES, defaultScopeOf, isClientRole, rolesAllowing, scopeBeyondRole } from './roles.js';
 import { parseScopes } from './scopes.js';
 import { generateSecret, hashSecret } from './secrets.js';
@@ -23,6 +24,12 @@ export interface ClientRecord {
   issuer: string | null;
   jwks: JSONWebKeySet | null;
   jwksUri: string | null;
+  /** `self_signed_tls_client_auth`: the registered certificate's `x5t#S256`. */
+  certThumbprint: string | null;
+  /** `tls_client_auth`: the subject DN of its certificate, issued by a CA of `TLS_CLIENT_CA`. */
+  tlsSubjectDn: string | null;
+  /** The client authenticates only with its certificate, so all its tokens are certificate-bound. */
+  requireMtls: boolean;
 }
 
 interface ClientRow {
@@ -36,6 +43,9 @@ interface ClientRow {
   issuer: string | null;
   jwks: JSONWebKeySet | null;
   jwks_uri: string | null;
+  cert_thumbprint: string | null;
+  tls_subject_dn: string | null;
+  require_mtls: boolean;
 }
 
 const toClient = (r: ClientRow): ClientRecord => ({
@@ -50,6 +60,9 @@ const toClient = (r: ClientRow): ClientRecord => ({
   issuer: r.issuer,
   jwks: r.jwks,
   jwksUri: r.jwks_uri,
+  certThumbprint: r.cert_thumbprint,
+  tlsSubjectDn: r.tls_subject_dn,
+  requireMtls: r.require_mtls,
 });
 
 export interface NewClientInput {
@@ -65,6 +78,10 @@ export interface NewClientInput {
   issuer?: string;
   jwks?: JSONWebKeySet;
   jwksUri?: string;
+  /** Mutual TLS (RFC 8705): a registered certificate's thumbprint, a CA-issued certificate's subject DN. */
+  certThumbprint?: string;
+  tlsSubjectDn?: string;
+  requireMtls?: boolean;
 }
 
 export interface NewClient {
@@ -73,6 +90,9 @@ export interface NewClient {
   clientSecret?: string;
   role: ClientRole;
   scope: string;
+  certThumbprint?: string;
+  tlsClientAuthSubjectDn?: string;
+  requireMtls?: boolean;
 }
 
 /**
@@ -125,6 +145,7 @@ export function checkNewClient(input: unknown): NewClientInput {
     throw invalid('"issuer" is required with "jwks" or "jwksUri"', 'issuer');
   }
   if (jwks !== undefined && jwksUri !== undefined) throw invalid('Send "jwks" or "jwksUri", not both', 'jwksUri');
+  const mtls = checkMtls(body);
   return {
     name: name.trim(),
     role,
@@ -132,6 +153,49 @@ export function checkNewClient(input: unknown): NewClientInput {
     ...(issuer !== undefined ? { issuer: issuer as string } : {}),
     ...(jwks !== undefined ? { jwks: jwks as JSONWebKeySet } : {}),
     ...(jwksUri !== undefined ? { jwksUri: jwksUri as string } : {}),
+    ...mtls,
+  };
+}
+
+/**
+ * The mutual-TLS part of a registration (RFC 8705 §2): `certificate` (PEM) or `certThumbprint` (its SHA-256, base64url
+ * or hex) for `self_signed_tls_client_auth`, `tlsClientAuthSubjectDn` for `tls_client_auth`, and `requireMtls`.
+ */
+function checkMtls(
+  body: Record<string, unknown>,
+): Pick<NewClientInput, 'certThumbprint' | 'tlsSubjectDn' | 'requireMtls'> {
+  const { certificate, certThumbprint, tlsClientAuthSubjectDn: dn, requireMtls } = body;
+  if (certificate !== undefined && certThumbprint !== undefined) {
+    throw invalid('Send "certificate" or "certThumbprint", not both', 'certThumbprint');
+  }
+  let thumbprint: string | undefined;
+  if (certificate !== undefined) {
+    try {
+      thumbprint = thumbprintOf(new X509Certificate(certificate as string));
+    } catch {
+      throw invalid('"certificate" must be a PEM X.509 certificate', 'certificate');
+    }
+  }
+  if (certThumbprint !== undefined) {
+    thumbprint = typeof certThumbprint === 'string' ? canonicalThumbprint(certThumbprint) : undefined;
+    if (!thumbprint)
+      throw invalid('"certThumbprint" must be a SHA-256 thumbprint (base64url or hex)', 'certThumbprint');
+  }
+  if (dn !== undefined && (typeof dn !== 'string' || !/^[^=,]+=/.test(dn.trim()))) {
+    throw invalid(
+      '"tlsClientAuthSubjectDn" must be a distinguished name such as CN=partner,O=Acme',
+      'tlsClientAuthSubjectDn',
+    );
+  }
+  if (requireMtls !== undefined && typeof requireMtls !== 'boolean')
+    throw invalid('"requireMtls" must be a boolean', 'requireMtls');
+  if (requireMtls && thumbprint === undefined && dn === undefined) {
+    throw invalid('"requireMtls" needs "certificate", "certThumbprint" or "tlsClientAuthSubjectDn"', 'requireMtls');
+  }
+  return {
+    ...(thumbprint ? { certThumbprint: thumbprint } : {}),
+    ...(dn !== undefined ? { tlsSubjectDn: (dn as string).trim() } : {}),
+    ...(requireMtls ? { requireMtls: true } : {}),
   };
 }
 
@@ -143,12 +207,13 @@ export async function createClient(
 ): Promise<NewClient> {
   const id = options.id ?? randomUUID();
   const keyClient = input.jwks !== undefined || input.jwksUri !== undefined;
-  const secret = keyClient ? undefined : (options.secret ?? generateSecret());
+  const secret = keyClient || input.requireMtls ? undefined : (options.secret ?? generateSecret());
   const role = input.role ?? 'admin';
   const scope = input.scope ?? defaultScopeOf(role);
   await db.query(
-    `INSERT INTO clients (id, project_id, name, secret_hash, scope, role, is_admin, issuer, jwks, jwks_uri)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    `INSERT INTO clients (id, project_id, name, secret_hash, scope, role, is_admin, issuer, jwks, jwks_uri,
+       cert_thumbprint, tls_subject_dn, require_mtls)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
     [
       id,
       projectId,
@@ -160,9 +225,20 @@ export async function createClient(
       input.issuer ?? null,
       input.jwks ? JSON.stringify(input.jwks) : null,
       input.jwksUri ?? null,
+      input.certThumbprint ?? null,
+      input.tlsSubjectDn ?? null,
+      input.requireMtls ?? false,
     ],
   );
-  return { clientId: id, ...(secret ? { clientSecret: secret } : {}), role, scope };
+  return {
+    clientId: id,
+    ...(secret ? { clientSecret: secret } : {}),
+    role,
+    scope,
+    ...(input.certThumbprint ? { certThumbprint: input.certThumbprint } : {}),
+    ...(input.tlsSubjectDn ? { tlsClientAuthSubjectDn: input.tlsSubjectDn } : {}),
+    ...(input.requireMtls ? { requireMtls: true } : {}),
+  };
 }
 
 export async function findClient(db: Database, id: string): Promise<ClientRecord | undefined> {

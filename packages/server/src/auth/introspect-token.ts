@@ -24,6 +24,8 @@ export type IntrospectionResponse =
       role: ClientRole;
       /** The token's project; absent for the super-admin's. */
       project?: string;
+      /** A certificate-bound token's confirmation (RFC 8705 §3.2). */
+      cnf?: { 'x5t#S256': string };
     };
 
 const INACTIVE = { active: false } as const;
@@ -53,5 +55,6 @@ export async function introspectToken(
     jti: caller.jti,
     role: caller.role,
     ...(caller.projectId ? { project: caller.projectId } : {}),
+    ...(caller.certThumbprint ? { cnf: { 'x5t#S256': caller.certThumbprint } } : {}),
   };
 }

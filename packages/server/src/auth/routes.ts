@@ -3,6 +3,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { createRouter, publicRoute } from '../infra/router.js';
 import type { Services } from '../services.js';
+import { presentedCertificate } from './client-certificate.js';
 import { introspectToken } from './introspect-token.js';
 import { issueToken } from './issue-token.js';
 import { revokeToken } from './revoke-token.js';
@@ -19,6 +20,7 @@ export function authRouter(services: Services): Router {
     key: services.key,
     issuer: config.baseUrl,
     tokenUrl: `${config.baseUrl}/oauth2/token`,
+    ...(config.tls ? { mtlsTokenUrl: `${config.tls.baseUrl}/oauth2/token` } : {}),
     clientKeys: services.clientKeys,
     shared: services.shared,
     outbound: { development: config.development },
@@ -27,6 +29,7 @@ export function authRouter(services: Services): Router {
     form: (ctx.request.body ?? {}) as Record<string, unknown>,
     authorization: ctx.get('authorization') || undefined,
     address: ctx.ip,
+    certificate: presentedCertificate(ctx.req, config),
   });
   // The OAuth endpoints authenticate their clients themselves, within the token endpoint's budget per address.
   const oauthRoute = (path: string, handler: (ctx: Context) => Promise<void>) =>
@@ -67,7 +70,7 @@ export function authRouter(services: Services): Router {
 
   // SMART clients (fhirclient among them) fetch the document under the FHIR base; others at the server root.
   const smartConfiguration = (ctx: Context) => {
-    ctx.body = smartConfigurationOf(config.baseUrl);
+    ctx.body = smartConfigurationOf(config);
   };
   router.get('/.well-known/smart-configuration', publicRoute, smartConfiguration);
   router.get('/fhir/R4/.well-known/smart-configuration', publicRoute, smartConfiguration);

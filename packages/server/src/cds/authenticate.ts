@@ -7,9 +7,10 @@
  * after now, `iat` not in the future (both with the clock skew). A `jti` is accepted once, and remembered until the
  * JWT expires, so replay markers never outlive the bounded lifetime.
  */
+import type { IncomingMessage } from 'node:http';
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
-import { verifiedAccessToken, verifyAccessToken, type Caller } from '../auth/access-token.js';
-import { bearerTokenOf } from '../auth/middleware.js';
+import { verifiedAccessToken, type Caller } from '../auth/access-token.js';
+import { bearerTokenOf, callerOfToken } from '../auth/middleware.js';
 import { CDS_HOOKS_SCOPE, mayCallCds } from '../auth/roles.js';
 import { HookbotError, type ErrorCode } from '../infra/errors.js';
 import type { Services } from '../services.js';
@@ -113,26 +114,24 @@ async function verifyClientJwt(
   return { projectId: client.projectId, clientId: client.id, via: 'client-jwt' };
 }
 
+/** `req`: the request, for the client certificate a certificate-bound access token needs. */
 export async function authenticateCdsCaller(
   services: Services,
   authorization: string,
   calledUrl: string,
+  req?: IncomingMessage,
 ): Promise<CdsCaller> {
   const token = bearerTokenOf(authorization);
   if (!token)
     throw refused('Missing bearer token: send a Hookbot access token or a CDS Hooks client JWT', 'auth.missing-token');
-  if (verifiedAccessToken(services.key, token)) {
-    return accessTokenCaller(await verifyAccessToken(services.key, services.config.baseUrl, token, services.shared));
-  }
+  if (verifiedAccessToken(services.key, token)) return accessTokenCaller(await callerOfToken(services, token, req));
   let claims: ReturnType<typeof decodeJwt>;
   try {
     claims = decodeJwt(token);
   } catch {
     throw refused('The bearer token is not a JWT');
   }
-  if (claims.iss === services.config.baseUrl) {
-    return accessTokenCaller(await verifyAccessToken(services.key, services.config.baseUrl, token, services.shared));
-  }
+  if (claims.iss === services.config.baseUrl) return accessTokenCaller(await callerOfToken(services, token, req));
   return verifyClientJwt(services, token, claims, calledUrl);
 }
 

@@ -1,4 +1,5 @@
 /** CDS Hooks routes: discovery, invocation, feedback, and the tenant's feedback statistics. */
+import { TLSSocket } from 'node:tls';
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { accessFor } from '../auth/access-token.js';
@@ -13,9 +14,10 @@ import { recordFeedback } from './feedback.js';
 import { feedbackStats } from './feedback-stats.js';
 import { invokeService } from './invoke.js';
 
-/** The exact URL the client called, as the JWT `aud` must name it. */
+/** The exact URL the client called, as the JWT `aud` must name it: on the mutual-TLS listener, its own address. */
 function calledUrl(services: Services, ctx: Context): string {
-  return `${services.config.baseUrl}${ctx.path}`;
+  const { baseUrl, tls } = services.config;
+  return `${tls && ctx.req.socket instanceof TLSSocket ? tls.baseUrl : baseUrl}${ctx.path}`;
 }
 
 export function cdsRouter(services: Services): Router {
@@ -24,7 +26,7 @@ export function cdsRouter(services: Services): Router {
   // The caller first, then the URL and body checks and parsing the app leaves to routes with their own authentication.
   const authenticated: Middleware[] = [
     async (ctx, next) => {
-      const found = await authenticateCdsCaller(services, ctx.get('authorization'), calledUrl(services, ctx));
+      const found = await authenticateCdsCaller(services, ctx.get('authorization'), calledUrl(services, ctx), ctx.req);
       await services.limits.perClient(found.clientId);
       ctx.state.cdsCaller = found;
       await next();

@@ -32,6 +32,27 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ HOOKBOT_TRUST_PROXY_HOPS: '-1' })).toThrow(/HOOKBOT_TRUST_PROXY_HOPS/);
   });
 
+  it('has no TLS listener and believes no client certificate header unless configured, and checks both', () => {
+    const plain = loadConfig({});
+    expect([plain.tls, plain.clientCertHeader, plain.clientCas]).toEqual([undefined, undefined, []]);
+    expect(() => loadConfig({ TLS_PORT: '8443' })).toThrow(/TLS_PORT needs TLS_CERT and TLS_KEY/);
+    expect(() => loadConfig({ TLS_CERT: 'cert.pem' })).toThrow(/TLS_PORT/);
+    expect(() => loadConfig({ TLS_PORT: '8443', TLS_CERT: '/nonexistent.pem', TLS_KEY: '/k' })).toThrow(
+      /TLS_CERT: cannot read/,
+    );
+    expect(() => loadConfig({ TLS_CLIENT_CA: import.meta.filename })).toThrow(/TLS_CLIENT_CA holds no PEM/);
+    expect(() => loadConfig({ HOOKBOT_CLIENT_CERT_HEADER: 'x-client-cert' })).toThrow(/HOOKBOT_CLIENT_CERT_PROXIES/);
+    expect(() =>
+      loadConfig({ HOOKBOT_CLIENT_CERT_HEADER: 'x-client-cert', HOOKBOT_CLIENT_CERT_PROXIES: '10.0.0.0/33' }),
+    ).toThrow(/"10.0.0.0\/33"/);
+    const proxied = loadConfig({
+      HOOKBOT_CLIENT_CERT_HEADER: 'X-Client-Cert',
+      HOOKBOT_CLIENT_CERT_PROXIES: '10.0.0.0/8, ::1',
+    }).clientCertHeader;
+    expect(proxied?.name).toBe('x-client-cert');
+    expect([proxied?.proxies.check('10.1.2.3'), proxied?.proxies.check('11.0.0.1')]).toEqual([true, false]);
+  });
+
   it('reads the PostgreSQL pool size (10 unless told otherwise, at least 1)', () => {
     expect(loadConfig({}).pgPoolSize).toBe(10);
     expect(loadConfig({ HOOKBOT_PG_POOL_SIZE: '4' }).pgPoolSize).toBe(4);

@@ -1,4 +1,7 @@
 /** One typed configuration object, read from the environment once and checked at start. */
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { BlockList, isIP } from 'node:net';
 import path from 'node:path';
 
 export interface Config {
@@ -43,6 +46,18 @@ export interface Config {
    * saw (counted from the right of `X-Forwarded-For`). 0: the header is ignored and the socket address is used.
    */
   trustProxyHops: number;
+  /**
+   * The second listener, for mutual TLS (RFC 8705): it asks every client for a certificate without requiring one,
+   * and serves the same app as the plain port. `baseUrl` is its address as clients reach it.
+   */
+  tls?: { port: number; cert: string; key: string; baseUrl: string };
+  /** The CAs whose client certificates `tls_client_auth` accepts (`TLS_CLIENT_CA`, PEM); none: no CA is trusted. */
+  clientCas: X509Certificate[];
+  /**
+   * Behind a TLS-terminating proxy: the header carrying the client certificate (URL-encoded PEM, as nginx's
+   * `$ssl_client_escaped_cert`), believed only on connections from `proxies`.
+   */
+  clientCertHeader?: { name: string; proxies: BlockList };
   bot: {
     memoryMb: number;
     maxMemoryMb: number;
@@ -114,6 +129,71 @@ function choiceFrom<T extends string>(env: NodeJS.ProcessEnv, name: string, choi
   throw new ConfigError(`${name} must be ${choices.map((c) => `"${c}"`).join(' or ')}, got "${raw}"`);
 }
 
+function pemFile(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const file = env[name];
+  if (!file) return undefined;
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${name}: cannot read "${file}" (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+}
+
+/** Every certificate of a PEM bundle. */
+function certificatesOf(pem: string, name: string): X509Certificate[] {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw new ConfigError(`${name} holds no PEM certificate`);
+  try {
+    return blocks.map((block) => new X509Certificate(block));
+  } catch {
+    throw new ConfigError(`${name} holds a certificate that does not parse`);
+  }
+}
+
+function tlsFrom(env: NodeJS.ProcessEnv, baseUrl: string): Pick<Config, 'tls' | 'clientCas'> {
+  const caPem = pemFile(env, 'TLS_CLIENT_CA');
+  const clientCas = caPem === undefined ? [] : certificatesOf(caPem, 'TLS_CLIENT_CA');
+  if (!env.TLS_PORT) {
+    if (env.TLS_CERT || env.TLS_KEY) throw new ConfigError('TLS_CERT and TLS_KEY need TLS_PORT');
+    return { clientCas };
+  }
+  const port = intFrom(env, 'TLS_PORT', 0, 1);
+  const cert = pemFile(env, 'TLS_CERT');
+  const key = pemFile(env, 'TLS_KEY');
+  if (!cert || !key) throw new ConfigError('TLS_PORT needs TLS_CERT and TLS_KEY (PEM files)');
+  certificatesOf(cert, 'TLS_CERT');
+  const url = new URL(baseUrl);
+  const tlsBaseUrl = (env.TLS_BASE_URL || `https://${url.host.replace(/:\d+$/, '')}:${port}`).replace(/\/+$/, '');
+  if (!URL.canParse(tlsBaseUrl)) throw new ConfigError(`TLS_BASE_URL must be an absolute URL, got "${tlsBaseUrl}"`);
+  return { tls: { port, cert, key, baseUrl: tlsBaseUrl }, clientCas };
+}
+
+function clientCertHeaderFrom(env: NodeJS.ProcessEnv): Pick<Config, 'clientCertHeader'> {
+  const name = env.HOOKBOT_CLIENT_CERT_HEADER?.trim().toLowerCase();
+  if (!name) return {};
+  if (!/^[a-z0-9-]+$/.test(name)) throw new ConfigError(`HOOKBOT_CLIENT_CERT_HEADER is not a header name: "${name}"`);
+  const proxies = new BlockList();
+  const entries = (env.HOOKBOT_CLIENT_CERT_PROXIES ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  if (entries.length === 0) {
+    throw new ConfigError(
+      'HOOKBOT_CLIENT_CERT_HEADER needs HOOKBOT_CLIENT_CERT_PROXIES: the addresses of your proxies',
+    );
+  }
+  for (const entry of entries) {
+    const [address = '', bits] = entry.split('/');
+    const family = isIP(address);
+    const prefix = bits === undefined ? (family === 6 ? 128 : 32) : Number(bits);
+    if (!family || !Number.isInteger(prefix) || prefix < 0 || prefix > (family === 6 ? 128 : 32)) {
+      throw new ConfigError(`HOOKBOT_CLIENT_CERT_PROXIES: "${entry}" is not an address or CIDR range`);
+    }
+    proxies.addSubnet(address, prefix, family === 6 ? 'ipv6' : 'ipv4');
+  }
+  return { clientCertHeader: { name, proxies } };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = intFrom(env, 'PORT', 8103);
   const baseUrl = (env.BASE_URL || `http://localhost:${port}`).replace(/\/+$/, '');
@@ -157,6 +237,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerMinute: intFrom(env, 'HOOKBOT_RATE_LIMIT', 60_000),
     tokenRateLimitPerMinute: intFrom(env, 'HOOKBOT_TOKEN_RATE_LIMIT', 1_200),
     trustProxyHops: intFrom(env, 'HOOKBOT_TRUST_PROXY_HOPS', 0),
+    ...tlsFrom(env, baseUrl),
+    ...clientCertHeaderFrom(env),
     bot: {
       memoryMb,
       maxMemoryMb,

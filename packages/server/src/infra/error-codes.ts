@@ -48,6 +48,7 @@ export const ERROR_CODES = {
   'auth.expired-token': [401, 'login'],
   'auth.token-without-role': [401, 'login'],
   'auth.revoked-token': [401, 'login'],
+  'auth.certificate-mismatch': [401, 'login'],
   'auth.invalid-client-jwt': [401, 'login'],
   'auth.expired-client-jwt': [401, 'login'],
   'auth.replayed-client-jwt': [401, 'login'],

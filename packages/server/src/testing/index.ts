@@ -8,3 +8,4 @@ export { createLogger } from '../infra/logger.js';
 export { ownAuthentication, publicRoute } from '../infra/router.js';
 export { RedisSharedState } from '../infra/shared-state.js';
 export { pendInterrupted } from '../pas/recover.js';
+export { setClientSecret } from '../auth/clients.js';

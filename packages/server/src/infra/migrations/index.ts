@@ -12,6 +12,7 @@ import { statements as uniqueNames } from './006_unique_names.js';
 import { statements as priorAuthorization } from './010_prior_authorization.js';
 import { statements as deliveries } from './011_deliveries.js';
 import { statements as interruptedRequests } from './012_interrupted_requests.js';
+import { statements as clientCertificates } from './014_client_certificates.js';
 
 export interface Migration {
   version: number;
@@ -29,6 +30,7 @@ export const migrations: Migration[] = [
   { version: 10, name: 'prior authorization', statements: priorAuthorization },
   { version: 11, name: 'deliveries', statements: deliveries },
   { version: 12, name: 'interrupted prior authorization requests', statements: interruptedRequests },
+  { version: 14, name: 'client certificates', statements: clientCertificates },
 ];
 
 /** Arbitrary constant naming Hookbot's migration lock among the database's advisory locks. */
