@@ -6,3 +6,5 @@ export { runMigrations } from '../infra/migrations/index.js';
 export { createLogger } from '../infra/logger.js';
 export { ownAuthentication, publicRoute } from '../infra/router.js';
 export { RedisSharedState } from '../infra/shared-state.js';
+// Member tokens come from the SMART launch; tests of the Patient Access API sign them with the server's key.
+export { signAccessToken } from '../auth/access-token.js';
