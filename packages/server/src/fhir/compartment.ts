@@ -65,27 +65,35 @@ export function compartmentSql(
   project: string,
   alias = 'r',
 ): string {
+  const visible = types.filter(isMemberType);
+  // No placeholder for a statement that would not use it: PostgreSQL refuses parameters it cannot type.
+  if (visible.length === 0) return 'false';
   const pid = add(patientId);
   const inCompartment = (type: string) =>
     `${alias}.id IN (SELECT c.resource_id FROM fhir_index c WHERE c.project_id = ${project}
        AND c.resource_type = ${add(type)} AND c.code = ANY(${add(compartmentParams(type))}::text[])
        AND c.ref_type = 'Patient' AND c.ref_id = ${pid})`;
-  const parts = types.filter(isMemberType).map((type) => {
+  const parts = visible.map((type) => {
     const typeSql = `${alias}.resource_type = ${add(type)}`;
     if (type === 'Patient') return `(${typeSql} AND ${alias}.id = ${pid})`;
     if (!REFERENCED_TYPES.includes(type)) return `(${typeSql} AND ${inCompartment(type)})`;
-    // Referenced by the Patient or by a resource of its compartment, through any indexed reference parameter.
+    // Referenced by the Patient or by a resource of its compartment, through any indexed reference parameter: two
+    // index lookups each (by the Patient's id, then by the referencing resources' ids), never a scan of the index.
     const compartmentTypes = memberCompartmentTypes();
+    const codes = [...new Set(compartmentTypes.flatMap(compartmentParams))];
     const pairs = compartmentTypes.flatMap((t) => compartmentParams(t).map((code) => `${t}.${code}`));
-    return `(${typeSql} AND ${alias}.id IN (SELECT x.ref_id FROM fhir_index x WHERE x.project_id = ${project}
-       AND x.ref_type = ${add(type)} AND (
-         (x.resource_type = 'Patient' AND x.resource_id = ${pid})
-         OR (x.resource_type, x.resource_id) IN (SELECT c.resource_type, c.resource_id FROM fhir_index c
-           WHERE c.project_id = ${project} AND c.resource_type = ANY(${add(compartmentTypes)}::text[])
-             AND c.ref_type = 'Patient' AND c.ref_id = ${pid}
-             AND c.resource_type || '.' || c.code = ANY(${add(pairs)}::text[])))))`;
+    const refType = add(type);
+    return `(${typeSql} AND ${alias}.id IN (
+       SELECT x.ref_id FROM fhir_index x WHERE x.project_id = ${project} AND x.resource_type = 'Patient'
+         AND x.resource_id = ${pid} AND x.ref_type = ${refType}
+       UNION ALL
+       SELECT x.ref_id FROM fhir_index c JOIN fhir_index x
+         ON x.project_id = c.project_id AND x.resource_type = c.resource_type AND x.resource_id = c.resource_id
+       WHERE c.project_id = ${project} AND c.resource_type = ANY(${add(compartmentTypes)}::text[])
+         AND c.code = ANY(${add(codes)}::text[]) AND c.ref_type = 'Patient' AND c.ref_id = ${pid}
+         AND c.resource_type || '.' || c.code = ANY(${add(pairs)}::text[]) AND x.ref_type = ${refType}))`;
   });
-  return parts.length === 0 ? 'false' : parts.length === 1 ? (parts[0] as string) : `(${parts.join(' OR ')})`;
+  return parts.length === 1 ? (parts[0] as string) : `(${parts.join(' OR ')})`;
 }
 
 function pointsAt(value: unknown, patientId: string): boolean {

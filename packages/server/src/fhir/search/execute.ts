@@ -3,7 +3,7 @@
  * Bundle with paging links. Every statement is confined to the caller's project.
  */
 import type { Bundle, BundleEntry, BundleLink, Resource } from '@medplum/fhirtypes';
-import { allSearchParameters } from '../definitions.js';
+import { allSearchParameters, searchParameter } from '../definitions.js';
 import { RESOURCE_TYPES } from '../resource-types.js';
 import { authorize, confineSql, type StoreContext } from '../store/context.js';
 import { parseSearchRequest, type IncludeRule, type SearchQuery, type SearchRequest } from './parse.js';
@@ -107,15 +107,22 @@ async function includes(ctx: StoreContext, request: SearchRequest, matches: Reso
     if (targets.length === 0) {
       continue;
     }
+    const codes = referenceCodes(rule);
+    // A member's constraint is built for the types these parameters can reference (any other type it leaves out).
+    const named = new Set(codes.flatMap((code) => searchParameter(rule.sourceType, code)?.target ?? targets));
     const p = new Params();
     const { rows } = await ctx.db.query<{ content: Resource }>(
       `SELECT r.content FROM fhir_resources r
        JOIN (SELECT DISTINCT i.ref_type, i.ref_id FROM fhir_index i
              WHERE i.project_id = ${p.add(ctx.access.projectId)} AND i.resource_type = ${p.add(rule.sourceType)}
-               AND i.resource_id = ANY(${p.add(ids)}::text[]) AND i.code = ANY(${p.add(referenceCodes(rule))}::text[])
+               AND i.resource_id = ANY(${p.add(ids)}::text[]) AND i.code = ANY(${p.add(codes)}::text[])
                AND i.ref_type = ANY(${p.add(targets)}::text[])) x
          ON r.resource_type = x.ref_type AND r.id = x.ref_id
-       WHERE r.project_id = $1 AND NOT r.deleted${confineSql(ctx, targets, p.values)}`,
+       WHERE r.project_id = $1 AND NOT r.deleted${confineSql(
+         ctx,
+         targets.filter((t) => named.has(t)),
+         p.values,
+       )}`,
       p.values,
     );
     add(rows.map((r) => r.content));
