@@ -20,6 +20,7 @@ export interface WrkResult {
 
 const POST_LUA = `
 function init(args)
+  method = args[3] or "POST"
   local f = io.open(args[1], "r")
   body = f:read("*a")
   f:close()
@@ -30,7 +31,7 @@ function init(args)
   end
 end
 function request()
-  return wrk.format("POST", nil, headers, body)
+  return wrk.format(method, nil, headers, body ~= "" and body or nil)
 end
 `;
 
@@ -52,10 +53,19 @@ export function parseWrk(stdout: string, connections: number): WrkResult {
   };
 }
 
-/** POSTs `body` to `url` for `seconds` with `connections` open connections (threads: at most 2). */
+/**
+ * POSTs `body` to `url` (or sends `method`, a GET with an empty body) for `seconds` with `connections` open
+ * connections (threads: at most 2).
+ */
 export async function wrkPost(
   url: string,
-  options: { connections: number; seconds: number; headers: Record<string, string>; body: string },
+  options: {
+    connections: number;
+    seconds: number;
+    headers: Record<string, string>;
+    body: string;
+    method?: 'GET' | 'POST';
+  },
 ): Promise<WrkResult> {
   const dir = await mkdtemp(path.join(tmpdir(), 'hookbot-wrk-'));
   try {
@@ -73,7 +83,7 @@ export async function wrkPost(
     const threads = Math.min(2, options.connections);
     const { stdout } = await run('wrk', [
       ...['-t', String(threads), '-c', String(options.connections), '-d', `${options.seconds}s`],
-      ...['--latency', '-s', script, url, '--', body, headers],
+      ...['--latency', '-s', script, url, '--', body, headers, options.method ?? 'POST'],
     ]);
     return parseWrk(stdout, options.connections);
   } finally {
