@@ -13,7 +13,7 @@ import type { Bundle, Coverage, Patient, Resource } from '@medplum/fhirtypes';
 import { createRepository, signAccessToken, testAccess } from '@hookbot/server/testing';
 import { getToken, request } from '../test/support/http.js';
 import { startTestServer, type TestServer } from '../test/support/server.js';
-import { wrkPost, type WrkResult } from './wrk.js';
+import { wrkPost, wrkTable, type WrkResult } from './wrk.js';
 
 const SECONDS = Number(process.env.BENCH_MEMBER_SECONDS ?? 6);
 const WARMUP_S = Number(process.env.BENCH_MEMBER_WARMUP_SECONDS ?? 3);
@@ -105,28 +105,10 @@ export async function benchMember(): Promise<MemberBenchRow[]> {
 }
 
 function print(rows: MemberBenchRow[], store: string, entries: number): void {
-  const cell = (text: string, width: number) => (width < 0 ? text.padEnd(-width) : text.padStart(width));
   const lines = [
     `${store}; ${OTHERS} other members (a Coverage and 4 EOBs each); the member's answer has ${entries} entries;`,
     `wrk, ${SECONDS} s per run after ${WARMUP_S} s of warm-up; each request writes an AuditEvent (batched)`,
-    [
-      cell('target', -68),
-      cell('conns', 5),
-      cell('p50 ms', 8),
-      cell('p99 ms', 8),
-      cell('req/s', 7),
-      cell('non-2xx', 8),
-    ].join(' '),
-    ...rows.map((r) =>
-      [
-        cell(r.target, -68),
-        cell(String(r.connections), 5),
-        cell(r.p50Ms.toFixed(2), 8),
-        cell(r.p99Ms.toFixed(2), 8),
-        cell(r.rps.toFixed(0), 7),
-        cell(String(r.non2xx), 8),
-      ].join(' '),
-    ),
+    ...wrkTable(rows, 68),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -90,3 +90,22 @@ export async function wrkPost(
     await rm(dir, { recursive: true, force: true });
   }
 }
+
+/** The table of wrk runs the HTTP benchmarks print: one line per target and connection count. */
+export function wrkTable(rows: (WrkResult & { target: string })[], targetWidth: number): string[] {
+  const cell = (text: string, width: number) => (width < 0 ? text.padEnd(-width) : text.padStart(width));
+  const line = (cells: string[]) => cells.map((c, i) => cell(c, [-targetWidth, 5, 8, 8, 7, 8][i] ?? 8)).join(' ');
+  return [
+    line(['target', 'conns', 'p50 ms', 'p99 ms', 'req/s', 'non-2xx']),
+    ...rows.map((r) =>
+      line([
+        r.target,
+        String(r.connections),
+        r.p50Ms.toFixed(2),
+        r.p99Ms.toFixed(2),
+        r.rps.toFixed(0),
+        String(r.non2xx),
+      ]),
+    ),
+  ];
+}
