@@ -202,7 +202,7 @@ export class AuditWriter {
     for (const [projectId, items] of byProject) {
       try {
         const events = items.map(({ record, at }) => ('event' in record ? record.event : toAuditEvent(record, at)));
-        // Built here from typed code (its shape is checked once in audit.test.ts), so the structure check is skipped.
+        // Built from typed code (shapes checked once in audit.test.ts and patient-access.test.ts): no structure check.
         await createRepository(this.db, projectSystemAccess(projectId)).createMany(events, {
           serverBuilt: true,
           serverRecorded: true,
