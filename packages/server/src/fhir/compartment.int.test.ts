@@ -45,7 +45,18 @@ withStores('a member sees their compartment only', (getDb) => {
   let payer: Repository;
   let member: Repository;
   type Key =
-    'payerOrg' | 'otherOrg' | 'drA' | 'drB' | 'a' | 'b' | 'covA' | 'covB' | `eobA${1 | 2 | 3}` | 'eobB' | 'moved';
+    | 'payerOrg'
+    | 'otherOrg'
+    | 'drA'
+    | 'drB'
+    | 'a'
+    | 'b'
+    | 'covA'
+    | 'covB'
+    | `eobA${1 | 2 | 3}`
+    | 'eobB'
+    | 'paidToA'
+    | 'moved';
   const r = {} as Record<Key, Resource>;
 
   beforeAll(async () => {
@@ -64,6 +75,11 @@ withStores('a member sees their compartment only', (getDb) => {
     for (const n of [1, 2, 3] as const)
       r[`eobA${n}`] = await payer.create(eob(r.a.id as string, r.covA.id as string, ref(r.drA)));
     r.eobB = await payer.create(eob(r.b.id as string, r.covB.id as string, ref(r.drB)));
+    // B's care, paid to A (a subscriber paid for a dependent's claim): in A's R4 compartment as payee, never in A's view.
+    r.paidToA = await payer.create({
+      ...eob(r.b.id as string, r.covB.id as string, ref(r.drB)),
+      payee: { party: { reference: ref(r.a) } },
+    });
     // Written for B, then moved to A: A sees the resource as it is now, never B's version.
     r.moved = await payer.create(eob(r.b.id as string, r.covB.id as string, ref(r.drB)));
     r.moved = await payer.update({ ...eob(r.a.id as string, r.covA.id as string, ref(r.drA)), id: r.moved.id });
@@ -83,6 +99,7 @@ withStores('a member sees their compartment only', (getDb) => {
       ['Patient', r.b.id],
       ['Coverage', r.covB.id],
       ['ExplanationOfBenefit', r.eobB.id],
+      ['ExplanationOfBenefit', r.paidToA.id],
       ['Practitioner', r.drB.id],
       ['Organization', r.otherOrg.id],
     ] as const) {

@@ -22,6 +22,17 @@ export function compartmentParams(resourceType: string): string[] {
 }
 
 /**
+ * A member's claims and EOBs are those about them (`patient`), not another member's that pay them (`payee`: a
+ * subscriber paid for a dependent's care), which the R4 compartment also lists.
+ */
+const MEMBER_PARAMS: Record<string, string[]> = { Claim: ['patient'], ExplanationOfBenefit: ['patient'] };
+
+/** The parameters that put a resource in a member's view of their compartment. */
+function memberParams(resourceType: string): string[] {
+  return MEMBER_PARAMS[resourceType] ?? compartmentParams(resourceType);
+}
+
+/**
  * Types a member sees when their compartment's resources reference them (a Coverage's payor, an EOB's provider),
  * and no others of them.
  */
@@ -71,7 +82,7 @@ export function compartmentSql(
   const pid = add(patientId);
   const inCompartment = (type: string) =>
     `${alias}.id IN (SELECT c.resource_id FROM fhir_index c WHERE c.project_id = ${project}
-       AND c.resource_type = ${add(type)} AND c.code = ANY(${add(compartmentParams(type))}::text[])
+       AND c.resource_type = ${add(type)} AND c.code = ANY(${add(memberParams(type))}::text[])
        AND c.ref_type = 'Patient' AND c.ref_id = ${pid})`;
   const parts = visible.map((type) => {
     const typeSql = `${alias}.resource_type = ${add(type)}`;
@@ -80,8 +91,8 @@ export function compartmentSql(
     // Referenced by the Patient or by a resource of its compartment, through any indexed reference parameter: two
     // index lookups each (by the Patient's id, then by the referencing resources' ids), never a scan of the index.
     const compartmentTypes = memberCompartmentTypes();
-    const codes = [...new Set(compartmentTypes.flatMap(compartmentParams))];
-    const pairs = compartmentTypes.flatMap((t) => compartmentParams(t).map((code) => `${t}.${code}`));
+    const codes = [...new Set(compartmentTypes.flatMap(memberParams))];
+    const pairs = compartmentTypes.flatMap((t) => memberParams(t).map((code) => `${t}.${code}`));
     const refType = add(type);
     return `(${typeSql} AND ${alias}.id IN (
        SELECT x.ref_id FROM fhir_index x WHERE x.project_id = ${project} AND x.resource_type = 'Patient'
@@ -103,9 +114,9 @@ function pointsAt(value: unknown, patientId: string): boolean {
 }
 
 /** Whether the resource itself (any version of it) belongs to the patient's compartment. */
-export function inPatientCompartment(resource: Resource, patientId: string): boolean {
+export function inPatientCompartment(resource: Resource, patientId: string, params = compartmentParams): boolean {
   if (resource.resourceType === 'Patient') return resource.id === patientId;
-  for (const code of compartmentParams(resource.resourceType)) {
+  for (const code of params(resource.resourceType)) {
     const expression = searchParameter(resource.resourceType, code)?.expression;
     if (!expression) continue;
     try {
@@ -115,4 +126,12 @@ export function inPatientCompartment(resource: Resource, patientId: string): boo
     }
   }
   return false;
+}
+
+/**
+ * Whether a member may see this version of a resource they see now (`_history`): an Organization or Practitioner
+ * holds no member's data; a resource of the compartment must have been in the member's view then too.
+ */
+export function inMemberView(resource: Resource, patientId: string): boolean {
+  return REFERENCED_TYPES.includes(resource.resourceType) || inPatientCompartment(resource, patientId, memberParams);
 }

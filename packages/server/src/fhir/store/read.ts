@@ -1,7 +1,7 @@
 /** read, vread and history: always confined to the caller's project, so another tenant's id reads as missing. */
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { HookbotError, notFound } from '../../infra/errors.js';
-import { compartmentParams, inPatientCompartment } from '../compartment.js';
+import { inMemberView } from '../compartment.js';
 import { isAppendOnly } from '../resource-types.js';
 import { authorize, confineSql, type StoreContext } from './context.js';
 
@@ -38,11 +38,6 @@ async function versionRows<T extends Resource>(
   const { rows } = await ctx.db.query<VersionRow<T>>(sql, params);
   const patient = ctx.access.patient;
   return patient === undefined ? rows : rows.filter((row) => !row.content || inMemberView(row.content, patient));
-}
-
-/** Organizations and Practitioners hold no member's data: their versions are all shown once one is visible. */
-function inMemberView(resource: Resource, patient: string): boolean {
-  return compartmentParams(resource.resourceType).length === 0 || inPatientCompartment(resource, patient);
 }
 
 const gone = (what: string): HookbotError => new HookbotError('fhir.deleted', `${what} has been deleted`);
