@@ -56,6 +56,7 @@ withStores('a member sees their compartment only', (getDb) => {
     | `eobA${1 | 2 | 3}`
     | 'eobB'
     | 'paidToA'
+    | 'byA'
     | 'moved';
   const r = {} as Record<Key, Resource>;
 
@@ -80,6 +81,13 @@ withStores('a member sees their compartment only', (getDb) => {
       ...eob(r.b.id as string, r.covB.id as string, ref(r.drB)),
       payee: { party: { reference: ref(r.a) } },
     });
+    // B's questionnaire, filled in by A (a parent for a child): A is its author, not its subject.
+    r.byA = await payer.create({
+      resourceType: 'QuestionnaireResponse',
+      status: 'completed',
+      subject: { reference: ref(r.b) },
+      author: { reference: ref(r.a) },
+    });
     // Written for B, then moved to A: A sees the resource as it is now, never B's version.
     r.moved = await payer.create(eob(r.b.id as string, r.covB.id as string, ref(r.drB)));
     r.moved = await payer.update({ ...eob(r.a.id as string, r.covA.id as string, ref(r.drA)), id: r.moved.id });
@@ -100,6 +108,7 @@ withStores('a member sees their compartment only', (getDb) => {
       ['Coverage', r.covB.id],
       ['ExplanationOfBenefit', r.eobB.id],
       ['ExplanationOfBenefit', r.paidToA.id],
+      ['QuestionnaireResponse', r.byA.id],
       ['Practitioner', r.drB.id],
       ['Organization', r.otherOrg.id],
     ] as const) {

@@ -22,10 +22,17 @@ export function compartmentParams(resourceType: string): string[] {
 }
 
 /**
- * A member's claims and EOBs are those about them (`patient`), not another member's that pay them (`payee`: a
- * subscriber paid for a dependent's care), which the R4 compartment also lists.
+ * A member sees what is about them (`patient`, `subject`), not another member's records that merely name them as the
+ * one paid (`payee`: a subscriber paid for a dependent's care), the performer or the author (a parent who filled in
+ * a child's questionnaire), which the R4 compartment also lists.
  */
-const MEMBER_PARAMS: Record<string, string[]> = { Claim: ['patient'], ExplanationOfBenefit: ['patient'] };
+const MEMBER_PARAMS: Record<string, string[]> = {
+  Claim: ['patient'],
+  ExplanationOfBenefit: ['patient'],
+  ServiceRequest: ['subject'],
+  DeviceRequest: ['subject'],
+  QuestionnaireResponse: ['subject'],
+};
 
 /** The parameters that put a resource in a member's view of their compartment. */
 function memberParams(resourceType: string): string[] {
