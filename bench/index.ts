@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- <store|runtime|cds|rules|pas|v8|auth|all>`: each benchmark prints its own table. Benchmarks start real
+ * `npm run bench -- <store|runtime|cds|rules|pas|member|v8|auth|all>`: each benchmark prints its own table. Benchmarks start real
  * servers and databases on this machine (PostgreSQL from HOOKBOT_TEST_PG_URL, loopback only) and stop by themselves.
  */
 const BENCHES: Record<string, () => Promise<unknown>> = {
@@ -8,6 +8,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   cds: async () => (await import('./cds.js')).benchCds(),
   rules: async () => (await import('./rules.js')).benchRules(),
   pas: async () => (await import('./pas.js')).benchPas(),
+  member: async () => (await import('./member.js')).benchMember(),
   v8: async () => (await import('./v8.js')).benchV8(),
   auth: async () => (await import('./auth.js')).benchAuth(),
 };

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { getToken, request } from '../test/support/http.js';
 import { startTestServer } from '../test/support/server.js';
-import { wrkPost, type WrkResult } from './wrk.js';
+import { wrkPost, wrkTable, type WrkResult } from './wrk.js';
 
 const SECONDS = Number(process.env.BENCH_PAS_SECONDS ?? 6);
 const WARMUP_S = Number(process.env.BENCH_PAS_WARMUP_SECONDS ?? 3);
@@ -87,27 +87,9 @@ export async function benchPas(): Promise<PasBenchRow[]> {
 }
 
 function print(rows: PasBenchRow[], store: string): void {
-  const cell = (text: string, width: number) => (width < 0 ? text.padEnd(-width) : text.padStart(width));
   const lines = [
     `${store}; wrk, ${SECONDS} s per run after ${WARMUP_S} s of warm-up; each $submit stores a new authorization`,
-    [
-      cell('target', -28),
-      cell('conns', 5),
-      cell('p50 ms', 8),
-      cell('p99 ms', 8),
-      cell('req/s', 7),
-      cell('non-2xx', 8),
-    ].join(' '),
-    ...rows.map((r) =>
-      [
-        cell(r.target, -28),
-        cell(String(r.connections), 5),
-        cell(r.p50Ms.toFixed(2), 8),
-        cell(r.p99Ms.toFixed(2), 8),
-        cell(r.rps.toFixed(0), 7),
-        cell(String(r.non2xx), 8),
-      ].join(' '),
-    ),
+    ...wrkTable(rows, 28),
   ];
   const eight = rows.find((r) => r.target.startsWith('pas') && r.connections === 8);
   if (eight) {

@@ -20,6 +20,7 @@ export interface WrkResult {
 
 const POST_LUA = `
 function init(args)
+  method = args[3] or "POST"
   local f = io.open(args[1], "r")
   body = f:read("*a")
   f:close()
@@ -30,7 +31,7 @@ function init(args)
   end
 end
 function request()
-  return wrk.format("POST", nil, headers, body)
+  return wrk.format(method, nil, headers, body ~= "" and body or nil)
 end
 `;
 
@@ -52,10 +53,19 @@ export function parseWrk(stdout: string, connections: number): WrkResult {
   };
 }
 
-/** POSTs `body` to `url` for `seconds` with `connections` open connections (threads: at most 2). */
+/**
+ * POSTs `body` to `url` (or sends `method`, a GET with an empty body) for `seconds` with `connections` open
+ * connections (threads: at most 2).
+ */
 export async function wrkPost(
   url: string,
-  options: { connections: number; seconds: number; headers: Record<string, string>; body: string },
+  options: {
+    connections: number;
+    seconds: number;
+    headers: Record<string, string>;
+    body: string;
+    method?: 'GET' | 'POST';
+  },
 ): Promise<WrkResult> {
   const dir = await mkdtemp(path.join(tmpdir(), 'hookbot-wrk-'));
   try {
@@ -73,10 +83,29 @@ export async function wrkPost(
     const threads = Math.min(2, options.connections);
     const { stdout } = await run('wrk', [
       ...['-t', String(threads), '-c', String(options.connections), '-d', `${options.seconds}s`],
-      ...['--latency', '-s', script, url, '--', body, headers],
+      ...['--latency', '-s', script, url, '--', body, headers, options.method ?? 'POST'],
     ]);
     return parseWrk(stdout, options.connections);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The table of wrk runs the HTTP benchmarks print: one line per target and connection count. */
+export function wrkTable(rows: (WrkResult & { target: string })[], targetWidth: number): string[] {
+  const cell = (text: string, width: number) => (width < 0 ? text.padEnd(-width) : text.padStart(width));
+  const line = (cells: string[]) => cells.map((c, i) => cell(c, [-targetWidth, 5, 8, 8, 7, 8][i] ?? 8)).join(' ');
+  return [
+    line(['target', 'conns', 'p50 ms', 'p99 ms', 'req/s', 'non-2xx']),
+    ...rows.map((r) =>
+      line([
+        r.target,
+        String(r.connections),
+        r.p50Ms.toFixed(2),
+        r.p99Ms.toFixed(2),
+        r.rps.toFixed(0),
+        String(r.non2xx),
+      ]),
+    ),
+  ];
 }

@@ -12,6 +12,7 @@ import { adminRouter } from './admin/routes.js';
 import { accessFor } from './auth/access-token.js';
 import { callerProject, stripTenantHeaders } from './auth/middleware.js';
 import { authenticateRoutes } from './auth/route-access.js';
+import { patientAccessGuard } from './auth/patient-access.js';
 import { authRouter } from './auth/routes.js';
 import { notifyingRepository } from './bots/bot-cache.js';
 import { botOperationsRouter } from './bots/routes.js';
@@ -126,6 +127,7 @@ export function createRouters(services: Services): Router[] {
     await next();
   };
   const fhir = createRouter('/fhir/R4');
+  fhir.use(patientAccessGuard(services, '/fhir/R4'));
   fhir.use(fhirContext);
   const botRoutes = botOperationsRouter(services);
   const ruleRoutes = ruleSetRouter(services);

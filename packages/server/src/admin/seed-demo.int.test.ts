@@ -1,9 +1,11 @@
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Bot, Patient } from '@medplum/fhirtypes';
+import type { Bot, Coverage, ExplanationOfBenefit, Organization, Patient } from '@medplum/fhirtypes';
 import { afterEach, expect, it } from 'vitest';
 import { projectSystemAccess } from '../auth/access.js';
+import { patientAccess } from '../auth/patient-access.js';
+import { parseScopes } from '../auth/scopes.js';
 import { createRepository } from '../fhir/repository.js';
 import { loadConfig } from '../infra/config.js';
 import { createLogger } from '../infra/logger.js';
@@ -92,6 +94,62 @@ function interruptedAfterFirstBot(db: Database): Database {
   return wrap(db);
 }
 
+/** Seed 001's four synthetic members, as its sandbox guide lists them: first, last, birth date, member id, postal code. */
+const SEED_MEMBERS = [
+  ['Mayte822', 'Venegas795', '2011-01-04', '01-testmemid', '02116'],
+  ['Sherie778', 'Fahey393', '1974-04-29', '02-testmemid', '01810'],
+  ['Delmar187', 'Tromp100', '1961-05-15', '03-testmemid', '02109'],
+  ['George', 'Bluth', '1943-01-01', '04-testmemid', '15239'],
+] as const;
+
+/**
+ * Each member is one Patient with an active Coverage (subscriberId = member id, payor an Organization) and a few
+ * EOBs, which the member's own view (the Patient Access API's) finds with their Coverage and provider.
+ */
+async function expectSeedMembers(db: Database, projectId: string): Promise<void> {
+  const repo = createRepository(db, projectSystemAccess(projectId));
+  for (const [given, family, birthDate, memberId, postalCode] of SEED_MEMBERS) {
+    const [patient, ...others] = await repo.searchResources<Patient>('Patient', {
+      given,
+      family,
+      birthdate: birthDate,
+    });
+    expect(others).toEqual([]);
+    expect(patient?.address?.[0]?.postalCode).toBe(postalCode);
+    const coverages = await repo.searchResources<Coverage>('Coverage', {
+      beneficiary: `Patient/${patient?.id}`,
+      status: 'active',
+    });
+    expect(coverages.map((c) => c.subscriberId)).toEqual([memberId]);
+    const payor = coverages[0]?.payor[0]?.reference ?? '';
+    expect((await repo.read<Organization>('Organization', payor.split('/')[1] ?? '')).name).toBeTruthy();
+
+    const member = createRepository(
+      db,
+      patientAccess({ projectId, patient: patient?.id as string, scopes: parseScopes('patient/*.rs') }),
+    );
+    const bundle = await member.search(
+      'ExplanationOfBenefit',
+      new URLSearchParams('_include=ExplanationOfBenefit:coverage&_include=ExplanationOfBenefit:provider'),
+    );
+    const entries = bundle.entry ?? [];
+    const eobs = entries.filter((e) => e.search?.mode === 'match').map((e) => e.resource as ExplanationOfBenefit);
+    expect(eobs.length).toBeGreaterThanOrEqual(2);
+    for (const eob of eobs) {
+      expect(eob.patient.reference).toBe(`Patient/${patient?.id}`);
+      expect(eob.insurance?.[0]?.coverage.reference).toBe(`Coverage/${coverages[0]?.id}`);
+      expect(eob.item?.[0]?.adjudication?.length).toBeGreaterThan(0);
+      expect(eob.total?.length).toBeGreaterThan(0);
+    }
+    expect(
+      entries
+        .filter((e) => e.search?.mode === 'include')
+        .map((e) => e.resource?.resourceType)
+        .sort(),
+    ).toEqual(['Coverage', 'Organization']);
+  }
+}
+
 for (const kind of STORE_KINDS) {
   it(`leaves no demo project when seeding is interrupted, and the next start seeds it completely [${kind}]`, async () => {
     const s = await services(kind, EXAMPLES);
@@ -99,7 +157,8 @@ for (const kind of STORE_KINDS) {
     const demoRows = () => s.db.query('SELECT id FROM projects WHERE name = $1', [DEMO_PROJECT_NAME]);
     expect((await demoRows()).rows).toEqual([]);
     expect(
-      (await s.db.query("SELECT count(*)::int AS n FROM fhir_resources WHERE resource_type = 'Bot'")).rows,
+      (await s.db.query("SELECT count(*)::int AS n FROM fhir_resources WHERE resource_type IN ('Bot', 'Patient')"))
+        .rows,
     ).toEqual([{ n: 0 }]);
 
     const demo = await ensureDemoProject(s);
@@ -112,6 +171,7 @@ for (const kind of STORE_KINDS) {
     expect(bots.every((b) => b.executableCode?.url?.startsWith('Binary/'))).toBe(true);
     expect(demo.seeded?.services).toEqual(serviceDirs);
     expect((await repo.searchResources<Patient>('Patient', {})).length).toBeGreaterThan(0);
+    await expectSeedMembers(s.db, demo.project.id);
     const credentials = JSON.parse(await readFile(path.join(s.config.dataDir, 'demo-credentials.json'), 'utf8')) as {
       projectId: string;
     };

@@ -8,8 +8,9 @@ import type { ClientRole } from './roles.js';
 import type { SigningKey } from './signing-keys.js';
 import { parseScopes } from './scopes.js';
 
-const access = (scope: string, role: ClientRole = 'admin') =>
+const access = (scope: string, role: ClientRole = 'admin', patient?: string) =>
   accessFor({
+    ...(patient ? { patient } : {}),
     clientId: 'c',
     projectId: 'p',
     admin: false,
@@ -37,13 +38,19 @@ describe('accessFor', () => {
     expect(a.allows('Coverage', 's')).toBe(false);
   });
 
-  it.each(['ehr', 'partner', 'member-app'] as const)(
-    'refuses the FHIR API to a %s client whatever its scope',
-    (role) => {
-      expect(() => access('system/*.cruds', role)).toThrow(HookbotError);
-      expect(() => access('system/*.cruds', role)).toThrow(/may not use the FHIR API/);
-    },
-  );
+  it.each(['ehr', 'partner'] as const)('refuses the FHIR API to a %s client whatever its scope', (role) => {
+    expect(() => access('system/*.cruds', role)).toThrow(HookbotError);
+    expect(() => access('system/*.cruds', role)).toThrow(/may not use the FHIR API/);
+  });
+
+  it("gives a member app its member's records, read-only, and nothing without a patient", () => {
+    expect(() => access('patient/*.rs', 'member-app')).toThrow(/must name its patient/);
+    const member = access('system/*.cruds patient/*.rs', 'member-app', 'p1');
+    expect(member.patient).toBe('p1');
+    expect(member.allows('ExplanationOfBenefit', 's')).toBe(true);
+    expect(member.allows('Patient', 'c')).toBe(false);
+    expect(member.allows('Bot', 'r')).toBe(false);
+  });
 });
 
 const ISSUER = 'http://hookbot.test';
@@ -54,6 +61,27 @@ async function signingKey(): Promise<SigningKey> {
 }
 
 describe('verifyAccessToken', () => {
+  it("carries a member's patient and fhirUser from signing to verification", async () => {
+    const key = await signingKey();
+    const claims = {
+      clientId: 'app',
+      projectId: 'p',
+      admin: false,
+      role: 'member-app' as const,
+      scope: 'patient/*.rs',
+    };
+    const token = await signAccessToken(key, ISSUER, { ...claims, patient: 'p1', fhirUser: 'Patient/p1' }, 60);
+    const caller = await verifyAccessToken(key, ISSUER, token, new MemorySharedState());
+    expect([caller.patient, caller.fhirUser]).toEqual(['p1', 'Patient/p1']);
+    const plain = await verifyAccessToken(
+      key,
+      ISSUER,
+      await signAccessToken(key, ISSUER, claims, 60),
+      new MemorySharedState(),
+    );
+    expect('patient' in plain || 'fhirUser' in plain).toBe(false);
+  });
+
   it('refuses a token without a client role (issued before roles existed), whatever its scope', async () => {
     const key = await signingKey();
     const token = await new SignJWT({ client_id: 'ehr', scope: 'system/*.cruds', project: 'p' })

@@ -4,6 +4,7 @@ import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
 import { forbidden, unauthorized } from '../infra/errors.js';
 import type { SharedState } from '../infra/shared-state.js';
 import type { AccessPolicy } from './access.js';
+import { patientAccess } from './patient-access.js';
 import { ACCESS_TOKEN_SKEW_SECONDS, isRevoked } from './revocation.js';
 import { isClientRole, roleHasFhirApi, type ClientRole } from './roles.js';
 import { grantingScopes, parseScopes, type ScopeSet } from './scopes.js';
@@ -26,6 +27,10 @@ export interface Caller {
   jti: string;
   /** RFC 8705 `cnf.x5t#S256`: the token works only with the client certificate of that thumbprint. */
   certThumbprint?: string;
+  /** A member's token: the id of the member's Patient (SMART `patient` launch context). */
+  patient?: string;
+  /** A member's token: who signed in (OpenID Connect `fhirUser`, e.g. `Patient/123`). */
+  fhirUser?: string;
 }
 
 export interface TokenClaims {
@@ -35,6 +40,10 @@ export interface TokenClaims {
   role: ClientRole;
   scope: string;
   certThumbprint?: string;
+  /** The Patient id of a member's token (JWT claim `patient`). */
+  patient?: string;
+  /** e.g. `Patient/123` (JWT claim `fhirUser`). */
+  fhirUser?: string;
 }
 
 export async function signAccessToken(
@@ -53,6 +62,8 @@ export async function signAccessToken(
     ...(claims.projectId ? { project: claims.projectId } : {}),
     ...(claims.admin ? { admin: true } : {}),
     ...(claims.certThumbprint ? { cnf: { 'x5t#S256': claims.certThumbprint } } : {}),
+    ...(claims.patient ? { patient: claims.patient } : {}),
+    ...(claims.fhirUser ? { fhirUser: claims.fhirUser } : {}),
   })
     .setProtectedHeader({ alg: TOKEN_ALG, kid: key.kid, typ: 'at+jwt' })
     .setIssuer(issuer)
@@ -139,6 +150,8 @@ async function verifyUncached(key: SigningKey, issuer: string, token: string): P
       issuedAt: payload.iat as number,
       jti: payload.jti as string,
       ...(certThumbprint ? { certThumbprint } : {}),
+      ...(typeof payload.patient === 'string' ? { patient: payload.patient } : {}),
+      ...(typeof payload.fhirUser === 'string' ? { fhirUser: payload.fhirUser } : {}),
     });
   } catch (err) {
     if (err instanceof joseErrors.JWTExpired)
@@ -154,10 +167,12 @@ async function verifyUncached(key: SigningKey, issuer: string, token: string): P
 }
 
 /**
- * The access a caller's token grants inside its project: SMART `system/` and `user/` scopes. A client whose role has
- * no FHIR API (an EHR, a partner, a member app) is refused outright, whatever its token says.
+ * The access a caller's token grants inside its project: SMART `system/` and `user/` scopes. A member app reads its
+ * member's records (`patient-access.ts`); any other client whose role has no FHIR API (an EHR, a partner) is refused
+ * outright, whatever its token says.
  */
 export function accessFor(caller: Caller & { projectId: string }): AccessPolicy {
+  if (caller.role === 'member-app') return patientAccess(caller);
   if (!roleHasFhirApi(caller.role)) {
     throw forbidden('auth.role-not-allowed', `A client with role "${caller.role}" may not use the FHIR API`);
   }

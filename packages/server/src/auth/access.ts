@@ -9,6 +9,11 @@ export interface AccessPolicy {
   readonly projectId: string;
   /** The server's own work, not a client's: it alone writes the types the server writes (`isServerWritten`). */
   readonly system?: boolean;
+  /**
+   * A member's access (Patient Access API): the id of their Patient. Every read is then confined to the Patient's
+   * compartment (`fhir/compartment.ts`), in the SQL of the read itself.
+   */
+  readonly patient?: string;
   allows(resourceType: string, interaction: Interaction): boolean;
 }
 

@@ -75,14 +75,21 @@ const MAX_BACKLOG_BYTES = 32 * 1024 * 1024;
 
 const RESOLVED = Promise.resolve();
 
+/** An event another domain built itself (a member's access to the Patient Access API), written into `projectId`. */
+export interface BuiltAuditEvent {
+  projectId: string;
+  event: AuditEvent;
+}
+
 interface Queued {
-  record: AuditRecord;
+  record: AuditRecord | BuiltAuditEvent;
   at: Date;
   bytes: number;
 }
 
 /** A rough size in memory: the record's fixed part, plus its logs and outcome text. */
-function estimatedBytes(record: AuditRecord): number {
+function estimatedBytes(record: AuditRecord | BuiltAuditEvent): number {
+  if ('event' in record) return 2048;
   return 1024 + (record.logs?.length ?? 0) + (record.outcomeDesc?.length ?? 0);
 }
 
@@ -109,7 +116,7 @@ export class AuditWriter {
    * longer than the backlog lasts slows to the rate at which it writes its audit trail, instead of holding an ever
    * longer queue in memory.
    */
-  add(record: AuditRecord): Promise<void> {
+  add(record: AuditRecord | BuiltAuditEvent): Promise<void> {
     const bytes = estimatedBytes(record);
     this.queue.push({ record, at: new Date(), bytes });
     this.unwritten += bytes;
@@ -208,8 +215,8 @@ export class AuditWriter {
     const background = this.unwritten <= this.maxBacklogBytes / 2;
     for (const [projectId, items] of byProject) {
       try {
-        const events = items.map(({ record, at }) => toAuditEvent(record, at));
-        // Built here from typed code (its shape is checked once in audit.test.ts), so the structure check is skipped.
+        const events = items.map(({ record, at }) => ('event' in record ? record.event : toAuditEvent(record, at)));
+        // Built from typed code (shapes checked once in audit.test.ts and patient-access.test.ts): no structure check.
         await createRepository(this.db, projectSystemAccess(projectId)).createMany(events, {
           serverBuilt: true,
           serverRecorded: true,

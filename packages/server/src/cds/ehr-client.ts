@@ -14,7 +14,8 @@ import { grantingScopes, parseScopes, type ResourceScope, type ScopeSet } from '
 import { HookbotError } from '../infra/errors.js';
 import type { BotFhirClient } from '../bots/fhir-client-bridge.js';
 import { fetchFhirJson } from './fhir-fetch.js';
-import { compartmentSearchParam, inPatientCompartment } from './patient-compartment.js';
+import { compartmentSearchParam } from './patient-compartment.js';
+import { inPatientCompartment } from '../fhir/compartment.js';
 
 export interface EhrClientOptions {
   fhirServer: string;

@@ -54,6 +54,8 @@ export const ERROR_CODES = {
   'auth.replayed-client-jwt': [401, 'login'],
   'auth.admin-only': [403, 'forbidden'],
   'auth.no-project': [403, 'forbidden'],
+  'auth.no-patient': [403, 'forbidden'],
+  'auth.member-read-only': [403, 'forbidden'],
   'auth.role-not-allowed': [403, 'forbidden'],
   'auth.forbidden-scope': [403, 'forbidden'],
   'oauth.invalid-request': [400, 'invalid'],

@@ -9,3 +9,5 @@ export { ownAuthentication, publicRoute } from '../infra/router.js';
 export { RedisSharedState } from '../infra/shared-state.js';
 export { pendInterrupted } from '../pas/recover.js';
 export { setClientSecret } from '../auth/clients.js';
+// Member tokens come from the SMART launch; tests of the Patient Access API sign them with the server's key.
+export { signAccessToken } from '../auth/access-token.js';

@@ -3,9 +3,9 @@
  * Bundle with paging links. Every statement is confined to the caller's project.
  */
 import type { Bundle, BundleEntry, BundleLink, Resource } from '@medplum/fhirtypes';
-import { allSearchParameters } from '../definitions.js';
+import { allSearchParameters, searchParameter } from '../definitions.js';
 import { RESOURCE_TYPES } from '../resource-types.js';
-import { authorize, type StoreContext } from '../store/context.js';
+import { authorize, confineSql, type StoreContext } from '../store/context.js';
 import { parseSearchRequest, type IncludeRule, type SearchQuery, type SearchRequest } from './parse.js';
 import { buildOrderBy, buildWhere, Params } from './sql.js';
 
@@ -13,6 +13,8 @@ export async function searchResources(ctx: StoreContext, resourceType: string, q
   authorize(ctx, resourceType, 's');
   const request = parseSearchRequest(resourceType, query);
   const where = buildWhere(ctx.access.projectId, request);
+  // A member's search is confined in SQL, so the total and the pages count only what the member may see.
+  where.sql += confineSql(ctx, [resourceType], where.params.values);
   const wantTotal = request.total !== 'none' || request.summaryCount || request.count === 0;
   const total = wantTotal ? await countMatches(ctx, where.sql, where.params.values) : undefined;
   if (request.summaryCount || request.count === 0) {
@@ -78,7 +80,10 @@ function referenceCodes(rule: IncludeRule): string[] {
     .map((p) => p.code as string);
 }
 
-/** `_include` targets need read access, `_revinclude` sources search access; others are left out silently. */
+/**
+ * `_include` targets need read access, `_revinclude` sources search access; others are left out silently, and so
+ * are, for a member, resources outside their compartment.
+ */
 async function includes(ctx: StoreContext, request: SearchRequest, matches: Resource[]): Promise<Resource[]> {
   if (matches.length === 0 || (request.include.length === 0 && request.revinclude.length === 0)) {
     return [];
@@ -102,15 +107,22 @@ async function includes(ctx: StoreContext, request: SearchRequest, matches: Reso
     if (targets.length === 0) {
       continue;
     }
+    const codes = referenceCodes(rule);
+    // A member's constraint is built for the types these parameters can reference (any other type it leaves out).
+    const named = new Set(codes.flatMap((code) => searchParameter(rule.sourceType, code)?.target ?? targets));
     const p = new Params();
     const { rows } = await ctx.db.query<{ content: Resource }>(
       `SELECT r.content FROM fhir_resources r
        JOIN (SELECT DISTINCT i.ref_type, i.ref_id FROM fhir_index i
              WHERE i.project_id = ${p.add(ctx.access.projectId)} AND i.resource_type = ${p.add(rule.sourceType)}
-               AND i.resource_id = ANY(${p.add(ids)}::text[]) AND i.code = ANY(${p.add(referenceCodes(rule))}::text[])
+               AND i.resource_id = ANY(${p.add(ids)}::text[]) AND i.code = ANY(${p.add(codes)}::text[])
                AND i.ref_type = ANY(${p.add(targets)}::text[])) x
          ON r.resource_type = x.ref_type AND r.id = x.ref_id
-       WHERE r.project_id = $1 AND NOT r.deleted`,
+       WHERE r.project_id = $1 AND NOT r.deleted${confineSql(
+         ctx,
+         targets.filter((t) => named.has(t)),
+         p.values,
+       )}`,
       p.values,
     );
     add(rows.map((r) => r.content));
@@ -128,6 +140,7 @@ async function includes(ctx: StoreContext, request: SearchRequest, matches: Reso
                      WHERE i.project_id = r.project_id AND i.resource_type = r.resource_type AND i.resource_id = r.id
                        AND i.code = ANY(${p.add(referenceCodes(rule))}::text[])
                        AND i.ref_type = ${p.add(request.resourceType)} AND i.ref_id = ANY(${p.add(ids)}::text[]))
+         ${confineSql(ctx, [rule.sourceType], p.values)}
        ORDER BY r.id LIMIT ${p.add(MAX_INCLUDED)}`,
       p.values,
     );

@@ -1,6 +1,7 @@
 import type { AccessPolicy, Interaction } from '../../auth/access.js';
 import { forbidden, HookbotError } from '../../infra/errors.js';
 import type { Database } from '../../infra/database.js';
+import { compartmentSql } from '../compartment.js';
 import { isAppendOnly, isServerWritten } from '../resource-types.js';
 import { assertResourceType } from '../search/parse.js';
 
@@ -43,6 +44,16 @@ export function authorize(ctx: StoreContext, resourceType: string, interaction: 
       { headers: { Allow: 'GET, HEAD' } },
     );
   }
+}
+
+/**
+ * ` AND <the member's compartment>` for a member's caller (`AccessPolicy.patient`), else nothing: appended to every
+ * read of the store, with `params` the statement's (whose `$1` is the project) and `alias` the row read.
+ */
+export function confineSql(ctx: StoreContext, types: readonly string[], params: unknown[], alias = 'r'): string {
+  const patient = ctx.access.patient;
+  if (patient === undefined) return '';
+  return ` AND ${compartmentSql(patient, types, (v) => `$${params.push(v)}`, '$1', alias)}`;
 }
 
 /** `http://host` or `http://host/fhir/R4` → `http://host/fhir/R4`. */

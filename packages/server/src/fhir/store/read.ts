@@ -1,8 +1,9 @@
 /** read, vread and history: always confined to the caller's project, so another tenant's id reads as missing. */
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { HookbotError, notFound } from '../../infra/errors.js';
+import { inMemberView } from '../compartment.js';
 import { isAppendOnly } from '../resource-types.js';
-import { authorize, type StoreContext } from './context.js';
+import { authorize, confineSql, type StoreContext } from './context.js';
 
 interface VersionRow<T> {
   version_id: number;
@@ -14,25 +15,29 @@ interface VersionRow<T> {
 /**
  * The stored versions of one resource, newest first, or only `versionId`, in one statement. An append-only type's one
  * version is its current row; events written before the type became append-only also have history rows, which win.
+ * A member sees the versions of a resource of their compartment as it is now, and of those only the ones that
+ * were in it then: an EOB moved from another member keeps that member's version to itself.
  */
-async function versionRows<T>(
+async function versionRows<T extends Resource>(
   ctx: StoreContext,
   resourceType: string,
   id: string,
   versionId?: number,
 ): Promise<VersionRow<T>[]> {
   const params: unknown[] = [ctx.access.projectId, resourceType, id];
-  const where = `WHERE project_id = $1 AND resource_type = $2 AND id = $3${
-    versionId === undefined ? '' : ` AND version_id = $${params.push(versionId)}`
-  }`;
+  const where = `WHERE r.project_id = $1 AND r.resource_type = $2 AND r.id = $3${
+    versionId === undefined ? '' : ` AND r.version_id = $${params.push(versionId)}`
+  }${confineSql(ctx, [resourceType], params)}`;
   const columns = 'version_id, last_updated, deleted, content';
   const sql = isAppendOnly(resourceType)
     ? `SELECT DISTINCT ON (version_id) ${columns} FROM (
-         SELECT ${columns}, 0 AS rank FROM fhir_history ${where}
-         UNION ALL SELECT ${columns}, 1 FROM fhir_resources ${where}
+         SELECT ${columns}, 0 AS rank FROM fhir_history r ${where}
+         UNION ALL SELECT ${columns}, 1 FROM fhir_resources r ${where}
        ) v ORDER BY version_id DESC, rank`
-    : `SELECT ${columns} FROM fhir_history ${where} ORDER BY version_id DESC`;
-  return (await ctx.db.query<VersionRow<T>>(sql, params)).rows;
+    : `SELECT ${columns} FROM fhir_history r ${where} ORDER BY version_id DESC`;
+  const { rows } = await ctx.db.query<VersionRow<T>>(sql, params);
+  const patient = ctx.access.patient;
+  return patient === undefined ? rows : rows.filter((row) => !row.content || inMemberView(row.content, patient));
 }
 
 const gone = (what: string): HookbotError => new HookbotError('fhir.deleted', `${what} has been deleted`);
@@ -43,9 +48,14 @@ export async function readResource<T extends Resource>(
   id: string,
 ): Promise<T> {
   authorize(ctx, resourceType, 'r');
+  const params: unknown[] = [ctx.access.projectId, resourceType, id];
   const { rows } = await ctx.db.query<{ deleted: boolean; content: T | null }>(
-    'SELECT deleted, content FROM fhir_resources WHERE project_id = $1 AND resource_type = $2 AND id = $3',
-    [ctx.access.projectId, resourceType, id],
+    `SELECT deleted, content FROM fhir_resources r WHERE project_id = $1 AND resource_type = $2 AND id = $3${confineSql(
+      ctx,
+      [resourceType],
+      params,
+    )}`,
+    params,
   );
   const row = rows[0];
   if (!row) {
