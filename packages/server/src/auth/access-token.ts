@@ -24,6 +24,10 @@ export interface Caller {
   issuedAt: number;
   /** The token's id: what a revocation names. */
   jti: string;
+  /** A member app's token: the member's Patient id (JWT claim `patient`). */
+  patient?: string;
+  /** A member app's token: who the member is, e.g. `Patient/123` (JWT claim `fhirUser`). */
+  fhirUser?: string;
 }
 
 export interface TokenClaims {
@@ -32,6 +36,10 @@ export interface TokenClaims {
   admin: boolean;
   role: ClientRole;
   scope: string;
+  /** The member's Patient id (JWT claim `patient`). */
+  patient?: string;
+  /** e.g. `Patient/123` (JWT claim `fhirUser`). */
+  fhirUser?: string;
 }
 
 export async function signAccessToken(
@@ -49,6 +57,8 @@ export async function signAccessToken(
     role: claims.role,
     ...(claims.projectId ? { project: claims.projectId } : {}),
     ...(claims.admin ? { admin: true } : {}),
+    ...(claims.patient ? { patient: claims.patient } : {}),
+    ...(claims.fhirUser ? { fhirUser: claims.fhirUser } : {}),
   })
     .setProtectedHeader({ alg: TOKEN_ALG, kid: key.kid, typ: 'at+jwt' })
     .setIssuer(issuer)
@@ -132,6 +142,8 @@ async function verifyUncached(key: SigningKey, issuer: string, token: string): P
       expires: payload.exp as number,
       issuedAt: payload.iat as number,
       jti: payload.jti as string,
+      ...(typeof payload.patient === 'string' ? { patient: payload.patient } : {}),
+      ...(typeof payload.fhirUser === 'string' ? { fhirUser: payload.fhirUser } : {}),
     });
   } catch (err) {
     if (err instanceof joseErrors.JWTExpired)
