@@ -78,6 +78,16 @@ export type UseResult =
   | { outcome: 'used-before'; familyId: string }
   | { outcome: 'unknown' };
 
+/** The scope a code or refresh token grants, without using it: a refused narrowing must not spend it. */
+export async function grantedScopeOf(db: Database, kind: GrantKind, token: string): Promise<string | undefined> {
+  if (token.includes('\u0000') || token.length > 200) return undefined;
+  const { rows } = await db.query<{ scope: string }>(
+    'SELECT scope FROM member_grants WHERE token_hash = $1 AND kind = $2',
+    [hashOf(token), kind],
+  );
+  return rows[0]?.scope;
+}
+
 /** Marks a code or refresh token used, atomically: only the first caller gets its grant. */
 export async function useGrant(db: Database, kind: GrantKind, token: string): Promise<UseResult> {
   if (token.includes('\u0000') || token.length > 200) return { outcome: 'unknown' };

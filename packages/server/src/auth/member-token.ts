@@ -18,6 +18,7 @@ import {
 } from './client-authentication.js';
 import {
   createGrant,
+  grantedScopeOf,
   recordAccessToken,
   REFRESH_TTL_SECONDS,
   revokeFamily,
@@ -57,8 +58,19 @@ async function memberApp(req: ClientAuthRequest, deps: ClientAuthDeps): Promise<
 const S256 = (verifier: string) => createHash('sha256').update(verifier).digest('base64url');
 const PKCE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
 
-/** Uses a code or refresh token once; a second use revokes its family. */
-async function redeem(kind: GrantKind, token: string, client: ClientRecord, deps: MemberTokenDeps) {
+/**
+ * Uses a code or refresh token once (a second use revokes its family), for `requestedScope` or all it grants. The
+ * scope is checked first: a token refused for asking too much is not spent.
+ */
+async function redeem(
+  kind: GrantKind,
+  token: string,
+  client: ClientRecord,
+  requestedScope: string | undefined,
+  deps: MemberTokenDeps,
+) {
+  const granted = await grantedScopeOf(deps.db, kind, token);
+  const scope = granted === undefined ? '' : narrowedScope(granted, requestedScope);
   const used = await useGrant(deps.db, kind, token);
   const what = kind === 'code' ? 'authorization code' : 'refresh token';
   if (used.outcome === 'unknown') throw oauthError('invalid_grant', `Unknown ${what}`);
@@ -68,7 +80,7 @@ async function redeem(kind: GrantKind, token: string, client: ClientRecord, deps
   }
   if (used.grant.clientId !== client.id) throw oauthError('invalid_grant', `This ${what} was issued to another app`);
   if (used.expired) throw oauthError('invalid_grant', `This ${what} has expired`);
-  return used;
+  return { ...used, scope };
 }
 
 export async function authorizationCodeGrant(req: ClientAuthRequest, deps: MemberTokenDeps) {
@@ -79,13 +91,12 @@ export async function authorizationCodeGrant(req: ClientAuthRequest, deps: Membe
   if (!redirectUri) throw oauthError('invalid_request', 'redirect_uri is required');
   if (!verifier) throw oauthError('invalid_request', 'code_verifier is required (PKCE)');
   const client = await memberApp(req, deps);
-  const used = await redeem('code', code, client, deps);
-  const { grant } = used;
+  const used = await redeem('code', code, client, param(req.form, 'scope'), deps);
+  const { grant, scope } = used;
   if (grant.redirectUri !== redirectUri)
     throw oauthError('invalid_grant', 'redirect_uri differs from the authorization request');
   if (!PKCE_VERIFIER.test(verifier) || S256(verifier) !== grant.codeChallenge)
     throw oauthError('invalid_grant', 'code_verifier does not match the code_challenge');
-  const scope = narrowedScope(grant.scope, param(req.form, 'scope'));
   const familyExpires = new Date(Date.now() + REFRESH_TTL_SECONDS * 1000);
   return tokensFor(client, { ...grant, expiresAt: familyExpires }, scope, used.tokenHash, deps);
 }
@@ -94,9 +105,8 @@ export async function refreshTokenGrant(req: ClientAuthRequest, deps: MemberToke
   const token = param(req.form, 'refresh_token');
   if (!token) throw oauthError('invalid_request', 'refresh_token is required');
   const client = await memberApp(req, deps);
-  const used = await redeem('refresh', token, client, deps);
-  const scope = narrowedScope(used.grant.scope, param(req.form, 'scope'));
-  return tokensFor(client, used.grant, scope, used.tokenHash, deps);
+  const used = await redeem('refresh', token, client, param(req.form, 'scope'), deps);
+  return tokensFor(client, used.grant, used.scope, used.tokenHash, deps);
 }
 
 async function tokensFor(
@@ -123,7 +133,8 @@ async function tokensFor(
   );
   const { jti, exp } = decodeJwt(accessToken);
   await recordAccessToken(deps.db, usedHash, jti as string, exp as number);
-  const refreshToken = scopes.includes('offline_access')
+  // A refresh token is rotated even for a narrower token without offline_access: the family keeps its scope.
+  const refreshToken = grant.scope.split(' ').includes('offline_access')
     ? await createGrant(deps.db, 'refresh', {
         familyId: grant.familyId,
         clientId: grant.clientId,
