@@ -682,8 +682,15 @@ describe('every --help example, run as shown', () => {
         expect((await done).code, name).toBe(0);
         continue;
       }
+      const superAdmin = ['login', '--base-url', t.url, '--client-id', t.admin.clientId];
+      // Registering a member app is the super-admin's: signed in as them for it, as the tenant again after.
+      if (name === 'admin client create') expectOk(await run([...superAdmin, '--client-secret', t.admin.clientSecret]));
       const res = await run(argv);
       expect(res.code, `${example}\nstdout:\n${res.stdout}\nstderr:\n${res.stderr}`).toBe(0);
+      if (name === 'admin client create') {
+        expect(res.stdout).toMatch(/public app: no secret/);
+        expectOk(await run(tenantLogin));
+      }
       if (name === 'admin project create') {
         const client = /client id +(\S+)[\s\S]*client secret +(\S+)/.exec(res.stdout);
         tenantLogin = [

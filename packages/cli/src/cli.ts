@@ -107,6 +107,31 @@ function buildProgram(set: Setter, io: HelpWriter): Command {
     'Create a project and print its first client credentials.',
     'admin project create',
   ).action((name: string, opts: Record<string, unknown>) => set('admin project create', { name }, opts));
+  const client = admin.command('client').description('OAuth clients of a project.');
+  leaf(
+    client,
+    'create <project>',
+    'Register a member app (SMART standalone launch) in a project, by id or name, and print its credentials.',
+    'admin client create',
+  )
+    .option(
+      '--redirect-uri <uri>',
+      'an exact redirect URI (repeat for more)',
+      (uri: string, all: string[]) => [...all, uri],
+      [],
+    )
+    .option('--public', 'a public app (browser or mobile): no secret, PKCE only')
+    .option('--name <name>', 'the name members see on the consent page')
+    .action((projectName: string, opts: Record<string, unknown>) =>
+      set(
+        'admin client create',
+        {
+          project: projectName,
+          ...pick<Omit<CommandOptions['admin client create'], 'project'>>(opts, ['redirectUri', 'public', 'name']),
+        },
+        opts,
+      ),
+    );
 
   const bot = program.command('bot').description('Write, build, deploy and run bots.');
   leaf(bot, 'create <name>', 'Scaffold a TypeScript bot, its test and its hookbot.config.json entry.', 'bot create')
@@ -240,6 +265,8 @@ export const EXAMPLES: { readonly [K in CommandName]: string } = {
   login: 'hookbot login --base-url http://localhost:8103 --client-id ID --client-secret SECRET',
   whoami: 'hookbot whoami --json',
   'admin project create': 'hookbot admin project create acme-health',
+  'admin client create':
+    'hookbot admin client create acme-health --name Acme-Health-App --redirect-uri https://app.example/callback --public',
   'rules validate': 'hookbot rules validate examples/rules/crd-prior-auth.json',
   'rules test': 'hookbot rules test examples/rules/dme-sleep-study.yaml',
   'rules deploy': 'hookbot rules deploy examples/rules/crd-prior-auth.json',

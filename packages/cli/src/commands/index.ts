@@ -4,6 +4,7 @@
  * --help` took ~0.2 s with every command imported up front).
  */
 import type { CommandContext } from '../context.js';
+import type { ClientCreateOptions } from './admin-client-create.js';
 import type { ProjectCreateOptions } from './admin-project-create.js';
 import type { BotBuildOptions } from './bot-build.js';
 import type { BotCreateOptions } from './bot-create.js';
@@ -24,6 +25,7 @@ export interface CommandOptions {
   login: LoginOptions;
   whoami: Record<string, never>;
   'admin project create': ProjectCreateOptions;
+  'admin client create': ClientCreateOptions;
   'bot create': BotCreateOptions;
   'bot build': BotBuildOptions;
   'bot deploy': BotDeployOptions;
@@ -50,6 +52,7 @@ export const COMMANDS: { [K in CommandName]: () => Promise<CommandTable[K]> } = 
   login: async () => (await import('./login.js')).login,
   whoami: async () => (await import('./whoami.js')).whoami,
   'admin project create': async () => (await import('./admin-project-create.js')).adminProjectCreate,
+  'admin client create': async () => (await import('./admin-client-create.js')).adminClientCreate,
   'bot create': async () => (await import('./bot-create.js')).botCreate,
   'bot build': async () => (await import('./bot-build.js')).botBuild,
   'bot deploy': async () => (await import('./bot-deploy.js')).botDeploy,
