@@ -145,14 +145,9 @@ function describeScope(raw: string): string | undefined {
 }
 
 export function consentPage(ctx: FormContext, scope: string): string {
-  const items = [
-    ...new Set(
-      scope
-        .split(' ')
-        .map(describeScope)
-        .filter((w): w is string => !!w),
-    ),
-  ];
+  // The records first, then who the member is and for how long.
+  const ordered = scope.split(' ').sort((a, b) => Number(!parseScope(a)) - Number(!parseScope(b)));
+  const items = [...new Set(ordered.map(describeScope).filter((w): w is string => !!w))];
   return layout(
     `Allow ${ctx.appName} to see your records?`,
     `<div class="card">
