@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- <store|runtime|cds|rules|pas|v8|all>`: each benchmark prints its own table. Benchmarks start real
+ * `npm run bench -- <store|runtime|cds|rules|pas|v8|member|all>`: each benchmark prints its own table. Benchmarks start real
  * servers and databases on this machine (PostgreSQL from HOOKBOT_TEST_PG_URL, loopback only) and stop by themselves.
  */
 const BENCHES: Record<string, () => Promise<unknown>> = {
@@ -9,6 +9,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   rules: async () => (await import('./rules.js')).benchRules(),
   pas: async () => (await import('./pas.js')).benchPas(),
   v8: async () => (await import('./v8.js')).benchV8(),
+  member: async () => (await import('./member.js')).benchMember(),
 };
 
 async function main(): Promise<void> {

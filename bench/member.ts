@@ -1,0 +1,83 @@
+/**
+ * What a member's sign-in costs: the password hash alone (scrypt N=2^15, r=8, p=3), a check against a known and
+ * an unknown email (the same work, by design), and a whole sign-in over HTTP (form, CSRF, hash, session cookie);
+ * then a member's EOB search with `_include` where the Patient Access API answers it. Run: `npm run bench -- member`.
+ */
+import { hashSecret, verifySecret } from '../packages/server/src/auth/secrets.js';
+import { passwordKdf } from '../packages/server/src/member-login/accounts.js';
+import { request } from '../test/support/http.js';
+import {
+  authorizeUrl,
+  Browser,
+  createMember,
+  exchangeCode,
+  hiddenFields,
+  newFacts,
+  pkce,
+  registerMemberApp,
+  signUpAndApprove,
+} from '../test/support/member.js';
+import { startTestServer } from '../test/support/server.js';
+
+async function time(iterations: number, fn: () => Promise<unknown>): Promise<{ median: number; p99: number }> {
+  await fn();
+  const samples: number[] = [];
+  for (let i = 0; i < iterations; i++) {
+    const start = process.hrtime.bigint();
+    await fn();
+    samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  samples.sort((a, b) => a - b);
+  const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? NaN;
+  return { median: at(0.5), p99: at(0.99) };
+}
+
+const row = (name: string, r: { median: number; p99: number } | string) =>
+  process.stdout.write(
+    `${name.padEnd(44)} ${typeof r === 'string' ? r : `${r.median.toFixed(1).padStart(8)} ms  p99 ${r.p99.toFixed(1)} ms`}\n`,
+  );
+
+export async function benchMember(): Promise<void> {
+  const password = 'correct horse battery staple';
+  const stored = await hashSecret(password, passwordKdf);
+  row('password hash (scrypt N=2^15 r=8 p=3)', await time(20, () => hashSecret(password, passwordKdf)));
+  row('password check, known email', await time(20, () => verifySecret(password, stored, passwordKdf)));
+  row('password check, unknown email', await time(20, () => verifySecret(password, undefined, passwordKdf)));
+
+  const t = await startTestServer();
+  try {
+    const app = await registerMemberApp(t, { public: true });
+    const facts = newFacts();
+    await createMember(t, facts);
+    const email = `${facts.lastName.toLowerCase()}@example.com`;
+    const { verifier, challenge } = pkce();
+    const code = await signUpAndApprove(t, new Browser(), { clientId: app.clientId, challenge }, facts, email);
+    const browser = new Browser();
+    const hidden = hiddenFields((await browser.get(authorizeUrl(t, { clientId: app.clientId }))).html);
+    row(
+      'sign-in over HTTP (form to session cookie)',
+      await time(20, async () => {
+        const res = await browser.post(`${t.url}/oauth2/authorize/sign-in`, {
+          ...hidden,
+          email,
+          password: 'correct horse battery',
+        });
+        if (res.status !== 303) throw new Error(`sign-in answered ${res.status}`);
+      }),
+    );
+    const token = (await exchangeCode(t, { code, verifier, clientId: app.clientId })).body.access_token as string;
+    const patient = (await request<{ fhirUser: string }>(`${t.url}/oauth2/userinfo`, { token })).body.fhirUser
+      .split('/')
+      .pop();
+    const search = `${t.url}/fhir/R4/ExplanationOfBenefit?patient=${patient}&_include=ExplanationOfBenefit:coverage`;
+    const probe = await request(search, { token });
+    row(
+      'member EOB search with _include',
+      probe.status === 200
+        ? await time(50, () => request(search, { token }))
+        : `n/a (the FHIR API answered ${probe.status})`,
+    );
+  } finally {
+    await t.stop();
+  }
+}
