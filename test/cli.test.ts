@@ -120,6 +120,28 @@ describe('hookbot CLI end to end', () => {
     expect(human.stdout).toMatch(/client secret {2}\S+/);
   });
 
+  it('admin client create registers a member app in a project named by name', async () => {
+    const uri = 'https://member-app.example/callback';
+    const res = await hookbot(
+      'admin',
+      'client',
+      'create',
+      'acme-session',
+      '--redirect-uri',
+      uri,
+      '--public',
+      '--name',
+      'Acme',
+      '--json',
+    );
+    expectOk(res);
+    expect(res.json()).toMatchObject({ role: 'member-app', public: true, redirectUris: [uri] });
+    const confidential = await hookbot('admin', 'client', 'create', project.id, '--redirect-uri', uri);
+    expectOk(confidential);
+    expect(confidential.stdout).toMatch(/client secret {2}\S+/);
+    expect((await hookbot('admin', 'client', 'create', 'no-such-project', '--redirect-uri', uri)).code).not.toBe(0);
+  });
+
   it('logs in as the tenant, which becomes the current profile', async () => {
     expectOk(await loginAsTenant());
     const me = await hookbot('whoami', '--json');

@@ -8,7 +8,6 @@ import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { form, getToken, request } from './support/http.js';
 import {
-  approve,
   authorizeParams,
   authorizeUrl,
   Browser,

@@ -5,13 +5,7 @@
  */
 import type { ClientRecord } from './clients.js';
 import { signAccessToken } from './access-token.js';
-import {
-  authenticateClient,
-  formParam as param,
-  oauthError,
-  type ClientAuthDeps,
-  type ClientAuthRequest,
-} from './client-authentication.js';
+import { authenticateClient, formParam as param, oauthError, type ClientAuthRequest } from './client-authentication.js';
 import {
   authorizationCodeGrant,
   refreshTokenGrant,
