@@ -295,9 +295,12 @@ describe('the member pages', () => {
       password: 'correct horse battery',
     });
     expect(right.status).toBe(303);
-    // Signed in, the authorization request shows the consent page.
+    // Signed in, the authorization request shows the consent page; signing out shows the sign-in page again.
     const consent = await browser.get(new URL(right.location as string, t.url).toString());
     expect(consent.html).toContain('Allow');
+    const out = await browser.post(`${t.url}/oauth2/authorize/sign-out`, hiddenFields(consent.html));
+    expect(out.status).toBe(303);
+    expect((await browser.get(new URL(out.location as string, t.url).toString())).html).toContain('Sign in');
 
     const guesser = new Browser();
     const hidden = hiddenFields((await guesser.get(authorizeUrl(t, { clientId: app.clientId }))).html);

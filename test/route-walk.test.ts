@@ -82,6 +82,7 @@ describe('every registered route', () => {
       'POST /oauth2/authorize/sign-in',
       'POST /oauth2/authorize/sign-up',
       'POST /oauth2/authorize/consent',
+      'POST /oauth2/authorize/sign-out',
       'GET /fhir/R4/metadata',
     ]);
   });

@@ -36,6 +36,7 @@ export const ROUTE_TABLE: Record<string, Caller[] | typeof PUBLIC> = {
   'POST /oauth2/authorize/sign-in': PUBLIC,
   'POST /oauth2/authorize/sign-up': PUBLIC,
   'POST /oauth2/authorize/consent': PUBLIC,
+  'POST /oauth2/authorize/sign-out': PUBLIC,
   'GET /oauth2/userinfo': ['member-app'],
 
   'GET /admin/projects': SUPER_ADMIN,

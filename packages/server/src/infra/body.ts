@@ -30,6 +30,7 @@ const OAUTH_FORM_PATHS = new Set([
   '/oauth2/authorize/sign-in',
   '/oauth2/authorize/sign-up',
   '/oauth2/authorize/consent',
+  '/oauth2/authorize/sign-out',
 ]);
 
 /** Which body types a path accepts: the first match's, else JSON. */

@@ -156,7 +156,9 @@ export function consentPage(ctx: FormContext, scope: string): string {
 <p>It can only read your records: it cannot change anything. No one else's records are shared.</p>
 <form method="post" action="/oauth2/authorize/consent">${hidden(ctx)}
 <button type="submit" name="decision" value="approve">Allow</button>
-<button type="submit" name="decision" value="deny" class="secondary">Deny</button></form></div>`,
+<button type="submit" name="decision" value="deny" class="secondary">Deny</button></form>
+<form method="post" action="/oauth2/authorize/sign-out">${hidden(ctx)}
+<p>Not you? <button type="submit" class="secondary">Sign out</button></p></form></div>`,
   );
 }
 

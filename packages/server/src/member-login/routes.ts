@@ -22,7 +22,14 @@ import {
   signIn,
   type Account,
 } from './accounts.js';
-import { csrfMatches, csrfToken, sessionAccount, startSession, type BrowserDeps } from './browser-session.js';
+import {
+  csrfMatches,
+  csrfToken,
+  endSession,
+  sessionAccount,
+  startSession,
+  type BrowserDeps,
+} from './browser-session.js';
 import {
   consentPage,
   contentSecurityPolicy,
@@ -233,6 +240,12 @@ export function memberLoginRouter(services: Services): Router {
       expiresAt: new Date(Date.now() + CODE_TTL_SECONDS * 1000),
     });
     seeOther(ctx, withQuery(req.redirectUri, { code, ...state }));
+  });
+
+  // On a shared device: the next person signs in as themselves.
+  formPost('/oauth2/authorize/sign-out', async (ctx, _form, req) => {
+    endSession(ctx, browser);
+    backToAuthorize(ctx, req);
   });
 
   // OpenID Connect Core §5.3, for a member app's access token granted `openid`.
