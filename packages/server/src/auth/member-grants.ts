@@ -74,7 +74,7 @@ export async function createGrant(
 }
 
 export type UseResult =
-  | { outcome: 'used-now'; grant: Grant; expired: boolean; tokenHash: string }
+  | { outcome: 'used-now'; grant: Grant; expired: boolean }
   | { outcome: 'used-before'; familyId: string }
   | { outcome: 'unknown' };
 
@@ -88,14 +88,24 @@ export async function grantedScopeOf(db: Database, kind: GrantKind, token: strin
   return rows[0]?.scope;
 }
 
-/** Marks a code or refresh token used, atomically: only the first caller gets its grant. */
-export async function useGrant(db: Database, kind: GrantKind, token: string): Promise<UseResult> {
+/**
+ * Marks a code or refresh token used, atomically: only the first caller gets its grant. The access token it will be
+ * answered with (`access`: its `jti` and `exp`) is recorded in the same statement, so a second use racing this one
+ * finds it and revokes it with the family.
+ */
+export async function useGrant(
+  db: Database,
+  kind: GrantKind,
+  token: string,
+  access: { jti: string; exp: number },
+): Promise<UseResult> {
   if (token.includes('\u0000') || token.length > 200) return { outcome: 'unknown' };
   const tokenHash = hashOf(token);
   const { rows } = await db.query<GrantRow>(
-    `UPDATE member_grants SET used_at = now() WHERE token_hash = $1 AND kind = $2 AND used_at IS NULL
+    `UPDATE member_grants SET used_at = now(), access_jti = $3, access_exp = $4
+     WHERE token_hash = $1 AND kind = $2 AND used_at IS NULL
      RETURNING *, expires_at <= now() AS expired`,
-    [tokenHash, kind],
+    [tokenHash, kind, access.jti, access.exp],
   );
   const row = rows[0];
   if (!row) {
@@ -108,7 +118,6 @@ export async function useGrant(db: Database, kind: GrantKind, token: string): Pr
   }
   return {
     outcome: 'used-now',
-    tokenHash,
     expired: row.expired,
     grant: {
       familyId: row.family_id,
@@ -123,15 +132,6 @@ export async function useGrant(db: Database, kind: GrantKind, token: string): Pr
       expiresAt: new Date(row.expires_at),
     },
   };
-}
-
-/** Records the access token issued when a grant was used, so that revoking its family revokes the token too. */
-export async function recordAccessToken(db: Database, tokenHash: string, jti: string, exp: number): Promise<void> {
-  await db.query('UPDATE member_grants SET access_jti = $2, access_exp = $3 WHERE token_hash = $1', [
-    tokenHash,
-    jti,
-    exp,
-  ]);
 }
 
 /** Revokes a family: its unused refresh tokens can no longer be used, its access tokens are refused everywhere. */

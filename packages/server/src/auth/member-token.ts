@@ -4,8 +4,8 @@
  * authenticates as every client does (`client-authentication.ts`). The answer carries the member's `patient`, an
  * OpenID Connect `id_token` when `openid` was granted, and a refresh token when `offline_access` was.
  */
-import { createHash } from 'node:crypto';
-import { SignJWT, decodeJwt } from 'jose';
+import { createHash, randomUUID } from 'node:crypto';
+import { SignJWT } from 'jose';
 import { signAccessToken } from './access-token.js';
 import { narrowedScope } from './authorize-request.js';
 import { findClient, type ClientRecord } from './clients.js';
@@ -19,7 +19,6 @@ import {
 import {
   createGrant,
   grantedScopeOf,
-  recordAccessToken,
   REFRESH_TTL_SECONDS,
   revokeFamily,
   useGrant,
@@ -71,7 +70,8 @@ async function redeem(
 ) {
   const granted = await grantedScopeOf(deps.db, kind, token);
   const scope = granted === undefined ? '' : narrowedScope(granted, requestedScope);
-  const used = await useGrant(deps.db, kind, token);
+  const access = { jti: randomUUID(), exp: Math.floor(Date.now() / 1000) + deps.ttlSeconds };
+  const used = await useGrant(deps.db, kind, token, access);
   const what = kind === 'code' ? 'authorization code' : 'refresh token';
   if (used.outcome === 'unknown') throw oauthError('invalid_grant', `Unknown ${what}`);
   if (used.outcome === 'used-before') {
@@ -80,7 +80,7 @@ async function redeem(
   }
   if (used.grant.clientId !== client.id) throw oauthError('invalid_grant', `This ${what} was issued to another app`);
   if (used.expired) throw oauthError('invalid_grant', `This ${what} has expired`);
-  return { ...used, scope };
+  return { ...used, scope, jti: access.jti };
 }
 
 export async function authorizationCodeGrant(req: ClientAuthRequest, deps: MemberTokenDeps) {
@@ -98,7 +98,7 @@ export async function authorizationCodeGrant(req: ClientAuthRequest, deps: Membe
   if (!PKCE_VERIFIER.test(verifier) || S256(verifier) !== grant.codeChallenge)
     throw oauthError('invalid_grant', 'code_verifier does not match the code_challenge');
   const familyExpires = new Date(Date.now() + REFRESH_TTL_SECONDS * 1000);
-  return tokensFor(client, { ...grant, expiresAt: familyExpires }, scope, used.tokenHash, deps);
+  return tokensFor(client, { ...grant, expiresAt: familyExpires }, scope, used.jti, deps);
 }
 
 export async function refreshTokenGrant(req: ClientAuthRequest, deps: MemberTokenDeps) {
@@ -106,14 +106,14 @@ export async function refreshTokenGrant(req: ClientAuthRequest, deps: MemberToke
   if (!token) throw oauthError('invalid_request', 'refresh_token is required');
   const client = await memberApp(req, deps);
   const used = await redeem('refresh', token, client, param(req.form, 'scope'), deps);
-  return tokensFor(client, used.grant, used.scope, used.tokenHash, deps);
+  return tokensFor(client, used.grant, used.scope, used.jti, deps);
 }
 
 async function tokensFor(
   client: ClientRecord,
   grant: Grant,
   scope: string,
-  usedHash: string,
+  jti: string,
   deps: MemberTokenDeps,
 ): Promise<MemberTokenResponse> {
   const scopes = scope.split(' ');
@@ -130,9 +130,8 @@ async function tokensFor(
       fhirUser: `Patient/${grant.patientId}`,
     },
     deps.ttlSeconds,
+    jti,
   );
-  const { jti, exp } = decodeJwt(accessToken);
-  await recordAccessToken(deps.db, usedHash, jti as string, exp as number);
   // A refresh token is rotated even for a narrower token without offline_access: the family keeps its scope.
   const refreshToken = grant.scope.split(' ').includes('offline_access')
     ? await createGrant(deps.db, 'refresh', {
