@@ -370,6 +370,14 @@ describe('the token endpoint', () => {
     expect(payload).toMatchObject({ fhirUser: `${fhirBase}/Patient/${patient}`, nonce: 'n-0S6_WzA2Mj' });
     const info = await request(`${t.url}/oauth2/userinfo`, { token: res.body.access_token as string });
     expect(info.body).toEqual({ sub: payload.sub, fhirUser: `${fhirBase}/Patient/${patient}` });
+    const anonymous = await request(`${t.url}/oauth2/userinfo`);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body.error).toBe('invalid_token');
+    const admin = await request(`${t.url}/oauth2/userinfo`, {
+      token: await getToken(t.url, t.demo.clientId, t.demo.clientSecret),
+    });
+    expect(admin.status).toBe(403);
+    expect(admin.body.error).toBe('insufficient_scope');
     expect(typeof res.body.refresh_token).toBe('string');
   });
 

@@ -9,7 +9,7 @@ import type { Context } from 'koa';
 import { AuthorizeError, checkAuthorizeRequest, withQuery, type AuthorizeRequest } from '../auth/authorize-request.js';
 import { CODE_TTL_SECONDS, createGrant } from '../auth/member-grants.js';
 import { delayFailure, failedTooOften, type FailureKeys } from '../auth/token-failures.js';
-import { forbidden } from '../infra/errors.js';
+import { forbidden, HookbotError } from '../infra/errors.js';
 import { createRouter, publicRoute } from '../infra/router.js';
 import type { Services } from '../services.js';
 import {
@@ -252,7 +252,9 @@ export function memberLoginRouter(services: Services): Router {
   router.get('/oauth2/userinfo', async (ctx) => {
     const caller = ctx.state.caller;
     if (caller.role !== 'member-app' || !caller.patient || !caller.projectId || !caller.scopes.other.includes('openid'))
-      throw forbidden('auth.forbidden-scope', 'userinfo needs a member token granted "openid"');
+      throw new HookbotError('auth.forbidden-scope', 'userinfo needs a member token granted "openid"', {
+        headers: { 'WWW-Authenticate': 'Bearer error="insufficient_scope", scope="openid"' },
+      });
     const sub = await accountOfPatient(db, caller.projectId, caller.patient);
     if (!sub) throw forbidden('auth.forbidden-scope', "The member's account no longer exists");
     ctx.body = { sub, fhirUser: `${fhirBase}/Patient/${caller.patient}` };
