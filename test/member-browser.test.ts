@@ -12,7 +12,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getToken, request } from './support/http.js';
-import { createMember, newFacts, pkce, registerMemberApp } from './support/member.js';
+import { createMember, newFacts, pkce, registerMemberApp, type MemberFacts } from './support/member.js';
 import { freePort } from './support/port.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
@@ -123,27 +123,52 @@ async function check(page: Page, name: string): Promise<string[]> {
     .map((v) => `${name}: ${v.id} (${v.impact}) ${v.help}`);
 }
 
+/** Seed 001's first demo member (Mayte822 Venegas795) when the demo project holds it, else a member made here. */
+async function memberToSignUp(): Promise<{ facts: MemberFacts; patientId: string }> {
+  const admin = await getToken(t.url, t.demo.clientId, t.demo.clientSecret);
+  const demo: MemberFacts = {
+    firstName: 'Mayte822',
+    lastName: 'Venegas795',
+    birthDate: '2011-01-04',
+    memberId: '01-testmemid',
+    postalCode: '02116',
+  };
+  const found = await request<{ entry?: { resource: { id: string } }[] }>(
+    `${t.url}/fhir/R4/Patient?family=${demo.lastName}&birthdate=${demo.birthDate}`,
+    { token: admin },
+  );
+  expect(found.status).toBe(200);
+  const demoPatient = found.body.entry?.[0]?.resource.id;
+  if (found.status === 200 && demoPatient) return { facts: demo, patientId: demoPatient };
+  const facts = newFacts();
+  const patientId = await createMember(t, facts);
+  const coverages = await request<{ entry: { resource: { id: string } }[] }>(
+    `${t.url}/fhir/R4/Coverage?beneficiary=Patient/${patientId}`,
+    { token: admin },
+  );
+  const eob = await request(`${t.url}/fhir/R4/ExplanationOfBenefit`, {
+    method: 'POST',
+    token: admin,
+    json: {
+      resourceType: 'ExplanationOfBenefit',
+      status: 'active',
+      type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/claim-type', code: 'professional' }] },
+      use: 'claim',
+      patient: { reference: `Patient/${patientId}` },
+      created: '2026-01-15',
+      insurer: { display: 'Demo Health Plan' },
+      provider: { display: 'Dr. Example' },
+      outcome: 'complete',
+      insurance: [{ focal: true, coverage: { reference: `Coverage/${coverages.body.entry[0]?.resource.id}` } }],
+    },
+  });
+  expect(eob.status).toBe(201);
+  return { facts, patientId };
+}
+
 describe('a member in a browser', () => {
   it('signs up, approves the app, and the app on loopback gets the member’s token and records', async () => {
-    const facts = newFacts();
-    const patientId = await createMember(t, facts);
-    const admin = await getToken(t.url, t.demo.clientId, t.demo.clientSecret);
-    await request(`${t.url}/fhir/R4/ExplanationOfBenefit`, {
-      method: 'POST',
-      token: admin,
-      json: {
-        resourceType: 'ExplanationOfBenefit',
-        status: 'active',
-        type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/claim-type', code: 'professional' }] },
-        use: 'claim',
-        patient: { reference: `Patient/${patientId}` },
-        created: '2026-01-15',
-        insurer: { display: 'Demo Health Plan' },
-        provider: { display: 'Dr. Example' },
-        outcome: 'complete',
-        insurance: [{ focal: true, coverage: { display: 'Demo coverage' } }],
-      },
-    });
+    const { facts, patientId } = await memberToSignUp();
     const { verifier, challenge } = pkce();
     if (pending) pending.verifier = verifier;
     const authorize = `${t.url}/oauth2/authorize?${new URLSearchParams({
@@ -184,7 +209,7 @@ describe('a member in a browser', () => {
       await page.getByLabel('Birth date').fill(facts.birthDate);
       await page.getByLabel('Member ID').fill(facts.memberId);
       await page.getByLabel('Postal code').fill(wrongPostal ? '99999' : facts.postalCode);
-      await page.getByLabel('Email').fill(`${facts.lastName.toLowerCase()}@example.com`);
+      await page.getByLabel('Email').fill(`browser-${facts.memberId}@example.com`);
       await page.getByLabel('Password').fill('a long browser password');
       // Submitted from the keyboard.
       await page.getByLabel('Password').press('Enter');
@@ -219,7 +244,9 @@ describe('a member in a browser', () => {
       expect(visit.patient.body).toMatchObject({ resourceType: 'Patient', id: patientId });
       expect(visit.eobs?.status).toBe(200);
       const entries = (visit.eobs?.body.entry ?? []) as { resource: { resourceType: string } }[];
-      expect(entries.map((e) => e.resource.resourceType)).toContain('ExplanationOfBenefit');
+      expect(entries.map((e) => e.resource.resourceType)).toEqual(
+        expect.arrayContaining(['ExplanationOfBenefit', 'Coverage']),
+      );
     } else {
       expect(visit?.patient?.body).toMatchObject({ resourceType: 'OperationOutcome' });
       expect(visit?.patient?.status).toBe(403);
