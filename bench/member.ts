@@ -18,19 +18,7 @@ import {
   signUpAndApprove,
 } from '../test/support/member.js';
 import { startTestServer } from '../test/support/server.js';
-
-async function time(iterations: number, fn: () => Promise<unknown>): Promise<{ median: number; p99: number }> {
-  await fn();
-  const samples: number[] = [];
-  for (let i = 0; i < iterations; i++) {
-    const start = process.hrtime.bigint();
-    await fn();
-    samples.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
-  samples.sort((a, b) => a - b);
-  const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? NaN;
-  return { median: at(0.5), p99: at(0.99) };
-}
+import { time } from './timing.js';
 
 const row = (name: string, r: { median: number; p99: number } | string) =>
   process.stdout.write(
@@ -40,9 +28,9 @@ const row = (name: string, r: { median: number; p99: number } | string) =>
 export async function benchMember(): Promise<void> {
   const password = 'correct horse battery staple';
   const stored = await hashSecret(password, passwordKdf);
-  row('password hash (scrypt N=2^15 r=8 p=3)', await time(20, () => hashSecret(password, passwordKdf)));
-  row('password check, known email', await time(20, () => verifySecret(password, stored, passwordKdf)));
-  row('password check, unknown email', await time(20, () => verifySecret(password, undefined, passwordKdf)));
+  row('password hash (scrypt N=2^15 r=8 p=3)', await time(10, () => hashSecret(password, passwordKdf)));
+  row('password check, known email', await time(10, () => verifySecret(password, stored, passwordKdf)));
+  row('password check, unknown email', await time(10, () => verifySecret(password, undefined, passwordKdf)));
 
   const t = await startTestServer();
   try {
@@ -56,7 +44,7 @@ export async function benchMember(): Promise<void> {
     const hidden = hiddenFields((await browser.get(authorizeUrl(t, { clientId: app.clientId }))).html);
     row(
       'sign-in over HTTP (form to session cookie)',
-      await time(20, async () => {
+      await time(10, async () => {
         const res = await browser.post(`${t.url}/oauth2/authorize/sign-in`, {
           ...hidden,
           email,
