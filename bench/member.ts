@@ -16,7 +16,7 @@ import {
   pkce,
   registerMemberApp,
   signUpAndApprove,
-} from '../test/support/member.js';
+} from '../test/support/member-launch.js';
 import { startTestServer } from '../test/support/server.js';
 import { time } from './timing.js';
 

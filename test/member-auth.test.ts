@@ -22,7 +22,7 @@ import {
   signUpFields,
   superAdminToken,
   type MemberFacts,
-} from './support/member.js';
+} from './support/member-launch.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
 let t: TestServer;

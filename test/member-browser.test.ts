@@ -12,7 +12,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getToken, request } from './support/http.js';
-import { createMember, newFacts, pkce, registerMemberApp, type MemberFacts } from './support/member.js';
+import { createMember, newFacts, pkce, registerMemberApp, type MemberFacts } from './support/member-launch.js';
 import { freePort } from './support/port.js';
 import { startTestServer, type TestServer } from './support/server.js';
 

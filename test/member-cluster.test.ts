@@ -16,7 +16,7 @@ import {
   pkce,
   registerMemberApp,
   signUpFields,
-} from './support/member.js';
+} from './support/member-launch.js';
 import { startServerPair, type ServerPair } from './support/pair.js';
 
 let pair: ServerPair;

@@ -3,7 +3,7 @@
  * no route has any more, fails the walk, so every new route is classified when it is added.
  */
 import { getToken, request } from './http.js';
-import { memberToken } from './member.js';
+import { memberToken } from './member-launch.js';
 import type { TestServer } from './server.js';
 
 export const CALLERS = ['super-admin', 'admin', 'bot-developer', 'partner', 'ehr', 'member-app'] as const;
