@@ -3,8 +3,8 @@
  * every refusal it owes, the member's pages (CSRF, matching the five facts, one account per member and per email,
  * password guessing), and the token endpoint's member grants (PKCE, single-use codes, rotating refresh tokens).
  */
-import { createHash } from 'node:crypto';
-import { createLocalJWKSet, jwtVerify } from 'jose';
+import { createHash, randomUUID } from 'node:crypto';
+import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { form, getToken, request } from './support/http.js';
 import {
@@ -458,6 +458,48 @@ describe('the token endpoint', () => {
       clientSecret: confidential.clientSecret,
     });
     expect(ok.status).toBe(200);
+  });
+
+  it('authenticates an app with private_key_jwt (client-confidential-asymmetric)', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES384');
+    const registered = await request<{ clientId: string; clientSecret?: string }>(
+      `${t.url}/admin/projects/${t.demo.projectId}/clients`,
+      {
+        method: 'POST',
+        token: await superAdminToken(t),
+        json: {
+          name: 'Keyed member app',
+          redirectUris: [REDIRECT_URI],
+          issuer: 'https://member-app.example',
+          jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES384' }] },
+        },
+      },
+    );
+    expect(registered.status).toBe(201);
+    expect(registered.body.clientSecret).toBeUndefined();
+    const clientId = registered.body.clientId;
+    const { code, verifier } = await codeFor(clientId);
+    const assertion = await new SignJWT({})
+      .setProtectedHeader({ alg: 'ES384', kid: 'k1' })
+      .setIssuer(clientId)
+      .setSubject(clientId)
+      .setAudience(`${t.server.services.config.baseUrl}/oauth2/token`)
+      .setJti(randomUUID())
+      .setExpirationTime('2m')
+      .sign(privateKey);
+    const res = await request(
+      `${t.url}/oauth2/token`,
+      form({
+        grant_type: 'authorization_code',
+        code,
+        code_verifier: verifier,
+        redirect_uri: REDIRECT_URI,
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: assertion,
+      }),
+    );
+    expect(res.status).toBe(200);
+    expect(res.body.access_token).toEqual(expect.any(String));
   });
 
   it('refuses scope escalation at the token endpoint, and allows narrowing', async () => {
