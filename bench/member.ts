@@ -5,7 +5,7 @@
  * is audited (one AuditEvent, batched), as in production. Beside it, the payer administrator's same search naming
  * the patient (`&patient=`), unaudited and unconfined: what the member's constraint and audit cost.
  *
- * Run: `npm run bench -- member`. Needs `wrk`. Options: HOOKBOT_BENCH_STORE=postgres (PostgreSQL and Redis),
+ * First, what a member's sign-in costs (member-sign-in.ts). Run: `npm run bench -- member`. Needs `wrk`. Options: HOOKBOT_BENCH_STORE=postgres (PostgreSQL and Redis),
  * BENCH_MEMBER_CONNECTIONS (1,8), BENCH_MEMBER_SECONDS (6), BENCH_MEMBER_WARMUP_SECONDS (3), BENCH_MEMBER_OTHERS.
  */
 import { pathToFileURL } from 'node:url';
@@ -13,6 +13,7 @@ import type { Bundle, Coverage, Patient, Resource } from '@medplum/fhirtypes';
 import { createRepository, signAccessToken, testAccess } from '@hookbot/server/testing';
 import { getToken, request } from '../test/support/http.js';
 import { startTestServer, type TestServer } from '../test/support/server.js';
+import { benchMemberSignIn } from './member-sign-in.js';
 import { wrkPost, wrkTable, type WrkResult } from './wrk.js';
 
 const SECONDS = Number(process.env.BENCH_MEMBER_SECONDS ?? 6);
@@ -64,6 +65,7 @@ async function addOtherMembers(t: TestServer): Promise<void> {
 }
 
 export async function benchMember(): Promise<MemberBenchRow[]> {
+  await benchMemberSignIn();
   const production = process.env.HOOKBOT_BENCH_STORE === 'postgres';
   const t = await startTestServer({ store: production ? 'postgres' : 'pglite', redis: production });
   const rows: MemberBenchRow[] = [];

@@ -8,6 +8,7 @@ import { buildRuleBotCode } from '@hookbot/bots/build';
 import { evaluateRuleSet, prepareRuleSet, type RuleSetDocument } from '@hookbot/bots/rules';
 import { BotRuntime } from '@hookbot/runtime';
 import { CPT, orderSignRequest } from '../packages/bots/src/rules/__fixtures__/minimal.js';
+import { time } from './timing.js';
 
 function ruleSet(n: number, indexed: boolean): RuleSetDocument {
   return {
@@ -46,19 +47,6 @@ function ruleSet(n: number, indexed: boolean): RuleSetDocument {
 
 /** An order-sign request for one CPT code that the middle rule of an n-rule set matches. */
 const request = (n: number) => orderSignRequest([[{ system: CPT, code: String(10000 + Math.floor(n / 2)) }]]);
-
-async function time(iterations: number, fn: () => Promise<unknown>): Promise<{ median: number; p99: number }> {
-  for (let i = 0; i < Math.min(20, iterations); i++) await fn();
-  const samples: number[] = [];
-  for (let i = 0; i < iterations; i++) {
-    const start = process.hrtime.bigint();
-    await fn();
-    samples.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
-  samples.sort((a, b) => a - b);
-  const at = (q: number): number => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? NaN;
-  return { median: at(0.5), p99: at(0.99) };
-}
 
 export async function benchRules(): Promise<void> {
   const runtime = new BotRuntime();

@@ -121,6 +121,39 @@ describe('hookbot CLI end to end', () => {
     expect(human.stdout).toMatch(/client secret {2}\S+/);
   });
 
+  it('admin client create registers a member app in a project named by name', async () => {
+    const uri = 'https://member-app.example/callback';
+    const res = await hookbot(
+      'admin',
+      'client',
+      'create',
+      'Acme',
+      '--project',
+      'acme-session',
+      '--redirect-uri',
+      uri,
+      '--public',
+      '--json',
+    );
+    expectOk(res);
+    expect(res.json()).toMatchObject({ role: 'member-app', public: true, redirectUris: [uri] });
+    const confidential = await hookbot(
+      'admin',
+      'client',
+      'create',
+      'Acme',
+      '--project',
+      project.id,
+      '--redirect-uri',
+      uri,
+    );
+    expectOk(confidential);
+    expect(confidential.stdout).toMatch(/client secret {2}\S+/);
+    expect(
+      (await hookbot('admin', 'client', 'create', 'Acme', '--project', 'no-such-project', '--redirect-uri', uri)).code,
+    ).not.toBe(0);
+  });
+
   it('logs in as the tenant, which becomes the current profile', async () => {
     expectOk(await loginAsTenant());
     const me = await hookbot('whoami', '--json');
@@ -689,8 +722,15 @@ describe('every --help example, run as shown', () => {
         expect((await done).code, name).toBe(0);
         continue;
       }
+      const superAdmin = ['login', '--base-url', t.url, '--client-id', t.admin.clientId];
+      // Registering a member app is the super-admin's: signed in as them for it, as the tenant again after.
+      if (name === 'admin client create') expectOk(await run([...superAdmin, '--client-secret', t.admin.clientSecret]));
       const res = await run(argv);
       expect(res.code, `${example}\nstdout:\n${res.stdout}\nstderr:\n${res.stderr}`).toBe(0);
+      if (name === 'admin client create') {
+        expect(res.stdout).toMatch(/public app: no secret/);
+        expectOk(await run(tenantLogin));
+      }
       if (name === 'admin project create') {
         projectId = /\(([^)\s]+)\)\n/.exec(res.stdout)?.[1] ?? '';
         const client = /client id +(\S+)[\s\S]*client secret +(\S+)/.exec(res.stdout);

@@ -47,7 +47,7 @@ describe('POST /oauth2/token', () => {
   it.each([
     ['invalid_request', 400, { client_id: 'x', client_secret: 'y' }],
     ['unsupported_grant_type', 400, { grant_type: 'password', client_id: 'x', client_secret: 'y' }],
-    ['invalid_grant', 400, { grant_type: 'authorization_code', code: 'abc' }],
+    ['invalid_request', 400, { grant_type: 'authorization_code', code: 'abc' }],
     ['invalid_client', 401, { grant_type: 'client_credentials', client_id: 'nobody', client_secret: 'nothing' }],
     ['invalid_client', 401, { grant_type: 'client_credentials' }],
   ])('answers %s (%i)', async (error, status, fields) => {

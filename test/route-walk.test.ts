@@ -75,6 +75,14 @@ describe('every registered route', () => {
       'GET /.well-known/jwks.json',
       'GET /.well-known/smart-configuration',
       'GET /fhir/R4/.well-known/smart-configuration',
+      'GET /.well-known/openid-configuration',
+      'GET /oauth2/authorize',
+      'POST /oauth2/authorize',
+      'GET /oauth2/authorize/sign-up',
+      'POST /oauth2/authorize/sign-in',
+      'POST /oauth2/authorize/sign-up',
+      'POST /oauth2/authorize/consent',
+      'POST /oauth2/authorize/sign-out',
       'GET /fhir/R4/metadata',
     ]);
   });

@@ -3,6 +3,7 @@
  * no route has any more, fails the walk, so every new route is classified when it is added.
  */
 import { getToken, request } from './http.js';
+import { memberToken } from './member-launch.js';
 import type { TestServer } from './server.js';
 
 export const CALLERS = ['super-admin', 'admin', 'bot-developer', 'partner', 'ehr', 'member-app'] as const;
@@ -28,6 +29,15 @@ export const ROUTE_TABLE: Record<string, Caller[] | typeof PUBLIC> = {
   'GET /fhir/R4/.well-known/smart-configuration': PUBLIC,
   'GET /fhir/R4/metadata': PUBLIC,
   'GET /auth/me': ANY,
+  'GET /.well-known/openid-configuration': PUBLIC,
+  'GET /oauth2/authorize': PUBLIC,
+  'POST /oauth2/authorize': PUBLIC,
+  'GET /oauth2/authorize/sign-up': PUBLIC,
+  'POST /oauth2/authorize/sign-in': PUBLIC,
+  'POST /oauth2/authorize/sign-up': PUBLIC,
+  'POST /oauth2/authorize/consent': PUBLIC,
+  'POST /oauth2/authorize/sign-out': PUBLIC,
+  'GET /oauth2/userinfo': ['member-app'],
 
   'GET /admin/projects': SUPER_ADMIN,
   'POST /admin/projects': SUPER_ADMIN,
@@ -73,8 +83,9 @@ export const ROUTE_TABLE: Record<string, Caller[] | typeof PUBLIC> = {
 };
 
 /**
- * A token for each caller: the super-admin, the demo project's admin client, and a client of each lesser role
- * registered in the demo project (with its role's default scope).
+ * A token for each caller: the super-admin, the demo project's admin client, a client of each lesser role
+ * registered in the demo project (with its role's default scope), and a member app's token for a member who signed
+ * up and approved it (a member app has no token of its own).
  */
 export async function callerTokens(t: TestServer): Promise<Record<Caller, string>> {
   const superAdmin = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
@@ -82,7 +93,8 @@ export async function callerTokens(t: TestServer): Promise<Record<Caller, string
     'super-admin': superAdmin,
     admin: await getToken(t.url, t.demo.clientId, t.demo.clientSecret),
   };
-  for (const role of ['bot-developer', 'partner', 'ehr', 'member-app'] as const) {
+  tokens['member-app'] = (await memberToken(t)).token;
+  for (const role of ['bot-developer', 'partner', 'ehr'] as const) {
     const client = await request<{ clientId: string; clientSecret: string }>(
       `${t.url}/admin/projects/${t.demo.projectId}/clients`,
       { method: 'POST', token: superAdmin, json: { name: `route-walk ${role}`, role } },

@@ -121,28 +121,40 @@ function buildProgram(set: Setter, io: HelpWriter): Command {
   leaf(
     client,
     'create <name>',
-    'Register a client in a project and print its credentials (mutual TLS with --cert or --subject-dn).',
+    'Register a client in a project and print its credentials: mutual TLS with --cert or --subject-dn, a member app (SMART standalone launch) with --redirect-uri.',
     'admin client create',
   )
-    .requiredOption('--project <id>', 'the project id (hookbot admin project create prints it)')
-    .option('--role <role>', 'admin, bot-developer, ehr, partner or member-app (the server defaults to ehr)')
+    .requiredOption('--project <project>', 'the project, by id or name (hookbot admin project create prints both)')
+    .option(
+      '--role <role>',
+      'admin, bot-developer, ehr, partner or member-app (the server defaults to ehr, or member-app with --redirect-uri)',
+    )
     .option('--scope <scope>', "scopes within the role (default: the role's)")
     .option('--cert <file>', 'the client certificate (PEM): self_signed_tls_client_auth by its thumbprint')
     .option('--subject-dn <dn>', 'tls_client_auth: the subject DN of a certificate issued by a CA in TLS_CLIENT_CA')
     .option('--require-mtls', 'the client may authenticate only with its certificate (no secret)')
+    .option(
+      '--redirect-uri <uri>',
+      "a member app's exact redirect URI (repeat for more)",
+      (uri: string, all: string[]) => [...all, uri],
+      [],
+    )
+    .option('--public', 'a public member app (browser or mobile): no secret, PKCE only')
     .action((name: string, opts: Record<string, unknown>) =>
       set(
         'admin client create',
         {
           name,
-          ...pick<Omit<CommandOptions['admin client create'], 'name' | 'requireMtls'>>(opts, [
+          ...pick<Omit<CommandOptions['admin client create'], 'name' | 'requireMtls' | 'public'>>(opts, [
             'project',
             'role',
             'scope',
             'cert',
             'subjectDn',
+            'redirectUri',
           ]),
           ...(opts.requireMtls === true ? { requireMtls: true } : {}),
+          ...(opts.public === true ? { public: true } : {}),
         },
         opts,
       ),

@@ -18,6 +18,7 @@ import { notifyingRepository } from './bots/bot-cache.js';
 import { botOperationsRouter } from './bots/routes.js';
 import { registerBotValidator } from './bots/validate-bot.js';
 import { cdsRouter } from './cds/routes.js';
+import { memberLoginRouter } from './member-login/routes.js';
 import { pasRouter } from './pas/routes.js';
 import { ruleSetRouter } from './rules/routes.js';
 import { createRepository } from './fhir/repository.js';
@@ -137,5 +138,13 @@ export function createRouters(services: Services): Router[] {
   fhir.use(fhirRoutes.routes(), fhirRoutes.allowedMethods({ throw: true }));
 
   // Prior authorization before the FHIR API: its routes (and `POST Subscription`) are its own, partners included.
-  return [root, authRouter(services), adminRouter(services), cdsRouter(services), pasRouter(services), fhir];
+  return [
+    root,
+    authRouter(services),
+    memberLoginRouter(services),
+    adminRouter(services),
+    cdsRouter(services),
+    pasRouter(services),
+    fhir,
+  ];
 }

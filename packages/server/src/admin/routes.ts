@@ -32,7 +32,7 @@ export function adminRouter(services: Services): Router {
   });
 
   router.post('/projects/:id/clients', admin, async (ctx) => {
-    const input = checkNewClient(ctx.request.body);
+    const input = checkNewClient(ctx.request.body, { development: services.config.development });
     await requireProject(db, ctx.params.id as string);
     const created = await createClient(db, ctx.params.id as string, input);
     if (input.issuer) await services.issuers.changed(input.issuer);

@@ -51,8 +51,9 @@ export async function signAccessToken(
   issuer: string,
   claims: TokenClaims,
   ttlSeconds: number,
+  /** Chosen by the caller when it must record the token's id before issuing it (a member grant's family). */
+  jti: string = randomUUID(),
 ): Promise<string> {
-  const jti = randomUUID();
   return new SignJWT({
     client_id: claims.clientId,
     // Medplum's clients ask `/auth/me` for the session only when the token names a login: here, the token itself.

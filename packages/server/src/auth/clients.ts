@@ -30,6 +30,10 @@ export interface ClientRecord {
   tlsSubjectDn: string | null;
   /** The client authenticates only with its certificate, so all its tokens are certificate-bound. */
   requireMtls: boolean;
+  /** A member app's exact redirect URIs (empty for other clients). */
+  redirectUris: string[];
+  /** A public member app: no secret, PKCE only. */
+  isPublic: boolean;
 }
 
 interface ClientRow {
@@ -46,6 +50,8 @@ interface ClientRow {
   cert_thumbprint: string | null;
   tls_subject_dn: string | null;
   require_mtls: boolean;
+  redirect_uris: string[] | null;
+  is_public: boolean;
 }
 
 const toClient = (r: ClientRow): ClientRecord => ({
@@ -63,6 +69,8 @@ const toClient = (r: ClientRow): ClientRecord => ({
   certThumbprint: r.cert_thumbprint,
   tlsSubjectDn: r.tls_subject_dn,
   requireMtls: r.require_mtls,
+  redirectUris: r.redirect_uris ?? [],
+  isPublic: r.is_public,
 });
 
 export interface NewClientInput {
@@ -82,6 +90,9 @@ export interface NewClientInput {
   certThumbprint?: string;
   tlsSubjectDn?: string;
   requireMtls?: boolean;
+  /** A member app: where it may be sent back to after a member's authorization. */
+  redirectUris?: string[];
+  isPublic?: boolean;
 }
 
 export interface NewClient {
@@ -93,6 +104,8 @@ export interface NewClient {
   certThumbprint?: string;
   tlsClientAuthSubjectDn?: string;
   requireMtls?: boolean;
+  redirectUris?: string[];
+  public?: boolean;
 }
 
 /**
@@ -101,7 +114,49 @@ export interface NewClient {
  */
 const DEFAULT_CLIENT_ROLE: ClientRole = 'ehr';
 
-export function checkNewClient(input: unknown): NewClientInput {
+/**
+ * A member app's redirect URI: absolute, without a fragment (RFC 6749 §3.1.2), https; http and loopback hosts
+ * (`localhost`, 127.0.0.0/8, `[::1]`) only in development mode, as a payer's sandbox allows and its production does
+ * not. It is matched exactly at the authorization endpoint.
+ */
+function checkRedirectUri(raw: unknown, development: boolean): string {
+  const field = 'redirectUris';
+  if (typeof raw !== 'string' || !URL.canParse(raw)) throw invalid('Each redirect URI must be an absolute URL', field);
+  const url = new URL(raw);
+  if (url.hash || raw.includes('#')) throw invalid(`Redirect URI "${raw}" must not have a fragment`, field);
+  if (url.username || url.password) throw invalid(`Redirect URI "${raw}" must not carry credentials`, field);
+  const loopback =
+    /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i.test(url.hostname) || url.hostname.endsWith('.localhost');
+  if (!development && (url.protocol !== 'https:' || loopback)) {
+    throw invalid(
+      `Redirect URI "${raw}" must be https on a public host (http and loopback only in development)`,
+      field,
+    );
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw invalid(`Redirect URI "${raw}" must be http(s)`, field);
+  return raw;
+}
+
+function checkMemberApp(body: Record<string, unknown>, role: ClientRole, development: boolean) {
+  const { redirectUris, public: isPublic } = body;
+  if (isPublic !== undefined && typeof isPublic !== 'boolean') throw invalid('"public" must be a boolean', 'public');
+  if (role !== 'member-app') {
+    if (redirectUris !== undefined || isPublic !== undefined)
+      throw invalid('"redirectUris" and "public" are for member apps (role "member-app")', 'role');
+    return {};
+  }
+  if (!Array.isArray(redirectUris) || redirectUris.length === 0 || redirectUris.length > 20)
+    throw invalid('"redirectUris" must list 1 to 20 redirect URIs', 'redirectUris');
+  if (isPublic && (body.jwks !== undefined || body.jwksUri !== undefined))
+    throw invalid('A public app has no keys: leave out "jwks" and "jwksUri"', 'public');
+  return {
+    redirectUris: [...new Set(redirectUris.map((uri) => checkRedirectUri(uri, development)))],
+    ...(isPublic ? { isPublic: true } : {}),
+  };
+}
+
+export function checkNewClient(input: unknown, options: { development?: boolean } = {}): NewClientInput {
   const body = (typeof input === 'object' && input !== null && !Array.isArray(input) ? input : {}) as Record<
     string,
     unknown
@@ -111,7 +166,12 @@ export function checkNewClient(input: unknown): NewClientInput {
   if (body.role !== undefined && !isClientRole(body.role)) {
     throw invalid(`"role" must be one of ${CLIENT_ROLES.map((r) => `"${r}"`).join(', ')}`, 'role');
   }
-  const role: ClientRole = isClientRole(body.role) ? body.role : DEFAULT_CLIENT_ROLE;
+  // Redirect URIs make a member app: the only clients that send members' browsers back.
+  const role: ClientRole = isClientRole(body.role)
+    ? body.role
+    : body.redirectUris !== undefined
+      ? 'member-app'
+      : DEFAULT_CLIENT_ROLE;
   if (scope !== undefined) {
     if (typeof scope !== 'string') throw invalid('"scope" must be a string', 'scope');
     const parsed = parseScopes(scope);
@@ -146,9 +206,11 @@ export function checkNewClient(input: unknown): NewClientInput {
   }
   if (jwks !== undefined && jwksUri !== undefined) throw invalid('Send "jwks" or "jwksUri", not both', 'jwksUri');
   const mtls = checkMtls(body);
+  const memberApp = checkMemberApp(body, role, options.development ?? false);
   return {
     name: name.trim(),
     role,
+    ...memberApp,
     ...(scope !== undefined ? { scope: scope as string } : {}),
     ...(issuer !== undefined ? { issuer: issuer as string } : {}),
     ...(jwks !== undefined ? { jwks: jwks as JSONWebKeySet } : {}),
@@ -207,13 +269,13 @@ export async function createClient(
 ): Promise<NewClient> {
   const id = options.id ?? randomUUID();
   const keyClient = input.jwks !== undefined || input.jwksUri !== undefined;
-  const secret = keyClient || input.requireMtls ? undefined : (options.secret ?? generateSecret());
+  const secret = keyClient || input.requireMtls || input.isPublic ? undefined : (options.secret ?? generateSecret());
   const role = input.role ?? 'admin';
   const scope = input.scope ?? defaultScopeOf(role);
   await db.query(
     `INSERT INTO clients (id, project_id, name, secret_hash, scope, role, is_admin, issuer, jwks, jwks_uri,
-       cert_thumbprint, tls_subject_dn, require_mtls)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+       cert_thumbprint, tls_subject_dn, require_mtls, redirect_uris, is_public)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
     [
       id,
       projectId,
@@ -228,6 +290,8 @@ export async function createClient(
       input.certThumbprint ?? null,
       input.tlsSubjectDn ?? null,
       input.requireMtls ?? false,
+      input.redirectUris ? JSON.stringify(input.redirectUris) : null,
+      input.isPublic ?? false,
     ],
   );
   return {
@@ -238,6 +302,7 @@ export async function createClient(
     ...(input.certThumbprint ? { certThumbprint: input.certThumbprint } : {}),
     ...(input.tlsSubjectDn ? { tlsClientAuthSubjectDn: input.tlsSubjectDn } : {}),
     ...(input.requireMtls ? { requireMtls: true } : {}),
+    ...(input.redirectUris ? { redirectUris: input.redirectUris, public: input.isPublic ?? false } : {}),
   };
 }
 

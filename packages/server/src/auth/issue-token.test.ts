@@ -45,6 +45,7 @@ async function setup() {
     issuer: 'http://hookbot.test',
     tokenUrl: 'http://hookbot.test/oauth2/token',
     ttlSeconds: 60,
+    fhirBase: 'http://hookbot.test/fhir/R4',
     clientKeys: new ClientKeyCache(),
     shared: new MemorySharedState(),
     outbound: { development: false },

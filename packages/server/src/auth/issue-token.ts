@@ -1,20 +1,19 @@
 /**
- * OAuth 2.0 token endpoint logic (RFC 6749 §4.4 client credentials); the client authenticates as
- * `client-authentication.ts` describes. Takes the parsed form and Authorization header; returns the token response or
+ * OAuth 2.0 token endpoint logic: RFC 6749 §4.4 client credentials here, and a member app's authorization code and
+ * refresh token grants (`member-token.ts`); the client authenticates as `client-authentication.ts` describes. Takes the parsed form and Authorization header; returns the token response or
  * throws a HookbotError carrying the RFC 6749 §5.2 error code.
  */
 import type { ClientRecord } from './clients.js';
 import { signAccessToken } from './access-token.js';
+import { authenticateClient, formParam as param, oauthError, type ClientAuthRequest } from './client-authentication.js';
 import {
-  authenticateClient,
-  formParam as param,
-  oauthError,
-  type ClientAuthDeps,
-  type ClientAuthRequest,
-} from './client-authentication.js';
+  authorizationCodeGrant,
+  refreshTokenGrant,
+  type MemberTokenDeps,
+  type MemberTokenResponse,
+} from './member-token.js';
 import { CDS_HOOKS_SCOPE, registeredScope } from './roles.js';
 import { parseScopes, scopeCovers } from './scopes.js';
-import type { SigningKey } from './signing-keys.js';
 
 export type TokenRequest = ClientAuthRequest;
 
@@ -28,10 +27,7 @@ export interface TokenResponse {
   project?: { reference: string };
 }
 
-export interface TokenDeps extends ClientAuthDeps {
-  key: SigningKey;
-  ttlSeconds: number;
-}
+export type TokenDeps = MemberTokenDeps;
 
 /**
  * The scope a token gets: what the client was registered for (within its role) when it asks for none, else what it
@@ -56,17 +52,24 @@ function grantedScope(client: ClientRecord, requested: string | undefined): stri
   return [...new Set(requested.split(/\s+/).filter(Boolean))].join(' ');
 }
 
-export async function issueToken(req: TokenRequest, deps: TokenDeps): Promise<TokenResponse> {
+export async function issueToken(req: TokenRequest, deps: TokenDeps): Promise<TokenResponse | MemberTokenResponse> {
   const grantType = param(req.form, 'grant_type');
   if (!grantType) throw oauthError('invalid_request', 'grant_type is required');
-  if (grantType === 'authorization_code' || grantType === 'refresh_token') {
-    // Hookbot issues neither codes nor refresh tokens, so any presented is not a grant it issued.
-    throw oauthError('invalid_grant', `This server issued no ${grantType.replace('_', ' ')}; use client_credentials`);
-  }
+  if (grantType === 'authorization_code') return authorizationCodeGrant(req, deps);
+  if (grantType === 'refresh_token') return refreshTokenGrant(req, deps);
   if (grantType !== 'client_credentials') {
-    throw oauthError('unsupported_grant_type', `grant_type "${grantType}" is not supported; use client_credentials`);
+    throw oauthError(
+      'unsupported_grant_type',
+      `grant_type "${grantType}" is not supported; use client_credentials, authorization_code or refresh_token`,
+    );
   }
   const client = await authenticateClient(req, deps);
+  // A member app acts for a member, who signs in: it has no access of its own.
+  if (client.role === 'member-app')
+    throw oauthError(
+      'unauthorized_client',
+      'A member app gets tokens through a member authorization (authorization_code)',
+    );
   const scope = grantedScope(client, param(req.form, 'scope'));
   const accessToken = await signAccessToken(
     deps.key,

@@ -42,8 +42,10 @@ describe('client roles', () => {
     expect(registeredScope('ehr', 'system/*.cruds')).toBe('');
   });
 
-  it('treat unknown scopes as beyond every role', () => {
-    expect(rolesAllowing('launch/patient')).toEqual([]);
+  it('treat unknown scopes as beyond every role, and identity scopes as a member app’s only', () => {
+    expect(rolesAllowing('launch')).toEqual([]);
+    expect(rolesAllowing('launch/patient')).toEqual(['member-app']);
+    expect(rolesAllowing('offline_access')).toEqual(['member-app']);
     expect(scopeBeyondRole('admin', 'openid')).toBe('openid');
   });
 });

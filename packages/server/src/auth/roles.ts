@@ -18,6 +18,9 @@ export const CDS_HOOKS_SCOPE = 'cds-hooks';
  */
 export const PAS_SCOPE = 'pas';
 
+/** What a member app may be granted: read its member's compartment, know who the member is, stay signed in. */
+export const MEMBER_APP_SCOPE = 'patient/*.rs openid fhirUser launch/patient offline_access';
+
 interface RoleDefinition {
   /** Registered (and granted) when no scope is given. */
   defaultScope: string;
@@ -49,8 +52,9 @@ const ROLES: Record<ClientRole, RoleDefinition> = {
     ceiling: `${CDS_HOOKS_SCOPE} ${PAS_SCOPE}`,
     fhirApi: false,
   },
-  // A member-facing app: patient-level scopes only, never system/ or user/ ones.
-  'member-app': { defaultScope: 'patient/*.rs', ceiling: 'patient/*.rs', fhirApi: false },
+  // A member-facing app (SMART standalone launch): read-only patient-level scopes and the member's identity, never
+  // system/ or user/ ones (a member's `user/*.read` is granted as `patient/*.read`: see authorize-request.ts).
+  'member-app': { defaultScope: MEMBER_APP_SCOPE, ceiling: MEMBER_APP_SCOPE, fhirApi: false },
 };
 
 const ceilings = new Map<ClientRole, ScopeSet>(CLIENT_ROLES.map((role) => [role, parseScopes(ROLES[role].ceiling)]));

@@ -1,4 +1,7 @@
-/** The OAuth endpoints (token, introspection, revocation), `/auth/me` and the discovery documents (`/.well-known/jwks.json`, SMART configuration). */
+/**
+ * The OAuth endpoints (token, introspection, revocation), `/auth/me` and the discovery documents
+ * (`/.well-known/jwks.json`, SMART and OpenID configuration). The authorization endpoint is `member-login/`'s.
+ */
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { createRouter, publicRoute } from '../infra/router.js';
@@ -9,7 +12,7 @@ import { issueToken } from './issue-token.js';
 import { revokeToken } from './revoke-token.js';
 import { sessionOf } from './session.js';
 import { jwks } from './signing-keys.js';
-import { smartConfigurationOf } from './smart-configuration.js';
+import { openidConfigurationOf, smartConfigurationOf } from './smart-configuration.js';
 
 export function authRouter(services: Services): Router {
   const { config } = services;
@@ -48,7 +51,11 @@ export function authRouter(services: Services): Router {
     );
 
   oauthRoute('/oauth2/token', async (ctx) => {
-    ctx.body = await issueToken(oauthRequest(ctx), { ...clientAuth, ttlSeconds: config.accessTokenTtlSeconds });
+    ctx.body = await issueToken(oauthRequest(ctx), {
+      ...clientAuth,
+      ttlSeconds: config.accessTokenTtlSeconds,
+      fhirBase: `${config.baseUrl}/fhir/R4`,
+    });
   });
   oauthRoute('/oauth2/introspect', async (ctx) => {
     ctx.body = await introspectToken(oauthRequest(ctx), clientAuth);
@@ -74,6 +81,9 @@ export function authRouter(services: Services): Router {
   };
   router.get('/.well-known/smart-configuration', publicRoute, smartConfiguration);
   router.get('/fhir/R4/.well-known/smart-configuration', publicRoute, smartConfiguration);
+  router.get('/.well-known/openid-configuration', publicRoute, (ctx) => {
+    ctx.body = openidConfigurationOf(config.baseUrl);
+  });
 
   return router;
 }

@@ -18,6 +18,7 @@ export type Sleep = (ms: number) => Promise<void>;
 const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface FailureKeys {
+  /** A client id; or what a member's guesses are counted by (`member:…` for an email, `member-id:…`). */
   clientId: string;
   /** The caller's address; absent when unknown. */
   address?: string;
@@ -53,4 +54,15 @@ export async function delayFailure(shared: SharedState, who: FailureKeys, sleep:
   const delay = Math.max(0, ...delays);
   if (delay > 0) await sleep(delay);
   await Promise.all(keys.map(({ key }) => budget.add(key)));
+}
+
+/** Has `who` failed at least `limit.client` times, or its address `limit.address` times, within the window? */
+export async function failedTooOften(
+  shared: SharedState,
+  who: FailureKeys,
+  limit: { client: number; address: number },
+): Promise<boolean> {
+  const budget = failures(shared);
+  const [client, address] = await Promise.all(keysOf(who).map(({ key }) => budget.used(key)));
+  return (client ?? 0) >= limit.client || (address ?? 0) >= limit.address;
 }

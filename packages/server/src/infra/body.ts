@@ -22,7 +22,16 @@ const OAUTH_MAX_BODY = 64 * 1024;
 const isOAuth = (ctx: Context) => ctx.path.startsWith('/oauth2/');
 
 /** The OAuth endpoints, exactly: any other spelling reaches no route, and must answer 404 like one. */
-const OAUTH_FORM_PATHS = new Set(['/oauth2/token', '/oauth2/introspect', '/oauth2/revoke']);
+const OAUTH_FORM_PATHS = new Set([
+  '/oauth2/token',
+  '/oauth2/introspect',
+  '/oauth2/revoke',
+  '/oauth2/authorize',
+  '/oauth2/authorize/sign-in',
+  '/oauth2/authorize/sign-up',
+  '/oauth2/authorize/consent',
+  '/oauth2/authorize/sign-out',
+]);
 
 /** Which body types a path accepts: the first match's, else JSON. */
 const ACCEPTED: [test: (path: string) => boolean, types: string[]][] = [

@@ -88,9 +88,13 @@ function toHookbotError(err: unknown): HookbotError {
 
 const OAUTH_BY_STATUS: Record<number, OAuthErrorCode> = { 401: 'invalid_client', 400: 'invalid_request' };
 
+/** The userinfo endpoint is a protected resource: its errors are RFC 6750's (OpenID Connect Core §5.3.3). */
+const BEARER_BY_STATUS: Record<number, string> = { 401: 'invalid_token', 403: 'insufficient_scope' };
+
 function renderOAuth(ctx: Context, error: HookbotError): void {
+  const bearer = ctx.path === '/oauth2/userinfo' ? BEARER_BY_STATUS[error.status] : undefined;
   ctx.body = {
-    error: error.oauthError ?? OAUTH_BY_STATUS[error.status] ?? 'invalid_request',
+    error: bearer ?? error.oauthError ?? OAUTH_BY_STATUS[error.status] ?? 'invalid_request',
     error_description: error.message,
   };
   ctx.set('Cache-Control', 'no-store');

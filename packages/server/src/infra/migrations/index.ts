@@ -13,6 +13,7 @@ import { statements as priorAuthorization } from './010_prior_authorization.js';
 import { statements as deliveries } from './011_deliveries.js';
 import { statements as interruptedRequests } from './012_interrupted_requests.js';
 import { statements as clientCertificates } from './014_client_certificates.js';
+import { statements as memberAccess } from './015_member_access.js';
 
 export interface Migration {
   version: number;
@@ -31,6 +32,7 @@ export const migrations: Migration[] = [
   { version: 11, name: 'deliveries', statements: deliveries },
   { version: 12, name: 'interrupted prior authorization requests', statements: interruptedRequests },
   { version: 14, name: 'client certificates', statements: clientCertificates },
+  { version: 15, name: 'member access', statements: memberAccess },
 ];
 
 /** Arbitrary constant naming Hookbot's migration lock among the database's advisory locks. */
