@@ -4,6 +4,8 @@
  * password guessing), and the token endpoint's member grants (PKCE, single-use codes, rotating refresh tokens).
  */
 import { createHash, randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { form, getToken, request } from './support/http.js';
@@ -159,6 +161,16 @@ describe('GET /oauth2/authorize', () => {
     expect(cookie).toMatch(/HttpOnly/);
     expect(cookie).toMatch(/SameSite=Lax/);
     expect(cookie).toMatch(/Secure/); // not in development mode
+    expect(await res.text()).toContain('<label for="email">');
+  });
+
+  it('lets the demo project’s member app start a launch on its loopback redirect URI', async () => {
+    const demo = JSON.parse(await readFile(path.join(t.dataDir, 'demo-credentials.json'), 'utf8')) as {
+      memberAppClientId: string;
+      memberAppRedirectUri: string;
+    };
+    const res = await get(url({ client_id: demo.memberAppClientId, redirect_uri: demo.memberAppRedirectUri }));
+    expect(res.status).toBe(200);
     expect(await res.text()).toContain('<label for="email">');
   });
 

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getToken, request } from './support/http.js';
-import { createMember, newFacts, pkce, registerMemberApp, type MemberFacts } from './support/member-launch.js';
+import { pkce, registerMemberApp, type MemberFacts } from './support/member-launch.js';
 import { freePort } from './support/port.js';
 import { startTestServer, type TestServer } from './support/server.js';
 
@@ -123,10 +123,10 @@ async function check(page: Page, name: string): Promise<string[]> {
     .map((v) => `${name}: ${v.id} (${v.impact}) ${v.help}`);
 }
 
-/** Seed 001's first demo member (Mayte822 Venegas795) when the demo project holds it, else a member made here. */
+/** Seed 001's first demo member, Mayte822 Venegas795, whom the demo project holds with a Coverage and EOBs. */
 async function memberToSignUp(): Promise<{ facts: MemberFacts; patientId: string }> {
   const admin = await getToken(t.url, t.demo.clientId, t.demo.clientSecret);
-  const demo: MemberFacts = {
+  const facts: MemberFacts = {
     firstName: 'Mayte822',
     lastName: 'Venegas795',
     birthDate: '2011-01-04',
@@ -134,36 +134,12 @@ async function memberToSignUp(): Promise<{ facts: MemberFacts; patientId: string
     postalCode: '02116',
   };
   const found = await request<{ entry?: { resource: { id: string } }[] }>(
-    `${t.url}/fhir/R4/Patient?family=${demo.lastName}&birthdate=${demo.birthDate}`,
+    `${t.url}/fhir/R4/Patient?family=${facts.lastName}&birthdate=${facts.birthDate}`,
     { token: admin },
   );
-  expect(found.status).toBe(200);
-  const demoPatient = found.body.entry?.[0]?.resource.id;
-  if (found.status === 200 && demoPatient) return { facts: demo, patientId: demoPatient };
-  const facts = newFacts();
-  const patientId = await createMember(t, facts);
-  const coverages = await request<{ entry: { resource: { id: string } }[] }>(
-    `${t.url}/fhir/R4/Coverage?beneficiary=Patient/${patientId}`,
-    { token: admin },
-  );
-  const eob = await request(`${t.url}/fhir/R4/ExplanationOfBenefit`, {
-    method: 'POST',
-    token: admin,
-    json: {
-      resourceType: 'ExplanationOfBenefit',
-      status: 'active',
-      type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/claim-type', code: 'professional' }] },
-      use: 'claim',
-      patient: { reference: `Patient/${patientId}` },
-      created: '2026-01-15',
-      insurer: { display: 'Demo Health Plan' },
-      provider: { display: 'Dr. Example' },
-      outcome: 'complete',
-      insurance: [{ focal: true, coverage: { reference: `Coverage/${coverages.body.entry[0]?.resource.id}` } }],
-    },
-  });
-  expect(eob.status).toBe(201);
-  return { facts, patientId };
+  const patientId = found.body.entry?.[0]?.resource.id;
+  expect(patientId).toBeDefined();
+  return { facts, patientId: patientId as string };
 }
 
 describe('a member in a browser', () => {
@@ -239,17 +215,12 @@ describe('a member in a browser', () => {
     expect(visit?.userinfo?.body).toMatchObject({
       fhirUser: expect.stringMatching(new RegExp(`/Patient/${patientId}$`)),
     });
-    // The Patient Access API (branch wt/member-api) serves member tokens; before it, the FHIR API refuses them.
-    if (visit?.patient?.status === 200) {
-      expect(visit.patient.body).toMatchObject({ resourceType: 'Patient', id: patientId });
-      expect(visit.eobs?.status).toBe(200);
-      const entries = (visit.eobs?.body.entry ?? []) as { resource: { resourceType: string } }[];
-      expect(entries.map((e) => e.resource.resourceType)).toEqual(
-        expect.arrayContaining(['ExplanationOfBenefit', 'Coverage']),
-      );
-    } else {
-      expect(visit?.patient?.body).toMatchObject({ resourceType: 'OperationOutcome' });
-      expect(visit?.patient?.status).toBe(403);
-    }
+    expect(visit?.patient?.status).toBe(200);
+    expect(visit?.patient?.body).toMatchObject({ resourceType: 'Patient', id: patientId });
+    expect(visit?.eobs?.status).toBe(200);
+    const entries = (visit?.eobs?.body.entry ?? []) as { resource: { resourceType: string } }[];
+    expect(entries.map((e) => e.resource.resourceType)).toEqual(
+      expect.arrayContaining(['ExplanationOfBenefit', 'Coverage']),
+    );
   }, 120_000);
 });

@@ -136,8 +136,7 @@ function buildProgram(set: Setter, io: HelpWriter): Command {
     .option(
       '--redirect-uri <uri>',
       "a member app's exact redirect URI (repeat for more)",
-      (uri: string, all: string[]) => [...all, uri],
-      [],
+      (uri: string, all: string[] = []) => [...all, uri],
     )
     .option('--public', 'a public member app (browser or mobile): no secret, PKCE only')
     .action((name: string, opts: Record<string, unknown>) =>

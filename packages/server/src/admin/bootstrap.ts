@@ -16,6 +16,8 @@ import { createProject, type Project } from './projects.js';
 import { seedDemoProject, type SeedReport } from './seed-demo.js';
 
 export const DEMO_PROJECT_NAME = 'demo';
+/** The redirect URI of the demo project's public member app. */
+export const DEMO_MEMBER_APP_REDIRECT = 'http://localhost:3000/callback';
 
 async function writeCredentials(dataDir: string, file: string, content: object): Promise<string> {
   await mkdir(dataDir, { recursive: true });
@@ -86,11 +88,21 @@ export async function ensureDemoProject(services: Services): Promise<DemoProject
     return await db.transaction(async (tx) => {
       const project = await createProject(tx, DEMO_PROJECT_NAME);
       const { clientId, clientSecret } = await createClient(tx, project.id, { name: 'demo client' });
+      // The demo members' app, on a loopback redirect like the member app sandbox of seed 001: registered here, past
+      // the check that keeps loopback redirects to development mode, because the demo project is itself a sandbox.
+      const memberApp = await createClient(tx, project.id, {
+        name: 'Demo member app',
+        role: 'member-app',
+        redirectUris: [DEMO_MEMBER_APP_REDIRECT],
+        isPublic: true,
+      });
       const seeded = await seedDemoProject({ ...services, db: tx }, project.id);
       const file = await writeCredentials(config.dataDir, 'demo-credentials.json', {
         projectId: project.id,
         clientId,
         clientSecret,
+        memberAppClientId: memberApp.clientId,
+        memberAppRedirectUri: DEMO_MEMBER_APP_REDIRECT,
       });
       log.info({ projectId: project.id, clientId, file }, 'created demo project');
       return { project, seeded };
