@@ -55,7 +55,15 @@ describe('deploy and $execute over HTTP', () => {
       `exports.handler = async (medplum, event) => { console.log('hello from v1'); return { version: 1, got: event.input }; };`,
     );
     expect(first.status).toBe(200);
-    expect((first.body.executableCode as { url: string }).url).toMatch(/^Binary\//);
+    // Medplum's answer: an OperationOutcome whose id is `ok`; the Bot's new version is the ETag.
+    expect(first.body).toMatchObject({
+      resourceType: 'OperationOutcome',
+      id: 'ok',
+      issue: [{ severity: 'information', code: 'informational', details: { text: `Deployed Bot/${id} version 2` } }],
+    });
+    expect(first.headers.get('etag')).toBe('W/"2"');
+    const deployed = await request<{ executableCode: { url: string } }>(`${fhir()}/Bot/${id}`, { token });
+    expect(deployed.body.executableCode.url).toMatch(/^Binary\//);
 
     const run1 = await request(`${fhir()}/Bot/${id}/$execute`, { method: 'POST', token, json: { a: 1 } });
     expect(run1.status).toBe(200);

@@ -1,9 +1,12 @@
 /**
  * Medplum's own client against Hookbot: client credentials sent both in HTTP Basic and in the body, the token
  * response's `profile` and `project`, and `GET /auth/me` in the session shape `MedplumClient` reads, while keeping
- * the fields Hookbot's CLI reads.
+ * the fields Hookbot's CLI reads; then a bot developer's script: create, upload, deploy, execute by id and by
+ * identifier, search, and errors read with Medplum's own outcome helpers. (`getCdsServices` / `callCdsService` are in
+ * neither the installed `@medplum/core` nor the one `@medplum/cli` pins.)
  */
-import { MedplumClient } from '@medplum/core';
+import { getStatus, isGone, isNotFound, isOk, MedplumClient, OperationOutcomeError, type WithId } from '@medplum/core';
+import type { Bot, OperationOutcome, Patient } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicAuth as basic, form, getToken, request } from './support/http.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -91,5 +94,86 @@ describe('MedplumClient', () => {
     expect(medplum.isProjectAdmin()).toBe(true);
     const bundle = await medplum.search('Patient');
     expect(bundle.resourceType).toBe('Bundle');
+  });
+});
+
+/** What a failed MedplumClient call threw: its OperationOutcome. */
+async function outcomeOf(call: Promise<unknown>): Promise<OperationOutcome> {
+  const error = await call.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(error).toBeInstanceOf(OperationOutcomeError);
+  return (error as OperationOutcomeError).outcome;
+}
+
+describe('a MedplumClient script', () => {
+  const identifier = { system: 'https://payer.example/bots', value: 'greeter' };
+  let medplum: MedplumClient;
+  let bot: WithId<Bot>;
+
+  beforeAll(async () => {
+    medplum = new MedplumClient({ baseUrl: `${t.url}/`, fetch: globalThis.fetch.bind(globalThis) });
+    await medplum.startClientLogin(t.demo.clientId, t.demo.clientSecret);
+    bot = await medplum.createResource<Bot>({ resourceType: 'Bot', name: 'greeter', identifier: [identifier] });
+  });
+
+  it('uploads a file as a Binary and downloads it unchanged, in its own media type', async () => {
+    const attachment = await medplum.createAttachment({
+      data: 'export const x = 1;\n',
+      contentType: 'text/typescript',
+      filename: 'x.ts',
+    });
+    expect(attachment).toMatchObject({ contentType: 'text/typescript', url: expect.stringMatching(/^Binary\//) });
+    const blob = await medplum.download(attachment.url as string);
+    expect(blob.type).toBe('text/typescript');
+    expect(await blob.text()).toBe('export const x = 1;\n');
+    const bytes = await medplum.createBinary({
+      data: new Uint8Array([0, 255, 1]),
+      contentType: 'application/octet-stream',
+    });
+    const read = await medplum.readResource('Binary', bytes.id);
+    expect(read).toMatchObject({
+      contentType: 'application/octet-stream',
+      data: Buffer.from([0, 255, 1]).toString('base64'),
+    });
+  });
+
+  it('deploys (an OperationOutcome, ok) and executes by id and by identifier', async () => {
+    const outcome = (await medplum.post(medplum.fhirUrl('Bot', bot.id, '$deploy'), {
+      code: "exports.handler = async (medplum, event) => 'hello ' + event.input.name;",
+    })) as OperationOutcome;
+    expect(outcome).toMatchObject({ resourceType: 'OperationOutcome', id: 'ok' });
+    expect(isOk(outcome)).toBe(true);
+    expect(await medplum.executeBot(bot.id, { name: 'by id' })).toBe('hello by id');
+    expect(await medplum.executeBot(identifier, { name: 'by identifier' })).toBe('hello by identifier');
+    const found = await medplum.searchResources('Bot', { identifier: `${identifier.system}|${identifier.value}` });
+    expect(found.map((b) => b.id)).toEqual([bot.id]);
+  });
+
+  it('reads errors with isNotFound, isGone and getStatus; an ambiguous identifier is a 400', async () => {
+    const missing = await outcomeOf(medplum.executeBot({ system: identifier.system, value: 'nobody' }, {}));
+    expect(isNotFound(missing)).toBe(true);
+    const patient = await medplum.createResource<Patient>({ resourceType: 'Patient' });
+    await medplum.deleteResource('Patient', patient.id);
+    const gone = await outcomeOf(medplum.readResource('Patient', patient.id));
+    expect(isGone(gone)).toBe(true);
+    expect(getStatus(gone)).toBe(410);
+
+    await medplum.createResource<Bot>({ resourceType: 'Bot', name: 'twin', identifier: [identifier] });
+    const ambiguous = await outcomeOf(medplum.executeBot(identifier, {}));
+    expect(getStatus(ambiguous)).toBe(400);
+    expect(ambiguous.issue?.[0]).toMatchObject({ code: 'multiple-matches' });
+  });
+
+  it('executes by identifier only within its own project', async () => {
+    const other = await request<{ client: { clientId: string; clientSecret: string } }>(`${t.url}/admin/projects`, {
+      method: 'POST',
+      token: await getToken(t.url, t.admin.clientId, t.admin.clientSecret),
+      json: { name: 'medplum-client other payer' },
+    });
+    const elsewhere = new MedplumClient({ baseUrl: `${t.url}/`, fetch: globalThis.fetch.bind(globalThis) });
+    await elsewhere.startClientLogin(other.body.client.clientId, other.body.client.clientSecret);
+    expect(isNotFound(await outcomeOf(elsewhere.executeBot({ ...identifier, value: 'greeter' }, {})))).toBe(true);
   });
 });

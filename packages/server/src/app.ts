@@ -14,7 +14,7 @@ import { callerProject, stripTenantHeaders } from './auth/middleware.js';
 import { authenticateRoutes } from './auth/route-access.js';
 import { authRouter } from './auth/routes.js';
 import { notifyingRepository } from './bots/bot-cache.js';
-import { botOperationsRouter } from './bots/routes.js';
+import { botOperationsRouter, medplumAdminRouter } from './bots/routes.js';
 import { registerBotValidator } from './bots/validate-bot.js';
 import { cdsRouter } from './cds/routes.js';
 import { pasRouter } from './pas/routes.js';
@@ -133,7 +133,17 @@ export function createRouters(services: Services): Router[] {
   fhir.use(ruleRoutes.routes());
   fhir.use(botRoutes.routes());
   fhir.use(fhirRoutes.routes(), fhirRoutes.allowedMethods({ throw: true }));
+  // Medplum's bot creation (`medplum bot create`) sits under /admin but works on the caller's own project.
+  const medplumAdmin = medplumAdminRouter(fhirContext);
 
   // Prior authorization before the FHIR API: its routes (and `POST Subscription`) are its own, partners included.
-  return [root, authRouter(services), adminRouter(services), cdsRouter(services), pasRouter(services), fhir];
+  return [
+    root,
+    authRouter(services),
+    adminRouter(services),
+    medplumAdmin,
+    cdsRouter(services),
+    pasRouter(services),
+    fhir,
+  ];
 }

@@ -20,6 +20,7 @@ export type IssueType =
   | 'not-supported'
   | 'conflict'
   | 'duplicate'
+  | 'multiple-matches'
   | 'too-costly'
   | 'business-rule'
   | 'processing'
@@ -53,6 +54,7 @@ export const ERROR_CODES = {
   'auth.replayed-client-jwt': [401, 'login'],
   'auth.admin-only': [403, 'forbidden'],
   'auth.no-project': [403, 'forbidden'],
+  'auth.other-project': [403, 'forbidden'],
   'auth.role-not-allowed': [403, 'forbidden'],
   'auth.forbidden-scope': [403, 'forbidden'],
   'oauth.invalid-request': [400, 'invalid'],
@@ -80,6 +82,7 @@ export const ERROR_CODES = {
   'admin.secrets-unreadable': [500, 'exception'],
   'bot.invalid-request': [400, 'invalid'],
   'bot.does-not-compile': [400, 'invalid'],
+  'bot.ambiguous-identifier': [400, 'multiple-matches'],
   'bot.code-too-large': [413, 'too-costly'],
   'bot.no-code': [422, 'business-rule'],
   'bot.rule-set-unbuildable': [422, 'business-rule'],
