@@ -32,6 +32,8 @@ export const ROUTE_TABLE: Record<string, Caller[] | typeof PUBLIC> = {
   'GET /admin/projects': SUPER_ADMIN,
   'POST /admin/projects': SUPER_ADMIN,
   'POST /admin/projects/:id/clients': SUPER_ADMIN,
+  'POST /admin/projects/:id/clients/:clientId/secret': SUPER_ADMIN,
+  'PUT /admin/projects/:id/clients/:clientId/keys': SUPER_ADMIN,
   'PUT /admin/projects/:id/settings': SUPER_ADMIN,
   'POST /admin/projects/:id/bot': FHIR_API,
 

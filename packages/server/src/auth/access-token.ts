@@ -24,6 +24,8 @@ export interface Caller {
   issuedAt: number;
   /** The token's id: what a revocation names. */
   jti: string;
+  /** The client's credential generation the token was issued under (`cg`; 0 for tokens issued before it). */
+  generation: number;
 }
 
 export interface TokenClaims {
@@ -32,6 +34,8 @@ export interface TokenClaims {
   admin: boolean;
   role: ClientRole;
   scope: string;
+  /** The credential generation the client authenticated with. */
+  generation: number;
 }
 
 export async function signAccessToken(
@@ -47,6 +51,7 @@ export async function signAccessToken(
     login_id: jti,
     scope: claims.scope,
     role: claims.role,
+    cg: claims.generation,
     ...(claims.projectId ? { project: claims.projectId } : {}),
     ...(claims.admin ? { admin: true } : {}),
   })
@@ -87,7 +92,7 @@ export async function verifyAccessToken(
   shared: SharedState,
 ): Promise<Caller> {
   const caller = verifiedAccessToken(key, token) ?? (await verifyAndRemember(key, issuer, token));
-  if (await isRevoked(shared, caller.jti))
+  if (await isRevoked(shared, caller))
     throw unauthorized('auth.revoked-token', 'Access token was revoked', {
       'WWW-Authenticate': 'Bearer error="invalid_token", error_description="revoked"',
     });
@@ -132,6 +137,7 @@ async function verifyUncached(key: SigningKey, issuer: string, token: string): P
       expires: payload.exp as number,
       issuedAt: payload.iat as number,
       jti: payload.jti as string,
+      generation: typeof payload.cg === 'number' ? payload.cg : 0,
     });
   } catch (err) {
     if (err instanceof joseErrors.JWTExpired)

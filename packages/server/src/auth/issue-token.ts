@@ -77,6 +77,7 @@ export async function issueToken(req: TokenRequest, deps: TokenDeps): Promise<To
       admin: client.isAdmin,
       role: client.role,
       scope,
+      generation: client.generation,
     },
     deps.ttlSeconds,
   );

@@ -78,6 +78,7 @@ export const ERROR_CODES = {
   'fhir.precondition-failed': [412, 'conflict'],
   'admin.invalid-request': [400, 'invalid'],
   'admin.project-not-found': [404, 'not-found'],
+  'admin.client-not-found': [404, 'not-found'],
   'admin.project-exists': [409, 'conflict'],
   'admin.secrets-unreadable': [500, 'exception'],
   'bot.invalid-request': [400, 'invalid'],

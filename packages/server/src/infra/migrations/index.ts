@@ -11,6 +11,7 @@ import { statements as serverRecordedEvents } from './005_server_recorded_events
 import { statements as uniqueNames } from './006_unique_names.js';
 import { statements as priorAuthorization } from './010_prior_authorization.js';
 import { statements as deliveries } from './011_deliveries.js';
+import { statements as credentialGeneration } from './013_credential_generation.js';
 
 export interface Migration {
   version: number;
@@ -27,6 +28,7 @@ export const migrations: Migration[] = [
   { version: 6, name: 'unique project names and rule-set ids', statements: uniqueNames },
   { version: 10, name: 'prior authorization', statements: priorAuthorization },
   { version: 11, name: 'deliveries', statements: deliveries },
+  { version: 13, name: 'client credential generation', statements: credentialGeneration },
 ];
 
 /** Arbitrary constant naming Hookbot's migration lock among the database's advisory locks. */
