@@ -88,10 +88,11 @@ export async function createServices(config: Config, log: Logger = createLogger(
       issuers,
       secretsKey,
       deliveries,
-      limits: new RateLimits(shared, {
-        perClient: config.rateLimitPerMinute,
-        tokenPerAddress: config.tokenRateLimitPerMinute,
-      }),
+      limits: new RateLimits(
+        shared,
+        { perClient: config.rateLimitPerMinute, tokenPerAddress: config.tokenRateLimitPerMinute },
+        async (projectId) => (await settings.get(projectId)).rateLimits,
+      ),
     };
   } catch (err) {
     await db.close();

@@ -14,6 +14,7 @@ import {
 } from './client-authentication.js';
 import { CDS_HOOKS_SCOPE, registeredScope } from './roles.js';
 import { parseScopes, scopeCovers } from './scopes.js';
+import type { RateLimits } from '../infra/rate-limit.js';
 import type { SigningKey } from './signing-keys.js';
 
 export type TokenRequest = ClientAuthRequest;
@@ -31,6 +32,8 @@ export interface TokenResponse {
 export interface TokenDeps extends ClientAuthDeps {
   key: SigningKey;
   ttlSeconds: number;
+  /** The client's project's token budget, once the client is known (`infra/rate-limit.ts`). */
+  limits?: Pick<RateLimits, 'tokenPerClient'>;
 }
 
 /**
@@ -67,6 +70,7 @@ export async function issueToken(req: TokenRequest, deps: TokenDeps): Promise<To
     throw oauthError('unsupported_grant_type', `grant_type "${grantType}" is not supported; use client_credentials`);
   }
   const client = await authenticateClient(req, deps);
+  await deps.limits?.tokenPerClient(client.id, client.projectId);
   const scope = grantedScope(client, param(req.form, 'scope'));
   const accessToken = await signAccessToken(
     deps.key,

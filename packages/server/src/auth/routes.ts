@@ -45,7 +45,11 @@ export function authRouter(services: Services): Router {
     );
 
   oauthRoute('/oauth2/token', async (ctx) => {
-    ctx.body = await issueToken(oauthRequest(ctx), { ...clientAuth, ttlSeconds: config.accessTokenTtlSeconds });
+    ctx.body = await issueToken(oauthRequest(ctx), {
+      ...clientAuth,
+      ttlSeconds: config.accessTokenTtlSeconds,
+      limits: services.limits,
+    });
   });
   oauthRoute('/oauth2/introspect', async (ctx) => {
     ctx.body = await introspectToken(oauthRequest(ctx), clientAuth);
