@@ -9,7 +9,7 @@ import { getStatus, isGone, isNotFound, isOk, MedplumClient, OperationOutcomeErr
 import type { Bot, OperationOutcome, Patient } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicAuth as basic, form, getToken, request } from './support/http.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { startTestServer, type Credentials, type TestServer } from './support/server.js';
 
 let t: TestServer;
 beforeAll(async () => {
@@ -175,5 +175,63 @@ describe('a MedplumClient script', () => {
     const elsewhere = new MedplumClient({ baseUrl: `${t.url}/`, fetch: globalThis.fetch.bind(globalThis) });
     await elsewhere.startClientLogin(other.body.client.clientId, other.body.client.clientSecret);
     expect(isNotFound(await outcomeOf(elsewhere.executeBot({ ...identifier, value: 'greeter' }, {})))).toBe(true);
+  });
+});
+
+describe('Binary as raw data', () => {
+  const upload = (token: string, body: Uint8Array | string, type = 'application/octet-stream') =>
+    fetch(`${t.url}/fhir/R4/Binary`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': type },
+      body,
+    });
+
+  it('is bounded by HOOKBOT_MAX_BODY (413), kept within its tenant, and written only with Binary create scope', async () => {
+    const demo = await getToken(t.url, t.demo.clientId, t.demo.clientSecret);
+    const tooLarge = await upload(demo, new Uint8Array(t.server.services.config.maxBodyBytes + 1));
+    expect(tooLarge.status).toBe(413);
+    expect(await tooLarge.json()).toMatchObject({ issue: [{ code: 'too-costly' }] });
+
+    const created = await upload(demo, 'a,b\n1,2\n', 'text/csv');
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    const read = (token: string) =>
+      fetch(`${t.url}/fhir/R4/Binary/${id}`, { headers: { Authorization: `Bearer ${token}`, Accept: 'text/csv' } });
+    const own = await read(demo);
+    expect([own.status, own.headers.get('content-type'), own.headers.get('content-disposition')]).toEqual([
+      200,
+      'text/csv',
+      'attachment',
+    ]);
+    expect(await own.text()).toBe('a,b\n1,2\n');
+
+    const superAdmin = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
+    const other = await request<{ client: Credentials }>(`${t.url}/admin/projects`, {
+      method: 'POST',
+      token: superAdmin,
+      json: { name: 'binary other payer' },
+    });
+    expect((await read(await getToken(t.url, other.body.client.clientId, other.body.client.clientSecret))).status).toBe(
+      404,
+    );
+
+    const register = (scope: string) =>
+      request<Credentials>(`${t.url}/admin/projects/${t.demo.projectId}/clients`, {
+        method: 'POST',
+        token: superAdmin,
+        json: { name: `binary ${scope}`, role: 'bot-developer', scope },
+      });
+    const tokenOf = async (scope: string) => {
+      const client = (await register(scope)).body;
+      return getToken(t.url, client.clientId, client.clientSecret);
+    };
+    // The bot developer's default scope holds Binary.c (and reads everything); a read-only one may not upload.
+    const developer = await tokenOf('system/Bot.cruds system/Binary.c system/*.rs');
+    expect((await upload(developer, 'export {};', 'text/typescript')).status).toBe(201);
+    expect((await read(developer)).status).toBe(200);
+    const reader = await tokenOf('system/*.rs');
+    const refused = await upload(reader, 'export {};', 'text/typescript');
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ id: 'forbidden', issue: [{ code: 'forbidden' }] });
   });
 });
