@@ -51,6 +51,15 @@ describe('replacing credentials revokes the tokens issued under them', () => {
       }),
     );
     expect(stale.status).toBe(401);
+    const introspected = await request(
+      `${p.b.url}/oauth2/introspect`,
+      form({
+        token: old,
+        client_id: client.body.clientId as string,
+        client_secret: rotated.body.clientSecret as string,
+      }),
+    );
+    expect(introspected.body).toEqual({ active: false });
 
     const fresh = await getToken(p.b.url, client.body.clientId as string, rotated.body.clientSecret as string);
     expect(await statuses(fresh)).toEqual([200, 200]);

@@ -204,6 +204,22 @@ describe('Binary as raw data', () => {
       'attachment',
     ]);
     expect(await own.text()).toBe('a,b\n1,2\n');
+    // PUT in a media type replaces the bytes (or creates the Binary at a new id).
+    for (const [target, status] of [
+      [id, 200],
+      ['chosen-binary', 201],
+    ] as const) {
+      const put = await fetch(`${t.url}/fhir/R4/Binary/${target}`, {
+        method: 'PUT',
+        headers: { Authorization: `Bearer ${demo}`, 'Content-Type': 'image/png' },
+        body: new Uint8Array([137, 80, 78, 71]),
+      });
+      expect(put.status).toBe(status);
+      expect(await put.json()).toMatchObject({ id: target, contentType: 'image/png', url: `Binary/${target}` });
+    }
+    const replaced = await read(demo);
+    expect(replaced.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await replaced.arrayBuffer())).toEqual(Buffer.from([137, 80, 78, 71]));
 
     const superAdmin = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
     const other = await request<{ client: Credentials }>(`${t.url}/admin/projects`, {
