@@ -82,6 +82,21 @@ describe('deploy and $execute over HTTP', () => {
     expect(run2.body).toBe('v2:2');
   });
 
+  it("runs the new code once the Binary holding a bot's code is replaced in place (PUT Binary, any media type)", async () => {
+    const id = await createBot('replaced in place');
+    expect((await deploy(id, `exports.handler = async () => 'before';`)).status).toBe(200);
+    const run = () => request(`${fhir()}/Bot/${id}/$execute`, { method: 'POST', token, json: {} });
+    expect((await run()).body).toBe('before');
+    const bot = await request<{ executableCode: { url: string } }>(`${fhir()}/Bot/${id}`, { token });
+    const put = await fetch(`${fhir()}/${bot.body.executableCode.url}`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/javascript' },
+      body: `exports.handler = async () => 'after';`,
+    });
+    expect(put.status).toBe(200);
+    expect((await run()).body).toBe('after');
+  });
+
   it('refuses code that does not compile, naming the line', async () => {
     const id = await createBot('broken');
     const res = await deploy(id, 'exports.handler = async () => {\n  return {;\n};');

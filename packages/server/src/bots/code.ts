@@ -1,6 +1,7 @@
 /**
  * Where a bot's code lives: a Binary referenced by `Bot.executableCode` (and the TypeScript source by
- * `Bot.sourceCode`). Loaded code is cached by Binary id and version, which never change once written.
+ * `Bot.sourceCode`). Loaded code is cached by Binary id; a Binary replaced or deleted in place (`PUT Binary/{id}`,
+ * in any media type) is forgotten on every instance (`forgetCode`, through the bot cache).
  */
 import { createHash } from 'node:crypto';
 import { buildRuleBotCode } from '@hookbot/bots/build';
@@ -58,6 +59,11 @@ async function ruleSetCode(text: string): Promise<string> {
       `The stored rule set cannot be built: ${err instanceof Error ? err.message : 'invalid'}`,
     );
   }
+}
+
+/** Drops the code loaded from a Binary that was replaced or deleted. */
+export function forgetCode(projectId: string, binaryId: string): void {
+  cache.delete(`${projectId}/${binaryId}`);
 }
 
 /** The bot's executable code; 422 when nothing is deployed. */
