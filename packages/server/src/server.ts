@@ -91,7 +91,12 @@ export async function createServices(config: Config, log: Logger = createLogger(
       limits: new RateLimits(
         shared,
         { perClient: config.rateLimitPerMinute, tokenPerAddress: config.tokenRateLimitPerMinute },
-        async (projectId) => (await settings.get(projectId)).rateLimits,
+        // Settings this server cannot read (secrets sealed with another key) fail bot runs, not every request.
+        (projectId) =>
+          settings.get(projectId).then(
+            (s) => s.rateLimits,
+            () => ({}),
+          ),
       ),
     };
   } catch (err) {
