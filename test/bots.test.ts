@@ -55,7 +55,15 @@ describe('deploy and $execute over HTTP', () => {
       `exports.handler = async (medplum, event) => { console.log('hello from v1'); return { version: 1, got: event.input }; };`,
     );
     expect(first.status).toBe(200);
-    expect((first.body.executableCode as { url: string }).url).toMatch(/^Binary\//);
+    // Medplum's answer: an OperationOutcome whose id is `ok`; the Bot's new version is the ETag.
+    expect(first.body).toMatchObject({
+      resourceType: 'OperationOutcome',
+      id: 'ok',
+      issue: [{ severity: 'information', code: 'informational', details: { text: `Deployed Bot/${id} version 2` } }],
+    });
+    expect(first.headers.get('etag')).toBe('W/"2"');
+    const deployed = await request<{ executableCode: { url: string } }>(`${fhir()}/Bot/${id}`, { token });
+    expect(deployed.body.executableCode.url).toMatch(/^Binary\//);
 
     const run1 = await request(`${fhir()}/Bot/${id}/$execute`, { method: 'POST', token, json: { a: 1 } });
     expect(run1.status).toBe(200);
@@ -72,6 +80,21 @@ describe('deploy and $execute over HTTP', () => {
     const run2 = await request(`${fhir()}/Bot/${id}/$execute`, { method: 'POST', token, json: { a: 2 } });
     expect(run2.status).toBe(200);
     expect(run2.body).toBe('v2:2');
+  });
+
+  it("runs the new code once the Binary holding a bot's code is replaced in place (PUT Binary, any media type)", async () => {
+    const id = await createBot('replaced in place');
+    expect((await deploy(id, `exports.handler = async () => 'before';`)).status).toBe(200);
+    const run = () => request(`${fhir()}/Bot/${id}/$execute`, { method: 'POST', token, json: {} });
+    expect((await run()).body).toBe('before');
+    const bot = await request<{ executableCode: { url: string } }>(`${fhir()}/Bot/${id}`, { token });
+    const put = await fetch(`${fhir()}/${bot.body.executableCode.url}`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/javascript' },
+      body: `exports.handler = async () => 'after';`,
+    });
+    expect(put.status).toBe(200);
+    expect((await run()).body).toBe('after');
   });
 
   it('refuses code that does not compile, naming the line', async () => {

@@ -42,7 +42,10 @@ export const ROUTE_TABLE: Record<string, Caller[] | typeof PUBLIC> = {
   'GET /admin/projects': SUPER_ADMIN,
   'POST /admin/projects': SUPER_ADMIN,
   'POST /admin/projects/:id/clients': SUPER_ADMIN,
+  'POST /admin/projects/:id/clients/:clientId/secret': SUPER_ADMIN,
+  'PUT /admin/projects/:id/clients/:clientId/keys': SUPER_ADMIN,
   'PUT /admin/projects/:id/settings': SUPER_ADMIN,
+  'POST /admin/projects/:id/bot': FHIR_API,
 
   'GET /cds-services': CDS,
   'POST /cds-services/:id': CDS,
@@ -63,6 +66,7 @@ export const ROUTE_TABLE: Record<string, Caller[] | typeof PUBLIC> = {
   'POST /fhir/R4/Bot/:id/$deploy': FHIR_API,
   'POST /fhir/R4/Bot/:id/$execute': FHIR_API,
   'GET /fhir/R4/Bot/:id/$execute': FHIR_API,
+  'POST /fhir/R4/Bot/$execute': FHIR_API,
   'POST /fhir/R4/Bot/:id/$rollback': FHIR_API,
 
   'GET /fhir/R4/:type': FHIR_API,

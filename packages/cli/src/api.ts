@@ -14,6 +14,8 @@ export interface ApiResponse<T> {
   body: T;
   contentType: string;
   requestId?: string;
+  /** The `ETag` header (a write's new version, `W/"n"`). */
+  etag?: string;
 }
 
 export interface RequestOptions {
@@ -166,7 +168,14 @@ export class HookbotApi {
     }
     const requestId = response.headers.get('x-request-id') ?? outcomeExtension(parsed, 'request-id');
     if (!response.ok) throw errorFromResponse(method, path, response.status, parsed, requestId);
-    return { status: response.status, body: parsed as T, contentType, ...(requestId ? { requestId } : {}) };
+    const etag = response.headers.get('etag');
+    return {
+      status: response.status,
+      body: parsed as T,
+      contentType,
+      ...(requestId ? { requestId } : {}),
+      ...(etag ? { etag } : {}),
+    };
   }
 }
 

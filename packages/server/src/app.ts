@@ -15,7 +15,7 @@ import { authenticateRoutes } from './auth/route-access.js';
 import { patientAccessGuard } from './auth/patient-access.js';
 import { authRouter } from './auth/routes.js';
 import { notifyingRepository } from './bots/bot-cache.js';
-import { botOperationsRouter } from './bots/routes.js';
+import { botOperationsRouter, medplumAdminRouter } from './bots/routes.js';
 import { registerBotValidator } from './bots/validate-bot.js';
 import { cdsRouter } from './cds/routes.js';
 import { memberLoginRouter } from './member-login/routes.js';
@@ -136,6 +136,8 @@ export function createRouters(services: Services): Router[] {
   fhir.use(ruleRoutes.routes());
   fhir.use(botRoutes.routes());
   fhir.use(fhirRoutes.routes(), fhirRoutes.allowedMethods({ throw: true }));
+  // Medplum's bot creation (`medplum bot create`) sits under /admin but works on the caller's own project.
+  const medplumAdmin = medplumAdminRouter(fhirContext);
 
   // Prior authorization before the FHIR API: its routes (and `POST Subscription`) are its own, partners included.
   return [
@@ -143,6 +145,7 @@ export function createRouters(services: Services): Router[] {
     authRouter(services),
     memberLoginRouter(services),
     adminRouter(services),
+    medplumAdmin,
     cdsRouter(services),
     pasRouter(services),
     fhir,

@@ -94,10 +94,16 @@ export async function createServices(config: Config, log: Logger = createLogger(
       issuers,
       secretsKey,
       deliveries,
-      limits: new RateLimits(shared, {
-        perClient: config.rateLimitPerMinute,
-        tokenPerAddress: config.tokenRateLimitPerMinute,
-      }),
+      limits: new RateLimits(
+        shared,
+        { perClient: config.rateLimitPerMinute, tokenPerAddress: config.tokenRateLimitPerMinute },
+        // Settings this server cannot read (secrets sealed with another key) fail bot runs, not every request.
+        (projectId) =>
+          settings.get(projectId).then(
+            (s) => s.rateLimits,
+            () => ({}),
+          ),
+      ),
     };
   } catch (err) {
     await db.close();

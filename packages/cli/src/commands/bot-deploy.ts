@@ -54,12 +54,14 @@ export async function botDeploy(input: CommandContext & BotDeployOptions): Promi
     const { code, sourceCode } = await readBuilt(built);
     const response = await out.step(
       `Deploying code to Bot/${bot.id}`,
-      async () =>
-        (
-          await api.request<unknown>('POST', `/fhir/R4/Bot/${bot.id}/$deploy`, {
-            json: { code, filename: path.basename(built.outfile), sourceCode },
-          })
-        ).body,
+      async () => {
+        const res = await api.request<unknown>('POST', `/fhir/R4/Bot/${bot.id}/$deploy`, {
+          json: { code, filename: path.basename(built.outfile), sourceCode },
+        });
+        // The answer is an OperationOutcome; the Bot's new version is its ETag.
+        const tagged = /^W\/"(.+)"$/.exec(res.etag ?? '')?.[1];
+        return tagged ? { version: tagged } : res.body;
+      },
       { report: (r) => `Deployed ${entry.name}${versionOf(r) ? ` version ${versionOf(r)}` : ''}` },
     );
     const version = versionOf(response);

@@ -5,6 +5,7 @@ import { badRequest } from '../infra/errors.js';
 import { createRouter } from '../infra/router.js';
 import type { Services } from '../services.js';
 import { checkNewClient, createClient } from '../auth/clients.js';
+import { replaceKeys, rotateSecret } from './credentials.js';
 import { createProject, listProjects, requireProject } from './projects.js';
 import { checkProjectSettings, describeSettings, type ProjectSettings } from './settings.js';
 
@@ -38,6 +39,14 @@ export function adminRouter(services: Services): Router {
     if (input.issuer) await services.issuers.changed(input.issuer);
     ctx.status = 201;
     ctx.body = created;
+  });
+
+  router.post('/projects/:id/clients/:clientId/secret', admin, async (ctx) => {
+    ctx.body = await rotateSecret(services, ctx.params.id as string, ctx.params.clientId as string);
+  });
+
+  router.put('/projects/:id/clients/:clientId/keys', admin, async (ctx) => {
+    ctx.body = await replaceKeys(services, ctx.params.id as string, ctx.params.clientId as string, ctx.request.body);
   });
 
   router.put('/projects/:id/settings', admin, async (ctx) => {

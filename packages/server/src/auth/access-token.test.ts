@@ -20,6 +20,7 @@ const access = (scope: string, role: ClientRole = 'admin', patient?: string) =>
     expires: 0,
     issuedAt: 0,
     jti: 'j',
+    generation: 0,
   });
 
 describe('accessFor', () => {
@@ -115,7 +116,14 @@ describe('verifyAccessToken', () => {
   it('refuses a revoked token at once, although it was verified (and remembered) before', async () => {
     const key = await signingKey();
     const shared = new MemorySharedState();
-    const claims = { clientId: 'c', projectId: 'p', admin: false, role: 'admin', scope: 'system/*.rs' } as const;
+    const claims = {
+      clientId: 'c',
+      projectId: 'p',
+      admin: false,
+      role: 'admin',
+      scope: 'system/*.rs',
+      generation: 0,
+    } as const;
     const token = await signAccessToken(key, ISSUER, claims, 300);
     const caller = await verifyAccessToken(key, ISSUER, token, shared);
     expect(caller).toMatchObject({ clientId: 'c', jti: expect.any(String) });

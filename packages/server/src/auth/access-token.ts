@@ -31,6 +31,8 @@ export interface Caller {
   patient?: string;
   /** A member's token: who signed in (OpenID Connect `fhirUser`, e.g. `Patient/123`). */
   fhirUser?: string;
+  /** The client's credential generation the token was issued under (`cg`; 0 for tokens issued before it). */
+  generation: number;
 }
 
 export interface TokenClaims {
@@ -44,6 +46,8 @@ export interface TokenClaims {
   patient?: string;
   /** e.g. `Patient/123` (JWT claim `fhirUser`). */
   fhirUser?: string;
+  /** The credential generation the client authenticated with (0 when omitted). */
+  generation?: number;
 }
 
 export async function signAccessToken(
@@ -60,6 +64,7 @@ export async function signAccessToken(
     login_id: jti,
     scope: claims.scope,
     role: claims.role,
+    cg: claims.generation ?? 0,
     ...(claims.projectId ? { project: claims.projectId } : {}),
     ...(claims.admin ? { admin: true } : {}),
     ...(claims.certThumbprint ? { cnf: { 'x5t#S256': claims.certThumbprint } } : {}),
@@ -103,7 +108,7 @@ export async function verifyAccessToken(
   shared: SharedState,
 ): Promise<Caller> {
   const caller = verifiedAccessToken(key, token) ?? (await verifyAndRemember(key, issuer, token));
-  if (await isRevoked(shared, caller.jti))
+  if (await isRevoked(shared, caller))
     throw unauthorized('auth.revoked-token', 'Access token was revoked', {
       'WWW-Authenticate': 'Bearer error="invalid_token", error_description="revoked"',
     });
@@ -153,6 +158,7 @@ async function verifyUncached(key: SigningKey, issuer: string, token: string): P
       ...(certThumbprint ? { certThumbprint } : {}),
       ...(typeof payload.patient === 'string' ? { patient: payload.patient } : {}),
       ...(typeof payload.fhirUser === 'string' ? { fhirUser: payload.fhirUser } : {}),
+      generation: typeof payload.cg === 'number' ? payload.cg : 0,
     });
   } catch (err) {
     if (err instanceof joseErrors.JWTExpired)

@@ -34,6 +34,8 @@ export interface ClientRecord {
   redirectUris: string[];
   /** A public member app: no secret, PKCE only. */
   isPublic: boolean;
+  /** Incremented by every change of credentials; tokens carry it (`auth/revocation.ts`). */
+  generation: number;
 }
 
 interface ClientRow {
@@ -52,6 +54,7 @@ interface ClientRow {
   require_mtls: boolean;
   redirect_uris: string[] | null;
   is_public: boolean;
+  credential_generation: number;
 }
 
 const toClient = (r: ClientRow): ClientRecord => ({
@@ -71,6 +74,7 @@ const toClient = (r: ClientRow): ClientRecord => ({
   requireMtls: r.require_mtls,
   redirectUris: r.redirect_uris ?? [],
   isPublic: r.is_public,
+  generation: Number(r.credential_generation ?? 0),
 });
 
 export interface NewClientInput {
@@ -321,7 +325,32 @@ export async function findClientsByIssuer(db: Database, issuer: string): Promise
   ).rows.map(toClient);
 }
 
-/** Replaces a client's secret hash (admin credentials from the environment). */
+/** New credentials for a client: a secret, or keys (a key client keeps its issuer). */
+export type CredentialChange = { secret: string } | { jwks: JSONWebKeySet | null; jwksUri: string | null };
+
+/**
+ * Replaces a client's credentials and moves it to the next credential generation, in one statement; the generation
+ * the replaced credentials had, or undefined when `projectId` (null: the super-admin) holds no such client.
+ */
+export async function replaceCredentials(
+  db: Database,
+  projectId: string | null,
+  id: string,
+  change: CredentialChange,
+): Promise<number | undefined> {
+  const [set, values] =
+    'secret' in change
+      ? ['secret_hash = $3', [await hashSecret(change.secret)]]
+      : ['jwks = $3, jwks_uri = $4', [change.jwks ? JSON.stringify(change.jwks) : null, change.jwksUri]];
+  const { rows } = await db.query<{ generation: number }>(
+    `UPDATE clients SET ${set}, credential_generation = credential_generation + 1
+     WHERE id = $1 AND project_id IS NOT DISTINCT FROM $2 RETURNING credential_generation - 1 AS generation`,
+    [id, projectId, ...values],
+  );
+  return rows[0] ? Number(rows[0].generation) : undefined;
+}
+
+/** Replaces a client's secret hash (admin credentials from the environment, set at every start). */
 export async function setClientSecret(db: Database, id: string, secret: string): Promise<void> {
   await db.query('UPDATE clients SET secret_hash = $2 WHERE id = $1', [id, await hashSecret(secret)]);
 }

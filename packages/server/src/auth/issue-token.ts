@@ -14,6 +14,7 @@ import {
 } from './member-token.js';
 import { CDS_HOOKS_SCOPE, registeredScope } from './roles.js';
 import { parseScopes, scopeCovers } from './scopes.js';
+import type { RateLimits } from '../infra/rate-limit.js';
 
 export type TokenRequest = ClientAuthRequest;
 
@@ -27,7 +28,10 @@ export interface TokenResponse {
   project?: { reference: string };
 }
 
-export type TokenDeps = MemberTokenDeps;
+export interface TokenDeps extends MemberTokenDeps {
+  /** The client's project's token budget, once the client is known (`infra/rate-limit.ts`). */
+  limits?: Pick<RateLimits, 'tokenPerClient'>;
+}
 
 /**
  * The scope a token gets: what the client was registered for (within its role) when it asks for none, else what it
@@ -70,6 +74,7 @@ export async function issueToken(req: TokenRequest, deps: TokenDeps): Promise<To
       'unauthorized_client',
       'A member app gets tokens through a member authorization (authorization_code)',
     );
+  await deps.limits?.tokenPerClient(client.id, client.projectId);
   const scope = grantedScope(client, param(req.form, 'scope'));
   const accessToken = await signAccessToken(
     deps.key,
@@ -81,6 +86,7 @@ export async function issueToken(req: TokenRequest, deps: TokenDeps): Promise<To
       role: client.role,
       scope,
       ...(client.mtlsThumbprint ? { certThumbprint: client.mtlsThumbprint } : {}),
+      generation: client.generation,
     },
     deps.ttlSeconds,
   );

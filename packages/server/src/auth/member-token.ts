@@ -126,6 +126,7 @@ async function tokensFor(
       admin: false,
       role: 'member-app',
       scope,
+      generation: client.generation,
       patient: grant.patientId,
       fhirUser: `Patient/${grant.patientId}`,
     },

@@ -37,7 +37,7 @@ export function authenticateRoutes(routers: readonly Router[], services: Service
     if (access === 'caller') {
       const caller = await callerFromRequest(ctx, services);
       ctx.state.caller = caller;
-      await services.limits.perClient(caller.clientId);
+      await services.limits.perClient(caller.clientId, caller.projectId);
     }
     ctx.state.ownAuthentication = access === 'own';
     await next();

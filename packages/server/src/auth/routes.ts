@@ -55,6 +55,7 @@ export function authRouter(services: Services): Router {
       ...clientAuth,
       ttlSeconds: config.accessTokenTtlSeconds,
       fhirBase: `${config.baseUrl}/fhir/R4`,
+      limits: services.limits,
     });
   });
   oauthRoute('/oauth2/introspect', async (ctx) => {

@@ -5,7 +5,7 @@
  * pub/sub reconnects, so a lost message delays new code by that much at most (the runtime sees the new code
  * version and replaces the isolate).
  */
-import type { Bot, Resource } from '@medplum/fhirtypes';
+import type { Bot } from '@medplum/fhirtypes';
 import { projectSystemAccess } from '../auth/access.js';
 import { createRepository, type Repository } from '../fhir/repository.js';
 import type { Database } from '../infra/database.js';
@@ -16,6 +16,8 @@ import { loadBotCode, type LoadedCode } from './code.js';
 import { runtimeKey } from './run-bot.js';
 
 const BOT_CHANGED = 'bot-changed';
+/** A Binary replaced or deleted, announced on the same channel: bot ids never contain `:`. */
+const BINARY_KEY = 'binary:';
 
 export interface CachedBot {
   bot: Bot;
@@ -38,7 +40,12 @@ export class BotCache {
     this.cache = new InvalidatedCache(shared, BOT_CHANGED, {
       ttlMs,
       maxEntries,
-      onDrop: (key) => runtime.invalidate(key),
+      onDrop: (key) => {
+        if (!key.startsWith(BINARY_KEY)) return runtime.invalidate(key);
+        // Which bots run that Binary's code is not known here: every bot loads again, and the runtime replaces an
+        // isolate whose code version (which hashes the code) changed.
+        this.cache.clear();
+      },
     });
   }
 
@@ -63,25 +70,39 @@ export class BotCache {
     return entry as Required<CachedBot>;
   }
 
+  /** Tells every instance that a Binary changed, so that code loaded from it is read again. */
+  binaryChanged(projectId: string, binaryId: string): Promise<void> {
+    return this.cache.changed(`${BINARY_KEY}${projectId}/${binaryId}`);
+  }
+
   /** Tells every instance that a bot changed. */
   changed(projectId: string, botId: string): Promise<void> {
     return this.cache.changed(runtimeKey(projectId, botId));
   }
 }
 
-/** Wraps a repository so that every Bot write announces itself to the cache. */
+/** Wraps a repository so that every Bot write, and every Binary replaced or deleted, announces itself to the cache. */
 export function notifyingRepository(repo: Repository, cache: BotCache): Repository {
-  const announce = async <T extends Resource>(resource: T): Promise<T> => {
-    if (resource.resourceType === 'Bot' && resource.id) await cache.changed(repo.access.projectId, resource.id);
-    return resource;
+  const { projectId } = repo.access;
+  const announce = async (type: string, id: string | undefined, replaced: boolean): Promise<void> => {
+    if (type === 'Bot' && id) await cache.changed(projectId, id);
+    if (type === 'Binary' && id && replaced) await cache.binaryChanged(projectId, id);
   };
   return {
     ...repo,
-    create: async (r) => announce(await repo.create(r)),
-    update: async (r, o) => announce(await repo.update(r, o)),
+    create: async (r) => {
+      const created = await repo.create(r);
+      await announce(created.resourceType, created.id, false);
+      return created;
+    },
+    update: async (r, o) => {
+      const updated = await repo.update(r, o);
+      await announce(updated.resourceType, updated.id, true);
+      return updated;
+    },
     delete: async (type, id) => {
       await repo.delete(type, id);
-      if (type === 'Bot') await cache.changed(repo.access.projectId, id);
+      await announce(type, id, true);
     },
   };
 }

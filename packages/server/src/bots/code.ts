@@ -1,7 +1,7 @@
 /**
  * Where a bot's code lives: a Binary referenced by `Bot.executableCode` (and the TypeScript source by
- * `Bot.sourceCode`). The Binary is read each time the bot cache loads the bot (once per bot per cache TTL or
- * change), not cached by id: an administrator may update a Binary in place, and the bot must run what it holds.
+ * `Bot.sourceCode`). The Binary is read each time the bot cache loads the bot, not cached by id: an administrator may
+ * replace a Binary in place, and the bot must run what it holds (the bot cache loads every bot again then).
  * Only rule sets' built code is kept, by the rule set's content hash (the build depends on nothing else).
  */
 import { createHash } from 'node:crypto';

@@ -17,7 +17,7 @@ async function services(): Promise<Services> {
 }
 
 const token = (s: Services, ttl = 60, scope = 'system/Bot.rs', role: ClientRole = 'admin') =>
-  signAccessToken(s.key, BASE, { clientId: 'c1', projectId: 'p1', admin: false, role, scope }, ttl);
+  signAccessToken(s.key, BASE, { clientId: 'c1', projectId: 'p1', admin: false, role, scope, generation: 0 }, ttl);
 
 async function refusal(p: Promise<unknown>): Promise<HookbotError> {
   const err = await p.then(

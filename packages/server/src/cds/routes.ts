@@ -27,7 +27,7 @@ export function cdsRouter(services: Services): Router {
   const authenticated: Middleware[] = [
     async (ctx, next) => {
       const found = await authenticateCdsCaller(services, ctx.get('authorization'), calledUrl(services, ctx), ctx.req);
-      await services.limits.perClient(found.clientId);
+      await services.limits.perClient(found.clientId, found.projectId);
       ctx.state.cdsCaller = found;
       await next();
     },

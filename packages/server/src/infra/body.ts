@@ -3,10 +3,13 @@
  * `application/fhir+json` and the legacy `application/json+fhir`, any charset), form-encoded where OAuth and FHIR
  * `_search` need it, plain text for bot input. Anything else with a body is a 415. `__proto__` keys in JSON are
  * refused by co-body's parser. What the store cannot hold (a NUL anywhere, a lone surrogate, JSON nested deeper than
- * `MAX_JSON_DEPTH`: see storable.ts) is a 400 naming where it is, before any handler sees it.
+ * `MAX_JSON_DEPTH`: see storable.ts) is a 400 naming where it is, before any handler sees it. A Binary written in any
+ * media type but JSON (`POST Binary`, `PUT Binary/{id}`, as FHIR and Medplum's clients send files) is read as bytes,
+ * within the same limit.
  */
 import { bodyParser } from '@koa/bodyparser';
 import type { Context, Middleware } from 'koa';
+import getRawBody from 'raw-body';
 import { HookbotError, malformedJson, type OAuthErrorCode } from './errors.js';
 import { findUnstorable, unstorableText } from './storable.js';
 
@@ -40,6 +43,12 @@ const ACCEPTED: [test: (path: string) => boolean, types: string[]][] = [
   [(p) => p.startsWith('/fhir/') && p.endsWith('/$execute'), [...JSON_TYPES, TEXT, FORM]],
 ];
 
+/** A Binary written as its own content: any media type (JSON is a Binary resource). */
+const isBinaryWrite = (ctx: Context) =>
+  (ctx.method === 'POST' && ctx.path === '/fhir/R4/Binary') ||
+  (ctx.method === 'PUT' && /^\/fhir\/R4\/Binary\/[^/]+$/.test(ctx.path));
+const isRawBinary = (ctx: Context) => isBinaryWrite(ctx) && ctx.get('content-type') !== '' && !ctx.is(JSON_TYPES);
+
 function hasBody(ctx: Context): boolean {
   const length = ctx.get('content-length');
   return (length !== '' && length !== '0') || ctx.get('transfer-encoding') !== '';
@@ -69,7 +78,9 @@ const checkUrl: Middleware = async (ctx, next) => {
 
 const checkParsed: Middleware = async (ctx, next) => {
   const body: unknown = (ctx.request as { body?: unknown }).body;
-  if (typeof body === 'string') {
+  if (Buffer.isBuffer(body)) {
+    // Bytes: stored base64, so any byte is storable.
+  } else if (typeof body === 'string') {
     const why = unstorableText(body);
     if (why) throw refused(ctx, '', `The request body ${why}`);
   } else {
@@ -92,7 +103,7 @@ export function bodyParsing(maxBodyBytes: number): Middleware[] {
       const accepted = ACCEPTED.find(([test]) => test(ctx.path))?.[1] ?? JSON_TYPES;
       const declared = Number(ctx.get('content-length'));
       if (Number.isFinite(declared) && declared > limitOf(ctx)) throw tooLarge(ctx, limitOf(ctx));
-      if (!ctx.is(accepted)) {
+      if (!isRawBinary(ctx) && !ctx.is(accepted)) {
         const message = `Content-Type "${ctx.get('content-type') || '(none)'}" is not accepted here; send ${accepted.join(' or ')}`;
         if (isOAuth(ctx)) {
           throw new HookbotError('oauth.unsupported-media-type', message, { oauthError: 'invalid_request' });
@@ -119,6 +130,22 @@ export function bodyParsing(maxBodyBytes: number): Middleware[] {
     });
   const parseOAuth = parserFor(oauthMax);
   const parseOther = parserFor(maxBodyBytes);
-  const parse: Middleware = (ctx, next) => (isOAuth(ctx) ? parseOAuth(ctx, next) : parseOther(ctx, next));
+  const readRaw: Middleware = async (ctx, next) => {
+    try {
+      const length = ctx.get('content-length');
+      (ctx.request as { body?: unknown }).body = await getRawBody(ctx.req, {
+        limit: maxBodyBytes,
+        ...(length ? { length } : {}),
+      });
+    } catch (err) {
+      if ((err as { status?: number }).status === 413) throw tooLarge(ctx, maxBodyBytes);
+      throw new HookbotError('request.malformed-body', `Malformed request body: ${(err as Error).message}`);
+    }
+    await next();
+  };
+  const parse: Middleware = (ctx, next) => {
+    if (isRawBinary(ctx)) return readRaw(ctx, next);
+    return isOAuth(ctx) ? parseOAuth(ctx, next) : parseOther(ctx, next);
+  };
   return [checkUrl, checkType, parse, checkParsed];
 }

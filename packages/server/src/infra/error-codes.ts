@@ -20,6 +20,7 @@ export type IssueType =
   | 'not-supported'
   | 'conflict'
   | 'duplicate'
+  | 'multiple-matches'
   | 'too-costly'
   | 'business-rule'
   | 'processing'
@@ -56,6 +57,7 @@ export const ERROR_CODES = {
   'auth.no-project': [403, 'forbidden'],
   'auth.no-patient': [403, 'forbidden'],
   'auth.member-read-only': [403, 'forbidden'],
+  'auth.other-project': [403, 'forbidden'],
   'auth.role-not-allowed': [403, 'forbidden'],
   'auth.forbidden-scope': [403, 'forbidden'],
   'oauth.invalid-request': [400, 'invalid'],
@@ -79,10 +81,12 @@ export const ERROR_CODES = {
   'fhir.precondition-failed': [412, 'conflict'],
   'admin.invalid-request': [400, 'invalid'],
   'admin.project-not-found': [404, 'not-found'],
+  'admin.client-not-found': [404, 'not-found'],
   'admin.project-exists': [409, 'conflict'],
   'admin.secrets-unreadable': [500, 'exception'],
   'bot.invalid-request': [400, 'invalid'],
   'bot.does-not-compile': [400, 'invalid'],
+  'bot.ambiguous-identifier': [400, 'multiple-matches'],
   'bot.code-too-large': [413, 'too-costly'],
   'bot.no-code': [422, 'business-rule'],
   'bot.rule-set-unbuildable': [422, 'business-rule'],

@@ -20,24 +20,57 @@ export interface OperationOutcomeBody {
   issue: (Issue & { details: { coding: { system: string; code: ErrorCode }[] } })[];
 }
 
+/**
+ * `OperationOutcome.id` as Medplum's clients read it (`@medplum/core` outcomes.ts: `isNotFound`, `isGone`,
+ * `getStatus` compare the id with these codes); a status without one has no id. The request id is in the
+ * extensions and the `X-Request-Id` header.
+ */
+const MEDPLUM_OUTCOME_IDS: Record<number, string> = {
+  200: 'ok',
+  201: 'created',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not-found',
+  409: 'conflict',
+  410: 'gone',
+  412: 'precondition-failed',
+  422: 'business-rule',
+  429: 'too-many-requests',
+  504: 'server-timeout',
+};
+
+const idExtensions = (ids: RequestIds) => [
+  { url: REQUEST_ID_EXTENSION, valueString: ids.requestId },
+  { url: TRACE_ID_EXTENSION, valueString: ids.traceId },
+];
+
 /** Each issue carries the Hookbot error code beside its FHIR code. */
-export function operationOutcome(issues: Issue[], code: ErrorCode, ids?: RequestIds): OperationOutcomeBody {
+export function operationOutcome(
+  issues: Issue[],
+  code: ErrorCode,
+  ids?: RequestIds,
+  status: number = ERROR_CODES[code][0],
+): OperationOutcomeBody {
+  const id = MEDPLUM_OUTCOME_IDS[status];
   return {
     resourceType: 'OperationOutcome',
-    ...(ids
-      ? {
-          id: ids.requestId,
-          extension: [
-            { url: REQUEST_ID_EXTENSION, valueString: ids.requestId },
-            { url: TRACE_ID_EXTENSION, valueString: ids.traceId },
-          ],
-        }
-      : {}),
+    ...(id ? { id } : {}),
+    ...(ids ? { extension: idExtensions(ids) } : {}),
     issue: issues.map((i) => ({
       severity: i.severity ?? 'error',
       ...i,
       details: { coding: [{ system: ERROR_CODE_SYSTEM, code }] },
     })),
+  };
+}
+
+/** A success answered as an OperationOutcome (Medplum's `allOk`, `created`): what was done, in `details.text`. */
+export function successOutcome(text: string, ids: RequestIds | undefined, status: 200 | 201 = 200) {
+  return {
+    resourceType: 'OperationOutcome' as const,
+    id: MEDPLUM_OUTCOME_IDS[status],
+    ...(ids ? { extension: idExtensions(ids) } : {}),
+    issue: [{ severity: 'information' as const, code: 'informational' as const, details: { text } }],
   };
 }
 
@@ -116,7 +149,7 @@ export function errorMiddleware(): Middleware {
         renderOAuth(ctx, error);
       } else {
         ctx.type = 'application/fhir+json';
-        ctx.body = operationOutcome(error.issues, error.errorCode, ctx.state.ids);
+        ctx.body = operationOutcome(error.issues, error.errorCode, ctx.state.ids, error.status);
       }
     }
   };
@@ -148,7 +181,9 @@ export function answerClientErrors(server: Server): void {
       'Malformed HTTP request',
     ];
     const [status, code] = ERROR_CODES[errorCode];
-    const body = JSON.stringify(operationOutcome([{ severity: 'error', code, diagnostics }], errorCode));
+    const body = JSON.stringify(
+      operationOutcome([{ severity: 'error', code, diagnostics }], errorCode, undefined, status),
+    );
     socket.end(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/fhir+json; charset=utf-8\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

@@ -54,8 +54,8 @@ export interface SharedState {
   readonly kind: 'redis' | 'embedded';
   /** Sets `key` for `ttlSeconds` unless it exists; true when this call set it (Redis `SET NX EX`). */
   setOnce(key: string, ttlSeconds: number): Promise<boolean>;
-  /** Whether `key` was set (by `setOnce`) and has not expired: one read (Redis `EXISTS`, or a Map lookup). */
-  exists(key: string): Promise<boolean>;
+  /** Whether any of `keys` was set (by `setOnce`) and has not expired: one read (Redis `EXISTS`, or Map lookups). */
+  exists(...keys: string[]): Promise<boolean>;
   /** A rate-limit budget named `name`, shared by every instance (Redis) or kept in this process. */
   budget(name: string, points: number, durationSeconds: number): Budget;
   publish(channel: string, message: string): Promise<void>;
@@ -125,8 +125,9 @@ export class MemorySharedState implements SharedState {
     return true;
   }
 
-  async exists(key: string): Promise<boolean> {
-    return this.live(key, Date.now());
+  async exists(...keys: string[]): Promise<boolean> {
+    const now = Date.now();
+    return keys.some((key) => this.live(key, now));
   }
 
   budget(name: string, points: number, durationSeconds: number): Budget {
@@ -203,8 +204,8 @@ export class RedisSharedState implements SharedState {
     return result === 'OK';
   }
 
-  async exists(key: string): Promise<boolean> {
-    return (await this.client.exists(this.prefix + key)) === 1;
+  async exists(...keys: string[]): Promise<boolean> {
+    return (await this.client.exists(...keys.map((key) => this.prefix + key))) > 0;
   }
 
   /** Its script uses commands of Redis 2.6 (`SET … EX … NX`, `INCRBY`, `PTTL`), so counters expire on any Redis. */

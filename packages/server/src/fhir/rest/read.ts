@@ -1,11 +1,18 @@
-/** GET [base]/[type]/[id] and GET [base]/[type]/[id]/_history/[vid] (FHIR R4 http §3.1.0.2, §3.1.0.3). */
+/**
+ * GET [base]/[type]/[id] and GET [base]/[type]/[id]/_history/[vid] (FHIR R4 http §3.1.0.2, §3.1.0.3); a Binary in
+ * its own media type when the caller accepts no JSON (`binary.ts`).
+ */
 import type { RouterContext } from '@koa/router';
+import type { Resource } from '@medplum/fhirtypes';
+import { sendRawBinary } from './binary.js';
 import { param, sendResource } from './respond.js';
 
+const send = (ctx: RouterContext, resource: Resource) => sendRawBinary(ctx, resource) || sendResource(ctx, resource);
+
 export async function readHandler(ctx: RouterContext): Promise<void> {
-  sendResource(ctx, await ctx.state.repo.read(param(ctx, 'type'), param(ctx, 'id')));
+  send(ctx, await ctx.state.repo.read(param(ctx, 'type'), param(ctx, 'id')));
 }
 
 export async function vreadHandler(ctx: RouterContext): Promise<void> {
-  sendResource(ctx, await ctx.state.repo.vread(param(ctx, 'type'), param(ctx, 'id'), param(ctx, 'vid')));
+  send(ctx, await ctx.state.repo.vread(param(ctx, 'type'), param(ctx, 'id'), param(ctx, 'vid')));
 }

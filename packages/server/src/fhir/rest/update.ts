@@ -4,10 +4,12 @@
  */
 import type { RouterContext } from '@koa/router';
 import { badRequest } from '../../infra/errors.js';
+import { binaryReceipt, rawBinary } from './binary.js';
 import { bodyResource, param, sendResource, versionLocation } from './respond.js';
 
 export async function updateHandler(ctx: RouterContext): Promise<void> {
-  const resource = bodyResource(ctx);
+  const raw = rawBinary(ctx, param(ctx, 'id'));
+  const resource = raw ?? bodyResource(ctx);
   if (resource.id !== param(ctx, 'id')) {
     throw badRequest(
       'fhir.invalid-resource',
@@ -21,5 +23,5 @@ export async function updateHandler(ctx: RouterContext): Promise<void> {
   if (created) {
     ctx.set('Location', versionLocation(ctx, updated));
   }
-  sendResource(ctx, updated, created ? 201 : 200);
+  sendResource(ctx, raw ? binaryReceipt(updated) : updated, created ? 201 : 200);
 }

@@ -14,6 +14,7 @@ import { statements as deliveries } from './011_deliveries.js';
 import { statements as interruptedRequests } from './012_interrupted_requests.js';
 import { statements as clientCertificates } from './014_client_certificates.js';
 import { statements as memberAccess } from './015_member_access.js';
+import { statements as credentialGeneration } from './013_credential_generation.js';
 
 export interface Migration {
   version: number;
@@ -33,6 +34,7 @@ export const migrations: Migration[] = [
   { version: 12, name: 'interrupted prior authorization requests', statements: interruptedRequests },
   { version: 14, name: 'client certificates', statements: clientCertificates },
   { version: 15, name: 'member access', statements: memberAccess },
+  { version: 13, name: 'client credential generation', statements: credentialGeneration },
 ];
 
 /** Arbitrary constant naming Hookbot's migration lock among the database's advisory locks. */
