@@ -13,6 +13,8 @@ export async function createProjectBot(repo: Repository, projectId: string, body
   if (projectId !== repo.access.projectId) {
     throw forbidden('auth.other-project', `This token belongs to another project than ${projectId}`);
   }
+  // The caller's right to create Bots before anything it sent is read.
+  if (!repo.access.allows('Bot', 'c')) throw forbidden('auth.forbidden-scope', 'Not allowed to create Bot');
   const { name, description } = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
   if (typeof name !== 'string' || name.trim() === '')
     throw badRequest('bot.invalid-request', '"name" is required', 'name');
