@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { patientView, SCRIPT_BOT, startCdsHarness, type CdsHarness } from './support/cds.js';
+import { startTestServer } from './support/server.js';
 
 const METRICS_TOKEN = randomBytes(32).toString('base64url');
 let h: CdsHarness;
@@ -68,6 +69,22 @@ describe('GET /metrics', () => {
     expect(sample(text, 'hookbot_audit_backlog_events')).toBeGreaterThanOrEqual(0);
     expect(sample(text, 'hookbot_pas_delivery_queue_depth')).toBe(0);
     expect(sample(text, 'hookbot_process_resident_memory_bytes')).toBeGreaterThan(0);
+  });
+});
+
+describe('GET /metrics on PostgreSQL and Redis', () => {
+  it('adds the connection pool and reads the delivery queue in Redis', async () => {
+    const t = await startTestServer({ store: 'postgres', redis: true, env: { HOOKBOT_METRICS_TOKEN: METRICS_TOKEN } });
+    try {
+      const res = await fetch(`${t.url}/metrics`, { headers: { Authorization: `Bearer ${METRICS_TOKEN}` } });
+      const text = await res.text();
+      expect(sample(text, 'hookbot_db_pool_connections{state="total"}')).toBeGreaterThanOrEqual(1);
+      expect(sample(text, 'hookbot_db_pool_connections{state="waiting"}')).toBe(0);
+      expect(t.server.services.deliveries.queueKind).toBe('bullmq');
+      expect(sample(text, 'hookbot_pas_delivery_queue_depth')).toBe(0);
+    } finally {
+      await t.stop();
+    }
   });
 });
 
