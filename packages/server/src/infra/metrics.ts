@@ -25,6 +25,19 @@ export interface MetricSources {
   deliveryDepth: () => Promise<number>;
 }
 
+/**
+ * The process' own figures (CPU, memory, event loop, GC), collected once per process: they describe the process, not
+ * a server in it, and each collection keeps an event-loop monitor and a GC observer running for good.
+ */
+let processRegistry: Registry | undefined;
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry, prefix: 'hookbot_' });
+  }
+  return processRegistry;
+}
+
 export class Metrics {
   readonly registry = new Registry();
   private readonly http = new Histogram({
@@ -47,10 +60,6 @@ export class Metrics {
     labelNames: ['outcome', 'subtype'] as const,
     registers: [this.registry],
   });
-  constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'hookbot_' });
-  }
-
   observeRequest(method: string, route: string, status: number, seconds: number): void {
     this.http.observe({ method, route, status }, seconds);
   }
@@ -120,8 +129,9 @@ export class Metrics {
     });
   }
 
-  text(): Promise<string> {
-    return this.registry.metrics();
+  async text(): Promise<string> {
+    const [own, shared] = await Promise.all([this.registry.metrics(), processMetrics().metrics()]);
+    return own + shared;
   }
 }
 
