@@ -69,6 +69,8 @@ describe('every registered route', () => {
       expect(names).toContain(expected);
     expect(routes.filter((r) => r.access === 'public').map((r) => `${r.method} ${r.path}`)).toEqual([
       'GET /healthcheck',
+      'GET /livez',
+      'GET /readyz',
       'POST /oauth2/token',
       'POST /oauth2/introspect',
       'POST /oauth2/revoke',

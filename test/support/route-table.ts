@@ -21,6 +21,10 @@ const PAS: Caller[] = ['admin', 'partner'];
 /** Route key (`METHOD pattern`, `ALL` for a layer that serves no method but answers 405) → who reaches it. */
 export const ROUTE_TABLE: Record<string, Caller[] | typeof PUBLIC> = {
   'GET /healthcheck': PUBLIC,
+  'GET /livez': PUBLIC,
+  'GET /readyz': PUBLIC,
+  // Only the metrics token (HOOKBOT_METRICS_TOKEN), never an access token (test/metrics.test.ts).
+  'GET /metrics': NOBODY,
   'POST /oauth2/token': PUBLIC,
   'POST /oauth2/introspect': PUBLIC,
   'POST /oauth2/revoke': PUBLIC,

@@ -60,7 +60,11 @@ describe('ProcessBotRuntime', () => {
     process.kill(rt.stats().pids[0] as number, 'SIGKILL');
     const r = await slow;
     expect(r.ok === false && r.kind).toBe('crashed');
-    expect(ok(await rt.run({ code: bot('exports.handler = async () => "back";'), event: {}, host }))).toBe('back');
+    const next = rt.run({ code: bot('exports.handler = async () => "back";'), event: {}, host });
+    // The replacement is starting: an embedder's readiness probe sees it until the new process answers.
+    expect(rt.stats().restarting).toBe(true);
+    expect(ok(await next)).toBe('back');
+    expect(rt.stats().restarting).toBe(false);
     expect(rt.stats().restarts).toBe(before + 1);
   });
 

@@ -81,6 +81,8 @@ class Worker {
   starting = 0;
   draining = false;
   exited = false;
+  /** The process has started and said so. */
+  answered = false;
 
   constructor(
     options: ChildOptions,
@@ -101,7 +103,10 @@ class Worker {
       ...(user ? { uid: user.uid, gid: user.gid } : {}),
     });
     this.ready = new Promise((resolve) => {
-      this.proc.once('message', () => resolve());
+      this.proc.once('message', () => {
+        this.answered = true;
+        resolve();
+      });
       this.proc.once('exit', () => resolve());
     });
     if (onStderr) this.proc.stderr?.on('data', (chunk: Buffer) => onStderr(chunk.toString()));
@@ -203,9 +208,14 @@ export class ProcessBotRuntime implements SandboxRuntime {
       disposed: { timeout: 0, memory: 0, evicted: 0, retired: 0, crashed: 0 },
       contexts: { created: 0, reused: 0 },
       restarts: this.restarts,
+      restarting: false,
       pids: [],
     };
-    for (const w of this.workers) total.inFlight += w.runs.size;
+    for (const w of this.workers) {
+      total.inFlight += w.runs.size;
+      // A drained worker still finishing its calls, or a replacement still starting: calls wait for a new process.
+      if (w.draining || (this.restarts > 0 && !w.answered)) total.restarting = true;
+    }
     for (const w of this.slots) {
       if (w === undefined) continue;
       if (w.proc.pid !== undefined) total.pids.push(w.proc.pid);

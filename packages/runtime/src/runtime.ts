@@ -157,6 +157,7 @@ export class BotRuntime implements SandboxRuntime {
       disposed: { ...this.disposed },
       contexts: { ...this.contextCounts },
       restarts: 0,
+      restarting: false,
       pids: [process.pid],
     };
   }

@@ -127,6 +127,8 @@ export interface RuntimeStats {
   contexts: { created: number; reused: number };
   /** Worker processes replaced after a crash, a catastrophic error or a hang (always 0 in process). */
   restarts: number;
+  /** A worker process that ended or drains has a replacement that has not answered yet (always false in process). */
+  restarting: boolean;
   /** The processes whose isolates run the bots: this one in process, else the serving workers. */
   pids: number[];
 }

@@ -28,6 +28,7 @@ import { canonicalPath } from './infra/canonical-path.js';
 import { errorMiddleware } from './infra/error-middleware.js';
 import { requestContext } from './infra/request-context.js';
 import { createRouter, publicRoute } from './infra/router.js';
+import { operatorRoutes } from './operator-routes.js';
 import type { Services } from './services.js';
 
 const securityHeaders: Koa.Middleware = async (ctx, next) => {
@@ -53,7 +54,7 @@ export function createApp(services: Services): Koa {
   app.silent = true;
 
   app.use(errorMiddleware());
-  app.use(requestContext(services.log));
+  app.use(requestContext(services.log, services.metrics));
   app.use(securityHeaders);
   app.use(
     cors({
@@ -115,6 +116,7 @@ export function createRouters(services: Services): Router[] {
     ctx.status = ok ? 200 : 503;
     ctx.body = ok ? { ok, db, redis } : { ok, db, redis, runtime };
   });
+  operatorRoutes(root, services);
 
   const fhirBase = `${config.baseUrl}/fhir/R4`;
   // Not authentication (done before routing) but the caller's view of the store; the public metadata route has none.

@@ -23,6 +23,8 @@ import type { Config } from './infra/config.js';
 import { openDatabase } from './infra/database.js';
 import { answerClientErrors } from './infra/error-middleware.js';
 import { createLogger, type Logger } from './infra/logger.js';
+import { Metrics } from './infra/metrics.js';
+import type { Lifecycle } from './infra/readiness.js';
 import { startRecovery } from './pas/recover.js';
 import { RateLimits } from './infra/rate-limit.js';
 import { runMigrations } from './infra/migrations/index.js';
@@ -51,7 +53,9 @@ export async function createServices(config: Config, log: Logger = createLogger(
   // Before anything writes a Bot (demo seeding included): a Bot's cdsService is checked on every path.
   registerBotValidator();
   try {
+    const lifecycle: Lifecycle = { migrating: true };
     await runMigrations(db);
+    lifecycle.migrating = false;
     const shared = createSharedState(config.redisUrl, config.redisPrefix, log);
     const cacheTtlMs = config.cacheTtlSeconds * 1000;
     const key = await loadSigningKey(db);
@@ -80,6 +84,13 @@ export async function createServices(config: Config, log: Logger = createLogger(
     const issuers = new IssuerCache(db, shared);
     await issuers.start();
     const deliveries = await createDeliveries({ config, db, log, settings, secretsKey });
+    const metrics = new Metrics();
+    metrics.watch({
+      runtime: () => runtime.stats(),
+      auditPending: () => audit.pending,
+      dbPool: () => db.poolStats?.(),
+      deliveryDepth: () => deliveries.depth(),
+    });
     return {
       config,
       db,
@@ -94,6 +105,8 @@ export async function createServices(config: Config, log: Logger = createLogger(
       issuers,
       secretsKey,
       deliveries,
+      metrics,
+      lifecycle,
       limits: new RateLimits(
         shared,
         { perClient: config.rateLimitPerMinute, tokenPerAddress: config.tokenRateLimitPerMinute },

@@ -11,6 +11,8 @@ import type { Deliveries } from './deliveries/service.js';
 import type { Config } from './infra/config.js';
 import type { Database } from './infra/database.js';
 import type { Logger } from './infra/logger.js';
+import type { Metrics } from './infra/metrics.js';
+import type { Lifecycle } from './infra/readiness.js';
 import type { RateLimits } from './infra/rate-limit.js';
 import type { SharedState } from './infra/shared-state.js';
 
@@ -33,4 +35,8 @@ export interface Services {
   secretsKey: SecretsKey;
   /** Durable deliveries of PAS decisions (Subscriptions, partner callbacks). */
   deliveries: Deliveries;
+  /** Prometheus metrics of this instance (`GET /metrics`). */
+  metrics: Metrics;
+  /** Start-up and maintenance states that make the instance not ready (`GET /readyz`). */
+  lifecycle: Lifecycle;
 }

@@ -80,6 +80,11 @@ export async function runAudited<T>(
     ...(run.onSettled ? { onSettled: run.onSettled } : {}),
   });
   const judged = judge(result);
+  // A bot that answered what the operation cannot use is its own kind: the platform's failures are `result.kind`.
+  services.metrics.countBotRun(
+    result.ok ? (judged.outcome === 'success' ? 'success' : 'invalid-response') : result.kind,
+    run.subtype,
+  );
   const logs = formatLogs(result.logs);
   await services.audit.add({
     projectId: run.projectId,

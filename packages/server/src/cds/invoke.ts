@@ -87,6 +87,20 @@ export async function invokeService(input: InvokeInput): Promise<CdsResponse> {
   const { services, caller } = input;
   const started = performance.now();
   const service = await loadService(services, caller.projectId, input.serviceId);
+  // Once the service is known (an unknown id is no series): every answer, cards or error, is timed.
+  try {
+    return await invokeLoaded(input, service, started);
+  } finally {
+    services.metrics.observeHook(input.serviceId, service.cdsService.hook, (performance.now() - started) / 1000);
+  }
+}
+
+async function invokeLoaded(
+  input: InvokeInput,
+  service: Awaited<ReturnType<typeof loadService>>,
+  started: number,
+): Promise<CdsResponse> {
+  const { services, caller } = input;
   const validation = validateCdsRequest(input.body, service.cdsService);
   if (!validation.ok) throw invalidIssues('cds.invalid-request', locatedIssues(validation.issues));
   const request = validation.request;

@@ -44,6 +44,7 @@ export function createBullQueue(url: string, prefix: string, policy: RetryPolicy
         })),
       );
     },
+    depth: () => queue.getJobCountByTypes('waiting', 'delayed', 'active', 'prioritized', 'waiting-children'),
     start(handler, onAttempt) {
       workerConnection = connection();
       worker = new Worker<JobData>(

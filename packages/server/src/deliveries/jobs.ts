@@ -24,6 +24,8 @@ export interface DeliveryQueue {
   /** Adds jobs; `db` is the transaction the jobs belong to (the table queue writes in it). */
   add(jobs: Omit<DeliveryJob, 'attempts'>[], db?: Database): Promise<void>;
   start(handler: DeliveryHandler, onAttempt: AttemptListener): void;
+  /** Jobs neither delivered nor given up (waiting, retrying or being sent), on every instance. */
+  depth(): Promise<number>;
   /** Stops taking jobs and waits for the ones being sent. */
   close(): Promise<void>;
 }

@@ -67,6 +67,11 @@ export class Deliveries {
     return this.options.queue.kind;
   }
 
+  /** Deliveries pending across instances (metrics). */
+  depth(): Promise<number> {
+    return this.options.queue.depth();
+  }
+
   start(): void {
     this.options.queue.start(
       (job) => this.send(job),

@@ -72,6 +72,13 @@ export class TableDeliveryQueue implements DeliveryQueue {
     this.wake();
   }
 
+  async depth(): Promise<number> {
+    const { rows } = await this.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM delivery_jobs WHERE status IN ('pending', 'running')`,
+    );
+    return rows[0]?.n ?? 0;
+  }
+
   start(handler: DeliveryHandler, onAttempt: AttemptListener): void {
     this.handler = { handler, onAttempt };
     this.schedule(0);

@@ -2,6 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
 
 describe('loadConfig', () => {
+  it('serves no metrics without a metrics token, and refuses a short one', () => {
+    expect(loadConfig({}).metricsToken).toBeUndefined();
+    expect(loadConfig({ HOOKBOT_METRICS_TOKEN: 'a'.repeat(32) }).metricsToken).toBe('a'.repeat(32));
+    expect(() => loadConfig({ HOOKBOT_METRICS_TOKEN: 'short' })).toThrow(/HOOKBOT_METRICS_TOKEN/);
+    expect(() => loadConfig({ HOOKBOT_METRICS_TOKEN: `${'a'.repeat(32)} b` })).toThrow(/HOOKBOT_METRICS_TOKEN/);
+  });
+
   it('runs the embedded database thread at normal priority unless told otherwise', () => {
     expect(loadConfig({}).pglitePriority).toBe('normal');
     expect(loadConfig({ HOOKBOT_PGLITE_PRIORITY: 'background' }).pglitePriority).toBe('background');

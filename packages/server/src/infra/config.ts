@@ -25,6 +25,8 @@ export interface Config {
   adminClientSecret?: string;
   /** Encrypts project secrets at rest (32 bytes, base64url); without it a key is kept in the data folder. */
   secretsKey?: string;
+  /** The bearer token Prometheus presents at `GET /metrics`; unset: no metrics are served. */
+  metricsToken?: string;
   /** Seed a `demo` project with everything in `examples/` on first start. */
   seedDemo: boolean;
   /** What the demo project is seeded with. */
@@ -100,6 +102,15 @@ function workerUserFrom(env: NodeJS.ProcessEnv): { workerUser?: { uid: number; g
   if (!match) throw new ConfigError(`HOOKBOT_BOT_WORKER_USER must be a numeric uid or uid:gid, got "${raw}"`);
   const uid = Number(match[1]);
   return { workerUser: { uid, gid: match[2] === undefined ? uid : Number(match[2]) } };
+}
+
+/** At least 32 characters: the token is all that guards the metrics, and a scraper can hold a long one. */
+function metricsTokenFrom(env: NodeJS.ProcessEnv): { metricsToken?: string } {
+  const raw = env.HOOKBOT_METRICS_TOKEN;
+  if (raw === undefined || raw === '') return {};
+  if (!/^[\x21-\x7e]{32,}$/.test(raw))
+    throw new ConfigError('HOOKBOT_METRICS_TOKEN must be at least 32 printable characters without spaces');
+  return { metricsToken: raw };
 }
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 0): number {
@@ -228,6 +239,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminClientId: env.HOOKBOT_ADMIN_CLIENT_ID || undefined,
     adminClientSecret: env.HOOKBOT_ADMIN_CLIENT_SECRET || undefined,
     secretsKey: env.HOOKBOT_SECRETS_KEY || undefined,
+    ...metricsTokenFrom(env),
     seedDemo: env.HOOKBOT_SEED_DEMO !== 'false',
     examplesDir: path.resolve(env.HOOKBOT_EXAMPLES_DIR || path.join(import.meta.dirname, '../../../../examples')),
     accessTokenTtlSeconds: intFrom(env, 'HOOKBOT_TOKEN_TTL', 3600, 60),

@@ -13,6 +13,8 @@ export interface Database {
   transaction<T>(fn: (tx: Database) => Promise<T>): Promise<T>;
   close(): Promise<void>;
   readonly kind: 'postgres' | 'pglite';
+  /** PostgreSQL's connection pool, for metrics (the embedded database has none). */
+  poolStats?(): { total: number; idle: number; waiting: number };
 }
 
 /** A Database bound to one open transaction: a nested `transaction` joins it; ending it is its owner's job. */

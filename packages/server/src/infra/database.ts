@@ -82,6 +82,7 @@ export function openPostgres(connectionString: string, options: PostgresOptions 
       }
     },
     close: () => pool.end(),
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   };
   return Promise.resolve(db);
 }

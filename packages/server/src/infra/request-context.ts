@@ -5,6 +5,7 @@
 import { randomFillSync, randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -38,7 +39,8 @@ function matchedRoute(ctx: object): string {
   return (ctx as { _matchedRoute?: string })._matchedRoute ?? 'unmatched';
 }
 
-export function requestContext(logger: Logger): Middleware {
+export function requestContext(logger: Logger, metrics?: Pick<Metrics, 'observeRequest'>): Middleware {
+  const logging = logger.isLevelEnabled('info');
   return async (ctx, next) => {
     const incoming = ctx.get('x-request-id');
     const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -53,16 +55,19 @@ export function requestContext(logger: Logger): Middleware {
     ctx.set('X-Request-Id', requestId);
     ctx.set('traceparent', `00-${traceId}-${spanId}-01`);
     const started = performance.now();
-    // Logged once the response is written (or the connection dropped), so the status is the one the client got,
-    // whatever middleware set it after this one returned.
-    if (logger.isLevelEnabled('info')) {
+    // Logged and timed once the response is written (or the connection dropped), so the status is the one the
+    // client got, whatever middleware set it after this one returned.
+    if (logging || metrics) {
       ctx.res.once('close', () => {
+        const ms = performance.now() - started;
+        metrics?.observeRequest(ctx.method, matchedRoute(ctx), ctx.res.statusCode, ms / 1000);
+        if (!logging) return;
         ctx.state.log().info(
           {
             method: ctx.method,
             route: matchedRoute(ctx),
             status: ctx.res.statusCode,
-            ms: +(performance.now() - started).toFixed(2),
+            ms: +ms.toFixed(2),
             ...(ctx.res.writableFinished ? {} : { aborted: true }),
           },
           'request',
