@@ -12,9 +12,9 @@ import { statements as uniqueNames } from './006_unique_names.js';
 import { statements as priorAuthorization } from './010_prior_authorization.js';
 import { statements as deliveries } from './011_deliveries.js';
 import { statements as interruptedRequests } from './012_interrupted_requests.js';
+import { statements as credentialGeneration } from './013_credential_generation.js';
 import { statements as clientCertificates } from './014_client_certificates.js';
 import { statements as memberAccess } from './015_member_access.js';
-import { statements as credentialGeneration } from './013_credential_generation.js';
 
 export interface Migration {
   version: number;
@@ -32,9 +32,9 @@ export const migrations: Migration[] = [
   { version: 10, name: 'prior authorization', statements: priorAuthorization },
   { version: 11, name: 'deliveries', statements: deliveries },
   { version: 12, name: 'interrupted prior authorization requests', statements: interruptedRequests },
+  { version: 13, name: 'client credential generation', statements: credentialGeneration },
   { version: 14, name: 'client certificates', statements: clientCertificates },
   { version: 15, name: 'member access', statements: memberAccess },
-  { version: 13, name: 'client credential generation', statements: credentialGeneration },
 ];
 
 /** Arbitrary constant naming Hookbot's migration lock among the database's advisory locks. */
