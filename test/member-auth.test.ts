@@ -565,6 +565,22 @@ describe('the token endpoint', () => {
     for (const token of [first.body.access_token, rotated.body.access_token])
       expect((await request(`${t.url}/oauth2/userinfo`, { token: token as string })).status).toBe(401);
   });
+
+  it('revokes a refresh token at the revocation endpoint (RFC 7009): its family with it, for its own app only', async () => {
+    const revoke = (fields: Record<string, string>) => request(`${t.url}/oauth2/revoke`, form(fields));
+    const { code, verifier } = await codeFor(app.clientId);
+    const tokens = await exchangeCode(t, { code, verifier, clientId: app.clientId });
+    const refreshToken = tokens.body.refresh_token as string;
+    // Another app's revocation is no revocation (200 all the same: RFC 7009 §2.2).
+    const other = { client_id: confidential.clientId, client_secret: confidential.clientSecret as string };
+    expect((await revoke({ token: refreshToken, ...other })).status).toBe(200);
+    expect((await request(`${t.url}/oauth2/userinfo`, { token: tokens.body.access_token as string })).status).toBe(200);
+    // The public app revokes its own, naming itself.
+    expect((await revoke({ token: refreshToken, client_id: app.clientId })).status).toBe(200);
+    const refused = await refresh({ refresh_token: refreshToken, client_id: app.clientId });
+    expect(refused.body.error).toBe('invalid_grant');
+    expect((await request(`${t.url}/oauth2/userinfo`, { token: tokens.body.access_token as string })).status).toBe(401);
+  });
 });
 
 describe('discovery', () => {

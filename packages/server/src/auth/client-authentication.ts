@@ -207,3 +207,14 @@ export async function authenticateClient(req: ClientAuthRequest, deps: ClientAut
     throw err;
   }
 }
+
+/**
+ * The client of a request: a public client (a member app in a browser or on a device) names itself with
+ * `client_id`, having nothing to authenticate with (RFC 6749 §2.1); any other client authenticates.
+ */
+export async function requestingClient(req: ClientAuthRequest, deps: ClientAuthDeps): Promise<ClientRecord> {
+  const credentials = req.authorization || req.form.client_secret || req.form.client_assertion;
+  const id = formParam(req.form, 'client_id');
+  const named = !credentials && id ? await findClient(deps.db, id) : undefined;
+  return named?.isPublic ? named : authenticateClient(req, deps);
+}

@@ -146,3 +146,16 @@ export async function revokeFamily(db: Database, shared: SharedState, familyId: 
     ),
   );
 }
+
+/**
+ * Revokes the family of `token` when it is a refresh token of `clientId` (RFC 7009 §2.1: a client revokes only its
+ * own); anything else is left alone.
+ */
+export async function revokeRefreshToken(db: Database, shared: SharedState, clientId: string, token: string) {
+  if (token.includes('\u0000') || token.length > 200) return;
+  const { rows } = await db.query<{ family_id: string }>(
+    'SELECT family_id FROM member_grants WHERE token_hash = $1 AND kind = $2 AND client_id = $3',
+    [hashOf(token), 'refresh', clientId],
+  );
+  if (rows[0]) await revokeFamily(db, shared, rows[0].family_id);
+}

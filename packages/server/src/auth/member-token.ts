@@ -8,11 +8,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { signAccessToken } from './access-token.js';
 import { narrowedScope } from './authorize-request.js';
-import { findClient, type ClientRecord } from './clients.js';
+import type { ClientRecord } from './clients.js';
 import {
-  authenticateClient,
   formParam as param,
   oauthError,
+  requestingClient,
   type ClientAuthDeps,
   type ClientAuthRequest,
 } from './client-authentication.js';
@@ -43,12 +43,9 @@ export interface MemberTokenResponse {
   refresh_token?: string;
 }
 
-/** A public member app names itself; any other client authenticates (a public one has nothing to authenticate with). */
+/** The member app of the request: a public one names itself, a confidential one authenticates. */
 async function memberApp(req: ClientAuthRequest, deps: ClientAuthDeps): Promise<ClientRecord> {
-  const credentials = req.authorization || req.form.client_secret || req.form.client_assertion;
-  const id = param(req.form, 'client_id');
-  const named = !credentials && id ? await findClient(deps.db, id) : undefined;
-  const client = named?.isPublic ? named : await authenticateClient(req, deps);
+  const client = await requestingClient(req, deps);
   if (client.role !== 'member-app')
     throw oauthError('unauthorized_client', 'Only member apps may use this grant: use client_credentials');
   return client;

@@ -1,13 +1,14 @@
 /**
- * What introspection (RFC 7662) and revocation (RFC 7009) share: the client authenticates, names a `token`, and a
- * token this server does not accept now (unknown, malformed, expired, revoked) is answered without an error.
+ * What introspection (RFC 7662) and revocation (RFC 7009) share: the client authenticates (a public one names
+ * itself: RFC 7009 §2.1), names a `token`, and a token this server does not accept now (unknown, malformed,
+ * expired, revoked) is answered without an error.
  */
 import { HookbotError } from '../infra/errors.js';
 import { verifyAccessToken, type Caller } from './access-token.js';
 import {
-  authenticateClient,
   formParam,
   oauthError,
+  requestingClient,
   type ClientAuthDeps,
   type ClientAuthRequest,
 } from './client-authentication.js';
@@ -25,7 +26,7 @@ export interface PresentedToken {
 }
 
 export async function presentedToken(req: ClientAuthRequest, deps: PresentedTokenDeps): Promise<PresentedToken> {
-  const client = await authenticateClient(req, deps);
+  const client = await requestingClient(req, deps);
   const token = formParam(req.form, 'token');
   if (!token) throw oauthError('invalid_request', 'token is required');
   try {
