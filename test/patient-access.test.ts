@@ -90,6 +90,8 @@ describe.each(['pglite', 'postgres'] as const)('Patient Access API on %s', (stor
         resourceType: 'Coverage',
         status: 'active',
         beneficiary: { reference: ref(m) },
+        // B is A's dependent: A holds B's policy, and still must not see B's records.
+        subscriber: { reference: ref('a') },
         payor: [{ reference: ref(m === 'a' ? 'payer' : 'clinicB') }],
       });
     await create('eobA1', eob('a', 'cova', 'drA'));

@@ -22,11 +22,13 @@ export function compartmentParams(resourceType: string): string[] {
 }
 
 /**
- * A member sees what is about them (`patient`, `subject`), not another member's records that merely name them as the
- * one paid (`payee`: a subscriber paid for a dependent's care), the performer or the author (a parent who filled in
- * a child's questionnaire), which the R4 compartment also lists.
+ * A member sees what is about them (`patient`, `subject`, a Coverage's `beneficiary`), not another member's records
+ * that merely name them as the one paid (`payee`: a subscriber paid for a dependent's care), the policy holder or
+ * subscriber (of a dependent's Coverage), the performer or the author (a parent who filled in a child's
+ * questionnaire), which the R4 compartment also lists.
  */
 const MEMBER_PARAMS: Record<string, string[]> = {
+  Coverage: ['beneficiary'],
   Claim: ['patient'],
   ExplanationOfBenefit: ['patient'],
   ServiceRequest: ['subject'],
