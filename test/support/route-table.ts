@@ -55,6 +55,7 @@ export const ROUTE_TABLE: Record<string, Caller[] | typeof PUBLIC> = {
   'GET /fhir/R4/Bot/:id/$execute': FHIR_API,
   'POST /fhir/R4/Bot/:id/$rollback': FHIR_API,
 
+  'POST /fhir/R4': FHIR_API,
   'GET /fhir/R4/:type': FHIR_API,
   'POST /fhir/R4/:type': FHIR_API,
   'POST /fhir/R4/:type/_search': FHIR_API,
@@ -65,6 +66,7 @@ export const ROUTE_TABLE: Record<string, Caller[] | typeof PUBLIC> = {
   'DELETE /fhir/R4/:type/:id': FHIR_API,
 
   'ALL /fhir/R4/metadata': NOBODY,
+  'ALL /fhir/R4': NOBODY,
   'ALL /fhir/R4/:type': NOBODY,
   'ALL /fhir/R4/:type/_search': NOBODY,
   'ALL /fhir/R4/:type/:id/_history/:vid': NOBODY,

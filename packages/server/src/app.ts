@@ -20,7 +20,7 @@ import { cdsRouter } from './cds/routes.js';
 import { pasRouter } from './pas/routes.js';
 import { ruleSetRouter } from './rules/routes.js';
 import { createRepository } from './fhir/repository.js';
-import { fhirRouter } from './fhir/routes.js';
+import { bundleRouter, fhirRouter } from './fhir/routes.js';
 import { bodyParsing } from './infra/body.js';
 import { canonicalPath } from './infra/canonical-path.js';
 import { errorMiddleware } from './infra/error-middleware.js';
@@ -135,5 +135,6 @@ export function createRouters(services: Services): Router[] {
   fhir.use(fhirRoutes.routes(), fhirRoutes.allowedMethods({ throw: true }));
 
   // Prior authorization before the FHIR API: its routes (and `POST Subscription`) are its own, partners included.
-  return [root, authRouter(services), adminRouter(services), cdsRouter(services), pasRouter(services), fhir];
+  const bundles = bundleRouter(config.maxBundleEntries, fhirContext);
+  return [root, authRouter(services), adminRouter(services), cdsRouter(services), pasRouter(services), bundles, fhir];
 }

@@ -71,17 +71,33 @@ export class BotCache {
 
 /** Wraps a repository so that every Bot write announces itself to the cache. */
 export function notifyingRepository(repo: Repository, cache: BotCache): Repository {
+  return announcing(repo, (botId) => cache.changed(repo.access.projectId, botId));
+}
+
+/** Inside a transaction, the Bots written are announced once it commits: before, a reload would read the old one. */
+function announcing(repo: Repository, changed: (botId: string) => Promise<void>): Repository {
   const announce = async <T extends Resource>(resource: T): Promise<T> => {
-    if (resource.resourceType === 'Bot' && resource.id) await cache.changed(repo.access.projectId, resource.id);
+    if (resource.resourceType === 'Bot' && resource.id) await changed(resource.id);
     return resource;
   };
   return {
     ...repo,
     create: async (r) => announce(await repo.create(r)),
+    createMany: async (resources, options) => {
+      const created = await repo.createMany(resources, options);
+      for (const resource of created) await announce(resource);
+      return created;
+    },
     update: async (r, o) => announce(await repo.update(r, o)),
     delete: async (type, id) => {
       await repo.delete(type, id);
-      if (type === 'Bot') await cache.changed(repo.access.projectId, id);
+      if (type === 'Bot') await changed(id);
+    },
+    transaction: async (fn) => {
+      const bots = new Set<string>();
+      const result = await repo.transaction((tx) => fn(announcing(tx, async (id) => void bots.add(id))));
+      for (const id of bots) await changed(id);
+      return result;
     },
   };
 }

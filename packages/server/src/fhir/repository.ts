@@ -38,6 +38,8 @@ export interface Repository {
   history(resourceType: string, id: string): Promise<Bundle>;
   search(resourceType: string, query: SearchQuery): Promise<Bundle>;
   searchResources<T extends Resource>(resourceType: string, query: SearchQuery): Promise<T[]>;
+  /** Runs `fn` with this caller's repository inside one database transaction: all its writes or none. */
+  transaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T>;
 }
 
 export interface RepositoryOptions {
@@ -69,5 +71,6 @@ export function createRepository(db: Database, access: AccessPolicy, options: Re
       const bundle = await searchResources(ctx, resourceType, query);
       return (bundle.entry ?? []).filter((e) => e.search?.mode === 'match').map((e) => e.resource as T);
     },
+    transaction: (fn) => db.transaction((tx) => fn(createRepository(tx, access, options))),
   };
 }

@@ -3,9 +3,11 @@
  * `ctx.state.repo`; errors are thrown as HookbotError and rendered by the error middleware.
  */
 import type Router from '@koa/router';
+import type { Middleware } from 'koa';
 import type { RouterContext } from '@koa/router';
 import { createRouter, publicRoute } from '../infra/router.js';
 import { HookbotError } from '../infra/errors.js';
+import { bundleHandler } from './rest/bundle.js';
 import { createHandler } from './rest/create.js';
 import { deleteHandler } from './rest/delete.js';
 import { historyHandler } from './rest/history.js';
@@ -36,6 +38,18 @@ export function fhirRouter(): Router {
   router.put('/:type/:id', updateHandler);
   router.delete('/:type/:id', deleteHandler);
   allowOnly(router, '/:type/:id', ['GET', 'PUT', 'DELETE']);
+  return router;
+}
+
+/**
+ * `POST /fhir/R4`, transaction and batch Bundles: a router of its own because a strict router under the `/fhir/R4`
+ * prefix cannot serve the bare prefix. `context` is the FHIR router's (the caller's repository).
+ */
+export function bundleRouter(maxBundleEntries: number, context: Middleware): Router {
+  const router = createRouter();
+  router.use(context);
+  router.post('/fhir/R4', bundleHandler(maxBundleEntries));
+  allowOnly(router, '/fhir/R4', ['POST']);
   return router;
 }
 

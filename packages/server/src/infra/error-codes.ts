@@ -74,6 +74,8 @@ export const ERROR_CODES = {
   'fhir.conflict': [409, 'conflict'],
   'fhir.deleted': [410, 'not-found'],
   'fhir.precondition-failed': [412, 'conflict'],
+  'fhir.unresolved-reference': [400, 'not-found'],
+  'fhir.bundle-too-large': [413, 'too-costly'],
   'admin.invalid-request': [400, 'invalid'],
   'admin.project-not-found': [404, 'not-found'],
   'admin.project-exists': [409, 'conflict'],
