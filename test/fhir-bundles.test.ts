@@ -180,4 +180,91 @@ describe.each(['pglite', 'postgres'] as const)('transaction and batch Bundles on
     }
     expect(await count('Patient?identifier=urn:mrn|member-member-app')).toBe(0);
   });
+
+  it('creates once with the If-None-Exist header, and refuses several matches', async () => {
+    const create = () =>
+      request<{ id: string }>(`${fhir}/Patient`, {
+        method: 'POST',
+        token,
+        headers: { 'If-None-Exist': 'identifier=urn:mrn|hdr-1' },
+        json: patient('Header', 'hdr-1'),
+      });
+    const first = await create();
+    const second = await create();
+    expect([first.status, second.status]).toEqual([201, 200]);
+    expect(second.body.id).toBe(first.body.id);
+    expect(await count('Patient?identifier=urn:mrn|hdr-1')).toBe(1);
+    await send('batch', [post(patient('Dup', 'hdr-2')), post(patient('Dup', 'hdr-2'))]);
+    const several = await request(`${fhir}/Patient`, {
+      method: 'POST',
+      token,
+      headers: { 'If-None-Exist': 'identifier=urn:mrn|hdr-2' },
+      json: patient('Dup', 'hdr-2'),
+    });
+    expect(several.status).toBe(412);
+    expect(several.body.resourceType).toBe('OperationOutcome');
+  });
+
+  it('updates and deletes conditionally with 0, 1 and 2 matches', async () => {
+    const put = (search: string, body: object) =>
+      request<{ id: string; name: { family: string }[] }>(`${fhir}/Patient?${search}`, {
+        method: 'PUT',
+        token,
+        json: body,
+      });
+    const created = await put('identifier=urn:mrn|cu-1', patient('Zero', 'cu-1'));
+    expect(created.status).toBe(201);
+    const updated = await put('identifier=urn:mrn|cu-1', patient('One', 'cu-1'));
+    expect(updated.status).toBe(200);
+    expect(updated.body.id).toBe(created.body.id);
+    expect((await put('identifier=urn:mrn|cu-1', { ...patient('One', 'cu-1'), id: 'other-id' })).status).toBe(400);
+    await send('batch', [post(patient('Two', 'cu-2')), post(patient('Two', 'cu-2'))]);
+    expect((await put('identifier=urn:mrn|cu-2', patient('Two', 'cu-2'))).status).toBe(412);
+    expect((await put('', patient('None'))).status).toBe(400);
+
+    const del = (search: string) => request(`${fhir}/Patient?${search}`, { method: 'DELETE', token });
+    expect((await del('identifier=urn:mrn|cu-0')).status).toBe(204);
+    expect((await del('identifier=urn:mrn|cu-2')).status).toBe(412);
+    expect(await count('Patient?identifier=urn:mrn|cu-2')).toBe(2);
+    expect((await del('identifier=urn:mrn|cu-1')).status).toBe(204);
+    expect(await count('Patient?identifier=urn:mrn|cu-1')).toBe(0);
+  });
+
+  it('deletes with If-Match only when the version matches', async () => {
+    const created = await request<{ id: string }>(`${fhir}/Patient`, { method: 'POST', token, json: patient('Del') });
+    const url = `${fhir}/Patient/${created.body.id}`;
+    const stale = await request(url, { method: 'DELETE', token, headers: { 'If-Match': 'W/"2"' } });
+    expect(stale.status).toBe(412);
+    expect((await request(url, { token })).status).toBe(200);
+    expect((await request(url, { method: 'DELETE', token, headers: { 'If-Match': 'W/"1"' } })).status).toBe(204);
+  });
+
+  it('patches with a JSON Patch, validated as an update and aware of If-Match', async () => {
+    const created = await request<{ id: string }>(`${fhir}/Patient`, { method: 'POST', token, json: patient('Patch') });
+    const url = `${fhir}/Patient/${created.body.id}`;
+    const patch = (ops: unknown, headers: Record<string, string> = {}) =>
+      request<{ name?: { family: string }[]; meta?: { versionId: string } }>(url, {
+        method: 'PATCH',
+        token,
+        headers: { 'Content-Type': 'application/json-patch+json', ...headers },
+        body: JSON.stringify(ops),
+      });
+    const replaced = await patch([{ op: 'replace', path: '/name/0/family', value: 'Patched' }], {
+      'If-Match': 'W/"1"',
+    });
+    expect(replaced.status).toBe(200);
+    expect(replaced.body.name?.[0]?.family).toBe('Patched');
+    expect(replaced.body.meta?.versionId).toBe('2');
+    expect(
+      (await patch([{ op: 'add', path: '/birthDate', value: '1970-01-01' }], { 'If-Match': 'W/"1"' })).status,
+    ).toBe(412);
+    expect((await patch([{ op: 'add', path: '/active', value: 'yes' }])).status).toBe(400);
+    expect((await patch([{ op: 'test', path: '/name/0/family', value: 'Other' }])).status).toBe(422);
+    expect((await patch([{ op: 'remove', path: '/nothing/here' }])).status).toBe(400);
+    expect((await patch({ op: 'replace' })).status).toBe(400);
+    const asJson = await request(url, { method: 'PATCH', token, json: [{ op: 'remove', path: '/name' }] });
+    expect(asJson.status).toBe(415);
+    const current = await request<{ name: { family: string }[]; meta: { versionId: string } }>(url, { token });
+    expect([current.body.name[0]?.family, current.body.meta.versionId]).toEqual(['Patched', '2']);
+  });
 });

@@ -89,8 +89,8 @@ function announcing(repo: Repository, changed: (botId: string) => Promise<void>)
       return created;
     },
     update: async (r, o) => announce(await repo.update(r, o)),
-    delete: async (type, id) => {
-      await repo.delete(type, id);
+    delete: async (type, id, ifMatch) => {
+      await repo.delete(type, id, ifMatch);
       if (type === 'Bot') await changed(id);
     },
     transaction: async (fn) => {

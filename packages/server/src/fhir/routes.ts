@@ -8,10 +8,12 @@ import type { RouterContext } from '@koa/router';
 import { createRouter, publicRoute } from '../infra/router.js';
 import { HookbotError } from '../infra/errors.js';
 import { bundleHandler } from './rest/bundle.js';
+import { conditionalDeleteHandler, conditionalUpdateHandler } from './rest/conditional.js';
 import { createHandler } from './rest/create.js';
 import { deleteHandler } from './rest/delete.js';
 import { historyHandler } from './rest/history.js';
 import { metadataHandler } from './rest/metadata.js';
+import { patchHandler } from './rest/patch.js';
 import { readHandler, vreadHandler } from './rest/read.js';
 import { searchHandler, searchPostHandler } from './rest/search.js';
 import { updateHandler } from './rest/update.js';
@@ -23,7 +25,9 @@ export function fhirRouter(): Router {
 
   router.get('/:type', searchHandler);
   router.post('/:type', createHandler);
-  allowOnly(router, '/:type', ['GET', 'POST']);
+  router.put('/:type', conditionalUpdateHandler);
+  router.delete('/:type', conditionalDeleteHandler);
+  allowOnly(router, '/:type', ['GET', 'POST', 'PUT', 'DELETE']);
 
   router.post('/:type/_search', searchPostHandler);
   allowOnly(router, '/:type/_search', ['POST']);
@@ -36,8 +40,9 @@ export function fhirRouter(): Router {
 
   router.get('/:type/:id', readHandler);
   router.put('/:type/:id', updateHandler);
+  router.patch('/:type/:id', patchHandler);
   router.delete('/:type/:id', deleteHandler);
-  allowOnly(router, '/:type/:id', ['GET', 'PUT', 'DELETE']);
+  allowOnly(router, '/:type/:id', ['GET', 'PUT', 'PATCH', 'DELETE']);
   return router;
 }
 

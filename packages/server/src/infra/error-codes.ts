@@ -76,6 +76,7 @@ export const ERROR_CODES = {
   'fhir.precondition-failed': [412, 'conflict'],
   'fhir.unresolved-reference': [400, 'not-found'],
   'fhir.bundle-too-large': [413, 'too-costly'],
+  'fhir.invalid-patch': [400, 'invalid'],
   'admin.invalid-request': [400, 'invalid'],
   'admin.project-not-found': [404, 'not-found'],
   'admin.project-exists': [409, 'conflict'],

@@ -6,7 +6,7 @@ import { STATUS_CODES } from 'node:http';
 import type { BundleEntry, Resource } from '@medplum/fhirtypes';
 import { badRequest, HookbotError } from '../../infra/errors.js';
 import type { Repository } from '../repository.js';
-import { oneMatch, resolveConditionalReference } from './conditional.js';
+import { conditionalDelete, conditionalUpdate, createIfNoneExist, resolveConditionalReference } from './conditional.js';
 import { resourceOfType } from './respond.js';
 import { updateAt } from './update.js';
 
@@ -145,25 +145,17 @@ export async function runEntry(repo: Repository, entry: Entry): Promise<BundleEn
         true,
       );
     case 'POST': {
-      const existing =
-        entry.ifNoneExist === undefined ? undefined : await oneMatch(repo, type, entry.ifNoneExist, 'If-None-Exist');
-      return existing ? responseEntry(200, existing) : responseEntry(201, await repo.create(resource as Resource));
+      const created = await createIfNoneExist(repo, resource as Resource, entry.ifNoneExist);
+      return responseEntry(created.created ? 201 : 200, created.resource);
     }
     case 'PUT': {
-      const body = resource as Resource;
-      const match = id === undefined ? await oneMatch(repo, type, search, 'The conditional update') : undefined;
-      if (match && body.id !== undefined && body.id !== match.id) {
-        throw badRequest('fhir.invalid-resource', `Resource id must be the match's (${match.id})`, `${type}.id`);
-      }
-      const target = id ?? match?.id ?? body.id;
-      if (target === undefined) return responseEntry(201, await repo.create(body));
-      const updated = await updateAt(repo, target, id === undefined ? { ...body, id: target } : body, entry.ifMatch);
+      const updated = await (id === undefined
+        ? conditionalUpdate(repo, type, search, resource as Resource, entry.ifMatch)
+        : updateAt(repo, id, resource as Resource, entry.ifMatch));
       return responseEntry(updated.created ? 201 : 200, updated.resource);
     }
-    case 'DELETE': {
-      const target = id ?? (await oneMatch(repo, type, search, 'The conditional delete'))?.id;
-      if (target !== undefined) await repo.delete(type, target);
+    case 'DELETE':
+      await (id === undefined ? conditionalDelete(repo, type, search) : repo.delete(type, id, entry.ifMatch));
       return responseEntry(204);
-    }
   }
 }

@@ -21,13 +21,14 @@ export async function updateHandler(ctx: RouterContext): Promise<void> {
   sendResource(ctx, updated, created ? 201 : 200);
 }
 
+/** A resource written, and whether the write created it. */
+export interface Written {
+  resource: Resource;
+  created: boolean;
+}
+
 /** The update of `[type]/[id]` with `resource` (already of the URL's type); `created` when it did not exist. */
-export async function updateAt(
-  repo: Repository,
-  id: string,
-  resource: Resource,
-  ifMatch?: string,
-): Promise<{ resource: Resource; created: boolean }> {
+export async function updateAt(repo: Repository, id: string, resource: Resource, ifMatch?: string): Promise<Written> {
   if (resource.id !== id) {
     throw badRequest('fhir.invalid-resource', `Resource id must match the URL (${id})`, `${resource.resourceType}.id`);
   }

@@ -174,8 +174,14 @@ export async function updateResource<T extends Resource>(
   return result;
 }
 
-export async function deleteResource(ctx: StoreContext, resourceType: string, id: string): Promise<void> {
+export async function deleteResource(
+  ctx: StoreContext,
+  resourceType: string,
+  id: string,
+  options: UpdateOptions = {},
+): Promise<void> {
   authorize(ctx, resourceType, 'd');
+  const expected = options.ifMatch === undefined ? undefined : parseETag(options.ifMatch);
   const projectId = ctx.access.projectId;
   await ctx.db.transaction(async (tx) => {
     const { rows } = await tx.query<{ version_id: number; deleted: boolean }>(
@@ -186,6 +192,9 @@ export async function deleteResource(ctx: StoreContext, resourceType: string, id
     const current = rows[0];
     if (!current) {
       throw notFound('fhir.not-found', `${resourceType}/${id} not found`);
+    }
+    if (expected !== undefined && expected !== String(current.version_id)) {
+      throw preconditionFailed(`If-Match ${options.ifMatch} does not match the current version ${current.version_id}`);
     }
     if (current.deleted) {
       return;
