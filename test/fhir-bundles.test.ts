@@ -51,7 +51,7 @@ describe.each(['pglite', 'postgres'] as const)('transaction and batch Bundles on
     (await request<{ total: number }>(`${fhir}/${query}&_total=accurate&_count=0`, { token: as })).body.total;
 
   beforeAll(async () => {
-    t = await startTestServer({ store, redis: store === 'postgres', env: { HOOKBOT_MAX_BUNDLE_ENTRIES: '20' } });
+    t = await startTestServer({ store, redis: store === 'postgres', env: { HOOKBOT_MAX_BUNDLE_ENTRIES: '1000' } });
     fhir = `${t.url}/fhir/R4`;
     token = await getToken(t.url, t.demo.clientId, t.demo.clientSecret);
     const admin = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
@@ -81,6 +81,27 @@ describe.each(['pglite', 'postgres'] as const)('transaction and batch Bundles on
       { token },
     );
     expect(stored.body.beneficiary.reference).toBe(patientPath);
+  });
+
+  it('loads a 1,000-entry transaction with internal references, all or nothing', async () => {
+    const entries = (last: { resourceType: string; [key: string]: unknown }) =>
+      Array.from({ length: 500 }, (_, i) => [
+        post(patient('Load', `load-${i}`), `urn:uuid:00000000-0000-4000-8000-${String(i).padStart(12, '0')}`),
+        post(i === 499 ? last : coverage(`urn:uuid:00000000-0000-4000-8000-${String(i).padStart(12, '0')}`)),
+      ]).flat();
+    const failed = await send('transaction', entries({ resourceType: 'Coverage', status: 'nonsense' }));
+    expect(failed.status).toBe(400);
+    expect(failed.body.issue?.[0]?.diagnostics).toMatch(/^Bundle\.entry\[999\]/);
+    expect(await count('Patient?name=Load')).toBe(0);
+    const loaded = await send('transaction', entries(coverage('urn:uuid:00000000-0000-4000-8000-000000000499')));
+    expect(loaded.status).toBe(200);
+    expect(loaded.body.entry.filter((e) => e.response.status === '201 Created')).toHaveLength(1000);
+    expect(await count('Patient?name=Load')).toBe(500);
+    const path = (e?: ResponseEntry) => e?.response.location?.replace(/\/_history\/1$/, '');
+    const last = await request<{ beneficiary: { reference: string } }>(`${fhir}/${path(loaded.body.entry[999])}`, {
+      token,
+    });
+    expect(last.body.beneficiary.reference).toBe(path(loaded.body.entry[998]));
   });
 
   it('rolls the whole transaction back when one entry fails, naming the entry', async () => {
@@ -160,7 +181,7 @@ describe.each(['pglite', 'postgres'] as const)('transaction and batch Bundles on
     expect(await count('Patient?identifier=urn:mrn|once-1')).toBe(1);
     const tooMany = await send(
       'batch',
-      Array.from({ length: 21 }, () => post(patient('Many'))),
+      Array.from({ length: 1001 }, () => post(patient('Many'))),
     );
     expect(tooMany.status).toBe(413);
     expect(tooMany.body.resourceType).toBe('OperationOutcome');
