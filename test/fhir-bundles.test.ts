@@ -1,3 +1,5 @@
+import { MedplumClient } from '@medplum/core';
+import type { Patient } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getToken, request, type JsonResponse } from './support/http.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -287,5 +289,40 @@ describe.each(['pglite', 'postgres'] as const)('transaction and batch Bundles on
     expect(asJson.status).toBe(415);
     const current = await request<{ name: { family: string }[]; meta: { versionId: string } }>(url, { token });
     expect([current.body.name[0]?.family, current.body.meta.versionId]).toEqual(['Patched', '2']);
+  });
+
+  it("serves MedplumClient's conditional create, upsert, patch and batch", async () => {
+    const medplum = new MedplumClient({ baseUrl: `${t.url}/`, fetch: globalThis.fetch.bind(globalThis) });
+    await medplum.startClientLogin(t.demo.clientId, t.demo.clientSecret);
+    const input: Patient = { resourceType: 'Patient', identifier: [{ system: 'urn:mrn', value: 'medplum-1' }] };
+    const first = await medplum.createResourceIfNoneExist(input, 'identifier=urn:mrn|medplum-1');
+    const again = await medplum.createResourceIfNoneExist(input, 'identifier=urn:mrn|medplum-1');
+    expect(again.id).toBe(first.id);
+    const upserted = await medplum.upsertResource({ ...input, active: true }, { identifier: 'urn:mrn|medplum-1' });
+    expect([upserted.id, upserted.meta?.versionId]).toEqual([first.id, '2']);
+    const patched = await medplum.patchResource('Patient', first.id as string, [
+      { op: 'add', path: '/gender', value: 'female' },
+    ]);
+    expect(patched).toMatchObject({ gender: 'female', active: true, meta: { versionId: '3' } });
+    const result = await medplum.executeBatch({
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          fullUrl: 'urn:uuid:7d3c3a4e-1f7e-4a53-9d43-0d2f1f3b8f10',
+          request: { method: 'POST', url: 'Patient' },
+          resource: { resourceType: 'Patient' },
+        },
+        {
+          request: { method: 'POST', url: 'Coverage' },
+          resource: {
+            ...coverage('urn:uuid:7d3c3a4e-1f7e-4a53-9d43-0d2f1f3b8f10'),
+            status: 'active' as const,
+            resourceType: 'Coverage' as const,
+          },
+        },
+      ],
+    });
+    expect(result.entry?.map((e) => e.response?.status)).toEqual(['201 Created', '201 Created']);
   });
 });
