@@ -28,7 +28,7 @@ export interface Entry {
   ifNoneExist?: string;
 }
 
-const URL_PATTERN = /^([A-Z][A-Za-z]*)(?:\/([^/?]+)(?:\/_history(?:\/([^/?]+))?|(\/_history))?)?(?:\?(.*))?$/s;
+const URL_PATTERN = /^([A-Z][A-Za-z]*)(?:\/([^/?]+)(\/_history(?:\/([^/?]+))?)?)?(?:\?(.*))?$/s;
 
 /** `entry[index]` of the posted Bundle as an Entry; a 400 when it is not one the server can run. */
 export function parseEntry(raw: unknown, index: number, fhirBase: string): Entry {
@@ -49,13 +49,13 @@ export function parseEntry(raw: unknown, index: number, fhirBase: string): Entry
       `request.url "${url}" is not [type], [type]/[id] or [type]?search`,
       'request.url',
     );
-  const [, type = '', id, vid, history, search] = match;
+  const [, type = '', id, history, vid, search] = match;
   const parsed: Entry = {
     index,
     method: method as Method,
     type,
     ...(id === undefined ? {} : { id }),
-    ...(vid === undefined ? (history === undefined ? {} : { version: '' }) : { version: vid }),
+    ...(history === undefined ? {} : { version: vid ?? '' }),
     ...(search === undefined ? {} : { search }),
     ...(typeof entry.fullUrl === 'string' ? { fullUrl: entry.fullUrl } : {}),
     ...(typeof ifMatch === 'string' ? { ifMatch } : {}),
