@@ -1,13 +1,22 @@
 /**
  * Repository-level throughput of the FHIR store on PGlite and PostgreSQL: seeds 1,000 Patients, Coverages and
- * Bots into a fresh store, then measures reads/s and searches/s, one at a time and 8 in flight.
+ * Bots into a fresh store, then measures reads/s and searches/s, one at a time and 8 in flight, and loads 10,000
+ * resources by transaction Bundles of 1,000 (a Patient and a Coverage referring to it by `urn:uuid:` each).
  * Run: `npm run bench -- store` (or `node --conditions=hookbot-source --import tsx bench/store.ts`).
  * PostgreSQL is `HOOKBOT_TEST_PG_URL` (default postgres://postgres@127.0.0.1:5432/postgres); a scratch database
  * is created and dropped.
  */
 import { pathToFileURL } from 'node:url';
 import type { Resource } from '@medplum/fhirtypes';
-import { bot, coverage, createRepository, openTestStore, patient, testAccess } from '@hookbot/server/testing';
+import {
+  bot,
+  coverage,
+  createRepository,
+  openTestStore,
+  patient,
+  runBundle,
+  testAccess,
+} from '@hookbot/server/testing';
 import { runMigrations, STORE_KINDS, type Repository, type StoreKind } from '@hookbot/server/testing';
 
 const SEED = 1_000;
@@ -21,6 +30,8 @@ export interface StoreBenchResult {
   readsPerSecConcurrent: number;
   searchesPerSec: number;
   searchesPerSecConcurrent: number;
+  /** Resources per second written by transaction Bundles of 1,000 entries. */
+  transactionLoadPerSec: number;
 }
 
 export async function benchStore(): Promise<StoreBenchResult[]> {
@@ -72,10 +83,34 @@ async function benchOne(kind: StoreKind): Promise<StoreBenchResult> {
       readsPerSecConcurrent: await rate(read, 8),
       searchesPerSec: await rate(search, 1),
       searchesPerSecConcurrent: await rate(search, 8),
+      transactionLoadPerSec: await transactionLoad(repo),
     };
   } finally {
     await store.close();
   }
+}
+
+/** Resources/s loaded by 10 transaction Bundles of 500 Patients and 500 Coverages referring to them. */
+async function transactionLoad(repo: Repository): Promise<number> {
+  const urn = (n: number) => `urn:uuid:00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+  const bundles = Array.from({ length: 10 }, (_, b) => ({
+    resourceType: 'Bundle',
+    type: 'transaction',
+    entry: Array.from({ length: 500 }, (_, i) => [
+      {
+        fullUrl: urn(b * 500 + i),
+        resource: patient({ identifier: [{ system: 'urn:load', value: `L-${b}-${i}` }] }),
+        request: { method: 'POST', url: 'Patient' },
+      },
+      {
+        resource: coverage('', { beneficiary: { reference: urn(b * 500 + i) } }),
+        request: { method: 'POST', url: 'Coverage' },
+      },
+    ]).flat(),
+  }));
+  const started = performance.now();
+  for (const bundle of bundles) await runBundle(repo, bundle, 1_000);
+  return Math.round(10_000 / ((performance.now() - started) / 1000));
 }
 
 /** Operations per second over `ms`, with `concurrency` callers in flight. */

@@ -30,7 +30,10 @@ export function registeredRoutes(t: TestServer, botId: string): Route[] {
       const pattern = layer.path;
       if (layer.methods.length === 0 || typeof pattern !== 'string') continue;
       const every = METHODS.every((m) => layer.methods.includes(m));
-      const methods = every ? ['PATCH'] : layer.methods.filter((m) => m !== 'HEAD' && m !== 'OPTIONS');
+      // PATCH, unless a route serves it on this path (FHIR's JSON Patch): then another method no route here serves.
+      const served = router.stack.filter((l) => l.path === pattern && l !== layer).flatMap((l) => l.methods);
+      const unserved = ['PATCH', 'POST', 'PUT', 'DELETE'].find((m) => !served.includes(m)) ?? 'PATCH';
+      const methods = every ? [unserved] : layer.methods.filter((m) => m !== 'HEAD' && m !== 'OPTIONS');
       const path = pattern.replace(/:(\w+)/g, (_, name: string) =>
         name === 'type' ? 'Bot' : name === 'vid' ? '1' : pattern.startsWith('/admin/') ? t.demo.projectId : botId,
       );

@@ -22,7 +22,7 @@ import { memberLoginRouter } from './member-login/routes.js';
 import { pasRouter } from './pas/routes.js';
 import { ruleSetRouter } from './rules/routes.js';
 import { createRepository } from './fhir/repository.js';
-import { fhirRouter } from './fhir/routes.js';
+import { bundleRouter, fhirRouter } from './fhir/routes.js';
 import { bodyParsing } from './infra/body.js';
 import { canonicalPath } from './infra/canonical-path.js';
 import { errorMiddleware } from './infra/error-middleware.js';
@@ -142,6 +142,7 @@ export function createRouters(services: Services): Router[] {
   const medplumAdmin = medplumAdminRouter(fhirContext);
 
   // Prior authorization before the FHIR API: its routes (and `POST Subscription`) are its own, partners included.
+  const bundles = bundleRouter(config.maxBundleEntries, fhirContext);
   return [
     root,
     authRouter(services),
@@ -150,6 +151,7 @@ export function createRouters(services: Services): Router[] {
     medplumAdmin,
     cdsRouter(services),
     pasRouter(services),
+    bundles,
     fhir,
   ];
 }

@@ -5,7 +5,7 @@
  * pub/sub reconnects, so a lost message delays new code by that much at most (the runtime sees the new code
  * version and replaces the isolate).
  */
-import type { Bot } from '@medplum/fhirtypes';
+import type { Bot, Resource } from '@medplum/fhirtypes';
 import { projectSystemAccess } from '../auth/access.js';
 import { createRepository, type Repository } from '../fhir/repository.js';
 import type { Database } from '../infra/database.js';
@@ -84,25 +84,53 @@ export class BotCache {
 /** Wraps a repository so that every Bot write, and every Binary replaced or deleted, announces itself to the cache. */
 export function notifyingRepository(repo: Repository, cache: BotCache): Repository {
   const { projectId } = repo.access;
-  const announce = async (type: string, id: string | undefined, replaced: boolean): Promise<void> => {
-    if (type === 'Bot' && id) await cache.changed(projectId, id);
-    if (type === 'Binary' && id && replaced) await cache.binaryChanged(projectId, id);
+  return announcing(repo, {
+    bot: (id) => cache.changed(projectId, id),
+    binary: (id) => cache.binaryChanged(projectId, id),
+  });
+}
+
+interface Announce {
+  bot(id: string): Promise<void>;
+  /** A Binary replaced or deleted (a new one runs nowhere yet). */
+  binary(id: string): Promise<void>;
+}
+
+/** Inside a transaction, what was written is announced once it commits: before, a reload would read the old one. */
+function announcing(repo: Repository, changed: Announce): Repository {
+  const announce = async <T extends Resource>(resource: T, replaced: boolean): Promise<T> => {
+    if (resource.id && resource.resourceType === 'Bot') await changed.bot(resource.id);
+    if (resource.id && resource.resourceType === 'Binary' && replaced) await changed.binary(resource.id);
+    return resource;
   };
   return {
     ...repo,
-    create: async (r) => {
-      const created = await repo.create(r);
-      await announce(created.resourceType, created.id, false);
+    create: async (r) => announce(await repo.create(r), false),
+    createMany: async (resources, options) => {
+      const created = await repo.createMany(resources, options);
+      for (const resource of created) await announce(resource, false);
       return created;
     },
-    update: async (r, o) => {
-      const updated = await repo.update(r, o);
-      await announce(updated.resourceType, updated.id, true);
-      return updated;
+    update: async (r, o) => announce(await repo.update(r, o), true),
+    delete: async (type, id, ifMatch) => {
+      await repo.delete(type, id, ifMatch);
+      if (type === 'Bot') await changed.bot(id);
+      if (type === 'Binary') await changed.binary(id);
     },
-    delete: async (type, id) => {
-      await repo.delete(type, id);
-      await announce(type, id, true);
+    transaction: async (fn) => {
+      const bots = new Set<string>();
+      const binaries = new Set<string>();
+      const result = await repo.transaction((tx) =>
+        fn(
+          announcing(tx, {
+            bot: async (id) => void bots.add(id),
+            binary: async (id) => void binaries.add(id),
+          }),
+        ),
+      );
+      for (const id of bots) await changed.bot(id);
+      for (const id of binaries) await changed.binary(id);
+      return result;
     },
   };
 }

@@ -34,10 +34,13 @@ export interface Repository {
   vread<T extends Resource>(resourceType: string, id: string, versionId: string): Promise<T>;
   /** Creates the resource with the given id when it does not exist (the result then has `versionId` "1"). */
   update<T extends Resource>(resource: T, options?: UpdateOptions): Promise<T>;
-  delete(resourceType: string, id: string): Promise<void>;
+  /** `ifMatch` (`W/"n"`): 412 unless the current version is n. */
+  delete(resourceType: string, id: string, ifMatch?: string): Promise<void>;
   history(resourceType: string, id: string): Promise<Bundle>;
   search(resourceType: string, query: SearchQuery): Promise<Bundle>;
   searchResources<T extends Resource>(resourceType: string, query: SearchQuery): Promise<T[]>;
+  /** Runs `fn` with this caller's repository inside one database transaction: all its writes or none. */
+  transaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T>;
 }
 
 export interface RepositoryOptions {
@@ -62,12 +65,14 @@ export function createRepository(db: Database, access: AccessPolicy, options: Re
     read: async (resourceType, id) => readResource(ctx, resourceType, lookupId(id)),
     vread: async (resourceType, id, versionId) => vreadResource(ctx, resourceType, lookupId(id), versionId),
     update: (resource, opts) => updateResource(ctx, resource, opts),
-    delete: async (resourceType, id) => deleteResource(ctx, resourceType, lookupId(id)),
+    delete: async (resourceType, id, ifMatch) =>
+      deleteResource(ctx, resourceType, lookupId(id), ifMatch === undefined ? {} : { ifMatch }),
     history: async (resourceType, id) => resourceHistory(ctx, resourceType, lookupId(id)),
     search: (resourceType, query) => searchResources(ctx, resourceType, query),
     searchResources: async <T extends Resource>(resourceType: string, query: SearchQuery) => {
       const bundle = await searchResources(ctx, resourceType, query);
       return (bundle.entry ?? []).filter((e) => e.search?.mode === 'match').map((e) => e.resource as T);
     },
+    transaction: (fn) => db.transaction((tx) => fn(createRepository(tx, access, options))),
   };
 }

@@ -3,13 +3,17 @@
  * `ctx.state.repo`; errors are thrown as HookbotError and rendered by the error middleware.
  */
 import type Router from '@koa/router';
+import type { Middleware } from 'koa';
 import type { RouterContext } from '@koa/router';
 import { createRouter, publicRoute } from '../infra/router.js';
 import { HookbotError } from '../infra/errors.js';
+import { bundleHandler } from './rest/bundle.js';
+import { conditionalDeleteHandler, conditionalUpdateHandler } from './rest/conditional.js';
 import { createHandler } from './rest/create.js';
 import { deleteHandler } from './rest/delete.js';
 import { historyHandler } from './rest/history.js';
 import { metadataHandler } from './rest/metadata.js';
+import { patchHandler } from './rest/patch.js';
 import { readHandler, vreadHandler } from './rest/read.js';
 import { searchHandler, searchPostHandler } from './rest/search.js';
 import { updateHandler } from './rest/update.js';
@@ -21,7 +25,9 @@ export function fhirRouter(): Router {
 
   router.get('/:type', searchHandler);
   router.post('/:type', createHandler);
-  allowOnly(router, '/:type', ['GET', 'POST']);
+  router.put('/:type', conditionalUpdateHandler);
+  router.delete('/:type', conditionalDeleteHandler);
+  allowOnly(router, '/:type', ['GET', 'POST', 'PUT', 'DELETE']);
 
   router.post('/:type/_search', searchPostHandler);
   allowOnly(router, '/:type/_search', ['POST']);
@@ -34,8 +40,21 @@ export function fhirRouter(): Router {
 
   router.get('/:type/:id', readHandler);
   router.put('/:type/:id', updateHandler);
+  router.patch('/:type/:id', patchHandler);
   router.delete('/:type/:id', deleteHandler);
-  allowOnly(router, '/:type/:id', ['GET', 'PUT', 'DELETE']);
+  allowOnly(router, '/:type/:id', ['GET', 'PUT', 'PATCH', 'DELETE']);
+  return router;
+}
+
+/**
+ * `POST /fhir/R4`, transaction and batch Bundles: a router of its own because a strict router under the `/fhir/R4`
+ * prefix cannot serve the bare prefix. `context` is the FHIR router's (the caller's repository).
+ */
+export function bundleRouter(maxBundleEntries: number, context: Middleware): Router {
+  const router = createRouter();
+  router.use(context);
+  router.post('/fhir/R4', bundleHandler(maxBundleEntries));
+  allowOnly(router, '/fhir/R4', ['POST']);
   return router;
 }
 

@@ -16,6 +16,8 @@ import { findUnstorable, unstorableText } from './storable.js';
 const JSON_TYPES = ['application/json', 'application/fhir+json', 'application/json+fhir'];
 const FORM = 'application/x-www-form-urlencoded';
 const TEXT = 'text/plain';
+/** JSON Patch (RFC 6902), for FHIR's PATCH. */
+const JSON_PATCH = 'application/json-patch+json';
 
 /**
  * The OAuth endpoints are public: a form there is a few fields (a client assertion of a few KB at most), so a larger
@@ -41,6 +43,7 @@ const ACCEPTED: [test: (path: string) => boolean, types: string[]][] = [
   [(p) => OAUTH_FORM_PATHS.has(p), [FORM]],
   [(p) => p.startsWith('/fhir/') && p.endsWith('/_search'), [FORM, ...JSON_TYPES]],
   [(p) => p.startsWith('/fhir/') && p.endsWith('/$execute'), [...JSON_TYPES, TEXT, FORM]],
+  [(p) => /^\/fhir\/R4\/[A-Z][A-Za-z]*\/[^/$]+$/.test(p), [...JSON_TYPES, JSON_PATCH]],
 ];
 
 /** A Binary written as its own content: any media type (JSON is a Binary resource). */
@@ -116,7 +119,7 @@ export function bodyParsing(maxBodyBytes: number): Middleware[] {
   const parserFor = (limit: number) =>
     bodyParser({
       enableTypes: ['json', 'form', 'text'],
-      extendTypes: { json: JSON_TYPES },
+      extendTypes: { json: [...JSON_TYPES, JSON_PATCH] },
       jsonLimit: limit,
       formLimit: limit,
       textLimit: limit,

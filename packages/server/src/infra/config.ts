@@ -19,6 +19,8 @@ export interface Config {
   /** PostgreSQL connections per instance. */
   pgPoolSize: number;
   maxBodyBytes: number;
+  /** Most entries a transaction or batch Bundle may hold (413 beyond). */
+  maxBundleEntries: number;
   logLevel: string;
   development: boolean;
   adminClientId?: string;
@@ -234,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     statementTimeoutMs: intFrom(env, 'HOOKBOT_DB_STATEMENT_TIMEOUT_MS', 30_000),
     pgPoolSize: intFrom(env, 'HOOKBOT_PG_POOL_SIZE', 10, 1),
     maxBodyBytes: bytesFrom(env, 'HOOKBOT_MAX_BODY', 8 * 1024 ** 2),
+    maxBundleEntries: intFrom(env, 'HOOKBOT_MAX_BUNDLE_ENTRIES', 1000, 1),
     logLevel: env.LOG_LEVEL || 'info',
     development: env.NODE_ENV === 'development',
     adminClientId: env.HOOKBOT_ADMIN_CLIENT_ID || undefined,

@@ -3,6 +3,7 @@ export { bot, coverage, patient, testAccess } from './fixtures.js';
 export { createTestPostgresDatabase, openTestStore, STORE_KINDS, type StoreKind } from './stores.js';
 export { pgliteFromTemplate } from './pglite-template.js';
 export { createRepository, type Repository } from '../fhir/repository.js';
+export { runBundle } from '../fhir/rest/bundle.js';
 export { runMigrations } from '../infra/migrations/index.js';
 export { createLogger } from '../infra/logger.js';
 export { ownAuthentication, publicRoute } from '../infra/router.js';

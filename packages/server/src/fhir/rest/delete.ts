@@ -1,8 +1,11 @@
-/** DELETE [base]/[type]/[id] → 204 (FHIR R4 http §3.1.0.7 "delete"); the history keeps the deletion. */
+/**
+ * DELETE [base]/[type]/[id] → 204 (FHIR R4 http §3.1.0.7 "delete"); the history keeps the deletion. `If-Match`
+ * makes it conditional on the current version (412 otherwise).
+ */
 import type { RouterContext } from '@koa/router';
 import { param } from './respond.js';
 
 export async function deleteHandler(ctx: RouterContext): Promise<void> {
-  await ctx.state.repo.delete(param(ctx, 'type'), param(ctx, 'id'));
+  await ctx.state.repo.delete(param(ctx, 'type'), param(ctx, 'id'), ctx.get('If-Match') || undefined);
   ctx.status = 204;
 }

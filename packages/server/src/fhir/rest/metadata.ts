@@ -14,11 +14,12 @@ const INTERACTIONS: InteractionCode[] = [
   'read',
   'vread',
   'update',
+  'patch',
   'delete',
   'history-instance',
   'search-type',
 ];
-const APPEND_ONLY_INTERACTIONS = INTERACTIONS.filter((code) => code !== 'update' && code !== 'delete');
+const APPEND_ONLY_INTERACTIONS = INTERACTIONS.filter((code) => !['update', 'patch', 'delete'].includes(code));
 const READ_ONLY_INTERACTIONS = APPEND_ONLY_INTERACTIONS.filter((code) => code !== 'create');
 
 let cached: Omit<CapabilityStatement, 'implementation'> | undefined;
@@ -66,6 +67,10 @@ function build(): Omit<CapabilityStatement, 'implementation'> {
     versioning: 'versioned',
     readHistory: true,
     updateCreate: !isAppendOnly(type) && !isServerWritten(type),
+    // If-None-Exist, PUT and DELETE [type]?search (rest/conditional.ts).
+    conditionalCreate: !isServerWritten(type),
+    conditionalUpdate: !isAppendOnly(type) && !isServerWritten(type),
+    conditionalDelete: isAppendOnly(type) || isServerWritten(type) ? 'not-supported' : 'single',
     interaction: (isServerWritten(type)
       ? READ_ONLY_INTERACTIONS
       : isAppendOnly(type)
@@ -86,6 +91,7 @@ function build(): Omit<CapabilityStatement, 'implementation'> {
   const rest: CapabilityStatementRest = {
     mode: 'server',
     resource,
+    interaction: [{ code: 'transaction' }, { code: 'batch' }],
     searchParam: SEARCH_RESULT_PARAMS.map((name) => ({ name, type: 'special' })),
   };
   for (const contribute of contributions) contribute(rest);
@@ -97,6 +103,7 @@ function build(): Omit<CapabilityStatement, 'implementation'> {
     software: { name: 'Hookbot' },
     fhirVersion: '4.0.1',
     format: ['json', 'application/fhir+json'],
+    patchFormat: ['application/json-patch+json'],
     rest: [rest],
   };
 }

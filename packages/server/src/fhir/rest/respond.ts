@@ -30,15 +30,19 @@ export function versionLocation(ctx: RouterContext, resource: Resource): string 
 
 /** The parsed body as a resource of the URL's type; the repository validates the rest. */
 export function bodyResource(ctx: RouterContext): Resource {
-  const body = (ctx.request as { body?: unknown }).body;
+  return resourceOfType((ctx.request as { body?: unknown }).body, param(ctx, 'type'));
+}
+
+/** `body` as a resource of `type` (a URL's, or a Bundle entry's request URL's). */
+export function resourceOfType(body: unknown, type: string): Resource {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw badRequest('fhir.invalid-resource', 'Request body must be a FHIR resource (JSON object)');
   }
   const resourceType = (body as { resourceType?: unknown }).resourceType;
-  if (resourceType !== ctx.params.type) {
+  if (resourceType !== type) {
     throw badRequest(
       'fhir.invalid-resource',
-      `resourceType "${String(resourceType)}" does not match the URL (${String(ctx.params.type)})`,
+      `resourceType "${String(resourceType)}" does not match the URL (${type})`,
       'resourceType',
     );
   }

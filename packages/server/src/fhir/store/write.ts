@@ -49,6 +49,10 @@ export interface CreateManyOptions {
    * it, a resource claiming a record origin is refused like any client write.
    */
   serverRecorded?: boolean;
+  /** Ids assigned beforehand, one per input (a transaction Bundle's entries refer to each other by them). */
+  ids?: readonly string[];
+  /** The error to throw when input `index` is refused (a Bundle names its entry); the refusal itself by default. */
+  onRejected?: (index: number, err: unknown) => unknown;
 }
 
 /**
@@ -66,11 +70,8 @@ export async function createResources<T extends Resource>(
   const versions: string[] = [];
   for (let start = 0; start < inputs.length; start += slice) {
     if (start > 0) await new Promise((resolve) => setImmediate(resolve));
-    for (const input of inputs.slice(start, start + slice)) {
-      const validated = validateForWrite(input, { serverBuilt: options.serverBuilt === true });
-      authorize(ctx, validated.resourceType, 'c');
-      if (!options.serverRecorded) refuseRecordOriginClaim(validated);
-      const resource = stamp(options.serverRecorded ? markServerRecorded(validated) : validated, newResourceId(), 1);
+    for (let index = start; index < Math.min(inputs.length, start + slice); index++) {
+      const resource = prepareNew(ctx, inputs[index] as T, options, index);
       resources.push(resource);
       versions.push(
         JSON.stringify({
@@ -104,6 +105,19 @@ export async function createResources<T extends Resource>(
   await uniqueAsConflict(written);
   noteWrite(ctx.db);
   return resources as T[];
+}
+
+/** Validated, authorized and stamped as a new resource; refusals go through `options.onRejected`. */
+function prepareNew(ctx: StoreContext, input: Resource, options: CreateManyOptions, index: number): Resource {
+  try {
+    const validated = validateForWrite(input, { serverBuilt: options.serverBuilt === true });
+    authorize(ctx, validated.resourceType, 'c');
+    if (!options.serverRecorded) refuseRecordOriginClaim(validated);
+    const id = options.ids?.[index] ?? newResourceId();
+    return stamp(options.serverRecorded ? markServerRecorded(validated) : validated, id, 1);
+  } catch (err) {
+    throw options.onRejected ? options.onRejected(index, err) : err;
+  }
 }
 
 export async function updateResource<T extends Resource>(
@@ -160,8 +174,14 @@ export async function updateResource<T extends Resource>(
   return result;
 }
 
-export async function deleteResource(ctx: StoreContext, resourceType: string, id: string): Promise<void> {
+export async function deleteResource(
+  ctx: StoreContext,
+  resourceType: string,
+  id: string,
+  options: UpdateOptions = {},
+): Promise<void> {
   authorize(ctx, resourceType, 'd');
+  const expected = options.ifMatch === undefined ? undefined : parseETag(options.ifMatch);
   const projectId = ctx.access.projectId;
   await ctx.db.transaction(async (tx) => {
     const { rows } = await tx.query<{ version_id: number; deleted: boolean }>(
@@ -172,6 +192,9 @@ export async function deleteResource(ctx: StoreContext, resourceType: string, id
     const current = rows[0];
     if (!current) {
       throw notFound('fhir.not-found', `${resourceType}/${id} not found`);
+    }
+    if (expected !== undefined && expected !== String(current.version_id)) {
+      throw preconditionFailed(`If-Match ${options.ifMatch} does not match the current version ${current.version_id}`);
     }
     if (current.deleted) {
       return;

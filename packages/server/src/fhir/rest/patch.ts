@@ -1,0 +1,49 @@
+/**
+ * PATCH [base]/[type]/[id] with a JSON Patch (`application/json-patch+json`, RFC 6902; FHIR R4 http §3.1.0.6): the
+ * patched resource is validated and written as an update of the version patched, so a concurrent change is a 412
+ * instead of a lost update; `If-Match` names that version explicitly. FHIRPath Patch (a Parameters body) is a 415.
+ */
+import type { RouterContext } from '@koa/router';
+import type { Operation } from 'fast-json-patch';
+import jsonPatch from 'fast-json-patch';
+import { badRequest, HookbotError } from '../../infra/errors.js';
+import type { Repository } from '../repository.js';
+import { param, resourceOfType, sendResource } from './respond.js';
+import { updateAt, type Written } from './update.js';
+
+export const JSON_PATCH = 'application/json-patch+json';
+
+export async function patchHandler(ctx: RouterContext): Promise<void> {
+  if (!ctx.is(JSON_PATCH)) {
+    throw new HookbotError('request.unsupported-media-type', `PATCH takes a JSON Patch (${JSON_PATCH})`);
+  }
+  const body = (ctx.request as { body?: unknown }).body;
+  const ifMatch = ctx.get('If-Match') || undefined;
+  sendResource(
+    ctx,
+    (await patchResource(ctx.state.repo, param(ctx, 'type'), param(ctx, 'id'), body, ifMatch)).resource,
+  );
+}
+
+/** Applies `patch` to `[type]/[id]` and writes the result as an update of the version read. */
+export async function patchResource(
+  repo: Repository,
+  type: string,
+  id: string,
+  patch: unknown,
+  ifMatch?: string,
+): Promise<Written> {
+  if (!Array.isArray(patch)) throw badRequest('fhir.invalid-patch', 'A JSON Patch is a list of operations');
+  const current = await repo.read(type, id);
+  let patched: unknown;
+  try {
+    patched = jsonPatch.applyPatch(current, patch as Operation[], true, false).newDocument;
+  } catch (err) {
+    if (!(err instanceof jsonPatch.JsonPatchError)) throw err;
+    if (err.name === 'TEST_OPERATION_FAILED') {
+      throw new HookbotError('request.unprocessable', `The patch's test operation ${err.index ?? ''} failed`);
+    }
+    throw badRequest('fhir.invalid-patch', `Operation ${err.index ?? ''}: ${err.message.split('\n')[0] ?? ''}`);
+  }
+  return updateAt(repo, id, resourceOfType(patched, type), ifMatch ?? `W/"${current.meta?.versionId ?? ''}"`);
+}
