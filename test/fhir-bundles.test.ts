@@ -1,5 +1,6 @@
 import { MedplumClient } from '@medplum/core';
 import type { Patient } from '@medplum/fhirtypes';
+import { signAccessToken } from '@hookbot/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getToken, request, type JsonResponse } from './support/http.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -191,17 +192,33 @@ describe.each(['pglite', 'postgres'] as const)('transaction and batch Bundles on
 
   it('refuses a member-app and an EHR token', async () => {
     const admin = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
-    for (const role of ['member-app', 'ehr']) {
-      const client = await request<{ clientId: string; clientSecret: string }>(
-        `${t.url}/admin/projects/${t.demo.projectId}/clients`,
-        { method: 'POST', token: admin, json: { name: `bundle ${role}`, role } },
-      );
-      const roleToken = await getToken(t.url, client.body.clientId, client.body.clientSecret);
-      const res = await send('transaction', [post(patient('Member', `member-${role}`))], roleToken);
+    const ehr = await request<{ clientId: string; clientSecret: string }>(
+      `${t.url}/admin/projects/${t.demo.projectId}/clients`,
+      { method: 'POST', token: admin, json: { name: 'bundle ehr', role: 'ehr' } },
+    );
+    // A member app's token comes from a member's sign-in; signed here with the server's key, as that would be.
+    const { services } = t.server;
+    const member = await signAccessToken(
+      services.key,
+      services.config.baseUrl,
+      {
+        clientId: 'bundle-member-app',
+        projectId: t.demo.projectId,
+        admin: false,
+        role: 'member-app',
+        scope: 'patient/*.rs',
+        patient: 'member-patient',
+        fhirUser: 'Patient/member-patient',
+      },
+      300,
+    );
+    const tokens = [member, await getToken(t.url, ehr.body.clientId, ehr.body.clientSecret)];
+    for (const [i, roleToken] of tokens.entries()) {
+      const res = await send('transaction', [post(patient('Member', `member-${i}`))], roleToken);
       expect(res.status).toBe(403);
       expect(res.body.resourceType).toBe('OperationOutcome');
     }
-    expect(await count('Patient?identifier=urn:mrn|member-member-app')).toBe(0);
+    expect(await count('Patient?identifier=urn:mrn|member-0')).toBe(0);
   });
 
   it('creates once with the If-None-Exist header, and refuses several matches', async () => {
