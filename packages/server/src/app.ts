@@ -142,7 +142,8 @@ export function createRouters(services: Services): Router[] {
   const medplumAdmin = medplumAdminRouter(fhirContext);
 
   // Prior authorization before the FHIR API: its routes (and `POST Subscription`) are its own, partners included.
-  const bundles = bundleRouter(config.maxBundleEntries, fhirContext);
+  // Beside the /fhir/R4 router, which cannot serve its own prefix: the same guard and context.
+  const bundles = bundleRouter(config.maxBundleEntries, patientAccessGuard(services, '/fhir/R4'), fhirContext);
   return [
     root,
     authRouter(services),

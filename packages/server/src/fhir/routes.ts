@@ -50,9 +50,9 @@ export function fhirRouter(): Router {
  * `POST /fhir/R4`, transaction and batch Bundles: a router of its own because a strict router under the `/fhir/R4`
  * prefix cannot serve the bare prefix. `context` is the FHIR router's (the caller's repository).
  */
-export function bundleRouter(maxBundleEntries: number, context: Middleware): Router {
+export function bundleRouter(maxBundleEntries: number, ...context: Middleware[]): Router {
   const router = createRouter();
-  router.use(context);
+  router.use(...context);
   router.post('/fhir/R4', bundleHandler(maxBundleEntries));
   allowOnly(router, '/fhir/R4', ['POST']);
   return router;
