@@ -96,6 +96,13 @@ describe.each(['pglite', 'postgres'] as const)('bad input on %s', (store) => {
     expect(cds.body.resourceType).toBe('OperationOutcome');
   });
 
+  it('answers a method no route serves with 501 (405 where the FHIR API names the methods), not a 500', async () => {
+    for (const path of ['/cds-services', '/admin/projects', '/nowhere']) {
+      expectOutcome(await request(`${t.url}${path}`, { method: 'LINK', token }), 501, /not implemented/i);
+    }
+    expectOutcome(await request(`${fhir()}/Patient`, { method: 'LINK', token }), 405, /LINK/);
+  });
+
   it('answers a NUL byte in a search value with 400', async () => {
     const res = await request(`${fhir()}/Patient?name=a%00b`, { token });
     expectOutcome(res, 400, /name.*NUL/);

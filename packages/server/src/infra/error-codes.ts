@@ -36,6 +36,7 @@ export const ERROR_CODES = {
   'request.malformed-body': [400, 'structure'],
   'request.malformed-http': [400, 'structure'],
   'request.method-not-allowed': [405, 'not-supported'],
+  'request.method-not-implemented': [501, 'not-supported'],
   'request.timeout': [408, 'timeout'],
   'request.body-too-large': [413, 'too-costly'],
   'request.unsupported-media-type': [415, 'not-supported'],

@@ -89,6 +89,7 @@ const FOREIGN_ERRORS: [ErrorCode, string][] = [
   ['request.unprocessable', 'Unprocessable entity'],
   ['request.rate-limited', 'Too many requests'],
   ['request.headers-too-large', 'Request header fields too large'],
+  ['request.method-not-implemented', 'Method not implemented'],
 ];
 
 /** `FOREIGN_ERRORS` by status: the status is the code's own (`error-codes.ts`), stated once. */
@@ -109,7 +110,8 @@ function toHookbotError(err: unknown): HookbotError {
   if (err instanceof HookbotError) return err;
   const e = (typeof err === 'object' && err !== null ? err : {}) as HttpLikeError;
   const status = e.status ?? e.statusCode ?? 500;
-  if (status >= 400 && status < 500) {
+  // A client's error, or a method no route knows (the router's 501): neither is the server's fault.
+  if ((status >= 400 && status < 500) || status === 501) {
     const [code, fallback] = STATUS_ERRORS[status] ?? ['request.invalid', 'Bad request'];
     if (e.type === 'entity.parse.failed') return malformedJson(e.message ?? 'could not parse the body');
     // A body too large is worded the same whatever the library said.
