@@ -5,21 +5,11 @@
  * OperationOutcome (RFC 6749 error JSON on `/oauth2/*`, or an error page on the member's pages): never a crash,
  * never a success.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callerTokens, ROUTE_TABLE, type Caller } from './support/route-table.js';
-import { deployPlainBot, registeredRoutes, send, takesBody, type Route } from './support/routes.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { describe, expect, it } from 'vitest';
+import { ROUTE_TABLE, type Caller } from './support/route-table.js';
+import { registeredRoutes, send, takesBody, type Route, walkedServer } from './support/routes.js';
 
-let t: TestServer;
-let tokens: Record<Caller, string>;
-let botId: string;
-
-beforeAll(async () => {
-  t = await startTestServer();
-  tokens = await callerTokens(t);
-  botId = await deployPlainBot(t, tokens.admin);
-});
-afterAll(async () => t?.stop());
+const walked = walkedServer();
 
 const JSON_TYPE = 'application/json';
 const FORM = 'application/x-www-form-urlencoded';
@@ -90,8 +80,8 @@ function sendersOf(route: Route): (Caller | 'demo client' | undefined)[] {
 
 function authorizationOf(sender: Caller | 'demo client' | undefined): Record<string, string> {
   if (sender === undefined) return {};
-  if (sender !== 'demo client') return { Authorization: `Bearer ${tokens[sender]}` };
-  const basic = Buffer.from(`${t.demo.clientId}:${t.demo.clientSecret}`).toString('base64');
+  if (sender !== 'demo client') return { Authorization: `Bearer ${walked.tokens[sender]}` };
+  const basic = Buffer.from(`${walked.t.demo.clientId}:${walked.t.demo.clientSecret}`).toString('base64');
   return { Authorization: `Basic ${basic}` };
 }
 
@@ -109,13 +99,13 @@ function isOutcome(body: string, oauth: boolean): boolean {
 describe('every registered route that takes a body', () => {
   it('answers garbage with a 4xx OperationOutcome (OAuth error JSON on /oauth2), whoever sends it', async () => {
     const failures: string[] = [];
-    const routes = registeredRoutes(t, botId).filter((r) => takesBody(r.method));
+    const routes = registeredRoutes(walked.t, walked.botId).filter((r) => takesBody(r.method));
     expect(routes.length).toBeGreaterThan(20);
     for (const route of routes) {
       const oauth = route.path.startsWith('/oauth2/');
       for (const caller of sendersOf(route)) {
         for (const [name, body, contentType, headers] of oauth ? FORM_GARBAGE : JSON_GARBAGE) {
-          const res = await send(t, route.method, route.path, {
+          const res = await send(walked.t, route.method, route.path, {
             body,
             contentType,
             headers: { ...authorizationOf(caller), ...headers },

@@ -4,33 +4,23 @@
  * (401/403/404/405), never served and never a crash; a caller it lists is let through (neither 401 nor 403) and
  * does not crash on an empty object body.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CALLERS, callerTokens, ROUTE_TABLE, type Caller } from './support/route-table.js';
-import { deployPlainBot, registeredRoutes, send } from './support/routes.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { describe, expect, it } from 'vitest';
+import { CALLERS, ROUTE_TABLE, type Caller } from './support/route-table.js';
+import { registeredRoutes, send, walkedServer } from './support/routes.js';
 
-let t: TestServer;
-let tokens: Record<Caller, string>;
-let botId: string;
-
-beforeAll(async () => {
-  t = await startTestServer();
-  tokens = await callerTokens(t);
-  botId = await deployPlainBot(t, tokens.admin);
-});
-afterAll(async () => t?.stop());
+const walked = walkedServer();
 
 const REFUSED = [401, 403, 404, 405];
 
 describe('every registered route, by role', () => {
   it('is classified in the route table, and the table names no route that is gone', () => {
-    const keys = new Set(registeredRoutes(t, botId).map((r) => r.key));
+    const keys = new Set(registeredRoutes(walked.t, walked.botId).map((r) => r.key));
     expect([...keys].filter((key) => !(key in ROUTE_TABLE))).toEqual([]);
     expect(Object.keys(ROUTE_TABLE).filter((key) => !keys.has(key))).toEqual([]);
   });
 
   it('agrees with the routes’ own declarations of which are public', () => {
-    const routes = registeredRoutes(t, botId);
+    const routes = registeredRoutes(walked.t, walked.botId);
     const declared = routes.filter((r) => r.access === 'public').map((r) => r.key);
     expect(declared.sort()).toEqual(
       routes
@@ -43,14 +33,14 @@ describe('every registered route, by role', () => {
   it('refuses every caller the table does not list, and lets those it lists through without crashing', async () => {
     const failures: string[] = [];
     // A DELETE that a caller may reach removes the demo Bot the other routes are walked on: those go last.
-    const routes = registeredRoutes(t, botId).sort(
+    const routes = registeredRoutes(walked.t, walked.botId).sort(
       (a, b) => Number(a.method === 'DELETE') - Number(b.method === 'DELETE'),
     );
     for (const route of routes) {
       const allowed = ROUTE_TABLE[route.key];
       if (allowed === undefined) continue;
       for (const caller of CALLERS) {
-        const res = await send(t, route.method, route.path, { token: tokens[caller] });
+        const res = await send(walked.t, route.method, route.path, { token: walked.tokens[caller] });
         const reaches = allowed === 'public' || allowed.includes(caller);
         const wrong = reaches ? res.status >= 500 || [401, 403].includes(res.status) : !REFUSED.includes(res.status);
         if (wrong) failures.push(`${route.method} ${route.path} (${caller}): ${res.status} ${res.body.slice(0, 300)}`);

@@ -5,8 +5,10 @@
 import { METHODS, request as httpRequest } from 'node:http';
 import { createRouters } from '@hookbot/server';
 import { ownAuthentication, publicRoute } from '@hookbot/server/testing';
+import { afterAll, beforeAll } from 'vitest';
 import { request } from './http.js';
-import type { TestServer } from './server.js';
+import { callerTokens, type Caller } from './route-table.js';
+import { startTestServer, type TestServer } from './server.js';
 
 export interface Route {
   method: string;
@@ -117,4 +119,22 @@ export async function deployPlainBot(t: TestServer, adminToken: string): Promise
   });
   if (deployed.status !== 200) throw new Error(`deploying the plain bot: ${deployed.status}`);
   return bot.body.id;
+}
+
+export interface WalkedServer {
+  t: TestServer;
+  tokens: Record<Caller, string>;
+  botId: string;
+}
+
+/** The server a route walk runs against, started before the file's tests: a token of every caller, a plain bot. */
+export function walkedServer(): WalkedServer {
+  const walked = {} as WalkedServer;
+  beforeAll(async () => {
+    walked.t = await startTestServer();
+    walked.tokens = await callerTokens(walked.t);
+    walked.botId = await deployPlainBot(walked.t, walked.tokens.admin);
+  });
+  afterAll(async () => walked.t?.stop());
+  return walked;
 }
