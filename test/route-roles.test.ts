@@ -5,7 +5,7 @@
  * does not crash on an empty object body.
  */
 import { describe, expect, it } from 'vitest';
-import { CALLERS, ROUTE_TABLE, type Caller } from './support/route-table.js';
+import { CALLERS, ROUTE_TABLE } from './support/route-table.js';
 import { registeredRoutes, send, walkedServer } from './support/routes.js';
 
 const walked = walkedServer();
