@@ -130,7 +130,9 @@ export function createRouters(services: Services): Router[] {
     await next();
   };
   const fhir = createRouter('/fhir/R4');
-  fhir.use(patientAccessGuard(services, '/fhir/R4'));
+  // A member app reads its member's records only, on every /fhir/R4 route, the Bundle route beside it included.
+  const memberGuard = patientAccessGuard(services, '/fhir/R4');
+  fhir.use(memberGuard);
   fhir.use(fhirContext);
   const botRoutes = botOperationsRouter(services);
   const ruleRoutes = ruleSetRouter(services);
@@ -141,9 +143,10 @@ export function createRouters(services: Services): Router[] {
   // Medplum's bot creation (`medplum bot create`) sits under /admin but works on the caller's own project.
   const medplumAdmin = medplumAdminRouter(fhirContext);
 
-  // Prior authorization before the FHIR API: its routes (and `POST Subscription`) are its own, partners included.
   // Beside the /fhir/R4 router, which cannot serve its own prefix: the same guard and context.
-  const bundles = bundleRouter(config.maxBundleEntries, patientAccessGuard(services, '/fhir/R4'), fhirContext);
+  const bundles = bundleRouter(config.maxBundleEntries, memberGuard, fhirContext);
+
+  // Prior authorization before the FHIR API: its routes (and `POST Subscription`) are its own, partners included.
   return [
     root,
     authRouter(services),
