@@ -20,9 +20,12 @@
  * Options (environment): HOOKBOT_BENCH_STORE=postgres (PostgreSQL and Redis), BENCH_ISOLATION=process,in-process
  * (empty: the floor only), BENCH_CDS_TARGETS=floor,access,jwt, BENCH_CDS_CONNECTIONS (4,32), BENCH_CDS_SECONDS (6),
  * BENCH_CDS_WARMUP_SECONDS (5), BENCH_WRK_THREADS (2), HOOKBOT_BOT_CONTEXTS=fresh (a new context per call instead
- * of sealed reused ones), HOOKBOT_PGLITE_PRIORITY=background (PGlite's thread under SCHED_IDLE), BENCH_CDS_JWT_ALG (RS384), BENCH_WRK_RAW=1 (also print wrk's own report, with its 75% and 90% latencies).
+ * of sealed reused ones), HOOKBOT_PGLITE_PRIORITY=background (PGlite's thread under SCHED_IDLE), BENCH_CDS_JWT_ALG (RS384),
+ * BENCH_WRK_RAW=1 (also print wrk's own report, with its 75% and 90% latencies), BENCH_CPU_PROFILE=<dir> (a CPU
+ * profile of each measured run: bench/profile.ts).
  */
 import { execFile } from 'node:child_process';
+import { profiled } from './profile.js';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -335,7 +338,9 @@ async function benchMode(mode: Isolation, targets: string[]): Promise<CdsBenchRo
       const cpu = await cpuSnapshot(pids());
       const loop = monitorEventLoopDelay({ resolution: 1 });
       loop.enable();
-      const r = await wrk(serviceUrl, connections, DURATION_S, { ...files, tokens });
+      const r = await profiled(`${mode}-${target}-${connections}`, () =>
+        wrk(serviceUrl, connections, DURATION_S, { ...files, tokens }),
+      );
       loop.disable();
       // Audit events still queued when the run ends are written after it; their time and CPU belong to it.
       const backlog = t.server.services.audit.pending;
