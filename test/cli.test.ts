@@ -108,6 +108,18 @@ describe('hookbot CLI end to end', () => {
     expect(res.json()).toMatchObject({ clientId: t.admin.clientId, admin: true });
   });
 
+  it('admin signing-key rotate: the profile’s token still works, and the JWKS lists the new key and the old', async () => {
+    const res = await hookbot('admin', 'signing-key', 'rotate', '--json');
+    expectOk(res);
+    const rotated = res.json<{ kid: string; previous: string[] }>();
+    const jwks = await request<{ keys: { kid: string }[] }>(`${t.url}/.well-known/jwks.json`);
+    expect(jwks.body.keys.map((k) => k.kid)).toEqual([rotated.kid, ...rotated.previous]);
+    expectOk(await hookbot('whoami', '--json'));
+    const human = await hookbot('admin', 'secrets', 'reseal');
+    expectOk(human);
+    expect(human.stdout).toMatch(/now use the current key/);
+  });
+
   it('admin project create prints the new tenant credentials', async () => {
     const res = await hookbot('admin', 'project', 'create', 'acme-session', '--json');
     expectOk(res);

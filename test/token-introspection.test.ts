@@ -101,14 +101,14 @@ describe('POST /oauth2/introspect', () => {
       role: 'admin',
       project: t.demo.projectId,
     })
-      .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'at+jwt' })
+      .setProtectedHeader({ alg: 'ES256', kid: key.current.kid, typ: 'at+jwt' })
       .setIssuer(config.baseUrl)
       .setAudience(config.baseUrl)
       .setSubject(t.demo.clientId)
       .setJti(randomUUID())
       .setIssuedAt(now - 3700)
       .setExpirationTime(now - 120)
-      .sign(key.privateKey);
+      .sign(key.current.privateKey);
     expect((await request(`${t.url}/fhir/R4/Patient`, { token: expired })).status).toBe(401);
 
     for (const token of [otherToken, expired, 'not-a-token', `${expired.slice(0, -4)}AAAA`]) {

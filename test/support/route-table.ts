@@ -49,6 +49,8 @@ export const ROUTE_TABLE: Record<string, Caller[] | typeof PUBLIC> = {
   'POST /admin/projects/:id/clients/:clientId/secret': SUPER_ADMIN,
   'PUT /admin/projects/:id/clients/:clientId/keys': SUPER_ADMIN,
   'PUT /admin/projects/:id/settings': SUPER_ADMIN,
+  'POST /admin/signing-keys': SUPER_ADMIN,
+  'POST /admin/secrets/reseal': SUPER_ADMIN,
   'POST /admin/projects/:id/bot': FHIR_API,
 
   'GET /cds-services': CDS,

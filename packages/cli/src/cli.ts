@@ -117,6 +117,20 @@ function buildProgram(set: Setter, io: HelpWriter): Command {
     'Create a project and print its first client credentials.',
     'admin project create',
   ).action((name: string, opts: Record<string, unknown>) => set('admin project create', { name }, opts));
+  const signingKey = admin.command('signing-key').description("The server's token-signing key.");
+  leaf(
+    signingKey,
+    'rotate',
+    'Sign tokens with a new key on every instance; the replaced key verifies until what it signed expires.',
+    'admin signing-key rotate',
+  ).action((opts: Record<string, unknown>) => set('admin signing-key rotate', {}, opts));
+  const secrets = admin.command('secrets').description('Project secrets at rest.');
+  leaf(
+    secrets,
+    'reseal',
+    'Seal every stored secret again with HOOKBOT_SECRETS_KEY (the last step of rotating it); exit 1 if some open with no key.',
+    'admin secrets reseal',
+  ).action((opts: Record<string, unknown>) => set('admin secrets reseal', {}, opts));
   const client = admin.command('client').description('Clients of a project.');
   leaf(
     client,
@@ -293,6 +307,8 @@ export const EXAMPLES: { readonly [K in CommandName]: string } = {
   'admin project create': 'hookbot admin project create acme-health',
   'admin client create':
     'hookbot admin client create clearinghouse --project PROJECT_ID --role partner --cert partner.pem',
+  'admin signing-key rotate': 'hookbot admin signing-key rotate --profile admin',
+  'admin secrets reseal': 'hookbot admin secrets reseal --profile admin',
   'rules validate': 'hookbot rules validate examples/rules/crd-prior-auth.json',
   'rules test': 'hookbot rules test examples/rules/dme-sleep-study.yaml',
   'rules deploy': 'hookbot rules deploy examples/rules/crd-prior-auth.json',

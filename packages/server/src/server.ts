@@ -17,7 +17,9 @@ import { createDeliveries } from './deliveries/create.js';
 import { BotCache } from './bots/bot-cache.js';
 import { registerBotValidator } from './bots/validate-bot.js';
 import { ClientKeyCache } from './auth/client-keys.js';
-import { loadSigningKey } from './auth/signing-keys.js';
+import { SigningKeys } from './auth/signing-keys.js';
+import { ACCESS_TOKEN_SKEW_SECONDS } from './auth/revocation.js';
+import { SESSION_SECONDS } from './member-login/browser-session.js';
 import { createApp } from './app.js';
 import type { Config } from './infra/config.js';
 import { openDatabase } from './infra/database.js';
@@ -58,7 +60,11 @@ export async function createServices(config: Config, log: Logger = createLogger(
     lifecycle.migrating = false;
     const shared = createSharedState(config.redisUrl, config.redisPrefix, log);
     const cacheTtlMs = config.cacheTtlSeconds * 1000;
-    const key = await loadSigningKey(db);
+    // A replaced key verifies until the last token or member session it signed has expired.
+    const key = await SigningKeys.load(db, {
+      overlapSeconds: Math.max(config.accessTokenTtlSeconds, SESSION_SECONDS) + ACCESS_TOKEN_SKEW_SECONDS,
+      shared,
+    });
     const runtimeOptions = {
       maxIsolates: config.bot.maxIsolates,
       maxIsolatesPerOwner: config.bot.maxIsolatesPerProject,
@@ -73,7 +79,11 @@ export async function createServices(config: Config, log: Logger = createLogger(
     const bots = new BotCache(db, shared, runtime, config.baseUrl, cacheTtlMs);
     await bots.start();
     const audit = new AuditWriter(db, log);
-    const secretsKey = await loadSecretsKey({ fromEnv: config.secretsKey, dataDir: config.dataDir });
+    const secretsKey = await loadSecretsKey({
+      fromEnv: config.secretsKey,
+      accepted: config.secretsKeysAccepted,
+      dataDir: config.dataDir,
+    });
     if (config.databaseUrl && secretsKey.source === 'data folder') {
       log.warn(
         'Project secrets are encrypted with a key from the data folder: set HOOKBOT_SECRETS_KEY when several instances share the database',
@@ -157,6 +167,7 @@ export async function startServer(config: Config, log?: Logger): Promise<Running
       await services.deliveries.close();
       await services.audit.close();
       await services.runtime.close();
+      services.key.close();
       await services.shared.close();
       await services.db.close();
     })());

@@ -6,7 +6,7 @@ import type { SecretsKey } from './admin/secrets-key.js';
 import type { AuditWriter } from './bots/audit.js';
 import type { BotCache } from './bots/bot-cache.js';
 import type { ClientKeyCache } from './auth/client-keys.js';
-import type { SigningKey } from './auth/signing-keys.js';
+import type { SigningKeys } from './auth/signing-keys.js';
 import type { Deliveries } from './deliveries/service.js';
 import type { Config } from './infra/config.js';
 import type { Database } from './infra/database.js';
@@ -20,7 +20,7 @@ export interface Services {
   config: Config;
   db: Database;
   shared: SharedState;
-  key: SigningKey;
+  key: SigningKeys;
   log: Logger;
   clientKeys: ClientKeyCache;
   /** In a supervised child process by default; in process with `HOOKBOT_BOT_ISOLATION=in-process`. */

@@ -26,6 +26,8 @@ export interface CommandOptions {
   whoami: Record<string, never>;
   'admin project create': ProjectCreateOptions;
   'admin client create': ClientCreateOptions;
+  'admin signing-key rotate': Record<string, never>;
+  'admin secrets reseal': Record<string, never>;
   'bot create': BotCreateOptions;
   'bot build': BotBuildOptions;
   'bot deploy': BotDeployOptions;
@@ -53,6 +55,8 @@ export const COMMANDS: { [K in CommandName]: () => Promise<CommandTable[K]> } = 
   whoami: async () => (await import('./whoami.js')).whoami,
   'admin project create': async () => (await import('./admin-project-create.js')).adminProjectCreate,
   'admin client create': async () => (await import('./admin-client-create.js')).adminClientCreate,
+  'admin signing-key rotate': async () => (await import('./admin-keys.js')).adminSigningKeyRotate,
+  'admin secrets reseal': async () => (await import('./admin-keys.js')).adminSecretsReseal,
   'bot create': async () => (await import('./bot-create.js')).botCreate,
   'bot build': async () => (await import('./bot-build.js')).botBuild,
   'bot deploy': async () => (await import('./bot-deploy.js')).botDeploy,

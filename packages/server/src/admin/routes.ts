@@ -6,6 +6,7 @@ import { createRouter } from '../infra/router.js';
 import type { Services } from '../services.js';
 import { checkNewClient, createClient } from '../auth/clients.js';
 import { replaceKeys, rotateSecret } from './credentials.js';
+import { resealSecrets } from './reseal-secrets.js';
 import { createProject, listProjects, requireProject } from './projects.js';
 import { checkProjectSettings, describeSettings, type ProjectSettings } from './settings.js';
 
@@ -47,6 +48,17 @@ export function adminRouter(services: Services): Router {
 
   router.put('/projects/:id/clients/:clientId/keys', admin, async (ctx) => {
     ctx.body = await replaceKeys(services, ctx.params.id as string, ctx.params.clientId as string, ctx.request.body);
+  });
+
+  // A new token-signing key on every instance; the replaced one verifies what it signed until that expires.
+  router.post('/signing-keys', admin, async (ctx) => {
+    ctx.status = 201;
+    ctx.body = await services.key.rotate(services.shared);
+  });
+
+  // Once every instance seals with the new secrets key: what the old key sealed, sealed again with the new one.
+  router.post('/secrets/reseal', admin, async (ctx) => {
+    ctx.body = await resealSecrets(db, services.secretsKey);
   });
 
   router.put('/projects/:id/settings', admin, async (ctx) => {

@@ -42,3 +42,23 @@ it('takes HOOKBOT_SECRETS_KEY when given, and refuses a key of the wrong size', 
   await expect(other.open('p', await key.seal('p', 'x'))).rejects.toThrow();
   await expect(loadSecretsKey({ fromEnv: 'c2hvcnQ', dataDir: dir })).rejects.toBeInstanceOf(ConfigError);
 });
+
+it('opens with an accepted key during a rotation, and seals only with the current one', async () => {
+  const oldKey = Buffer.alloc(32, 1).toString('base64url');
+  const newKey = Buffer.alloc(32, 2).toString('base64url');
+  const before = await loadSecretsKey({ fromEnv: oldKey, dataDir: dir });
+  const sealedOld = await before.seal('p', 'x');
+  const during = await loadSecretsKey({ fromEnv: newKey, accepted: [oldKey], dataDir: dir });
+  expect(await during.open('p', sealedOld)).toBe('x');
+  expect(during.sealsNow(sealedOld)).toBe(false);
+  const sealedNew = await during.seal('p', 'y');
+  expect(during.sealsNow(sealedNew)).toBe(true);
+  // An instance not yet switched, told of the new key first, opens what the switched ones seal.
+  const preparing = await loadSecretsKey({ fromEnv: oldKey, accepted: [newKey], dataDir: dir });
+  expect(await preparing.open('p', sealedNew)).toBe('y');
+  const after = await loadSecretsKey({ fromEnv: newKey, dataDir: dir });
+  await expect(after.open('p', sealedOld)).rejects.toThrow('does not hold');
+  await expect(loadSecretsKey({ fromEnv: newKey, accepted: ['c2hvcnQ'], dataDir: dir })).rejects.toThrow(
+    'HOOKBOT_SECRETS_KEYS_ACCEPTED',
+  );
+});

@@ -5,7 +5,7 @@ import { MemorySharedState } from '../infra/shared-state.js';
 import { accessFor, signAccessToken, verifyAccessToken } from './access-token.js';
 import { markRevoked } from './revocation.js';
 import type { ClientRole } from './roles.js';
-import type { SigningKey } from './signing-keys.js';
+import { singleKey, type SigningKey, type TokenKeys } from './signing-keys.js';
 import { parseScopes } from './scopes.js';
 
 const access = (scope: string, role: ClientRole = 'admin', patient?: string) =>
@@ -56,9 +56,9 @@ describe('accessFor', () => {
 
 const ISSUER = 'http://hookbot.test';
 
-async function signingKey(): Promise<SigningKey> {
+async function signingKey(): Promise<TokenKeys> {
   const { privateKey, publicKey } = await generateKeyPair('ES256');
-  return { kid: 'k1', privateKey, publicKey } as SigningKey;
+  return singleKey({ kid: 'k1', privateKey, publicKey } as SigningKey);
 }
 
 describe('verifyAccessToken', () => {
@@ -92,7 +92,7 @@ describe('verifyAccessToken', () => {
       .setIssuedAt()
       .setJti('j1')
       .setExpirationTime('5m')
-      .sign(key.privateKey);
+      .sign(key.current.privateKey);
     await expect(verifyAccessToken(key, ISSUER, token, new MemorySharedState())).rejects.toMatchObject({
       status: 401,
       errorCode: 'auth.token-without-role',
@@ -107,7 +107,7 @@ describe('verifyAccessToken', () => {
       .setAudience(ISSUER)
       .setIssuedAt()
       .setExpirationTime('5m')
-      .sign(key.privateKey);
+      .sign(key.current.privateKey);
     await expect(verifyAccessToken(key, ISSUER, token, new MemorySharedState())).rejects.toMatchObject({
       errorCode: 'auth.invalid-token',
     });

@@ -8,7 +8,7 @@ import { patientAccess } from './patient-access.js';
 import { ACCESS_TOKEN_SKEW_SECONDS, isRevoked } from './revocation.js';
 import { isClientRole, roleHasFhirApi, type ClientRole } from './roles.js';
 import { grantingScopes, parseScopes, type ScopeSet } from './scopes.js';
-import { TOKEN_ALG, type SigningKey } from './signing-keys.js';
+import { TOKEN_ALG, type TokenKeys } from './signing-keys.js';
 
 export interface Caller {
   clientId: string;
@@ -51,7 +51,7 @@ export interface TokenClaims {
 }
 
 export async function signAccessToken(
-  key: SigningKey,
+  keys: TokenKeys,
   issuer: string,
   claims: TokenClaims,
   ttlSeconds: number,
@@ -71,28 +71,28 @@ export async function signAccessToken(
     ...(claims.patient ? { patient: claims.patient } : {}),
     ...(claims.fhirUser ? { fhirUser: claims.fhirUser } : {}),
   })
-    .setProtectedHeader({ alg: TOKEN_ALG, kid: key.kid, typ: 'at+jwt' })
+    .setProtectedHeader({ alg: TOKEN_ALG, kid: keys.current.kid, typ: 'at+jwt' })
     .setIssuer(issuer)
     .setAudience(issuer)
     .setSubject(claims.clientId)
     .setJti(jti)
     .setIssuedAt()
     .setExpirationTime(`${ttlSeconds}s`)
-    .sign(key.privateKey);
+    .sign(keys.current.privateKey);
 }
 
 /**
  * Tokens already verified, per signing key, until they expire: signature verification is the largest fixed cost of
  * a warm request. A revocation is not remembered here: `verifyAccessToken` asks the shared state on every call.
  */
-const verifiedTokens = new WeakMap<SigningKey, Map<string, { caller: Caller; expires: number }>>();
+const verifiedTokens = new WeakMap<TokenKeys, Map<string, { caller: Caller; expires: number }>>();
 const MAX_VERIFIED_TOKENS = 10_000;
 
 /**
  * The caller of a Hookbot access token verified before and not yet expired, without decoding it again: whether it
  * is a Hookbot token at all. Its revocation is not checked; `verifyAccessToken` does that.
  */
-export function verifiedAccessToken(key: SigningKey, token: string): Caller | undefined {
+export function verifiedAccessToken(key: TokenKeys, token: string): Caller | undefined {
   const hit = verifiedTokens.get(key)?.get(token);
   return hit && hit.expires > Date.now() ? hit.caller : undefined;
 }
@@ -102,7 +102,7 @@ export function verifiedAccessToken(key: SigningKey, token: string): Caller | un
  * cost is one shared-state read (the revocation marker): a Map lookup in process, one `EXISTS` with Redis.
  */
 export async function verifyAccessToken(
-  key: SigningKey,
+  key: TokenKeys,
   issuer: string,
   token: string,
   shared: SharedState,
@@ -115,7 +115,7 @@ export async function verifyAccessToken(
   return caller;
 }
 
-async function verifyAndRemember(key: SigningKey, issuer: string, token: string): Promise<Caller> {
+async function verifyAndRemember(key: TokenKeys, issuer: string, token: string): Promise<Caller> {
   const caller = await verifyUncached(key, issuer, token);
   let verified = verifiedTokens.get(key);
   if (!verified) verifiedTokens.set(key, (verified = new Map()));
@@ -124,9 +124,9 @@ async function verifyAndRemember(key: SigningKey, issuer: string, token: string)
   return caller;
 }
 
-async function verifyUncached(key: SigningKey, issuer: string, token: string): Promise<Caller> {
+async function verifyUncached(key: TokenKeys, issuer: string, token: string): Promise<Caller> {
   try {
-    const { payload } = await jwtVerify(token, key.publicKey, {
+    const { payload } = await jwtVerify(token, key.verificationKey, {
       issuer,
       audience: issuer,
       algorithms: [TOKEN_ALG],

@@ -6,7 +6,7 @@ import { MemorySharedState } from '../infra/shared-state.js';
 import { ClientKeyCache } from './client-keys.js';
 import { issueToken, type TokenDeps } from './issue-token.js';
 import { hashSecret, scryptKdf, type Kdf } from './secrets.js';
-import type { SigningKey } from './signing-keys.js';
+import { singleKey, type SigningKey } from './signing-keys.js';
 
 const SECRET = 'right-secret';
 
@@ -41,7 +41,7 @@ async function setup() {
   };
   const deps: TokenDeps = {
     db: await fakeDb(),
-    key: { kid: 'k1', privateKey, publicKey } as SigningKey,
+    key: singleKey({ kid: 'k1', privateKey, publicKey } as SigningKey),
     issuer: 'http://hookbot.test',
     tokenUrl: 'http://hookbot.test/oauth2/token',
     ttlSeconds: 60,

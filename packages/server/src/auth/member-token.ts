@@ -25,10 +25,10 @@ import {
   type Grant,
   type GrantKind,
 } from './member-grants.js';
-import { TOKEN_ALG, type SigningKey } from './signing-keys.js';
+import { TOKEN_ALG, type TokenKeys } from './signing-keys.js';
 
 export interface MemberTokenDeps extends ClientAuthDeps {
-  key: SigningKey;
+  key: TokenKeys;
   ttlSeconds: number;
   fhirBase: string;
 }
@@ -162,11 +162,11 @@ function idToken(client: ClientRecord, grant: Grant, deps: MemberTokenDeps): Pro
     fhirUser: `${deps.fhirBase}/Patient/${grant.patientId}`,
     ...(grant.nonce ? { nonce: grant.nonce } : {}),
   })
-    .setProtectedHeader({ alg: TOKEN_ALG, kid: deps.key.kid, typ: 'JWT' })
+    .setProtectedHeader({ alg: TOKEN_ALG, kid: deps.key.current.kid, typ: 'JWT' })
     .setIssuer(deps.issuer)
     .setAudience(client.id)
     .setSubject(grant.accountId)
     .setIssuedAt()
     .setExpirationTime(`${deps.ttlSeconds}s`)
-    .sign(deps.key.privateKey);
+    .sign(deps.key.current.privateKey);
 }

@@ -13,10 +13,10 @@ import {
   type ClientAuthRequest,
 } from './client-authentication.js';
 import type { ClientRecord } from './clients.js';
-import type { SigningKey } from './signing-keys.js';
+import type { TokenKeys } from './signing-keys.js';
 
 export interface PresentedTokenDeps extends ClientAuthDeps {
-  key: SigningKey;
+  key: TokenKeys;
 }
 
 export interface PresentedToken {

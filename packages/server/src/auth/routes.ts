@@ -11,7 +11,6 @@ import { introspectToken } from './introspect-token.js';
 import { issueToken } from './issue-token.js';
 import { revokeToken } from './revoke-token.js';
 import { sessionOf } from './session.js';
-import { jwks } from './signing-keys.js';
 import { openidConfigurationOf, smartConfigurationOf } from './smart-configuration.js';
 
 export function authRouter(services: Services): Router {
@@ -72,7 +71,7 @@ export function authRouter(services: Services): Router {
   });
 
   router.get('/.well-known/jwks.json', publicRoute, (ctx) => {
-    ctx.body = jwks(services.key);
+    ctx.body = services.key.jwks();
     ctx.set('Cache-Control', 'public, max-age=300');
   });
 

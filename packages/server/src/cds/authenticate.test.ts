@@ -2,7 +2,7 @@ import { generateKeyPair } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { signAccessToken } from '../auth/access-token.js';
 import type { ClientRole } from '../auth/roles.js';
-import type { SigningKey } from '../auth/signing-keys.js';
+import { singleKey, type SigningKey } from '../auth/signing-keys.js';
 import { HookbotError } from '../infra/errors.js';
 import { MemorySharedState } from '../infra/shared-state.js';
 import type { Services } from '../services.js';
@@ -12,7 +12,7 @@ const BASE = 'http://hookbot.test';
 
 async function services(): Promise<Services> {
   const { privateKey, publicKey } = await generateKeyPair('ES256');
-  const key: SigningKey = { kid: 'k1', privateKey, publicKey } as SigningKey;
+  const key = singleKey({ kid: 'k1', privateKey, publicKey } as SigningKey);
   return { key, config: { baseUrl: BASE }, shared: new MemorySharedState() } as unknown as Services;
 }
 

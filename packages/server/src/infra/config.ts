@@ -27,6 +27,8 @@ export interface Config {
   adminClientSecret?: string;
   /** Encrypts project secrets at rest (32 bytes, base64url); without it a key is kept in the data folder. */
   secretsKey?: string;
+  /** Further keys that open (never seal) project secrets, while the secrets key is being rotated. */
+  secretsKeysAccepted: string[];
   /** The bearer token Prometheus presents at `GET /metrics`; unset: no metrics are served. */
   metricsToken?: string;
   /** Seed a `demo` project with everything in `examples/` on first start. */
@@ -242,6 +244,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminClientId: env.HOOKBOT_ADMIN_CLIENT_ID || undefined,
     adminClientSecret: env.HOOKBOT_ADMIN_CLIENT_SECRET || undefined,
     secretsKey: env.HOOKBOT_SECRETS_KEY || undefined,
+    secretsKeysAccepted: (env.HOOKBOT_SECRETS_KEYS_ACCEPTED ?? '')
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean),
     ...metricsTokenFrom(env),
     seedDemo: env.HOOKBOT_SEED_DEMO !== 'false',
     examplesDir: path.resolve(env.HOOKBOT_EXAMPLES_DIR || path.join(import.meta.dirname, '../../../../examples')),

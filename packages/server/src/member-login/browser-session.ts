@@ -6,17 +6,17 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import type { Context } from 'koa';
-import { TOKEN_ALG, type SigningKey } from '../auth/signing-keys.js';
+import { TOKEN_ALG, type TokenKeys } from '../auth/signing-keys.js';
 import type { Account } from './accounts.js';
 
 const SESSION_COOKIE = 'hookbot_member';
 const CSRF_COOKIE = 'hookbot_csrf';
 const COOKIE_PATH = '/oauth2/authorize';
-const SESSION_SECONDS = 30 * 60;
+export const SESSION_SECONDS = 30 * 60;
 const SESSION_TYP = 'member-session+jwt';
 
 export interface BrowserDeps {
-  key: SigningKey;
+  key: TokenKeys;
   /** The server's base URL: the session's issuer and audience. */
   issuer: string;
   development: boolean;
@@ -51,13 +51,13 @@ export function csrfMatches(ctx: Context, form: Record<string, unknown>): boolea
 
 export async function startSession(ctx: Context, deps: BrowserDeps, account: Account): Promise<void> {
   const jwt = await new SignJWT({ project: account.projectId, patient: account.patientId })
-    .setProtectedHeader({ alg: TOKEN_ALG, kid: deps.key.kid, typ: SESSION_TYP })
+    .setProtectedHeader({ alg: TOKEN_ALG, kid: deps.key.current.kid, typ: SESSION_TYP })
     .setIssuer(deps.issuer)
     .setAudience(`${deps.issuer}${COOKIE_PATH}`)
     .setSubject(account.id)
     .setIssuedAt()
     .setExpirationTime(`${SESSION_SECONDS}s`)
-    .sign(deps.key.privateKey);
+    .sign(deps.key.current.privateKey);
   setCookie(ctx, deps, SESSION_COOKIE, jwt, SESSION_SECONDS);
 }
 
@@ -70,7 +70,7 @@ export async function sessionAccount(ctx: Context, deps: BrowserDeps, projectId:
   const cookie = ctx.cookies.get(SESSION_COOKIE);
   if (!cookie) return undefined;
   try {
-    const { payload } = await jwtVerify(cookie, deps.key.publicKey, {
+    const { payload } = await jwtVerify(cookie, deps.key.verificationKey, {
       issuer: deps.issuer,
       audience: `${deps.issuer}${COOKIE_PATH}`,
       algorithms: [TOKEN_ALG],
