@@ -4,9 +4,11 @@ import { defineConfig } from 'vitest/config';
 const ALONE = ['test/tenant-fairness.test.ts', 'test/rules.test.ts'];
 
 export default defineConfig({
-  // Workspace packages resolve to their TypeScript sources in tests (the `hookbot-source` export condition).
-  resolve: { conditions: ['hookbot-source', 'module', 'node', 'development|production'] },
-  ssr: { resolve: { conditions: ['hookbot-source', 'module', 'node', 'development|production'] } },
+  // Workspace packages resolve to their TypeScript sources in tests (the `hookbot-source` export condition), and
+  // dependencies as Node resolves them in production: not Vite's `module` condition, which picks builds meant for
+  // bundlers (OpenTelemetry's have relative imports without extensions, which Node's loader refuses).
+  resolve: { conditions: ['hookbot-source', 'node', 'development|production'] },
+  ssr: { resolve: { conditions: ['hookbot-source', 'node', 'development|production'] } },
   test: {
     globalSetup: ['test/support/global-setup.ts'],
     pool: 'forks',

@@ -62,6 +62,7 @@ export interface RecordedRequest {
   /** Path and query below the FHIR base, e.g. `Coverage?patient=pat-a`. */
   path: string;
   authorization: string | undefined;
+  traceparent: string | undefined;
 }
 
 export interface EhrFailure {
@@ -134,7 +135,12 @@ export async function startEhrServer(): Promise<EhrServer> {
       }
       if (!url.pathname.startsWith(FHIR_PREFIX)) return send(404, { resourceType: 'OperationOutcome', issue: [] });
       const path = `${url.pathname.slice(FHIR_PREFIX.length)}${url.search}`;
-      ehr.requests.push({ method: req.method ?? 'GET', path, authorization: req.headers.authorization });
+      ehr.requests.push({
+        method: req.method ?? 'GET',
+        path,
+        authorization: req.headers.authorization,
+        traceparent: typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined,
+      });
       const failure = ehr.failure;
       if (failure && (!failure.pathPrefix || path.startsWith(failure.pathPrefix))) {
         if (failure.delayMs) await new Promise((r) => setTimeout(r, failure.delayMs));

@@ -18,6 +18,7 @@ import { BotCache } from './bots/bot-cache.js';
 import { registerBotValidator } from './bots/validate-bot.js';
 import { ClientKeyCache } from './auth/client-keys.js';
 import { SigningKeys } from './auth/signing-keys.js';
+import { startTracing, stopTracing, tracedDatabase } from './infra/tracing.js';
 import { ACCESS_TOKEN_SKEW_SECONDS } from './auth/revocation.js';
 import { SESSION_SECONDS } from './member-login/browser-session.js';
 import { createApp } from './app.js';
@@ -44,14 +45,17 @@ export interface RunningServer {
 }
 
 export async function createServices(config: Config, log: Logger = createLogger(config.logLevel)): Promise<Services> {
-  const db = await openDatabase({
-    databaseUrl: config.databaseUrl,
-    dataDir: config.dataDir,
-    background: config.pglitePriority === 'background',
-    log,
-    statementTimeoutMs: config.statementTimeoutMs,
-    poolSize: config.pgPoolSize,
-  });
+  if (config.tracing) startTracing(config.tracing);
+  const db = tracedDatabase(
+    await openDatabase({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      background: config.pglitePriority === 'background',
+      log,
+      statementTimeoutMs: config.statementTimeoutMs,
+      poolSize: config.pgPoolSize,
+    }),
+  );
   // Before anything writes a Bot (demo seeding included): a Bot's cdsService is checked on every path.
   registerBotValidator();
   try {
@@ -170,6 +174,7 @@ export async function startServer(config: Config, log?: Logger): Promise<Running
       services.key.close();
       await services.shared.close();
       await services.db.close();
+      await stopTracing();
     })());
   const tlsPort = https && (https.address() as AddressInfo).port;
   services.log.info({ port, ...(tlsPort ? { tlsPort } : {}) }, 'hookbot listening');

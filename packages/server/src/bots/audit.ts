@@ -11,6 +11,7 @@ import { createRepository } from '../fhir/repository.js';
 import type { Database } from '../infra/database.js';
 import type { Logger } from '../infra/logger.js';
 import { storableText } from '../infra/storable.js';
+import { untraced } from '../infra/tracing.js';
 
 export const MAX_LOG_TAIL = 10 * 1024;
 // Each statement wakes PGlite's thread, which on 2 cores takes a core from request handling: fewer, larger chunks
@@ -124,7 +125,7 @@ export class AuditWriter {
     this.unwritten += bytes;
     // A flush under way takes what is queued when it ends: a flush per event would leave one suspended per request.
     if (!this.flushing) {
-      if (this.queue.length >= (this.options.batchSize ?? 48)) void this.flush(false);
+      if (this.queue.length >= (this.options.batchSize ?? 48)) void untraced(() => this.flush(false));
       else this.schedule();
     }
     if (this.unwritten <= this.maxBacklogBytes) return RESOLVED;
@@ -157,7 +158,8 @@ export class AuditWriter {
   }
 
   private schedule(): void {
-    this.timer ??= setTimeout(() => void this.flush(false), this.options.intervalMs ?? 50);
+    // Outside the trace of the request that happened to start the timer: the flush writes many requests' events.
+    this.timer ??= untraced(() => setTimeout(() => void this.flush(false), this.options.intervalMs ?? 50));
   }
 
   async close(): Promise<void> {

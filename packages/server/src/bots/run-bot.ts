@@ -6,6 +6,7 @@
 import type { Bot } from '@medplum/fhirtypes';
 import type { HostCall, LogLine, RunResult } from '@hookbot/runtime';
 import { HookbotError } from '../infra/errors.js';
+import { traced } from '../infra/tracing.js';
 import type { SandboxRuntime } from '@hookbot/runtime';
 import type { LoadedCode } from './code.js';
 
@@ -40,6 +41,14 @@ export async function runBot(run: BotRun): Promise<RunResult> {
 }
 
 function runOnce(run: BotRun): Promise<RunResult> {
+  return traced('bot.run', { 'hookbot.bot.id': run.bot.id as string }, async (span) => {
+    const result = await sandboxRun(run);
+    span?.setAttribute('hookbot.bot.outcome', result.ok ? 'success' : result.kind);
+    return result;
+  });
+}
+
+function sandboxRun(run: BotRun): Promise<RunResult> {
   return run.runtime.run({
     code: {
       botId: runtimeKey(run.projectId, run.bot.id as string),

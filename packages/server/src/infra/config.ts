@@ -29,6 +29,8 @@ export interface Config {
   secretsKey?: string;
   /** Further keys that open (never seal) project secrets, while the secrets key is being rotated. */
   secretsKeysAccepted: string[];
+  /** OpenTelemetry: where spans are exported (OTLP/HTTP), if anywhere, and the service name they carry. */
+  tracing?: { tracesUrl: string; serviceName: string };
   /** The bearer token Prometheus presents at `GET /metrics`; unset: no metrics are served. */
   metricsToken?: string;
   /** Seed a `demo` project with everything in `examples/` on first start. */
@@ -252,6 +254,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     seedDemo: env.HOOKBOT_SEED_DEMO !== 'false',
     examplesDir: path.resolve(env.HOOKBOT_EXAMPLES_DIR || path.join(import.meta.dirname, '../../../../examples')),
     accessTokenTtlSeconds: intFrom(env, 'HOOKBOT_TOKEN_TTL', 3600, 60),
+    ...tracingFrom(env),
     // At least the five minutes the CDS Hooks sandbox and Inferno sign for.
     cdsJwtMaxLifetimeSeconds: intFrom(env, 'HOOKBOT_CDS_JWT_MAX_LIFETIME', 3600, 300),
     cacheTtlSeconds: intFrom(env, 'HOOKBOT_CACHE_TTL', 60, 1),
@@ -280,4 +283,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxSubscriptionsPerClient: intFrom(env, 'HOOKBOT_MAX_SUBSCRIPTIONS_PER_CLIENT', 20, 1),
     },
   };
+}
+
+/** The OpenTelemetry variables' meaning (the OTLP exporter specification): the traces URL wins over the base one. */
+function tracingFrom(env: NodeJS.ProcessEnv): Pick<Config, 'tracing'> {
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  const tracesUrl =
+    env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() || (base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined);
+  if (!tracesUrl) return {};
+  if (!URL.canParse(tracesUrl)) throw new ConfigError(`OTEL_EXPORTER_OTLP_ENDPOINT is not a URL: ${tracesUrl}`);
+  return { tracing: { tracesUrl, serviceName: env.OTEL_SERVICE_NAME?.trim() || 'hookbot' } };
 }

@@ -9,6 +9,7 @@ import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { HookbotError } from './errors.js';
 import { addressRule, checkOutboundUrl, type OutboundPolicy } from './outbound-url.js';
+import { injectTraceHeaders, SpanKind, traced } from './tracing.js';
 
 const DEFAULT_MAX_RESPONSE_BYTES = 5 * 1024 * 1024;
 
@@ -40,6 +41,23 @@ export function outboundFetch(policy: OutboundPolicy, options: OutboundFetchOpti
       policy,
     );
     const headers = Object.fromEntries(new Headers(init.headers).entries());
+    const method = init.method ?? 'GET';
+    // The host only: a path or query can name a patient.
+    const attributes = { 'http.request.method': method, 'server.address': url.hostname };
+    return traced(
+      method,
+      attributes,
+      async (span) => {
+        injectTraceHeaders(headers);
+        const response = await send(url, method, headers, init);
+        span?.setAttribute('http.response.status_code', response.status);
+        return response;
+      },
+      SpanKind.CLIENT,
+    );
+  }) as typeof fetch;
+
+  function send(url: URL, method: string, headers: Record<string, string>, init: RequestInit): Promise<Response> {
     const transport = url.protocol === 'https:' ? https : http;
     const tooLarge = () =>
       new HookbotError('outbound.response-too-large', `The response from ${url.origin} exceeds ${maxBytes} bytes`);
@@ -47,7 +65,7 @@ export function outboundFetch(policy: OutboundPolicy, options: OutboundFetchOpti
       const req = transport.request(
         url,
         {
-          method: init.method ?? 'GET',
+          method,
           headers,
           lookup: pinnedLookup(addressRule(url, policy)),
           ...(init.signal ? { signal: init.signal } : {}),
@@ -86,5 +104,5 @@ export function outboundFetch(policy: OutboundPolicy, options: OutboundFetchOpti
       if (typeof init.body === 'string') req.write(init.body);
       req.end();
     });
-  }) as typeof fetch;
+  }
 }

@@ -6,6 +6,7 @@ import { randomFillSync, randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
+import { endRequestSpan, startRequestSpan, withRequestSpan } from './tracing.js';
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -44,8 +45,11 @@ export function requestContext(logger: Logger, metrics?: Pick<Metrics, 'observeR
   return async (ctx, next) => {
     const incoming = ctx.get('x-request-id');
     const requestId = REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    const traceId = parseTraceparent(ctx.get('traceparent')) ?? randomHex(16);
-    const spanId = randomHex(8);
+    // With tracing on, the request's span is its trace; otherwise the ids are made here, to the same standard.
+    const traced = startRequestSpan(ctx.method, ctx.headers);
+    const spanIds = traced?.span.spanContext();
+    const traceId = spanIds?.traceId ?? parseTraceparent(ctx.get('traceparent')) ?? randomHex(16);
+    const spanId = spanIds?.spanId ?? randomHex(8);
     ctx.state.ids = { requestId, traceId } satisfies RequestIds;
     // A function, made on first use: most requests log nothing at the configured level, and a child logger costs
     // ~40 µs. Not a getter defined on `ctx.state`: a new getter per request puts every state after the first into
@@ -57,8 +61,9 @@ export function requestContext(logger: Logger, metrics?: Pick<Metrics, 'observeR
     const started = performance.now();
     // Logged and timed once the response is written (or the connection dropped), so the status is the one the
     // client got, whatever middleware set it after this one returned.
-    if (logging || metrics) {
+    if (logging || metrics || traced) {
       ctx.res.once('close', () => {
+        if (traced) endRequestSpan(traced.span, ctx.method, matchedRoute(ctx), ctx.res.statusCode);
         const ms = performance.now() - started;
         metrics?.observeRequest(ctx.method, matchedRoute(ctx), ctx.res.statusCode, ms / 1000);
         if (!logging) return;
@@ -74,6 +79,6 @@ export function requestContext(logger: Logger, metrics?: Pick<Metrics, 'observeR
         );
       });
     }
-    await next();
+    await (traced ? withRequestSpan(traced.context, next) : next());
   };
 }
