@@ -43,7 +43,8 @@ const M1 = { identifier: [{ system: 'urn:member', value: 'M-1' }], birthDate: '1
 withStores('chained and reverse-chained search', (getDb) => {
   let a: Repository;
   let b: Repository;
-  const r = {} as Record<string, Resource>;
+  type Key = 'group' | 'org' | 'dr' | 'pat1' | 'pat2' | 'cov1' | 'cov2' | 'eob1' | 'eob2';
+  const r = {} as Record<Key | 'bPat' | 'bCov' | 'bEob' | 'bStray', Resource>;
 
   beforeAll(async () => {
     a = createRepository(getDb(), testAccess());
