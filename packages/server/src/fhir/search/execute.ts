@@ -128,10 +128,7 @@ async function includes(ctx: StoreContext, request: SearchRequest, matches: Reso
   const add = (resources: Resource[], into: Resource[]): void => {
     for (const r of resources) {
       if (seen.has(key(r))) continue;
-      if (result.resources.length >= MAX_INCLUDED) {
-        result.truncated = true;
-        return;
-      }
+      if (result.resources.length >= MAX_INCLUDED) return;
       seen.add(key(r));
       result.resources.push(r);
       into.push(r);
@@ -140,16 +137,22 @@ async function includes(ctx: StoreContext, request: SearchRequest, matches: Reso
   let frontier = matches;
   for (let round = 0; round <= MAX_INCLUDE_ITERATIONS && frontier.length > 0 && !result.truncated; round++) {
     const added: Resource[] = [];
-    // One more than the room left, so a bound reached is known rather than guessed.
-    const room = () => MAX_INCLUDED - result.resources.length + 1;
+    // One more than the room left: a statement that fills its limit was cut short (or filled with resources
+    // already in the Bundle, which near the bound is said as truncated too, rather than missed).
+    const take = async (fetch: (limit: number) => Promise<Resource[]>): Promise<void> => {
+      const limit = MAX_INCLUDED - result.resources.length + 1;
+      const found = await fetch(limit);
+      if (found.length >= limit) result.truncated = true;
+      add(found, added);
+    };
     for (const rule of request.include.filter((r) => round === 0 || r.iterate)) {
-      add(await includeTargets(ctx, rule, frontier, room()), added);
+      await take((limit) => includeTargets(ctx, rule, frontier, limit));
     }
     for (const rule of request.revinclude.filter((r) => round === 0 || r.iterate)) {
-      add(await revincludeSources(ctx, rule, frontier, room()), added);
+      await take((limit) => revincludeSources(ctx, rule, frontier, limit));
     }
     frontier = added;
-    if (round === MAX_INCLUDE_ITERATIONS && added.length > 0 && hasIterate(request)) {
+    if (round === MAX_INCLUDE_ITERATIONS && iteratesFrom(request, added)) {
       result.truncated = true;
     }
   }
@@ -158,8 +161,13 @@ async function includes(ctx: StoreContext, request: SearchRequest, matches: Reso
 
 const key = (r: Resource): string => `${r.resourceType}/${r.id}`;
 
-function hasIterate(request: SearchRequest): boolean {
-  return [...request.include, ...request.revinclude].some((r) => r.iterate);
+/** Whether another round would start from any of `resources` (then the bound, not the data, ended the rounds). */
+function iteratesFrom(request: SearchRequest, resources: Resource[]): boolean {
+  const types = new Set(resources.map((r) => r.resourceType));
+  return (
+    request.include.some((r) => r.iterate && types.has(r.sourceType)) ||
+    request.revinclude.some((r) => r.iterate && (!r.targetType || types.has(r.targetType)))
+  );
 }
 
 function idsOf(resources: Resource[], type: string): string[] {
