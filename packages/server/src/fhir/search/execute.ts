@@ -163,7 +163,7 @@ const key = (r: Resource): string => `${r.resourceType}/${r.id}`;
 
 /** Whether another round would start from any of `resources` (then the bound, not the data, ended the rounds). */
 function iteratesFrom(request: SearchRequest, resources: Resource[]): boolean {
-  const types = new Set(resources.map((r) => r.resourceType));
+  const types = new Set<string>(resources.map((r) => r.resourceType));
   return (
     request.include.some((r) => r.iterate && types.has(r.sourceType)) ||
     request.revinclude.some((r) => r.iterate && (!r.targetType || types.has(r.targetType)))
