@@ -154,9 +154,20 @@ describe.each(['pglite', 'postgres'] as const)('Patient Access API on %s', (stor
     expect(ids(posted.body)).toEqual([]);
   });
 
-  it('refuses chained references, _has and type-level _history rather than answer them', async () => {
-    expectOutcome(await get('ExplanationOfBenefit?patient.name=Beta'), 400);
-    expectOutcome(await get(`Patient?_has:ExplanationOfBenefit:patient:provider=${ref('drB')}`), 400);
+  it('answers chains and _has within the compartment only; refuses type-level _history', async () => {
+    expect(ids((await get('ExplanationOfBenefit?patient.name=Alpha')).body)).toEqual(
+      [ref('eobA1'), ref('eobA2')].sort(),
+    );
+    expect(ids((await get('ExplanationOfBenefit?patient.name=Beta')).body)).toEqual([]);
+    expect(ids((await get(`Patient?_has:ExplanationOfBenefit:patient:provider=${ref('drA')}`)).body)).toEqual([
+      ref('a'),
+    ]);
+    expect(ids((await get(`Patient?_has:ExplanationOfBenefit:patient:provider=${ref('drB')}`)).body)).toEqual([]);
+    // A subscribes to B's Coverage: the payer finds A through it, the member (who cannot see it) does not.
+    const throughB = `Patient?_has:Coverage:subscriber:beneficiary=${ref('b')}`;
+    expect(ids((await get(throughB, admin)).body)).toEqual([ref('a')]);
+    expect(ids((await get(throughB)).body)).toEqual([]);
+    expect(ids((await get('Coverage?payor:Organization.name=Clinic')).body)).toEqual([]);
     expect((await get('ExplanationOfBenefit/_history')).status).toBe(404);
   });
 

@@ -12,3 +12,5 @@ export { pendInterrupted } from '../pas/recover.js';
 export { setClientSecret } from '../auth/clients.js';
 // Member tokens come from the SMART launch; tests of the Patient Access API sign them with the server's key.
 export { signAccessToken } from '../auth/access-token.js';
+export { patientAccess } from '../auth/patient-access.js';
+export { parseScopes } from '../auth/scopes.js';

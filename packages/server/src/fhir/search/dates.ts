@@ -25,6 +25,17 @@ export function parseDateRange(text: string): DateRange | undefined {
   if (day !== undefined && (day < 1 || day > utc(year, (month ?? 0) + 1, 0).getUTCDate())) {
     return undefined;
   }
+  // Checked here, not left to Date: it reads hour 24 as the next day's midnight, where FHIR's time stops at 23:59:59.
+  if (
+    (h !== undefined && Number(h) > 23) ||
+    (mi !== undefined && Number(mi) > 59) ||
+    (s !== undefined && Number(s) > 59)
+  ) {
+    return undefined;
+  }
+  if (tz !== undefined && tz !== 'Z' && !/^[+-](?:(?:0\d|1[0-3]):[0-5]\d|14:00)$/.test(tz)) {
+    return undefined;
+  }
   if (h === undefined) {
     const low = utc(year, month ?? 0, day ?? 1);
     const high =

@@ -2,17 +2,24 @@
  * Runs a parsed search: the page of matches, the optional total, `_include`/`_revinclude`, and the searchset
  * Bundle with paging links. Every statement is confined to the caller's project.
  */
-import type { Bundle, BundleEntry, BundleLink, Resource } from '@medplum/fhirtypes';
+import type { Bundle, BundleEntry, BundleLink, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { allSearchParameters, searchParameter } from '../definitions.js';
 import { RESOURCE_TYPES } from '../resource-types.js';
 import { authorize, confineSql, type StoreContext } from '../store/context.js';
-import { parseSearchRequest, type IncludeRule, type SearchQuery, type SearchRequest } from './parse.js';
+import { linkedTypes, parseSearchRequest, type IncludeRule, type SearchQuery, type SearchRequest } from './parse.js';
 import { buildOrderBy, buildWhere, Params } from './sql.js';
 
 export async function searchResources(ctx: StoreContext, resourceType: string, query: SearchQuery): Promise<Bundle> {
   authorize(ctx, resourceType, 's');
   const request = parseSearchRequest(resourceType, query);
-  const where = buildWhere(ctx.access.projectId, request);
+  // A chain through a type the caller may not search is refused (403) rather than answered as no match: the
+  // refusal names only the caller's own scopes, where an empty answer would pass for "nothing there".
+  for (const type of linkedTypes(request.filters)) {
+    authorize(ctx, type, 's');
+  }
+  const where = buildWhere(ctx.access.projectId, request, (types, values, alias) =>
+    confineSql(ctx, types, values, alias),
+  );
   // A member's search is confined in SQL, so the total and the pages count only what the member may see.
   where.sql += confineSql(ctx, [resourceType], where.params.values);
   const wantTotal = request.total !== 'none' || request.summaryCount || request.count === 0;
@@ -32,8 +39,11 @@ export async function searchResources(ctx: StoreContext, resourceType: string, q
   const included = await includes(ctx, request, matches);
   const entry: BundleEntry[] = [
     ...matches.map((resource) => toEntry(ctx, resource, 'match')),
-    ...included.map((resource) => toEntry(ctx, resource, 'include')),
+    ...included.resources.map((resource) => toEntry(ctx, resource, 'include')),
   ];
+  if (included.truncated) {
+    entry.push({ resource: truncatedOutcome(), search: { mode: 'outcome' } });
+  }
   const links: BundleLink[] = [link('self', ctx, request, request.offset)];
   if (hasNext) {
     links.push(link('next', ctx, request, request.offset + request.count));
@@ -62,6 +72,19 @@ function toEntry(ctx: StoreContext, resource: Resource, mode: 'match' | 'include
   return { fullUrl: `${ctx.fhirBase}/${resource.resourceType}/${resource.id}`, resource, search: { mode } };
 }
 
+function truncatedOutcome(): OperationOutcome {
+  return {
+    resourceType: 'OperationOutcome',
+    issue: [
+      {
+        severity: 'warning',
+        code: 'incomplete',
+        diagnostics: `Included resources stop at ${MAX_INCLUDED} and at ${MAX_INCLUDE_ITERATIONS} rounds of :iterate after the first; ask for fewer matches per page (_count) or fewer includes`,
+      },
+    ],
+  };
+}
+
 function link(relation: string, ctx: StoreContext, request: SearchRequest, offset: number): BundleLink {
   const query = new URLSearchParams(request.entries);
   query.set('_count', String(request.count));
@@ -80,57 +103,128 @@ function referenceCodes(rule: IncludeRule): string[] {
     .map((p) => p.code as string);
 }
 
+/** Bounds on `_include`/`_revinclude`: rounds of `:iterate` after the first, and resources included in all. */
+export const MAX_INCLUDE_ITERATIONS = 3;
+export const MAX_INCLUDED = 5000;
+
+interface Included {
+  resources: Resource[];
+  /** A bound was reached: the Bundle says so in an OperationOutcome entry. */
+  truncated: boolean;
+}
+
 /**
- * `_include` targets need read access, `_revinclude` sources search access; others are left out silently, and so
- * are, for a member, resources outside their compartment.
+ * The first round applies every rule to the page's matches; each further round (at most `MAX_INCLUDE_ITERATIONS`)
+ * applies the `:iterate` rules to what the round before added, until nothing new comes in. At most `MAX_INCLUDED`
+ * resources in all. `_include` targets need read access, `_revinclude` sources search access; others are left out
+ * silently, and so are, for a member, resources outside their compartment.
  */
-async function includes(ctx: StoreContext, request: SearchRequest, matches: Resource[]): Promise<Resource[]> {
+async function includes(ctx: StoreContext, request: SearchRequest, matches: Resource[]): Promise<Included> {
+  const result: Included = { resources: [], truncated: false };
   if (matches.length === 0 || (request.include.length === 0 && request.revinclude.length === 0)) {
-    return [];
+    return result;
   }
-  const ids = matches.map((r) => r.id);
-  const seen = new Set(matches.map((r) => `${r.resourceType}/${r.id}`));
-  const out: Resource[] = [];
-  const add = (resources: Resource[]): void => {
+  const seen = new Set(matches.map(key));
+  const add = (resources: Resource[], into: Resource[]): void => {
     for (const r of resources) {
-      const key = `${r.resourceType}/${r.id}`;
-      if (!seen.has(key)) {
-        seen.add(key);
-        out.push(r);
-      }
+      if (seen.has(key(r))) continue;
+      if (result.resources.length >= MAX_INCLUDED) return;
+      seen.add(key(r));
+      result.resources.push(r);
+      into.push(r);
     }
   };
-  for (const rule of request.include) {
-    const targets = RESOURCE_TYPES.filter(
-      (t) => (!rule.targetType || t === rule.targetType) && ctx.access.allows(t, 'r'),
-    );
-    if (targets.length === 0) {
-      continue;
+  let frontier = matches;
+  for (let round = 0; round <= MAX_INCLUDE_ITERATIONS && frontier.length > 0 && !result.truncated; round++) {
+    const added: Resource[] = [];
+    // One more than the room left: a statement that fills its limit was cut short (or filled with resources
+    // already in the Bundle, which near the bound is said as truncated too, rather than missed).
+    const take = async (fetch: (limit: number) => Promise<Resource[]>): Promise<void> => {
+      const limit = MAX_INCLUDED - result.resources.length + 1;
+      const found = await fetch(limit);
+      if (found.length >= limit) result.truncated = true;
+      add(found, added);
+    };
+    for (const rule of request.include.filter((r) => round === 0 || r.iterate)) {
+      await take((limit) => includeTargets(ctx, rule, frontier, limit));
     }
-    const codes = referenceCodes(rule);
-    // A member's constraint is built for the types these parameters can reference (any other type it leaves out).
-    const named = new Set(codes.flatMap((code) => searchParameter(rule.sourceType, code)?.target ?? targets));
-    const p = new Params();
-    const { rows } = await ctx.db.query<{ content: Resource }>(
-      `SELECT r.content FROM fhir_resources r
-       JOIN (SELECT DISTINCT i.ref_type, i.ref_id FROM fhir_index i
-             WHERE i.project_id = ${p.add(ctx.access.projectId)} AND i.resource_type = ${p.add(rule.sourceType)}
-               AND i.resource_id = ANY(${p.add(ids)}::text[]) AND i.code = ANY(${p.add(codes)}::text[])
-               AND i.ref_type = ANY(${p.add(targets)}::text[])) x
-         ON r.resource_type = x.ref_type AND r.id = x.ref_id
-       WHERE r.project_id = $1 AND NOT r.deleted${confineSql(
-         ctx,
-         targets.filter((t) => named.has(t)),
-         p.values,
-       )}`,
-      p.values,
-    );
-    add(rows.map((r) => r.content));
+    for (const rule of request.revinclude.filter((r) => round === 0 || r.iterate)) {
+      await take((limit) => revincludeSources(ctx, rule, frontier, limit));
+    }
+    frontier = added;
+    if (round === MAX_INCLUDE_ITERATIONS && iteratesFrom(request, added)) {
+      result.truncated = true;
+    }
   }
-  for (const rule of request.revinclude) {
-    if (!ctx.access.allows(rule.sourceType, 's') || (rule.targetType && rule.targetType !== request.resourceType)) {
-      continue;
-    }
+  return result;
+}
+
+const key = (r: Resource): string => `${r.resourceType}/${r.id}`;
+
+/** Whether another round would start from any of `resources` (then the bound, not the data, ended the rounds). */
+function iteratesFrom(request: SearchRequest, resources: Resource[]): boolean {
+  const types = new Set<string>(resources.map((r) => r.resourceType));
+  return (
+    request.include.some((r) => r.iterate && types.has(r.sourceType)) ||
+    request.revinclude.some((r) => r.iterate && (!r.targetType || types.has(r.targetType)))
+  );
+}
+
+function idsOf(resources: Resource[], type: string): string[] {
+  return resources.filter((r) => r.resourceType === type).map((r) => r.id as string);
+}
+
+/** What the `rule.sourceType` resources among `sources` reference through the rule's parameters. */
+async function includeTargets(
+  ctx: StoreContext,
+  rule: IncludeRule,
+  sources: Resource[],
+  limit: number,
+): Promise<Resource[]> {
+  const ids = idsOf(sources, rule.sourceType);
+  const targets = RESOURCE_TYPES.filter(
+    (t) => (!rule.targetType || t === rule.targetType) && ctx.access.allows(t, 'r'),
+  );
+  if (ids.length === 0 || targets.length === 0) {
+    return [];
+  }
+  const codes = referenceCodes(rule);
+  // A member's constraint is built for the types these parameters can reference (any other type it leaves out).
+  const named = new Set(codes.flatMap((code) => searchParameter(rule.sourceType, code)?.target ?? targets));
+  const p = new Params();
+  const { rows } = await ctx.db.query<{ content: Resource }>(
+    `SELECT r.content FROM fhir_resources r
+     JOIN (SELECT DISTINCT i.ref_type, i.ref_id FROM fhir_index i
+           WHERE i.project_id = ${p.add(ctx.access.projectId)} AND i.resource_type = ${p.add(rule.sourceType)}
+             AND i.resource_id = ANY(${p.add(ids)}::text[]) AND i.code = ANY(${p.add(codes)}::text[])
+             AND i.ref_type = ANY(${p.add(targets)}::text[])) x
+       ON r.resource_type = x.ref_type AND r.id = x.ref_id
+     WHERE r.project_id = $1 AND NOT r.deleted${confineSql(
+       ctx,
+       targets.filter((t) => named.has(t)),
+       p.values,
+     )}
+     ORDER BY r.resource_type, r.id LIMIT ${p.add(limit)}`,
+    p.values,
+  );
+  return rows.map((r) => r.content);
+}
+
+/** The `rule.sourceType` resources that reference any of `targets` through the rule's parameters. */
+async function revincludeSources(
+  ctx: StoreContext,
+  rule: IncludeRule,
+  targets: Resource[],
+  limit: number,
+): Promise<Resource[]> {
+  if (!ctx.access.allows(rule.sourceType, 's')) {
+    return [];
+  }
+  const out: Resource[] = [];
+  const types = [...new Set(targets.map((r) => r.resourceType))].filter(
+    (t) => !rule.targetType || t === rule.targetType,
+  );
+  for (const type of types) {
     const p = new Params();
     const { rows } = await ctx.db.query<{ content: Resource }>(
       `SELECT r.content FROM fhir_resources r
@@ -139,15 +233,13 @@ async function includes(ctx: StoreContext, request: SearchRequest, matches: Reso
          AND EXISTS (SELECT 1 FROM fhir_index i
                      WHERE i.project_id = r.project_id AND i.resource_type = r.resource_type AND i.resource_id = r.id
                        AND i.code = ANY(${p.add(referenceCodes(rule))}::text[])
-                       AND i.ref_type = ${p.add(request.resourceType)} AND i.ref_id = ANY(${p.add(ids)}::text[]))
+                       AND i.ref_type = ${p.add(type)} AND i.ref_id = ANY(${p.add(idsOf(targets, type))}::text[]))
          ${confineSql(ctx, [rule.sourceType], p.values)}
-       ORDER BY r.id LIMIT ${p.add(MAX_INCLUDED)}`,
+       ORDER BY r.id LIMIT ${p.add(limit - out.length)}`,
       p.values,
     );
-    add(rows.map((r) => r.content));
+    out.push(...rows.map((r) => r.content));
+    if (out.length >= limit) break;
   }
   return out;
 }
-
-/** Bound on `_revinclude` rows per rule, so one popular target cannot make a page unbounded. */
-const MAX_INCLUDED = 1000;

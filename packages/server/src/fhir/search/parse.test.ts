@@ -39,7 +39,9 @@ describe('parseSearchRequest', () => {
       ['_lastUpdated', true],
       ['status', false],
     ]);
-    expect(req.include).toEqual([{ sourceType: 'Coverage', codes: ['beneficiary'], targetType: 'Patient' }]);
+    expect(req.include).toEqual([
+      { sourceType: 'Coverage', codes: ['beneficiary'], targetType: 'Patient', iterate: false },
+    ]);
     expect(req.entries.find(([k]) => k === '_count')).toBeUndefined();
   });
 
@@ -68,6 +70,84 @@ describe('parseSearchRequest', () => {
 
   it('rejects unsupported resource types', () => {
     expect(rejected(() => parseSearchRequest('Observation', {})).status).toBe(400);
+  });
+});
+
+describe('chained and reverse-chained parameters', () => {
+  it('reads a chain through a reference to its only target type, the tail with its modifier', () => {
+    const [filter] = parseSearchRequest('ExplanationOfBenefit', { 'patient.identifier': 'urn:member|M-1' }).filters;
+    expect(filter?.code).toBe('patient');
+    expect(filter?.link?.direction).toBe('forward');
+    expect(filter?.link?.type).toBe('Patient');
+    expect(filter?.link?.filter).toMatchObject({ code: 'identifier', values: ['urn:member|M-1'] });
+    const [exact] = parseSearchRequest('Coverage', { 'beneficiary.family:exact': 'Smith' }).filters;
+    expect(exact?.link?.filter).toMatchObject({ code: 'family', modifier: 'exact' });
+  });
+
+  it('takes the type from a modifier, or from the one target that has the next parameter', () => {
+    const typed = parseSearchRequest('Coverage', { 'beneficiary:Patient.birthdate': '1980' }).filters[0];
+    expect(typed?.link?.type).toBe('Patient');
+    // ServiceRequest.requester may be a Practitioner, an Organization, a Patient or a PractitionerRole.
+    const named = parseSearchRequest('ServiceRequest', { 'requester:Organization.name': 'Acme' }).filters[0];
+    expect(named?.link?.type).toBe('Organization');
+  });
+
+  it('nests chains and _has up to three links', () => {
+    const [filter] = parseSearchRequest('Organization', { 'partof.partof.partof.name': 'x' }).filters;
+    expect(filter?.link?.filter.link?.filter.link?.filter.code).toBe('name');
+    const [has] = parseSearchRequest('Patient', {
+      '_has:Coverage:beneficiary:_has:ExplanationOfBenefit:coverage:status': 'active',
+    }).filters;
+    expect(has?.link).toMatchObject({ direction: 'reverse', type: 'Coverage' });
+    expect(has?.code).toBe('beneficiary');
+    const err = rejected(() => parseSearchRequest('Organization', { 'partof.partof.partof.partof.name': 'x' }));
+    expect(err.errorCode).toBe('fhir.search-too-costly');
+    expect(err.message).toMatch(/more than 3 links/);
+  });
+
+  it('reads _has:Type:reference:parameter, with a chain or modifier in its tail', () => {
+    const [filter] = parseSearchRequest('Patient', { '_has:Coverage:beneficiary:status:not': 'active' }).filters;
+    expect(filter).toMatchObject({ code: 'beneficiary', values: [] });
+    expect(filter?.link).toMatchObject({ direction: 'reverse', type: 'Coverage' });
+    expect(filter?.link?.filter).toMatchObject({ code: 'status', modifier: 'not', values: ['active'] });
+    const chained = parseSearchRequest('Patient', { '_has:Coverage:beneficiary:payor:Organization.name': 'Acme' });
+    expect(chained.filters[0]?.link?.filter.link?.type).toBe('Organization');
+  });
+
+  it.each([
+    [{ 'requester.name': 'x' }, /Ambiguous chain .*Practitioner, Organization, Patient; name the type/],
+    [{ 'requester:Bot.name': 'x' }, /does not refer to "Bot"/],
+    [{ 'status.name': 'x' }, /"status" is not a reference parameter/],
+    [{ 'requester:Patient.shoe': 'x' }, /Unknown search parameter "shoe" for Patient/],
+    [{ 'subject.shoe': 'x' }, /no type ServiceRequest.subject refers to has the parameter "shoe"/],
+    [{ '_has:Coverage:beneficiary': 'x' }, /expected _has:Type:reference:parameter/],
+    [{ '_has:Observation:subject:code': 'x' }, /expected _has:Type:reference:parameter/],
+    [{ '_has:Coverage:status:status': 'x' }, /"status" is not a reference parameter of Coverage/],
+    [{ '_has:Coverage:beneficiary:status': 'x' }, /Coverage.beneficiary never refers to ServiceRequest/],
+  ])('rejects %j with 400 naming the parameter', (query, message) => {
+    const err = rejected(() => parseSearchRequest('ServiceRequest', query));
+    expect(err.status).toBe(400);
+    expect(err.message).toMatch(message);
+    expect(err.issues[0]?.expression).toEqual(Object.keys(query));
+  });
+
+  it('answers a composite parameter with a 400 that says why', () => {
+    const err = rejected(() => parseSearchRequest('Questionnaire', { 'context-type-value': 'focus$x' }));
+    expect(err.status).toBe(400);
+    expect(err.message).toMatch(/Composite search parameter "context-type-value" is not supported/);
+  });
+
+  it('lets _include:iterate start from any type', () => {
+    const req = parseSearchRequest('Coverage', {
+      _include: 'Coverage:beneficiary',
+      '_include:iterate': 'Patient:general-practitioner',
+      '_revinclude:iterate': 'Claim:patient',
+    });
+    expect(req.include.map((r) => [r.sourceType, r.iterate])).toEqual([
+      ['Coverage', false],
+      ['Patient', true],
+    ]);
+    expect(req.revinclude[0]?.iterate).toBe(true);
   });
 });
 

@@ -16,8 +16,21 @@ export interface Filter {
   code: string;
   param: SearchParameter;
   modifier?: string;
-  /** Comma-separated alternatives (OR). Repeated parameters become separate filters (AND). */
+  /** Comma-separated alternatives (OR). Repeated parameters become separate filters (AND). Empty with `link`. */
   values: string[];
+  /** A chained (`patient.identifier=`) or reverse-chained (`_has:…`) parameter: the condition is on `link.filter`. */
+  link?: Link;
+}
+
+/**
+ * `forward` (`code[:Type].rest`): this resource's reference parameter `code` points at a `type` resource matching
+ * `filter`. `reverse` (`_has:type:code:rest`): a `type` resource whose reference parameter `code` (so the filter's
+ * `code` and `param` are `type`'s) points at this resource matches `filter`.
+ */
+export interface Link {
+  direction: 'forward' | 'reverse';
+  type: string;
+  filter: Filter;
 }
 
 export interface SortRule {
@@ -32,6 +45,8 @@ export interface IncludeRule {
   /** Reference parameter codes; all reference parameters of `sourceType` for `*`. */
   codes: string[];
   targetType?: string;
+  /** `:iterate`: applied again to what the previous round included (bounded, see execute.ts). */
+  iterate: boolean;
 }
 
 export interface SearchRequest {
@@ -149,33 +164,145 @@ function applyEntry(request: SearchRequest, key: string, value: string): void {
       }
       return;
     case '_include':
-    case '_include:iterate':
       request.include.push(parseInclude(value, key, (source) => source === type));
       return;
+    case '_include:iterate':
     case '_revinclude':
     case '_revinclude:iterate':
-      request.revinclude.push(parseInclude(value, key, () => true));
+      // An iterated _include may start from any type the previous round included.
+      request[key.startsWith('_include') ? 'include' : 'revinclude'].push(parseInclude(value, key, () => true));
       return;
   }
   if (IGNORED.has(key)) {
     return;
   }
+  request.filters.push(parseFilter(type, key, value, 0));
+}
+
+/**
+ * Bound on the links of one parameter (`a.b.c.d=` has three, so has `_has:A:p:_has:B:q:_has:C:r:x=`): each is one
+ * more nested subquery over the index.
+ */
+export const MAX_CHAIN_DEPTH = 3;
+
+/** `key` on `type`; `whole` is the parameter as sent (`key` is its tail inside a chain), named in errors. */
+function parseFilter(type: string, key: string, value: string, depth: number, whole?: string): Filter {
+  if (key.startsWith('_has:')) {
+    return parseReverseChain(type, key, value, depth, whole ?? key);
+  }
+  const dot = key.indexOf('.');
+  if (dot >= 0) {
+    return parseChain(type, key, dot, value, depth, whole ?? key);
+  }
   const [code = '', modifier] = splitModifier(key);
-  const param = requireParam(type, code);
+  const param = requireParam(type, code, whole);
+  const name = whole ?? key;
   let mod = modifier;
   if (mod !== undefined && param.type === 'reference' && isSupportedResourceType(mod)) {
     mod = `type:${mod}`;
   } else if (mod !== undefined && !(MODIFIERS[param.type ?? ''] ?? []).includes(mod)) {
-    throw invalidSearch(`Unsupported modifier ":${mod}" on search parameter "${code}"`, key);
+    throw invalidSearch(`Unsupported modifier ":${mod}" on search parameter "${code}"`, name);
   }
   if ((mod === 'missing' || mod === 'present') && value !== 'true' && value !== 'false') {
-    throw invalidSearch(`Search parameter "${key}" expects true or false`, key);
+    throw invalidSearch(`Search parameter "${name}" expects true or false`, name);
   }
   const values = splitValues(value);
   if (values.length > MAX_VALUES) {
-    throw new HookbotError('fhir.search-too-costly', `Search parameter ${key} has more than ${MAX_VALUES} values`);
+    throw new HookbotError('fhir.search-too-costly', `Search parameter ${name} has more than ${MAX_VALUES} values`);
   }
-  request.filters.push({ code, param, modifier: mod, values });
+  return { code, param, modifier: mod, values };
+}
+
+function checkDepth(key: string, depth: number): void {
+  if (depth >= MAX_CHAIN_DEPTH) {
+    throw new HookbotError(
+      'fhir.search-too-costly',
+      `Search parameter "${key}" chains more than ${MAX_CHAIN_DEPTH} links (chained and _has together)`,
+      { expression: key },
+    );
+  }
+}
+
+/** `code[:Type].rest` on `type`: the reference parameter `code`, its target type, and `rest` on that type. */
+function parseChain(type: string, key: string, dot: number, value: string, depth: number, whole: string): Filter {
+  checkDepth(whole, depth);
+  const [code = '', typeModifier] = splitModifier(key.slice(0, dot));
+  const rest = key.slice(dot + 1);
+  const param = requireParam(type, code, whole);
+  if (param.type !== 'reference') {
+    throw invalidSearch(`Cannot chain "${whole}": "${code}" is not a reference parameter of ${type}`, whole);
+  }
+  const targets = (param.target ?? []).filter(isSupportedResourceType);
+  let target: string;
+  if (typeModifier !== undefined) {
+    if (!targets.includes(typeModifier as (typeof targets)[number])) {
+      throw invalidSearch(
+        `Cannot chain "${whole}": ${type}.${code} does not refer to "${typeModifier}" (it refers to ${list(targets)})`,
+        whole,
+      );
+    }
+    target = typeModifier;
+  } else {
+    // Only the targets that have the next parameter count: `subject.birthdate` can only mean a Patient.
+    const next = restCode(rest);
+    const candidates = targets.filter((t) => next === '_has' || searchParameter(t, next) !== undefined);
+    if (candidates.length === 0) {
+      throw invalidSearch(
+        `Cannot chain "${whole}": no type ${type}.${code} refers to has the parameter "${next}"`,
+        whole,
+      );
+    }
+    if (candidates.length > 1) {
+      throw invalidSearch(
+        `Ambiguous chain "${whole}": ${type}.${code} may refer to ${list(candidates)}; name the type, e.g. "${code}:${candidates[0]}.${rest}"`,
+        whole,
+      );
+    }
+    target = candidates[0] as string;
+  }
+  const filter = parseFilter(target, rest, value, depth + 1, whole);
+  return { code, param, modifier: `type:${target}`, values: [], link: { direction: 'forward', type: target, filter } };
+}
+
+/** `_has:Source:code:rest` on `type`: `Source` resources whose reference `code` points at `type` match `rest`. */
+function parseReverseChain(type: string, key: string, value: string, depth: number, whole: string): Filter {
+  checkDepth(whole, depth);
+  const [, source = '', code = '', ...restParts] = key.split(':');
+  const rest = restParts.join(':');
+  if (!isSupportedResourceType(source) || rest === '') {
+    throw invalidSearch(`Invalid "${whole}": expected _has:Type:reference:parameter with a supported type`, whole);
+  }
+  const param = searchParameter(source, code);
+  if (param?.type !== 'reference') {
+    throw invalidSearch(`Invalid "${whole}": "${code}" is not a reference parameter of ${source}`, whole);
+  }
+  if (param.target && !param.target.includes(type as (typeof param.target)[number])) {
+    throw invalidSearch(`Invalid "${whole}": ${source}.${code} never refers to ${type}`, whole);
+  }
+  const filter = parseFilter(source, rest, value, depth + 1, whole);
+  return { code, param, values: [], link: { direction: 'reverse', type: source, filter } };
+}
+
+/** The parameter code at the head of a chain's rest: `identifier` of `identifier:not`, `_has` of `_has:…`. */
+function restCode(rest: string): string {
+  return /^[^.:]*/.exec(rest)?.[0] ?? '';
+}
+
+function list(types: readonly string[]): string {
+  return types.length === 0 ? 'no supported type' : types.join(', ');
+}
+
+/** Every type a search reads through its chains (`_has` included), for the caller's scopes. */
+export function linkedTypes(filters: readonly Filter[]): string[] {
+  const out = new Set<string>();
+  const visit = (filter: Filter): void => {
+    if (filter.link) {
+      out.add(filter.link.type);
+      visit(filter.link.filter);
+    }
+  };
+  filters.forEach(visit);
+  return [...out];
 }
 
 function splitModifier(key: string): [string, string | undefined] {
@@ -185,7 +312,16 @@ function splitModifier(key: string): [string, string | undefined] {
 
 function requireParam(type: string, code: string, where?: string): SearchParameter {
   const param = searchParameter(type, code);
-  if (!param || param.type === 'composite' || param.type === 'special' || code === '_compartment') {
+  if (param?.type === 'composite') {
+    // R4's composites on the stored types (Questionnaire context-type-value, context-type-quantity) pair values of
+    // one useContext element; the index keeps each component's values apart, without the element they came from,
+    // so a search could pair one element's type with another's value: a wrong match, not a slow one.
+    throw invalidSearch(
+      `Composite search parameter "${code}" is not supported: the search index does not record which ${type} element each component's value came from; search its components separately`,
+      where ?? code,
+    );
+  }
+  if (!param || param.type === 'special' || code === '_compartment') {
     throw invalidSearch(`Unknown search parameter "${code}" for ${type}`, where ?? code);
   }
   return param;
@@ -226,12 +362,13 @@ function parseInclude(value: string, key: string, sourceAllowed: (source: string
   if (targetType !== undefined && !isSupportedResourceType(targetType)) {
     throw invalidSearch(`Invalid ${key} "${value}": unsupported target type "${targetType}"`, key);
   }
+  const iterate = key.endsWith(':iterate');
   if (code === '*') {
-    return { sourceType, codes: ['*'], targetType };
+    return { sourceType, codes: ['*'], targetType, iterate };
   }
   const param = searchParameter(sourceType, code);
   if (param?.type !== 'reference') {
     throw invalidSearch(`Invalid ${key} "${value}": "${code}" is not a reference parameter of ${sourceType}`, key);
   }
-  return { sourceType, codes: [code], targetType };
+  return { sourceType, codes: [code], targetType, iterate };
 }

@@ -1,11 +1,13 @@
 /**
  * Builds the SQL of a search: every condition is a predicate over `fhir_resources r`, and every parameter other
- * than `_id`/`_lastUpdated` an EXISTS over `fhir_index i` rows of the same project, type and resource.
+ * than `_id`/`_lastUpdated` a subquery over `fhir_index i` rows of the same project, type and resource. A chained
+ * or `_has` parameter is a subquery over the index's reference rows whose other end is itself a search (of
+ * `fhir_resources l1`, `l2`…) with the same project and, for a member, the same compartment predicate.
  */
 import { badRequest } from '../../infra/errors.js';
 import { parseDateRange } from './dates.js';
 import { escapeLike, normalizeString } from './normalize.js';
-import type { Filter, SearchRequest, SortRule } from './parse.js';
+import type { Filter, Link, SearchRequest, SortRule } from './parse.js';
 import { parseReference } from './references.js';
 import { ID_PATTERN } from '../resource-types.js';
 
@@ -22,15 +24,33 @@ export interface WhereClause {
   params: Params;
 }
 
-export function buildWhere(projectId: string, request: SearchRequest): WhereClause {
+/**
+ * ` AND <predicate>` confining rows of `alias` (of one of `types`) to what the caller may see, adding its values
+ * to `params` (whose `$1` is the project); '' for a caller seeing the whole project. `store/context.ts` `confineSql`.
+ */
+export type Confine = (types: readonly string[], params: unknown[], alias: string) => string;
+
+/** The rows a condition is about: `alias` over `fhir_resources`, `type` the placeholder of their resource type. */
+interface Scope {
+  alias: string;
+  type: string;
+  depth: number;
+}
+
+/**
+ * `confine` applies to the rows every chained and `_has` link reads (the searched rows themselves are the
+ * caller's to confine), so a member cannot learn through a chain what it could not search for directly.
+ */
+export function buildWhere(projectId: string, request: SearchRequest, confine?: Confine): WhereClause {
   const params = new Params();
   const parts = [
     `r.project_id = ${params.add(projectId)}`,
     `r.resource_type = ${params.add(request.resourceType)}`,
     'NOT r.deleted',
   ];
+  const scope: Scope = { alias: 'r', type: '$2', depth: 0 };
   for (const filter of request.filters) {
-    parts.push(filterSql(filter, params));
+    parts.push(filterSql(filter, scope, params, confine));
   }
   return { sql: parts.join(' AND '), params };
 }
@@ -39,39 +59,66 @@ export function buildWhere(projectId: string, request: SearchRequest): WhereClau
  * Positive conditions are an uncorrelated `r.id IN (...)` over the index, which the planner can drive from the
  * value indexes even before statistics exist; negative ones (`:not`, `:missing`) a correlated NOT EXISTS.
  */
-function indexMatch(code: string, params: Params, condition?: string): string {
-  const where = `i.project_id = $1 AND i.resource_type = $2 AND i.code = ${params.add(code)}`;
+function indexMatch(scope: Scope, code: string, params: Params, condition?: string): string {
+  const where = `i.project_id = $1 AND i.resource_type = ${scope.type} AND i.code = ${params.add(code)}`;
   const cond = condition ? ` AND (${condition})` : '';
-  return `r.id IN (SELECT i.resource_id FROM fhir_index i WHERE ${where}${cond})`;
+  return `${scope.alias}.id IN (SELECT i.resource_id FROM fhir_index i WHERE ${where}${cond})`;
 }
 
-function indexAbsent(code: string, params: Params, condition?: string): string {
-  const where = `i.project_id = r.project_id AND i.resource_type = r.resource_type AND i.resource_id = r.id AND i.code = ${params.add(code)}`;
+function indexAbsent(scope: Scope, code: string, params: Params, condition?: string): string {
+  const a = scope.alias;
+  const where = `i.project_id = ${a}.project_id AND i.resource_type = ${a}.resource_type AND i.resource_id = ${a}.id AND i.code = ${params.add(code)}`;
   return `NOT EXISTS (SELECT 1 FROM fhir_index i WHERE ${where}${condition ? ` AND (${condition})` : ''})`;
 }
 
-function filterSql(filter: Filter, params: Params): string {
-  const { code, modifier } = filter;
+function filterSql(filter: Filter, scope: Scope, params: Params, confine?: Confine): string {
+  const { code, modifier, link } = filter;
+  const a = scope.alias;
+  if (link) {
+    return linkSql(filter.code, link, scope, params, confine);
+  }
   if (modifier === 'missing' || modifier === 'present') {
     const missing = (filter.values[0] === 'true') === (modifier === 'missing');
     if (code === '_id' || code === '_lastUpdated') {
       return missing ? 'false' : 'true';
     }
-    return missing ? indexAbsent(code, params) : indexMatch(code, params);
+    return missing ? indexAbsent(scope, code, params) : indexMatch(scope, code, params);
   }
   if (code === '_id') {
-    const sql = `r.id = ANY(${params.add(filter.values)}::text[])`;
+    const sql = `${a}.id = ANY(${params.add(filter.values)}::text[])`;
     return modifier === 'not' ? `NOT (${sql})` : sql;
   }
   if (code === '_lastUpdated') {
-    const high = `(r.last_updated + interval '1 millisecond')`;
-    return or(filter.values.map((v) => dateCondition(code, v, params, 'r.last_updated', high)));
+    const high = `(${a}.last_updated + interval '1 millisecond')`;
+    return or(filter.values.map((v) => dateCondition(code, v, params, `${a}.last_updated`, high)));
   }
   const conditions = filter.values.map((v) => valueCondition(filter, v, params));
   if (modifier === 'not') {
-    return indexAbsent(code, params, or(conditions));
+    return indexAbsent(scope, code, params, or(conditions));
   }
-  return indexMatch(code, params, or(conditions));
+  return indexMatch(scope, code, params, or(conditions));
+}
+
+/**
+ * A chained (`forward`) or `_has` (`reverse`) parameter: the reference rows of `code` between the scope's rows and
+ * `link.type` resources of the same project that match `link.filter`, and are not deleted (a deleted resource has
+ * no index rows, but its current row says so first) and visible to the caller (`confine`). Both directions drive
+ * from the inner search's ids into an index: `fhir_index_ref_idx` (by `ref_id`) forward, `fhir_index_resource_idx`
+ * (by `resource_id`) reverse.
+ */
+function linkSql(code: string, link: Link, scope: Scope, params: Params, confine?: Confine): string {
+  const depth = scope.depth + 1;
+  const alias = `l${depth}`;
+  const linkedType = params.add(link.type);
+  const inner: Scope = { alias, type: linkedType, depth };
+  const condition = filterSql(link.filter, inner, params, confine);
+  const visible = confine?.([link.type], params.values, alias) ?? '';
+  const linked = `SELECT ${alias}.id FROM fhir_resources ${alias} WHERE ${alias}.project_id = $1 AND ${alias}.resource_type = ${linkedType} AND NOT ${alias}.deleted AND ${condition}${visible}`;
+  const codeSql = params.add(code);
+  if (link.direction === 'forward') {
+    return `${scope.alias}.id IN (SELECT i.resource_id FROM fhir_index i WHERE i.project_id = $1 AND i.resource_type = ${scope.type} AND i.code = ${codeSql} AND i.ref_type = ${linkedType} AND i.ref_id IN (${linked}))`;
+  }
+  return `${scope.alias}.id IN (SELECT i.ref_id FROM fhir_index i WHERE i.project_id = $1 AND i.resource_type = ${linkedType} AND i.code = ${codeSql} AND i.ref_type = ${scope.type} AND i.resource_id IN (${linked}))`;
 }
 
 function or(conditions: string[]): string {
