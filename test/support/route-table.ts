@@ -79,7 +79,8 @@ export const ROUTE_TABLE: Record<string, Caller[] | typeof PUBLIC> = {
   'PUT /fhir/R4/:type': FHIR_API,
   'DELETE /fhir/R4/:type': FHIR_API,
   'POST /fhir/R4/:type/_search': FHIR_API,
-  'GET /fhir/R4/_history': FHIR_API,
+  // A member reads the history of their own compartment (their Patient, Coverages, EOBs…), nothing else.
+  'GET /fhir/R4/_history': [...FHIR_API, 'member-app'],
   'GET /fhir/R4/:type/_history': FHIR_API,
   'GET /fhir/R4/:type/:id/_history/:vid': FHIR_API,
   'GET /fhir/R4/:type/:id/_history': FHIR_API,
