@@ -74,6 +74,7 @@ export const ROUTE_TABLE: Record<string, Caller[] | typeof PUBLIC> = {
   'POST /fhir/R4/Bot/:id/$rollback': FHIR_API,
 
   'POST /fhir/R4': FHIR_API,
+  'POST /fhir/R4/': FHIR_API,
   'GET /fhir/R4/:type': FHIR_API,
   'POST /fhir/R4/:type': FHIR_API,
   'PUT /fhir/R4/:type': FHIR_API,
@@ -91,6 +92,7 @@ export const ROUTE_TABLE: Record<string, Caller[] | typeof PUBLIC> = {
 
   'ALL /fhir/R4/metadata': NOBODY,
   'ALL /fhir/R4': NOBODY,
+  'ALL /fhir/R4/': NOBODY,
   'ALL /fhir/R4/:type': NOBODY,
   'ALL /fhir/R4/:type/_search': NOBODY,
   'ALL /fhir/R4/_history': NOBODY,

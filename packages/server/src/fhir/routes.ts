@@ -61,8 +61,11 @@ export function fhirRouter(): Router {
 export function bundleRouter(maxBundleEntries: number, ...context: Middleware[]): Router {
   const router = createRouter();
   router.use(...context);
-  router.post('/fhir/R4', acceptJsonOnly, bundleHandler(maxBundleEntries));
-  allowOnly(router, '/fhir/R4', ['POST']);
+  // With a trailing slash too: fhir-kit-client posts its Bundles to `[base]/`.
+  for (const path of ['/fhir/R4', '/fhir/R4/']) {
+    router.post(path, acceptJsonOnly, bundleHandler(maxBundleEntries));
+    allowOnly(router, path, ['POST']);
+  }
   return router;
 }
 
