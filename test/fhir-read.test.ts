@@ -304,6 +304,7 @@ describe.each(['pglite', 'postgres'] as const)('FHIR reads, conditions, patches 
             },
             { resource: patient('NotAPatch'), request: { method: 'PATCH', url: `Patient/${b.id}` } },
             { request: { method: 'GET', url: `Patient/${a.id}`, ifNoneMatch: 'W/"2"' } },
+            { request: { method: 'GET', url: `Patient/${a.id}?_elements=gender` } },
           ],
         },
       });
@@ -313,8 +314,12 @@ describe.each(['pglite', 'postgres'] as const)('FHIR reads, conditions, patches 
         '200 OK',
         '400 Bad Request',
         '304 Not Modified',
+        '200 OK',
       ]);
       expect(batch.body.entry?.[3]?.resource).toBeUndefined();
+      const subset = batch.body.entry?.[4]?.resource;
+      expect(Object.keys(subset ?? {}).sort()).toEqual(['gender', 'id', 'meta', 'resourceType']);
+      expect(subset?.meta?.tag).toContainEqual(SUBSETTED);
     });
 
     it('lets entries refer to a conditional PUT by its fullUrl, whether it matches or creates', async () => {

@@ -15,6 +15,7 @@ import {
 } from './conditional.js';
 import { JSON_PATCH, patchResource } from './patch.js';
 import { readStatus, refuseConditions, type Condition, type Conditions } from './preconditions.js';
+import { checkElements, parseSubset, subsetResource, type Subset } from '../subset.js';
 import { resourceOfType } from './respond.js';
 import { updateAt } from './update.js';
 
@@ -198,6 +199,19 @@ export function responseEntry(status: number, resource?: Resource, withResource 
   };
 }
 
+/** The `_summary` / `_elements` of a read, vread or history entry's URL; any other parameter there is a 400. */
+function readSubset(type: string, search: string): Subset | undefined {
+  const query = new URLSearchParams(search);
+  for (const key of query.keys()) {
+    if (!['_summary', '_elements', '_format', '_pretty'].includes(key)) {
+      throw badRequest('fhir.invalid-search', `"${key}" is not a parameter of a read or history`, 'request.url');
+    }
+  }
+  const subset = parseSubset(query);
+  checkElements(type, subset);
+  return subset;
+}
+
 /** Runs one entry (its references already rewritten) and answers its response entry. */
 export async function runEntry(repo: Repository, entry: Entry): Promise<BundleEntry> {
   const { type, id, search = '', resource } = entry;
@@ -205,14 +219,21 @@ export async function runEntry(repo: Repository, entry: Entry): Promise<BundleEn
     case 'GET':
       if (id === undefined)
         return { resource: await repo.search(type, new URLSearchParams(search)), response: { status: '200 OK' } };
-      if (entry.version === '') return { resource: await repo.history(type, id), response: { status: '200 OK' } };
       {
+        const subset = readSubset(type, search);
+        if (entry.version === '') {
+          const history = await repo.history(type, id);
+          const entries = history.entry?.map((e) =>
+            e.resource ? { ...e, resource: subsetResource(e.resource, subset) } : e,
+          );
+          return { resource: { ...history, ...(entries ? { entry: entries } : {}) }, response: { status: '200 OK' } };
+        }
         const read = await (entry.version ? repo.vread(type, id, entry.version) : repo.read(type, id));
         if (readStatus(read, conditionsOf(entry)) === 304) {
           const { response } = responseEntry(200, read);
           return { response: { ...response, status: '304 Not Modified', location: undefined } };
         }
-        return responseEntry(200, read, true);
+        return responseEntry(200, subsetResource(read, subset), true);
       }
     case 'POST': {
       const created = await createIfNoneExist(repo, resource as Resource, entry.ifNoneExist);
