@@ -5,7 +5,7 @@
  */
 import { MedplumClient } from '@medplum/core';
 import type { Bundle, Coverage, Patient } from '@medplum/fhirtypes';
-import { Client } from 'fhir-kit-client';
+import { Client, type FhirResource } from 'fhir-kit-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getToken } from './support/http.js';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -37,6 +37,10 @@ const transactionOf = (mrn: string): Bundle => ({
   ],
 });
 
+/** fhir-kit-client types resources loosely (an index signature); these are @medplum/fhirtypes' exact ones. */
+const kit = (resource: Patient | Bundle): FhirResource => resource as unknown as FhirResource;
+const as = <T>(resource: FhirResource): T => resource as unknown as T;
+
 const batchOf = (id: string): Bundle => ({
   resourceType: 'Bundle',
   type: 'batch',
@@ -59,23 +63,31 @@ describe.each(['pglite', 'postgres'] as const)('real FHIR clients on %s', (store
     const client = new Client({ baseUrl: `${t.url}/fhir/R4`, bearerToken: token });
     const mrn = `fkc-${store}`;
     const options = { headers: { 'If-None-Exist': `identifier=urn:clients|${mrn}` } };
-    const first = (await client.create({ resourceType: 'Patient', body: patient('Kit', mrn), options })) as Patient;
-    const again = (await client.create({ resourceType: 'Patient', body: patient('Kit', mrn), options })) as Patient;
+    const first = as<Patient>(
+      await client.create({ resourceType: 'Patient', body: kit(patient('Kit', mrn)), options }),
+    );
+    const again = as<Patient>(
+      await client.create({ resourceType: 'Patient', body: kit(patient('Kit', mrn)), options }),
+    );
     expect(again.id).toBe(first.id);
 
-    const upserted = (await client.update({
-      resourceType: 'Patient',
-      searchParams: { identifier: `urn:clients|${mrn}` },
-      body: { ...patient('KitUpserted', mrn), id: first.id },
-    })) as Patient;
+    const upserted = as<Patient>(
+      await client.update({
+        resourceType: 'Patient',
+        searchParams: { identifier: `urn:clients|${mrn}` },
+        body: kit({ ...patient('KitUpserted', mrn), id: first.id }),
+      }),
+    );
     expect(upserted).toMatchObject({ id: first.id, name: [{ family: 'KitUpserted' }], meta: { versionId: '2' } });
 
-    const patched = (await client.patch({
-      resourceType: 'Patient',
-      id: first.id as string,
-      jsonPatch: [{ op: 'add', path: '/gender', value: 'female' }],
-      options: { headers: { 'If-Match': 'W/"2"' } },
-    })) as Patient;
+    const patched = as<Patient>(
+      await client.patch({
+        resourceType: 'Patient',
+        id: first.id as string,
+        jsonPatch: [{ op: 'add', path: '/gender', value: 'female' }],
+        options: { headers: { 'If-Match': 'W/"2"' } },
+      }),
+    );
     expect(patched).toMatchObject({ gender: 'female', meta: { versionId: '3' } });
     await expect(
       client.patch({
@@ -86,15 +98,15 @@ describe.each(['pglite', 'postgres'] as const)('real FHIR clients on %s', (store
       }),
     ).rejects.toMatchObject({ response: { status: 412 } });
 
-    const batch = (await client.batch({ body: batchOf(first.id as string) })) as Bundle;
+    const batch = as<Bundle>(await client.batch({ body: kit(batchOf(first.id as string)) }));
     expect(batch.entry?.map((e) => e.response?.status)).toEqual(['200 OK', '404 Not Found']);
 
-    const tx = (await client.transaction({ body: transactionOf(`${mrn}-tx`) })) as Bundle;
+    const tx = as<Bundle>(await client.transaction({ body: kit(transactionOf(`${mrn}-tx`)) }));
     expect(tx.entry?.map((e) => e.response?.status)).toEqual(['201 Created', '201 Created']);
-    const tx2 = (await client.transaction({ body: transactionOf(`${mrn}-tx`) })) as Bundle;
+    const tx2 = as<Bundle>(await client.transaction({ body: kit(transactionOf(`${mrn}-tx`)) }));
     expect(tx2.entry?.map((e) => e.response?.status)).toEqual(['200 OK', '201 Created']);
 
-    const history = (await client.history({ resourceType: 'Patient', options: {} })) as Bundle;
+    const history = as<Bundle>(await client.history({ resourceType: 'Patient', options: {} }));
     expect(history.type).toBe('history');
     expect(history.entry?.length).toBeGreaterThan(0);
   });

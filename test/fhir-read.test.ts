@@ -77,11 +77,12 @@ describe.each(['pglite', 'postgres'] as const)('FHIR reads, conditions, patches 
     it('answers 304 with no body to If-None-Match and If-Modified-Since, 200 otherwise', async () => {
       const p = await create(patient('Etag'));
       const lastModified = new Date(Date.parse(p.meta?.lastUpdated ?? '') + 1000).toUTCString();
-      for (const headers of [
+      const conditions: Record<string, string>[] = [
         { 'If-None-Match': 'W/"1"' },
         { 'If-None-Match': '*' },
         { 'If-Modified-Since': lastModified },
-      ]) {
+      ];
+      for (const headers of conditions) {
         const res = await call(`Patient/${p.id}`, { headers });
         expect(res.status).toBe(304);
         expect(res.body).toBeUndefined();
