@@ -154,7 +154,7 @@ describe.each(['pglite', 'postgres'] as const)('Patient Access API on %s', (stor
     expect(ids(posted.body)).toEqual([]);
   });
 
-  it('answers chains and _has within the compartment only; refuses type-level _history', async () => {
+  it('answers chains and _has within the compartment only', async () => {
     expect(ids((await get('ExplanationOfBenefit?patient.name=Alpha')).body)).toEqual(
       [ref('eobA1'), ref('eobA2')].sort(),
     );
@@ -168,7 +168,17 @@ describe.each(['pglite', 'postgres'] as const)('Patient Access API on %s', (stor
     expect(ids((await get(throughB, admin)).body)).toEqual([ref('a')]);
     expect(ids((await get(throughB)).body)).toEqual([]);
     expect(ids((await get('Coverage?payor:Organization.name=Clinic')).body)).toEqual([]);
-    expect((await get('ExplanationOfBenefit/_history')).status).toBe(404);
+  });
+
+  it("answers type and system _history with the member's compartment only", async () => {
+    const eobs = await get<Bundle>('ExplanationOfBenefit/_history?_count=100');
+    expect(eobs.status).toBe(200);
+    expect([...new Set(ids(eobs.body))]).toEqual([ref('eobA1'), ref('eobA2')].sort());
+    const all = await get<Bundle>('_history?_count=1000');
+    expect(all.status).toBe(200);
+    const seen = new Set(ids(all.body));
+    for (const key of ['a', 'cova', 'eobA1', 'eobA2', 'drA', 'payer']) expect(seen.has(ref(key)), key).toBe(true);
+    for (const key of ['b', 'covb', 'eobB', 'drB', 'clinicB']) expect(seen.has(ref(key)), key).toBe(false);
   });
 
   it('refuses writes and operations with 403', async () => {

@@ -76,11 +76,15 @@ export const ROUTE_TABLE: Record<string, Caller[] | typeof PUBLIC> = {
   'POST /fhir/R4/Bot/:id/$rollback': FHIR_API,
 
   'POST /fhir/R4': FHIR_API,
+  'POST /fhir/R4/': FHIR_API,
   'GET /fhir/R4/:type': FHIR_API,
   'POST /fhir/R4/:type': FHIR_API,
   'PUT /fhir/R4/:type': FHIR_API,
   'DELETE /fhir/R4/:type': FHIR_API,
   'POST /fhir/R4/:type/_search': FHIR_API,
+  // A member reads the history of their own compartment (their Patient, Coverages, EOBs…), nothing else.
+  'GET /fhir/R4/_history': [...FHIR_API, 'member-app'],
+  'GET /fhir/R4/:type/_history': FHIR_API,
   'GET /fhir/R4/:type/:id/_history/:vid': FHIR_API,
   'GET /fhir/R4/:type/:id/_history': FHIR_API,
   'GET /fhir/R4/:type/:id': FHIR_API,
@@ -90,8 +94,11 @@ export const ROUTE_TABLE: Record<string, Caller[] | typeof PUBLIC> = {
 
   'ALL /fhir/R4/metadata': NOBODY,
   'ALL /fhir/R4': NOBODY,
+  'ALL /fhir/R4/': NOBODY,
   'ALL /fhir/R4/:type': NOBODY,
   'ALL /fhir/R4/:type/_search': NOBODY,
+  'ALL /fhir/R4/_history': NOBODY,
+  'ALL /fhir/R4/:type/_history': NOBODY,
   'ALL /fhir/R4/:type/:id/_history/:vid': NOBODY,
   'ALL /fhir/R4/:type/:id/_history': NOBODY,
   'ALL /fhir/R4/:type/:id': NOBODY,

@@ -11,6 +11,7 @@ import { unstorableText } from '../infra/storable.js';
 import { searchResources } from './search/execute.js';
 import type { SearchQuery } from './search/parse.js';
 import { fhirBaseUrl, type StoreContext } from './store/context.js';
+import { typeHistory, type HistoryQuery } from './store/history.js';
 import { readResource, resourceHistory, vreadResource } from './store/read.js';
 import {
   createResource,
@@ -37,6 +38,8 @@ export interface Repository {
   /** `ifMatch` (`W/"n"`): 412 unless the current version is n. */
   delete(resourceType: string, id: string, ifMatch?: string): Promise<void>;
   history(resourceType: string, id: string): Promise<Bundle>;
+  /** The history of a type, or of every type the caller may read (`undefined`): newest first, paged. */
+  typeHistory(resourceType: string | undefined, query: HistoryQuery): Promise<Bundle>;
   search(resourceType: string, query: SearchQuery): Promise<Bundle>;
   searchResources<T extends Resource>(resourceType: string, query: SearchQuery): Promise<T[]>;
   /** Runs `fn` with this caller's repository inside one database transaction: all its writes or none. */
@@ -68,6 +71,7 @@ export function createRepository(db: Database, access: AccessPolicy, options: Re
     delete: async (resourceType, id, ifMatch) =>
       deleteResource(ctx, resourceType, lookupId(id), ifMatch === undefined ? {} : { ifMatch }),
     history: async (resourceType, id) => resourceHistory(ctx, resourceType, lookupId(id)),
+    typeHistory: (resourceType, query) => typeHistory(ctx, resourceType, query),
     search: (resourceType, query) => searchResources(ctx, resourceType, query),
     searchResources: async <T extends Resource>(resourceType: string, query: SearchQuery) => {
       const bundle = await searchResources(ctx, resourceType, query);

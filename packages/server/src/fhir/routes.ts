@@ -11,7 +11,8 @@ import { bundleHandler } from './rest/bundle.js';
 import { conditionalDeleteHandler, conditionalUpdateHandler } from './rest/conditional.js';
 import { createHandler } from './rest/create.js';
 import { deleteHandler } from './rest/delete.js';
-import { historyHandler } from './rest/history.js';
+import { acceptJsonOnly } from './rest/format.js';
+import { historyHandler, systemHistoryHandler, typeHistoryHandler } from './rest/history.js';
 import { metadataHandler } from './rest/metadata.js';
 import { patchHandler } from './rest/patch.js';
 import { readHandler, vreadHandler } from './rest/read.js';
@@ -20,8 +21,15 @@ import { updateHandler } from './rest/update.js';
 
 export function fhirRouter(): Router {
   const router = createRouter();
+  router.use(acceptJsonOnly);
   router.get('/metadata', publicRoute, metadataHandler);
   allowOnly(router, '/metadata', ['GET']);
+
+  // Before `/:type` and `/:type/:id`, which would take `_history` for a type or an id.
+  router.get('/_history', systemHistoryHandler);
+  allowOnly(router, '/_history', ['GET']);
+  router.get('/:type/_history', typeHistoryHandler);
+  allowOnly(router, '/:type/_history', ['GET']);
 
   router.get('/:type', searchHandler);
   router.post('/:type', createHandler);
@@ -53,8 +61,11 @@ export function fhirRouter(): Router {
 export function bundleRouter(maxBundleEntries: number, ...context: Middleware[]): Router {
   const router = createRouter();
   router.use(...context);
-  router.post('/fhir/R4', bundleHandler(maxBundleEntries));
-  allowOnly(router, '/fhir/R4', ['POST']);
+  // With a trailing slash too: fhir-kit-client posts its Bundles to `[base]/`.
+  for (const path of ['/fhir/R4', '/fhir/R4/']) {
+    router.post(path, acceptJsonOnly, bundleHandler(maxBundleEntries));
+    allowOnly(router, path, ['POST']);
+  }
   return router;
 }
 

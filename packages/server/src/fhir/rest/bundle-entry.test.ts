@@ -14,11 +14,29 @@ describe('parseEntry', () => {
     expect(parseEntry(entry('PUT', 'Patient?identifier=x', { resourceType: 'Patient' }), 0, BASE)).toMatchObject({
       search: 'identifier=x',
     });
+    const binary = { resourceType: 'Binary', contentType: 'application/json-patch+json', data: 'W10=' };
+    expect(parseEntry(entry('PATCH', 'Patient/1', binary), 0, BASE)).toMatchObject({ method: 'PATCH', id: '1' });
+    const parameters = { resourceType: 'Parameters', parameter: [] };
+    expect(parseEntry(entry('PATCH', 'Patient?name=x', parameters), 0, BASE)).toMatchObject({ search: 'name=x' });
+  });
+
+  it("refuses conditions the entry's method does not take", () => {
+    const conditional = (method: string, url: string, request: object, resource?: object) =>
+      parseEntry({ request: { method, url, ...request }, resource }, 0, BASE);
+    expect(() => conditional('POST', 'Patient', { ifMatch: 'W/"1"' }, { resourceType: 'Patient' })).toThrow(
+      HookbotError,
+    );
+    expect(() => conditional('PUT', 'Patient/1', { ifNoneExist: 'x=y' }, { resourceType: 'Patient' })).toThrow(
+      HookbotError,
+    );
+    expect(() => conditional('GET', 'Patient?name=x', { ifNoneMatch: '*' })).toThrow(HookbotError);
+    expect(conditional('GET', 'Patient/1', { ifNoneMatch: '*' })).toMatchObject({ ifNoneMatch: '*' });
   });
 
   it('refuses what no single-resource route serves', () => {
     for (const [method, url, resource] of [
       ['PATCH', 'Patient/1'],
+      ['PATCH', 'Patient/1', { resourceType: 'Patient' }],
       ['POST', 'Patient/1', { resourceType: 'Patient' }],
       ['PUT', 'Patient', { resourceType: 'Patient' }],
       ['DELETE', 'Patient/1/_history/1'],

@@ -74,26 +74,16 @@ const withReferences = async (repo: Repository, entry: Entry, local: ReadonlyMap
   entry.resource ? { ...entry, resource: await rewriteReferences(repo, entry.resource, local) } : entry;
 
 async function transaction(repo: Repository, raw: unknown[]): Promise<BundleEntry[]> {
-  const entries: Entry[] = [];
+  const parsed: Entry[] = [];
   for (const [index, entry] of raw.entries())
-    entries.push(await located(index, () => parseEntry(entry, index, repo.fhirBase)));
+    parsed.push(await located(index, () => parseEntry(entry, index, repo.fhirBase)));
   // Ids of the resources the transaction creates are known before any is written, so that they can refer to each other.
-  const ids = new Map(entries.filter((e) => e.method === 'POST').map((e) => [e.index, newResourceId()]));
-  const local = new Map<string, string>();
-  for (const entry of entries) {
-    const id = ids.get(entry.index) ?? (entry.method === 'PUT' ? entry.id : undefined);
-    if (entry.fullUrl === undefined || id === undefined) continue;
-    if (local.has(entry.fullUrl))
-      throw atEntry(
-        entry.index,
-        badRequest('fhir.invalid-resource', `fullUrl ${entry.fullUrl} is not unique`, 'fullUrl'),
-      );
-    local.set(entry.fullUrl, `${entry.type}/${id}`);
-    // A reference `Type/id` within the Bundle names the entry whose fullUrl is `[base]/Type/id` (§3.1.0.11.2).
-    const path = /([A-Z][A-Za-z]*\/[^/]+)$/.exec(entry.fullUrl)?.[1];
-    if (path && !local.has(path)) local.set(path, `${entry.type}/${id}`);
-  }
+  const ids = new Map(parsed.filter((e) => e.method === 'POST').map((e) => [e.index, newResourceId()]));
   return repo.transaction(async (tx) => {
+    // A conditional PUT becomes a PUT of its match's id (or of a new one) first, so that other entries can refer to it.
+    const entries: Entry[] = [];
+    for (const entry of parsed) entries.push(await located(entry.index, () => pinConditionalUpdate(tx, entry)));
+    const local = localReferences(entries, ids);
     const responses: BundleEntry[] = [];
     for (const method of ENTRY_METHODS) {
       const group = entries.filter((e) => e.method === method);
@@ -109,6 +99,41 @@ async function transaction(repo: Repository, raw: unknown[]): Promise<BundleEntr
     }
     return responses;
   });
+}
+
+/**
+ * `PUT [type]?search` as `PUT [type]/[id]`: the id of its one match, else the body's, else a new one (several
+ * matches are a 412; a body id other than the match's a 400, as on the single route). Other entries unchanged.
+ */
+async function pinConditionalUpdate(tx: Repository, entry: Entry): Promise<Entry> {
+  if (entry.method !== 'PUT' || entry.search === undefined || !entry.resource) return entry;
+  const match = await oneMatch(tx, entry.type, entry.search, 'The conditional update');
+  const bodyId = entry.resource.id;
+  if (match && bodyId !== undefined && bodyId !== match.id) {
+    throw badRequest('fhir.invalid-resource', `Resource id must be the match's (${match.id})`, `${entry.type}.id`);
+  }
+  const id = match?.id ?? bodyId ?? newResourceId();
+  const { search: _search, ...rest } = entry;
+  return { ...rest, id, resource: { ...entry.resource, id } };
+}
+
+/** fullUrl (and its `Type/id`) → `Type/{id}` for the entries that create or update a resource of known id. */
+function localReferences(entries: Entry[], ids: ReadonlyMap<number, string>): Map<string, string> {
+  const local = new Map<string, string>();
+  for (const entry of entries) {
+    const id = ids.get(entry.index) ?? (entry.method === 'PUT' ? entry.id : undefined);
+    if (entry.fullUrl === undefined || id === undefined) continue;
+    if (local.has(entry.fullUrl))
+      throw atEntry(
+        entry.index,
+        badRequest('fhir.invalid-resource', `fullUrl ${entry.fullUrl} is not unique`, 'fullUrl'),
+      );
+    local.set(entry.fullUrl, `${entry.type}/${id}`);
+    // A reference `Type/id` within the Bundle names the entry whose fullUrl is `[base]/Type/id` (§3.1.0.11.2).
+    const path = /([A-Z][A-Za-z]*\/[^/]+)$/.exec(entry.fullUrl)?.[1];
+    if (path && !local.has(path)) local.set(path, `${entry.type}/${id}`);
+  }
+  return local;
 }
 
 /** The POST entries: a conditional create that matches answers the match; the others are created in chunks. */

@@ -7,6 +7,7 @@ import type { RouterContext } from '@koa/router';
 import type { Resource } from '@medplum/fhirtypes';
 import { badRequest, HookbotError, preconditionFailed } from '../../infra/errors.js';
 import type { Repository } from '../repository.js';
+import { refuseConditions, requestConditions } from './preconditions.js';
 import { bodyResource, param, sendResource, versionLocation } from './respond.js';
 import { updateAt, type Written } from './update.js';
 
@@ -16,7 +17,7 @@ async function firstMatches(repo: Repository, type: string, search: string): Pro
   if ([...query.keys()].length === 0) {
     throw badRequest('fhir.invalid-search', `A conditional ${type} needs search parameters`);
   }
-  for (const name of ['_count', '_offset', '_include', '_revinclude', '_summary', '_total', '_sort'])
+  for (const name of ['_count', '_offset', '_include', '_revinclude', '_summary', '_elements', '_total', '_sort'])
     query.delete(name);
   query.set('_count', '2');
   return repo.searchResources(type, query);
@@ -71,15 +72,25 @@ export async function conditionalUpdate(
   return updateAt(repo, id, { ...resource, id }, ifMatch);
 }
 
-/** `DELETE [type]?search`: deletes the one match; none deletes nothing; several are a 412. */
-export async function conditionalDelete(repo: Repository, type: string, search: string): Promise<void> {
+/**
+ * `DELETE [type]?search`: deletes the one match; none deletes nothing; several are a 412. `ifMatch` applies to the
+ * match, and with no match is a 412 (as an update's `If-Match` on a missing resource).
+ */
+export async function conditionalDelete(
+  repo: Repository,
+  type: string,
+  search: string,
+  ifMatch?: string,
+): Promise<void> {
   const match = await oneMatch(repo, type, search, 'The conditional delete');
-  if (match?.id !== undefined) await repo.delete(type, match.id);
+  if (match?.id !== undefined) await repo.delete(type, match.id, ifMatch);
+  else if (ifMatch !== undefined) throw preconditionFailed(`If-Match ${ifMatch} does not match: no resource matches`);
 }
 
 /** PUT [base]/[type]?search → 200, or 201 with Location when it created the resource. */
 export async function conditionalUpdateHandler(ctx: RouterContext): Promise<void> {
-  const ifMatch = ctx.get('If-Match') || undefined;
+  const { ifMatch, ...others } = requestConditions(ctx);
+  refuseConditions(others, [], 'conditional update');
   const written = await conditionalUpdate(
     ctx.state.repo,
     param(ctx, 'type'),
@@ -93,6 +104,8 @@ export async function conditionalUpdateHandler(ctx: RouterContext): Promise<void
 
 /** DELETE [base]/[type]?search → 204. */
 export async function conditionalDeleteHandler(ctx: RouterContext): Promise<void> {
-  await conditionalDelete(ctx.state.repo, param(ctx, 'type'), ctx.querystring);
+  const conditions = requestConditions(ctx);
+  refuseConditions(conditions, ['ifMatch'], 'conditional delete');
+  await conditionalDelete(ctx.state.repo, param(ctx, 'type'), ctx.querystring, conditions.ifMatch);
   ctx.status = 204;
 }

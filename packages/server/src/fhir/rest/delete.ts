@@ -3,9 +3,12 @@
  * makes it conditional on the current version (412 otherwise).
  */
 import type { RouterContext } from '@koa/router';
+import { refuseConditions, requestConditions } from './preconditions.js';
 import { param } from './respond.js';
 
 export async function deleteHandler(ctx: RouterContext): Promise<void> {
-  await ctx.state.repo.delete(param(ctx, 'type'), param(ctx, 'id'), ctx.get('If-Match') || undefined);
+  const conditions = requestConditions(ctx);
+  refuseConditions(conditions, ['ifMatch'], 'delete');
+  await ctx.state.repo.delete(param(ctx, 'type'), param(ctx, 'id'), conditions.ifMatch);
   ctx.status = 204;
 }

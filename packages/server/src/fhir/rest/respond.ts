@@ -18,6 +18,13 @@ export function sendResource(ctx: RouterContext, resource: Resource, status = 20
   }
 }
 
+/** 304 Not Modified: no body, the version's ETag and Last-Modified (RFC 7232 §4.1). */
+export function sendNotModified(ctx: RouterContext, resource: Resource): void {
+  sendResource(ctx, resource);
+  ctx.body = null;
+  ctx.status = 304;
+}
+
 export function sendJson(ctx: RouterContext, body: unknown): void {
   ctx.status = 200;
   ctx.type = FHIR_JSON;

@@ -5,13 +5,16 @@
 import type { RouterContext } from '@koa/router';
 import { badRequest } from '../../infra/errors.js';
 import { queryEntries } from '../search/parse.js';
+import { refuseConditions, requestConditions } from './preconditions.js';
 import { param, sendJson } from './respond.js';
 
 export async function searchHandler(ctx: RouterContext): Promise<void> {
+  refuseConditions(requestConditions(ctx), [], 'search');
   sendJson(ctx, await ctx.state.repo.search(param(ctx, 'type'), new URLSearchParams(ctx.querystring)));
 }
 
 export async function searchPostHandler(ctx: RouterContext): Promise<void> {
+  refuseConditions(requestConditions(ctx), [], 'search');
   const query = new URLSearchParams(ctx.querystring);
   for (const [key, value] of queryEntries(searchParameters((ctx.request as { body?: unknown }).body ?? {}))) {
     query.append(key, value);

@@ -7,15 +7,18 @@ import type { Resource } from '@medplum/fhirtypes';
 import { badRequest } from '../../infra/errors.js';
 import type { Repository } from '../repository.js';
 import { binaryReceipt, rawBinary } from './binary.js';
+import { refuseConditions, requestConditions } from './preconditions.js';
 import { bodyResource, param, sendResource, versionLocation } from './respond.js';
 
 export async function updateHandler(ctx: RouterContext): Promise<void> {
+  const conditions = requestConditions(ctx);
+  refuseConditions(conditions, ['ifMatch'], 'update');
   const raw = rawBinary(ctx, param(ctx, 'id'));
   const { resource: updated, created } = await updateAt(
     ctx.state.repo,
     param(ctx, 'id'),
     raw ?? bodyResource(ctx),
-    ctx.get('If-Match'),
+    conditions.ifMatch,
   );
   if (created) {
     ctx.set('Location', versionLocation(ctx, updated));

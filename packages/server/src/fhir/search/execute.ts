@@ -5,6 +5,7 @@
 import type { Bundle, BundleEntry, BundleLink, OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { allSearchParameters, searchParameter } from '../definitions.js';
 import { RESOURCE_TYPES } from '../resource-types.js';
+import { subsetResource } from '../subset.js';
 import { authorize, confineSql, type StoreContext } from '../store/context.js';
 import { linkedTypes, parseSearchRequest, type IncludeRule, type SearchQuery, type SearchRequest } from './parse.js';
 import { buildOrderBy, buildWhere, Params } from './sql.js';
@@ -38,7 +39,8 @@ export async function searchResources(ctx: StoreContext, resourceType: string, q
   const matches = rows.slice(0, request.count).map((r) => r.content);
   const included = await includes(ctx, request, matches);
   const entry: BundleEntry[] = [
-    ...matches.map((resource) => toEntry(ctx, resource, 'match')),
+    // A subset applies to the matches; included resources are answered whole (the elements named are the matches').
+    ...matches.map((resource) => toEntry(ctx, subsetResource(resource, request.subset), 'match')),
     ...included.resources.map((resource) => toEntry(ctx, resource, 'include')),
   ];
   if (included.truncated) {

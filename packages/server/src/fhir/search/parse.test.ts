@@ -61,7 +61,8 @@ describe('parseSearchRequest', () => {
     [{ _count: 'ten' }, '_count'],
     [{ _total: 'all' }, '_total'],
     [{ _include: 'Patient:name' }, '_include'],
-    [{ _elements: 'id' }, '_elements'],
+    [{ _elements: 'shoeSize' }, '_elements'],
+    [{ _summary: 'maybe' }, '_summary'],
   ])('rejects %j with 400 naming %s', (query, name) => {
     const err = rejected(() => parseSearchRequest('Patient', query));
     expect(err.status).toBe(400);

@@ -7,6 +7,7 @@ import { badRequest, HookbotError } from '../../infra/errors.js';
 import { unstorableText } from '../../infra/storable.js';
 import { searchParameter } from '../definitions.js';
 import { isSupportedResourceType } from '../resource-types.js';
+import { checkElements, parseSubset, type Subset } from '../subset.js';
 
 const invalidSearch = (message: string, field?: string) => badRequest('fhir.invalid-search', message, field);
 
@@ -57,6 +58,8 @@ export interface SearchRequest {
   offset: number;
   total: 'none' | 'estimate' | 'accurate';
   summaryCount: boolean;
+  /** `_summary` (true, text, data) or `_elements`: the matches answered as a subset. */
+  subset?: Subset;
   include: IncludeRule[];
   revinclude: IncludeRule[];
   /** The query as received, minus paging, to rebuild `self`/`next`/`previous` links. */
@@ -131,6 +134,9 @@ export function parseSearchRequest(resourceType: string, query: SearchQuery): Se
     }
     applyEntry(request, key, value);
   }
+  const subset = parseSubset(new URLSearchParams(entries), true);
+  checkElements(resourceType, subset);
+  if (subset) request.subset = subset;
   return request;
 }
 
@@ -150,11 +156,10 @@ function applyEntry(request: SearchRequest, key: string, value: string): void {
       request.total = value;
       return;
     case '_summary':
-      if (value === 'count') {
-        request.summaryCount = true;
-      } else if (value !== 'false') {
-        throw invalidSearch(`Unsupported _summary "${value}"`, '_summary');
-      }
+      // The other values (and `_elements`) are checked together once all are read (`parseSubset`).
+      if (value === 'count') request.summaryCount = true;
+      return;
+    case '_elements':
       return;
     case '_sort':
       for (const part of value.split(',').filter(Boolean)) {

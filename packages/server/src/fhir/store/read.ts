@@ -5,7 +5,7 @@ import { inMemberView } from '../compartment.js';
 import { isAppendOnly } from '../resource-types.js';
 import { authorize, confineSql, type StoreContext } from './context.js';
 
-interface VersionRow<T> {
+export interface VersionRow<T> {
   version_id: number;
   last_updated: Date | string;
   deleted: boolean;
@@ -94,23 +94,31 @@ export async function resourceHistory(ctx: StoreContext, resourceType: string, i
   if (rows.length === 0) {
     throw notFound('fhir.not-found', `${resourceType}/${id} not found`);
   }
+  const entry = rows.map((row) => historyEntry(ctx, resourceType, id, row));
+  return { resourceType: 'Bundle', type: 'history', total: entry.length, entry };
+}
+
+/** One version as a history Bundle entry: the request that wrote it (POST, PUT or DELETE) and its response. */
+export function historyEntry(
+  ctx: StoreContext,
+  resourceType: string,
+  id: string,
+  row: VersionRow<Resource>,
+): BundleEntry {
   const fullUrl = `${ctx.fhirBase}/${resourceType}/${id}`;
-  const entry: BundleEntry[] = rows.map((row) => {
-    const version = Number(row.version_id);
-    const lastModified = new Date(row.last_updated).toISOString();
-    if (row.deleted || !row.content) {
-      return {
-        fullUrl,
-        request: { method: 'DELETE', url: `${resourceType}/${id}` },
-        response: { status: '204 No Content', etag: `W/"${version}"`, lastModified },
-      };
-    }
+  const version = Number(row.version_id);
+  const lastModified = new Date(row.last_updated).toISOString();
+  if (row.deleted || !row.content) {
     return {
       fullUrl,
-      resource: row.content,
-      request: version === 1 ? { method: 'POST', url: resourceType } : { method: 'PUT', url: `${resourceType}/${id}` },
-      response: { status: version === 1 ? '201 Created' : '200 OK', etag: `W/"${version}"`, lastModified },
+      request: { method: 'DELETE', url: `${resourceType}/${id}` },
+      response: { status: '204 No Content', etag: `W/"${version}"`, lastModified },
     };
-  });
-  return { resourceType: 'Bundle', type: 'history', total: entry.length, entry };
+  }
+  return {
+    fullUrl,
+    resource: row.content,
+    request: version === 1 ? { method: 'POST', url: resourceType } : { method: 'PUT', url: `${resourceType}/${id}` },
+    response: { status: version === 1 ? '201 Created' : '200 OK', etag: `W/"${version}"`, lastModified },
+  };
 }
