@@ -21,7 +21,7 @@ beforeAll(async () => {
     env: { DATABASE_URL: postgres.url, HOOKBOT_SECRETS_KEY: randomBytes(32).toString('base64url') },
   });
   token = await getToken(t.url, t.demo.clientId, t.demo.clientSecret);
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await postgres?.start().catch(() => undefined);

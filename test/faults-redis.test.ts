@@ -39,7 +39,7 @@ beforeAll(async () => {
   });
   admin = await getToken(t.url, t.admin.clientId, t.admin.clientSecret);
   token = await getToken(t.url, t.demo.clientId, t.demo.clientSecret);
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   // Redis first runs again, so the server's queue and connections close promptly.
