@@ -29,7 +29,7 @@ export interface OwnRedis {
   url: string;
   /** Stops the server (SIGTERM: it writes its append-only file first, as a stopped Redis service does). */
   stop(): Promise<void>;
-  /** Starts it again on the same port and data. */
+  /** Starts it again on the same port and data (nothing when it runs). */
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -51,6 +51,8 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     }
   };
   const start = async () => {
+    // Already running: a second server would fail to bind and leave this one without its handle.
+    if (child && child.exitCode === null) return;
     child = spawn(
       process.env.HOOKBOT_TEST_REDIS_SERVER ?? '/usr/bin/redis-server',
       ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''],
@@ -120,6 +122,7 @@ export async function startOwnPostgres(): Promise<OwnPostgres> {
     }
   };
   const start = async () => {
+    if (running) return;
     await pgCommand('pg_ctl', [
       'start',
       '-D',
