@@ -69,6 +69,12 @@ export function openPostgres(connectionString: string, options: PostgresOptions 
     query: async <R>(sql: string, params?: unknown[]) => ({ rows: (await pool.query(sql, params)).rows as R[] }),
     transaction: async (fn) => {
       const client = await pool.connect();
+      // A checked-out client has no pool listener: its connection ending between two statements (a PostgreSQL
+      // restart) would be an uncaught 'error' event and end the process. The transaction's next statement fails
+      // instead, and the pool destroys the client on release.
+      const onError = (err: Error & { code?: string }) =>
+        log?.error({ err: { message: err.message, code: err.code } }, 'PostgreSQL connection lost in a transaction');
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await fn(clientTx(client));
@@ -78,6 +84,7 @@ export function openPostgres(connectionString: string, options: PostgresOptions 
         await client.query('ROLLBACK').catch(() => undefined);
         throw err;
       } finally {
+        client.off('error', onError);
         client.release();
       }
     },

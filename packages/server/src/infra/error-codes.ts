@@ -27,6 +27,7 @@ export type IssueType =
   | 'exception'
   | 'timeout'
   | 'throttled'
+  | 'transient'
   | 'incomplete';
 
 export const ERROR_CODES = {
@@ -46,6 +47,7 @@ export const ERROR_CODES = {
   'request.headers-too-large': [431, 'too-costly'],
   'route.not-found': [404, 'not-found'],
   'server.internal': [500, 'exception'],
+  'server.unavailable': [503, 'transient'],
   'auth.missing-token': [401, 'login'],
   'auth.invalid-token': [401, 'login'],
   'auth.expired-token': [401, 'login'],

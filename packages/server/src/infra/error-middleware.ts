@@ -9,6 +9,7 @@ import type { Context, Middleware } from 'koa';
 import { ERROR_CODE_SYSTEM, ERROR_CODES, type ErrorCode } from './error-codes.js';
 import { HookbotError, malformedJson, type Issue, type OAuthErrorCode } from './errors.js';
 import type { RequestIds } from './request-context.js';
+import { isUnavailable, unavailable } from './unavailable.js';
 
 export const REQUEST_ID_EXTENSION = 'https://hookbot.dev/fhir/StructureDefinition/request-id';
 export const TRACE_ID_EXTENSION = 'https://hookbot.dev/fhir/StructureDefinition/trace-id';
@@ -118,6 +119,8 @@ function toHookbotError(err: unknown): HookbotError {
     const message = e.expose && e.message && status !== 413 ? e.message : fallback;
     return new HookbotError(code, message, { status });
   }
+  // A store that went away (PostgreSQL restarting): retrying succeeds once it is back, so 503, not 500.
+  if (isUnavailable(err)) return unavailable('a store this server depends on', err);
   return new HookbotError('server.internal', 'Internal server error', { cause: err });
 }
 
@@ -144,7 +147,11 @@ export function errorMiddleware(): Middleware {
       }
     } catch (err) {
       const error = toHookbotError(err);
-      if (error.status >= 500) ctx.state.log?.().error({ err: error.cause ?? error }, 'unhandled error');
+      if (error.errorCode === 'server.unavailable') {
+        // Expected during an outage, once per refused request: the cause's message, not a stack each time.
+        const cause = (error.cause ?? error) as { message?: string; code?: string };
+        ctx.state.log?.().warn({ err: { message: cause.message, code: cause.code } }, 'store unavailable');
+      } else if (error.status >= 500) ctx.state.log?.().error({ err: error.cause ?? error }, 'unhandled error');
       ctx.status = error.status;
       for (const [name, value] of Object.entries(error.headers)) ctx.set(name, value);
       if (ctx.path.startsWith('/oauth2/')) {

@@ -6,6 +6,7 @@
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Logger } from './logger.js';
+import { unavailable } from './unavailable.js';
 
 export type Listener = (message: string) => void;
 
@@ -158,9 +159,21 @@ export class MemorySharedState implements SharedState {
   }
 }
 
+/**
+ * While Redis does not answer (`lost`: the commands connection closed and is not ready again), each use degrades or
+ * refuses at once instead of waiting through ioredis' reconnection attempts:
+ * - one-time markers (`setOnce`, `exists`: JWT `jti` replay, revoked tokens) refuse with 503 `server.unavailable`:
+ *   without them a replayed assertion or a revoked token could not be told apart, so they fail closed;
+ * - budgets fall back to one in this process with the same limit (each instance then counts alone, so a client may
+ *   get up to the limit times the instances), and go back to the shared one when Redis answers;
+ * - `publish` is logged and dropped: the other instances lost their pub/sub connection too and drop their caches when
+ *   it comes back (`onReconnect`); an instance cut off alone reads again within its caches' lifetime.
+ * Markers and budgets set before the outage are Redis' to keep (persistence: see the README's faults table).
+ */
 export class RedisSharedState implements SharedState {
   readonly kind = 'redis' as const;
   private readonly client: Redis;
+  private lost = false;
   private subscriber?: Redis;
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly reconnectListeners: (() => void)[] = [];
@@ -174,6 +187,24 @@ export class RedisSharedState implements SharedState {
     // Bounded retries: a Redis outage surfaces as an error to the caller instead of a hang.
     this.client = new Redis(url, { enableOfflineQueue: true, maxRetriesPerRequest: 2, lazyConnect: false });
     this.watch(this.client, 'commands');
+    // Until the first 'ready', commands wait in the offline queue (start-up); after a loss they are refused at once.
+    this.client.on('close', () => (this.lost = true));
+    this.client.on('ready', () => (this.lost = false));
+  }
+
+  /** Whether Redis answers commands now (false from a lost connection until it is ready again). */
+  get available(): boolean {
+    return !this.lost;
+  }
+
+  /** A marker command: refused at once while Redis is lost, and a connection failure is a 503 too. */
+  private async marker<T>(command: () => Promise<T>): Promise<T> {
+    if (this.lost) throw unavailable('shared state (Redis)');
+    try {
+      return await command();
+    } catch (err) {
+      throw unavailable('shared state (Redis)', err);
+    }
   }
 
   /**
@@ -200,30 +231,47 @@ export class RedisSharedState implements SharedState {
   }
 
   async setOnce(key: string, ttlSeconds: number): Promise<boolean> {
-    const result = await this.client.set(this.prefix + key, '1', 'EX', Math.max(1, Math.ceil(ttlSeconds)), 'NX');
+    const result = await this.marker(() =>
+      this.client.set(this.prefix + key, '1', 'EX', Math.max(1, Math.ceil(ttlSeconds)), 'NX'),
+    );
     return result === 'OK';
   }
 
   async exists(...keys: string[]): Promise<boolean> {
-    return (await this.client.exists(...keys.map((key) => this.prefix + key))) > 0;
+    return (await this.marker(() => this.client.exists(...keys.map((key) => this.prefix + key)))) > 0;
   }
 
   /** Its script uses commands of Redis 2.6 (`SET … EX … NX`, `INCRBY`, `PTTL`), so counters expire on any Redis. */
   budget(name: string, points: number, durationSeconds: number): Budget {
-    return memoised(this.budgets, `${name}:${points}:${durationSeconds}`, () =>
-      budgetOf(
+    return memoised(this.budgets, `${name}:${points}:${durationSeconds}`, () => {
+      const shared = budgetOf(
         new RateLimiterRedis({
           storeClient: this.client,
           keyPrefix: `${this.prefix}rate:${name}`,
           points,
           duration: durationSeconds,
         }),
-      ),
-    );
+      );
+      const local = budgetOf(new RateLimiterMemory({ keyPrefix: `rate:${name}`, points, duration: durationSeconds }));
+      // budgetOf turns a refusal into a number: what still throws is Redis failing, answered by the local budget.
+      const use = <T>(op: (budget: Budget) => Promise<T>): Promise<T> =>
+        this.lost ? op(local) : op(shared).catch(() => op(local));
+      return {
+        spend: (key) => use((b) => b.spend(key)),
+        add: (key) => use((b) => b.add(key)),
+        used: (key) => use((b) => b.used(key)),
+      };
+    });
   }
 
   async publish(channel: string, message: string): Promise<void> {
-    await this.client.publish(this.prefix + channel, message);
+    const drop = (err?: unknown) =>
+      this.log?.warn(
+        { channel, err: err instanceof Error ? err.message : undefined },
+        'Redis unavailable: cache invalidation not published',
+      );
+    if (this.lost) return drop();
+    await this.client.publish(this.prefix + channel, message).catch(drop);
   }
 
   async subscribe(channel: string, listener: Listener): Promise<void> {
