@@ -134,7 +134,8 @@ export class SigningKeys implements TokenKeys {
     const previous = this.keys.map((k) => k.kid);
     await insertKey(this.db);
     await this.reload();
-    await shared?.publish(CHANNEL, this.current.kid);
+    // Unheard (Redis down), the others still switch at their next periodic reload.
+    await shared?.publish(CHANNEL, this.current.kid).catch(() => undefined);
     return { kid: this.current.kid, previous };
   }
 
