@@ -121,7 +121,7 @@ async function benchOne(kind: StoreKind): Promise<StoreBenchResult> {
       searchesPerSec: await rate(search, 1),
       searchesPerSecConcurrent: await rate(search, 8),
       transactionLoadPerSec: await transactionLoad(repo),
-      exportPerSec: await exportAll(store.db),
+      exportPerSec: await exportAll(store.db, repo.access.projectId),
     };
   } finally {
     await store.close();
@@ -152,12 +152,12 @@ async function transactionLoad(repo: Repository): Promise<number> {
 }
 
 /** Resources/s of a system export of every Patient and Coverage, chunks of 1,000 run back to back. */
-async function exportAll(db: Database): Promise<number> {
+async function exportAll(db: Database, projectId: string): Promise<number> {
   const started = performance.now();
   const queued = await createJob(
     db,
     {
-      projectId: testAccess().projectId,
+      projectId,
       clientId: 'bench',
       requestUrl: 'bench',
       spec: { level: 'system', types: ['Patient', 'Coverage'] },
