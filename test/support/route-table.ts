@@ -75,6 +75,16 @@ export const ROUTE_TABLE: Record<string, Caller[] | typeof PUBLIC> = {
   'POST /fhir/R4/Bot/$execute': FHIR_API,
   'POST /fhir/R4/Bot/:id/$rollback': FHIR_API,
 
+  'GET /fhir/R4/$export': FHIR_API,
+  'POST /fhir/R4/$export': FHIR_API,
+  'GET /fhir/R4/Patient/$export': FHIR_API,
+  'POST /fhir/R4/Patient/$export': FHIR_API,
+  'GET /fhir/R4/Group/:id/$export': FHIR_API,
+  'POST /fhir/R4/Group/:id/$export': FHIR_API,
+  'GET /fhir/R4/$export-status/:job': FHIR_API,
+  'DELETE /fhir/R4/$export-status/:job': FHIR_API,
+  'GET /fhir/R4/$export-file/:job/:file': FHIR_API,
+
   'POST /fhir/R4': FHIR_API,
   'POST /fhir/R4/': FHIR_API,
   'GET /fhir/R4/:type': FHIR_API,
@@ -93,6 +103,11 @@ export const ROUTE_TABLE: Record<string, Caller[] | typeof PUBLIC> = {
   'DELETE /fhir/R4/:type/:id': FHIR_API,
 
   'ALL /fhir/R4/metadata': NOBODY,
+  'ALL /fhir/R4/$export': NOBODY,
+  'ALL /fhir/R4/Patient/$export': NOBODY,
+  'ALL /fhir/R4/Group/:id/$export': NOBODY,
+  'ALL /fhir/R4/$export-status/:job': NOBODY,
+  'ALL /fhir/R4/$export-file/:job/:file': NOBODY,
   'ALL /fhir/R4': NOBODY,
   'ALL /fhir/R4/': NOBODY,
   'ALL /fhir/R4/:type': NOBODY,

@@ -22,6 +22,7 @@ import { memberLoginRouter } from './member-login/routes.js';
 import { pasRouter } from './pas/routes.js';
 import { ruleSetRouter } from './rules/routes.js';
 import { createRepository } from './fhir/repository.js';
+import { exportRouter } from './fhir/export/routes.js';
 import { bundleRouter, fhirRouter } from './fhir/routes.js';
 import { bodyParsing } from './infra/body.js';
 import { canonicalPath } from './infra/canonical-path.js';
@@ -139,6 +140,13 @@ export function createRouters(services: Services): Router[] {
   const fhirRoutes = fhirRouter();
   fhir.use(ruleRoutes.routes());
   fhir.use(botRoutes.routes());
+  // Before the resource routes, whose `/:type` and `/:type/:id` would take `$export` for a type.
+  const exportRoutes = exportRouter({
+    db: services.db,
+    maxJobsPerProject: config.export.maxJobsPerProject,
+    queued: () => services.exports.wake(),
+  });
+  fhir.use(exportRoutes.routes());
   fhir.use(fhirRoutes.routes(), fhirRoutes.allowedMethods({ throw: true }));
   // Medplum's bot creation (`medplum bot create`) sits under /admin but works on the caller's own project.
   const medplumAdmin = medplumAdminRouter(fhirContext);

@@ -15,6 +15,7 @@ import { ProjectSettingsCache } from './admin/settings-cache.js';
 import { AuditWriter } from './bots/audit.js';
 import { createDeliveries } from './deliveries/create.js';
 import { BotCache } from './bots/bot-cache.js';
+import { ExportWorker } from './fhir/export/worker.js';
 import { registerBotValidator } from './bots/validate-bot.js';
 import { ClientKeyCache } from './auth/client-keys.js';
 import { SigningKeys } from './auth/signing-keys.js';
@@ -98,6 +99,10 @@ export async function createServices(config: Config, log: Logger = createLogger(
     const issuers = new IssuerCache(db, shared);
     await issuers.start();
     const deliveries = await createDeliveries({ config, db, log, settings, secretsKey });
+    const exports = new ExportWorker(db, log, {
+      chunkResources: config.export.chunkResources,
+      retentionSeconds: config.export.retentionSeconds,
+    });
     const metrics = new Metrics();
     metrics.watch({
       runtime: () => runtime.stats(),
@@ -119,6 +124,7 @@ export async function createServices(config: Config, log: Logger = createLogger(
       issuers,
       secretsKey,
       deliveries,
+      exports,
       metrics,
       lifecycle,
       limits: new RateLimits(
@@ -156,6 +162,7 @@ export async function startServer(config: Config, log?: Logger): Promise<Running
       throw err;
     }));
   services.deliveries.start();
+  services.exports.start();
   const recovery = startRecovery(services, config.pasInterruptedAfterMs);
   const { port } = http.address() as AddressInfo;
   let stopping: Promise<void> | undefined;
@@ -168,6 +175,7 @@ export async function startServer(config: Config, log?: Logger): Promise<Running
     (stopping ??= (async () => {
       await Promise.all([close(http), ...(https ? [close(https)] : [])]);
       await recovery.stop();
+      await services.exports.close();
       await services.deliveries.close();
       await services.audit.close();
       await services.runtime.close();

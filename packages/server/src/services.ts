@@ -8,6 +8,7 @@ import type { BotCache } from './bots/bot-cache.js';
 import type { ClientKeyCache } from './auth/client-keys.js';
 import type { SigningKeys } from './auth/signing-keys.js';
 import type { Deliveries } from './deliveries/service.js';
+import type { ExportWorker } from './fhir/export/worker.js';
 import type { Config } from './infra/config.js';
 import type { Database } from './infra/database.js';
 import type { Logger } from './infra/logger.js';
@@ -35,6 +36,8 @@ export interface Services {
   secretsKey: SecretsKey;
   /** Durable deliveries of PAS decisions (Subscriptions, partner callbacks). */
   deliveries: Deliveries;
+  /** Runs Bulk Data export jobs in the background, a chunk at a time. */
+  exports: ExportWorker;
   /** Prometheus metrics of this instance (`GET /metrics`). */
   metrics: Metrics;
   /** Start-up and maintenance states that make the instance not ready (`GET /readyz`). */

@@ -49,12 +49,13 @@ const REFERENCED_TYPES: readonly string[] = ['Organization', 'Practitioner', 'Pr
 
 /**
  * Types in the compartment a member may read. A Patient is in its own compartment only (never through `link`, which
- * would show a member another person's record); the audit trail is the payer's, not the member's.
+ * would show a member another person's record); the audit trail is the payer's, not the member's; a Group lists
+ * other members.
  */
 let compartmentTypes: string[] | undefined;
 function memberCompartmentTypes(): string[] {
   compartmentTypes ??= RESOURCE_TYPES.filter(
-    (t) => t !== 'Patient' && t !== 'AuditEvent' && compartmentParams(t).length > 0,
+    (t) => t !== 'Patient' && t !== 'AuditEvent' && t !== 'Group' && compartmentParams(t).length > 0,
   );
   return compartmentTypes;
 }

@@ -19,6 +19,8 @@ export const RESOURCE_TYPES = [
   'Subscription',
   'AuditEvent',
   'Binary',
+  // Bulk Data export by Group (`fhir/export/`): the payer's lists of members (attribution lists, cohorts).
+  'Group',
 ] as const;
 
 export type SupportedResourceType = (typeof RESOURCE_TYPES)[number];

@@ -70,7 +70,7 @@ export function bundleRouter(maxBundleEntries: number, ...context: Middleware[])
 }
 
 /** 405 with `Allow` for any other method on a path the store serves. */
-function allowOnly(router: Router, path: string, methods: string[]): void {
+export function allowOnly(router: Router, path: string, methods: string[]): void {
   const allow = [...methods, ...(methods.includes('GET') ? ['HEAD'] : [])];
   router.all(path, (ctx: RouterContext, next) => {
     if (allow.includes(ctx.method) || ctx.method === 'OPTIONS') {

@@ -21,6 +21,15 @@ export interface Config {
   maxBodyBytes: number;
   /** Most entries a transaction or batch Bundle may hold (413 beyond). */
   maxBundleEntries: number;
+  /** Bulk Data `$export` (`fhir/export/`). */
+  export: {
+    /** Jobs a project may have queued or running at once (429 beyond). */
+    maxJobsPerProject: number;
+    /** Resources per chunk, and so per NDJSON file. */
+    chunkResources: number;
+    /** How long a finished job's manifest and files are kept. */
+    retentionSeconds: number;
+  };
   logLevel: string;
   development: boolean;
   adminClientId?: string;
@@ -241,6 +250,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pgPoolSize: intFrom(env, 'HOOKBOT_PG_POOL_SIZE', 10, 1),
     maxBodyBytes: bytesFrom(env, 'HOOKBOT_MAX_BODY', 8 * 1024 ** 2),
     maxBundleEntries: intFrom(env, 'HOOKBOT_MAX_BUNDLE_ENTRIES', 1000, 1),
+    export: {
+      maxJobsPerProject: intFrom(env, 'HOOKBOT_EXPORT_MAX_JOBS_PER_PROJECT', 2, 1),
+      chunkResources: intFrom(env, 'HOOKBOT_EXPORT_CHUNK', 1000, 1),
+      retentionSeconds: intFrom(env, 'HOOKBOT_EXPORT_RETENTION', 86_400, 60),
+    },
     logLevel: env.LOG_LEVEL || 'info',
     development: env.NODE_ENV === 'development',
     adminClientId: env.HOOKBOT_ADMIN_CLIENT_ID || undefined,

@@ -4,6 +4,8 @@ export { createTestPostgresDatabase, openTestStore, STORE_KINDS, type StoreKind 
 export { pgliteFromTemplate } from './pglite-template.js';
 export { createRepository, type Repository } from '../fhir/repository.js';
 export { runBundle } from '../fhir/rest/bundle.js';
+export { claimJob, createJob } from '../fhir/export/jobs.js';
+export { runChunk } from '../fhir/export/chunk.js';
 export { runMigrations } from '../infra/migrations/index.js';
 export { createLogger } from '../infra/logger.js';
 export { ownAuthentication, publicRoute } from '../infra/router.js';

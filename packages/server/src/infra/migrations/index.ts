@@ -16,6 +16,7 @@ import { statements as credentialGeneration } from './013_credential_generation.
 import { statements as clientCertificates } from './014_client_certificates.js';
 import { statements as memberAccess } from './015_member_access.js';
 import { statements as historyByTime } from './016_history_by_time.js';
+import { statements as bulkExport } from './018_bulk_export.js';
 
 export interface Migration {
   version: number;
@@ -37,6 +38,7 @@ export const migrations: Migration[] = [
   { version: 14, name: 'client certificates', statements: clientCertificates },
   { version: 15, name: 'member access', statements: memberAccess },
   { version: 16, name: 'history by time', statements: historyByTime },
+  { version: 18, name: 'bulk export jobs', statements: bulkExport },
 ];
 
 /** Arbitrary constant naming Hookbot's migration lock among the database's advisory locks. */
