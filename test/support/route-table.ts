@@ -21,6 +21,9 @@ const PAS: Caller[] = ['admin', 'partner'];
 /** Route key (`METHOD pattern`, `ALL` for a layer that serves no method but answers 405) → who reaches it. */
 export const ROUTE_TABLE: Record<string, Caller[] | typeof PUBLIC> = {
   'GET /healthcheck': PUBLIC,
+  'GET /console': PUBLIC,
+  'GET /console/': PUBLIC,
+  'GET /console/*path': PUBLIC,
   'GET /livez': PUBLIC,
   'GET /readyz': PUBLIC,
   // Only the metrics token (HOOKBOT_METRICS_TOKEN), never an access token (test/metrics.test.ts).
@@ -55,6 +58,8 @@ export const ROUTE_TABLE: Record<string, Caller[] | typeof PUBLIC> = {
   'POST /cds-services/:id': CDS,
   'POST /cds-services/:id/feedback': CDS,
   'GET /cds-feedback/stats': FHIR_API,
+  'GET /cds-feedback/timeline': FHIR_API,
+  'GET /cds-invocations/stats': FHIR_API,
 
   'POST /fhir/R4/Claim/$submit': PAS,
   'POST /fhir/R4/Claim/$inquire': PAS,
@@ -67,6 +72,11 @@ export const ROUTE_TABLE: Record<string, Caller[] | typeof PUBLIC> = {
 
   'POST /fhir/R4/Bot/$deploy-rules': FHIR_API,
   'POST /fhir/R4/Bot/$test-rules': FHIR_API,
+  'POST /fhir/R4/Bot/$validate-rules': FHIR_API,
+  'POST /fhir/R4/Bot/$evaluate-fact': FHIR_API,
+  'POST /fhir/R4/Bot/$preview-rules': FHIR_API,
+  'GET /fhir/R4/Bot/:id/$rule-set': FHIR_API,
+  'GET /fhir/R4/Bot/:id/$rule-set-diff': FHIR_API,
   'POST /fhir/R4/Bot/:id/$deploy': FHIR_API,
   'POST /fhir/R4/Bot/:id/$execute': FHIR_API,
   'GET /fhir/R4/Bot/:id/$execute': FHIR_API,

@@ -18,6 +18,7 @@ import { notifyingRepository } from './bots/bot-cache.js';
 import { botOperationsRouter, medplumAdminRouter } from './bots/routes.js';
 import { registerBotValidator } from './bots/validate-bot.js';
 import { cdsRouter } from './cds/routes.js';
+import { consoleRouter } from './console/routes.js';
 import { memberLoginRouter } from './member-login/routes.js';
 import { pasRouter } from './pas/routes.js';
 import { ruleSetRouter } from './rules/routes.js';
@@ -149,6 +150,7 @@ export function createRouters(services: Services): Router[] {
   // Prior authorization before the FHIR API: its routes (and `POST Subscription`) are its own, partners included.
   return [
     root,
+    consoleRouter(),
     authRouter(services),
     memberLoginRouter(services),
     adminRouter(services),

@@ -108,6 +108,8 @@ export const ERROR_CODES = {
   'bot.execute-limit': [400, 'too-costly'],
   'bot.invocation-finished': [409, 'conflict'],
   'rules.invalid-rule-set': [400, 'invalid'],
+  'rules.invalid-fact': [400, 'invalid'],
+  'rules.not-a-rule-set': [422, 'business-rule'],
   'cds.invalid-request': [400, 'invalid'],
   'cds.invalid-feedback': [400, 'invalid'],
   'cds.service-not-found': [404, 'not-found'],

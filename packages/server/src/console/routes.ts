@@ -1,0 +1,57 @@
+/**
+ * `GET /console/…`: the web console's static files (no token: the page signs its user in with `POST /auth/session`
+ * and calls the API with the session cookie). Unknown paths that are not assets answer index.html, so the browser's
+ * own routes (`/console/rules/x`) survive a reload. Every answer carries a Content-Security-Policy that allows
+ * nothing from outside this server, and no inline script.
+ */
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { notFound } from '../infra/errors.js';
+import { createRouter, publicRoute } from '../infra/router.js';
+import { loadConsoleFiles, type StaticFile } from './static-files.js';
+
+export const CONSOLE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  // CodeMirror styles itself through constructed style sheets; React sets style properties, never attributes.
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "manifest-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+export function consoleRouter(): Router {
+  const router = createRouter();
+  // Read once, on the first request: a server that never serves the console never reads it.
+  let files: Promise<Map<string, StaticFile>> | undefined;
+  const serve = async (ctx: Context) => {
+    files ??= loadConsoleFiles();
+    const all = await files;
+    const rel = ctx.path === '/console' ? '/' : ctx.path.slice('/console'.length);
+    let file = all.get(rel);
+    if (!file && !rel.startsWith('/assets/') && !/\.[a-z0-9]+$/i.test(rel)) file = all.get('/index.html');
+    if (!file) {
+      throw notFound(
+        'route.not-found',
+        all.size === 0 ? 'The console is not built: run npm run build' : `No console file ${rel}`,
+      );
+    }
+    ctx.set('Content-Security-Policy', CONSOLE_CSP);
+    ctx.set('Cache-Control', file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+    ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
+    ctx.vary('Accept-Encoding');
+    ctx.type = file.contentType;
+    if (file.gzip && ctx.acceptsEncodings('gzip', 'identity') === 'gzip') {
+      ctx.set('Content-Encoding', 'gzip');
+      ctx.body = file.gzip;
+    } else ctx.body = file.body;
+  };
+  router.get('/console', publicRoute, serve);
+  router.get('/console/', publicRoute, serve);
+  router.get('/console/*path', publicRoute, serve);
+  return router;
+}
