@@ -19,6 +19,7 @@ import { botOperationsRouter, medplumAdminRouter } from './bots/routes.js';
 import { registerBotValidator } from './bots/validate-bot.js';
 import { cdsRouter } from './cds/routes.js';
 import { memberLoginRouter } from './member-login/routes.js';
+import { usersRouter } from './users/routes.js';
 import { pasRouter } from './pas/routes.js';
 import { ruleSetRouter } from './rules/routes.js';
 import { createRepository } from './fhir/repository.js';
@@ -151,6 +152,7 @@ export function createRouters(services: Services): Router[] {
     root,
     authRouter(services),
     memberLoginRouter(services),
+    usersRouter(services),
     adminRouter(services),
     medplumAdmin,
     cdsRouter(services),
