@@ -85,6 +85,8 @@ describe('every registered route', () => {
       'POST /oauth2/authorize/sign-up',
       'POST /oauth2/authorize/consent',
       'POST /oauth2/authorize/sign-out',
+      'POST /auth/session',
+      'POST /auth/invitations/accept',
       'GET /fhir/R4/metadata',
     ]);
   });

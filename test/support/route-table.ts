@@ -14,6 +14,7 @@ const ANY: Caller[] = [...CALLERS];
 const NOBODY: Caller[] = [];
 const SUPER_ADMIN: Caller[] = ['super-admin'];
 const ADMIN: Caller[] = ['admin'];
+const PROJECT_ADMIN: Caller[] = ['super-admin', 'admin'];
 const FHIR_API: Caller[] = ['admin', 'bot-developer'];
 const CDS: Caller[] = ['admin', 'bot-developer', 'partner', 'ehr'];
 const PAS: Caller[] = ['admin', 'partner'];
@@ -45,6 +46,14 @@ export const ROUTE_TABLE: Record<string, Caller[] | typeof PUBLIC> = {
   'POST /oauth2/authorize/consent': PUBLIC,
   'POST /oauth2/authorize/sign-out': PUBLIC,
   'GET /oauth2/userinfo': ['member-app'],
+  'POST /auth/session': PUBLIC,
+  // Console sessions only (the user callers): a bearer token is no session.
+  'GET /auth/session': NOBODY,
+  'DELETE /auth/session': NOBODY,
+  'POST /auth/invitations/accept': PUBLIC,
+  'POST /admin/projects/:id/invitations': PROJECT_ADMIN,
+  'GET /admin/projects/:id/users': PROJECT_ADMIN,
+  'DELETE /admin/projects/:id/users/:userId': PROJECT_ADMIN,
 
   'GET /admin/projects': SUPER_ADMIN,
   'POST /admin/projects': SUPER_ADMIN,

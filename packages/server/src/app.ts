@@ -20,6 +20,7 @@ import { registerBotValidator } from './bots/validate-bot.js';
 import { cdsRouter } from './cds/routes.js';
 import { consoleRouter } from './console/routes.js';
 import { memberLoginRouter } from './member-login/routes.js';
+import { usersRouter } from './users/routes.js';
 import { pasRouter } from './pas/routes.js';
 import { ruleSetRouter } from './rules/routes.js';
 import { createRepository } from './fhir/repository.js';
@@ -153,6 +154,7 @@ export function createRouters(services: Services): Router[] {
     consoleRouter(),
     authRouter(services),
     memberLoginRouter(services),
+    usersRouter(services),
     adminRouter(services),
     medplumAdmin,
     cdsRouter(services),

@@ -15,6 +15,7 @@ import { statements as interruptedRequests } from './012_interrupted_requests.js
 import { statements as credentialGeneration } from './013_credential_generation.js';
 import { statements as clientCertificates } from './014_client_certificates.js';
 import { statements as memberAccess } from './015_member_access.js';
+import { statements as consoleUsers } from './019_console_users.js';
 
 export interface Migration {
   version: number;
@@ -35,6 +36,7 @@ export const migrations: Migration[] = [
   { version: 13, name: 'client credential generation', statements: credentialGeneration },
   { version: 14, name: 'client certificates', statements: clientCertificates },
   { version: 15, name: 'member access', statements: memberAccess },
+  { version: 19, name: 'console users', statements: consoleUsers },
 ];
 
 /** Arbitrary constant naming Hookbot's migration lock among the database's advisory locks. */
