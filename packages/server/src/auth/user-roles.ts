@@ -34,6 +34,11 @@ const READS = [
   'GET /fhir/R4/:type/:id',
   'GET /fhir/R4/:type/:id/_history',
   'GET /fhir/R4/:type/:id/_history/:vid',
+  // The console's reads: statistics, a rule set's versions and their diff.
+  'GET /cds-invocations/stats',
+  'GET /cds-feedback/timeline',
+  'GET /fhir/R4/Bot/:id/$rule-set',
+  'GET /fhir/R4/Bot/:id/$rule-set-diff',
 ];
 
 /**
@@ -43,6 +48,10 @@ const READS = [
 const RULE_SET_WRITES = [
   'POST /fhir/R4/Bot/$deploy-rules',
   'POST /fhir/R4/Bot/$test-rules',
+  // Running a draft rule set on a request (validation, a fact, a preview) is a test run: not for viewers.
+  'POST /fhir/R4/Bot/$validate-rules',
+  'POST /fhir/R4/Bot/$evaluate-fact',
+  'POST /fhir/R4/Bot/$preview-rules',
   'POST /fhir/R4/Bot/:id/$rollback',
   'POST /fhir/R4/Bot/:id/$execute',
   'GET /fhir/R4/Bot/:id/$execute',
