@@ -58,7 +58,11 @@ describe('the console API', () => {
     const sample = await readJson('requests/order-sign-cpt-93456-grp2245.json');
     const res = await request<{ results: { order: string | null; value: unknown[] }[] }>(
       `${fhir()}/Bot/$evaluate-fact`,
-      { method: 'POST', token, json: { fhirpath: "prefetch.coverage.class.where(type.coding.code='group').value", request: sample } },
+      {
+        method: 'POST',
+        token,
+        json: { fhirpath: "prefetch.coverage.class.where(type.coding.code='group').value", request: sample },
+      },
     );
     expect(res.status).toBe(200);
     expect(res.body.results[0]?.value).toEqual(['GRP2245']);
@@ -70,7 +74,7 @@ describe('the console API', () => {
     expect(codes.body.results[0]?.value).toContain('93456');
     const bad = await request<{ issue: { expression?: string[]; diagnostics?: string }[] }>(
       `${fhir()}/Bot/$evaluate-fact`,
-      { method: 'POST', token, json: { fhirpath: "%order.descendants()", request: sample } },
+      { method: 'POST', token, json: { fhirpath: '%order.descendants()', request: sample } },
     );
     expect(bad.status).toBe(400);
     expect(bad.body.issue[0]?.expression).toEqual(['fhirpath']);
@@ -79,10 +83,10 @@ describe('the console API', () => {
   it('previews the cards a rule set answers to a request, as the CDS call would', async () => {
     const { body } = await request<{ ruleSet: Record<string, unknown> }>(`${fhir()}/Bot/${botId}/$rule-set`, { token });
     const sample = await readJson('requests/order-sign-cpt-93456-grp2245.json');
-    const res = await request<{ valid: boolean; response: { cards: { summary: string }[]; systemActions?: unknown[] } }>(
-      `${fhir()}/Bot/$preview-rules`,
-      { method: 'POST', token, json: { ruleSet: body.ruleSet, request: sample } },
-    );
+    const res = await request<{
+      valid: boolean;
+      response: { cards: { summary: string }[]; systemActions?: unknown[] };
+    }>(`${fhir()}/Bot/$preview-rules`, { method: 'POST', token, json: { ruleSet: body.ruleSet, request: sample } });
     expect(res.status).toBe(200);
     expect(res.body.valid).toBe(true);
     expect(res.body.response.cards[0]?.summary).toBe('Prior authorization needed for CPT 93456 on plan GRP2245');

@@ -40,7 +40,11 @@ export function ServicesPage() {
         Every CDS service and adjudication bot of your project. Open a rule set to edit, test and ship it; coded bots
         are maintained by your bot developers.
       </p>
-      {stats.error && <p role="alert" className="error">{stats.error.message}</p>}
+      {stats.error && (
+        <p role="alert" className="error">
+          {stats.error.message}
+        </p>
+      )}
       {stats.value && (
         <table className="grid">
           <caption className="sr-only">Services and their calls over the chosen period</caption>
@@ -77,9 +81,7 @@ export function ServicesPage() {
                   </td>
                   <td className="num">{s.calls}</td>
                   <td>{failures.length ? failures.map(([k, n]) => `${k} ${n}`).join(', ') : 'none'}</td>
-                  <td className="num">
-                    {s.p50Ms === null ? '—' : `${s.p50Ms} ms / ${s.p99Ms} ms`}
-                  </td>
+                  <td className="num">{s.p50Ms === null ? '—' : `${s.p50Ms} ms / ${s.p99Ms} ms`}</td>
                 </tr>
               );
             })}

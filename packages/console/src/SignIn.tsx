@@ -21,7 +21,14 @@ export function SignIn({ onSignedIn }: { onSignedIn: (user: SessionUser) => void
       <p>Author, test, ship and watch your plan's coverage rules.</p>
       <form onSubmit={submit}>
         <label htmlFor="email">Email</label>
-        <input id="email" type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} />
+        <input
+          id="email"
+          type="email"
+          autoComplete="username"
+          required
+          value={email}
+          onChange={(e) => setEmail(e.target.value)}
+        />
         <label htmlFor="password">Password</label>
         <input
           id="password"

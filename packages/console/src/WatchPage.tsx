@@ -37,7 +37,11 @@ export function WatchPage({ botId }: { botId?: string }) {
         </label>
         <PeriodPicker days={days} onChange={setDays} />
       </div>
-      {data.error && <p role="alert" className="error">{data.error.message}</p>}
+      {data.error && (
+        <p role="alert" className="error">
+          {data.error.message}
+        </p>
+      )}
       {service && (
         <>
           <div className="charts">

@@ -24,7 +24,12 @@ export class ApiError extends Error {
     readonly status: number,
     readonly issues: Issue[],
   ) {
-    super(issues.map((i) => i.diagnostics).filter(Boolean).join('; ') || `HTTP ${status}`);
+    super(
+      issues
+        .map((i) => i.diagnostics)
+        .filter(Boolean)
+        .join('; ') || `HTTP ${status}`,
+    );
   }
 }
 
@@ -127,7 +132,12 @@ export interface Card {
   detail?: string;
   indicator: 'info' | 'warning' | 'critical';
   source: { label: string; url?: string; topic?: { code?: string; display?: string } };
-  suggestions?: { label: string; uuid?: string; isRecommended?: boolean; actions?: { type: string; description?: string }[] }[];
+  suggestions?: {
+    label: string;
+    uuid?: string;
+    isRecommended?: boolean;
+    actions?: { type: string; description?: string }[];
+  }[];
   links?: { label: string; url: string; type?: string }[];
   overrideReasons?: { code?: string; display?: string }[];
 }
@@ -151,7 +161,16 @@ export interface BotVersion {
 }
 
 interface HistoryBundle {
-  entry?: { resource?: { meta?: { versionId?: string; lastUpdated?: string; source?: string; extension?: { url: string; valueString?: string; valueReference?: { display?: string } }[] } } }[];
+  entry?: {
+    resource?: {
+      meta?: {
+        versionId?: string;
+        lastUpdated?: string;
+        source?: string;
+        extension?: { url: string; valueString?: string; valueReference?: { display?: string } }[];
+      };
+    };
+  }[];
 }
 
 export async function botVersions(botId: string): Promise<BotVersion[]> {

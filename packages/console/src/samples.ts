@@ -2,7 +2,13 @@
 const modules = import.meta.glob<{ default: Record<string, unknown> }>('../../../examples/requests/*.json');
 
 export const SAMPLE_NAMES = Object.keys(modules)
-  .map((p) => p.split('/').pop()?.replace(/\.json$/, '') ?? p)
+  .map(
+    (p) =>
+      p
+        .split('/')
+        .pop()
+        ?.replace(/\.json$/, '') ?? p,
+  )
   .sort();
 
 export async function loadSample(name: string): Promise<Record<string, unknown>> {

@@ -15,7 +15,9 @@ const COVERAGE_URL = 'http://hl7.org/fhir/us/davinci-crd/StructureDefinition/ext
 function coverageOf(response: CdsResponse): CoverageInfo[] {
   const out: CoverageInfo[] = [];
   for (const action of response.systemActions ?? []) {
-    const resource = action.resource as { resourceType?: string; id?: string; extension?: { url: string; extension?: Record<string, unknown>[] }[] } | undefined;
+    const resource = action.resource as
+      | { resourceType?: string; id?: string; extension?: { url: string; extension?: Record<string, unknown>[] }[] }
+      | undefined;
     for (const ext of resource?.extension ?? []) {
       if (ext.url !== COVERAGE_URL) continue;
       const items: Record<string, string> = {};
@@ -25,9 +27,10 @@ function coverageOf(response: CdsResponse): CoverageInfo[] {
           (part.valueCode as string | undefined) ??
           (part.valueString as string | undefined) ??
           (part.valueDate as string | undefined) ??
-          ((part.valueCodeableConcept as { coding?: { code?: string }[] } | undefined)?.coding?.[0]?.code) ??
-          ((part.valueReference as { reference?: string } | undefined)?.reference);
-        if (value && url !== 'date' && url !== 'coverage-assertion-id') items[url] = items[url] ? `${items[url]}, ${value}` : value;
+          (part.valueCodeableConcept as { coding?: { code?: string }[] } | undefined)?.coding?.[0]?.code ??
+          (part.valueReference as { reference?: string } | undefined)?.reference;
+        if (value && url !== 'date' && url !== 'coverage-assertion-id')
+          items[url] = items[url] ? `${items[url]}, ${value}` : value;
       }
       out.push({ order: `${resource?.resourceType}/${resource?.id}`, items });
     }
@@ -38,17 +41,34 @@ function coverageOf(response: CdsResponse): CoverageInfo[] {
 function OneCard({ card }: { card: Card }) {
   return (
     <article className={`cds-card ${card.indicator}`} aria-label={`${card.indicator} card: ${card.summary}`}>
-      <p className="indicator">{card.indicator === 'critical' ? 'Critical' : card.indicator === 'warning' ? 'Warning' : 'Info'}</p>
+      <p className="indicator">
+        {card.indicator === 'critical' ? 'Critical' : card.indicator === 'warning' ? 'Warning' : 'Info'}
+      </p>
       <h4>{card.summary}</h4>
       {card.detail && <p className="detail">{card.detail}</p>}
       <p className="source">
-        Source: {card.source.url ? <a href={card.source.url} rel="noreferrer noopener" target="_blank">{card.source.label}</a> : card.source.label}
+        Source:{' '}
+        {card.source.url ? (
+          <a href={card.source.url} rel="noreferrer noopener" target="_blank">
+            {card.source.label}
+          </a>
+        ) : (
+          card.source.label
+        )}
         {card.source.topic?.display ? ` · ${card.source.topic.display}` : ''}
       </p>
       {card.suggestions && card.suggestions.length > 0 && (
         <div className="suggestions">
           {card.suggestions.map((s, i) => (
-            <button type="button" key={s.uuid ?? i} className={s.isRecommended ? 'recommended' : ''} title={s.actions?.map((a) => a.description).filter(Boolean).join('; ')}>
+            <button
+              type="button"
+              key={s.uuid ?? i}
+              className={s.isRecommended ? 'recommended' : ''}
+              title={s.actions
+                ?.map((a) => a.description)
+                .filter(Boolean)
+                .join('; ')}
+            >
               Accept: {s.label}
             </button>
           ))}

@@ -21,8 +21,9 @@ export function FactExplorer({ fhirpath: initial }: { editing: Editing; fhirpath
     setError('');
     setResult(undefined);
     if (!request) return setError('Choose a sample request first');
-    api<FactEvaluation>('/fhir/R4/Bot/$evaluate-fact', { method: 'POST', json: { fhirpath, request } }).then(setResult, (err: Error) =>
-      setError(err.message),
+    api<FactEvaluation>('/fhir/R4/Bot/$evaluate-fact', { method: 'POST', json: { fhirpath, request } }).then(
+      setResult,
+      (err: Error) => setError(err.message),
     );
   };
   return (

@@ -10,11 +10,37 @@ import type { Editing } from './RuleSetPage';
 import { FACT_TEMPLATES } from './templates';
 
 export const OPERATORS = [
-  'equal', 'notEqual', 'lessThan', 'lessThanInclusive', 'greaterThan', 'greaterThanInclusive', 'in', 'notIn',
-  'contains', 'doesNotContain', 'codeIn', 'inValueSet', 'dateBefore', 'dateAfter', 'dateOnOrBefore', 'dateOnOrAfter',
-  'dateWithin', 'ageAtDate', 'quantityCompare', 'exists',
+  'equal',
+  'notEqual',
+  'lessThan',
+  'lessThanInclusive',
+  'greaterThan',
+  'greaterThanInclusive',
+  'in',
+  'notIn',
+  'contains',
+  'doesNotContain',
+  'codeIn',
+  'inValueSet',
+  'dateBefore',
+  'dateAfter',
+  'dateOnOrBefore',
+  'dateOnOrAfter',
+  'dateWithin',
+  'ageAtDate',
+  'quantityCompare',
+  'exists',
 ];
-const HOOKS = ['order-sign', 'order-select', 'order-dispatch', 'appointment-book', 'patient-view', 'encounter-start', 'encounter-discharge', 'prior-authorization'];
+const HOOKS = [
+  'order-sign',
+  'order-select',
+  'order-dispatch',
+  'appointment-book',
+  'patient-view',
+  'encounter-start',
+  'encounter-discharge',
+  'prior-authorization',
+];
 const INDICATORS = ['info', 'warning', 'critical'];
 
 const asObject = (v: Json | undefined): JsonObject => (v && typeof v === 'object' && !Array.isArray(v) ? v : {});
@@ -57,23 +83,53 @@ function Field({ label, pointer, editing, below, children }: FieldProps) {
   );
 }
 
-function TextField({ label, pointer, editing, multiline }: { label: string; pointer: string; editing: Editing; multiline?: boolean }) {
+function TextField({
+  label,
+  pointer,
+  editing,
+  multiline,
+}: {
+  label: string;
+  pointer: string;
+  editing: Editing;
+  multiline?: boolean;
+}) {
   const value = getAt(editing.doc, pointer);
   const set = (v: string) => editing.setDoc(setAt(editing.doc, pointer, v === '' ? undefined : v));
   return (
     <Field label={label} pointer={pointer} editing={editing}>
       {(p) =>
         multiline ? (
-          <textarea {...p} value={typeof value === 'string' ? value : ''} onChange={(e) => set(e.target.value)} rows={2} />
+          <textarea
+            {...p}
+            value={typeof value === 'string' ? value : ''}
+            onChange={(e) => set(e.target.value)}
+            rows={2}
+          />
         ) : (
-          <input {...p} type="text" value={typeof value === 'string' ? value : ''} onChange={(e) => set(e.target.value)} />
+          <input
+            {...p}
+            type="text"
+            value={typeof value === 'string' ? value : ''}
+            onChange={(e) => set(e.target.value)}
+          />
         )
       }
     </Field>
   );
 }
 
-function SelectField({ label, pointer, editing, options }: { label: string; pointer: string; editing: Editing; options: string[] }) {
+function SelectField({
+  label,
+  pointer,
+  editing,
+  options,
+}: {
+  label: string;
+  pointer: string;
+  editing: Editing;
+  options: string[];
+}) {
   const value = getAt(editing.doc, pointer);
   const current = typeof value === 'string' ? value : '';
   const all = current && !options.includes(current) ? [current, ...options] : options;
@@ -126,7 +182,17 @@ function ValueField({ label, pointer, editing }: { label: string; pointer: strin
   );
 }
 
-function Condition({ pointer, editing, facts, depth }: { pointer: string; editing: Editing; facts: string[]; depth: number }) {
+function Condition({
+  pointer,
+  editing,
+  facts,
+  depth,
+}: {
+  pointer: string;
+  editing: Editing;
+  facts: string[];
+  depth: number;
+}) {
   const node = asObject(getAt(editing.doc, pointer));
   const remove = () => editing.setDoc(setAt(editing.doc, pointer, undefined));
   for (const group of ['all', 'any'] as const) {
@@ -199,7 +265,15 @@ function Event({ pointer, editing }: { pointer: string; editing: Editing }) {
   const type = typeof event.type === 'string' ? event.type : '';
   return (
     <fieldset className="event">
-      <legend>{type === 'card' ? 'Card' : type === 'coverage-information' ? 'Coverage information' : type === 'suggestion' ? 'Suggestion' : type}</legend>
+      <legend>
+        {type === 'card'
+          ? 'Card'
+          : type === 'coverage-information'
+            ? 'Coverage information'
+            : type === 'suggestion'
+              ? 'Suggestion'
+              : type}
+      </legend>
       {type === 'card' && (
         <>
           <TextField label="Summary" pointer={`${pointer}/summary`} editing={editing} />
@@ -209,7 +283,12 @@ function Event({ pointer, editing }: { pointer: string; editing: Editing }) {
       )}
       {type === 'coverage-information' && (
         <>
-          <SelectField label="Covered" pointer={`${pointer}/covered`} editing={editing} options={['covered', 'not-covered', 'conditional']} />
+          <SelectField
+            label="Covered"
+            pointer={`${pointer}/covered`}
+            editing={editing}
+            options={['covered', 'not-covered', 'conditional']}
+          />
           <SelectField
             label="Prior authorization"
             pointer={`${pointer}/paNeeded`}
@@ -231,7 +310,9 @@ function FactTemplates({ editing }: { editing: Editing }) {
   const [params, setParams] = useState<Record<string, string>>({});
   const [name, setName] = useState('');
   if (!template) return null;
-  const values = Object.fromEntries(template.params.map((p) => [p.name, params[`${template.id}.${p.name}`] ?? p.default]));
+  const values = Object.fromEntries(
+    template.params.map((p) => [p.name, params[`${template.id}.${p.name}`] ?? p.default]),
+  );
   const fhirpath = template.fhirpath(values);
   const factName = name || template.factName;
   return (
@@ -274,7 +355,11 @@ function FactTemplates({ editing }: { editing: Editing }) {
         type="button"
         onClick={() =>
           editing.setDoc(
-            setAt(editing.doc, `/facts/${escapePointer(factName)}`, template.many ? { fhirpath, many: true } : fhirpath),
+            setAt(
+              editing.doc,
+              `/facts/${escapePointer(factName)}`,
+              template.many ? { fhirpath, many: true } : fhirpath,
+            ),
           )
         }
       >
@@ -318,7 +403,8 @@ export function FormView({ editing, onExplore }: { editing: Editing; onExplore: 
                     defaultValue={name}
                     onBlur={(e) => {
                       const next = e.target.value.trim();
-                      if (next && next !== name) editing.setDoc(setAt(editing.doc, '/facts', renameKey(facts, name, next)));
+                      if (next && next !== name)
+                        editing.setDoc(setAt(editing.doc, '/facts', renameKey(facts, name, next)));
                     }}
                   />
                 )}
@@ -328,7 +414,11 @@ export function FormView({ editing, onExplore }: { editing: Editing; onExplore: 
                 <button type="button" onClick={() => onExplore(typeof fhirpath === 'string' ? fhirpath : '')}>
                   Explore {name}
                 </button>
-                <button type="button" className="link" onClick={() => editing.setDoc(setAt(editing.doc, `/facts/${escapePointer(name)}`, undefined))}>
+                <button
+                  type="button"
+                  className="link"
+                  onClick={() => editing.setDoc(setAt(editing.doc, `/facts/${escapePointer(name)}`, undefined))}
+                >
                   Remove {name}
                 </button>
               </div>
@@ -356,7 +446,10 @@ export function FormView({ editing, onExplore }: { editing: Editing; onExplore: 
                         setAt(
                           editing.doc,
                           `${pointer}/codes`,
-                          e.target.value.split(',').map((c) => c.trim()).filter(Boolean),
+                          e.target.value
+                            .split(',')
+                            .map((c) => c.trim())
+                            .filter(Boolean),
                         ),
                       )
                     }

@@ -81,9 +81,15 @@ export function RuleSetPage({ botId, tab, user }: { botId: string; tab: 'edit' |
     return () => clearTimeout(timer);
   }, [text, format]);
 
-  if (loadError) return <p role="alert" className="error">{loadError}</p>;
+  if (loadError)
+    return (
+      <p role="alert" className="error">
+        {loadError}
+      </p>
+    );
   if (doc === undefined) return <p className="loading">Loading the rule set…</p>;
-  const title = typeof doc === 'object' && doc && !Array.isArray(doc) && typeof doc.title === 'string' ? doc.title : botId;
+  const title =
+    typeof doc === 'object' && doc && !Array.isArray(doc) && typeof doc.title === 'string' ? doc.title : botId;
   const editing: Editing = { doc, setDoc, ...(verdict ? { verdict } : {}) };
   const status = verdict
     ? verdict.valid

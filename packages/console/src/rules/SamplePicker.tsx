@@ -2,7 +2,13 @@ import { useId, useState } from 'react';
 import { loadSample, SAMPLE_NAMES } from '../samples';
 
 /** A sample hook request: one of examples/requests, or pasted JSON. Reports the parsed request (or an error). */
-export function SamplePicker({ onRequest, initial }: { onRequest: (request: Record<string, unknown> | undefined, error?: string) => void; initial?: string }) {
+export function SamplePicker({
+  onRequest,
+  initial,
+}: {
+  onRequest: (request: Record<string, unknown> | undefined, error?: string) => void;
+  initial?: string;
+}) {
   const id = useId();
   const [choice, setChoice] = useState(initial ?? '');
   const [pasted, setPasted] = useState('');

@@ -45,12 +45,18 @@ export function ShipPanel({
     setMessage('');
     try {
       if (!editing.verdict?.valid) throw new Error('Fix the problems first: the rule set does not validate');
-      const report = await api<TestReport>('/fhir/R4/Bot/$test-rules', { method: 'POST', json: { ruleSet: editing.doc } });
+      const report = await api<TestReport>('/fhir/R4/Bot/$test-rules', {
+        method: 'POST',
+        json: { ruleSet: editing.doc },
+      });
       if (!report.passed) {
         const failed = report.results.filter((r) => !r.passed).map((r) => r.name);
         throw new Error(`Not deployed: ${failed.length} test case(s) failed (${failed.join(', ')})`);
       }
-      const deployed = await api<{ version: string }>('/fhir/R4/Bot/$deploy-rules', { method: 'POST', json: { ruleSet: editing.doc } });
+      const deployed = await api<{ version: string }>('/fhir/R4/Bot/$deploy-rules', {
+        method: 'POST',
+        json: { ruleSet: editing.doc },
+      });
       setMessage(`Deployed version ${deployed.version} (${report.results.length} test cases passed)`);
       versions.reload();
       onChanged(deployed.version);
@@ -80,10 +86,9 @@ export function ShipPanel({
   };
   const compare = () => {
     setError('');
-    api<Diff>(`/fhir/R4/Bot/${encodeURIComponent(botId)}/$rule-set-diff?from=${encodeURIComponent(fromVersion)}&to=${encodeURIComponent(toVersion)}`).then(
-      setDiff,
-      (err: Error) => setError(err.message),
-    );
+    api<Diff>(
+      `/fhir/R4/Bot/${encodeURIComponent(botId)}/$rule-set-diff?from=${encodeURIComponent(fromVersion)}&to=${encodeURIComponent(toVersion)}`,
+    ).then(setDiff, (err: Error) => setError(err.message));
   };
 
   return (
@@ -95,7 +100,11 @@ export function ShipPanel({
           Validate, test and deploy
         </button>
         {!mayShip && <p className="hint">Your role ({user.role}) can read rule sets but not deploy them.</p>}
-        {message && <p role="status" className="ok">{message}</p>}
+        {message && (
+          <p role="status" className="ok">
+            {message}
+          </p>
+        )}
         {error && (
           <p role="alert" className="error">
             {error}
@@ -116,7 +125,10 @@ export function ShipPanel({
           <tbody>
             {list.map((v, i) => (
               <tr key={v.version}>
-                <td>{v.version}{i === 0 ? ' (current)' : ''}</td>
+                <td>
+                  {v.version}
+                  {i === 0 ? ' (current)' : ''}
+                </td>
                 <td>{when(v.lastUpdated)}</td>
                 <td>{v.author ?? '—'}</td>
                 <td>

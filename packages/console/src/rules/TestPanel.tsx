@@ -33,8 +33,9 @@ export function TestPanel({ editing }: { editing: Editing }) {
     setPreview(undefined);
     setSaved('');
     if (!request) return setError('Choose or paste a request first');
-    api<Preview>('/fhir/R4/Bot/$preview-rules', { method: 'POST', json: { ruleSet: editing.doc, request } }).then(setPreview, (err: Error) =>
-      setError(err.message),
+    api<Preview>('/fhir/R4/Bot/$preview-rules', { method: 'POST', json: { ruleSet: editing.doc, request } }).then(
+      setPreview,
+      (err: Error) => setError(err.message),
     );
   };
   const saveCase = () => {

@@ -102,7 +102,11 @@ async function inlineRequestFiles(doc: unknown, dir: string): Promise<unknown> {
   if (!Array.isArray(tests)) return doc;
   const inlined = await Promise.all(
     tests.map(async (test: unknown) => {
-      if (typeof test !== 'object' || test === null || typeof (test as { requestFile?: unknown }).requestFile !== 'string')
+      if (
+        typeof test !== 'object' ||
+        test === null ||
+        typeof (test as { requestFile?: unknown }).requestFile !== 'string'
+      )
         return test;
       const { requestFile, ...rest } = test as { requestFile: string };
       return { ...rest, request: JSON.parse(await readFile(path.resolve(dir, requestFile), 'utf8')) as unknown };

@@ -49,7 +49,8 @@ export interface InvocationStatistics {
 export function periodDays(value: unknown): number {
   if (value === undefined) return 7;
   const days = typeof value === 'string' && /^\d{1,2}$/.test(value) ? Number(value) : NaN;
-  if (!(days >= 1 && days <= 90)) throw badRequest('request.invalid', '"days" must be a whole number from 1 to 90', 'days');
+  if (!(days >= 1 && days <= 90))
+    throw badRequest('request.invalid', '"days" must be a whole number from 1 to 90', 'days');
   return days;
 }
 
@@ -122,10 +123,13 @@ export async function invocationStatistics(
     services.db.query<{ id: string; content: Bot }>(BOTS_SQL, [projectId]),
     services.db.query<CallsRow>(CALLS_SQL, params),
     services.db.query<{ bot_id: string; day: string; calls: number; failures: number }>(DAILY_SQL, params),
-    services.db.query<{ bot_id: string; at: Date | string; kind: FailureKind; message: string | null; request_id: string | null }>(
-      FAILURES_SQL,
-      params,
-    ),
+    services.db.query<{
+      bot_id: string;
+      at: Date | string;
+      kind: FailureKind;
+      message: string | null;
+      request_id: string | null;
+    }>(FAILURES_SQL, params),
   ]);
   const result = new Map<string, ServiceStatistics>();
   for (const { id, content: bot } of bots.rows) {

@@ -29,14 +29,23 @@ export async function previewRuleSet(services: Services, repo: Repository, body:
   const { ruleSet, request } = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
   const doc = checkRuleSet(ruleSet);
   if (doc.hook === PRIOR_AUTHORIZATION)
-    throw badRequest('rules.invalid-rule-set', 'A prior-authorization rule set answers no hook: test it with its cases', 'ruleSet/hook');
+    throw badRequest(
+      'rules.invalid-rule-set',
+      'A prior-authorization rule set answers no hook: test it with its cases',
+      'ruleSet/hook',
+    );
   if (typeof request !== 'object' || request === null || (request as { hook?: unknown }).hook !== doc.hook)
     throw badRequest('rules.invalid-fact', `"request" must be a CDS Hooks request for the hook ${doc.hook}`, 'request');
   const code = await buildRuleBotCode(doc);
   const run = await runBot({
     projectId: repo.access.projectId,
     bot: { resourceType: 'Bot', id: PREVIEW_ID, name: doc.title } as Bot,
-    code: { version: createHash('sha256').update(code).digest('hex').slice(0, 32), code, filename: `${doc.id}.js`, trusted: true },
+    code: {
+      version: createHash('sha256').update(code).digest('hex').slice(0, 32),
+      code,
+      filename: `${doc.id}.js`,
+      trusted: true,
+    },
     event: request,
     host: () => Promise.reject(new HookbotError('bot.client-method-not-allowed', 'Rule sets make no client calls')),
     runtime: services.runtime,

@@ -45,7 +45,11 @@ export interface RuleSetDiff {
   lines: DiffLine[];
 }
 
-export async function ruleSetDiff(repo: Repository, botId: string, query: Record<string, unknown>): Promise<RuleSetDiff> {
+export async function ruleSetDiff(
+  repo: Repository,
+  botId: string,
+  query: Record<string, unknown>,
+): Promise<RuleSetDiff> {
   const version = (name: string): string => {
     const value = query[name];
     if (typeof value !== 'string' || !/^[A-Za-z0-9\-.]{1,64}$/.test(value)) {
@@ -53,7 +57,10 @@ export async function ruleSetDiff(repo: Repository, botId: string, query: Record
     }
     return value;
   };
-  const [from, to] = await Promise.all([ruleSetAt(repo, botId, version('from')), ruleSetAt(repo, botId, version('to'))]);
+  const [from, to] = await Promise.all([
+    ruleSetAt(repo, botId, version('from')),
+    ruleSetAt(repo, botId, version('to')),
+  ]);
   const lines = diffLines(pretty(from.ruleSet), pretty(to.ruleSet));
   return { from: from.version, to: to.version, changed: lines.filter((l) => l.op !== '=').length, lines };
 }
@@ -107,7 +114,10 @@ export function diffLines(a: string[], b: string[]): DiffLine[] {
     if (i < n && j < m && midA[i] === midB[j]) {
       middle.push({ op: '=', text: midA[i++] as string });
       j++;
-    } else if (j < m && (i === n || (lengths[i * (m + 1) + j + 1] as number) >= (lengths[(i + 1) * (m + 1) + j] as number))) {
+    } else if (
+      j < m &&
+      (i === n || (lengths[i * (m + 1) + j + 1] as number) >= (lengths[(i + 1) * (m + 1) + j] as number))
+    ) {
       middle.push({ op: '+', text: midB[j++] as string });
     } else {
       middle.push({ op: '-', text: midA[i++] as string });

@@ -24,7 +24,8 @@ export interface RuleSetVerdict {
 
 /** Body: `{"text": "...", "fileName"?: "x.yaml"}` (JSON or YAML text), `{"ruleSet": {...}}` or the document. */
 export function validateRuleSetBody(body: unknown): RuleSetVerdict {
-  const text = typeof body === 'object' && body !== null && 'text' in body ? (body as { text: unknown }).text : undefined;
+  const text =
+    typeof body === 'object' && body !== null && 'text' in body ? (body as { text: unknown }).text : undefined;
   if (text === undefined) {
     const result = validateRuleSet(ruleSetOf(body));
     return { valid: result.valid, errors: result.errors, warnings: result.warnings };
@@ -36,7 +37,8 @@ export function validateRuleSetBody(body: unknown): RuleSetVerdict {
     doc = parseRuleSetText(text, typeof fileName === 'string' ? fileName : '');
   } catch (err) {
     // A document that does not parse is one error at its root, as the CLI reports it.
-    if (err instanceof RuleSetParseError) return { valid: false, errors: [{ pointer: '', message: err.message }], warnings: [] };
+    if (err instanceof RuleSetParseError)
+      return { valid: false, errors: [{ pointer: '', message: err.message }], warnings: [] };
     throw err;
   }
   const result = validateRuleSet(doc);
