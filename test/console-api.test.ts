@@ -201,5 +201,7 @@ describe('the console API', () => {
     expect(deep.status).toBe(200);
     expect(await deep.text()).toBe(html);
     expect((await fetch(`${t.url}/console/assets/missing.js`)).status).toBe(404);
+    // One spelling per page, as for every route.
+    expect((await fetch(`${t.url}/console/rules/some-bot/`)).status).toBe(404);
   });
 });

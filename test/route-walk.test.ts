@@ -71,6 +71,8 @@ describe('every registered route', () => {
       'GET /healthcheck',
       'GET /livez',
       'GET /readyz',
+      'GET /console/',
+      'GET /console/*path',
       'POST /oauth2/token',
       'POST /oauth2/introspect',
       'POST /oauth2/revoke',

@@ -22,7 +22,6 @@ const PAS: Caller[] = ['admin', 'partner'];
 /** Route key (`METHOD pattern`, `ALL` for a layer that serves no method but answers 405) → who reaches it. */
 export const ROUTE_TABLE: Record<string, Caller[] | typeof PUBLIC> = {
   'GET /healthcheck': PUBLIC,
-  'GET /console': PUBLIC,
   'GET /console/': PUBLIC,
   'GET /console/*path': PUBLIC,
   'GET /livez': PUBLIC,

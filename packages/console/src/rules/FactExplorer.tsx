@@ -45,7 +45,9 @@ export function FactExplorer({ fhirpath: initial }: { editing: Editing; fhirpath
           {result.results.map((r, i) => (
             <div key={i}>
               <h3>{r.order ?? 'The request'}</h3>
-              <pre>{r.value.length === 0 ? '(empty: the fact is undefined)' : JSON.stringify(r.value, null, 2)}</pre>
+              <pre tabIndex={0}>
+                {r.value.length === 0 ? '(empty: the fact is undefined)' : JSON.stringify(r.value, null, 2)}
+              </pre>
             </div>
           ))}
         </div>

@@ -173,7 +173,8 @@ export function ShipPanel({
         {diff && (
           <div aria-label={`Changes from version ${diff.from} to ${diff.to}`} role="region">
             <p>{diff.changed === 0 ? 'No changes.' : `${diff.changed} changed lines.`}</p>
-            <pre className="diff">
+            {/* Scrollable, so reachable from the keyboard. */}
+            <pre className="diff" tabIndex={0}>
               {diff.lines.map((l, i) =>
                 l.op === '=' ? (
                   <span key={i} className="same">{`  ${l.text}\n`}</span>

@@ -66,7 +66,7 @@ export function TestPanel({ editing }: { editing: Editing }) {
               {report.results.map((r, i) => (
                 <li key={i} className={r.passed ? 'ok' : 'bad'}>
                   {r.passed ? '✓ Passed' : '✗ Failed'}: {r.name}
-                  {r.diff && <pre>{r.diff}</pre>}
+                  {r.diff && <pre tabIndex={0}>{r.diff}</pre>}
                 </li>
               ))}
             </ul>
@@ -99,7 +99,7 @@ export function TestPanel({ editing }: { editing: Editing }) {
             )}
             <details>
               <summary>Raw JSON</summary>
-              <pre>{JSON.stringify(preview.response, null, 2)}</pre>
+              <pre tabIndex={0}>{JSON.stringify(preview.response, null, 2)}</pre>
             </details>
             <div className="field">
               <label htmlFor="case-name">Test case name</label>

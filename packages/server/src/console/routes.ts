@@ -1,5 +1,5 @@
 /**
- * `GET /console/…`: the web console's static files (no token: the page signs its user in with `POST /auth/session`
+ * `GET /console/…`: the web console's static files, at `/console/` (one spelling, as every route: `/console` is none) (no token: the page signs its user in with `POST /auth/session`
  * and calls the API with the session cookie). Unknown paths that are not assets answer index.html, so the browser's
  * own routes (`/console/rules/x`) survive a reload. Every answer carries a Content-Security-Policy that allows
  * nothing from outside this server, and no inline script.
@@ -31,9 +31,11 @@ export function consoleRouter(): Router {
   const serve = async (ctx: Context) => {
     files ??= loadConsoleFiles();
     const all = await files;
-    const rel = ctx.path === '/console' ? '/' : ctx.path.slice('/console'.length);
+    const rel = ctx.path.slice('/console'.length);
     let file = all.get(rel);
-    if (!file && !rel.startsWith('/assets/') && !/\.[a-z0-9]+$/i.test(rel)) file = all.get('/index.html');
+    // The console's own routes, spelled one way: a trailing slash (other than the root's) is no page.
+    if (!file && (rel === '/' || (!rel.endsWith('/') && !rel.startsWith('/assets/') && !/\.[a-z0-9]+$/i.test(rel))))
+      file = all.get('/index.html');
     if (!file) {
       throw notFound(
         'route.not-found',
@@ -50,7 +52,6 @@ export function consoleRouter(): Router {
       ctx.body = file.gzip;
     } else ctx.body = file.body;
   };
-  router.get('/console', publicRoute, serve);
   router.get('/console/', publicRoute, serve);
   router.get('/console/*path', publicRoute, serve);
   return router;
