@@ -147,6 +147,10 @@ describe('the console in a browser', () => {
     await field.locator('input').fill('nonFormularyInsulin');
     await page.getByRole('status').filter({ hasText: 'Valid rule set' }).waitFor();
     expect(await field.locator('.field-errors').count()).toBe(0);
+    // A real change, for the diff between the versions.
+    await page
+      .locator('[data-pointer="/description"] textarea')
+      .fill('Brand insulin off the formulary; reviewed by the analyst.');
 
     // Evaluate a fact on a sample request.
     await page.getByRole('button', { name: 'Explore drugCodes' }).click();
@@ -187,7 +191,9 @@ describe('the console in a browser', () => {
       demoUser(t, 'analyst').email,
     );
     await page.getByRole('button', { name: 'Compare' }).click();
-    await page.getByRole('region', { name: 'Changes from version 1 to 2' }).waitFor();
+    const changes = page.getByRole('region', { name: 'Changes from version 1 to 2' });
+    await changes.locator('ins').filter({ hasText: 'reviewed by the analyst' }).waitFor();
+    expect(await changes.locator('del').count()).toBe(1);
     violations.push(...(await check(page, '08-ship')));
     await page.getByRole('button', { name: 'Roll back to version 1' }).click();
     await page.getByText('Rolled back to version 1: now version 3').waitFor();

@@ -9,6 +9,28 @@ import { when } from '../ServicesPage';
 import { useAsync } from '../useAsync';
 import type { Editing } from './RuleSetPage';
 
+/** Unchanged runs longer than twice the context are folded to a line saying how many were left out. */
+const CONTEXT = 3;
+function collapse(lines: Diff['lines']): { op: '=' | '-' | '+' | '…'; text: string }[] {
+  const out: { op: '=' | '-' | '+' | '…'; text: string }[] = [];
+  let i = 0;
+  while (i < lines.length) {
+    let j = i;
+    while (j < lines.length && lines[j]?.op === '=') j++;
+    const run = j - i;
+    const head = i === 0 ? 0 : CONTEXT;
+    const tail = j === lines.length ? 0 : CONTEXT;
+    if (run > head + tail + 1) {
+      out.push(...lines.slice(i, i + head));
+      out.push({ op: '…', text: `${run - head - tail} unchanged lines` });
+      out.push(...lines.slice(j - tail, j));
+    } else out.push(...lines.slice(i, j));
+    if (j < lines.length) out.push(lines[j] as Diff['lines'][number]);
+    i = j + 1;
+  }
+  return out;
+}
+
 interface Diff {
   from: string;
   to: string;
@@ -175,13 +197,15 @@ export function ShipPanel({
             <p>{diff.changed === 0 ? 'No changes.' : `${diff.changed} changed lines.`}</p>
             {/* Scrollable, so reachable from the keyboard. */}
             <pre className="diff" tabIndex={0}>
-              {diff.lines.map((l, i) =>
+              {collapse(diff.lines).map((l, i) =>
                 l.op === '=' ? (
                   <span key={i} className="same">{`  ${l.text}\n`}</span>
                 ) : l.op === '+' ? (
                   <ins key={i}>{`+ ${l.text}\n`}</ins>
-                ) : (
+                ) : l.op === '-' ? (
                   <del key={i}>{`- ${l.text}\n`}</del>
+                ) : (
+                  <span key={i} className="skipped">{`  … ${l.text}\n`}</span>
                 ),
               )}
             </pre>

@@ -89,13 +89,16 @@ export function TestPanel({ editing }: { editing: Editing }) {
             <h3>As the EHR shows it</h3>
             <CardView response={preview.response} />
             {(preview.errors.length > 0 || preview.warnings.length > 0) && (
-              <ul className="warnings" aria-label="EHR rendering warnings">
-                {[...preview.errors, ...preview.warnings].map((w, i) => (
-                  <li key={i}>
-                    <code>{w.path}</code>: {w.message}
-                  </li>
-                ))}
-              </ul>
+              <>
+                <h4>EHR rendering warnings</h4>
+                <ul className="warnings">
+                  {[...preview.errors, ...preview.warnings].map((w, i) => (
+                    <li key={i}>
+                      <code>{w.path}</code>: {w.message}
+                    </li>
+                  ))}
+                </ul>
+              </>
             )}
             <details>
               <summary>Raw JSON</summary>

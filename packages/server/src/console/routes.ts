@@ -13,8 +13,12 @@ import { loadConsoleFiles, type StaticFile } from './static-files.js';
 export const CONSOLE_CSP = [
   "default-src 'none'",
   "script-src 'self'",
-  // CodeMirror styles itself through constructed style sheets; React sets style properties, never attributes.
+  // Style sheets from this server only (CodeMirror's own are constructed style sheets, which CSP does not block).
   "style-src 'self'",
+  "style-src-elem 'self'",
+  // CodeMirror positions its cursor, gutters and tooltips with style attributes. An attribute styles one element
+  // and holds no selector, so it cannot read the page as an injected style sheet could; scripts stay 'self' only.
+  "style-src-attr 'unsafe-inline'",
   "img-src 'self' data:",
   "font-src 'self'",
   "connect-src 'self'",
