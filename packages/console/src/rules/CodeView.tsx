@@ -12,6 +12,8 @@ import type { Verdict } from '../api';
 import type { Format } from './RuleSetPage';
 
 const language = new Compartment();
+/** CodeMirror adds its styles as <style> elements: they carry the nonce the server put in the page and its CSP. */
+const nonce = document.querySelector('meta[name="csp-nonce"]')?.getAttribute('content') ?? undefined;
 const languageOf = (format: Format) => (format === 'json' ? json() : yaml());
 
 export function CodeView({
@@ -36,6 +38,7 @@ export function CodeView({
       state: EditorState.create({
         doc: text,
         extensions: [
+          ...(nonce ? [EditorView.cspNonce.of(nonce)] : []),
           basicSetup,
           language.of(languageOf(format)),
           lintGutter(),

@@ -2,31 +2,34 @@
  * `GET /console/…`: the web console's static files, at `/console/` (one spelling, as every route: `/console` is none) (no token: the page signs its user in with `POST /auth/session`
  * and calls the API with the session cookie). Unknown paths that are not assets answer index.html, so the browser's
  * own routes (`/console/rules/x`) survive a reload. Every answer carries a Content-Security-Policy that allows
- * nothing from outside this server, and no inline script.
+ * nothing from outside this server, no inline script, and no style element but those carrying index.html's nonce.
  */
+import { randomBytes } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { notFound } from '../infra/errors.js';
 import { createRouter, publicRoute } from '../infra/router.js';
 import { loadConsoleFiles, type StaticFile } from './static-files.js';
 
-export const CONSOLE_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  // Style sheets from this server only (CodeMirror's own are constructed style sheets, which CSP does not block).
-  "style-src 'self'",
-  "style-src-elem 'self'",
-  // CodeMirror positions its cursor, gutters and tooltips with style attributes. An attribute styles one element
-  // and holds no selector, so it cannot read the page as an injected style sheet could; scripts stay 'self' only.
-  "style-src-attr 'unsafe-inline'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "manifest-src 'self'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+/** The policy of every answer; `nonce` (index.html's own) lets CodeMirror's style elements in, and nothing else. */
+export function consoleCsp(nonce?: string): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    // CodeMirror adds its styles as <style> elements: only those carrying this page's nonce apply.
+    `style-src-elem 'self'${nonce ? ` 'nonce-${nonce}'` : ''}`,
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "manifest-src 'self'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+const NONCE_PLACEHOLDER = '__CSP_NONCE__';
 
 export function consoleRouter(): Router {
   const router = createRouter();
@@ -46,7 +49,16 @@ export function consoleRouter(): Router {
         all.size === 0 ? 'The console is not built: run npm run build' : `No console file ${rel}`,
       );
     }
-    ctx.set('Content-Security-Policy', CONSOLE_CSP);
+    if (file.contentType.startsWith('text/html')) {
+      // A fresh nonce per page, in its CSP and in the page (a meta tag the console reads): the page is never cached.
+      const nonce = randomBytes(16).toString('base64');
+      ctx.set('Content-Security-Policy', consoleCsp(nonce));
+      ctx.set('Cache-Control', 'no-store');
+      ctx.type = file.contentType;
+      ctx.body = file.body.toString('utf8').replace(NONCE_PLACEHOLDER, nonce);
+      return;
+    }
+    ctx.set('Content-Security-Policy', consoleCsp());
     ctx.set('Cache-Control', file.immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
     ctx.set('Cross-Origin-Opener-Policy', 'same-origin');
     ctx.vary('Accept-Encoding');
