@@ -115,8 +115,9 @@ export function diffLines(a: string[], b: string[]): DiffLine[] {
       middle.push({ op: '=', text: midA[i++] as string });
       j++;
     } else if (
+      // On a tie the removal comes first, as diff tools print a changed line: `-` old, then `+` new.
       j < m &&
-      (i === n || (lengths[i * (m + 1) + j + 1] as number) >= (lengths[(i + 1) * (m + 1) + j] as number))
+      (i === n || (lengths[i * (m + 1) + j + 1] as number) > (lengths[(i + 1) * (m + 1) + j] as number))
     ) {
       middle.push({ op: '+', text: midB[j++] as string });
     } else {
