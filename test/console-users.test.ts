@@ -334,5 +334,6 @@ describe.each(['pglite', 'postgres'] as const)('console users on %s', (store) =>
     expect(blocked.status).toBe(429);
     expect(blocked.headers.get('retry-after')).toBe('900');
     expect(blocked.body).toMatchObject({ resourceType: 'OperationOutcome' });
-  });
+    // Nine password checks (scrypt) and the waits the failures beyond the fifth cost: longer than the default.
+  }, 120_000);
 });
