@@ -55,3 +55,20 @@ export function withSession<T = Record<string, unknown>>(
 ): Promise<JsonResponse<T>> {
   return request<T>(url, { ...init, headers: { ...session.headers, ...(init.headers as Record<string, string>) } });
 }
+
+/** A user of the demo project with `role`, invited by `adminToken` (a project admin) and accepted with a password. */
+export async function inviteUser(t: TestServer, adminToken: string, email: string, role: string): Promise<DemoUser> {
+  const invited = await request<{ token: string }>(`${t.url}/admin/projects/${t.demo.projectId}/invitations`, {
+    method: 'POST',
+    token: adminToken,
+    json: { email, role },
+  });
+  if (invited.status !== 201) throw new Error(`inviting ${email}: ${invited.status} ${JSON.stringify(invited.body)}`);
+  const password = `${role} password ${Math.random()}`;
+  const accepted = await request(`${t.url}/auth/invitations/accept`, {
+    method: 'POST',
+    json: { token: invited.body.token, password },
+  });
+  if (accepted.status !== 201) throw new Error(`accepting ${email}: ${accepted.status}`);
+  return { email, password, role };
+}

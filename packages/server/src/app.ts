@@ -41,8 +41,10 @@ const securityHeaders: Koa.Middleware = async (ctx, next) => {
 };
 
 /**
- * Browsers may call what EHR apps call with bearer tokens: CDS Hooks, FHIR and the discovery documents. No route
- * reads cookies, so the answer carries no credentials and allows any origin (the caller's, echoed). The admin API,
+ * Browsers may call what EHR apps call with bearer tokens: CDS Hooks, FHIR and the discovery documents. The answer
+ * carries no credentials and allows any origin (the caller's, echoed): the console's session cookie is
+ * `SameSite=Strict`, a cross-origin page cannot read an answer made with it (no `Access-Control-Allow-Credentials`)
+ * nor send its CSRF header (not in `allowHeaders`). The admin API,
  * the token endpoint and the rest get no CORS headers: a web page cannot read their answers, nor send them a token
  * or a JSON body.
  */

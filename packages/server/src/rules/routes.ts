@@ -3,7 +3,12 @@
  * `Bot/$preview-rules`, `Bot/$evaluate-fact`, `Bot/{id}/$rule-set` and `Bot/{id}/$rule-set-diff`.
  */
 import type Router from '@koa/router';
+<<<<<<< HEAD
 import { forbidden } from '../infra/errors.js';
+=======
+import { auditBotChange } from '../bots/audit-change.js';
+import { ruleSetsOnly } from '../bots/rule-sets-only.js';
+>>>>>>> wt/console-users
 import { createRouter } from '../infra/router.js';
 import type { Services } from '../services.js';
 import { deployRuleSet } from './deploy-rule-set.js';
@@ -16,7 +21,10 @@ import { validateRuleSetBody } from './validate-rule-set.js';
 export function ruleSetRouter(services: Services): Router {
   const router = createRouter();
   router.post('/Bot/$deploy-rules', async (ctx) => {
-    const deployed = await deployRuleSet(services, ctx.state.repo, ctx.request.body);
+    const started = performance.now();
+    const { caller, repo } = ctx.state;
+    const deployed = await deployRuleSet(services, repo, ctx.request.body, ruleSetsOnly(caller));
+    await auditBotChange(services, caller, 'deploy-rules', deployed.bot, started);
     ctx.status = deployed.created ? 201 : 200;
     ctx.body = deployed;
   });
