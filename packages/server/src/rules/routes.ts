@@ -3,12 +3,9 @@
  * `Bot/$preview-rules`, `Bot/$evaluate-fact`, `Bot/{id}/$rule-set` and `Bot/{id}/$rule-set-diff`.
  */
 import type Router from '@koa/router';
-<<<<<<< HEAD
-import { forbidden } from '../infra/errors.js';
-=======
 import { auditBotChange } from '../bots/audit-change.js';
 import { ruleSetsOnly } from '../bots/rule-sets-only.js';
->>>>>>> wt/console-users
+import { forbidden } from '../infra/errors.js';
 import { createRouter } from '../infra/router.js';
 import type { Services } from '../services.js';
 import { deployRuleSet } from './deploy-rule-set.js';
