@@ -17,6 +17,7 @@ COPY packages/bots/package.json packages/bots/
 COPY packages/runtime/package.json packages/runtime/
 COPY packages/server/package.json packages/server/
 COPY packages/cli/package.json packages/cli/
+COPY packages/console/package.json packages/console/
 RUN npm ci
 COPY tsconfig.base.json tsconfig.json ./
 COPY packages packages

@@ -4,7 +4,7 @@
  * Part of `npm run bench -- member` (member.ts).
  */
 import { hashSecret, verifySecret } from '../packages/server/src/auth/secrets.js';
-import { passwordKdf } from '../packages/server/src/member-login/accounts.js';
+import { passwordKdf } from '../packages/server/src/auth/passwords.js';
 import {
   authorizeUrl,
   Browser,

@@ -71,6 +71,8 @@ describe('every registered route', () => {
       'GET /healthcheck',
       'GET /livez',
       'GET /readyz',
+      'GET /console/',
+      'GET /console/*path',
       'POST /oauth2/token',
       'POST /oauth2/introspect',
       'POST /oauth2/revoke',
@@ -85,6 +87,8 @@ describe('every registered route', () => {
       'POST /oauth2/authorize/sign-up',
       'POST /oauth2/authorize/consent',
       'POST /oauth2/authorize/sign-out',
+      'POST /auth/session',
+      'POST /auth/invitations/accept',
       'GET /fhir/R4/metadata',
     ]);
   });

@@ -7,7 +7,7 @@ import { createRouters } from '@hookbot/server';
 import { ownAuthentication, publicRoute } from '@hookbot/server/testing';
 import { afterAll, beforeAll } from 'vitest';
 import { request } from './http.js';
-import { callerTokens, type Caller } from './route-table.js';
+import { callerHeaders, type Caller } from './route-table.js';
 import { startTestServer, type TestServer } from './server.js';
 
 export interface Route {
@@ -123,18 +123,21 @@ export async function deployPlainBot(t: TestServer, adminToken: string): Promise
 
 export interface WalkedServer {
   t: TestServer;
-  tokens: Record<Caller, string>;
+  /** What each caller sends: its bearer token, or a console user's session cookie and CSRF token. */
+  headers: Record<Caller, Record<string, string>>;
   botId: string;
 }
 
-/** The server a route walk runs against, started before the file's tests: a token of every caller, a plain bot. */
+/** The server a route walk runs against, started before the file's tests: every caller's headers, a plain bot. */
 export function walkedServer(): WalkedServer {
   const walked = {} as WalkedServer;
+  // Longer than a hook's default: ten callers, four of them console users whose passwords are hashed (scrypt).
   beforeAll(async () => {
     walked.t = await startTestServer();
-    walked.tokens = await callerTokens(walked.t);
-    walked.botId = await deployPlainBot(walked.t, walked.tokens.admin);
-  });
+    walked.headers = await callerHeaders(walked.t);
+    const adminToken = (walked.headers.admin.Authorization as string).replace(/^Bearer /, '');
+    walked.botId = await deployPlainBot(walked.t, adminToken);
+  }, 180_000);
   afterAll(async () => walked.t?.stop());
   return walked;
 }

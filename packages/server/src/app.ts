@@ -18,7 +18,9 @@ import { notifyingRepository } from './bots/bot-cache.js';
 import { botOperationsRouter, medplumAdminRouter } from './bots/routes.js';
 import { registerBotValidator } from './bots/validate-bot.js';
 import { cdsRouter } from './cds/routes.js';
+import { consoleRouter } from './console/routes.js';
 import { memberLoginRouter } from './member-login/routes.js';
+import { usersRouter } from './users/routes.js';
 import { pasRouter } from './pas/routes.js';
 import { ruleSetRouter } from './rules/routes.js';
 import { createRepository } from './fhir/repository.js';
@@ -40,8 +42,10 @@ const securityHeaders: Koa.Middleware = async (ctx, next) => {
 };
 
 /**
- * Browsers may call what EHR apps call with bearer tokens: CDS Hooks, FHIR and the discovery documents. No route
- * reads cookies, so the answer carries no credentials and allows any origin (the caller's, echoed). The admin API,
+ * Browsers may call what EHR apps call with bearer tokens: CDS Hooks, FHIR and the discovery documents. The answer
+ * carries no credentials and allows any origin (the caller's, echoed): the console's session cookie is
+ * `SameSite=Strict`, a cross-origin page cannot read an answer made with it (no `Access-Control-Allow-Credentials`)
+ * nor send its CSRF header (not in `allowHeaders`). The admin API,
  * the token endpoint and the rest get no CORS headers: a web page cannot read their answers, nor send them a token
  * or a JSON body.
  */
@@ -157,8 +161,10 @@ export function createRouters(services: Services): Router[] {
   // Prior authorization before the FHIR API: its routes (and `POST Subscription`) are its own, partners included.
   return [
     root,
+    consoleRouter(),
     authRouter(services),
     memberLoginRouter(services),
+    usersRouter(services),
     adminRouter(services),
     medplumAdmin,
     cdsRouter(services),

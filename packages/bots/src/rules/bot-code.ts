@@ -80,6 +80,17 @@ export async function buildRuleTestBotCode(doc: unknown): Promise<string> {
   ]);
 }
 
+/**
+ * The same bot, answering the rule set's facts for each order of the request (`ExplainedFacts[]`) instead of cards:
+ * how the server's fact explorer evaluates an analyst's FHIRPath, in the sandbox and never on its event loop.
+ */
+export async function buildFactExplorerCode(doc: unknown): Promise<string> {
+  return ruleBotSource(doc, [
+    "  var request = event && typeof event === 'object' && 'input' in event ? event.input : event;",
+    `  return ${RUNNER_GLOBAL}.explainFacts(compiled, request);`,
+  ]);
+}
+
 async function ruleBotSource(doc: unknown, handlerBody: string[]): Promise<string> {
   const compiled = prepareRuleSet(doc);
   const runner = await getRuleRunnerSource();

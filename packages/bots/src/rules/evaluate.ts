@@ -13,7 +13,7 @@ import { FhirPathLimitError } from './fhirpath-guard.js';
 import { renderOutcomes, type FiredRule, type Subject } from './outcomes.js';
 import { createOperators } from './operators.js';
 import { resolvePath } from './path-resolver.js';
-import { subjectsOf } from './subjects.js';
+import { referenceOf, subjectsOf } from './subjects.js';
 
 export interface EvaluateOptions {
   /** The clock (tests freeze it); defaults to the current time. */
@@ -34,6 +34,25 @@ export async function evaluateCompiled(
     results.push({ order, facts, fired: await runEngine(compiled, facts, now) });
   }
   return renderOutcomes(compiled, request, results, now);
+}
+
+/** A fact's value for one judged order (`order` null when the hook judges the request once, without one). */
+export interface ExplainedFacts {
+  order: string | null;
+  facts: Record<string, unknown>;
+}
+
+/**
+ * The facts of the rule set for each order it would judge, as the rules see them, and nothing else: the console's
+ * fact explorer shows an analyst what a FHIRPath gives on a sample request. Runs in the sandbox (bot-code.ts).
+ */
+export function explainFacts(compiled: CompiledRuleSet, request: CdsRequest): ExplainedFacts[] {
+  const orders = subjectsOf(request);
+  const input = toTypedValue(request);
+  return (orders.length > 0 ? orders : [undefined]).map((order) => ({
+    order: order ? referenceOf(order) : null,
+    facts: computeFacts(compiled, input, order),
+  }));
 }
 
 export function computeFacts(

@@ -14,6 +14,7 @@ export { validateRuleSet, type RuleSetValidation } from './validate.js';
 export type { RuleSetIssue } from './validate-semantics.js';
 export { compileRuleSet, isCompiledRuleSet, RuleSetCompileError, type CompiledRuleSet } from './compile.js';
 export { evaluateRuleSet, prepareRuleSet, InvalidRuleSetError } from './run.js';
+export type { ExplainedFacts } from './evaluate.js';
 export { runRuleSetTests } from './test-cases.js';
 export { DEFAULT_TEST_NOW, type RuleSetTestResult } from './run-test-cases.js';
 export { FhirPathLimitError } from './fhirpath-guard.js';

@@ -1,7 +1,8 @@
 /**
  * First-start set-up: the super-admin client (from `HOOKBOT_ADMIN_CLIENT_ID`/`_SECRET`, or generated, printed
  * once and written to `<data dir>/admin-credentials.json`) and the `demo` project, seeded from `examples/`, with its
- * credentials in `<data dir>/demo-credentials.json`, both files mode 0600.
+ * credentials in `<data dir>/demo-credentials.json` (its client's, and its console users' passwords, also printed
+ * once), both files mode 0600.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import type { Logger } from '../infra/logger.js';
 import { generateSecret } from '../auth/secrets.js';
 import type { Services } from '../services.js';
 import { createClient, findClient, setClientSecret } from '../auth/clients.js';
+import { createUser } from '../users/users.js';
 import { createProject, type Project } from './projects.js';
 import { seedDemoProject, type SeedReport } from './seed-demo.js';
 
@@ -64,6 +66,22 @@ export async function ensureAdminClient(db: Database, config: Config, log: Logge
   log.info({ clientId, file }, 'created super-admin client');
 }
 
+/** The demo project's console users: an analyst who edits the demo rule sets, and a viewer. */
+export const DEMO_USERS = [
+  { email: 'analyst@demo.hookbot.local', name: 'Demo analyst', role: 'analyst' },
+  { email: 'viewer@demo.hookbot.local', name: 'Demo viewer', role: 'viewer' },
+] as const;
+
+async function createDemoUsers(db: Database, projectId: string) {
+  const users = [];
+  for (const user of DEMO_USERS) {
+    const password = generateSecret();
+    await createUser(db, { ...user, projectId, password });
+    users.push({ email: user.email, role: user.role, password });
+  }
+  return users;
+}
+
 export interface DemoProject {
   project: Project;
   /** What was seeded, when this start created the project. */
@@ -97,13 +115,21 @@ export async function ensureDemoProject(services: Services): Promise<DemoProject
         isPublic: true,
       });
       const seeded = await seedDemoProject({ ...services, db: tx }, project.id);
+      const users = await createDemoUsers(tx, project.id);
       const file = await writeCredentials(config.dataDir, 'demo-credentials.json', {
         projectId: project.id,
         clientId,
         clientSecret,
         memberAppClientId: memberApp.clientId,
         memberAppRedirectUri: DEMO_MEMBER_APP_REDIRECT,
+        users,
       });
+      // Printed once, as the super-admin's: the console's demo users exist in clear only here and in the file.
+      process.stdout.write(
+        `\nHookbot console demo users (also in ${file}), sign in at ${config.baseUrl}/console:\n${users
+          .map((u) => `  ${u.role.padEnd(8)} ${u.email}  password: ${u.password}\n`)
+          .join('')}\n`,
+      );
       log.info({ projectId: project.id, clientId, file }, 'created demo project');
       return { project, seeded };
     });

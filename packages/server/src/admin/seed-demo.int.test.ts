@@ -13,6 +13,7 @@ import { createServices } from '../server.js';
 import type { Database, QueryOptions } from '../infra/database.js';
 import type { Services } from '../services.js';
 import { createTestPostgresDatabase, STORE_KINDS, type StoreKind } from '../testing/stores.js';
+import { checkCredentials } from '../users/users.js';
 import { DEMO_PROJECT_NAME, ensureDemoProject } from './bootstrap.js';
 import { createProject } from './projects.js';
 import { seedDemoProject } from './seed-demo.js';
@@ -174,8 +175,16 @@ for (const kind of STORE_KINDS) {
     await expectSeedMembers(s.db, demo.project.id);
     const credentials = JSON.parse(await readFile(path.join(s.config.dataDir, 'demo-credentials.json'), 'utf8')) as {
       projectId: string;
+      users: { email: string; role: string; password: string }[];
     };
     expect(credentials.projectId).toBe(demo.project.id);
+    // The console's demo users, with the passwords that sign them in.
+    expect(credentials.users.map((u) => [u.email, u.role])).toEqual([
+      ['analyst@demo.hookbot.local', 'analyst'],
+      ['viewer@demo.hookbot.local', 'viewer'],
+    ]);
+    for (const user of credentials.users)
+      expect((await checkCredentials(s.db, user.email, user.password))?.projectId).toBe(demo.project.id);
 
     const again = await ensureDemoProject(s);
     expect(again).toEqual({ project: demo.project });

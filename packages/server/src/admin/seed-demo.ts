@@ -79,7 +79,10 @@ async function seedExamples(services: Services, projectId: string): Promise<Seed
 
   for (const file of (await list(path.join(root, 'rules'))).filter((f) => /\.(json|ya?ml)$/.test(f))) {
     await attempt(`rules/${file}`, async () => {
-      const doc = parseRuleSetText(await readFile(path.join(root, 'rules', file), 'utf8'), file);
+      const doc = await inlineRequestFiles(
+        parseRuleSetText(await readFile(path.join(root, 'rules', file), 'utf8'), file),
+        path.join(root, 'rules'),
+      );
       const { bot } = await deployRuleSet(services, repo, { ruleSet: doc });
       // The prior-authorization example decides the demo project's PAS requests.
       if ((doc as { hook?: unknown }).hook === PRIOR_AUTHORIZATION)
@@ -88,4 +91,26 @@ async function seedExamples(services: Services, projectId: string): Promise<Seed
     });
   }
   return report;
+}
+
+/**
+ * The test cases' `requestFile`s read into `request`, as `hookbot rules test --remote` sends them: the deployed rule
+ * set carries its tests, so the console (and `Bot/$test-rules`, which reads no server file) can run them.
+ */
+async function inlineRequestFiles(doc: unknown, dir: string): Promise<unknown> {
+  const tests = (doc as { tests?: unknown }).tests;
+  if (!Array.isArray(tests)) return doc;
+  const inlined = await Promise.all(
+    tests.map(async (test: unknown) => {
+      if (
+        typeof test !== 'object' ||
+        test === null ||
+        typeof (test as { requestFile?: unknown }).requestFile !== 'string'
+      )
+        return test;
+      const { requestFile, ...rest } = test as { requestFile: string };
+      return { ...rest, request: JSON.parse(await readFile(path.resolve(dir, requestFile), 'utf8')) as unknown };
+    }),
+  );
+  return { ...(doc as object), tests: inlined };
 }

@@ -5,10 +5,12 @@ import { forbidden, unauthorized } from '../infra/errors.js';
 import type { SharedState } from '../infra/shared-state.js';
 import type { AccessPolicy } from './access.js';
 import { patientAccess } from './patient-access.js';
+import { userReference } from './user-reference.js';
 import { ACCESS_TOKEN_SKEW_SECONDS, isRevoked } from './revocation.js';
 import { isClientRole, roleHasFhirApi, type ClientRole } from './roles.js';
 import { grantingScopes, parseScopes, type ScopeSet } from './scopes.js';
 import { TOKEN_ALG, type TokenKeys } from './signing-keys.js';
+import type { SessionUser } from './user-roles.js';
 
 export interface Caller {
   clientId: string;
@@ -33,6 +35,8 @@ export interface Caller {
   fhirUser?: string;
   /** The client's credential generation the token was issued under (`cg`; 0 for tokens issued before it). */
   generation: number;
+  /** A person signed in to the console (a session cookie, not a token): who, and in which role. */
+  user?: SessionUser;
 }
 
 export interface TokenClaims {
@@ -186,6 +190,7 @@ export function accessFor(caller: Caller & { projectId: string }): AccessPolicy 
   const cache = new Map<string, boolean>();
   return {
     projectId: caller.projectId,
+    ...(caller.user ? { author: userReference(caller.user) } : {}),
     allows(resourceType, interaction) {
       const key = `${resourceType}.${interaction}`;
       let allowed = cache.get(key);

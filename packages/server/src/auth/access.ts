@@ -2,6 +2,8 @@
  * What a caller may do. Built from the caller's token (SMART scopes) by `auth/`; consulted by the repository on
  * every read and write, so no route can forget it.
  */
+import type { Reference } from '@medplum/fhirtypes';
+
 export type Interaction = 'c' | 'r' | 'u' | 'd' | 's';
 
 export interface AccessPolicy {
@@ -14,6 +16,8 @@ export interface AccessPolicy {
    * compartment (`fhir/compartment.ts`), in the SQL of the read itself.
    */
   readonly patient?: string;
+  /** A person signed in to the console: every resource it writes names them (`fhir/author.ts`). */
+  readonly author?: Reference;
   allows(resourceType: string, interaction: Interaction): boolean;
 }
 

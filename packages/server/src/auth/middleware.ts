@@ -4,6 +4,7 @@ import type { Context, Middleware } from 'koa';
 import { forbidden, unauthorized } from '../infra/errors.js';
 import type { Services } from '../services.js';
 import { verifyAccessToken, type Caller } from './access-token.js';
+import { sessionCaller } from '../users/sessions.js';
 import { presentedCertificate } from './client-certificate.js';
 
 /** Headers a caller might use to pick a tenant. The tenant always comes from the token, so they are dropped. */
@@ -43,10 +44,13 @@ export async function callerOfToken(services: Services, token: string, req?: Inc
   return caller;
 }
 
+/** The caller of the request's bearer token; without one, of its console session cookie (`users/sessions.ts`). */
 export async function callerFromRequest(ctx: Context, services: Services): Promise<Caller> {
   const token = bearerToken(ctx);
-  if (!token) throw unauthorized('auth.missing-token', 'Missing bearer token: get one from POST /oauth2/token');
-  return callerOfToken(services, token, ctx.req);
+  if (token) return callerOfToken(services, token, ctx.req);
+  const user = await sessionCaller(services.db, ctx);
+  if (user) return user;
+  throw unauthorized('auth.missing-token', 'Missing bearer token: get one from POST /oauth2/token');
 }
 
 export function requireAdmin(): Middleware {

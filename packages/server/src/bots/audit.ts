@@ -5,7 +5,7 @@
  * its own project with the server's system access, tagged as server-recorded (fhir/record-origin.ts): a client can
  * neither write that tag nor alter an event.
  */
-import type { AuditEvent, AuditEventEntityDetail } from '@medplum/fhirtypes';
+import type { AuditEvent, AuditEventEntityDetail, Practitioner, Reference } from '@medplum/fhirtypes';
 import { projectSystemAccess } from '../auth/access.js';
 import { createRepository } from '../fhir/repository.js';
 import type { Database } from '../infra/database.js';
@@ -28,6 +28,10 @@ export interface AuditRecord {
   botId: string;
   botVersion?: string;
   clientId?: string;
+  /** The person on whose behalf (a console user): `agent.who`, instead of the client id. */
+  agent?: Reference<Practitioner>;
+  /** FHIR AuditEvent.action: `E` (execute, the default) or `U` (a deploy or rollback). */
+  action?: 'E' | 'U';
   outcome: 'success' | 'failure' | 'error';
   outcomeDesc?: string;
   durationMs: number;
@@ -58,14 +62,14 @@ export function toAuditEvent(record: AuditRecord, recorded = new Date()): AuditE
       display: record.subtype,
     },
     subtype: [{ system: AUDIT_TYPE_SYSTEM, code: record.subtype }],
-    action: 'E',
+    action: record.action ?? 'E',
     recorded: recorded.toISOString(),
     outcome: OUTCOME_CODE[record.outcome],
     ...(record.outcomeDesc ? { outcomeDesc: storableText(record.outcomeDesc.slice(0, 2000)) } : {}),
     agent: [
       {
         requestor: true,
-        who: { display: record.clientId ?? 'system' },
+        who: record.agent ?? { display: record.clientId ?? 'system' },
       },
     ],
     source: { observer: { display: 'hookbot' } },

@@ -11,6 +11,8 @@ import type { Services } from '../services.js';
 import { dispatchClientCall, repositoryClient } from './fhir-client-bridge.js';
 import { runFailureError } from './run-bot.js';
 import { judgeRun, runAudited } from './run-audited.js';
+import { refuseCodedBots, ruleSetsOnly } from './rule-sets-only.js';
+import { userReference } from '../auth/user-reference.js';
 
 const MAX_EXECUTE_DEPTH = 4;
 const MAX_RUNS_PER_REQUEST = 25;
@@ -65,6 +67,7 @@ export async function executeBot(req: ExecuteInput): Promise<ExecuteOutput> {
   // that project, so another project's Bot is a 404). The cache saves a database read per call.
   if (!repo.access.allows('Bot', 'r')) throw forbidden('auth.forbidden-scope', 'Not allowed to read Bot');
   const { bot, code } = await services.bots.getWithCode(repo.access.projectId, req.botId);
+  refuseCodedBots(ruleSetsOnly(caller), bot);
 
   const client = repositoryClient(repo);
   const host: HostCall = whileOpen(budget, (_client, method, args) =>
@@ -92,6 +95,7 @@ export async function executeBot(req: ExecuteInput): Promise<ExecuteOutput> {
       contentType: req.contentType,
       host,
       clientId: caller.clientId,
+      ...(caller.user ? { agent: userReference(caller.user) } : {}),
       ...(req.requestIds ? { requestIds: req.requestIds } : {}),
       // The request's own bot has answered: whatever it left running may no longer call out.
       ...(depth === 0 ? { onSettled: () => (budget.open = false) } : {}),

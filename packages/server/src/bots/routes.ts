@@ -11,6 +11,8 @@ import { createProjectBot } from './create-bot.js';
 import { checkDeployInput, deployBot } from './deploy.js';
 import { executeBot } from './execute.js';
 import { rollbackBot } from './rollback.js';
+import { auditBotChange } from './audit-change.js';
+import { ruleSetsOnly } from './rule-sets-only.js';
 
 function sendResult(ctx: Context, result: unknown): void {
   if (typeof result === 'string') {
@@ -43,7 +45,9 @@ export function botOperationsRouter(services: Services): Router {
   const router = createRouter();
 
   router.post('/Bot/:id/$deploy', async (ctx) => {
+    const started = performance.now();
     const bot = await deployBot(services, ctx.state.repo, ctx.params.id as string, checkDeployInput(ctx.request.body));
+    await auditBotChange(services, ctx.state.caller, 'deploy', bot, started);
     // Medplum answers an OperationOutcome (its CLI prints `issue[0].details.text`); the new version is in the ETag.
     const version = bot.meta?.versionId ?? '';
     ctx.set('ETag', `W/"${version}"`);
@@ -72,8 +76,12 @@ export function botOperationsRouter(services: Services): Router {
   );
 
   router.post('/Bot/:id/$rollback', async (ctx) => {
+    const started = performance.now();
+    const { caller, repo } = ctx.state;
+    const bot = await rollbackBot(repo, ctx.params.id as string, ctx.request.body, ruleSetsOnly(caller));
+    await auditBotChange(services, caller, 'rollback', bot, started);
     ctx.type = 'application/fhir+json';
-    ctx.body = await rollbackBot(ctx.state.repo, ctx.params.id as string, ctx.request.body);
+    ctx.body = bot;
   });
 
   return router;

@@ -4,7 +4,7 @@
  * `contentType`, `secrets`, `traceId`, `requester`); the AuditEvent carries the outcome the caller judged, since
  * a bot that answered may still have answered something the operation cannot use.
  */
-import type { Bot } from '@medplum/fhirtypes';
+import type { Bot, Practitioner, Reference } from '@medplum/fhirtypes';
 import type { HostCall, RunResult } from '@hookbot/runtime';
 import type { Services } from '../services.js';
 import type { LoadedCode } from './code.js';
@@ -31,6 +31,8 @@ export interface AuditedRun {
   clients?: string[];
   /** The client on whose behalf the bot runs. */
   clientId: string;
+  /** The console user on whose behalf it runs, if any (the AuditEvent's `agent.who`). */
+  agent?: Reference<Practitioner>;
   requestIds?: { requestId: string; traceId: string };
   onSettled?: () => void;
   /** AuditEvent subtype (e.g. `pas-submit`) and details. */
@@ -92,6 +94,7 @@ export async function runAudited<T>(
     botId: run.bot.id as string,
     botVersion: run.bot.meta?.versionId,
     clientId: run.clientId,
+    ...(run.agent ? { agent: run.agent } : {}),
     outcome: judged.outcome,
     ...(judged.description ? { outcomeDesc: judged.description } : {}),
     durationMs: performance.now() - started,

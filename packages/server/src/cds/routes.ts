@@ -13,6 +13,7 @@ import { discoverServices } from './discovery.js';
 import { recordFeedback } from './feedback.js';
 import { feedbackStats } from './feedback-stats.js';
 import { invokeService } from './invoke.js';
+import { feedbackTimeline, invocationStatistics, periodDays } from './service-stats.js';
 
 /** The exact URL the client called, as the JWT `aud` must name it: on the mutual-TLS listener, its own address. */
 function calledUrl(services: Services, ctx: Context): string {
@@ -62,6 +63,24 @@ export function cdsRouter(services: Services): Router {
       throw forbidden('auth.forbidden-scope', 'Feedback statistics need read access to AuditEvent');
     }
     ctx.body = { services: await feedbackStats(services, projectId) };
+  });
+
+  // What the console's Services and Watch screens show; read from the AuditEvents, hence the same access check.
+  const auditReader = (ctx: Context): string => {
+    const { caller } = ctx.state;
+    const projectId = callerProject(caller);
+    if (!accessFor({ ...caller, projectId }).allows('AuditEvent', 's')) {
+      throw forbidden('auth.forbidden-scope', 'Service statistics need read access to AuditEvent');
+    }
+    return projectId;
+  };
+  router.get('/cds-invocations/stats', async (ctx) => {
+    const projectId = auditReader(ctx);
+    ctx.body = await invocationStatistics(services, projectId, periodDays(ctx.query.days));
+  });
+  router.get('/cds-feedback/timeline', async (ctx) => {
+    const projectId = auditReader(ctx);
+    ctx.body = await feedbackTimeline(services, projectId, periodDays(ctx.query.days));
   });
 
   return router;

@@ -3,21 +3,11 @@
  * app's project), each linked to one member and one email (seed 001), signed in to with a password stored as a slow
  * scrypt hash. A mismatch says neither which fact was wrong nor whether the member exists.
  */
-import { randomUUID, scrypt } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { HumanName, Patient } from '@medplum/fhirtypes';
-import { hashSecret, verifySecret, type Kdf } from '../auth/secrets.js';
+import { hashPassword, normalEmail, verifyPassword } from '../auth/passwords.js';
 import type { Database } from '../infra/database.js';
 import { findMember } from '../pas/member.js';
-
-/**
- * OWASP's scrypt setting N=2^15, r=8, p=3 (32 MiB, a few tens of milliseconds per hash): much slower to guess than
- * client secrets (random, 256 bits), which keep Node's default.
- */
-const PASSWORD_COST = { N: 2 ** 15, r: 8, p: 3, maxmem: 64 * 1024 * 1024 };
-export const passwordKdf: Kdf = (secret, salt, keylen) =>
-  new Promise((resolve, reject) =>
-    scrypt(secret, salt, keylen, PASSWORD_COST, (err, key) => (err ? reject(err) : resolve(key))),
-  );
 
 export interface MemberFacts {
   firstName: string;
@@ -71,9 +61,6 @@ export interface Account {
   patientId: string;
 }
 
-export const normalEmail = (email: string) => email.trim().toLowerCase();
-export const isEmail = (email: string) => email.length <= 254 && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email);
-
 /** Creates the member's account, unless the member already has one or the email belongs to another member. */
 export async function createAccount(
   db: Database,
@@ -82,7 +69,7 @@ export async function createAccount(
   email: string,
   password: string,
 ): Promise<Account | 'member-has-account' | 'email-taken'> {
-  const passwordHash = await hashSecret(password, passwordKdf);
+  const passwordHash = await hashPassword(password);
   const id = randomUUID();
   const inserted = await db.query<{ id: string }>(
     `INSERT INTO member_accounts (id, project_id, patient_id, email, password_hash) VALUES ($1, $2, $3, $4, $5)
@@ -110,7 +97,7 @@ export async function signIn(
       [projectId, normalEmail(email)],
     )
   ).rows[0];
-  const matches = await verifySecret(password, row?.password_hash, passwordKdf);
+  const matches = await verifyPassword(password, row?.password_hash);
   return row && matches ? { id: row.id, projectId, patientId: row.patient_id } : undefined;
 }
 

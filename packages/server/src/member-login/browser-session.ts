@@ -6,6 +6,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { SignJWT, jwtVerify } from 'jose';
 import type { Context } from 'koa';
+import { setCookie as setSharedCookie } from '../auth/cookies.js';
 import { TOKEN_ALG, type TokenKeys } from '../auth/signing-keys.js';
 import type { Account } from './accounts.js';
 
@@ -22,14 +23,8 @@ export interface BrowserDeps {
   development: boolean;
 }
 
-/**
- * Set by hand: Koa's cookies refuse `Secure` on a plain-HTTP request, which is how a server behind a TLS proxy that
- * is not trusted for `X-Forwarded-Proto` sees every request.
- */
 function setCookie(ctx: Context, deps: BrowserDeps, name: string, value: string, maxAge: number): void {
-  const attributes = [`Path=${COOKIE_PATH}`, `Max-Age=${maxAge}`, 'HttpOnly', 'SameSite=Lax'];
-  if (!deps.development) attributes.push('Secure');
-  ctx.append('Set-Cookie', [`${name}=${value}`, ...attributes].join('; '));
+  setSharedCookie(ctx, name, value, { path: COOKIE_PATH, maxAge, sameSite: 'Lax', secure: !deps.development });
 }
 
 /** The request's CSRF token, a new one (and its cookie) when it has none. */

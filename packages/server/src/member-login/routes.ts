@@ -12,16 +12,8 @@ import { delayFailure, failedTooOften, type FailureKeys } from '../auth/token-fa
 import { forbidden, HookbotError } from '../infra/errors.js';
 import { createRouter, publicRoute } from '../infra/router.js';
 import type { Services } from '../services.js';
-import {
-  accountOfPatient,
-  createAccount,
-  isEmail,
-  isoDate,
-  matchMember,
-  normalEmail,
-  signIn,
-  type Account,
-} from './accounts.js';
+import { isEmail, normalEmail } from '../auth/passwords.js';
+import { accountOfPatient, createAccount, isoDate, matchMember, signIn, type Account } from './accounts.js';
 import {
   csrfMatches,
   csrfToken,

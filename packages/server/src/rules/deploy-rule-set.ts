@@ -11,6 +11,7 @@ import { createRepository, type Repository } from '../fhir/repository.js';
 import { invalidIssues, locatedIssues } from '../infra/errors.js';
 import type { Services } from '../services.js';
 import { RULES_CONTENT_TYPE, storeCodeBinary } from '../bots/code.js';
+import { refuseCodedBots } from '../bots/rule-sets-only.js';
 
 export const RULE_SET_SYSTEM = 'https://hookbot.dev/fhir/rule-set';
 
@@ -47,12 +48,19 @@ export interface DeployedRuleSet {
   created: boolean;
 }
 
-export async function deployRuleSet(services: Services, repo: Repository, body: unknown): Promise<DeployedRuleSet> {
+/** With `ruleSetsOnly` (an analyst), an existing Bot of that rule-set id that runs code is not replaced (403). */
+export async function deployRuleSet(
+  services: Services,
+  repo: Repository,
+  body: unknown,
+  ruleSetsOnly = false,
+): Promise<DeployedRuleSet> {
   const ruleSet = ruleSetOf(body);
   const doc = checkRuleSet(ruleSet);
   const result = await services.db.transaction(async (tx) => {
     const txRepo = createRepository(tx, repo.access, { baseUrl: repo.fhirBase });
     const existing = (await txRepo.searchResources<Bot>('Bot', { identifier: `${RULE_SET_SYSTEM}|${doc.id}` }))[0];
+    if (existing) refuseCodedBots(ruleSetsOnly, existing);
     const attachment = await storeCodeBinary(
       txRepo,
       JSON.stringify(ruleSet),

@@ -6,6 +6,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { conflict, HookbotError, notFound, preconditionFailed } from '../../infra/errors.js';
 import { isUniqueViolation, type Database } from '../../infra/database.js';
+import { withAuthor } from '../author.js';
 import { markServerRecorded, refuseRecordOriginClaim } from '../record-origin.js';
 import { isAppendOnly } from '../resource-types.js';
 import { extractIndexRows } from '../search/extract.js';
@@ -26,7 +27,7 @@ export async function createResource<T extends Resource>(ctx: StoreContext, inpu
   }
   const validated = validateForWrite(input);
   refuseRecordOriginClaim(validated);
-  const resource = stamp(validated, newResourceId(), 1);
+  const resource = stamp(ctx, validated, newResourceId(), 1);
   await uniqueAsConflict(
     ctx.db.transaction(async (tx) => {
       await insertCurrent(tx, ctx.access.projectId, resource);
@@ -114,7 +115,7 @@ function prepareNew(ctx: StoreContext, input: Resource, options: CreateManyOptio
     authorize(ctx, validated.resourceType, 'c');
     if (!options.serverRecorded) refuseRecordOriginClaim(validated);
     const id = options.ids?.[index] ?? newResourceId();
-    return stamp(options.serverRecorded ? markServerRecorded(validated) : validated, id, 1);
+    return stamp(ctx, options.serverRecorded ? markServerRecorded(validated) : validated, id, 1);
   } catch (err) {
     throw options.onRejected ? options.onRejected(index, err) : err;
   }
@@ -151,7 +152,7 @@ export async function updateResource<T extends Resource>(
           throw preconditionFailed(`If-Match ${options.ifMatch} does not match: resource does not exist`);
         }
         authorize(ctx, validated.resourceType, 'c');
-        const resource = stamp(validated, id, 1);
+        const resource = stamp(ctx, validated, id, 1);
         await insertCurrent(tx, projectId, resource);
         await writeVersion(tx, projectId, resource, true);
         return resource as T;
@@ -160,7 +161,7 @@ export async function updateResource<T extends Resource>(
       if (expected !== undefined && expected !== String(version)) {
         throw preconditionFailed(`If-Match ${options.ifMatch} does not match the current version ${version}`);
       }
-      const resource = stamp(validated, id, version + 1);
+      const resource = stamp(ctx, validated, id, version + 1);
       await tx.query(
         `UPDATE fhir_resources SET version_id = $4, last_updated = $5, deleted = false, content = $6::jsonb
        WHERE project_id = $1 AND resource_type = $2 AND id = $3`,
@@ -246,11 +247,13 @@ function parseETag(etag: string): string {
     .replace(/^"(.*)"$/, '$1');
 }
 
-function stamp(resource: Resource, id: string, version: number): Resource {
+/** Id, version, time, and the person who wrote it (or none: `fhir/author.ts`). */
+function stamp(ctx: StoreContext, resource: Resource, id: string, version: number): Resource {
+  const authored = withAuthor(resource, ctx.access.author);
   return {
-    ...resource,
+    ...authored,
     id,
-    meta: { ...resource.meta, versionId: String(version), lastUpdated: new Date().toISOString() },
+    meta: { ...authored.meta, versionId: String(version), lastUpdated: new Date().toISOString() },
   } as Resource;
 }
 

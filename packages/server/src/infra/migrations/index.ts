@@ -17,6 +17,7 @@ import { statements as clientCertificates } from './014_client_certificates.js';
 import { statements as memberAccess } from './015_member_access.js';
 import { statements as historyByTime } from './016_history_by_time.js';
 import { statements as bulkExport } from './018_bulk_export.js';
+import { statements as consoleUsers } from './019_console_users.js';
 
 export interface Migration {
   version: number;
@@ -39,6 +40,7 @@ export const migrations: Migration[] = [
   { version: 15, name: 'member access', statements: memberAccess },
   { version: 16, name: 'history by time', statements: historyByTime },
   { version: 18, name: 'bulk export jobs', statements: bulkExport },
+  { version: 19, name: 'console users', statements: consoleUsers },
 ];
 
 /** Arbitrary constant naming Hookbot's migration lock among the database's advisory locks. */
