@@ -13,6 +13,7 @@ import type { Logger } from '../infra/logger.js';
 import { generateSecret } from '../auth/secrets.js';
 import type { Services } from '../services.js';
 import { createClient, findClient, setClientSecret } from '../auth/clients.js';
+import { GENERATED_PASSWORD_COST } from '../auth/passwords.js';
 import { createUser } from '../users/users.js';
 import { createProject, type Project } from './projects.js';
 import { seedDemoProject, type SeedReport } from './seed-demo.js';
@@ -76,7 +77,7 @@ async function createDemoUsers(db: Database, projectId: string) {
   const users = [];
   for (const user of DEMO_USERS) {
     const password = generateSecret();
-    await createUser(db, { ...user, projectId, password });
+    await createUser(db, { ...user, projectId, password, cost: GENERATED_PASSWORD_COST });
     users.push({ email: user.email, role: user.role, password });
   }
   return users;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hashPassword, passwordKdf, verifyPassword } from './passwords.js';
+import { GENERATED_PASSWORD_COST, hashPassword, passwordKdf, verifyPassword } from './passwords.js';
 import { hashSecret } from './secrets.js';
 
 describe('password hashes', () => {
@@ -19,6 +19,9 @@ describe('password hashes', () => {
     // A cheaper cost, as a future change of the default would leave behind: read from the hash itself.
     const [, , salt = '', hash = ''] = (await hashPassword('cost test password')).split('$');
     expect(await verifyPassword('cost test password', `scrypt$ln=14,r=8,p=3$${salt}$${hash}`)).toBe(false);
+    const generated = await hashPassword('a generated password', GENERATED_PASSWORD_COST);
+    expect(generated).toMatch(/^scrypt\$ln=14,r=8,p=1\$/);
+    expect(await verifyPassword('a generated password', generated)).toBe(true);
   });
 
   it('refuse absent, malformed and absurd hashes without throwing', async () => {

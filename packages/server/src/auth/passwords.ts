@@ -11,9 +11,15 @@ import type { Kdf } from './secrets.js';
  * client secrets (random, 256 bits), which keep Node's default.
  */
 const COST = { ln: 15, r: 8, p: 3 } as const;
+/**
+ * For passwords the server generates (256 random bits, like client secrets): nothing to guess, so Node's default
+ * cost, a sixth of the above (the demo users, created at every first start). Signing in to such an account is
+ * faster than the check of an unknown email: that tells only that it exists, which its published name says anyway.
+ */
+export const GENERATED_PASSWORD_COST = { ln: 14, r: 8, p: 1 } as const;
 const KEY_LENGTH = 32;
 
-interface Cost {
+export interface Cost {
   ln: number;
   r: number;
   p: number;
@@ -29,10 +35,10 @@ function derive(password: string, salt: Buffer, keylen: number, cost: Cost): Pro
 /** The password hash function at today's cost, as a `Kdf` (benchmarks). */
 export const passwordKdf: Kdf = (secret, salt, keylen) => derive(secret, salt, keylen, COST);
 
-export async function hashPassword(password: string): Promise<string> {
+export async function hashPassword(password: string, cost: Cost = COST): Promise<string> {
   const salt = randomBytes(16);
-  const hash = await derive(password, salt, KEY_LENGTH, COST);
-  return `scrypt$ln=${COST.ln},r=${COST.r},p=${COST.p}$${salt.toString('base64url')}$${hash.toString('base64url')}`;
+  const hash = await derive(password, salt, KEY_LENGTH, cost);
+  return `scrypt$ln=${cost.ln},r=${cost.r},p=${cost.p}$${salt.toString('base64url')}$${hash.toString('base64url')}`;
 }
 
 interface Parsed {

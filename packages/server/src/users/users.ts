@@ -4,7 +4,7 @@
  * emails. Passwords (12 to 128 characters) are stored as `auth/passwords.ts` hashes, never returned.
  */
 import { randomUUID } from 'node:crypto';
-import { hashPassword, normalEmail, verifyPassword } from '../auth/passwords.js';
+import { hashPassword, normalEmail, verifyPassword, type Cost } from '../auth/passwords.js';
 import type { UserRole } from '../auth/user-roles.js';
 import { isUniqueViolation, type Database } from '../infra/database.js';
 import { badRequest, conflict, notFound } from '../infra/errors.js';
@@ -26,6 +26,8 @@ export interface NewUser {
   name: string;
   role: UserRole;
   password: string;
+  /** Only for a password the server generated itself (`GENERATED_PASSWORD_COST`). */
+  cost?: Cost;
 }
 
 export function checkPassword(password: unknown, field = 'password'): string {
@@ -60,7 +62,7 @@ const COLUMNS = 'id, project_id, email, name, role, created_at';
 
 /** 409 when the email belongs to a user already (of any project). */
 export async function createUser(db: Database, input: NewUser): Promise<User> {
-  const passwordHash = await hashPassword(checkPassword(input.password));
+  const passwordHash = await hashPassword(checkPassword(input.password), input.cost);
   try {
     const { rows } = await db.query<UserRow>(
       `INSERT INTO users (id, project_id, email, name, role, password_hash) VALUES ($1, $2, $3, $4, $5, $6)
