@@ -86,6 +86,8 @@ describe('every registered route', () => {
       'POST /oauth2/authorize/consent',
       'POST /oauth2/authorize/sign-out',
       'GET /fhir/R4/metadata',
+      'GET /fhir/R4/OperationDefinition',
+      `GET /fhir/R4/OperationDefinition/${botId}`,
     ]);
   });
 

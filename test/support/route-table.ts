@@ -32,6 +32,9 @@ export const ROUTE_TABLE: Record<string, Caller[] | typeof PUBLIC> = {
   'GET /.well-known/smart-configuration': PUBLIC,
   'GET /fhir/R4/.well-known/smart-configuration': PUBLIC,
   'GET /fhir/R4/metadata': PUBLIC,
+  // The definitions the CapabilityStatement refers to: served from code, the same for everyone, never written.
+  'GET /fhir/R4/OperationDefinition': PUBLIC,
+  'GET /fhir/R4/OperationDefinition/:id': PUBLIC,
   'GET /auth/me': ANY,
   'GET /.well-known/openid-configuration': PUBLIC,
   'GET /oauth2/authorize': PUBLIC,
@@ -87,6 +90,8 @@ export const ROUTE_TABLE: Record<string, Caller[] | typeof PUBLIC> = {
   'DELETE /fhir/R4/:type/:id': FHIR_API,
 
   'ALL /fhir/R4/metadata': NOBODY,
+  'ALL /fhir/R4/OperationDefinition': NOBODY,
+  'ALL /fhir/R4/OperationDefinition/:id': NOBODY,
   'ALL /fhir/R4': NOBODY,
   'ALL /fhir/R4/:type': NOBODY,
   'ALL /fhir/R4/:type/_search': NOBODY,

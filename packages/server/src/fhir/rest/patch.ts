@@ -12,9 +12,11 @@ import { param, resourceOfType, sendResource } from './respond.js';
 import { updateAt, type Written } from './update.js';
 
 export const JSON_PATCH = 'application/json-patch+json';
+/** The bodies PATCH takes (CapabilityStatement `patchFormat`). */
+export const PATCH_FORMATS = [JSON_PATCH];
 
 export async function patchHandler(ctx: RouterContext): Promise<void> {
-  if (!ctx.is(JSON_PATCH)) {
+  if (!ctx.is(PATCH_FORMATS)) {
     throw new HookbotError('request.unsupported-media-type', `PATCH takes a JSON Patch (${JSON_PATCH})`);
   }
   const body = (ctx.request as { body?: unknown }).body;

@@ -7,6 +7,12 @@ import type { Resource } from '@medplum/fhirtypes';
 import { sendRawBinary } from './binary.js';
 import { param, sendResource } from './respond.js';
 
+/**
+ * What a read does with `If-None-Match` / `If-Modified-Since` (CapabilityStatement `conditionalRead`): nothing yet,
+ * so the statement says `not-supported`; change it here with the support (`test/fhir-capability.test.ts` probes it).
+ */
+export const CONDITIONAL_READ: 'not-supported' | 'modified-since' | 'not-match' | 'full-support' = 'not-supported';
+
 const send = (ctx: RouterContext, resource: Resource) => sendRawBinary(ctx, resource) || sendResource(ctx, resource);
 
 export async function readHandler(ctx: RouterContext): Promise<void> {

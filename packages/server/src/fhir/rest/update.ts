@@ -9,6 +9,9 @@ import type { Repository } from '../repository.js';
 import { binaryReceipt, rawBinary } from './binary.js';
 import { bodyResource, param, sendResource, versionLocation } from './respond.js';
 
+/** Updates honour `If-Match` (CapabilityStatement `versioning: versioned-update`) and PUT to a new id creates. */
+export const UPDATE_CAPABILITIES = { versionAware: true, updateCreate: true } as const;
+
 export async function updateHandler(ctx: RouterContext): Promise<void> {
   const raw = rawBinary(ctx, param(ctx, 'id'));
   const { resource: updated, created } = await updateAt(
