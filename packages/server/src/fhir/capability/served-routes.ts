@@ -3,6 +3,7 @@
  * (an interaction, an operation at a level). The CapabilityStatement is built from these, so a route added on any
  * router shows in it, and a route removed leaves it.
  */
+import { METHODS } from 'node:http';
 import type Router from '@koa/router';
 
 export const FHIR_PREFIX = '/fhir/R4';
@@ -40,9 +41,9 @@ export function servedRoutes(routers: Router[]): ServedRoute[] {
     for (const layer of router.stack) {
       const path = layer.path;
       if (typeof path !== 'string' || (path !== FHIR_PREFIX && !path.startsWith(`${FHIR_PREFIX}/`))) continue;
+      // `router.all` lists every method node's HTTP parser knows.
+      if (METHODS.every((m) => layer.methods.includes(m))) continue;
       const methods = layer.methods.filter((m) => m !== 'HEAD' && m !== 'OPTIONS');
-      // `router.all` (koa-router lists every method of node's http for it).
-      if (methods.length === 0 || methods.length > 10) continue;
       for (const method of methods) {
         const route = { method, path: path.slice(FHIR_PREFIX.length) };
         out.set(`${method} ${route.path}`, route);

@@ -1,12 +1,13 @@
 import type { CapabilityStatementRestResource } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
+import { createRouter } from '../../infra/router.js';
 import { HookbotError } from '../../infra/errors.js';
 import { allSearchParameters } from '../definitions.js';
 import { RESOURCE_TYPES } from '../resource-types.js';
 import { parseSearchRequest, RESULT_PARAMETERS } from '../search/parse.js';
 import { BULK_EXPORT_OPERATIONS } from './bulk-export-definitions.js';
 import { operationDefinition, searchOperationDefinitions } from './operation-definitions.js';
-import { meaningOf, type ServedRoute } from './served-routes.js';
+import { meaningOf, servedRoutes, type ServedRoute } from './served-routes.js';
 import { buildCapabilities, type CapabilitySources } from './statement.js';
 
 const route = (key: string): ServedRoute => {
@@ -59,6 +60,23 @@ function build(keys: string[], operations = [EXECUTE, ...BULK_EXPORT_OPERATIONS]
   const interactions = (type: string) => of(type)?.interaction?.map((i) => i.code);
   return { ...built, rest, of, interactions };
 }
+
+describe('servedRoutes', () => {
+  it('reads the method routes under /fhir/R4 from the routers, nested ones included, not the 405 layers', () => {
+    const inner = createRouter();
+    inner.get('/:type/:id', () => undefined);
+    inner.all('/:type/:id', () => undefined);
+    const fhir = createRouter('/fhir/R4');
+    fhir.use(inner.routes());
+    const other = createRouter();
+    other.post('/fhir/R4', () => undefined);
+    other.post('/oauth2/token', () => undefined);
+    expect(servedRoutes([fhir, other])).toEqual([
+      { method: 'GET', path: '/:type/:id' },
+      { method: 'POST', path: '' },
+    ]);
+  });
+});
 
 describe('meaningOf', () => {
   it('names the interaction or operation of each route shape (FHIR R4 http summary table)', () => {
