@@ -162,7 +162,9 @@ export function buildCapabilities(sources: CapabilitySources): Capabilities {
 
   const rest: CapabilityStatementRest = {
     mode: 'server',
-    documentation: 'JSON only (application/fhir+json); every request except metadata needs an OAuth 2.0 bearer token',
+    documentation:
+      'JSON only (application/fhir+json). Every request needs an OAuth 2.0 bearer token but metadata, ' +
+      'OperationDefinition and .well-known/smart-configuration.',
     security: security(sources.security),
     resource,
     interaction: (['transaction', 'batch', 'search-system', 'history-system'] as SystemInteraction[])
