@@ -50,19 +50,29 @@ export const OPERATION_DEFINITION_SEARCH = [
   { name: 'code', type: 'token' },
 ] as const;
 
-/** The definitions matching every parameter of `query` (comma-separated values are alternatives). */
+/**
+ * The definitions matching every parameter of `query` (comma-separated values are alternatives); `_count` and
+ * `_offset` page them, `_summary=count` and `_total` are answered by the caller (the total is always exact).
+ */
 export function searchOperationDefinitions(
   definitions: readonly OperationDefinition[],
   query: URLSearchParams,
 ): OperationDefinition[] {
   let matches = [...definitions];
+  const page = { offset: 0, count: Infinity };
   for (const [key, value] of query) {
-    if (key === '_format' || key === '_pretty') continue;
+    if (key === '_format' || key === '_pretty' || key === '_total' || (key === '_summary' && value === 'count'))
+      continue;
+    if (key === '_count' || key === '_offset') {
+      if (!/^\d+$/.test(value)) throw badRequest('fhir.invalid-search', `Invalid ${key} "${value}"`, key);
+      page[key === '_count' ? 'count' : 'offset'] = Number(value);
+      continue;
+    }
     const field = { _id: 'id', url: 'url', code: 'code' }[key] as 'id' | 'url' | 'code' | undefined;
     if (!field)
       throw badRequest('fhir.invalid-search', `Unknown search parameter "${key}" for OperationDefinition`, key);
     const values = value.split(',');
     matches = matches.filter((d) => values.includes(d[field] ?? ''));
   }
-  return matches;
+  return matches.slice(page.offset, page.offset + page.count);
 }

@@ -231,6 +231,9 @@ describe('searchOperationDefinitions', () => {
     expect(ids('url=http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export')).toEqual(['patient-export']);
     expect(ids('code=export&_id=nothing')).toEqual([]);
     expect(ids('_format=json')).toHaveLength(3);
+    expect(ids('_count=1&_offset=1')).toEqual(['patient-export']);
     expect(() => ids('name=x')).toThrow(HookbotError);
+    expect(() => ids('_count=x')).toThrow(HookbotError);
+    expect(() => ids('_sort=code')).toThrow(HookbotError);
   });
 });

@@ -20,14 +20,17 @@ export function operationDefinitionReadHandler(capabilities: () => Capabilities)
 
 export function operationDefinitionSearchHandler(capabilities: () => Capabilities) {
   return (ctx: RouterContext): void => {
-    const matches = searchOperationDefinitions(
-      capabilities().operationDefinitions,
-      new URLSearchParams(ctx.querystring),
-    );
+    const query = new URLSearchParams(ctx.querystring);
+    const all = capabilities().operationDefinitions;
+    const total = searchOperationDefinitions(
+      all,
+      new URLSearchParams([...query].filter(([k]) => k !== '_count' && k !== '_offset')),
+    ).length;
+    const matches = query.get('_summary') === 'count' ? [] : searchOperationDefinitions(all, query);
     sendJson(ctx, {
       resourceType: 'Bundle',
       type: 'searchset',
-      total: matches.length,
+      total,
       link: [{ relation: 'self', url: `${ctx.state.baseUrl}/OperationDefinition${ctx.search}` }],
       entry: matches.map((resource) => ({
         fullUrl: `${ctx.state.baseUrl}/OperationDefinition/${resource.id ?? ''}`,
