@@ -218,7 +218,7 @@ describe('the CapabilityStatement', () => {
     for (const key of Object.keys(ROUTE_TABLE)) {
       const [method = '', path = ''] = key.split(' ');
       if (method === 'ALL' || (path !== '/fhir/R4' && !path.startsWith('/fhir/R4/'))) continue;
-      const segments = path.slice('/fhir/R4'.length).split('/').slice(1);
+      const segments = path === '/fhir/R4/' ? [] : path.slice('/fhir/R4'.length).split('/').slice(1);
       const [first = '', second, third] = segments;
       const last = segments.at(-1) ?? '';
       const types = first === ':type' ? ['Patient'] : [first];

@@ -59,7 +59,8 @@ const isType = (segment: string | undefined) => segment === ANY_TYPE || /^[A-Z][
 
 /** What a route is (FHIR R4 http §3.1.0 "RESTful API" summary table). */
 export function meaningOf({ method, path }: ServedRoute): RouteMeaning {
-  const segments = path.split('/').slice(1);
+  // `[base]/` is the base too (clients post Bundles there).
+  const segments = path === '/' ? [] : path.split('/').slice(1);
   const [first, second, third, fourth] = segments;
   const operation = segments.at(-1)?.startsWith('$') ? (segments.at(-1) ?? '').slice(1) : undefined;
   if (segments.length === 0) {

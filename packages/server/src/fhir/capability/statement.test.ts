@@ -82,6 +82,7 @@ describe('meaningOf', () => {
   it('names the interaction or operation of each route shape (FHIR R4 http summary table)', () => {
     const cases: [string, unknown][] = [
       ['POST ', { kind: 'system', interaction: 'bundle' }],
+      ['POST /', { kind: 'system', interaction: 'bundle' }],
       ['GET ', { kind: 'system', interaction: 'search-system' }],
       ['GET /_history', { kind: 'system', interaction: 'history-system' }],
       ['GET /metadata', { kind: 'capabilities' }],
