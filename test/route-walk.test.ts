@@ -90,6 +90,8 @@ describe('every registered route', () => {
       'POST /auth/session',
       'POST /auth/invitations/accept',
       'GET /fhir/R4/metadata',
+      'GET /fhir/R4/OperationDefinition',
+      `GET /fhir/R4/OperationDefinition/${botId}`,
     ]);
   });
 

@@ -55,6 +55,9 @@ export const ROUTE_TABLE: Record<string, Caller[] | typeof PUBLIC> = {
   'GET /.well-known/smart-configuration': PUBLIC,
   'GET /fhir/R4/.well-known/smart-configuration': PUBLIC,
   'GET /fhir/R4/metadata': PUBLIC,
+  // The definitions the CapabilityStatement refers to: served from code, the same for everyone, never written.
+  'GET /fhir/R4/OperationDefinition': PUBLIC,
+  'GET /fhir/R4/OperationDefinition/:id': PUBLIC,
   'GET /auth/me': ANY,
   'GET /.well-known/openid-configuration': PUBLIC,
   'GET /oauth2/authorize': PUBLIC,
@@ -146,6 +149,8 @@ export const ROUTE_TABLE: Record<string, Caller[] | typeof PUBLIC> = {
   'ALL /fhir/R4/Group/:id/$export': NOBODY,
   'ALL /fhir/R4/$export-status/:job': NOBODY,
   'ALL /fhir/R4/$export-file/:job/:file': NOBODY,
+  'ALL /fhir/R4/OperationDefinition': NOBODY,
+  'ALL /fhir/R4/OperationDefinition/:id': NOBODY,
   'ALL /fhir/R4': NOBODY,
   'ALL /fhir/R4/': NOBODY,
   'ALL /fhir/R4/:type': NOBODY,

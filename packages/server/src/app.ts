@@ -14,6 +14,7 @@ import { callerProject, stripTenantHeaders } from './auth/middleware.js';
 import { authenticateRoutes } from './auth/route-access.js';
 import { patientAccessGuard } from './auth/patient-access.js';
 import { authRouter } from './auth/routes.js';
+import { smartConfigurationOf } from './auth/smart-configuration.js';
 import { notifyingRepository } from './bots/bot-cache.js';
 import { botOperationsRouter, medplumAdminRouter } from './bots/routes.js';
 import { registerBotValidator } from './bots/validate-bot.js';
@@ -23,8 +24,16 @@ import { memberLoginRouter } from './member-login/routes.js';
 import { usersRouter } from './users/routes.js';
 import { pasRouter } from './pas/routes.js';
 import { ruleSetRouter } from './rules/routes.js';
+import { BOT_OPERATIONS } from './bots/operation-definitions.js';
+import { DELIVERY_OPERATIONS } from './deliveries/operation-definitions.js';
+import { BULK_EXPORT_OPERATIONS } from './fhir/capability/bulk-export-definitions.js';
+import { servedRoutes } from './fhir/capability/served-routes.js';
+import { lazyCapabilities } from './fhir/capability/statement.js';
 import { createRepository } from './fhir/repository.js';
 import { exportRouter } from './fhir/export/routes.js';
+import { pasCapabilities } from './pas/capabilities.js';
+import { PAS_OPERATIONS } from './pas/operation-definitions.js';
+import { RULE_SET_OPERATIONS } from './rules/operation-definitions.js';
 import { bundleRouter, fhirRouter } from './fhir/routes.js';
 import { bodyParsing } from './infra/body.js';
 import { canonicalPath } from './infra/canonical-path.js';
@@ -141,7 +150,33 @@ export function createRouters(services: Services): Router[] {
   fhir.use(fhirContext);
   const botRoutes = botOperationsRouter(services);
   const ruleRoutes = ruleSetRouter(services);
-  const fhirRoutes = fhirRouter();
+  // The statement describes every router's /fhir/R4 routes: read when first asked for, once all exist.
+  let routers: Router[] = [];
+  const fhirRoutes = fhirRouter(
+    lazyCapabilities(() => {
+      const smart = smartConfigurationOf(config);
+      return {
+        fhirBase,
+        routes: servedRoutes(routers),
+        operations: [
+          ...BOT_OPERATIONS,
+          ...RULE_SET_OPERATIONS,
+          ...PAS_OPERATIONS,
+          ...DELIVERY_OPERATIONS,
+          ...BULK_EXPORT_OPERATIONS,
+        ],
+        security: {
+          smartConfiguration: `${fhirBase}/.well-known/smart-configuration`,
+          tokenEndpoint: smart.token_endpoint,
+          authorizationEndpoint: smart.authorization_endpoint,
+          introspectionEndpoint: smart.introspection_endpoint,
+          revocationEndpoint: smart.revocation_endpoint,
+          cors: CORS_OPEN.test('/fhir/R4/metadata'),
+        },
+        contributions: [pasCapabilities],
+      };
+    }),
+  );
   fhir.use(ruleRoutes.routes());
   fhir.use(botRoutes.routes());
   // Before the resource routes, whose `/:type` and `/:type/:id` would take `$export` for a type.
@@ -159,7 +194,7 @@ export function createRouters(services: Services): Router[] {
   const bundles = bundleRouter(config.maxBundleEntries, memberGuard, fhirContext);
 
   // Prior authorization before the FHIR API: its routes (and `POST Subscription`) are its own, partners included.
-  return [
+  routers = [
     root,
     consoleRouter(),
     authRouter(services),
@@ -172,4 +207,5 @@ export function createRouters(services: Services): Router[] {
     bundles,
     fhir,
   ];
+  return routers;
 }

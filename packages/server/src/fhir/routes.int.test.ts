@@ -9,6 +9,8 @@ import { bodyParsing } from '../infra/body.js';
 import { errorMiddleware } from '../infra/error-middleware.js';
 import { auditEvent, bot, patient, testAccess } from '../testing/fixtures.js';
 import { withStores } from '../testing/stores.js';
+import { servedRoutes } from './capability/served-routes.js';
+import { lazyCapabilities } from './capability/statement.js';
 import { createRepository } from './repository.js';
 import { fhirRouter } from './routes.js';
 
@@ -29,7 +31,14 @@ withStores('FHIR routes', (getDb) => {
       ctx.state.repo = createRepository(getDb(), access, { baseUrl: ctx.state.baseUrl });
       await next();
     });
-    const routes = fhirRouter();
+    const routes = fhirRouter(
+      lazyCapabilities(() => ({
+        fhirBase: `${base}/fhir/R4`,
+        routes: servedRoutes([fhir]),
+        operations: [],
+        security: { smartConfiguration: `${base}/.well-known/smart-configuration`, tokenEndpoint: '/t', cors: true },
+      })),
+    );
     fhir.use(routes.routes(), routes.allowedMethods());
     app.use(fhir.routes());
     server = app.listen(0, '127.0.0.1');
@@ -141,6 +150,6 @@ withStores('FHIR routes', (getDb) => {
     expect(botParams).toContain('cds-hook');
     const interactions = (type: string) => rest?.resource.find((r) => r.type === type)?.interaction.map((i) => i.code);
     expect(interactions('Patient')).toEqual(expect.arrayContaining(['update', 'delete']));
-    expect(interactions('AuditEvent')).toEqual(['create', 'read', 'vread', 'history-instance', 'search-type']);
+    expect(interactions('AuditEvent')).toEqual(['read', 'vread', 'history-instance', 'create', 'search-type']);
   });
 });

@@ -13,17 +13,26 @@ import { createHandler } from './rest/create.js';
 import { deleteHandler } from './rest/delete.js';
 import { acceptJsonOnly } from './rest/format.js';
 import { historyHandler, systemHistoryHandler, typeHistoryHandler } from './rest/history.js';
+import type { Capabilities } from './capability/statement.js';
 import { metadataHandler } from './rest/metadata.js';
+import { operationDefinitionReadHandler, operationDefinitionSearchHandler } from './rest/operation-definition.js';
 import { patchHandler } from './rest/patch.js';
 import { readHandler, vreadHandler } from './rest/read.js';
 import { searchHandler, searchPostHandler } from './rest/search.js';
 import { updateHandler } from './rest/update.js';
 
-export function fhirRouter(): Router {
+/** `capabilities`: the statement of the whole app (its routes), built on first use (`capability/statement.ts`). */
+export function fhirRouter(capabilities: () => Capabilities): Router {
   const router = createRouter();
   router.use(acceptJsonOnly);
-  router.get('/metadata', publicRoute, metadataHandler);
+  router.get('/metadata', publicRoute, metadataHandler(capabilities));
   allowOnly(router, '/metadata', ['GET']);
+
+  // Before the store's `/:type` routes: definitions are served from code, never written (405 with `Allow`).
+  router.get('/OperationDefinition', publicRoute, operationDefinitionSearchHandler(capabilities));
+  allowOnly(router, '/OperationDefinition', ['GET']);
+  router.get('/OperationDefinition/:id', publicRoute, operationDefinitionReadHandler(capabilities));
+  allowOnly(router, '/OperationDefinition/:id', ['GET']);
 
   // Before `/:type` and `/:type/:id`, which would take `_history` for a type or an id.
   router.get('/_history', systemHistoryHandler);

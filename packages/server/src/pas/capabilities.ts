@@ -1,6 +1,7 @@
 /**
- * What prior authorization adds to the CapabilityStatement (PAS "Intermediary PAS Capabilities", spec-55): the
- * Claim operations, the reviewer's and CDex's operations, and Subscription with the PAS topic.
+ * What prior authorization adds to the CapabilityStatement besides its routes' operations (PAS "Intermediary PAS
+ * Capabilities", spec-55): the PAS topic on Subscription. The operations come from the routes and
+ * `operation-definitions.ts`.
  */
 import type { CapabilityStatementRest } from '@medplum/fhirtypes';
 import { PAS_TOPIC } from './constants.js';
@@ -9,38 +10,8 @@ const TOPIC_CANONICAL =
   'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/capabilitystatement-subscriptiontopic-canonical';
 
 export function pasCapabilities(rest: CapabilityStatementRest): void {
-  const resource = (type: string) => rest.resource?.find((r) => r.type === type);
-  const claim = resource('Claim');
-  if (claim) {
-    claim.operation = [
-      ...(claim.operation ?? []),
-      { name: 'submit', definition: 'http://hl7.org/fhir/us/davinci-pas/OperationDefinition/Claim-submit' },
-      { name: 'inquire', definition: 'http://hl7.org/fhir/us/davinci-pas/OperationDefinition/Claim-inquiry' },
-    ];
-  }
-  const claimResponse = resource('ClaimResponse');
-  if (claimResponse) {
-    claimResponse.operation = [
-      ...(claimResponse.operation ?? []),
-      { name: 'decide', definition: 'https://hookbot.dev/fhir/OperationDefinition/ClaimResponse-decide' },
-    ];
-  }
-  const subscription = resource('Subscription');
+  const subscription = rest.resource?.find((r) => r.type === 'Subscription');
   if (subscription) {
     subscription.extension = [...(subscription.extension ?? []), { url: TOPIC_CANONICAL, valueCanonical: PAS_TOPIC }];
-    subscription.operation = [
-      ...(subscription.operation ?? []),
-      {
-        name: 'status',
-        definition: 'http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscription-status',
-      },
-    ];
   }
-  rest.operation = [
-    ...(rest.operation ?? []),
-    {
-      name: 'submit-attachment',
-      definition: 'http://hl7.org/fhir/us/davinci-cdex/OperationDefinition/submit-attachment',
-    },
-  ];
 }

@@ -9,11 +9,9 @@ import { callerProject } from '../auth/middleware.js';
 import { notifyingRepository } from '../bots/bot-cache.js';
 import { addDeliveryRoutes } from '../deliveries/routes.js';
 import { createRepository } from '../fhir/repository.js';
-import { contributeCapabilities } from '../fhir/rest/metadata.js';
 import { createRouter } from '../infra/router.js';
 import type { Services } from '../services.js';
 import { pasAccess } from './access.js';
-import { pasCapabilities } from './capabilities.js';
 import { submitAttachment } from './attachment.js';
 import { bindAdjudicationBot } from './bind.js';
 import { decidePriorAuthorization } from './decide.js';
@@ -29,7 +27,6 @@ const args = (services: Services, ctx: Context) => ({
 });
 
 export function pasRouter(services: Services): Router {
-  contributeCapabilities(pasCapabilities);
   const fhirBase = `${services.config.baseUrl}/fhir/R4`;
   const router = createRouter('/fhir/R4');
   // Runs only for a request that reaches one of these routes, all of which need a caller (`auth/route-access.ts`).

@@ -46,9 +46,15 @@ export async function runBundle(
   return { resourceType: 'Bundle', type: `${type}-response`, entry: entries };
 }
 
-function checkBundle(body: unknown, maxEntries: number): { type: 'transaction' | 'batch'; entry: unknown[] } {
+/** The Bundle types `POST [base]` processes (CapabilityStatement system interactions). */
+export const BUNDLE_TYPES = ['transaction', 'batch'] as const;
+
+type BundleType = (typeof BUNDLE_TYPES)[number];
+const isBundleType = (type: unknown): type is BundleType => BUNDLE_TYPES.some((t) => t === type);
+
+function checkBundle(body: unknown, maxEntries: number): { type: BundleType; entry: unknown[] } {
   const bundle = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-  if (bundle.resourceType !== 'Bundle' || (bundle.type !== 'transaction' && bundle.type !== 'batch')) {
+  if (bundle.resourceType !== 'Bundle' || !isBundleType(bundle.type)) {
     throw badRequest('fhir.invalid-resource', 'POST [base] takes a Bundle of type transaction or batch', 'Bundle.type');
   }
   const entry = bundle.entry ?? [];

@@ -11,6 +11,12 @@ import { refuseConditions, requestConditions } from './preconditions.js';
 import { bodyResource, param, sendResource, versionLocation } from './respond.js';
 import { updateAt, type Written } from './update.js';
 
+/**
+ * What the conditional routes do, for the CapabilityStatement: `If-None-Exist` on create is honoured, and a
+ * conditional delete deletes a single match (several are a 412).
+ */
+export const CONDITIONAL_CAPABILITIES = { create: true, delete: 'single' } as const;
+
 /** The search's matches, at most two: enough to tell none, one and several apart. */
 async function firstMatches(repo: Repository, type: string, search: string): Promise<Resource[]> {
   const query = new URLSearchParams(search);

@@ -15,6 +15,8 @@ import { param, resourceOfType, sendResource } from './respond.js';
 import { updateAt, type Written } from './update.js';
 
 export const JSON_PATCH = 'application/json-patch+json';
+/** The bodies PATCH takes (CapabilityStatement `patchFormat`). */
+export const PATCH_FORMATS = [JSON_PATCH, 'application/fhir+json'];
 
 export async function patchHandler(ctx: RouterContext): Promise<void> {
   const body = (ctx.request as { body?: unknown }).body;

@@ -10,6 +10,12 @@ import { sendRawBinary } from './binary.js';
 import { readStatus, refuseConditions, requestConditions } from './preconditions.js';
 import { param, sendNotModified, sendResource } from './respond.js';
 
+/**
+ * What a read does with `If-None-Match` / `If-Modified-Since` (CapabilityStatement `conditionalRead`): both answer
+ * 304 (`preconditions.ts`); `test/fhir-capability.test.ts` probes it.
+ */
+export const CONDITIONAL_READ: 'not-supported' | 'modified-since' | 'not-match' | 'full-support' = 'full-support';
+
 async function send(ctx: RouterContext, read: () => Promise<Resource>, what: string): Promise<void> {
   const conditions = requestConditions(ctx);
   refuseConditions(conditions, ['ifMatch', 'ifNoneMatch', 'ifModifiedSince'], what);

@@ -10,6 +10,9 @@ import { binaryReceipt, rawBinary } from './binary.js';
 import { refuseConditions, requestConditions } from './preconditions.js';
 import { bodyResource, param, sendResource, versionLocation } from './respond.js';
 
+/** Updates honour `If-Match` (CapabilityStatement `versioning: versioned-update`) and PUT to a new id creates. */
+export const UPDATE_CAPABILITIES = { versionAware: true, updateCreate: true } as const;
+
 export async function updateHandler(ctx: RouterContext): Promise<void> {
   const conditions = requestConditions(ctx);
   refuseConditions(conditions, ['ifMatch'], 'update');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HookbotError } from '../../infra/errors.js';
-import { parseSearchRequest } from './parse.js';
+import { parseSearchRequest, RESULT_PARAMETERS } from './parse.js';
 
 function rejected(fn: () => unknown): HookbotError {
   let caught: unknown;
@@ -159,5 +159,38 @@ describe('search size limits', () => {
     const params = new URLSearchParams();
     for (let i = 0; i < 101; i++) params.append('family', `f${i}`);
     expect(() => parseSearchRequest('Patient', params)).toThrow(/at most 100 parameters/);
+  });
+});
+
+describe('RESULT_PARAMETERS (what the CapabilityStatement declares)', () => {
+  /** FHIR R4's result parameters (search §3.1.1.5.x) and the values each may take. */
+  const STANDARD: Record<string, string[]> = {
+    _count: ['10'],
+    _offset: ['20'],
+    _sort: ['-_lastUpdated'],
+    _total: ['none', 'estimate', 'accurate'],
+    _summary: ['true', 'text', 'data', 'count', 'false'],
+    _elements: ['identifier'],
+    _include: ['Coverage:beneficiary'],
+    _revinclude: ['ExplanationOfBenefit:coverage'],
+    _contained: ['true'],
+    _containedType: ['container'],
+  };
+
+  it('accepts every declared parameter and value, and refuses the standard ones it does not declare', () => {
+    for (const [name, values] of Object.entries(STANDARD)) {
+      const declared = RESULT_PARAMETERS.find((p) => p.name === name);
+      for (const value of values) {
+        const accepted = !declared
+          ? false
+          : 'values' in declared
+            ? (declared.values as readonly string[]).includes(value)
+            : true;
+        const parse = () => parseSearchRequest('Coverage', { [name]: value });
+        if (accepted) expect(parse, `${name}=${value}`).not.toThrow();
+        else expect(rejected(parse).status, `${name}=${value}`).toBe(400);
+      }
+    }
+    expect(RESULT_PARAMETERS.every((p) => p.name in STANDARD)).toBe(true);
   });
 });

@@ -79,6 +79,42 @@ const MODIFIERS: Record<string, string[]> = {
   uri: ['missing', 'present'],
 };
 
+/**
+ * The result parameters `applyEntry` takes, with the values it accepts where they are a closed list: the
+ * CapabilityStatement lists exactly these (`capability/statement.ts`), and `parse.test.ts` holds both to each other.
+ */
+export const RESULT_PARAMETERS = [
+  { name: '_count', type: 'number', documentation: 'Page size: default 20, at most 1000' },
+  { name: '_offset', type: 'number', documentation: 'Index of the first match on the page (paging links use it)' },
+  { name: '_sort', type: 'special', documentation: 'Search parameters, `-` for descending; default newest first' },
+  { name: '_total', type: 'token', values: ['none', 'estimate', 'accurate'], documentation: 'estimate = accurate' },
+  {
+    name: '_summary',
+    type: 'token',
+    values: ['true', 'text', 'data', 'count', 'false'],
+    documentation: 'The matches subsetted (SUBSETTED tag), or only their count',
+  },
+  { name: '_elements', type: 'string', documentation: 'Top-level elements to keep in the matches' },
+  {
+    name: '_include',
+    type: 'special',
+    documentation: 'Type:param[:Target] or Type:*; :iterate for at most 3 more rounds and 5,000 resources',
+  },
+  {
+    name: '_revinclude',
+    type: 'special',
+    documentation: 'Type:param[:Target] or Type:*; :iterate for at most 3 more rounds and 5,000 resources',
+  },
+] as const satisfies readonly { name: string; type: string; values?: readonly string[]; documentation: string }[];
+
+const accepts = (name: string, value: string) =>
+  RESULT_PARAMETERS.some((p) => p.name === name && 'values' in p && (p.values as readonly string[]).includes(value));
+
+/** Whether a defined search parameter can be searched with (composite and special ones cannot). */
+export function isSearchable(param: SearchParameter): boolean {
+  return param.type !== 'composite' && param.type !== 'special' && param.code !== '_compartment';
+}
+
 /** Accepted and ignored: they do not change what matches. */
 const IGNORED = new Set(['_format', '_pretty']);
 
@@ -150,10 +186,10 @@ function applyEntry(request: SearchRequest, key: string, value: string): void {
       request.offset = parseNonNegative(key, value);
       return;
     case '_total':
-      if (value !== 'none' && value !== 'estimate' && value !== 'accurate') {
+      if (!accepts('_total', value)) {
         throw invalidSearch(`Invalid _total "${value}": expected none, estimate or accurate`, '_total');
       }
-      request.total = value;
+      request.total = value as SearchRequest['total'];
       return;
     case '_summary':
       // The other values (and `_elements`) are checked together once all are read (`parseSubset`).
@@ -326,7 +362,7 @@ function requireParam(type: string, code: string, where?: string): SearchParamet
       where ?? code,
     );
   }
-  if (!param || param.type === 'special' || code === '_compartment') {
+  if (!param || !isSearchable(param)) {
     throw invalidSearch(`Unknown search parameter "${code}" for ${type}`, where ?? code);
   }
   return param;
