@@ -12,6 +12,7 @@ const BENCHES: Record<string, () => Promise<unknown>> = {
   v8: async () => (await import('./v8.js')).benchV8(),
   auth: async () => (await import('./auth.js')).benchAuth(),
   data: async () => (await import('./data.js')).benchData(),
+  soak: async () => (await import('./soak.js')).benchSoak(),
 };
 
 const LONG = ['data', 'soak'];
