@@ -15,8 +15,9 @@
  * on the median (p50) against the empty database's, within 2×.
  *
  * Options: --members N (100000), --eobs N (1000000), --audits N (one per member), --providers N (500),
- * --concurrency N (Bundles in flight, 2), --fresh (drop and reload), --load-only, --bench-only, --seconds N (5 per
- * target), --report FILE (also write the tables to FILE as Markdown). PostgreSQL is HOOKBOT_TEST_PG_URL
+ * --concurrency N (Bundles in flight, 2), --fresh (drop and reload), --load-only, --bench-only, --seconds N (6 per
+ * target), --report FILE (also write the tables to FILE as Markdown), --partial (measure a load that has not
+ * finished at the size it has reached). PostgreSQL is HOOKBOT_TEST_PG_URL
  * (postgres://postgres@127.0.0.1:5432/postgres); Redis is HOOKBOT_TEST_REDIS_URL (redis://127.0.0.1:6379).
  */
 import { randomBytes } from 'node:crypto';
@@ -51,6 +52,8 @@ export interface DataOptions {
   bench: boolean;
   seconds: number;
   report?: string;
+  /** Measure what is loaded even when the load has not finished. */
+  partial: boolean;
 }
 
 function parseOptions(argv: string[]): DataOptions {
@@ -74,8 +77,9 @@ function parseOptions(argv: string[]): DataOptions {
     fresh: argv.includes('--fresh'),
     load: !argv.includes('--bench-only'),
     bench: !argv.includes('--load-only'),
-    seconds: Math.max(1, num('seconds', 5)),
+    seconds: Math.max(1, num('seconds', 6)),
     report: value('report'),
+    partial: argv.includes('--partial'),
   };
 }
 
@@ -476,7 +480,7 @@ interface Target {
   check(status: number, body: string): boolean;
 }
 
-async function targets(r: Running, member: number): Promise<Target[]> {
+async function targets(r: Running, member: number, pasMember: number): Promise<Target[]> {
   const { url } = r;
   const token = await getToken(url, r.demo.clientId, r.demo.clientSecret);
   const found = await request<Bundle>(
@@ -526,7 +530,15 @@ async function targets(r: Running, member: number): Promise<Target[]> {
   });
   if (deployed.status !== 200) throw new Error(`deploy failed: ${deployed.status} ${JSON.stringify(deployed.body)}`);
 
-  const seed = await readFile(path.join(import.meta.dirname, '../examples/pas/seed-request.json'), 'utf8');
+  // The seed request for another loaded member, new to prior authorization in this run: $submit and $inquire read
+  // the member's earlier authorizations (up to 100), which must not pile up over runs on the kept database.
+  const seedBundle = JSON.parse(
+    await readFile(path.join(import.meta.dirname, '../examples/pas/seed-request.json'), 'utf8'),
+  ) as Bundle;
+  for (const e of seedBundle.entry ?? []) {
+    if (e.resource?.resourceType === 'Coverage') e.resource.subscriberId = `BS${pad(pasMember)}`;
+  }
+  const seed = JSON.stringify(seedBundle);
   const submitted = await request<Bundle>(`${url}/fhir/R4/Claim/$submit`, {
     method: 'POST',
     token,
@@ -536,7 +548,10 @@ async function targets(r: Running, member: number): Promise<Target[]> {
   const preAuthRef = (submitted.body.entry?.[0]?.resource as { preAuthRef?: string } | undefined)?.preAuthRef;
   if (submitted.status !== 200 || !preAuthRef) throw new Error(`$submit failed: ${JSON.stringify(submitted.body)}`);
   const inquiry = JSON.parse(seed) as Bundle;
-  const claim = inquiry.entry?.find((e) => e.resource?.resourceType === 'Claim')?.resource as Record<string, unknown>;
+  const claim = inquiry.entry?.find((e) => e.resource?.resourceType === 'Claim')?.resource as unknown as Record<
+    string,
+    unknown
+  >;
   claim.identifier = [{ system: 'urn:bench:inquiry', value: 'trn-1' }];
   claim.extension = [
     {
@@ -580,20 +595,20 @@ async function targets(r: Running, member: number): Promise<Target[]> {
       check: (s, b) => ok(s) && /recent claims/.test(b) && !b.includes('"0 recent claims'),
     },
     {
-      name: 'pas Claim/$submit (seed bundle)',
-      url: `${url}/fhir/R4/Claim/$submit`,
-      method: 'POST',
-      headers: fhirJson,
-      body: seed,
-      check: (s, b) => ok(s) && b.includes('ClaimResponse'),
-    },
-    {
       name: 'pas Claim/$inquire (by authorization number)',
       url: `${url}/fhir/R4/Claim/$inquire`,
       method: 'POST',
       headers: fhirJson,
       body: JSON.stringify(inquiry),
       check: (s, b) => ok(s) && b.includes(preAuthRef),
+    },
+    {
+      name: 'pas Claim/$submit (seed bundle)',
+      url: `${url}/fhir/R4/Claim/$submit`,
+      method: 'POST',
+      headers: fhirJson,
+      body: seed,
+      check: (s, b) => ok(s) && b.includes('ClaimResponse'),
     },
     {
       name: 'discovery GET /cds-services',
@@ -614,33 +629,66 @@ async function targets(r: Running, member: number): Promise<Target[]> {
   ];
 }
 
-async function measure(r: Running, member: number, seconds: number, label: string): Promise<DataRow[]> {
-  const rows: DataRow[] = [];
-  for (const t of await targets(r, member)) {
-    const first = await fetch(t.url, { method: t.method, headers: t.headers, body: t.body || undefined });
-    const text = await first.text();
-    if (!t.check(first.status, text)) {
-      throw new Error(`[${label}] ${t.name}: unexpected answer ${first.status} ${text.slice(0, 600)}`);
-    }
-    // Warm: compile the bot, fill caches, and let the planner's statistics settle (statistics.ts re-analyses).
-    for (let i = 0; i < 30; i++)
-      await fetch(t.url, { method: t.method, headers: t.headers, body: t.body || undefined });
-    await r.server.services.audit.flush();
-    await wrkPost(t.url, { connections: 1, seconds: 1, headers: t.headers, body: t.body, method: t.method });
-    await r.server.services.audit.flush();
-    const result = await wrkPost(t.url, {
-      connections: 1,
-      seconds,
-      headers: t.headers,
-      body: t.body,
-      method: t.method,
-    });
-    rows.push({ target: t.name, ...result });
-    log(
-      `  [${label}] ${t.name}: p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms, ${result.rps.toFixed(0)}/s`,
-    );
+const ROUNDS = 3;
+
+/** Checks a target's answer once, then warms it: compiles the bot, fills the caches. */
+async function warm(r: Running, t: Target, label: string): Promise<void> {
+  const first = await fetch(t.url, { method: t.method, headers: t.headers, body: t.body || undefined });
+  const text = await first.text();
+  if (!t.check(first.status, text)) {
+    throw new Error(`[${label}] ${t.name}: unexpected answer ${first.status} ${text.slice(0, 600)}`);
   }
+  for (let i = 0; i < 30; i++) await fetch(t.url, { method: t.method, headers: t.headers, body: t.body || undefined });
+  await wrkPost(t.url, { connections: 1, seconds: 1, headers: t.headers, body: t.body, method: t.method });
   await r.server.services.audit.flush();
+}
+
+/**
+ * Each target on both databases, in alternating rounds (at size, empty, at size, …): other work on this shared
+ * machine comes and goes, and alternating spreads it over both figures instead of loading one of them. Per target and
+ * database, the median of the rounds' p50 and p99, and the total rate.
+ */
+async function measure(
+  servers: { label: string; r: Running; targets: Target[] }[],
+  seconds: number,
+): Promise<Map<string, DataRow[]>> {
+  const rows = new Map<string, DataRow[]>(servers.map((x) => [x.label, []]));
+  const names = servers[0]?.targets.map((t) => t.name) ?? [];
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+  for (const name of names) {
+    const runs = new Map<string, WrkResult[]>(servers.map((x) => [x.label, []]));
+    for (const x of servers) await warm(x.r, x.targets.find((t) => t.name === name) as Target, x.label);
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const x of servers) {
+        const t = x.targets.find((y) => y.name === name) as Target;
+        const result = await wrkPost(t.url, {
+          connections: 1,
+          seconds: Math.max(1, Math.round(seconds / ROUNDS)),
+          headers: t.headers,
+          body: t.body,
+          method: t.method,
+        });
+        // The audit events of the round are written before the next one: neither database pays for the other's.
+        await x.r.server.services.audit.flush();
+        runs.get(x.label)?.push(result);
+      }
+    }
+    for (const x of servers) {
+      const results = runs.get(x.label) ?? [];
+      const row: DataRow = {
+        target: name,
+        connections: 1,
+        p50Ms: median(results.map((r) => r.p50Ms)),
+        p99Ms: median(results.map((r) => r.p99Ms)),
+        rps: results.reduce((n, r) => n + r.rps, 0) / results.length,
+        non2xx: results.reduce((n, r) => n + r.non2xx, 0),
+      };
+      rows.get(x.label)?.push(row);
+      log(
+        `  [${x.label}] ${name}: p50 ${row.p50Ms.toFixed(2)} ms, p99 ${row.p99Ms.toFixed(2)} ms, ${row.rps.toFixed(0)}/s`,
+      );
+    }
+  }
   return rows;
 }
 
@@ -728,20 +776,35 @@ export async function benchData(argv = process.argv.slice(2)): Promise<void> {
         await writeFile(stateFile, JSON.stringify(s));
       });
     }
-    if (s.membersLoaded < options.members) throw new Error(`only ${s.membersLoaded} members are loaded`);
+    const partial = s.membersLoaded < options.members;
+    if (partial && !options.partial) {
+      throw new Error(`only ${s.membersLoaded} members are loaded: run again to resume, or add --partial`);
+    }
     out(
       `load: ${s.resources} resources through the transaction API in ${s.loadSeconds.toFixed(0)} s ` +
-        `(${(s.resources / Math.max(s.loadSeconds, 1e-9)).toFixed(0)} resources/s)`,
+        `(${(s.resources / Math.max(s.loadSeconds, 1e-9)).toFixed(0)} resources/s)` +
+        (partial ? `; PARTIAL: ${s.membersLoaded} of ${options.members} members loaded` : ''),
     );
     if (!options.bench) return;
     out(`rows: ${JSON.stringify(await countRows(DATABASE))}`);
-    const member = Math.floor(options.members / 2);
-    log(`measuring at size (member BM${pad(member)})`);
-    const atSize = await measure(big, member, options.seconds, 'at size');
-    // One server at a time: the empty database's figures must not share the CPU with this one.
-    await stopBig();
-    const empty = await emptyRun(options, member, s);
-    print(out, options, atSize, empty);
+    const eob = Math.floor(s.membersLoaded / 2);
+    // A member new to prior authorization: the at-size database is kept, and earlier runs submitted for others.
+    const pas = (eob + 1 + Math.floor(Math.random() * (s.membersLoaded - 1))) % s.membersLoaded;
+    const members = { eob, pas };
+    log(`measuring (member BM${pad(eob)}, prior authorizations for BM${pad(pas)}), at size and on an empty database`);
+    const empty = await startEmpty(options, members, s);
+    try {
+      const measured = await measure(
+        [
+          { label: 'at size', r: big, targets: await targets(big, eob, pas) },
+          { label: 'empty', r: empty, targets: await targets(empty, eob, pas) },
+        ],
+        options.seconds,
+      );
+      print(out, options, measured.get('at size') ?? [], measured.get('empty') ?? [], s.membersLoaded);
+    } finally {
+      await empty.stop();
+    }
   } finally {
     await stopBig();
   }
@@ -753,32 +816,43 @@ export async function benchData(argv = process.argv.slice(2)): Promise<void> {
   if (options.report) await writeFile(options.report, `${lines.join('\n')}\n`);
 }
 
-/** The same targets on an empty database: the demo seed, the providers and the one benchmarked member. */
-async function emptyRun(options: DataOptions, member: number, big: State): Promise<DataRow[]> {
+/** An empty database beside the big one: the demo seed, the providers and the benchmarked members. */
+async function startEmpty(options: DataOptions, members: { eob: number; pas: number }, big: State): Promise<Running> {
   const dataDir = path.join(tmpdir(), `hookbot-bench-data-empty-${randomBytes(4).toString('hex')}`);
   await adminQuery(`DROP DATABASE IF EXISTS ${EMPTY_DATABASE} WITH (FORCE)`);
   await adminQuery(`CREATE DATABASE ${EMPTY_DATABASE}`);
-  const env = freshEnv();
-  const r = await start(EMPTY_DATABASE, dataDir, env);
+  const r = await start(EMPTY_DATABASE, dataDir, freshEnv());
+  const stop = async () => {
+    await r.stop();
+    await adminQuery(`DROP DATABASE IF EXISTS ${EMPTY_DATABASE} WITH (FORCE)`);
+    await rm(dataDir, { recursive: true, force: true });
+  };
   try {
     const token = await getToken(r.url, r.demo.clientId, r.demo.clientSecret);
     const providers: string[] = [];
     const answer = await postBundle(r.url, token, providerEntries(0, options.providers));
     for (const e of answer.entry ?? []) providers.push((e.response?.location ?? '').split('/_history')[0] ?? '');
-    // The benchmarked member exactly as in the big database (same EOBs and past accesses).
-    await postBundle(r.url, token, memberEntries(member, options, providers, new Date(big.now)));
-    log('measuring on an empty database');
-    return await measure(r, member, options.seconds, 'empty');
-  } finally {
-    await r.stop();
-    await adminQuery(`DROP DATABASE IF EXISTS ${EMPTY_DATABASE} WITH (FORCE)`);
-    await rm(dataDir, { recursive: true, force: true });
+    // The benchmarked members exactly as in the big database (same EOBs and past accesses).
+    const now = new Date(big.now);
+    const entries = [...new Set([members.eob, members.pas])].flatMap((m) => memberEntries(m, options, providers, now));
+    await postBundle(r.url, token, entries);
+    return { ...r, stop };
+  } catch (err) {
+    await stop();
+    throw err;
   }
 }
 
-function print(out: (line: string) => void, options: DataOptions, atSize: DataRow[], empty: DataRow[]): void {
+function print(
+  out: (line: string) => void,
+  options: DataOptions,
+  atSize: DataRow[],
+  empty: DataRow[],
+  loaded: number,
+): void {
+  const share = loaded / options.members;
   out(
-    `${options.members} members, ${options.eobs} EOBs, ${options.audits} AuditEvents vs an empty database; wrk, 1 connection, ${options.seconds} s per target after 1 s of warm-up`,
+    `${loaded} members, ~${Math.round(options.eobs * share)} EOBs, ~${Math.round(options.audits * share)} AuditEvents vs an empty database; wrk, 1 connection, ${options.seconds} s per target and database in ${ROUNDS} rounds alternating between the two (medians of the rounds), after 1 s of warm-up`,
   );
   out('');
   out(
