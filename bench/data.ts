@@ -813,7 +813,19 @@ export async function benchData(argv = process.argv.slice(2)): Promise<void> {
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );
-  if (options.report) await writeFile(options.report, `${lines.join('\n')}\n`);
+  if (options.report) {
+    const command = `npm run bench -- data ${argv.join(' ')}`;
+    const header = [
+      "# Data at a payer's scale",
+      '',
+      `Command: \`${command}\``,
+      '',
+      `Run: ${new Date().toISOString()}`,
+      '',
+    ];
+    await mkdir(path.dirname(options.report), { recursive: true });
+    await writeFile(options.report, `${[...header, ...lines].join('\n')}\n`);
+  }
 }
 
 /** An empty database beside the big one: the demo seed, the providers and the benchmarked members. */

@@ -21,7 +21,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { createTestPostgresDatabase, RedisSharedState } from '@hookbot/server/testing';
@@ -460,7 +460,12 @@ export async function benchSoak(argv = process.argv.slice(2)): Promise<void> {
   } finally {
     await s.stop();
   }
-  if (options.report) await writeFile(options.report, `${lines.join('\n')}\n`);
+  if (options.report) {
+    const command = `npm run bench -- soak ${argv.join(' ')}`;
+    const header = ['# Soak', '', `Command: \`${command}\``, '', `Run: ${new Date().toISOString()}`, ''];
+    await mkdir(path.dirname(options.report), { recursive: true });
+    await writeFile(options.report, `${[...header, ...lines].join('\n')}\n`);
+  }
 }
 
 function print(
