@@ -692,7 +692,7 @@ async function measure(
   return rows;
 }
 
-async function countRows(database: string): Promise<Record<string, number>> {
+async function countRows(database: string): Promise<Record<string, number | string>> {
   const url = new URL(PG_URL);
   url.pathname = `/${database}`;
   const client = new pg.Client({ connectionString: url.toString() });
@@ -706,7 +706,7 @@ async function countRows(database: string): Promise<Record<string, number>> {
     return {
       ...Object.fromEntries(rows.map((r) => [r.resource_type, Number(r.n)])),
       'index rows': Number(index.rows[0]?.n),
-      [`size ${size.rows[0]?.s}`]: 0,
+      [`database size`]: size.rows[0]?.s ?? '?',
     };
   } finally {
     await client.end();
@@ -814,7 +814,7 @@ export async function benchData(argv = process.argv.slice(2)): Promise<void> {
       .join(' ')}`,
   );
   if (options.report) {
-    const command = `npm run bench -- data ${argv.join(' ')}`;
+    const command = `npm run bench -- data ${argv.filter((a) => a !== 'data').join(' ')}`;
     const header = [
       "# Data at a payer's scale",
       '',

@@ -461,7 +461,7 @@ export async function benchSoak(argv = process.argv.slice(2)): Promise<void> {
     await s.stop();
   }
   if (options.report) {
-    const command = `npm run bench -- soak ${argv.join(' ')}`;
+    const command = `npm run bench -- soak ${argv.filter((a) => a !== 'soak').join(' ')}`;
     const header = ['# Soak', '', `Command: \`${command}\``, '', `Run: ${new Date().toISOString()}`, ''];
     await mkdir(path.dirname(options.report), { recursive: true });
     await writeFile(options.report, `${[...header, ...lines].join('\n')}\n`);
