@@ -15,10 +15,15 @@ export interface Database {
   readonly kind: 'postgres' | 'pglite';
   /** PostgreSQL's connection pool, for metrics (the embedded database has none). */
   poolStats?(): { total: number; idle: number; waiting: number };
+  /**
+   * For a transaction, the database it runs in: work that outlives the transaction (the store's statistics
+   * refresh) must go there, never to a connection that is released when the transaction ends.
+   */
+  readonly root?: Database;
 }
 
 /** A Database bound to one open transaction: a nested `transaction` joins it; ending it is its owner's job. */
-export function joinedTransaction(kind: Database['kind'], query: Database['query']): Database {
-  const self: Database = { kind, query, transaction: (fn) => fn(self), close: () => Promise.resolve() };
+export function joinedTransaction(kind: Database['kind'], query: Database['query'], root?: Database): Database {
+  const self: Database = { kind, query, transaction: (fn) => fn(self), close: () => Promise.resolve(), root };
   return self;
 }

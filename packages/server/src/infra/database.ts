@@ -77,7 +77,7 @@ export function openPostgres(connectionString: string, options: PostgresOptions 
       client.on('error', onError);
       try {
         await client.query('BEGIN');
-        const result = await fn(clientTx(client));
+        const result = await fn(clientTx(client, db));
         await client.query('COMMIT');
         return result;
       } catch (err) {
@@ -94,8 +94,10 @@ export function openPostgres(connectionString: string, options: PostgresOptions 
   return Promise.resolve(db);
 }
 
-function clientTx(client: pg.PoolClient): Database {
-  return joinedTransaction('postgres', async <R>(sql: string, params?: unknown[]) => ({
-    rows: (await client.query(sql, params)).rows as R[],
-  }));
+function clientTx(client: pg.PoolClient, root: Database): Database {
+  return joinedTransaction(
+    'postgres',
+    async <R>(sql: string, params?: unknown[]) => ({ rows: (await client.query(sql, params)).rows as R[] }),
+    root,
+  );
 }

@@ -134,9 +134,10 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database>
     priority = await (options.watchPriority ?? backgroundPriority)(tid, oldestWaitMs);
   }
 
-  const inTransaction = (tx: number): Database => joinedTransaction('pglite', (sql, params) => query(sql, params, tx));
+  const inTransaction = (tx: number): Database =>
+    joinedTransaction('pglite', (sql, params) => query(sql, params, tx), db);
 
-  return {
+  const db: Database = {
     kind: 'pglite',
     query: (sql, params, queryOptions) => query(sql, params, undefined, queryOptions?.background === true),
     transaction: async <T>(fn: (tx: Database) => Promise<T>): Promise<T> => {
@@ -166,6 +167,7 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database>
       await worker.terminate();
     },
   };
+  return db;
 }
 
 /**
