@@ -117,20 +117,27 @@ const MAX_STATEMENT_CHARS = 2000;
 /** Each statement and transaction as a span (`db.query.text` without its parameters); `db` itself when tracing is off. */
 export function tracedDatabase(db: Database): Database {
   if (!provider) return db;
-  const wrap = (inner: Database): Database => ({
-    kind: inner.kind,
-    query: (sql, params, options) =>
-      traced(
-        'db.query',
-        { 'db.system.name': 'postgresql', 'db.query.text': sql.slice(0, MAX_STATEMENT_CHARS) },
-        () => inner.query(sql, params, options),
-        SpanKind.CLIENT,
-      ),
-    transaction: (fn) =>
-      traced('db.transaction', { 'db.system.name': 'postgresql' }, () => inner.transaction((tx) => fn(wrap(tx)))),
-    close: () => inner.close(),
-    ...(inner.poolStats ? { poolStats: inner.poolStats.bind(inner) } : {}),
-  });
+  // A transaction's statements count against the database it runs on (`Database.root`: the store's statistics).
+  const wrap = (inner: Database, root?: Database): Database => {
+    const self: Database = {
+      kind: inner.kind,
+      query: (sql, params, options) =>
+        traced(
+          'db.query',
+          { 'db.system.name': 'postgresql', 'db.query.text': sql.slice(0, MAX_STATEMENT_CHARS) },
+          () => inner.query(sql, params, options),
+          SpanKind.CLIENT,
+        ),
+      transaction: (fn) =>
+        traced('db.transaction', { 'db.system.name': 'postgresql' }, () =>
+          inner.transaction((tx) => fn(wrap(tx, root ?? self))),
+        ),
+      close: () => inner.close(),
+      ...(inner.poolStats ? { poolStats: inner.poolStats.bind(inner) } : {}),
+      ...(root ? { root } : {}),
+    };
+    return self;
+  };
   return wrap(db);
 }
 
