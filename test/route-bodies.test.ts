@@ -56,7 +56,8 @@ const FORM_GARBAGE: Garbage[] = [
 
 /**
  * Garbage a route takes for input: `$execute` hands any JSON object or array, a form or nothing to the bot,
- * `$bind-pas` reads no body (its Bot is in the path), a `_search` without parameters searches for everything, and
+ * `$bind-pas` reads no body (its Bot is in the path), neither do the key rotations, `$validate-rules` reports on any
+ * JSON it is given, a `_search` without parameters searches for everything, and
  * a form's malformed escape is read as it is (`token=%` is the token "%", unknown: inactive by RFC 7662, and its
  * revocation a success by RFC 7009). It must not crash there.
  */
@@ -64,6 +65,10 @@ const ACCEPTED: Record<string, string[]> = {
   'POST /fhir/R4/Bot/:id/$execute': ['a JSON array', 'an object for a string', 'a form', 'an empty body'],
   'POST /fhir/R4/Bot/:id/$bind-pas': ['a JSON array', 'an object for a string', 'an empty body'],
   'POST /fhir/R4/:type/_search': ['an empty body'],
+  // The key operations read no body; validation answers any JSON with its report (`valid: false` and where).
+  'POST /admin/signing-keys': ['a JSON array', 'an object for a string', 'an empty body'],
+  'POST /admin/secrets/reseal': ['a JSON array', 'an object for a string', 'an empty body'],
+  'POST /fhir/R4/Bot/$validate-rules': ['a JSON array', 'an object for a string', 'an empty body'],
   'POST /oauth2/introspect': ['bad percent-encoding'],
   'POST /oauth2/revoke': ['bad percent-encoding'],
 };
