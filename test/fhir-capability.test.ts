@@ -342,8 +342,7 @@ describe('the CapabilityStatement', () => {
     expect(upsert.status === 201).toBe(patient.updateCreate);
     const conditionalDelete = await call('DELETE', `/Patient?_id=${id}`);
     expect(conditionalDelete.status === 204).toBe(patient.conditionalDelete === 'single');
-    const organization = await call('POST', '/Organization', { json: fixture('Organization', patientId) });
-    const target = String(organization.body.id);
+    // Each format patches an Organization of its own: both add `active`, which a FHIRPath add refuses to overwrite.
     const bodies: Record<string, string> = {
       'application/json-patch+json': JSON.stringify([{ op: 'add', path: '/active', value: true }]),
       'application/fhir+json': JSON.stringify({
@@ -362,6 +361,8 @@ describe('the CapabilityStatement', () => {
       }),
     };
     for (const [type, body] of Object.entries(bodies)) {
+      const organization = await call('POST', '/Organization', { json: fixture('Organization', patientId) });
+      const target = String(organization.body.id);
       const res = await call('PATCH', `/Organization/${target}`, { body, headers: { 'Content-Type': type } });
       expect([type, res.status === 200]).toEqual([type, statement.patchFormat?.includes(type) ?? false]);
     }

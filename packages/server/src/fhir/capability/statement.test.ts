@@ -129,7 +129,7 @@ describe('buildCapabilities', () => {
       conditionalCreate: true,
       conditionalUpdate: true,
       conditionalDelete: 'single',
-      conditionalRead: 'not-supported',
+      conditionalRead: 'full-support',
     });
     expect(of('AuditEvent')).toMatchObject({ conditionalUpdate: false, conditionalDelete: 'not-supported' });
     expect(rest?.interaction?.map((i) => i.code)).toEqual(['transaction', 'batch']);
@@ -160,7 +160,7 @@ describe('buildCapabilities', () => {
       'GET /Group/:id/$export',
       'GET /$export-status/:job',
     ];
-    const { of, rest, operationDefinitions, undescribed } = build(routes);
+    const { of, interactions, rest, operationDefinitions, undescribed } = build(routes);
     expect(undescribed).toEqual([]);
     expect(rest?.operation).toEqual([
       { name: 'export', definition: 'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export' },
@@ -171,7 +171,8 @@ describe('buildCapabilities', () => {
     expect(of('Group').operation?.[0]?.definition).toBe(
       'http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export',
     );
-    expect(of('Group').interaction).toEqual([]);
+    // Group is a stored type too: the store's interactions beside its $export.
+    expect(interactions('Group')).toEqual(interactions('Patient'));
     expect(operationDefinitions.map((d) => d.id).sort()).toEqual(['export', 'group-export', 'patient-export']);
   });
 
@@ -214,7 +215,7 @@ describe('buildCapabilities', () => {
   it('states the formats and the security as the server has them', () => {
     const { statement, rest } = build(STORE);
     expect(statement.format).toEqual(['json', 'application/fhir+json']);
-    expect(statement.patchFormat).toEqual(['application/json-patch+json']);
+    expect(statement.patchFormat).toEqual(['application/json-patch+json', 'application/fhir+json']);
     expect(rest?.security?.cors).toBe(true);
     expect(rest?.security?.extension?.[0]?.extension).toEqual([
       { url: 'token', valueUri: 'https://hookbot.example/oauth2/token' },
