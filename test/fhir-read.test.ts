@@ -247,6 +247,35 @@ describe.each(['pglite', 'postgres'] as const)('FHIR reads, conditions, patches 
       // Another tenant's resource is missing, patched or not.
       expect((await patchWith(p.id, replace, {}, otherToken)).status).toBe(404);
     });
+
+    it("refuses a patch that changes the resource's type, writing nothing", async () => {
+      // Organization has `active` too: the patched Patient is a valid Organization.
+      const p = await create({ resourceType: 'Patient', active: true });
+      const retype = (operation: 'replace' | 'delete-add') =>
+        fhirPathPatch(
+          ...(operation === 'replace'
+            ? [
+                op([
+                  { name: 'type', valueCode: 'replace' },
+                  { name: 'path', valueString: 'Patient.resourceType' },
+                  { name: 'value', valueString: 'Organization' },
+                ]),
+              ]
+            : [
+                op([
+                  { name: 'type', valueCode: 'delete' },
+                  { name: 'path', valueString: 'Patient.resourceType' },
+                ]),
+              ]),
+        );
+      for (const body of [retype('replace'), retype('delete-add')]) {
+        const res = await patchWith(p.id, body);
+        expect(res.status).toBe(400);
+        expect(errorCode(res)).toBe('fhir.invalid-resource');
+      }
+      expect((await call(`Organization/${p.id}`)).status).toBe(404);
+      expect((await call(`Patient/${p.id}`)).body).toMatchObject({ meta: { versionId: '1' } });
+    });
   });
 
   describe('PATCH entries and conditional PUT in Bundles', () => {
