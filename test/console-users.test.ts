@@ -103,6 +103,28 @@ describe.each(['pglite', 'postgres'] as const)('console users on %s', (store) =>
     expect((await request(`${t.url}/fhir/R4/Bot`, { token: adminToken })).status).toBe(200);
   });
 
+  it('asks the CSRF token of a GET that starts work with the cookie: $export, $execute', async () => {
+    const admin = await inviteUser(t, adminToken, `exporter-${store}@example.com`, 'administrator');
+    const session = await signIn(t, admin.email, admin.password);
+    const analyst = await signIn(t, demoUser(t, 'analyst').email, demoUser(t, 'analyst').password);
+    const kickoff = { Prefer: 'respond-async', Accept: 'application/fhir+json' };
+    for (const [who, path] of [
+      [session, '$export?_type=Patient'],
+      [session, 'Patient/$export'],
+      [analyst, 'Bot/some-bot/$execute'],
+    ] as const) {
+      const res = await request(`${t.url}/fhir/R4/${path}`, { headers: { Cookie: who.cookie, ...kickoff } });
+      expect(res.status).toBe(403);
+      expect(JSON.stringify(res.body)).toContain('auth.csrf-required');
+    }
+    // With the token (as the console sends it), or a bearer token, the export starts.
+    const started = await withSession(session, `${t.url}/fhir/R4/$export?_type=Patient`, { headers: kickoff });
+    expect(started.status).toBe(202);
+    // Reads need none, the export's status included.
+    const status = started.headers.get('content-location') as string;
+    expect((await request(status, { headers: { Cookie: session.cookie } })).status).not.toBe(403);
+  });
+
   const ruleSet = async (id: string, title: string) => ({
     ...(JSON.parse(await readFile('examples/rules/crd-prior-auth.json', 'utf8')) as Record<string, unknown>),
     id,
