@@ -358,4 +358,16 @@ describe.each(['pglite', 'postgres'] as const)('console users on %s', (store) =>
     expect(blocked.body).toMatchObject({ resourceType: 'OperationOutcome' });
     // Nine password checks (scrypt) and the waits the failures beyond the fifth cost: longer than the default.
   }, 120_000);
+
+  it('bounds the password checks of concurrent sign-ins per email: guesses sent at once are counted too', async () => {
+    const email = `racer-${store}@example.com`;
+    const answers = await Promise.all(
+      Array.from({ length: 24 }, (_, i) =>
+        request(`${t.url}/auth/session`, { method: 'POST', json: { email, password: `concurrent guess ${i}` } }),
+      ),
+    );
+    const checked = answers.filter((r) => r.status === 401).length;
+    expect(answers.every((r) => r.status === 401 || r.status === 429)).toBe(true);
+    expect(checked).toBeLessThanOrEqual(16);
+  }, 120_000);
 });
