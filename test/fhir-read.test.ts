@@ -136,6 +136,26 @@ describe.each(['pglite', 'postgres'] as const)('FHIR reads, conditions, patches 
       expect((await call(search, { method: 'DELETE', headers: { 'If-Match': 'W/"1"' } })).status).toBe(204);
       expect((await call(`Patient/${p.id}`)).status).toBe(410);
     });
+
+    it('refuses a conditional delete or update whose only parameters shape results (no criteria)', async () => {
+      // The other tenant holds one Practitioner: a search without criteria would match it alone.
+      const only = await create({ resourceType: 'Practitioner', name: [{ family: 'Only' }] }, otherToken);
+      for (const search of ['Practitioner?_count=1', 'Practitioner?_sort=name&_summary=true']) {
+        const deleted = await call(search, { method: 'DELETE', token: otherToken });
+        expect(deleted.status).toBe(400);
+        expect(errorCode(deleted)).toBe('fhir.invalid-search');
+        const updated = await call(search, {
+          method: 'PUT',
+          token: otherToken,
+          json: { resourceType: 'Practitioner', name: [{ family: 'Replaced' }] },
+        });
+        expect(updated.status).toBe(400);
+      }
+      expect((await call(`Practitioner/${only.id}`, { token: otherToken })).body).toMatchObject({
+        name: [{ family: 'Only' }],
+        meta: { versionId: '1' },
+      });
+    });
   });
 
   describe('FHIRPath Patch', () => {
