@@ -103,6 +103,28 @@ describe.each(['pglite', 'postgres'] as const)('console users on %s', (store) =>
     expect((await request(`${t.url}/fhir/R4/Bot`, { token: adminToken })).status).toBe(200);
   });
 
+  it('asks the CSRF token of a GET that starts work with the cookie: $export, $execute', async () => {
+    const admin = await inviteUser(t, adminToken, `exporter-${store}@example.com`, 'administrator');
+    const session = await signIn(t, admin.email, admin.password);
+    const analyst = await signIn(t, demoUser(t, 'analyst').email, demoUser(t, 'analyst').password);
+    const kickoff = { Prefer: 'respond-async', Accept: 'application/fhir+json' };
+    for (const [who, path] of [
+      [session, '$export?_type=Patient'],
+      [session, 'Patient/$export'],
+      [analyst, 'Bot/some-bot/$execute'],
+    ] as const) {
+      const res = await request(`${t.url}/fhir/R4/${path}`, { headers: { Cookie: who.cookie, ...kickoff } });
+      expect(res.status).toBe(403);
+      expect(JSON.stringify(res.body)).toContain('auth.csrf-required');
+    }
+    // With the token (as the console sends it), or a bearer token, the export starts.
+    const started = await withSession(session, `${t.url}/fhir/R4/$export?_type=Patient`, { headers: kickoff });
+    expect(started.status).toBe(202);
+    // Reads need none, the export's status included.
+    const status = started.headers.get('content-location') as string;
+    expect((await request(status, { headers: { Cookie: session.cookie } })).status).not.toBe(403);
+  });
+
   const ruleSet = async (id: string, title: string) => ({
     ...(JSON.parse(await readFile('examples/rules/crd-prior-auth.json', 'utf8')) as Record<string, unknown>),
     id,
@@ -335,5 +357,17 @@ describe.each(['pglite', 'postgres'] as const)('console users on %s', (store) =>
     expect(blocked.headers.get('retry-after')).toBe('900');
     expect(blocked.body).toMatchObject({ resourceType: 'OperationOutcome' });
     // Nine password checks (scrypt) and the waits the failures beyond the fifth cost: longer than the default.
+  }, 120_000);
+
+  it('bounds the password checks of concurrent sign-ins per email: guesses sent at once are counted too', async () => {
+    const email = `racer-${store}@example.com`;
+    const answers = await Promise.all(
+      Array.from({ length: 24 }, (_, i) =>
+        request(`${t.url}/auth/session`, { method: 'POST', json: { email, password: `concurrent guess ${i}` } }),
+      ),
+    );
+    const checked = answers.filter((r) => r.status === 401).length;
+    expect(answers.every((r) => r.status === 401 || r.status === 429)).toBe(true);
+    expect(checked).toBeLessThanOrEqual(16);
   }, 120_000);
 });

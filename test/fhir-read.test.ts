@@ -136,6 +136,26 @@ describe.each(['pglite', 'postgres'] as const)('FHIR reads, conditions, patches 
       expect((await call(search, { method: 'DELETE', headers: { 'If-Match': 'W/"1"' } })).status).toBe(204);
       expect((await call(`Patient/${p.id}`)).status).toBe(410);
     });
+
+    it('refuses a conditional delete or update whose only parameters shape results (no criteria)', async () => {
+      // The other tenant holds one Practitioner: a search without criteria would match it alone.
+      const only = await create({ resourceType: 'Practitioner', name: [{ family: 'Only' }] }, otherToken);
+      for (const search of ['Practitioner?_count=1', 'Practitioner?_sort=name&_summary=true']) {
+        const deleted = await call(search, { method: 'DELETE', token: otherToken });
+        expect(deleted.status).toBe(400);
+        expect(errorCode(deleted)).toBe('fhir.invalid-search');
+        const updated = await call(search, {
+          method: 'PUT',
+          token: otherToken,
+          json: { resourceType: 'Practitioner', name: [{ family: 'Replaced' }] },
+        });
+        expect(updated.status).toBe(400);
+      }
+      expect((await call(`Practitioner/${only.id}`, { token: otherToken })).body).toMatchObject({
+        name: [{ family: 'Only' }],
+        meta: { versionId: '1' },
+      });
+    });
   });
 
   describe('FHIRPath Patch', () => {
@@ -246,6 +266,35 @@ describe.each(['pglite', 'postgres'] as const)('FHIR reads, conditions, patches 
       expect((await call(`Patient/${p.id}`)).body).toMatchObject({ gender: 'female', meta: { versionId: '1' } });
       // Another tenant's resource is missing, patched or not.
       expect((await patchWith(p.id, replace, {}, otherToken)).status).toBe(404);
+    });
+
+    it("refuses a patch that changes the resource's type, writing nothing", async () => {
+      // Organization has `active` too: the patched Patient is a valid Organization.
+      const p = await create({ resourceType: 'Patient', active: true });
+      const retype = (operation: 'replace' | 'delete-add') =>
+        fhirPathPatch(
+          ...(operation === 'replace'
+            ? [
+                op([
+                  { name: 'type', valueCode: 'replace' },
+                  { name: 'path', valueString: 'Patient.resourceType' },
+                  { name: 'value', valueString: 'Organization' },
+                ]),
+              ]
+            : [
+                op([
+                  { name: 'type', valueCode: 'delete' },
+                  { name: 'path', valueString: 'Patient.resourceType' },
+                ]),
+              ]),
+        );
+      for (const body of [retype('replace'), retype('delete-add')]) {
+        const res = await patchWith(p.id, body);
+        expect(res.status).toBe(400);
+        expect(errorCode(res)).toBe('fhir.invalid-resource');
+      }
+      expect((await call(`Organization/${p.id}`)).status).toBe(404);
+      expect((await call(`Patient/${p.id}`)).body).toMatchObject({ meta: { versionId: '1' } });
     });
   });
 

@@ -65,7 +65,8 @@ it('trace a CDS call from the caller’s traceparent through the bot run and the
   const res = await h.invoke(
     serviceId,
     patientView({ fhirServer: h.ehr.fhirBase, fhirAuthorization: fhirAuthorization('patient/Patient.read') }),
-    { headers: { traceparent: `00-${callerTrace}-00f067aa0ba902b7-01` } },
+    // A caller's W3C baggage is not Hookbot's to pass on to the EHR (or any other party it calls).
+    { headers: { traceparent: `00-${callerTrace}-00f067aa0ba902b7-01`, baggage: 'injected=by-caller' } },
   );
   expect(res.status, JSON.stringify(res.body)).toBe(200);
   expect(res.headers.get('traceparent')).toMatch(new RegExp(`^00-${callerTrace}-[0-9a-f]{16}-01$`));
@@ -73,6 +74,7 @@ it('trace a CDS call from the caller’s traceparent through the bot run and the
   // The EHR got the trace context with the prefetch read.
   const prefetch = h.ehr.calls(`Patient/${PATIENT_A}`)[0];
   expect(prefetch?.traceparent).toMatch(new RegExp(`^00-${callerTrace}-[0-9a-f]{16}-0[01]$`));
+  expect(prefetch?.baggage).toBeUndefined();
 
   await expect
     .poll(() => spans.filter((s) => s.traceId === callerTrace).length, { timeout: 20_000 })

@@ -63,6 +63,7 @@ export interface RecordedRequest {
   path: string;
   authorization: string | undefined;
   traceparent: string | undefined;
+  baggage: string | undefined;
 }
 
 export interface EhrFailure {
@@ -140,6 +141,7 @@ export async function startEhrServer(): Promise<EhrServer> {
         path,
         authorization: req.headers.authorization,
         traceparent: typeof req.headers.traceparent === 'string' ? req.headers.traceparent : undefined,
+        baggage: typeof req.headers.baggage === 'string' ? req.headers.baggage : undefined,
       });
       const failure = ehr.failure;
       if (failure && (!failure.pathPrefix || path.startsWith(failure.pathPrefix))) {

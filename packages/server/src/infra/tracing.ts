@@ -62,7 +62,10 @@ export function startRequestSpan(
   headers: Record<string, string | string[] | undefined>,
 ): { span: Span; context: Context } | undefined {
   if (!provider) return undefined;
-  const parent = propagation.extract(context.active(), headers);
+  // The trace context only: the default propagator also reads W3C `baggage`, which outbound calls would then carry,
+  // a caller's header passed on to the EHRs and partners Hookbot calls.
+  const { traceparent, tracestate } = headers;
+  const parent = propagation.extract(context.active(), { traceparent, tracestate });
   const attributes = { 'http.request.method': method };
   const span = tracer.startSpan(method, { kind: SpanKind.SERVER, attributes }, parent);
   return { span, context: trace.setSpan(parent, span) };

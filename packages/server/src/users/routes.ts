@@ -4,6 +4,7 @@
  * session cookie in place of a bearer token (`auth/middleware.ts`), within what the user's role allows
  * (`auth/user-roles.ts`).
  */
+import { createHash } from 'node:crypto';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Caller } from '../auth/access-token.js';
@@ -31,6 +32,12 @@ import { checkCredentials, listUsers, removeUser, type User } from './users.js';
  * outright, the right password included; before that, each failure beyond the first few waits longer.
  */
 const REFUSE_AFTER = { client: 8, address: 50 };
+/**
+ * Sign-ins of an email (successful or not) checked within 15 minutes: failures are counted only once checked, so
+ * guesses sent at once would all pass the count above; this bound is taken before the check, atomically.
+ */
+const ATTEMPTS_PER_EMAIL = 2 * REFUSE_AFTER.client;
+const ATTEMPT_WINDOW_SECONDS = 15 * 60;
 
 type Body = Record<string, unknown>;
 const bodyOf = (ctx: Context): Body =>
@@ -85,7 +92,12 @@ export function usersRouter(services: Services): Router {
     const password = text(body, 'password', true) as string;
     // Guessing is counted per email (known or not: the answer must not tell) and per address.
     const who = { clientId: `user:${normalEmail(email)}`, address: ctx.ip };
-    if (await failedTooOften(shared, who, REFUSE_AFTER))
+    const emailKey = createHash('sha256').update(who.clientId).digest('base64url');
+    if (
+      (await failedTooOften(shared, who, REFUSE_AFTER)) ||
+      (await shared.budget('sign-in-attempts', ATTEMPTS_PER_EMAIL, ATTEMPT_WINDOW_SECONDS).spend(emailKey)) !==
+        undefined
+    )
       throw new HookbotError('request.rate-limited', 'Too many failed sign-ins: wait 15 minutes', {
         headers: { 'Retry-After': '900' },
       });

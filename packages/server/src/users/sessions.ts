@@ -2,7 +2,8 @@
  * Console sessions: an opaque random secret in an `HttpOnly`, `SameSite=Strict` cookie; the database keeps its
  * SHA-256 with the user and an expiry, so every instance reads the same sessions, signing out revokes one at once,
  * and removing a user removes theirs (`ON DELETE CASCADE`). Each request with the cookie reads the session, its user
- * and project in one query. A request other than GET or HEAD must repeat the session's CSRF token in
+ * and project in one query. A request other than GET or HEAD (or a GET of `$execute` or `$export`, which start work)
+ * must repeat the session's CSRF token in
  * `X-CSRF-Token`: a value derived from the secret, which a page of another site can neither read nor compute.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -97,6 +98,8 @@ export const clearSessionCookie = (ctx: Context, deps: CookieDeps) => setSession
 export const sessionSecretOf = (ctx: Context): string | undefined => ctx.cookies.get(SESSION_COOKIE) || undefined;
 
 const SAFE_METHODS = new Set(['GET', 'HEAD']);
+/** GETs that start work (a bot run, an export job): not safe, so they need the CSRF token as writes do. */
+const STARTS_WORK = /\/\$(?:execute|export)$/;
 
 function csrfMatches(ctx: Context, secret: string): boolean {
   const sent = Buffer.from(ctx.get(CSRF_HEADER));
@@ -132,7 +135,7 @@ export async function sessionCaller(db: Database, ctx: Context): Promise<Caller 
   if (!secret) return undefined;
   const session = await findSession(db, secret);
   if (!session) throw unauthorized('auth.invalid-session', 'The session has ended: sign in again (POST /auth/session)');
-  if (!SAFE_METHODS.has(ctx.method) && !csrfMatches(ctx, secret))
+  if ((!SAFE_METHODS.has(ctx.method) || STARTS_WORK.test(ctx.path)) && !csrfMatches(ctx, secret))
     throw forbidden('auth.csrf-required', `With a session cookie, send the session's CSRF token in ${CSRF_HEADER}`);
   return sessionCallerOf(session, secret);
 }

@@ -20,11 +20,12 @@ export const CONDITIONAL_CAPABILITIES = { create: true, delete: 'single' } as co
 /** The search's matches, at most two: enough to tell none, one and several apart. */
 async function firstMatches(repo: Repository, type: string, search: string): Promise<Resource[]> {
   const query = new URLSearchParams(search);
+  for (const name of ['_count', '_offset', '_include', '_revinclude', '_summary', '_elements', '_total', '_sort'])
+    query.delete(name);
+  // Checked once the parameters that only shape results are gone: `?_count=1` alone would match any resource.
   if ([...query.keys()].length === 0) {
     throw badRequest('fhir.invalid-search', `A conditional ${type} needs search parameters`);
   }
-  for (const name of ['_count', '_offset', '_include', '_revinclude', '_summary', '_elements', '_total', '_sort'])
-    query.delete(name);
   query.set('_count', '2');
   return repo.searchResources(type, query);
 }

@@ -54,7 +54,9 @@ export async function patchResource(
   }
   const current = await repo.read(type, id);
   const expected = ifMatch ?? `W/"${current.meta?.versionId ?? ''}"`;
-  if (isFhirPathPatch(patch)) return updateAt(repo, id, applyFhirPathPatch(current, patch), expected);
+  // A path may name `resourceType` too: the patched resource must stay of the URL's type.
+  if (isFhirPathPatch(patch))
+    return updateAt(repo, id, resourceOfType(applyFhirPathPatch(current, patch), type), expected);
   let patched: unknown;
   try {
     patched = jsonPatch.applyPatch(current, patch as Operation[], true, false).newDocument;
