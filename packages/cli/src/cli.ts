@@ -305,10 +305,10 @@ export const EXAMPLES: { readonly [K in CommandName]: string } = {
   login: 'hookbot login --base-url http://localhost:8103 --client-id ID --client-secret SECRET',
   whoami: 'hookbot whoami --json',
   'admin project create': 'hookbot admin project create acme-health',
+  'admin signing-key rotate': 'hookbot admin signing-key rotate',
+  'admin secrets reseal': 'hookbot admin secrets reseal',
   'admin client create':
     'hookbot admin client create clearinghouse --project PROJECT_ID --role partner --cert partner.pem',
-  'admin signing-key rotate': 'hookbot admin signing-key rotate --profile admin',
-  'admin secrets reseal': 'hookbot admin secrets reseal --profile admin',
   'rules validate': 'hookbot rules validate examples/rules/crd-prior-auth.json',
   'rules test': 'hookbot rules test examples/rules/dme-sleep-study.yaml',
   'rules deploy': 'hookbot rules deploy examples/rules/crd-prior-auth.json',

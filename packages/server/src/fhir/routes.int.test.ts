@@ -150,6 +150,13 @@ withStores('FHIR routes', (getDb) => {
     expect(botParams).toContain('cds-hook');
     const interactions = (type: string) => rest?.resource.find((r) => r.type === type)?.interaction.map((i) => i.code);
     expect(interactions('Patient')).toEqual(expect.arrayContaining(['update', 'delete']));
-    expect(interactions('AuditEvent')).toEqual(['read', 'vread', 'history-instance', 'create', 'search-type']);
+    expect(interactions('AuditEvent')).toEqual([
+      'read',
+      'vread',
+      'history-instance',
+      'history-type',
+      'create',
+      'search-type',
+    ]);
   });
 });
