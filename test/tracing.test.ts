@@ -76,9 +76,11 @@ it('trace a CDS call from the caller’s traceparent through the bot run and the
   expect(prefetch?.traceparent).toMatch(new RegExp(`^00-${callerTrace}-[0-9a-f]{16}-0[01]$`));
   expect(prefetch?.baggage).toBeUndefined();
 
+  // Spans are exported in batches as they end (the server span last, when the response closes): wait for all three.
+  const names = () => spans.filter((s) => s.traceId === callerTrace).map((s) => s.name);
   await expect
-    .poll(() => spans.filter((s) => s.traceId === callerTrace).length, { timeout: 20_000 })
-    .toBeGreaterThanOrEqual(3);
+    .poll(names, { timeout: 20_000 })
+    .toEqual(expect.arrayContaining(['POST /cds-services/:id', 'bot.run', 'GET']));
   const trace = spans.filter((s) => s.traceId === callerTrace);
   const server = trace.find((s) => s.name === 'POST /cds-services/:id');
   expect(server, JSON.stringify(trace.map((s) => s.name))).toBeDefined();
